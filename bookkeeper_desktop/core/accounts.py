@@ -247,8 +247,17 @@ def qbo_subtype_label(api_name: str) -> str:
 
 
 def qbo_subtype_api_name(label: str, known: Mapping[str, str]) -> str | None:
-    """A detail-type label or API name → its API name, given `known` (type_key → API name)."""
-    return known.get(type_key(label))
+    """A detail-type label or API name → its API name, given `known` (type_key → API name).
+
+    Labels differ from API names in small ways: an abbreviation in brackets ("Accounts Payable
+    (A/P)"), and "&" that is sometimes dropped ("Supplies & Materials" → SuppliesMaterials) and
+    sometimes spelled out ("Furniture & Fixtures" → FurnitureAndFixtures)."""
+    without_brackets = re.sub(r"\([^)]*\)", "", label)
+    for candidate in (label, without_brackets, without_brackets.replace("&", " and ")):
+        found = known.get(type_key(candidate))
+        if found is not None:
+            return found
+    return None
 
 
 # --- Xero AccountType codes and CSV display names (FORMATS.md C1) ------------------------------
@@ -352,7 +361,9 @@ XERO_CODE_OF: dict[AccountType, str | None] = {
     AccountType.FIXED_ASSET: "FIXED",
     AccountType.OTHER_ASSET: "NONCURRENT",
     AccountType.ACCOUNTS_PAYABLE: "CURRLIAB",
-    AccountType.CREDIT_CARD: "BANK",
+    # Xero models a card as a BANK account of BankAccountType CREDITCARD, which a chart import cannot
+    # create; as a current liability it keeps its class and imports cleanly.
+    AccountType.CREDIT_CARD: "CURRLIAB",
     AccountType.OTHER_CURRENT_LIABILITY: "CURRLIAB",
     AccountType.LONG_TERM_LIABILITY: "TERMLIAB",
     AccountType.EQUITY: "EQUITY",

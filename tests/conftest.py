@@ -1,0 +1,53 @@
+"""Test-wide set-up shared by every area.
+
+- Qt runs offscreen (no display needed) and reads no user settings.
+- The app's data folder is a temporary one: tests never touch the user's real books or keychain
+  files.
+- `shared_fixtures` gives the folder of real files written by other programs (`../shared/fixtures`)
+  and skips the test cleanly when it is absent (a user's fresh clone has no `../shared`).
+- `pg_url` gives the URL of the real PostgreSQL server `.ci/run` starts (BOOKKEEPER_TEST_PG_URL) and
+  skips when there is none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt warns when XDG_RUNTIME_DIR is unset; give it a private one so qt_log_level_fail stays strict.
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    _runtime = Path("/tmp") / f"bookkeeper-test-runtime-{os.getuid()}"
+    _runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                      ) -> Iterator[Path]:
+    """Every test gets its own app data folder and no database URL from the environment."""
+    data_dir = tmp_path_factory.mktemp("appdata")
+    monkeypatch.setenv("BOOKKEEPER_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("BOOKKEEPER_DB_URL", raising=False)
+    return data_dir
+
+
+@pytest.fixture
+def shared_fixtures() -> Path:
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures is not present (fresh clone); real-file tests skipped")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    url = os.environ.get("BOOKKEEPER_TEST_PG_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server (BOOKKEEPER_TEST_PG_URL unset; ./dev.sh test starts one)")
+    return url
