@@ -1,0 +1,157 @@
+"""Staying inside the providers' rate limits on our side, before the server complains.
+
+Each realm (QBO) or tenant (Xero) gets a `RateBudget`: a sliding window of calls per minute, a cap
+on calls in flight, and (Xero) a daily allowance. `acquire()` waits for a free slot rather than
+sending a call the server would refuse with 429; `DailyLimitReached` stops a sync with a clear
+message instead of waiting until tomorrow. `Backoff` gives the jittered delays for retrying 5xx
+and dropped connections.
+
+Limits, from API_NOTES.md: QBO 500 requests/min per realm, 10 concurrent, batch endpoint
+120 requests/min; Xero 60 calls/min, 5 concurrent and 5,000/day per tenant.
+
+`time_scale` shrinks every window (0.01 makes a minute 0.6 s) so tests and benchmarks can run
+against the sandboxes' equally scaled limits.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bookkeeper_desktop.core.errors import DailyLimitReached
+from bookkeeper_desktop.core.progress import Progress
+
+MINUTE = 60.0
+DAY = 86_400.0
+#: How often a caller waiting for a call in flight to finish looks again, in seconds.
+CONCURRENCY_POLL = 0.005
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_minute: int
+    concurrent: int
+    per_day: int | None = None
+
+
+QBO_LIMITS = Limits(per_minute=500, concurrent=10)
+QBO_BATCH_LIMITS = Limits(per_minute=120, concurrent=10)
+XERO_LIMITS = Limits(per_minute=60, concurrent=5, per_day=5_000)
+
+
+class RateBudget:
+    """The call budget of one realm or tenant. Thread-safe.
+
+    Attributes:
+        limits: the provider's published limits.
+        time_scale: factor applied to the minute and day windows.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        time_scale: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.limits = limits
+        self.time_scale = time_scale
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._minute_calls: deque[float] = deque()
+        self._day_calls: deque[float] = deque()
+        self._in_flight = 0
+        self._paused_until = 0.0
+
+    @property
+    def minute(self) -> float:
+        return MINUTE * self.time_scale
+
+    def pause(self, seconds: float) -> None:
+        """Stop every caller for `seconds` (a 429's Retry-After, already scaled by the caller)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _wait_time(self, now: float) -> float:
+        """Seconds until a call may start; 0 when it may start now. Caller holds the lock."""
+        while self._minute_calls and now - self._minute_calls[0] >= self.minute:
+            self._minute_calls.popleft()
+        if self.limits.per_day is not None:
+            while self._day_calls and now - self._day_calls[0] >= DAY * self.time_scale:
+                self._day_calls.popleft()
+            if len(self._day_calls) >= self.limits.per_day:
+                raise DailyLimitReached(
+                    f"The provider's daily limit of {self.limits.per_day:,} calls is used up.",
+                    retry_after=self._day_calls[0] + DAY * self.time_scale - now,
+                    hint="Sync resumes automatically tomorrow; nothing was lost.",
+                )
+        waits = [self._paused_until - now]
+        if len(self._minute_calls) >= self.limits.per_minute:
+            waits.append(self._minute_calls[0] + self.minute - now)
+        if self._in_flight >= self.limits.concurrent:
+            waits.append(CONCURRENCY_POLL)
+        return max(0.0, *waits)
+
+    def acquire(self, progress: Progress | None = None) -> None:
+        """Block until a call may start, then count it as started. Call `release()` after."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                wait = self._wait_time(now)
+                if wait <= 0:
+                    self._minute_calls.append(now)
+                    if self.limits.per_day is not None:
+                        self._day_calls.append(now)
+                    self._in_flight += 1
+                    return
+            if progress is not None:
+                progress.check_cancelled()
+            self._sleep(min(wait, 0.25))
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    @contextmanager
+    def slot(self, progress: Progress | None = None) -> Iterator[None]:
+        self.acquire(progress)
+        try:
+            yield
+        finally:
+            self.release()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def calls_in_window(self) -> int:
+        with self._lock:
+            now = self._clock()
+            return sum(1 for t in self._minute_calls if now - t < self.minute)
+
+
+class Backoff:
+    """Exponential backoff with full jitter (AWS architecture blog's "full jitter"): attempt n
+    waits a random time in [0, min(cap, base·2ⁿ)], so many clients retrying at once spread out."""
+
+    def __init__(
+        self, *, base: float = 0.5, cap: float = 30.0, attempts: int = 5,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base = base
+        self.cap = cap
+        self.attempts = attempts
+        self._rng = rng or random.Random()
+
+    def delays(self) -> Iterator[float]:
+        """One delay before each retry; `attempts - 1` of them."""
+        for attempt in range(self.attempts - 1):
+            yield self._rng.uniform(0, min(self.cap, self.base * 2**attempt))
