@@ -1,0 +1,1 @@
+"""Pull and push with QBO and Xero: payload conversion, cursors, outbox, conflicts. No Qt."""
