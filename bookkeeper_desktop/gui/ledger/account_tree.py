@@ -1,0 +1,277 @@
+"""The chart of accounts as a tree (`Parent:Child`) with code, type and balance.
+
+The model is rebuilt from immutable `Account` values and a balance per account id whenever the
+Changes hub says accounts or entries changed; the view keeps its expanded rows and selection
+(`AccountTreeState`), so an import shows up in place without a reload.
+
+Balances are shown in each account's natural sign (debits positive for assets and expenses, credits
+positive for liabilities, equity and income) and include the account's sub-accounts, as QuickBooks'
+chart of accounts shows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QTreeView
+from typing_extensions import override
+
+from bookkeeper_desktop.core.accounts import Account, split_path
+from bookkeeper_desktop.core.money import ZERO, format_money
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+NAME, CODE, TYPE, BALANCE = range(4)
+HEADERS = ("Account", "Code", "Type", "Balance")
+#: `data(index, ACCOUNT_ID_ROLE)` is the account id (None for a parent that is not an account).
+ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
+#: `data(index, FULL_NAME_ROLE)` is the `Parent:Child` path of the row.
+FULL_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass(eq=False)
+class _Node:
+    name: str
+    full_name: str
+    parent: _Node | None
+    account: Account | None = None
+    children: list[_Node] = field(default_factory=list)
+    balance: Decimal = ZERO  # natural sign, sub-accounts included
+    row: int = 0  # position among its parent's children
+
+
+def natural_balance(account: Account, debit_positive: Decimal) -> Decimal:
+    """A debit-positive balance in the sign a bookkeeper expects for the account's class."""
+    return debit_positive if account.account_class.is_debit_normal else -debit_positive
+
+
+class AccountTreeModel(QAbstractItemModel):
+    """Accounts by path. A path segment with no account of its own (a parent the file did not
+    list) is shown in italics with no code or type."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._root = _Node("", "", None)
+        self._by_id: dict[int, _Node] = {}
+        self._show_inactive = False
+        self._accounts: list[Account] = []
+        self._balances: dict[int, Decimal] = {}
+
+    # --- feeding ----------------------------------------------------------------------------
+
+    def set_accounts(
+        self, accounts: Sequence[Account], balances: Mapping[int, Decimal] | None = None,
+    ) -> None:
+        """Show `accounts` with their debit-positive `balances` (missing ids count as zero)."""
+        self._accounts = list(accounts)
+        self._balances = dict(balances or {})
+        self._rebuild()
+
+    def set_show_inactive(self, show: bool) -> None:
+        if show != self._show_inactive:
+            self._show_inactive = show
+            self._rebuild()
+
+    @property
+    def show_inactive(self) -> bool:
+        return self._show_inactive
+
+    def account(self, index: ModelIndex) -> Account | None:
+        node = self._node(index)
+        return node.account if node is not None else None
+
+    def index_of(self, account_id: int) -> QModelIndex:
+        node = self._by_id.get(account_id)
+        return QModelIndex() if node is None else self.createIndex(node.row, 0, node)
+
+    def index_of_path(self, full_name: str) -> QModelIndex:
+        node = self._root
+        for part in split_path(full_name):
+            found = next((c for c in node.children if c.name.casefold() == part.casefold()), None)
+            if found is None:
+                return QModelIndex()
+            node = found
+        return QModelIndex() if node is self._root else self.createIndex(node.row, 0, node)
+
+    def _rebuild(self) -> None:
+        self.beginResetModel()
+        self._root = _Node("", "", None)
+        self._by_id = {}
+        shown = [a for a in self._accounts if a.active or self._show_inactive]
+        for account in sorted(shown, key=lambda a: split_path(a.full_name.casefold())):
+            node = self._root
+            parts = split_path(account.full_name)
+            for depth, part in enumerate(parts):
+                child = next((c for c in node.children if c.name.casefold() == part.casefold()),
+                             None)
+                if child is None:
+                    child = _Node(part, ":".join(parts[: depth + 1]), node,
+                                  row=len(node.children))
+                    node.children.append(child)
+                node = child
+            node.account = account
+            if account.id is not None:
+                self._by_id[account.id] = node
+        self._sum_balances(self._root)
+        self.endResetModel()
+
+    def _sum_balances(self, node: _Node) -> Decimal:
+        """Each node's natural balance including its children (a child of another class, which a
+        well-formed chart never has, is added in its parent's sign)."""
+        own = ZERO
+        if node.account is not None and node.account.id is not None:
+            own = natural_balance(node.account, self._balances.get(node.account.id, ZERO))
+        total = own
+        for child in node.children:
+            child_total = self._sum_balances(child)
+            if (node.account is not None and child.account is not None
+                    and node.account.account_class.is_debit_normal
+                    != child.account.account_class.is_debit_normal):
+                child_total = -child_total
+            total += child_total
+        node.balance = total
+        return total
+
+    # --- Qt model ----------------------------------------------------------------------------
+
+    def _node(self, index: ModelIndex) -> _Node | None:
+        if not index.isValid():
+            return None
+        node = index.internalPointer()
+        assert isinstance(node, _Node)
+        return node
+
+    @override
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        parent_node = self._node(parent) or self._root
+        return self.createIndex(row, column, parent_node.children[row])
+
+    @override
+    def parent(self, child: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        node = self._node(child)
+        if node is None or node.parent is None or node.parent is self._root:
+            return QModelIndex()
+        return self.createIndex(node.parent.row, 0, node.parent)
+
+    @override
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        node = self._node(parent) or self._root
+        return len(node.children)
+
+    @override
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(HEADERS)
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == BALANCE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @override
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        node = self._node(index)
+        if node is None:
+            return None
+        account, column = node.account, index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == NAME:
+                return node.name
+            if column == CODE:
+                return account.code or "" if account else ""
+            if column == TYPE:
+                return account.type.label if account else ""
+            if column == BALANCE:
+                return format_money(node.balance)
+            return None
+        if role == ACCOUNT_ID_ROLE:
+            return account.id if account else None
+        if role == FULL_NAME_ROLE:
+            return node.full_name
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == BALANCE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and account is None:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole and account is not None and not account.active:
+            return QBrush(QApplication.palette().color(
+                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        if role == Qt.ItemDataRole.ForegroundRole and column == BALANCE and node.balance < 0:
+            return QBrush(QColor("#c0392b"))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node)
+        return None
+
+    @staticmethod
+    def _tooltip(node: _Node) -> str:
+        account = node.account
+        if account is None:
+            return f"{node.full_name}: a parent that is not an account of its own"
+        lines = [account.full_name, f"Type: {account.type.label}"]
+        if account.original_type and account.original_type != account.type.label:
+            lines.append(f"Original type: {account.original_type} (from {account.source.value})")
+        if account.description:
+            lines.append(account.description)
+        if not account.active:
+            lines.append("Inactive")
+        if node.children:
+            lines.append("Balance includes sub-accounts")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class AccountTreeState:
+    """Expanded paths and the selected account of a tree view, kept across a model rebuild."""
+
+    expanded: frozenset[str]
+    selected_id: int | None
+
+    @classmethod
+    def capture(cls, view: QTreeView, model: AccountTreeModel) -> AccountTreeState:
+        expanded: set[str] = set()
+        stack = [QModelIndex()]
+        while stack:
+            parent = stack.pop()
+            for row in range(model.rowCount(parent)):
+                index = model.index(row, 0, parent)
+                if view.isExpanded(index):
+                    expanded.add(str(index.data(FULL_NAME_ROLE)).casefold())
+                    stack.append(index)
+        current = view.currentIndex()
+        selected = current.siblingAtColumn(0).data(ACCOUNT_ID_ROLE) if current.isValid() else None
+        return cls(frozenset(expanded), selected)
+
+    def restore(self, view: QTreeView, model: AccountTreeModel) -> None:
+        stack = [QModelIndex()]
+        while stack:
+            parent = stack.pop()
+            for row in range(model.rowCount(parent)):
+                index = model.index(row, 0, parent)
+                if str(index.data(FULL_NAME_ROLE)).casefold() in self.expanded:
+                    view.setExpanded(index, True)
+                    stack.append(index)
+        if self.selected_id is not None:
+            index = model.index_of(self.selected_id)
+            if index.isValid():
+                view.setCurrentIndex(index)
