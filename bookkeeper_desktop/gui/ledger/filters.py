@@ -1,0 +1,199 @@
+"""The journal-entry filter bar: status, date range, account, source and text search.
+
+It only describes what the user wants (`LedgerFilter`); the table model hands it to the services,
+which filter in SQL. Text search waits for a short pause in typing so each keystroke does not
+start a query.
+
+Signals:
+    filter_changed(LedgerFilter): the user changed a filter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QWidget,
+)
+
+from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
+from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker
+
+#: Milliseconds of quiet after the last keystroke before a text search runs.
+SEARCH_DELAY_MS = 250
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    """What the entry table shows. Empty fields do not filter."""
+
+    status: EntryStatus | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    account_id: int | None = None
+    source: EntrySource | None = None
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self == LedgerFilter()
+
+
+def _to_date(value: QDate) -> dt.date:
+    return dt.date(value.year(), value.month(), value.day())
+
+
+class EntryFilterBar(QWidget):
+    """A row of filter controls above the entry table."""
+
+    filter_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, today: dt.date | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("entryFilterBar")
+        today = today or dt.datetime.now().astimezone().date()
+
+        self.status_combo = QComboBox()
+        self.status_combo.setObjectName("statusFilter")
+        self.status_combo.addItem("All statuses", None)
+        for status in EntryStatus:
+            self.status_combo.addItem(status.label, status.value)
+
+        self.from_check = QCheckBox("From")
+        self.from_edit = QDateEdit(QDate(today.year, 1, 1))
+        self.to_check = QCheckBox("to")
+        self.to_edit = QDateEdit(QDate(today.year, today.month, today.day))
+        for edit in (self.from_edit, self.to_edit):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+
+        self.account_picker = AccountPicker([])
+        self.account_picker.setObjectName("accountFilter")
+        self.account_picker.setPlaceholderText("All accounts")
+        self.account_picker.setMinimumContentsLength(18)
+
+        self.source_combo = QComboBox()
+        self.source_combo.setObjectName("sourceFilter")
+        self.source_combo.addItem("All sources", None)
+        for source in EntrySource:
+            self.source_combo.addItem(source.value.upper() if source in (
+                EntrySource.QBO, EntrySource.AI) else source.value.capitalize(), source.value)
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("searchFilter")
+        self.search_edit.setPlaceholderText("Search number, memo, description…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.clear_button = QToolButton()
+        self.clear_button.setText("Clear filters")
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._emit)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Show"))
+        layout.addWidget(self.status_combo)
+        layout.addWidget(self.from_check)
+        layout.addWidget(self.from_edit)
+        layout.addWidget(self.to_check)
+        layout.addWidget(self.to_edit)
+        layout.addWidget(self.account_picker)
+        layout.addWidget(self.source_combo)
+        layout.addWidget(self.search_edit, 1)
+        layout.addWidget(self.clear_button)
+
+        self._last: LedgerFilter = self.current_filter()
+        self.status_combo.currentIndexChanged.connect(self._emit)
+        self.source_combo.currentIndexChanged.connect(self._emit)
+        self.from_check.toggled.connect(self.from_edit.setEnabled)
+        self.to_check.toggled.connect(self.to_edit.setEnabled)
+        for check in (self.from_check, self.to_check):
+            check.toggled.connect(self._emit)
+        for edit in (self.from_edit, self.to_edit):
+            edit.dateChanged.connect(self._emit)
+        self.account_picker.activated.connect(self._emit)
+        picker_edit = self.account_picker.lineEdit()
+        assert picker_edit is not None  # the picker is editable
+        picker_edit.editingFinished.connect(self._emit)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        self.search_edit.returnPressed.connect(self._emit)
+        self.clear_button.clicked.connect(self.clear)
+
+    def set_accounts(self, accounts: Sequence[Account]) -> None:
+        """Offer `accounts` in the account filter, keeping the current choice if it still exists."""
+        current = self.current_filter().account_id
+        self.account_picker.blockSignals(True)
+        self.account_picker.clear()
+        for account in sorted(accounts, key=lambda a: (a.code or "~", a.full_name.casefold())):
+            label = f"{account.code} · {account.full_name}" if account.code else account.full_name
+            self.account_picker.addItem(label, account.id)
+        self.account_picker.select_account(current)
+        self.account_picker.blockSignals(False)
+
+    def current_filter(self) -> LedgerFilter:
+        status = self.status_combo.currentData()
+        source = self.source_combo.currentData()
+        account_id = None
+        text = self.account_picker.currentText().strip()
+        if text:
+            position = self.account_picker.findText(text)
+            if position >= 0:
+                account_id = self.account_picker.itemData(position)
+        return LedgerFilter(
+            status=EntryStatus(status) if status else None,
+            date_from=_to_date(self.from_edit.date()) if self.from_check.isChecked() else None,
+            date_to=_to_date(self.to_edit.date()) if self.to_check.isChecked() else None,
+            account_id=account_id,
+            source=EntrySource(source) if source else None,
+            text=self.search_edit.text().strip(),
+        )
+
+    def set_filter(self, wanted: LedgerFilter) -> None:
+        """Show `wanted` in the controls (emits `filter_changed` once if it differs)."""
+        widgets = (self.status_combo, self.source_combo, self.from_check, self.to_check,
+                   self.from_edit, self.to_edit, self.account_picker, self.search_edit)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.status_combo.setCurrentIndex(
+            max(0, self.status_combo.findData(wanted.status.value if wanted.status else None)))
+        self.source_combo.setCurrentIndex(
+            max(0, self.source_combo.findData(wanted.source.value if wanted.source else None)))
+        self.from_check.setChecked(wanted.date_from is not None)
+        self.from_edit.setEnabled(wanted.date_from is not None)
+        if wanted.date_from:
+            self.from_edit.setDate(QDate(wanted.date_from.year, wanted.date_from.month,
+                                         wanted.date_from.day))
+        self.to_check.setChecked(wanted.date_to is not None)
+        self.to_edit.setEnabled(wanted.date_to is not None)
+        if wanted.date_to:
+            self.to_edit.setDate(QDate(wanted.date_to.year, wanted.date_to.month,
+                                       wanted.date_to.day))
+        self.account_picker.select_account(wanted.account_id)
+        self.search_edit.setText(wanted.text)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._emit()
+
+    def clear(self) -> None:
+        self.set_filter(LedgerFilter())
+
+    def _emit(self) -> None:
+        self._search_timer.stop()
+        current = self.current_filter()
+        if current != self._last:
+            self._last = current
+            self.filter_changed.emit(current)
