@@ -172,7 +172,8 @@ def test_the_account_picker_finds_by_code_or_part_of_the_name(qtbot: QtBot) -> N
     qtbot.addWidget(picker)
     # Inactive and non-posting accounts are not offered.
     labels = [picker.itemText(i) for i in range(picker.count())]
-    assert labels == ["1000 · Assets:Checking", "4000 · Income:Sales", "6110 · Expenses:Travel:Meals"]
+    assert labels == [
+        "1000 · Assets:Checking", "4000 · Income:Sales", "6110 · Expenses:Travel:Meals"]
     completer = picker.completer()
     completer.setCompletionPrefix("meal")
     assert completer.completionCount() == 1

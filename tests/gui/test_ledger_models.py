@@ -91,8 +91,10 @@ def runner() -> Iterator[JobRunner]:
     assert jobs.shutdown()
 
 
-def loaded_model(qtbot: QtBot, runner: JobRunner, source: ListSource, *, entry_filter: object = None,
-                 page_size: int = 50) -> EntryTableModel:
+def loaded_model(
+    qtbot: QtBot, runner: JobRunner, source: ListSource, *, entry_filter: object = None,
+    page_size: int = 50,
+) -> EntryTableModel:
     model = EntryTableModel(source, runner, page_size=page_size, max_cached_pages=4)
     with qtbot.waitSignal(model.ids_loaded, timeout=5000):
         model.set_filter(entry_filter)
