@@ -1,0 +1,280 @@
+"""A realistic small-business company for demos and manual testing, and a generator of any
+number of balanced entries for benchmarks. Deterministic: the same seed and end date give the same
+books.
+
+`create_sample_company(db, name)` makes about 60 accounts across every normalised type (with codes
+and `Parent:Child` subaccounts) and a few hundred balanced entries over the year before `end`, in
+every status (draft, approved, posted, void).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+from bookkeeper_desktop.core.accounts import Account, AccountSource, AccountType
+from bookkeeper_desktop.core.journal import (
+    EntrySource,
+    EntryStatus,
+    JournalEntry,
+    JournalLine,
+)
+from bookkeeper_desktop.core.money import ZERO, money
+from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.storage.records import Company
+
+T = AccountType
+
+#: (code, full name, type, QBO detail type)
+SAMPLE_CHART: tuple[tuple[str, str, AccountType, str | None], ...] = (
+    ("1000", "Checking", T.BANK, "Checking"),
+    ("1010", "Savings", T.BANK, "Savings"),
+    ("1020", "Petty Cash", T.BANK, "CashOnHand"),
+    ("1100", "Accounts Receivable", T.ACCOUNTS_RECEIVABLE, "AccountsReceivable"),
+    ("1200", "Inventory Asset", T.OTHER_CURRENT_ASSET, "Inventory"),
+    ("1210", "Prepaid Expenses", T.OTHER_CURRENT_ASSET, "PrepaidExpenses"),
+    ("1220", "Undeposited Funds", T.OTHER_CURRENT_ASSET, "UndepositedFunds"),
+    ("1500", "Equipment", T.FIXED_ASSET, "MachineryAndEquipment"),
+    ("1510", "Equipment:Computers", T.FIXED_ASSET, "MachineryAndEquipment"),
+    ("1520", "Equipment:Furniture", T.FIXED_ASSET, "FurnitureAndFixtures"),
+    ("1530", "Equipment:Accumulated Depreciation", T.FIXED_ASSET, "AccumulatedDepreciation"),
+    ("1540", "Vehicles", T.FIXED_ASSET, "Vehicles"),
+    ("1800", "Security Deposits", T.OTHER_ASSET, "SecurityDeposits"),
+    ("2000", "Accounts Payable", T.ACCOUNTS_PAYABLE, "AccountsPayable"),
+    ("2100", "Business Visa", T.CREDIT_CARD, "CreditCard"),
+    ("2110", "Fuel Card", T.CREDIT_CARD, "CreditCard"),
+    ("2200", "Sales Tax Payable", T.OTHER_CURRENT_LIABILITY, "SalesTaxPayable"),
+    ("2300", "Payroll Liabilities", T.OTHER_CURRENT_LIABILITY, "PayrollTaxPayable"),
+    (
+        "2310",
+        "Payroll Liabilities:Federal Withholding",
+        T.OTHER_CURRENT_LIABILITY,
+        "PayrollTaxPayable",
+    ),
+    (
+        "2320",
+        "Payroll Liabilities:State Withholding",
+        T.OTHER_CURRENT_LIABILITY,
+        "PayrollTaxPayable",
+    ),
+    ("2400", "Customer Deposits", T.OTHER_CURRENT_LIABILITY, "OtherCurrentLiabilities"),
+    ("2700", "Equipment Loan", T.LONG_TERM_LIABILITY, "NotesPayable"),
+    ("2710", "Shareholder Loan", T.LONG_TERM_LIABILITY, "ShareholderNotesPayable"),
+    ("3000", "Owner's Equity", T.EQUITY, "OwnersEquity"),
+    ("3010", "Owner's Equity:Owner Contributions", T.EQUITY, "PartnerContributions"),
+    ("3020", "Owner's Equity:Owner Draws", T.EQUITY, "OwnersEquity"),
+    ("3100", "Opening Balance Equity", T.EQUITY, "OpeningBalanceEquity"),
+    ("3200", "Retained Earnings", T.EQUITY, "RetainedEarnings"),
+    ("4000", "Sales", T.INCOME, "SalesOfProductIncome"),
+    ("4010", "Sales:Product Sales", T.INCOME, "SalesOfProductIncome"),
+    ("4020", "Sales:Service Income", T.INCOME, "ServiceFeeIncome"),
+    ("4030", "Sales:Consulting", T.INCOME, "ServiceFeeIncome"),
+    ("4900", "Discounts Given", T.INCOME, "DiscountsRefundsGiven"),
+    ("5000", "Cost of Goods Sold", T.COST_OF_GOODS_SOLD, "SuppliesMaterialsCogs"),
+    ("5010", "Cost of Goods Sold:Materials", T.COST_OF_GOODS_SOLD, "SuppliesMaterialsCogs"),
+    ("5020", "Cost of Goods Sold:Subcontractors", T.COST_OF_GOODS_SOLD, "CostOfLaborCos"),
+    ("5030", "Cost of Goods Sold:Shipping", T.COST_OF_GOODS_SOLD, "ShippingFreightDeliveryCos"),
+    ("6000", "Advertising", T.EXPENSE, "AdvertisingPromotional"),
+    ("6010", "Bank Fees", T.EXPENSE, "BankCharges"),
+    ("6020", "Insurance", T.EXPENSE, "Insurance"),
+    ("6030", "Legal & Professional Fees", T.EXPENSE, "LegalProfessionalFees"),
+    ("6040", "Office Expenses", T.EXPENSE, "OfficeGeneralAdministrativeExpenses"),
+    ("6041", "Office Expenses:Software", T.EXPENSE, "OfficeGeneralAdministrativeExpenses"),
+    ("6042", "Office Expenses:Supplies", T.EXPENSE, "SuppliesMaterials"),
+    ("6050", "Rent", T.EXPENSE, "RentOrLeaseOfBuildings"),
+    ("6060", "Repairs & Maintenance", T.EXPENSE, "RepairMaintenance"),
+    ("6070", "Travel", T.EXPENSE, "Travel"),
+    ("6071", "Travel:Meals", T.EXPENSE, "TravelMeals"),
+    ("6072", "Travel:Lodging", T.EXPENSE, "Travel"),
+    ("6080", "Utilities", T.EXPENSE, "Utilities"),
+    ("6081", "Utilities:Phone & Internet", T.EXPENSE, "Utilities"),
+    ("6090", "Wages", T.EXPENSE, "PayrollExpenses"),
+    ("6091", "Wages:Payroll Taxes", T.EXPENSE, "PayrollExpenses"),
+    ("6100", "Vehicle Expenses", T.EXPENSE, "Auto"),
+    ("6110", "Depreciation", T.EXPENSE, "OtherMiscellaneousServiceCost"),
+    ("7000", "Interest Income", T.OTHER_INCOME, "InterestEarned"),
+    ("7010", "Other Income", T.OTHER_INCOME, "OtherMiscellaneousIncome"),
+    ("8000", "Interest Expense", T.OTHER_EXPENSE, "OtherMiscellaneousExpense"),
+    ("8010", "Penalties", T.OTHER_EXPENSE, "PenaltiesSettlements"),
+    ("9000", "Purchase Orders", T.NON_POSTING, None),
+    ("9010", "Estimates", T.NON_POSTING, None),
+)
+
+DEFAULT_STATUS_WEIGHTS: dict[EntryStatus, int] = {
+    EntryStatus.POSTED: 70,
+    EntryStatus.APPROVED: 12,
+    EntryStatus.DRAFT: 12,
+    EntryStatus.VOID: 6,
+}
+SAMPLE_ENTRY_COUNT = 360
+SAMPLE_SEED = 20240101
+
+
+def sample_accounts() -> list[Account]:
+    """The sample chart (no ids), parents before children."""
+    return [
+        Account(
+            full_name,
+            account_type,
+            code=code,
+            detail_type=detail,
+            original_type=account_type.label,
+            source=AccountSource.SAMPLE,
+        )
+        for code, full_name, account_type, detail in SAMPLE_CHART
+    ]
+
+
+def _amount(rng: random.Random, low: int, high: int) -> Decimal:
+    """A random amount between `low` and `high` whole units, with cents."""
+    return money(Decimal(rng.randint(low * 100, high * 100)) / 100)
+
+
+class _Pools:
+    def __init__(self, accounts: Sequence[Account]) -> None:
+        usable = [
+            a for a in accounts if a.active and a.id is not None and a.type is not T.NON_POSTING
+        ]
+        self.by_type: dict[AccountType, list[int]] = {}
+        for account in usable:
+            assert account.id is not None
+            self.by_type.setdefault(account.type, []).append(account.id)
+        self.all = [a.id for a in usable if a.id is not None]
+        if len(self.all) < 2:
+            raise ValueError("generate_entries needs at least two active posting accounts")
+
+    def pick(self, rng: random.Random, *types: AccountType) -> int:
+        for account_type in types:
+            ids = self.by_type.get(account_type)
+            if ids:
+                return rng.choice(ids)
+        return rng.choice(self.all)
+
+
+def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLine], str]:
+    """One of five everyday transactions (2 to 4 lines, 3 on average)."""
+    line = JournalLine
+    if kind == 0:  # cash sale with sales tax
+        net = _amount(rng, 40, 4000)
+        tax = money((net * Decimal("0.0725")).quantize(Decimal("0.01")))
+        return [
+            line(pools.pick(rng, T.BANK), debit=net + tax, description="Deposit"),
+            line(pools.pick(rng, T.INCOME), credit=net, description="Sale"),
+            line(pools.pick(rng, T.OTHER_CURRENT_LIABILITY), credit=tax, description="Sales tax"),
+        ], "Cash sale"
+    if kind == 1:  # card expense
+        amount = _amount(rng, 5, 900)
+        return [
+            line(pools.pick(rng, T.EXPENSE), debit=amount, contact="Vendor"),
+            line(pools.pick(rng, T.CREDIT_CARD, T.BANK), credit=amount),
+        ], "Card purchase"
+    if kind == 2:  # payroll
+        gross = _amount(rng, 1500, 9000)
+        federal = money((gross * Decimal("0.12")).quantize(Decimal("0.01")))
+        state = money((gross * Decimal("0.04")).quantize(Decimal("0.01")))
+        return [
+            line(pools.pick(rng, T.EXPENSE), debit=gross, description="Gross wages"),
+            line(pools.pick(rng, T.BANK), credit=gross - federal - state, description="Net pay"),
+            line(
+                pools.pick(rng, T.OTHER_CURRENT_LIABILITY),
+                credit=federal,
+                description="Federal withholding",
+            ),
+            line(
+                pools.pick(rng, T.OTHER_CURRENT_LIABILITY),
+                credit=state,
+                description="State withholding",
+            ),
+        ], "Payroll"
+    if kind == 3:  # stock bought on credit
+        goods = _amount(rng, 100, 6000)
+        freight = _amount(rng, 10, 150)
+        return [
+            line(pools.pick(rng, T.OTHER_CURRENT_ASSET), debit=goods, description="Stock"),
+            line(pools.pick(rng, T.COST_OF_GOODS_SOLD), debit=freight, description="Freight"),
+            line(pools.pick(rng, T.ACCOUNTS_PAYABLE), credit=goods + freight, contact="Supplier"),
+        ], "Bill"
+    # invoice for services, part of it consulting
+    service = _amount(rng, 200, 8000)
+    other = _amount(rng, 0, 500)
+    lines = [
+        line(pools.pick(rng, T.ACCOUNTS_RECEIVABLE), debit=service + other, contact="Customer"),
+        line(pools.pick(rng, T.INCOME), credit=service, description="Services"),
+    ]
+    if other > ZERO:
+        lines.append(
+            line(
+                pools.pick(rng, T.OTHER_INCOME, T.INCOME),
+                credit=other,
+                description="Reimbursed costs",
+            )
+        )
+    return lines, "Invoice"
+
+
+def generate_entries(
+    n: int,
+    accounts: Sequence[Account],
+    *,
+    seed: int = SAMPLE_SEED,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    status_weights: dict[EntryStatus, int] | None = None,
+    source: EntrySource = EntrySource.SAMPLE,
+    number_prefix: str = "JE-",
+) -> Iterator[JournalEntry]:
+    """`n` balanced entries over `start`..`end` (default: the year before `end`, which defaults
+    to today) on the given stored accounts, in date order, numbered JE-000001...
+
+    Older entries are mostly posted; drafts and approved ones lean to the recent end, as in real
+    books. Same arguments, same entries.
+    """
+    rng = random.Random(seed)
+    last = end or dt.date.today()  # noqa: DTZ011 - a local calendar date is what is meant
+    first = start or last - dt.timedelta(days=365)
+    span = max(0, (last - first).days)
+    weights = status_weights or DEFAULT_STATUS_WEIGHTS
+    statuses, status_weights_list = list(weights), list(weights.values())
+    pools = _Pools(accounts)
+    days = sorted(rng.randint(0, span) for _ in range(n))
+    for index, offset in enumerate(days, start=1):
+        lines, memo = _lines(rng, pools, rng.randrange(5))
+        status = rng.choices(statuses, status_weights_list)[0]
+        if offset < span * 0.7 and status in (EntryStatus.DRAFT, EntryStatus.APPROVED):
+            status = EntryStatus.POSTED
+        yield JournalEntry(
+            date=first + dt.timedelta(days=offset),
+            lines=tuple(lines),
+            number=f"{number_prefix}{index:06d}",
+            memo=f"{memo} {index}",
+            status=status,
+            source=source,
+        )
+
+
+def create_sample_company(
+    db: Database,
+    name: str,
+    *,
+    entries: int = SAMPLE_ENTRY_COUNT,
+    seed: int = SAMPLE_SEED,
+    end: dt.date | None = None,
+    actor: str | None = None,
+) -> Company:
+    """A new company with the sample chart and `entries` entries, in one go."""
+    from bookkeeper_desktop.services import accounts as account_service  # noqa: PLC0415
+    from bookkeeper_desktop.services import companies  # noqa: PLC0415
+    from bookkeeper_desktop.services import entries as entry_service  # noqa: PLC0415
+
+    company = companies.create_company(db, name, actor=actor)
+    stored = account_service.add_accounts(db, company.id, sample_accounts(), actor=actor)
+    entry_service.bulk_insert_entries(
+        db,
+        company.id,
+        generate_entries(entries, stored, seed=seed, end=end),
+        actor=actor,
+        note="sample data",
+    )
+    return company

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Bookkeeper Desktop schema (applied by `storage.engine`)."""

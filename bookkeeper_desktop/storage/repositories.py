@@ -1,0 +1,311 @@
+"""Queries and writes on an open `Session`, shared by the services. Everything the ledger table
+needs is answered in SQL from the entry rows alone (the stored `total` and `line_count`), so
+paging, sorting and counting 100k entries never reads their 300k lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
+from bookkeeper_desktop.core.money import ZERO
+from bookkeeper_desktop.storage.mapping import entry_of, fill_entry_row, line_rows
+from bookkeeper_desktop.storage.records import (
+    EntryFilter,
+    EntrySort,
+    EntrySummary,
+    SortColumn,
+)
+from bookkeeper_desktop.storage.schema import AuditLogRow, JournalEntryRow, JournalLineRow
+from bookkeeper_desktop.storage.types import Money, utc_now
+
+E = JournalEntryRow
+L = JournalLineRow
+
+_SORT_COLUMNS: dict[SortColumn, Any] = {
+    SortColumn.DATE: E.date,
+    SortColumn.NUMBER: E.number,
+    SortColumn.MEMO: E.memo,
+    SortColumn.STATUS: E.status,
+    SortColumn.SOURCE: E.source,
+    SortColumn.TOTAL: E.total,
+    SortColumn.CREATED: E.created_at,
+    SortColumn.UPDATED: E.updated_at,
+    SortColumn.ID: E.id,
+}
+
+_SUMMARY_COLUMNS = (
+    E.id,
+    E.number,
+    E.date,
+    E.memo,
+    E.currency,
+    E.status,
+    E.source,
+    E.total,
+    E.line_count,
+    E.qbo_id,
+    E.xero_id,
+    E.remote_deleted,
+    E.updated_at,
+)
+
+
+def entry_conditions(company_id: int, flt: EntryFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [E.company_id == company_id]
+    if flt.statuses is not None:
+        conditions.append(E.status.in_(sorted(s.value for s in flt.statuses)))
+    if flt.date_from is not None:
+        conditions.append(E.date >= flt.date_from)
+    if flt.date_to is not None:
+        conditions.append(E.date <= flt.date_to)
+    if flt.sources is not None:
+        conditions.append(E.source.in_(sorted(s.value for s in flt.sources)))
+    if flt.account_id is not None:
+        conditions.append(E.id.in_(select(L.entry_id).where(L.account_id == flt.account_id)))
+    if flt.text.strip():
+        needle = flt.text.strip()
+        conditions.append(
+            E.memo.icontains(needle, autoescape=True) | E.number.icontains(needle, autoescape=True)
+        )
+    if not flt.include_remote_deleted:
+        conditions.append(E.remote_deleted.is_(False))
+    return conditions
+
+
+def _ordered(query: Select[Any], sort: EntrySort) -> Select[Any]:
+    column = _SORT_COLUMNS[sort.column]
+    if sort.descending:
+        return query.order_by(column.desc(), E.id.desc())
+    return query.order_by(column.asc(), E.id.asc())
+
+
+def count_entries(session: Session, company_id: int, flt: EntryFilter) -> int:
+    query = select(func.count()).select_from(E).where(*entry_conditions(company_id, flt))
+    return int(session.execute(query).scalar_one())
+
+
+def _summary(row: Any) -> EntrySummary:
+    return EntrySummary(
+        id=row.id,
+        number=row.number,
+        date=row.date,
+        memo=row.memo,
+        currency=row.currency,
+        status=EntryStatus(row.status),
+        source=EntrySource(row.source),
+        total=row.total,
+        line_count=row.line_count,
+        qbo_id=row.qbo_id,
+        xero_id=row.xero_id,
+        remote_deleted=row.remote_deleted,
+        updated_at=row.updated_at,
+    )
+
+
+def page_entries(
+    session: Session,
+    company_id: int,
+    flt: EntryFilter,
+    sort: EntrySort,
+    *,
+    offset: int,
+    limit: int,
+) -> list[EntrySummary]:
+    query = _ordered(select(*_SUMMARY_COLUMNS).where(*entry_conditions(company_id, flt)), sort)
+    rows = session.execute(query.offset(max(0, offset)).limit(max(0, limit)))
+    return [_summary(row) for row in rows]
+
+
+def entry_ids(session: Session, company_id: int, flt: EntryFilter, sort: EntrySort) -> list[int]:
+    query = _ordered(select(E.id).where(*entry_conditions(company_id, flt)), sort)
+    return list(session.execute(query).scalars())
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def summaries_by_id(
+    session: Session, company_id: int, ids: Sequence[int]
+) -> dict[int, EntrySummary]:
+    found: dict[int, EntrySummary] = {}
+    for chunk in _chunks(list(ids)):
+        query = select(*_SUMMARY_COLUMNS).where(E.company_id == company_id, E.id.in_(chunk))
+        for row in session.execute(query):
+            found[row.id] = _summary(row)
+    return found
+
+
+def load_entries(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, JournalEntry]:
+    """Entries with their lines, two queries per 500 ids."""
+    found: dict[int, JournalEntry] = {}
+    for chunk in _chunks(list(ids)):
+        rows = (
+            session.execute(select(E).where(E.company_id == company_id, E.id.in_(chunk)))
+            .scalars()
+            .all()
+        )
+        lines: dict[int, list[JournalLineRow]] = {row.id: [] for row in rows}
+        for line in session.execute(select(L).where(L.entry_id.in_(list(lines)))).scalars():
+            lines[line.entry_id].append(line)
+        for row in rows:
+            found[row.id] = entry_of(row, lines[row.id])
+    return found
+
+
+def entry_row(
+    session: Session, company_id: int, entry_id: int, *, for_update: bool = False
+) -> JournalEntryRow | None:
+    query = select(E).where(E.company_id == company_id, E.id == entry_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def insert_entry(session: Session, company_id: int, entry: JournalEntry) -> JournalEntryRow:
+    row = JournalEntryRow(company_id=company_id)
+    fill_entry_row(row, entry)
+    row.lines = line_rows(entry)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def replace_entry(session: Session, row: JournalEntryRow, entry: JournalEntry) -> None:
+    """Overwrite an (editable) entry's header and lines with `entry`."""
+    fill_entry_row(row, entry)
+    row.updated_at = utc_now()
+    row.lines.clear()
+    session.flush()  # delete the old lines before the new ones take their line numbers
+    row.lines.extend(line_rows(entry))
+    session.flush()
+
+
+def bulk_insert_entries(
+    session: Session,
+    company_id: int,
+    entries: Iterable[JournalEntry],
+    *,
+    chunk_size: int = 5000,
+) -> list[int]:
+    """Insert many (already validated) entries with Core executemany; returns their ids in order.
+
+    Used by imports, sample data and benchmarks; one `INSERT ... RETURNING` per chunk of entries
+    and one executemany for their lines.
+    """
+    connection = session.connection()
+    entry_table = E.__table__
+    line_table = L.__table__
+    insert_entries = entry_table.insert().returning(  # type: ignore[attr-defined]
+        entry_table.c.id,
+        sort_by_parameter_order=True,
+    )
+    ids: list[int] = []
+    batch: list[JournalEntry] = []
+
+    def flush() -> None:
+        now = utc_now()
+        header = [
+            {
+                "company_id": company_id,
+                "number": e.number,
+                "date": e.date,
+                "memo": e.memo,
+                "currency": e.currency,
+                "status": e.status.value,
+                "source": e.source.value,
+                "total": e.total_debit,
+                "line_count": len(e.lines),
+                "qbo_id": e.qbo_id,
+                "qbo_sync_token": e.qbo_sync_token,
+                "xero_id": e.xero_id,
+                "remote_deleted": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for e in batch
+        ]
+        new_ids = [r[0] for r in connection.execute(insert_entries, header)]
+        lines = [
+            {
+                "entry_id": entry_id,
+                "line_no": number,
+                "account_id": line.account_id,
+                "debit": line.debit,
+                "credit": line.credit,
+                "description": line.description,
+                "contact": line.contact,
+                "tracking": line.tracking,
+            }
+            for entry_id, e in zip(new_ids, batch, strict=True)
+            for number, line in enumerate(e.lines, start=1)
+        ]
+        if lines:
+            connection.execute(line_table.insert(), lines)  # type: ignore[attr-defined]
+        ids.extend(new_ids)
+        batch.clear()
+
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) >= chunk_size:
+            flush()
+    if batch:
+        flush()
+    return ids
+
+
+def account_balances(
+    session: Session,
+    company_id: int,
+    statuses: Iterable[EntryStatus],
+    as_of: dt.date | None,
+) -> dict[int, Decimal]:
+    """Debit-positive balance per account over entries in `statuses` dated up to `as_of`."""
+    query = (
+        select(
+            L.account_id,
+            type_coerce(func.sum(L.debit), Money()),
+            type_coerce(func.sum(L.credit), Money()),
+        )
+        .join(E, E.id == L.entry_id)
+        .where(E.company_id == company_id, E.status.in_(sorted(s.value for s in statuses)))
+        .group_by(L.account_id)
+    )
+    if as_of is not None:
+        query = query.where(E.date <= as_of)
+    return {
+        account_id: (debit or ZERO) - (credit or ZERO)
+        for account_id, debit, credit in session.execute(query)
+    }
+
+
+def add_audit(
+    session: Session,
+    company_id: int | None,
+    actor: str,
+    action: str,
+    *,
+    obj: tuple[str, int | None],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One audit row: `actor` did `action` to `obj` (object type, id) with `details`."""
+    object_type, object_id = obj
+    session.add(
+        AuditLogRow(
+            company_id=company_id,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            details=details or {},
+            at=utc_now(),
+        )
+    )

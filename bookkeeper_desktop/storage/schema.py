@@ -1,0 +1,361 @@
+"""The database schema as SQLAlchemy 2 typed ORM classes (`...Row`): one place that says what is
+stored. Rows never leave `storage/` as they are; `storage.mapping` turns them into the frozen core
+values (`Account`, `JournalEntry`) and the records of `storage.records`.
+
+Conventions: every table but `companies` carries `company_id` (a company is one set of books);
+providers are the strings of `PROVIDERS`; times are UTC (`UTCDateTime`); amounts are `Money`
+(`Numeric(18, 2)`, integer cents on SQLite); free-form extras are JSON.
+
+Export log: one table `export_log` with a `provider` column, plus the seed's `qbo_export_log` and
+`xero_export_log` as views over it (created by the migration). Provider per format: QuickBooks
+Online CSV → "qbo", Xero manual-journal CSV → "xero", QuickBooks Desktop IIF → "qbd", Excel
+workbook → "excel".
+
+No OAuth token is ever stored here: `connections` keeps only non-secret metadata (PRODUCT.md §3);
+tokens live in the OS keychain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bookkeeper_desktop.storage.types import Money, UTCDateTime, utc_now
+
+#: Providers named in rows: the two we sync with and the two file-only targets.
+PROVIDERS = ("qbo", "xero", "qbd", "excel")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        dt.datetime: UTCDateTime(),
+        Decimal: Money(),
+        dict[str, Any]: JSON(),
+    }
+
+
+def _company_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=False)
+
+
+class CompanyRow(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("company_id", "full_name"),
+        UniqueConstraint("company_id", "code"),
+        Index(None, "company_id", "type"),
+        Index(None, "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    code: Mapped[str | None] = mapped_column(String(40))
+    full_name: Mapped[str] = mapped_column(String(400))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    #: Our normalised type (`core.accounts.AccountType` value).
+    type: Mapped[str] = mapped_column(String(40))
+    #: The type label of the system the account came from (IIF code, QBO label, Xero name).
+    original_type: Mapped[str | None] = mapped_column(String(100))
+    detail_type: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    description: Mapped[str] = mapped_column(Text, default="")
+    tax_code: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    qbo_id: Mapped[str | None] = mapped_column(String(40))
+    xero_id: Mapped[str | None] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class JournalEntryRow(Base):
+    """An entry. `total` (sum of the debits) and `line_count` are kept with the row so that the
+    ledger table pages, sorts and shows amounts without reading 300k lines."""
+
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        Index(None, "company_id", "date", "id"),
+        Index(None, "company_id", "status", "date"),
+        Index(None, "company_id", "number"),
+        Index(None, "company_id", "qbo_id"),
+        Index(None, "company_id", "xero_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    number: Mapped[str] = mapped_column(String(40), default="")
+    date: Mapped[dt.date] = mapped_column(Date)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    total: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    qbo_id: Mapped[str | None] = mapped_column(String(40))
+    qbo_sync_token: Mapped[str | None] = mapped_column(String(40))
+    xero_id: Mapped[str | None] = mapped_column(String(64))
+    #: The provider deleted or voided its copy; we keep ours and mark it (PRODUCT.md §4).
+    remote_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+    lines: Mapped[list[JournalLineRow]] = relationship(
+        back_populates="entry",
+        order_by="JournalLineRow.line_no",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class JournalLineRow(Base):
+    __tablename__ = "journal_lines"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "line_no"),
+        Index(None, "account_id", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    debit: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    credit: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    tracking: Mapped[str] = mapped_column(String(200), default="")
+
+    entry: Mapped[JournalEntryRow] = relationship(back_populates="lines")
+
+
+class AccountMappingRow(Base):
+    """Our account ↔ a QBO account id / Xero account code; proposed, then confirmed by the user."""
+
+    __tablename__ = "account_mappings"
+    __table_args__ = (
+        UniqueConstraint("company_id", "provider", "account_id"),
+        Index(None, "company_id", "provider", "remote_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    remote_code: Mapped[str | None] = mapped_column(String(40))
+    remote_name: Mapped[str | None] = mapped_column(String(400))
+    #: "proposed" or "confirmed".
+    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    #: Why it was proposed: "number", "exact name", "normalised name", "user".
+    proposal_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class ExportLogRow(Base):
+    """Every export. Seen through the views `qbo_export_log` and `xero_export_log` too."""
+
+    __tablename__ = "export_log"
+    __table_args__ = (Index(None, "company_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    #: "qbo" (QBO CSV), "xero" (Xero CSV), "qbd" (QuickBooks Desktop IIF), "excel" (XLSX).
+    provider: Mapped[str] = mapped_column(String(10))
+    format: Mapped[str] = mapped_column(String(20))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    record_count: Mapped[int] = mapped_column(Integer, default=0)
+    file_name: Mapped[str] = mapped_column(Text, default="")
+    #: sha256 of the written file, hex.
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    #: "succeeded", "failed" or "cancelled".
+    status: Mapped[str] = mapped_column(String(12))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class ConnectionRow(Base):
+    """A company's link to one QBO realm or Xero tenant: metadata only, **no tokens**."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("company_id", "provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    #: QBO realmId or Xero tenantId.
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    remote_company_name: Mapped[str] = mapped_column(String(400), default="")
+    access_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    refresh_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Space-separated, as OAuth writes them.
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    #: "connected", "needs_attention" or "disconnected".
+    status: Mapped[str] = mapped_column(String(20), default="connected")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    connected_at: Mapped[dt.datetime | None] = mapped_column()
+    last_sync_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class IntegrationSettingRow(Base):
+    """The seed's `integration_settings`: key/value per company and provider (non-secret)."""
+
+    __tablename__ = "integration_settings"
+    __table_args__ = (UniqueConstraint("company_id", "provider", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class SyncRunRow(Base):
+    """One sync: direction, counts, errors, duration (PRODUCT.md §1 "Sync log")."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index(None, "company_id", "provider", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    #: "pull", "push" or "both".
+    direction: Mapped[str] = mapped_column(String(8))
+    #: "running", "succeeded", "failed", "cancelled".
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    pulled: Mapped[int] = mapped_column(Integer, default=0)
+    pushed: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SyncCursorRow(Base):
+    """Where the next incremental pull starts, per company, provider and entity."""
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("company_id", "provider", "entity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    entity: Mapped[str] = mapped_column(String(40))
+    cursor_value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class OutboxRow(Base):
+    """A push waiting to happen or done, keyed for idempotency (QBO `requestid`, Xero
+    `Idempotency-Key`; API_NOTES.md) so a retry or crash never creates a duplicate."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        Index(None, "company_id", "provider", "state"),
+        Index(None, "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="SET NULL")
+    )
+    #: "create", "update", "delete" or "void".
+    operation: Mapped[str] = mapped_column(String(10))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    #: "pending", "sending", "sent", "failed", "conflict".
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class RemoteObjectRow(Base):
+    """An object pulled from a provider, kept once however often it is pulled."""
+
+    __tablename__ = "remote_objects"
+    __table_args__ = (
+        UniqueConstraint("company_id", "provider", "object_type", "remote_id"),
+        Index(None, "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    provider: Mapped[str] = mapped_column(String(10))
+    object_type: Mapped[str] = mapped_column(String(40))
+    remote_id: Mapped[str] = mapped_column(String(64))
+    #: QBO SyncToken or Xero's UpdatedDateUTC stamp.
+    version: Mapped[str | None] = mapped_column(String(64))
+    remote_updated_at: Mapped[dt.datetime | None] = mapped_column()
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="SET NULL")
+    )
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class AuditLogRow(Base):
+    """Who did what when: every change the services make writes one row."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index(None, "company_id", "at"),
+        Index(None, "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+#: The seed's per-provider export logs, kept as views over `export_log`.
+EXPORT_LOG_VIEWS = {"qbo_export_log": "qbo", "xero_export_log": "xero"}

@@ -1,0 +1,79 @@
+"""Column types that keep money exact and times in UTC on every database we support.
+
+- `Money`: `Numeric(18, 2)` on PostgreSQL. SQLite has no decimal type (it would store 2.50 as a
+  REAL and add REALs with binary rounding), so there the column holds **integer cents**; sums in
+  SQL stay exact and come back as `Decimal` through `money()` either way.
+- `UTCDateTime`: stored as naive UTC, always returned timezone-aware (UTC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from bookkeeper_desktop.core.money import CENT, money
+
+UTC = dt.UTC
+
+
+class Money(TypeDecorator[Decimal]):
+    """An amount in the currency's unit with two places; integer cents on SQLite."""
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = money(value)
+        if dialect.name == "sqlite":
+            return int(amount / CENT)
+        return amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return money(Decimal(int(value)) * CENT)
+        return money(Decimal(value))
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A point in time, stored as naive UTC and read back as aware UTC."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=UTC)
+
+    @property
+    def python_type(self) -> type[dt.datetime]:
+        return dt.datetime
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
