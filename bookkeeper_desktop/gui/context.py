@@ -16,6 +16,8 @@ Rules for panes (STYLE.md practices 2 and 3):
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +27,58 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.gui.errors import ErrorPresenter
 from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.settings import Settings
+
+#: Service modules searched by `AppServices.function` (the storage, connect and sync helpers add
+#: theirs under `bookkeeper_desktop.services`).
+SERVICE_MODULES = (
+    "bookkeeper_desktop.services.companies",
+    "bookkeeper_desktop.services.accounts",
+    "bookkeeper_desktop.services.entries",
+    "bookkeeper_desktop.services.exports",
+    "bookkeeper_desktop.services.connections",
+    "bookkeeper_desktop.services.mappings",
+    "bookkeeper_desktop.services.sync_runs",
+    "bookkeeper_desktop.services.sync",
+    "bookkeeper_desktop.sample_data",
+)
+
+
+class AppServices:
+    """The application services as the GUI holds them: the open database plus a lookup.
+
+    The services are plain functions taking the `Database` first (`bookkeeper_desktop.services`
+    docstring), so a pane calls, inside a job::
+
+        from bookkeeper_desktop.services import accounts
+        ctx.jobs.run(lambda p: accounts.list_accounts(ctx.services.db, company_id), ...)
+
+    Attributes:
+        db: the open `storage.Database`.
+        demo: True when the app runs against the sandboxes.
+        extras: a dict where the connect and sync flows may keep their long-lived objects
+            (provider clients, the sandbox servers) without changing this class.
+    """
+
+    def __init__(self, db: Any, *, demo: bool = False) -> None:
+        self.db = db
+        self.demo = demo
+        self.extras: dict[str, Any] = {}
+
+    def function(self, *names: str) -> Callable[..., Any] | None:
+        """The first service function called one of `names` in `SERVICE_MODULES`, or None.
+
+        Lets a view use a service that another helper is still adding without failing to
+        start: a missing read shows the view's empty state."""
+        for module_name in SERVICE_MODULES:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            for name in names:
+                candidate = getattr(module, name, None)
+                if callable(candidate):
+                    return candidate  # type: ignore[no-any-return]
+        return None
 
 
 class ChangeHub(QObject):
@@ -46,8 +100,8 @@ class AppContext(QObject):
         settings_changed(object): new `Settings` were applied.
 
     Attributes:
-        services: the application services (`bookkeeper_desktop.services`); the only door to the
-            database and the providers. Call it only inside `jobs.run(...)`.
+        services: the `AppServices` (its `.db` is the open database); the only door to the
+            database and the providers. Use it only inside `jobs.run(...)`.
         jobs: the `JobRunner`.
         changes: the `ChangeHub`.
         demo: True when the app runs against the local sandboxes (`--demo`).

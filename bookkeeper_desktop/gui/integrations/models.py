@@ -1,0 +1,244 @@
+"""Table models of the Integrations pane: the account mapping and the sync log.
+
+Both tables are small (one row per account, one per sync run kept), so they hold their rows; the
+rows come from services through a job and are swapped in with `set_rows()`. A single row changed
+by Confirm/Reject is updated in place with a narrow `dataChanged` (STYLE.md practice 9).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from typing_extensions import override
+
+from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+#: The row object behind an index (tests and actions read it).
+RowRole = Qt.ItemDataRole.UserRole + 1
+#: A value that sorts naturally (numbers as numbers, times as timestamps).
+SortRole = Qt.ItemDataRole.UserRole + 2
+
+_STATE_LABELS = {
+    MappingState.PROPOSED: "Proposed",
+    MappingState.CONFIRMED: "Confirmed",
+    MappingState.REJECTED: "Rejected",
+    MappingState.UNMAPPED: "Not mapped",
+}
+_STATE_COLORS = {
+    MappingState.PROPOSED: QColor(242, 169, 59, 60),
+    MappingState.REJECTED: QColor(200, 60, 60, 45),
+    MappingState.UNMAPPED: QColor(128, 128, 128, 40),
+}
+
+
+class MappingColumn(IntEnum):
+    CODE = 0
+    ACCOUNT = 1
+    TYPE = 2
+    REMOTE_CODE = 3
+    REMOTE_NAME = 4
+    STATE = 5
+    REASON = 6
+
+
+_MAPPING_HEADERS = {
+    MappingColumn.CODE: "Code",
+    MappingColumn.ACCOUNT: "Our account",
+    MappingColumn.TYPE: "Type",
+    MappingColumn.REMOTE_CODE: "Remote code / id",
+    MappingColumn.REMOTE_NAME: "Remote account",
+    MappingColumn.STATE: "State",
+    MappingColumn.REASON: "Why proposed",
+}
+
+
+class MappingTableModel(QAbstractTableModel):
+    """Our accounts beside the remote ones; proposals are marked (bold, amber background)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[MappingRow] = []
+
+    def set_rows(self, rows: list[MappingRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[MappingRow]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> MappingRow:
+        return self._rows[row]
+
+    def replace_row(self, row: int, new: MappingRow) -> None:
+        """Update one row in place (after Confirm or Reject) with a narrow `dataChanged`."""
+        self._rows[row] = new
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(MappingColumn) - 1))
+
+    @override
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    @override
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(MappingColumn)
+
+    @override
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(MappingColumn)):
+            return _MAPPING_HEADERS[MappingColumn(section)]
+        return None
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = MappingColumn(index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
+            return {
+                MappingColumn.CODE: row.account_code,
+                MappingColumn.ACCOUNT: row.account_name,
+                MappingColumn.TYPE: row.account_type,
+                MappingColumn.REMOTE_CODE: row.remote_code or row.remote_id,
+                MappingColumn.REMOTE_NAME: row.remote_name or "—",
+                MappingColumn.STATE: _STATE_LABELS[row.state],
+                MappingColumn.REASON: row.reason,
+            }[column]
+        if role == RowRole:
+            return row
+        if role == Qt.ItemDataRole.BackgroundRole and row.state in _STATE_COLORS:
+            return QBrush(_STATE_COLORS[row.state])
+        if role == Qt.ItemDataRole.FontRole and row.state is MappingState.PROPOSED:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if row.state is MappingState.PROPOSED:
+                return f"Proposed ({row.reason or 'automatic match'}): confirm or reject it."
+            if row.state is MappingState.UNMAPPED:
+                return "No remote account matches yet; pick one at the provider or rename."
+        return None
+
+
+class SyncColumn(IntEnum):
+    STARTED = 0
+    PROVIDER = 1
+    DIRECTION = 2
+    STATUS = 3
+    PULLED = 4
+    PUSHED = 5
+    CONFLICTS = 6
+    ERRORS = 7
+    DURATION = 8
+    MESSAGE = 9
+
+
+_SYNC_HEADERS = {
+    SyncColumn.STARTED: "Started",
+    SyncColumn.PROVIDER: "Provider",
+    SyncColumn.DIRECTION: "Direction",
+    SyncColumn.STATUS: "Result",
+    SyncColumn.PULLED: "Pulled",
+    SyncColumn.PUSHED: "Pushed",
+    SyncColumn.CONFLICTS: "Conflicts",
+    SyncColumn.ERRORS: "Errors",
+    SyncColumn.DURATION: "Took",
+    SyncColumn.MESSAGE: "Message",
+}
+_NUMERIC = {SyncColumn.PULLED, SyncColumn.PUSHED, SyncColumn.CONFLICTS, SyncColumn.ERRORS,
+            SyncColumn.DURATION}
+_PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
+
+
+class SyncLogModel(QAbstractTableModel):
+    """Every sync run, newest first: direction, counts, errors, duration."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[SyncRunRow] = []
+
+    def set_rows(self, rows: list[SyncRunRow]) -> None:
+        self.beginResetModel()
+        self._rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> SyncRunRow:
+        return self._rows[row]
+
+    @override
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    @override
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(SyncColumn)
+
+    @override
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(SyncColumn)):
+            return _SYNC_HEADERS[SyncColumn(section)]
+        return None
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        run = self._rows[index.row()]
+        column = SyncColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(run, column)
+        if role == SortRole:
+            return self._sort_value(run, column)
+        if role == RowRole:
+            return run
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column is SyncColumn.STATUS \
+                and run.status in ("failed", "error"):
+            return QBrush(QColor("#C0392B"))
+        if role == Qt.ItemDataRole.ToolTipRole and column is SyncColumn.MESSAGE and run.message:
+            return run.message
+        return None
+
+    @staticmethod
+    def _display(run: SyncRunRow, column: SyncColumn) -> str:
+        if column is SyncColumn.STARTED:
+            return run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        if column is SyncColumn.PROVIDER:
+            return _PROVIDER_NAMES.get(run.provider, run.provider)
+        if column is SyncColumn.DIRECTION:
+            return run.direction.capitalize()
+        if column is SyncColumn.STATUS:
+            return run.status.capitalize()
+        if column is SyncColumn.DURATION:
+            seconds = run.duration_seconds
+            return "running…" if seconds is None else f"{seconds:.1f} s"
+        if column is SyncColumn.MESSAGE:
+            return run.message
+        return f"{SyncLogModel._count(run, column):,}"
+
+    @staticmethod
+    def _count(run: SyncRunRow, column: SyncColumn) -> int:
+        return {SyncColumn.PULLED: run.pulled, SyncColumn.PUSHED: run.pushed,
+                SyncColumn.CONFLICTS: run.conflicts, SyncColumn.ERRORS: run.errors}[column]
+
+    @staticmethod
+    def _sort_value(run: SyncRunRow, column: SyncColumn) -> Any:
+        if column is SyncColumn.STARTED:
+            return run.started_at.timestamp()
+        if column is SyncColumn.DURATION:
+            return run.duration_seconds if run.duration_seconds is not None else -1.0
+        if column in _NUMERIC:
+            return SyncLogModel._count(run, column)
+        return SyncLogModel._display(run, column)

@@ -1,0 +1,259 @@
+"""The state of one provider card, as a pure value (no Qt), and the rows the pane's tables show.
+
+The connect flow (OAuth, PKCE, loopback listener) and the sync engine drive a card only by handing
+it a new `CardState`; the card never decides anything itself. That keeps every state testable
+and lets the other flows be wired later without touching the widget (PRODUCT.md §2–3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded
+from bookkeeper_desktop.core.progress import ProgressSnapshot
+
+
+class Provider(Enum):
+    QBO = "qbo"
+    XERO = "xero"
+
+    @property
+    def title(self) -> str:
+        return "QuickBooks Online" if self is Provider.QBO else "Xero"
+
+    @property
+    def remote_company_word(self) -> str:
+        """What the provider calls one set of books (QBO: company; Xero: organisation)."""
+        return "company" if self is Provider.QBO else "organisation"
+
+
+class Phase(Enum):
+    NOT_CONNECTED = "not_connected"
+    WAITING_FOR_BROWSER = "waiting_for_browser"
+    CHOOSE_TENANT = "choose_tenant"
+    CONNECTED = "connected"
+    SYNCING = "syncing"
+    NEEDS_RECONNECT = "needs_reconnect"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One Xero organisation offered by a consent (GET /connections)."""
+
+    tenant_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LastSync:
+    at: dt.datetime
+    ok: bool
+    summary: str
+
+
+@dataclass(frozen=True)
+class CardState:
+    """Everything one provider card shows. Build with the class methods; never mutate."""
+
+    provider: Provider
+    phase: Phase = Phase.NOT_CONNECTED
+    company_name: str = ""
+    last_sync: LastSync | None = None
+    auto_sync_minutes: int = 15
+    auth_url: str = ""
+    progress: ProgressSnapshot | None = None
+    reason: str = ""
+    hint: str = ""
+    tenants: tuple[Tenant, ...] = field(default=())
+
+    # -- constructors, one per phase -------------------------------------------------------------
+    @classmethod
+    def not_connected(cls, provider: Provider) -> CardState:
+        return cls(provider)
+
+    @classmethod
+    def waiting_for_browser(cls, provider: Provider, auth_url: str) -> CardState:
+        return cls(provider, Phase.WAITING_FOR_BROWSER, auth_url=auth_url)
+
+    @classmethod
+    def choose_tenant(cls, provider: Provider, tenants: Sequence[Tenant]) -> CardState:
+        return cls(provider, Phase.CHOOSE_TENANT, tenants=tuple(tenants))
+
+    @classmethod
+    def connected(
+        cls, provider: Provider, company_name: str, *, last_sync: LastSync | None = None,
+        auto_sync_minutes: int = 15,
+    ) -> CardState:
+        return cls(provider, Phase.CONNECTED, company_name=company_name, last_sync=last_sync,
+                   auto_sync_minutes=auto_sync_minutes)
+
+    def syncing(self, progress: ProgressSnapshot | None = None) -> CardState:
+        """This (connected) card while a sync runs."""
+        return replace(self, phase=Phase.SYNCING,
+                       progress=progress or ProgressSnapshot("Starting", 0, None))
+
+    def sync_finished(self, last_sync: LastSync) -> CardState:
+        return replace(self, phase=Phase.CONNECTED, progress=None, last_sync=last_sync)
+
+    def needs_reconnect(self, reason: str) -> CardState:
+        return replace(self, phase=Phase.NEEDS_RECONNECT, reason=reason, progress=None)
+
+    def failed(self, reason: str, hint: str = "") -> CardState:
+        return replace(self, phase=Phase.ERROR, reason=reason, hint=hint, progress=None)
+
+    def after_error(self, error: BaseException) -> CardState:
+        """The state a failed connect or sync leaves the card in."""
+        if isinstance(error, ReconnectNeeded):
+            return self.needs_reconnect(error.message)
+        if isinstance(error, BookkeeperError):
+            return self.failed(error.message, error.hint or "")
+        return self.failed(f"Unexpected problem: {error}",
+                           "Try again; if it keeps failing, send the log to support.")
+
+    # -- what the card says ----------------------------------------------------------------------
+    @property
+    def headline(self) -> str:
+        p = self.provider
+        return {
+            Phase.NOT_CONNECTED: "Not connected",
+            Phase.WAITING_FOR_BROWSER: "Waiting for your browser…",
+            Phase.CHOOSE_TENANT: f"Choose the {p.remote_company_word} to keep in step",
+            Phase.CONNECTED: f"Connected to {self.company_name}",
+            Phase.SYNCING: f"Syncing with {self.company_name}" if self.company_name else "Syncing",
+            Phase.NEEDS_RECONNECT: "Reconnect needed",
+            Phase.ERROR: "Something went wrong",
+        }[self.phase]
+
+    @property
+    def detail(self) -> str:
+        p = self.provider
+        if self.phase is Phase.NOT_CONNECTED:
+            return (f"Connect to keep these books in step with your {p.title} "
+                    f"{p.remote_company_word}. Your browser opens {p.title}'s sign-in page.")
+        if self.phase is Phase.WAITING_FOR_BROWSER:
+            return ("Sign in and allow access in the browser window that opened. If no browser "
+                    "opened, copy this address into one:")
+        if self.phase is Phase.CHOOSE_TENANT:
+            return (f"Your consent covers several {p.remote_company_word}s. Pick the one these "
+                    "books belong to.")
+        if self.phase in (Phase.CONNECTED, Phase.SYNCING):
+            return self.last_sync_text
+        if self.phase is Phase.NEEDS_RECONNECT:
+            return (f"{self.reason} Press Reconnect and sign in to {p.title} again; nothing "
+                    "was lost.").strip()
+        return " ".join(part for part in (self.reason, self.hint) if part)
+
+    @property
+    def last_sync_text(self) -> str:
+        if self.last_sync is None:
+            return "Not synced yet."
+        when = self.last_sync.at.astimezone().strftime("%d %b %Y %H:%M")
+        outcome = "" if self.last_sync.ok else "failed: "
+        return f"Last sync {when} — {outcome}{self.last_sync.summary}"
+
+    @property
+    def progress_text(self) -> str:
+        if self.progress is None:
+            return ""
+        if self.progress.total:
+            return f"{self.progress.phase} — {self.progress.done:,} of {self.progress.total:,}"
+        if self.progress.done:
+            return f"{self.progress.phase} — {self.progress.done:,}"
+        return self.progress.phase
+
+
+# -- rows of the mapping editor and the sync log ------------------------------------------------
+
+class MappingState(Enum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    UNMAPPED = "unmapped"
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One line of the mapping editor: our account beside the remote one."""
+
+    mapping_id: int | None
+    account_id: int
+    account_code: str
+    account_name: str
+    account_type: str
+    remote_id: str
+    remote_code: str
+    remote_name: str
+    state: MappingState
+    reason: str = ""
+
+    @classmethod
+    def from_record(cls, record: Any) -> MappingRow:
+        """Adapt whatever the services return (dataclass or row) by attribute name."""
+        raw_state = str(_attr(record, "state", "proposed") or "proposed")
+        try:
+            state = MappingState(raw_state)
+        except ValueError:
+            state = MappingState.PROPOSED
+        return cls(
+            mapping_id=_attr(record, "mapping_id", _attr(record, "id", None)),
+            account_id=int(_attr(record, "account_id", 0) or 0),
+            account_code=str(_attr(record, "account_code", "") or ""),
+            account_name=str(_attr(record, "account_name", "")
+                             or _attr(record, "account_full_name", "") or ""),
+            account_type=str(_attr(record, "account_type", "") or ""),
+            remote_id=str(_attr(record, "remote_id", "") or ""),
+            remote_code=str(_attr(record, "remote_code", "") or ""),
+            remote_name=str(_attr(record, "remote_name", "") or ""),
+            state=state,
+            reason=str(_attr(record, "proposal_reason", "") or _attr(record, "reason", "") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class SyncRunRow:
+    """One line of the sync log."""
+
+    run_id: int
+    provider: str
+    direction: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    pulled: int
+    pushed: int
+    conflicts: int
+    errors: int
+    message: str
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())
+
+    @classmethod
+    def from_record(cls, record: Any) -> SyncRunRow:
+        return cls(
+            run_id=int(_attr(record, "id", 0) or _attr(record, "run_id", 0) or 0),
+            provider=str(_attr(record, "provider", "")),
+            direction=str(_attr(record, "direction", "")),
+            status=str(_attr(record, "status", "")),
+            started_at=_attr(record, "started_at", None) or dt.datetime.now(dt.UTC),
+            finished_at=_attr(record, "finished_at", None),
+            pulled=int(_attr(record, "pulled", 0) or 0),
+            pushed=int(_attr(record, "pushed", 0) or 0),
+            conflicts=int(_attr(record, "conflicts", 0) or 0),
+            errors=int(_attr(record, "error_count", 0) or _attr(record, "errors", 0) or 0),
+            message=str(_attr(record, "message", "") or ""),
+        )
+
+
+def _attr(record: Any, name: str, default: Any) -> Any:
+    if isinstance(record, dict):
+        return record.get(name, default)
+    return getattr(record, name, default)

@@ -1,0 +1,171 @@
+"""The Settings dialog, generated from the one declarative schema (`bookkeeper_desktop.settings`).
+
+One tab per group, one row per setting, the editor chosen by the setting's kind. Adding a setting
+to `SCHEMA` adds it here with no code. Values are checked by the schema on OK; problems are listed
+in the dialog and it stays open.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from typing_extensions import override
+
+from bookkeeper_desktop.core.errors import ValidationError
+from bookkeeper_desktop.settings import SCHEMA, SettingKind, Settings, SettingSpec, groups
+
+Editor = QComboBox | QSpinBox | QCheckBox | QLineEdit
+
+
+class _FolderEditor(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText("Documents")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(browse)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Default export folder", self.line.text())
+        if folder:
+            self.line.setText(folder)
+
+
+class SettingsDialog(QDialog):
+    """Edit every setting; `settings()` returns the checked result after OK."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setObjectName("settingsDialog")
+        self._original = settings
+        self._result = settings
+        self._editors: dict[str, Editor] = {}
+        self.tabs = QTabWidget()
+        for group in groups():
+            page = QWidget()
+            form = QFormLayout(page)
+            for spec in (s for s in SCHEMA if s.group == group):
+                widget, editor = self._make_editor(spec)
+                self._editors[spec.key] = editor
+                self._set_value(spec, settings.get(spec.key))
+                label = QLabel(spec.label)
+                if spec.help:
+                    label.setToolTip(spec.help)
+                    widget.setToolTip(spec.help)
+                form.addRow(label, widget)
+            self.tabs.addTab(page, group)
+        self.note = QLabel("Client secrets and sign-ins are kept in the system keychain, "
+                           "never in these settings.")
+        self.note.setWordWrap(True)
+        self.note.setEnabled(False)
+        self.problems = QLabel()
+        self.problems.setObjectName("settingsProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #C0392B;")
+        self.problems.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel
+                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        restore = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.clicked.connect(self.restore_defaults)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.note)
+        layout.addWidget(self.problems)
+        layout.addWidget(buttons)
+        self.resize(560, 420)
+
+    def editor(self, key: str) -> Editor:
+        """The widget that edits setting `key` (tests drive it)."""
+        return self._editors[key]
+
+    def raw_values(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for spec in SCHEMA:
+            editor = self._editors[spec.key]
+            if isinstance(editor, QComboBox):
+                values[spec.key] = editor.currentData()
+            elif isinstance(editor, QSpinBox):
+                values[spec.key] = editor.value()
+            elif isinstance(editor, QCheckBox):
+                values[spec.key] = editor.isChecked()
+            else:
+                values[spec.key] = editor.text()
+        return values
+
+    def settings(self) -> Settings:
+        """The settings as accepted (the original ones until OK succeeded)."""
+        return self._result
+
+    def restore_defaults(self) -> None:
+        for spec in SCHEMA:
+            self._set_value(spec, spec.default)
+
+    @override
+    def accept(self) -> None:
+        try:
+            self._result = self._original.with_values(self.raw_values())
+        except ValidationError as error:
+            self.problems.setText("\n".join(error.problems))
+            self.problems.show()
+            return
+        self.problems.hide()
+        super().accept()
+
+    def _make_editor(self, spec: SettingSpec) -> tuple[QWidget, Editor]:
+        if spec.kind is SettingKind.CHOICE:
+            combo = QComboBox()
+            for value, label in spec.choices:
+                combo.addItem(label, value)
+            return combo, combo
+        if spec.kind is SettingKind.INT:
+            spin = QSpinBox()
+            spin.setRange(spec.minimum if spec.minimum is not None else -(2**31),
+                          spec.maximum if spec.maximum is not None else 2**31 - 1)
+            if spec.key == "sync/auto_interval_minutes":
+                spin.setSpecialValueText("Off")
+            return spin, spin
+        if spec.kind is SettingKind.BOOL:
+            check = QCheckBox()
+            return check, check
+        if spec.kind is SettingKind.FOLDER:
+            folder = _FolderEditor()
+            return folder, folder.line
+        line = QLineEdit()
+        if spec.kind is SettingKind.URL:
+            line.setPlaceholderText("https://")
+        return line, line
+
+    def _set_value(self, spec: SettingSpec, value: object) -> None:
+        editor = self._editors[spec.key]
+        if isinstance(editor, QComboBox):
+            index = editor.findData(value)
+            editor.setCurrentIndex(max(index, 0))
+        elif isinstance(editor, QSpinBox):
+            editor.setValue(int(str(value)))
+        elif isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        else:
+            editor.setText(str(value))
