@@ -224,6 +224,7 @@ def generate_entries(
     status_weights: dict[EntryStatus, int] | None = None,
     source: EntrySource = EntrySource.SAMPLE,
     number_prefix: str = "JE-",
+    currency: str = "USD",
 ) -> Iterator[JournalEntry]:
     """`n` balanced entries over `start`..`end` (default: the year before `end`, which defaults
     to today) on the given stored accounts, in date order, numbered JE-000001...
@@ -249,6 +250,7 @@ def generate_entries(
             lines=tuple(lines),
             number=f"{number_prefix}{index:06d}",
             memo=f"{memo} {index}",
+            currency=currency,
             status=status,
             source=source,
         )
@@ -261,6 +263,7 @@ def create_sample_company(
     entries: int = SAMPLE_ENTRY_COUNT,
     seed: int = SAMPLE_SEED,
     end: dt.date | None = None,
+    currency: str = "USD",
     actor: str | None = None,
 ) -> Company:
     """A new company with the sample chart and `entries` entries, in one go."""
@@ -268,12 +271,12 @@ def create_sample_company(
     from bookkeeper_desktop.services import companies  # noqa: PLC0415
     from bookkeeper_desktop.services import entries as entry_service  # noqa: PLC0415
 
-    company = companies.create_company(db, name, actor=actor)
+    company = companies.create_company(db, name, currency=currency, actor=actor)
     stored = account_service.add_accounts(db, company.id, sample_accounts(), actor=actor)
     entry_service.bulk_insert_entries(
         db,
         company.id,
-        generate_entries(entries, stored, seed=seed, end=end),
+        generate_entries(entries, stored, seed=seed, end=end, currency=company.currency),
         actor=actor,
         note="sample data",
     )

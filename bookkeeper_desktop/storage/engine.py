@@ -385,3 +385,11 @@ def backup_sqlite(path: Path) -> Path:
             hint="Check there is free space and that the folder can be written.",
         ) from exc
     return target
+
+
+def schema_revision(database: Database) -> str | None:
+    """The Alembic revision the database is at (None for an empty database)."""
+    with database.engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        connection.rollback()
+        return revision

@@ -1,0 +1,65 @@
+"""`bookkeeper status`: which database, which company, how many entries in each status, and the
+state of the connections."""
+
+from __future__ import annotations
+
+import argparse
+
+from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.services import accounts, companies, connections, entries
+from bookkeeper_desktop.services.exports import export_history
+from bookkeeper_desktop.storage.engine import schema_revision
+from bookkeeper_desktop.storage.records import EntryFilter
+
+
+def register(subparsers: SubParsers) -> None:
+    parser = add_command(subparsers, "status", help="show the database, company and ledger state")
+    parser.set_defaults(handler=status)
+
+
+def status(ctx: Context, _args: argparse.Namespace) -> int:
+    db = ctx.db
+    company = (companies.find_company(db, ctx.company_selector) if ctx.company_selector
+               else companies.current_company(db))
+    report: dict[str, object] = {
+        "database": db.label,
+        "schema": schema_revision(db),
+        "companies": len(companies.list_companies(db)),
+        "company": None,
+    }
+    if company is not None:
+        counts = {s.value: entries.count_entries(db, company.id, EntryFilter.of_status(s))
+                  for s in EntryStatus}
+        last_exports = export_history(db, company.id, limit=1)
+        report["company"] = {
+            "id": company.id, "name": company.name, "currency": company.currency,
+            "accounts": len(accounts.list_accounts(db, company.id)),
+            "entries": counts,
+            "connections": [
+                {"provider": c.provider, "status": c.status.value,
+                 "remote_company_name": c.remote_company_name,
+                 "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None}
+                for c in connections.list_connections(db, company.id)
+            ],
+            "last_export": (last_exports[0].created_at.isoformat() if last_exports else None),
+        }
+    if ctx.json:
+        ctx.emit_json(report)
+        return 0
+    ctx.print(f"Database:  {report['database']} (schema {report['schema']})")
+    if company is None:
+        ctx.print(f"Company:   none selected ({report['companies']} in this database)")
+        return 0
+    details = report["company"]
+    assert isinstance(details, dict)
+    ctx.print(f"Company:   {company.name} (#{company.id}, {company.currency})")
+    ctx.print(f"Accounts:  {details['accounts']}")
+    counts = details["entries"]
+    ctx.print("Entries:   " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for connection in details["connections"]:
+        ctx.print(f"{connection['provider'].upper():<10} {connection['status']}"
+                  f" {connection['remote_company_name']}".rstrip())
+    if not details["connections"]:
+        ctx.print("Connected: not connected to QuickBooks Online or Xero")
+    return 0
