@@ -296,6 +296,17 @@ class IntegrationsPane(QWidget):
         """Show a state on its provider's card (the connect and sync flows call this)."""
         self.cards[state.provider].set_state(state)
 
+    def last_sync_text(self) -> str:
+        """For the status bar: the newest sync run of the company, or "Not synced yet"."""
+        runs = self._snapshot.sync_runs if self._snapshot is not None else []
+        if not runs:
+            return "Not synced yet"
+        newest = max(runs, key=lambda run: run.started_at)
+        when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
+        provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
+            else newest.provider
+        return f"Last sync: {provider}, {when}, {newest.status}"
+
     def refresh(self) -> None:
         """Re-read connections, mappings and sync runs of the current company in the db lane."""
         company_id = self.ctx.company_id

@@ -1,0 +1,193 @@
+"""GUI start-up: `bookkeeper-desktop [--db URL] [--company NAME] [--demo] [--smoke-test]`.
+
+Order matters for the start-up budget (PRODUCT.md §7, under 1.5 s to a usable window): the
+QApplication, palette and settings first, the database opened (and migrated) once, then the window;
+everything else the panes need is read in background jobs after the window shows.
+
+`--smoke-test` (used by the packaging check) builds the window with every pane on a temporary
+database holding the sample company, lets the start-up jobs finish, and exits 0 — or 1 with the
+reason on stderr if a pane is missing, a job failed or an error dialog opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from bookkeeper_desktop import APP_ID, APP_NAME, __version__
+from bookkeeper_desktop.core.errors import BookkeeperError
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.errors import (
+    ErrorPresenter,
+    build_dialog,
+    describe_error,
+    install_crash_hook,
+)
+from bookkeeper_desktop.gui.main_window import PANE_KEYS, MainWindow, PlaceholderPane
+from bookkeeper_desktop.gui.palette import follow_system_scheme
+from bookkeeper_desktop.gui.resources import app_icon
+from bookkeeper_desktop.gui.settings_store import QSettingsStore
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.services import companies, open_database
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "Bookkeeper"
+#: Longest the smoke test waits for the start-up jobs (ms).
+SMOKE_TIMEOUT_MS = 60_000
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="bookkeeper-desktop", description=f"{APP_NAME} {__version__}")
+    parser.add_argument("--db", metavar="URL",
+                        help="database URL (default: BOOKKEEPER_DB_URL, else the file in your "
+                             "data folder)")
+    parser.add_argument("--company", metavar="NAME_OR_ID", help="open this company")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against the local QBO and Xero sandboxes (no real data)")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="build the window with every pane, process events, exit 0")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    args, qt_args = parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
+    return args, qt_args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the GUI; returns the process exit status."""
+    args, qt_args = parse_args(argv)
+    if args.smoke_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(
+        [sys.argv[0] if sys.argv else APP_ID, *qt_args])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
+    follow_system_scheme(app)
+
+    with ExitStack() as stack:
+        db_url = args.db
+        if args.smoke_test and not db_url:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="bookkeeper-smoke-"))
+            db_url = f"sqlite:///{Path(folder) / 'smoke.sqlite'}"
+        return _run(app, args, db_url)
+
+
+def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int:
+    presenter = ErrorPresenter()
+    uninstall_hook = install_crash_hook(presenter)
+    store = QSettingsStore()
+    loaded = store.load()
+    for problem in loaded.problems:
+        log.warning("Setting ignored: %s", problem)
+    try:
+        db = open_database(db_url)
+    except BookkeeperError as error:
+        uninstall_hook()
+        return _startup_failed(error, args.smoke_test)
+
+    runner = JobRunner()
+    failures: list[str] = []
+    try:
+        company_id: int | None = None
+        try:
+            if args.company:
+                company_id = companies.find_company(db, args.company).id
+            else:
+                current = companies.current_company(db)
+                company_id = current.id if current is not None else None
+        except BookkeeperError as error:
+            presenter.present(error)
+        services = AppServices(db, demo=args.demo)
+        ctx = AppContext(services, runner, loaded.settings, company_id=company_id,
+                         demo=args.demo, settings_saver=store)
+        ctx.error_presenter = presenter
+        runner.default_error_handler = ctx.show_error
+
+        window = MainWindow(ctx, database_label=db.label)
+        window.show()
+        if args.smoke_test:
+            presenter.dialog_opened.connect(
+                lambda dialog: failures.append(f"error dialog: {dialog.text()} "
+                                               f"{dialog.informativeText()}"))
+            for key, pane in window.panes.items():
+                if isinstance(pane, PlaceholderPane):
+                    log.warning("smoke test: the %s pane is a placeholder", key)
+            _smoke_sequence(window, runner, failures)
+
+            def too_slow() -> None:
+                failures.append("start-up jobs did not finish in time")
+                app.quit()
+
+            QTimer.singleShot(SMOKE_TIMEOUT_MS, too_slow)
+        status = int(app.exec())
+        if failures:
+            for failure in failures:
+                sys.stderr.write(f"smoke test failed: {failure}\n")
+            return 1
+        if args.smoke_test:
+            sys.stdout.write(f"smoke test OK: {', '.join(window.panes)} built\n")
+        return status
+    finally:
+        runner.shutdown(5000)
+        uninstall_hook()
+        db.close()
+
+
+def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) -> None:
+    """Open the sample company, visit every pane, and quit once the jobs have settled."""
+    runner.job_ended.connect(
+        lambda job: failures.append(f"job '{job.title}' failed: {job.error!r}")
+        if job.error is not None else None)
+
+    def visit_panes() -> None:
+        for key in PANE_KEYS:
+            window.show_pane(key)
+        quit_when_idle()
+
+    def quit_when_idle() -> None:
+        if runner.busy:
+            QTimer.singleShot(50, quit_when_idle)
+        else:
+            QApplication.quit()
+
+    def start() -> None:
+        window.switcher.open_sample_company()
+        wait_for_company()
+
+    def wait_for_company() -> None:
+        if window.ctx.company_id is None and not failures:
+            QTimer.singleShot(50, wait_for_company)
+        else:
+            visit_panes()
+
+    QTimer.singleShot(0, start)
+
+
+def _startup_failed(error: BookkeeperError, smoke_test: bool) -> int:
+    """The books cannot be opened: say why and what to do, then exit 1."""
+    report = describe_error(error)
+    sys.stderr.write(f"{report.title}: {error}\n")
+    if not smoke_test:
+        box: QMessageBox = build_dialog(report)
+        box.exec()  # nothing else runs yet: a blocking dialog is the whole app here
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,375 @@
+"""The main window: company switcher, the Ledger / Export / Integrations panes, menus, status bar.
+
+Panes are built from an `AppContext` (`LedgerPane(ctx)`, `ExportPane(ctx)`,
+`IntegrationsPane(ctx)`). A pane package that is not importable yet shows a placeholder, so the
+window always starts; `--smoke-test` and the tests check that the real panes are there.
+Geometry and the last pane are remembered in QSettings under the app's organisation/name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+from typing_extensions import override
+
+from bookkeeper_desktop import APP_NAME
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.gui.about import AboutDialog
+from bookkeeper_desktop.gui.company_switcher import CompanySource, CompanySwitcher
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.source import IntegrationsSource
+from bookkeeper_desktop.gui.resources import app_icon
+from bookkeeper_desktop.gui.settings_dialog import SettingsDialog
+from bookkeeper_desktop.gui.settings_store import default_qsettings
+from bookkeeper_desktop.gui.status import JobStatusWidget
+from bookkeeper_desktop.paths import data_dir
+
+log = logging.getLogger(__name__)
+
+#: (key, label, module, class) of each pane, in sidebar order (Ctrl+1, Ctrl+2, Ctrl+3).
+PANES: tuple[tuple[str, str, str, str], ...] = (
+    ("ledger", "Ledger", "bookkeeper_desktop.gui.ledger", "LedgerPane"),
+    ("export", "Export", "bookkeeper_desktop.gui.export", "ExportPane"),
+    ("integrations", "Integrations", "bookkeeper_desktop.gui.integrations", "IntegrationsPane"),
+)
+PANE_KEYS = tuple(key for key, *_ in PANES)
+
+GEOMETRY_KEY = "window/geometry"
+STATE_KEY = "window/state"
+PANE_KEY = "window/pane"
+
+
+class PlaceholderPane(QWidget):
+    """Stands in for a pane whose package is not there yet."""
+
+    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"placeholder_{label.lower()}")
+        text = QLabel(f"The {label} pane is not available in this build.")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        text.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+
+
+def load_pane_class(module_name: str, class_name: str) -> Callable[[AppContext], QWidget] | None:
+    """The pane class from its package (or the package's `pane` module), or None if absent."""
+    for candidate in (module_name, f"{module_name}.pane"):
+        try:
+            module = importlib.import_module(candidate)
+        except ModuleNotFoundError as error:
+            if error.name and (candidate.startswith(error.name) or error.name == candidate):
+                continue  # the pane is not written yet; a missing dependency inside it is a bug
+            raise
+        cls = getattr(module, class_name, None)
+        if isinstance(cls, type) and issubclass(cls, QWidget):
+            pane_class: Callable[[AppContext], QWidget] = cls
+            return pane_class
+    return None
+
+
+class MainWindow(QMainWindow):
+    """The application window.
+
+    Signals:
+        pane_changed(str): the visible pane changed (its key: ledger, export, integrations).
+
+    Attributes:
+        ctx: the `AppContext`.
+        panes: pane key -> widget.
+        switcher: the `CompanySwitcher`.
+        job_status: the status bar's `JobStatusWidget`.
+        settings_dialog / about_dialog: the open dialog, or None.
+    """
+
+    pane_changed = Signal(str)
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        qsettings: QSettings | None = None,
+        database_label: str = "",
+        company_source: CompanySource | None = None,
+        integrations_source: IntegrationsSource | None = None,
+        pane_factories: dict[str, Callable[[AppContext], QWidget]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.ctx = ctx
+        self.qsettings = qsettings if qsettings is not None else default_qsettings()
+        self.database_label = database_label
+        self.setWindowIcon(app_icon())
+        ctx.error_presenter.default_parent = self
+        ctx.error_presenter.status_message.connect(
+            lambda text: self.statusBar().showMessage(text, 5000))
+
+        self.switcher = CompanySwitcher(ctx, company_source)
+        toolbar = QToolBar("Company")
+        toolbar.setObjectName("companyToolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.switcher)
+        if ctx.demo:
+            demo = QLabel("  DEMO SANDBOX — no real data  ")
+            demo.setObjectName("demoBadge")
+            demo.setStyleSheet("background: #F2A93B; color: #202020; font-weight: bold; "
+                               "border-radius: 4px; padding: 2px 6px;")
+            toolbar.addWidget(demo)
+        self.addToolBar(toolbar)
+
+        factories = dict(pane_factories or {})
+        factories.setdefault("integrations",
+                             lambda c: IntegrationsPane(c, integrations_source))
+        self.panes: dict[str, QWidget] = {}
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setMaximumWidth(180)
+        self.stack = QStackedWidget()
+        icons = {
+            "ledger": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+            "export": QStyle.StandardPixmap.SP_DialogSaveButton,
+            "integrations": QStyle.StandardPixmap.SP_BrowserReload,
+        }
+        for key, label, module_name, class_name in PANES:
+            pane = self._build_pane(key, label, module_name, class_name, factories.get(key))
+            self.panes[key] = pane
+            self.stack.addWidget(pane)
+            item = QListWidgetItem(self.style().standardIcon(icons[key]), label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setSizeHint(QSize(140, 36))
+            self.sidebar.addItem(item)
+        self.sidebar.currentRowChanged.connect(self._row_changed)
+        splitter = QSplitter()
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setCollapsible(1, False)
+        self.setCentralWidget(splitter)
+
+        self.job_status = JobStatusWidget(ctx.jobs)
+        self.last_sync_label = QLabel("Not synced yet")
+        self.last_sync_label.setObjectName("lastSync")
+        self.statusBar().addPermanentWidget(self.job_status)
+        self.statusBar().addPermanentWidget(self.last_sync_label)
+        integrations = self.panes.get("integrations")
+        if isinstance(integrations, IntegrationsPane):
+            integrations.loaded.connect(self._update_last_sync)
+
+        self.settings_dialog: SettingsDialog | None = None
+        self.about_dialog: AboutDialog | None = None
+        self._build_menus()
+        ctx.company_changed.connect(lambda _id: self._update_title())
+        ctx.changes.changed.connect(self._on_changes)
+        self._company_names: dict[int, str] = {}
+        self.switcher.companies_loaded.connect(self._companies_loaded)
+        self._update_title()
+        self.resize(1200, 780)
+        self.restore_state()
+
+    # -- panes -----------------------------------------------------------------------------------
+    def _build_pane(self, key: str, label: str, module_name: str, class_name: str,
+                    factory: Callable[[AppContext], QWidget] | None) -> QWidget:
+        if factory is not None:
+            pane = factory(self.ctx)
+        else:
+            cls = load_pane_class(module_name, class_name)
+            if cls is None:
+                log.info("The %s pane is not available yet; showing a placeholder.", label)
+                pane = PlaceholderPane(label)
+            else:
+                pane = cls(self.ctx)
+        pane.setProperty("paneKey", key)
+        return pane
+
+    def show_pane(self, key: str) -> None:
+        """Show the pane `key` (ledger, export, integrations)."""
+        self.sidebar.setCurrentRow(PANE_KEYS.index(key))
+
+    def current_pane(self) -> str:
+        row = self.sidebar.currentRow()
+        return PANE_KEYS[row] if 0 <= row < len(PANE_KEYS) else PANE_KEYS[0]
+
+    def _row_changed(self, row: int) -> None:
+        if 0 <= row < len(PANE_KEYS):
+            self.stack.setCurrentIndex(row)
+            self.pane_changed.emit(PANE_KEYS[row])
+
+    # -- menus and shortcuts ---------------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], Any],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None, *,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.new_company_action = self._action(
+            "&New Company…", self.switcher.ask_new_company, QKeySequence.StandardKey.New,
+            tip="Start a new set of books")
+        self.rename_company_action = self._action(
+            "&Rename Company…", self.switcher.ask_rename_company)
+        self.sample_company_action = self._action(
+            "Open the &Sample Company", self.switcher.open_sample_company,
+            tip="A company with a chart of accounts and a year of entries to try things on")
+        self.import_action = self._action(
+            "&Import Chart of Accounts…", self.import_chart, "Ctrl+I",
+            tip="Read accounts from an IIF, CSV or Excel file")
+        self.export_action = self._action(
+            "&Export…", self.start_export, "Ctrl+E",
+            tip="Write journal entries for QuickBooks, Xero or Excel")
+        self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.about_action = self._action(f"&About {APP_NAME}", self.open_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+        file_menu = bar.addMenu("&File")
+        file_menu.setObjectName("fileMenu")
+        for action in (self.new_company_action, self.rename_company_action,
+                       self.sample_company_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.import_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.setObjectName("editMenu")
+        edit_menu.addAction(self.settings_action)
+
+        view_menu = bar.addMenu("&View")
+        view_menu.setObjectName("viewMenu")
+        self.pane_actions: dict[str, QAction] = {}
+        for number, (key, label, *_rest) in enumerate(PANES, start=1):
+            action = self._action(f"&{label}", self._pane_shower(key), f"Ctrl+{number}")
+            self.pane_actions[key] = action
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.refresh_action = self._action("&Refresh", self.refresh, QKeySequence.StandardKey
+                                           .Refresh)
+        view_menu.addAction(self.refresh_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.setObjectName("helpMenu")
+        help_menu.addAction(self.about_action)
+        self.menus = {"file": file_menu, "edit": edit_menu, "view": view_menu, "help": help_menu}
+
+    def _pane_shower(self, key: str) -> Callable[[], None]:
+        return lambda: self.show_pane(key)
+
+    # -- commands --------------------------------------------------------------------------------
+    def import_chart(self) -> None:
+        """File → Import: the Ledger pane's import flow (file dialog, preview, apply)."""
+        self.show_pane("ledger")
+        self._call_pane("ledger", "open_import_dialog", "start_import")
+
+    def start_export(self) -> None:
+        """File → Export: the Export pane, starting its Save As flow when it has one."""
+        self.show_pane("export")
+        self._call_pane("export", "start_export", "save_as")
+
+    def _call_pane(self, key: str, *names: str) -> None:
+        pane = self.panes[key]
+        for name in names:
+            method = getattr(pane, name, None)
+            if callable(method):
+                method()
+                return
+
+    def refresh(self) -> None:
+        """View → Refresh: every view re-reads what it shows."""
+        self.ctx.changes.changed.emit(Changes(company=True))
+
+    def open_settings(self) -> SettingsDialog:
+        """Open Settings (window-modal, not blocking); OK applies and saves them."""
+        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.ctx.apply_settings(dialog.settings()))
+        dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_about(self) -> AboutDialog:
+        dialog = AboutDialog(self, database_label=self.database_label,
+                             data_folder=str(data_dir(create=False)))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: setattr(self, "about_dialog", None))
+        self.about_dialog = dialog
+        dialog.open()
+        return dialog
+
+    # -- status and title ------------------------------------------------------------------------
+    def _companies_loaded(self, companies: list[Any]) -> None:
+        self._company_names = {int(c.id): str(c.name) for c in companies}
+        self._update_title()
+
+    def _update_title(self) -> None:
+        company_id = self.ctx.company_id
+        name = self._company_names.get(company_id) if company_id is not None else None
+        title = f"{name} — {APP_NAME}" if name else APP_NAME
+        if self.ctx.demo:
+            title += " [Demo sandbox]"
+        self.setWindowTitle(title)
+        has_company = company_id is not None
+        for action in (self.import_action, self.export_action, self.rename_company_action):
+            action.setEnabled(has_company)
+
+    def _update_last_sync(self) -> None:
+        integrations = self.panes.get("integrations")
+        if isinstance(integrations, IntegrationsPane):
+            self.last_sync_label.setText(integrations.last_sync_text())
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.company:
+            self._update_title()
+
+    # -- remembered geometry and pane ------------------------------------------------------------
+    def save_state(self) -> None:
+        self.qsettings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.qsettings.setValue(STATE_KEY, self.saveState())
+        self.qsettings.setValue(PANE_KEY, self.current_pane())
+        self.qsettings.sync()
+
+    def restore_state(self) -> None:
+        geometry = self.qsettings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        state = self.qsettings.value(STATE_KEY)
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state))
+        pane = self.qsettings.value(PANE_KEY)
+        self.show_pane(pane if isinstance(pane, str) and pane in PANE_KEYS else PANE_KEYS[0])
+
+    @override
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
