@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QSettings
 
+from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.jobs import JobRunner
 
 
@@ -34,3 +36,40 @@ def runner(qapp: object) -> Iterator[JobRunner]:
     job_runner = JobRunner()
     yield job_runner
     assert job_runner.shutdown(5000), "a lane thread did not stop"
+
+
+@pytest.fixture
+def gui_db(tmp_path: Path) -> Iterator[Any]:
+    """A real SQLite database in a temp folder, migrated, closed after the test."""
+    from bookkeeper_desktop.services import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def sample_company(gui_db: Any) -> Any:
+    """The sample company (chart of accounts and a year of entries) in `gui_db`."""
+    from bookkeeper_desktop import sample_data
+
+    return sample_data.create_sample_company(gui_db, "Sample Company (demo data)")
+
+
+@pytest.fixture
+def app_ctx(qapp: object, gui_db: Any, runner: JobRunner) -> AppContext:
+    """An `AppContext` on the real database and job runner, no company selected."""
+    return AppContext(AppServices(gui_db), runner)
+
+
+#: Qt messages that are noise of the offscreen platform, not of our code. WORKAROUND: Qt's
+#: offscreen platform plugin (qoffscreen) warns on every top-level show because it does not
+#: implement QPlatformWindow::propagateSizeHints(); a real screen (xcb, Windows, macOS) does not.
+OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE))
