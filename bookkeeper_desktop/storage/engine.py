@@ -241,7 +241,8 @@ def _install_sqlite_events(engine: Engine, busy_timeout_ms: int, read_only: bool
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if not read_only:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                # WAL mode is set once the file is known to be ours (`_use_wal`); this one is
+                # per connection and changes nothing in the file.
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
@@ -283,8 +284,13 @@ def open_database(
             "timeout": busy_timeout_ms / 1000,
         }
     elif parsed.get_backend_name() == "postgresql":
+        # Wait for another session's lock as long as SQLite would, then say it is locked.
+        options = str(parsed.query.get("options", ""))
         engine_args["pool_pre_ping"] = True
-        engine_args["connect_args"] = {"connect_timeout": 10}
+        engine_args["connect_args"] = {
+            "connect_timeout": 10,
+            "options": f"{options} -c lock_timeout={int(busy_timeout_ms)}".strip(),
+        }
     try:
         engine = create_engine(parsed, **engine_args)
     except (ArgumentError, ImportError) as exc:
@@ -295,10 +301,26 @@ def open_database(
     try:
         if migrate:
             _migrate(database)
+        if database.is_sqlite and not read_only and sqlite_path is not None:
+            _use_wal(database)
     except BaseException:
         engine.dispose()
         raise
     return database
+
+
+def _use_wal(database: Database) -> None:
+    """Switch the file to WAL (persistent; readers then never block the writer). Done only after
+    the checks of `_migrate`, so that a file that is not ours is never modified."""
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    except sqlite3.Error as exc:
+        raise translate_error(DBAPIError(None, None, exc), database.label) from exc
+    finally:
+        raw.close()
 
 
 def _migrate(database: Database) -> None:
