@@ -1,0 +1,434 @@
+"""The Integrations pane: every card state, the mapping editor, the sync log, the data source."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.errors import NetworkError, ReconnectNeeded
+from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.integrations import IntegrationsPane, ProviderCard
+from bookkeeper_desktop.gui.integrations.models import (
+    MappingColumn,
+    MappingTableModel,
+    RowRole,
+    SyncColumn,
+    SyncLogModel,
+)
+from bookkeeper_desktop.gui.integrations.source import (
+    IntegrationsSnapshot,
+    ServicesSource,
+    card_state_for,
+)
+from bookkeeper_desktop.gui.integrations.state import (
+    CardState,
+    LastSync,
+    MappingRow,
+    MappingState,
+    Phase,
+    Provider,
+    SyncRunRow,
+    Tenant,
+)
+from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
+from bookkeeper_desktop.services import connections as connection_service
+
+NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+AUTH_URL = "https://appcenter.intuit.com/connect/oauth2?client_id=abc&state=xyz"
+
+
+def make_card(qtbot: QtBot, state: CardState) -> ProviderCard:
+    card = ProviderCard(state)
+    qtbot.addWidget(card)
+    return card
+
+
+def shown(card: ProviderCard, *names: str) -> set[str]:
+    """Which of the card's buttons a user can see."""
+    buttons = {
+        "connect": card.connect_button, "reconnect": card.reconnect_button,
+        "retry": card.retry_button, "sync": card.sync_button, "cancel": card.cancel_button,
+        "disconnect": card.disconnect_button,
+    }
+    return {name for name, button in buttons.items() if button.isVisibleTo(card)}
+
+
+CONNECTED = CardState.connected(Provider.QBO, "Craig's Design and Landscaping",
+                                last_sync=LastSync(NOW, True, "12 pulled, 3 pushed"),
+                                auto_sync_minutes=15)
+
+# -- the card, state by state --------------------------------------------------------------------
+
+
+def test_not_connected(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.not_connected(Provider.QBO))
+    assert card.headline.text() == "Not connected"
+    assert "QuickBooks Online" in card.detail.text()
+    assert shown(card) == {"connect"}
+    assert not card.url_row.isVisibleTo(card)
+    with qtbot.waitSignal(card.connect_requested):
+        qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+
+
+def test_waiting_for_browser_shows_the_url_to_copy(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.waiting_for_browser(Provider.QBO, AUTH_URL))
+    assert card.headline.text() == "Waiting for your browser…"
+    assert card.url_row.isVisibleTo(card)
+    assert card.url_edit.text() == AUTH_URL
+    assert card.url_edit.isReadOnly()
+    assert shown(card) == {"cancel"}
+    qtbot.mouseClick(card.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == AUTH_URL
+    with qtbot.waitSignal(card.cancel_requested):
+        qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+
+
+def test_choose_tenant(qtbot: QtBot) -> None:
+    tenants = [Tenant("t-1", "Demo Company (AU)"), Tenant("t-2", "Bakery Ltd")]
+    card = make_card(qtbot, CardState.choose_tenant(Provider.XERO, tenants))
+    assert card.tenant_row.isVisibleTo(card)
+    assert "organisations" in card.detail.text()
+    assert [card.tenant_combo.itemText(i) for i in range(2)] == ["Demo Company (AU)",
+                                                                 "Bakery Ltd"]
+    card.tenant_combo.setCurrentIndex(1)
+    with qtbot.waitSignal(card.tenant_chosen) as chosen:
+        qtbot.mouseClick(card.choose_button, Qt.MouseButton.LeftButton)
+    assert chosen.args == ["t-2"]
+
+
+def test_connected_with_last_sync_and_auto_sync(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CONNECTED)
+    assert card.headline.text() == "Connected to Craig's Design and Landscaping"
+    assert "Last sync" in card.detail.text()
+    assert "12 pulled, 3 pushed" in card.detail.text()
+    assert shown(card) == {"sync", "disconnect"}
+    assert card.auto_row.isVisibleTo(card)
+    assert card.auto_sync.value() == 15
+    with qtbot.waitSignal(card.auto_sync_changed) as changed:
+        card.auto_sync.setValue(30)
+    assert changed.args == [30]
+    with qtbot.waitSignal(card.sync_requested):
+        qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(card.disconnect_requested):
+        qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+
+
+def test_setting_a_state_does_not_echo_auto_sync_changed(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CONNECTED)
+    echoed: list[int] = []
+    card.auto_sync_changed.connect(echoed.append)
+    card.set_state(CardState.connected(Provider.QBO, "X", auto_sync_minutes=45))
+    assert echoed == []
+    assert card.auto_sync.value() == 45
+
+
+def test_syncing_shows_phase_done_total_and_cancel(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CONNECTED.syncing(ProgressSnapshot("Pulling accounts", 40, 120)))
+    assert shown(card) == {"cancel"}
+    assert card.progress_bar.isVisibleTo(card)
+    assert card.progress_bar.maximum() == 120
+    assert card.progress_bar.value() == 40
+    assert card.progress_label.text() == "Pulling accounts — 40 of 120"
+    card.set_state(card.state.syncing(ProgressSnapshot("Pushing entries", 0, None)))
+    assert card.progress_bar.maximum() == 0, "busy indicator until a total is known"
+    with qtbot.waitSignal(card.cancel_requested):
+        qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+    done = card.state.sync_finished(LastSync(NOW, True, "5 pushed"))
+    card.set_state(done)
+    assert shown(card) == {"sync", "disconnect"}
+    assert "5 pushed" in card.detail.text()
+
+
+def test_needs_reconnect_says_why(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CONNECTED.after_error(
+        ReconnectNeeded("The refresh token expired after 100 days.")))
+    assert card.state.phase is Phase.NEEDS_RECONNECT
+    assert card.headline.text() == "Reconnect needed"
+    assert "The refresh token expired after 100 days." in card.detail.text()
+    assert shown(card) == {"reconnect", "disconnect"}
+    with qtbot.waitSignal(card.connect_requested):
+        qtbot.mouseClick(card.reconnect_button, Qt.MouseButton.LeftButton)
+
+
+def test_error_says_what_to_do(qtbot: QtBot) -> None:
+    state = CardState.not_connected(Provider.XERO).after_error(
+        NetworkError("identity.xero.com did not answer.", hint="Check your connection."))
+    card = make_card(qtbot, state)
+    assert card.headline.text() == "Something went wrong"
+    assert card.detail.text() == "identity.xero.com did not answer. Check your connection."
+    assert shown(card) == {"retry"}, "no Disconnect when nothing is connected"
+    with qtbot.waitSignal(card.retry_requested):
+        qtbot.mouseClick(card.retry_button, Qt.MouseButton.LeftButton)
+
+
+def test_unexpected_error_state() -> None:
+    state = CONNECTED.after_error(KeyError("x"))
+    assert state.phase is Phase.ERROR
+    assert "Unexpected problem" in state.detail
+
+
+def test_a_card_refuses_another_providers_state(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CONNECTED)
+    with pytest.raises(ValueError, match="QuickBooks Online card"):
+        card.set_state(CardState.not_connected(Provider.XERO))
+
+
+def test_card_state_for_a_stored_connection() -> None:
+    info = ConnectionInfo(provider="xero", tenant_id="t-1", remote_company_name="Bakery Ltd",
+                          last_sync_at=NOW)
+    run = SyncRunRow(1, "xero", "both", "succeeded", NOW, NOW + dt.timedelta(seconds=3),
+                     10, 2, 1, 0, "")
+    state = card_state_for(Provider.XERO, info, [run], 20)
+    assert state.phase is Phase.CONNECTED
+    assert state.company_name == "Bakery Ltd"
+    assert state.auto_sync_minutes == 20
+    assert state.last_sync is not None
+    assert state.last_sync.summary == "10 pulled, 2 pushed, 1 conflicts"
+    attention = ConnectionInfo(provider="xero", tenant_id="t-1",
+                               status=ConnectionStatus.NEEDS_ATTENTION,
+                               status_reason="Consent was revoked in Xero.")
+    assert card_state_for(Provider.XERO, attention, [], 15).phase is Phase.NEEDS_RECONNECT
+    gone = ConnectionInfo(provider="xero", tenant_id=None, status=ConnectionStatus.DISCONNECTED)
+    assert card_state_for(Provider.XERO, gone, [], 15).phase is Phase.NOT_CONNECTED
+    assert card_state_for(Provider.QBO, None, [], 15).phase is Phase.NOT_CONNECTED
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+MAPPINGS = [
+    MappingRow(1, 10, "1000", "Checking", "bank", "35", "", "Checking", MappingState.CONFIRMED),
+    MappingRow(2, 11, "4000", "Sales", "income", "79", "", "Sales of Product Income",
+               MappingState.PROPOSED, "same number"),
+    MappingRow(None, 12, "6100", "Rent", "expense", "", "", "", MappingState.UNMAPPED),
+    MappingRow(4, 13, "6200", "Phone", "expense", "58", "", "Telephone",
+               MappingState.REJECTED, "similar name"),
+]
+
+RUNS = [
+    SyncRunRow(1, "qbo", "pull", "succeeded", NOW - dt.timedelta(days=1),
+               NOW - dt.timedelta(days=1) + dt.timedelta(seconds=4), 120, 0, 0, 0, ""),
+    SyncRunRow(2, "xero", "push", "failed", NOW, NOW + dt.timedelta(seconds=1.5), 0, 3, 0, 2,
+               "2 entries refused: account 6100 is not mapped"),
+    SyncRunRow(3, "qbo", "both", "running", NOW + dt.timedelta(minutes=5), None, 7, 0, 0, 0,
+               ""),
+]
+
+
+def test_mapping_model_passes_the_model_tester(qtmodeltester: Any) -> None:
+    model = MappingTableModel()
+    model.set_rows(MAPPINGS)
+    qtmodeltester.check(model)
+
+
+def test_mapping_model_marks_proposals(qapp: object) -> None:
+    model = MappingTableModel()
+    model.set_rows(MAPPINGS)
+    proposed = model.index(1, MappingColumn.STATE)
+    assert model.data(proposed) == "Proposed"
+    font = model.data(proposed, Qt.ItemDataRole.FontRole)
+    assert isinstance(font, QFont)
+    assert font.bold()
+    assert model.data(proposed, Qt.ItemDataRole.BackgroundRole) is not None
+    assert "same number" in model.data(proposed, Qt.ItemDataRole.ToolTipRole)
+    confirmed = model.index(0, MappingColumn.STATE)
+    assert model.data(confirmed, Qt.ItemDataRole.FontRole) is None
+    assert model.data(model.index(2, MappingColumn.REMOTE_NAME)) == "—"
+    assert model.data(model.index(0, 0), RowRole) is MAPPINGS[0]
+
+
+def test_mapping_model_updates_one_row_narrowly(qtbot: QtBot) -> None:
+    model = MappingTableModel()
+    model.set_rows(MAPPINGS)
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        model.replace_row(1, MappingRow(2, 11, "4000", "Sales", "income", "79", "",
+                                        "Sales of Product Income", MappingState.CONFIRMED))
+    top, bottom = changed.args[0], changed.args[1]
+    assert (top.row(), bottom.row()) == (1, 1)
+    assert model.data(model.index(1, MappingColumn.STATE)) == "Confirmed"
+
+
+def test_sync_log_model(qtmodeltester: Any) -> None:
+    model = SyncLogModel()
+    model.set_rows(RUNS)
+    qtmodeltester.check(model)
+    assert [model.row_at(i).run_id for i in range(3)] == [3, 2, 1], "newest first"
+    assert model.data(model.index(0, SyncColumn.DURATION)) == "running…"
+    assert model.data(model.index(1, SyncColumn.DURATION)) == "1.5 s"
+    assert model.data(model.index(1, SyncColumn.PROVIDER)) == "Xero"
+    assert model.data(model.index(1, SyncColumn.STATUS)) == "Failed"
+    assert model.data(model.index(1, SyncColumn.STATUS),
+                      Qt.ItemDataRole.ForegroundRole) is not None
+    assert model.data(model.index(2, SyncColumn.PULLED)) == "120"
+    assert "not mapped" in model.data(model.index(1, SyncColumn.MESSAGE),
+                                      Qt.ItemDataRole.ToolTipRole)
+
+
+def test_rows_adapt_from_service_records() -> None:
+    record = {"id": 9, "account_id": 3, "account_code": "1200", "account_name": "AR",
+              "remote_id": "84", "remote_name": "Accounts Receivable (A/R)",
+              "state": "proposed", "proposal_reason": "same name"}
+    row = MappingRow.from_record(record)
+    assert row.mapping_id == 9
+    assert row.state is MappingState.PROPOSED
+    assert row.reason == "same name"
+    assert MappingRow.from_record({**record, "state": "weird"}).state is MappingState.PROPOSED
+    run = SyncRunRow.from_record({"id": 4, "provider": "qbo", "direction": "pull",
+                                  "status": "succeeded", "started_at": NOW,
+                                  "finished_at": NOW, "pulled": 5, "error_count": 1})
+    assert (run.run_id, run.pulled, run.errors) == (4, 5, 1)
+
+
+# -- the pane -------------------------------------------------------------------------------------
+
+
+class MemorySource:
+    """An `IntegrationsSource` over lists, for the views (real services cover the database)."""
+
+    def __init__(self, connections: dict[Provider, Any] | None = None,
+                 mappings: dict[Provider, list[MappingRow]] | None = None,
+                 runs: list[SyncRunRow] | None = None) -> None:
+        self.connections = connections or {}
+        self.mappings = mappings or {}
+        self.runs = runs or []
+        self.changes: list[tuple[int, int | None, MappingState]] = []
+
+    def load(self, company_id: int) -> IntegrationsSnapshot:
+        return IntegrationsSnapshot(dict(self.connections),
+                                    {p: list(self.mappings.get(p, [])) for p in Provider},
+                                    list(self.runs))
+
+    def set_mapping_state(self, company_id: int, row: MappingRow,
+                          state: MappingState) -> Changes:
+        self.changes.append((company_id, row.mapping_id, state))
+        self.mappings[Provider.QBO] = [
+            MappingRow(r.mapping_id, r.account_id, r.account_code, r.account_name,
+                       r.account_type, r.remote_id, r.remote_code, r.remote_name,
+                       state if r.mapping_id == row.mapping_id else r.state, r.reason)
+            for r in self.mappings[Provider.QBO]]
+        return Changes(mappings=True)
+
+
+def make_pane(qtbot: QtBot, ctx: AppContext, source: Any) -> IntegrationsPane:
+    pane = IntegrationsPane(ctx, source)
+    qtbot.addWidget(pane)
+    return pane
+
+
+def test_empty_states_before_any_data(qtbot: QtBot, app_ctx: AppContext,
+                                      sample_company: Any) -> None:
+    app_ctx.set_company(sample_company.id)
+    pane = make_pane(qtbot, app_ctx, MemorySource())
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    editor = pane.mapping_editor
+    assert editor.stack.currentWidget() is editor.empty
+    assert "No account mappings yet" in editor.empty.text()
+    assert pane.sync_log.stack.currentWidget() is pane.sync_log.empty
+    assert "No syncs yet" in pane.sync_log.empty.text()
+    assert all(card.state.phase is Phase.NOT_CONNECTED for card in pane.cards.values())
+    assert pane.last_sync_text() == "Not synced yet"
+    assert not pane.banner.isVisibleTo(pane)
+
+
+def test_demo_banner(qtbot: QtBot, app_ctx: AppContext) -> None:
+    app_ctx.demo = True
+    pane = make_pane(qtbot, app_ctx, MemorySource())
+    assert pane.banner.isVisibleTo(pane)
+    assert "Demo sandbox — no real data" in pane.banner.text()
+
+
+def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppContext,
+                                                 sample_company: Any) -> None:
+    app_ctx.set_company(sample_company.id)
+    source = MemorySource(
+        connections={Provider.QBO: ConnectionInfo(provider="qbo", tenant_id="9130",
+                                                  remote_company_name="Craig's Landscaping")},
+        mappings={Provider.QBO: list(MAPPINGS)}, runs=list(RUNS))
+    pane = IntegrationsPane(app_ctx, source)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    qbo = pane.card(Provider.QBO)
+    assert qbo.state.phase is Phase.CONNECTED
+    assert qbo.headline.text() == "Connected to Craig's Landscaping"
+    assert pane.card(Provider.XERO).state.phase is Phase.NOT_CONNECTED
+    editor = pane.mapping_editor
+    assert editor.stack.currentWidget() is editor.table
+    assert editor.model.rowCount() == 4
+    assert editor.summary.text() == "1 confirmed, 1 proposed"
+    editor.only_proposed.setChecked(True)
+    assert editor.proxy.rowCount() == 1
+    editor.only_proposed.setChecked(False)
+    editor.provider_combo.setCurrentIndex(1)  # Xero has none
+    assert editor.stack.currentWidget() is editor.empty
+    editor.provider_combo.setCurrentIndex(0)
+    assert pane.sync_log.model.rowCount() == 3
+    assert pane.last_sync_text().startswith("Last sync: QuickBooks Online")
+
+
+def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    app_ctx.set_company(sample_company.id)
+    source = MemorySource(mappings={Provider.QBO: list(MAPPINGS)})
+    pane = IntegrationsPane(app_ctx, source)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    editor = pane.mapping_editor
+    editor.only_proposed.setChecked(True)
+    editor.table.selectRow(0)
+    assert editor.confirm_button.isEnabled()
+    assert editor.reject_button.isEnabled()
+    notified: list[Changes] = []
+    app_ctx.changes.changed.connect(notified.append)
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        qtbot.mouseClick(editor.confirm_button, Qt.MouseButton.LeftButton)
+    assert source.changes == [(sample_company.id, 2, MappingState.CONFIRMED)]
+    assert Changes(mappings=True) in notified
+    assert editor.proxy.rowCount() == 0, "the proposal is confirmed now"
+    assert editor.summary.text() == "2 confirmed, 0 proposed"
+
+
+def test_flows_drive_cards_and_a_refresh_leaves_a_running_flow_alone(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx, MemorySource())
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    with qtbot.waitSignal(pane.connect_requested) as requested:
+        qtbot.mouseClick(pane.card(Provider.XERO).connect_button, Qt.MouseButton.LeftButton)
+    assert requested.args == [Provider.XERO]
+    pane.set_card_state(CardState.waiting_for_browser(Provider.XERO, AUTH_URL))
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        app_ctx.notify(Changes(connections=True))
+    assert pane.card(Provider.XERO).state.phase is Phase.WAITING_FOR_BROWSER
+    with qtbot.waitSignal(pane.cancel_requested) as cancelled:
+        qtbot.mouseClick(pane.card(Provider.XERO).cancel_button, Qt.MouseButton.LeftButton)
+    assert cancelled.args == [Provider.XERO]
+
+
+def test_services_source_reads_real_connections(qtbot: QtBot, app_ctx: AppContext,
+                                                sample_company: Any) -> None:
+    db = app_ctx.services.db
+    connection_service.save_connection(db, sample_company.id, ConnectionInfo(
+        provider="qbo", tenant_id="9130", remote_company_name="Sandbox Company_US_1"))
+    snapshot = ServicesSource(app_ctx.services).load(sample_company.id)
+    assert set(snapshot.connections) == {Provider.QBO}
+    assert snapshot.connections[Provider.QBO].remote_company_name == "Sandbox Company_US_1"
+
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    assert pane.card(Provider.QBO).headline.text() == "Connected to Sandbox Company_US_1"
+    connection_service.set_connection_status(db, sample_company.id, "qbo",
+                                             ConnectionStatus.NEEDS_ATTENTION,
+                                             "Consent was revoked.")
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        app_ctx.notify(Changes(connections=True))
+    assert pane.card(Provider.QBO).state.phase is Phase.NEEDS_RECONNECT
+    assert "Consent was revoked." in pane.card(Provider.QBO).detail.text()
