@@ -13,19 +13,16 @@ from pytestqt.qtbot import QtBot
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.progress import ProgressSnapshot
-from bookkeeper_desktop.gui.ledger.filters import SEARCH_DELAY_MS, EntryFilterBar, LedgerFilter
+from bookkeeper_desktop.gui.ledger.filters import SEARCH_DELAY_MS, EntryFilterBar, is_empty
 from bookkeeper_desktop.gui.ledger.import_dialog import (
     ImportPreviewDialog,
     PreviewItem,
     PreviewKind,
     PreviewSummary,
 )
-from bookkeeper_desktop.gui.ledger.trial_balance import (
-    TrialBalanceDialog,
-    TrialBalanceLine,
-    TrialBalanceModel,
-)
+from bookkeeper_desktop.gui.ledger.trial_balance import TrialBalanceDialog, TrialBalanceModel
 from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.storage.records import EntryFilter, TrialBalance, TrialBalanceRow
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -118,18 +115,20 @@ def test_preview_models_pass_the_model_tester(qtmodeltester) -> None:  # type: i
 
 # --- trial balance -----------------------------------------------------------------------------
 
-TB = [
-    TrialBalanceLine(1, "Assets:Checking", "1000", "Bank", Decimal("1500.00")),
-    TrialBalanceLine(2, "Income:Sales", "4000", "Income", Decimal("-2000.00")),
-    TrialBalanceLine(3, "Expenses:Rent", "6000", "Expense", Decimal("500.00")),
-    TrialBalanceLine(4, "Expenses:Unused", "6900", "Expense", Decimal("0.00")),
-]
+ZERO = Decimal("0.00")
+TB_ROWS = (
+    TrialBalanceRow(2, "4000", "Income:Sales", "income", ZERO, Decimal("2000.00")),
+    TrialBalanceRow(1, "1000", "Assets:Checking", "bank", Decimal("1500.00"), ZERO),
+    TrialBalanceRow(3, "6000", "Expenses:Rent", "expense", Decimal("500.00"), ZERO),
+    TrialBalanceRow(4, "6900", "Expenses:Unused", "expense", ZERO, ZERO),
+)
+TB = TrialBalance(TB_ROWS, None, frozenset({EntryStatus.POSTED}))
 
 
 def test_trial_balance_reads_in_a_job_and_totals_agree(qtbot: QtBot, runner: JobRunner) -> None:
     asked: list[dt.date | None] = []
 
-    def load(as_of: dt.date | None) -> list[TrialBalanceLine]:
+    def load(as_of: dt.date | None) -> TrialBalance:
         asked.append(as_of)
         return TB
 
@@ -141,6 +140,7 @@ def test_trial_balance_reads_in_a_job_and_totals_agree(qtbot: QtBot, runner: Job
         "Assets:Checking", "Income:Sales", "Expenses:Rent", "Total"]
     assert model.index(1, 4).data() == "2,000.00"
     assert model.index(1, 3).data() == ""
+    assert model.index(1, 2).data() == "Income"
     assert (model.index(3, 3).data(), model.index(3, 4).data()) == ("2,000.00", "2,000.00")
     assert dialog.status_label.text() == "Debits equal credits: 2,000.00."
     assert asked == [None]
@@ -151,7 +151,7 @@ def test_trial_balance_reads_in_a_job_and_totals_agree(qtbot: QtBot, runner: Job
 
 
 def test_trial_balance_that_does_not_agree_says_so(qtbot: QtBot, runner: JobRunner) -> None:
-    dialog = TrialBalanceDialog(runner, lambda _d: TB[:2])
+    dialog = TrialBalanceDialog(runner, lambda _d: TrialBalance(TB_ROWS[:2], None, frozenset()))
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=5000)
     assert "differ by 500.00" in dialog.status_label.text()
@@ -160,7 +160,7 @@ def test_trial_balance_that_does_not_agree_says_so(qtbot: QtBot, runner: JobRunn
 def test_trial_balance_errors_go_to_the_error_handler(qtbot: QtBot, runner: JobRunner) -> None:
     errors: list[BaseException] = []
 
-    def load(_as_of: dt.date | None) -> list[TrialBalanceLine]:
+    def load(_as_of: dt.date | None) -> TrialBalance:
         raise RuntimeError("no books")
 
     dialog = TrialBalanceDialog(runner, load, on_error=errors.append)
@@ -172,7 +172,7 @@ def test_trial_balance_errors_go_to_the_error_handler(qtbot: QtBot, runner: JobR
 def test_trial_balance_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = TrialBalanceModel()
     qtmodeltester.check(model)
-    model.set_lines(TB)
+    model.set_lines(TB.rows)
     qtmodeltester.check(model)
 
 
@@ -186,10 +186,10 @@ def test_each_filter_control_changes_the_filter(qtbot: QtBot) -> None:
     bar = EntryFilterBar(today=dt.date(2026, 5, 20))
     qtbot.addWidget(bar)
     bar.set_accounts(ACCOUNTS)
-    assert bar.current_filter().is_empty
+    assert is_empty(bar.current_filter())
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.status_combo.setCurrentIndex(bar.status_combo.findData("posted"))
-    assert changed.args[0] == LedgerFilter(status=EntryStatus.POSTED)
+    assert changed.args[0] == EntryFilter.of_status(EntryStatus.POSTED)
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.from_check.setChecked(True)
     assert changed.args[0].date_from == dt.date(2026, 1, 1)
@@ -199,7 +199,7 @@ def test_each_filter_control_changes_the_filter(qtbot: QtBot) -> None:
     assert changed.args[0].date_to == dt.date(2026, 3, 31)
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.source_combo.setCurrentIndex(bar.source_combo.findData("qbo"))
-    assert changed.args[0].source is EntrySource.QBO
+    assert changed.args[0].sources == {EntrySource.QBO}
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.account_picker.setCurrentIndex(bar.account_picker.findData(2))
         bar.account_picker.activated.emit(bar.account_picker.currentIndex())
@@ -209,28 +209,28 @@ def test_each_filter_control_changes_the_filter(qtbot: QtBot) -> None:
 def test_text_search_waits_for_a_pause_in_typing(qtbot: QtBot) -> None:
     bar = EntryFilterBar()
     qtbot.addWidget(bar)
-    emitted: list[LedgerFilter] = []
+    emitted: list[EntryFilter] = []
     bar.filter_changed.connect(emitted.append)
     qtbot.keyClicks(bar.search_edit, "rent")
     assert emitted == []  # not one query per keystroke
     qtbot.waitUntil(lambda: bool(emitted), timeout=SEARCH_DELAY_MS * 8)
-    assert emitted == [LedgerFilter(text="rent")]
+    assert emitted == [EntryFilter(text="rent")]
 
 
 def test_set_filter_and_clear(qtbot: QtBot) -> None:
     bar = EntryFilterBar()
     qtbot.addWidget(bar)
     bar.set_accounts(ACCOUNTS)
-    wanted = LedgerFilter(EntryStatus.DRAFT, dt.date(2026, 2, 1), dt.date(2026, 2, 28), 1,
-                          EntrySource.XERO, "lunch")
+    wanted = EntryFilter(frozenset({EntryStatus.DRAFT}), dt.date(2026, 2, 1),
+                         dt.date(2026, 2, 28), 1, frozenset({EntrySource.XERO}), "lunch")
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.set_filter(wanted)
     assert changed.args[0] == wanted
     assert bar.current_filter() == wanted
     with qtbot.waitSignal(bar.filter_changed) as changed:
         bar.clear_button.click()
-    assert changed.args[0] == LedgerFilter()
+    assert changed.args[0] == EntryFilter()
     # Reloading the accounts keeps the chosen account.
-    bar.set_filter(LedgerFilter(account_id=2))
+    bar.set_filter(EntryFilter(account_id=2))
     bar.set_accounts([*ACCOUNTS, Account("Expenses:Rent", AccountType.EXPENSE, id=3)])
     assert bar.current_filter().account_id == 2

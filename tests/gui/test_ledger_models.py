@@ -44,7 +44,7 @@ class Row:
     status: EntryStatus
     source: EntrySource
     total: Decimal
-    accounts: str
+    line_count: int
 
 
 class ListSource:
@@ -62,7 +62,7 @@ class ListSource:
             self.fail_next = False
             raise RuntimeError("disk on fire")
         keys = {"date": lambda r: (r.date, r.id), "number": lambda r: r.number,
-                "amount": lambda r: r.total, "status": lambda r: r.status.value,
+                "total": lambda r: r.total, "status": lambda r: r.status.value,
                 "memo": lambda r: r.memo, "source": lambda r: r.source.value}
         rows = [r for r in self.rows_by_id.values() if entry_filter is None or entry_filter(r)]
         rows.sort(key=keys[sort.key], reverse=sort.descending)
@@ -79,7 +79,7 @@ def make_rows(count: int) -> list[Row]:
     statuses = list(EntryStatus)
     return [
         Row(i, start + dt.timedelta(days=i % 300), f"JE-{i:05d}", f"Entry {i}",
-            statuses[i % 4], EntrySource.MANUAL, Decimal(i) + Decimal("0.50"), "Checking; Sales")
+            statuses[i % 4], EntrySource.MANUAL, Decimal(i) + Decimal("0.50"), 2 + i % 3)
         for i in range(1, count + 1)
     ]
 
@@ -139,12 +139,12 @@ def test_the_default_sort_is_newest_first_and_sorting_runs_in_the_source(
     assert dates == sorted(dates, reverse=True)
     with qtbot.waitSignal(model.ids_loaded, timeout=5000):
         model.sort(4, Qt.SortOrder.AscendingOrder)
-    assert model.sort_spec == SortSpec("amount", descending=False)
+    assert model.sort_spec == SortSpec("total", descending=False)
     assert model.all_ids()[:3] == [1, 2, 3]
-    # The Accounts column cannot be sorted: nothing is queried.
+    # The Lines column cannot be sorted: nothing is queried.
     with qtbot.assertNotEmitted(model.ids_loaded, wait=100):
         model.sort(3, Qt.SortOrder.AscendingOrder)
-    assert model.sort_spec.key == "amount"
+    assert model.sort_spec.key == "total"
 
 
 def test_the_filter_goes_to_the_source(qtbot: QtBot, runner: JobRunner) -> None:

@@ -35,6 +35,7 @@ from typing_extensions import override
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.ledger.lifetime import while_alive
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 #: `data(index, ENTRY_ID_ROLE)` is the entry id of the row, loaded or not.
@@ -45,7 +46,7 @@ LOADING = "Loading…"
 
 
 class EntryRowLike(Protocol):
-    """What a row of the table shows (the services' entry summary)."""
+    """What a row of the table shows (`storage.records.EntrySummary`)."""
 
     @property
     def id(self) -> int: ...
@@ -62,12 +63,12 @@ class EntryRowLike(Protocol):
     @property
     def total(self) -> Decimal: ...
     @property
-    def accounts(self) -> str: ...
+    def line_count(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class SortSpec:
-    """Sort by `key` (a column's sort key, understood by the source) ascending or descending."""
+    """Sort by `key` (a `storage.records.SortColumn` value) ascending or descending."""
 
     key: str = "date"
     descending: bool = True
@@ -102,8 +103,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Date", "date", lambda r: r.date.isoformat() if r.date else ""),
     Column("Number", "number", lambda r: r.number),
     Column("Memo", "memo", lambda r: r.memo),
-    Column("Accounts", None, lambda r: r.accounts),
-    Column("Amount", "amount", lambda r: format_money(r.total), align_right=True),
+    Column("Lines", None, lambda r: str(r.line_count), align_right=True),
+    Column("Amount", "total", lambda r: format_money(r.total), align_right=True),
     Column("Status", "status", lambda r: r.status.label),
     Column("Source", "source", lambda r: r.source.value.upper()
            if r.source in (EntrySource.QBO, EntrySource.AI) else r.source.value.capitalize()),
@@ -146,7 +147,8 @@ class EntryTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[EntryRowLike | None]] = OrderedDict()
         self._waiting: list[int] = []  # newest last
         self._in_flight: int | None = None
-        self._generation = 0
+        self._generation = 0  # of queries: a newer query drops older answers
+        self._ids_version = 0  # of the id list: pages read for older ids are dropped
         self._loading_ids = False
         self._queried = False
 
@@ -187,8 +189,8 @@ class EntryTableModel(QAbstractTableModel):
         self._runner.run(
             lambda _p: list(self._source.ids(entry_filter, sort)),
             lane="db", title="Reading journal entries",
-            on_done=lambda ids: self._ids_arrived(generation, ids, reset=reset),
-            on_error=lambda error: self._failed(generation, error),
+            on_done=while_alive(self, lambda ids: self._ids_arrived(generation, ids, reset=reset)),
+            on_error=while_alive(self, lambda error: self._failed(generation, error)),
         )
 
     def _ids_arrived(self, generation: int, ids: list[int], *, reset: bool) -> None:
@@ -200,6 +202,7 @@ class EntryTableModel(QAbstractTableModel):
             self._reread_cached_pages()
         else:
             self.beginResetModel()
+            self._ids_version += 1
             self._ids = new_ids
             self._row_of = None
             self._pages.clear()
@@ -231,7 +234,8 @@ class EntryTableModel(QAbstractTableModel):
     def loaded_row(self, row: int) -> EntryRowLike | None:
         """The row's data if its page is cached (never starts a fetch)."""
         page = self._pages.get(row // self._page_size)
-        return None if page is None else page[row % self._page_size]
+        offset = row % self._page_size
+        return None if page is None or offset >= len(page) else page[offset]
 
     @property
     def cached_pages(self) -> int:
@@ -242,7 +246,8 @@ class EntryTableModel(QAbstractTableModel):
         page = self._pages.get(number)
         if page is not None:
             self._pages.move_to_end(number)
-            return page[row % self._page_size]
+            offset = row % self._page_size
+            return page[offset] if offset < len(page) else None
         self._want(number)
         return None
 
@@ -264,7 +269,9 @@ class EntryTableModel(QAbstractTableModel):
         self._fetch_page(number, self._ids[start: start + self._page_size].tolist())
 
     def _fetch_page(self, number: int, page_ids: list[int], *, only_changed: bool = False) -> None:
-        generation = self._generation
+        # Pages belong to the id list they were cut from, not to the query that is running: the
+        # view keeps asking for rows of the old list until the new ids arrive.
+        generation = self._ids_version
 
         def done(rows: list[EntryRowLike]) -> None:
             self._page_arrived(generation, number, page_ids, rows, only_changed=only_changed)
@@ -272,13 +279,15 @@ class EntryTableModel(QAbstractTableModel):
         self._runner.run(
             lambda _p: list(self._source.rows(page_ids)),
             lane="db", title="Reading journal entries",
-            on_done=done, on_error=lambda error: self._page_failed(generation, number, error),
+            on_done=while_alive(self, done),
+            on_error=while_alive(
+                self, lambda error: self._page_failed(generation, number, error)),
         )
 
     def _page_failed(self, generation: int, number: int, error: BaseException) -> None:
         if self._in_flight == number:
             self._in_flight = None
-        if generation == self._generation:
+        if generation == self._ids_version:
             self.load_failed.emit(error)
         self._next_fetch()
 
@@ -288,7 +297,7 @@ class EntryTableModel(QAbstractTableModel):
     ) -> None:
         if self._in_flight == number:
             self._in_flight = None
-        if generation == self._generation:
+        if generation == self._ids_version:
             by_id = {row.id: row for row in rows}
             page: list[EntryRowLike | None] = [by_id.get(entry_id) for entry_id in page_ids]
             old = self._pages.get(number)
@@ -389,3 +398,4 @@ class EntryTableModel(QAbstractTableModel):
         spec = SortSpec(key, order == Qt.SortOrder.DescendingOrder)
         if spec != self._sort or not self._queried:
             self.set_sort(spec)
+

@@ -1,18 +1,18 @@
 """The journal-entry filter bar: status, date range, account, source and text search.
 
-It only describes what the user wants (`LedgerFilter`); the table model hands it to the services,
-which filter in SQL. Text search waits for a short pause in typing so each keystroke does not
-start a query.
+It only describes what the user wants (a `storage.records.EntryFilter`); the table model hands it
+to the services, which filter in SQL. Text search waits for a short pause in typing so each
+keystroke does not start a query.
 
 Signals:
-    filter_changed(LedgerFilter): the user changed a filter.
+    filter_changed(EntryFilter): the user changed a filter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -29,25 +29,23 @@ from PySide6.QtWidgets import (
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker
+from bookkeeper_desktop.storage.records import EntryFilter
 
 #: Milliseconds of quiet after the last keystroke before a text search runs.
 SEARCH_DELAY_MS = 250
 
 
-@dataclass(frozen=True)
-class LedgerFilter:
-    """What the entry table shows. Empty fields do not filter."""
+def is_empty(entry_filter: EntryFilter) -> bool:
+    return entry_filter == EntryFilter()
 
-    status: EntryStatus | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    account_id: int | None = None
-    source: EntrySource | None = None
-    text: str = ""
 
-    @property
-    def is_empty(self) -> bool:
-        return self == LedgerFilter()
+def _only(values: frozenset[Any] | None) -> Any:
+    """The single value of a one-element set (the bar picks one status, one source)."""
+    return next(iter(values)) if values and len(values) == 1 else None
+
+
+def _value(member: EntryStatus | EntrySource | None) -> str | None:
+    return member.value if member is not None else None
 
 
 def _to_date(value: QDate) -> dt.date:
@@ -116,7 +114,7 @@ class EntryFilterBar(QWidget):
         layout.addWidget(self.search_edit, 1)
         layout.addWidget(self.clear_button)
 
-        self._last: LedgerFilter = self.current_filter()
+        self._last: EntryFilter = self.current_filter()
         self.status_combo.currentIndexChanged.connect(self._emit)
         self.source_combo.currentIndexChanged.connect(self._emit)
         self.from_check.toggled.connect(self.from_edit.setEnabled)
@@ -144,7 +142,7 @@ class EntryFilterBar(QWidget):
         self.account_picker.select_account(current)
         self.account_picker.blockSignals(False)
 
-    def current_filter(self) -> LedgerFilter:
+    def current_filter(self) -> EntryFilter:
         status = self.status_combo.currentData()
         source = self.source_combo.currentData()
         account_id = None
@@ -153,25 +151,25 @@ class EntryFilterBar(QWidget):
             position = self.account_picker.findText(text)
             if position >= 0:
                 account_id = self.account_picker.itemData(position)
-        return LedgerFilter(
-            status=EntryStatus(status) if status else None,
+        return EntryFilter(
+            statuses=frozenset({EntryStatus(status)}) if status else None,
             date_from=_to_date(self.from_edit.date()) if self.from_check.isChecked() else None,
             date_to=_to_date(self.to_edit.date()) if self.to_check.isChecked() else None,
             account_id=account_id,
-            source=EntrySource(source) if source else None,
+            sources=frozenset({EntrySource(source)}) if source else None,
             text=self.search_edit.text().strip(),
         )
 
-    def set_filter(self, wanted: LedgerFilter) -> None:
+    def set_filter(self, wanted: EntryFilter) -> None:
         """Show `wanted` in the controls (emits `filter_changed` once if it differs)."""
         widgets = (self.status_combo, self.source_combo, self.from_check, self.to_check,
                    self.from_edit, self.to_edit, self.account_picker, self.search_edit)
         for widget in widgets:
             widget.blockSignals(True)
         self.status_combo.setCurrentIndex(
-            max(0, self.status_combo.findData(wanted.status.value if wanted.status else None)))
+            max(0, self.status_combo.findData(_value(_only(wanted.statuses)))))
         self.source_combo.setCurrentIndex(
-            max(0, self.source_combo.findData(wanted.source.value if wanted.source else None)))
+            max(0, self.source_combo.findData(_value(_only(wanted.sources)))))
         self.from_check.setChecked(wanted.date_from is not None)
         self.from_edit.setEnabled(wanted.date_from is not None)
         if wanted.date_from:
@@ -189,7 +187,7 @@ class EntryFilterBar(QWidget):
         self._emit()
 
     def clear(self) -> None:
-        self.set_filter(LedgerFilter())
+        self.set_filter(EntryFilter())
 
     def _emit(self) -> None:
         self._search_timer.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,30 +35,21 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
+from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.ledger.entry_table import JobRunnerLike
+from bookkeeper_desktop.gui.ledger.lifetime import while_alive
+from bookkeeper_desktop.storage.records import TrialBalance, TrialBalanceRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 HEADERS = ("Code", "Account", "Type", "Debit", "Credit")
 
 
-@dataclass(frozen=True)
-class TrialBalanceLine:
-    """One account's balance: on the debit side when positive, the credit side when negative."""
-
-    account_id: int
-    full_name: str
-    code: str
-    type_label: str
-    balance: Decimal  # debit positive
-
-    @property
-    def debit(self) -> Decimal:
-        return self.balance if self.balance > 0 else ZERO
-
-    @property
-    def credit(self) -> Decimal:
-        return -self.balance if self.balance < 0 else ZERO
+def _type_label(value: str) -> str:
+    try:
+        return AccountType(value).label
+    except ValueError:
+        return value
 
 
 class TrialBalanceModel(QAbstractTableModel):
@@ -67,11 +57,11 @@ class TrialBalanceModel(QAbstractTableModel):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lines: list[TrialBalanceLine] = []
+        self._lines: list[TrialBalanceRow] = []
 
-    def set_lines(self, lines: Sequence[TrialBalanceLine]) -> None:
+    def set_lines(self, lines: Sequence[TrialBalanceRow]) -> None:
         self.beginResetModel()
-        self._lines = sorted((line for line in lines if line.balance != ZERO),
+        self._lines = sorted((line for line in lines if line.debit or line.credit),
                              key=lambda line: (line.code or "~", line.full_name.casefold()))
         self.endResetModel()
 
@@ -120,7 +110,7 @@ class TrialBalanceModel(QAbstractTableModel):
                 return ("", "Total", "", format_money(self.total_debit),
                         format_money(self.total_credit))[column]
             line = self._lines[index.row()]
-            return (line.code, line.full_name, line.type_label,
+            return (line.code or "", line.full_name, _type_label(line.account_type),
                     format_money(line.debit) if line.debit else "",
                     format_money(line.credit) if line.credit else "")[column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
@@ -132,7 +122,8 @@ class TrialBalanceModel(QAbstractTableModel):
         return None
 
 
-TrialBalanceLoader = Callable[[dt.date | None], Sequence[TrialBalanceLine]]
+#: Reads the trial balance as of a date (None: every posted entry); runs in the database lane.
+TrialBalanceLoader = Callable[[dt.date | None], TrialBalance]
 
 
 class TrialBalanceDialog(QDialog):
@@ -200,15 +191,15 @@ class TrialBalanceDialog(QDialog):
         self.status_label.setText("Reading…")
         load = self._load
         self._runner.run(
-            lambda _p: list(load(as_of)), lane="db", title="Reading the trial balance",
-            on_done=lambda lines: self._arrived(generation, lines),
-            on_error=lambda error: self._failed(generation, error),
+            lambda _p: load(as_of), lane="db", title="Reading the trial balance",
+            on_done=while_alive(self, lambda lines: self._arrived(generation, lines)),
+            on_error=while_alive(self, lambda error: self._failed(generation, error)),
         )
 
-    def _arrived(self, generation: int, lines: list[TrialBalanceLine]) -> None:
+    def _arrived(self, generation: int, balance: TrialBalance) -> None:
         if generation != self._generation:
             return
-        self.model.set_lines(lines)
+        self.model.set_lines(balance.rows)
         debit, credit = self.model.total_debit, self.model.total_credit
         if debit == credit:
             self.status_label.setText(f"Debits equal credits: {format_money(debit)}.")

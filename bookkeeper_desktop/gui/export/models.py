@@ -1,0 +1,146 @@
+"""Models of the Export pane: the preview rows (strings exactly as written) and the export log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+from typing_extensions import override
+
+from bookkeeper_desktop.settings import EXPORT_FORMATS
+from bookkeeper_desktop.storage.records import ExportRecord
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+_FORMAT_LABELS = dict(EXPORT_FORMATS)
+
+
+class PreviewRowsModel(QAbstractTableModel):
+    """A read-only grid of text: the header row of the file and its first rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._headers: tuple[str, ...] = ()
+        self._rows: tuple[tuple[str, ...], ...] = ()
+
+    def set_rows(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.beginResetModel()
+        self._headers = tuple(headers)
+        width = len(self._headers)
+        # Rows shorter than the header (IIF's TRNS/SPL lines under one header) are padded.
+        self._rows = tuple(tuple(row[:width]) + ("",) * (width - len(row[:width])) for row in rows)
+        self.endResetModel()
+
+    @override
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    @override
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._headers)
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
+            return self._headers[section]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
+            return section + 1
+        return None
+
+    @override
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._rows[index.row()][index.column()]
+        return None
+
+
+HISTORY_HEADERS = ("When", "Format", "Entries", "Filters", "File", "Status")
+
+
+def describe_filters(filters: dict[str, Any] | Any) -> str:
+    """`{"status": ["posted"], "from": "2026-01-01"}` → "posted · from 2026-01-01"."""
+    if not isinstance(filters, dict) or not filters:
+        return ""
+    parts: list[str] = []
+    for key, value in filters.items():
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        if value in (None, "", [], ()):
+            continue
+        parts.append(shown if key in ("status", "statuses") else f"{key} {shown}")
+    return " · ".join(parts)
+
+
+class ExportHistoryModel(QAbstractTableModel):
+    """The export log, newest first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._records: list[ExportRecord] = []
+
+    def set_records(self, records: Sequence[ExportRecord]) -> None:
+        self.beginResetModel()
+        self._records = sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
+        self.endResetModel()
+
+    def record(self, row: int) -> ExportRecord | None:
+        return self._records[row] if 0 <= row < len(self._records) else None
+
+    @override
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._records)
+
+    @override
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HISTORY_HEADERS)
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(HISTORY_HEADERS)):
+            return HISTORY_HEADERS[section]
+        return None
+
+    @override
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        record = self.record(index.row()) if index.isValid() else None
+        if record is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            when = record.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            return (when, _FORMAT_LABELS.get(record.format, record.format),
+                    f"{record.record_count:,}", describe_filters(dict(record.filters)),
+                    Path(record.file_name).name, record.status.capitalize())[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 4:
+                return record.file_name
+            if column == 5 and record.message:
+                return record.message
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 5 and record.status != "succeeded":
+            return QBrush(QColor("#c0392b"))
+        return None

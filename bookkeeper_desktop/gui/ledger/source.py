@@ -1,0 +1,90 @@
+"""Where the Ledger pane reads and writes: `LedgerSource`, the small interface the pane needs, and
+`ServicesLedgerSource`, its implementation on the application services.
+
+Every method runs inside a db-lane job (`ctx.jobs.run`), never in the GUI thread; the pane never
+opens a session (STYLE.md practice 2). Methods that change something return the
+`core.changes.Changes` the pane passes to `ctx.notify` (practice 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
+from bookkeeper_desktop.gui.ledger.import_dialog import PreviewSummary
+from bookkeeper_desktop.storage.records import (
+    BulkResult,
+    EntryFilter,
+    EntrySummary,
+    TrialBalance,
+)
+
+BulkAction = Literal["approve", "post"]
+
+
+@dataclass(frozen=True)
+class ChartSnapshot:
+    """The chart with its balances, read in one job."""
+
+    accounts: tuple[Account, ...]
+    balances: dict[int, Decimal]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """A chart file read and compared with the company's chart; `plan` goes back to `apply`."""
+
+    summary: PreviewSummary
+    plan: Any
+
+
+class LedgerSource(Protocol):
+    def chart(self, company_id: int) -> ChartSnapshot: ...
+
+    def save_account(self, company_id: int, account: Account) -> Changes: ...
+
+    def deactivate_account(self, company_id: int, account_id: int) -> Changes: ...
+
+    def entry_ids(self, company_id: int, entry_filter: EntryFilter,
+                  sort: SortSpec) -> Sequence[int]: ...
+
+    def entry_rows(self, company_id: int, ids: Sequence[int]) -> Sequence[EntrySummary]: ...
+
+    def entry(self, company_id: int, entry_id: int) -> JournalEntry: ...
+
+    def save_entry(self, company_id: int, entry: JournalEntry,
+                   status: EntryStatus) -> Changes: ...
+
+    def void_entry(self, company_id: int, entry_id: int) -> Changes: ...
+
+    def bulk(self, company_id: int, action: BulkAction, ids: Sequence[int]) -> BulkResult: ...
+
+    def trial_balance(self, company_id: int, as_of: dt.date | None) -> TrialBalance: ...
+
+    def preview_import(self, company_id: int, path: Path) -> ImportPreview: ...
+
+    def apply_import(self, company_id: int, preview: ImportPreview,
+                     progress: Progress) -> Changes: ...
+
+
+class CompanyEntrySource:
+    """The entry table's `EntryRowSource` for one company, on a `LedgerSource`."""
+
+    def __init__(self, source: LedgerSource, company_id: int) -> None:
+        self.source = source
+        self.company_id = company_id
+
+    def ids(self, entry_filter: Any, sort: SortSpec) -> Sequence[int]:
+        return self.source.entry_ids(self.company_id, entry_filter or EntryFilter(), sort)
+
+    def rows(self, ids: Sequence[int]) -> Sequence[EntrySummary]:
+        return self.source.entry_rows(self.company_id, ids)

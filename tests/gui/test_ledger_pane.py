@@ -1,0 +1,451 @@
+"""The Ledger pane against a real SQLite database holding the sample company, through the real
+services and the real job runner: loading, filters, the entry editor, bulk actions, accounts,
+the trial balance, and dropping a file on the pane."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from bookkeeper_desktop.core.accounts import AccountType
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.ledger import LedgerPane
+from bookkeeper_desktop.gui.ledger.lines_model import CREDIT, DEBIT
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.sample_data import create_sample_company
+from bookkeeper_desktop.services import accounts as account_services
+from bookkeeper_desktop.services import companies
+from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.records import EntryFilter, EntrySort
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+END = dt.date(2026, 6, 30)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def company_id(db: Database) -> int:
+    return create_sample_company(db, "Sample Co", entries=240, end=END).id
+
+
+@pytest.fixture
+def ctx(db: Database, company_id: int) -> Iterator[AppContext]:
+    jobs = JobRunner()
+    context = AppContext(AppServices(db), jobs, company_id=company_id)
+    yield context
+    assert jobs.shutdown()
+
+
+class Answers:
+    """What the pane's confirmation questions are answered (and what they asked)."""
+
+    def __init__(self, answer: bool = True) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def __call__(self, _parent: QWidget, _title: str, question: str) -> bool:
+        self.asked.append(question)
+        return self.answer
+
+
+def loaded_pane(qtbot: QtBot, ctx: AppContext, **kwargs: object) -> LedgerPane:
+    pane = LedgerPane(ctx, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(pane)
+    pane.resize(1300, 760)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0, timeout=5000)
+    qtbot.waitUntil(lambda: not pane.entry_model.loading and pane.entry_model.rowCount() > 0,
+                    timeout=5000)
+    return pane
+
+
+def wait_rows(qtbot: QtBot, pane: LedgerPane, count: int) -> None:
+    qtbot.waitUntil(lambda: not pane.entry_model.loading
+                    and pane.entry_model.rowCount() == count, timeout=5000)
+
+
+def select_ids(pane: LedgerPane, ids: list[int]) -> None:
+    selection = pane.table.selectionModel()
+    selection.clearSelection()
+    for entry_id in ids:
+        row = pane.entry_model.row_of(entry_id)
+        assert row is not None
+        selection.select(pane.entry_model.index(row, 0),
+                         QItemSelectionModel.SelectionFlag.Select
+                         | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def test_the_pane_shows_the_chart_and_every_entry(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    total = entry_services.count_entries(db, company_id)
+    assert pane.entry_model.rowCount() == total
+    assert pane.count_label.text() == f"{total:,} entries"
+    accounts = account_services.list_accounts(db, company_id)
+    assert len(pane.accounts) == len(accounts)
+    checking = next(a for a in accounts if a.full_name == "Checking")
+    index = pane.tree_model.index_of(checking.id or 0)
+    assert index.isValid()
+    balance = account_services.account_balances(db, company_id).get(checking.id or 0,
+                                                                      Decimal("0"))
+    assert pane.tree_model.index(index.row(), 3, index.parent()).data() == f"{balance:,.2f}"
+    # Newest first, as the sort indicator shows.
+    ids = entry_services.entry_ids(db, company_id, EntryFilter(), EntrySort(descending=True))
+    assert pane.entry_model.all_ids() == ids
+    assert not pane.empty_label.isVisible()
+
+
+def test_filters_narrow_the_table_in_sql(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    bar = pane.filter_bar
+    posted = entry_services.count_entries(db, company_id, EntryFilter.of_status(EntryStatus.POSTED))
+    bar.status_combo.setCurrentIndex(bar.status_combo.findData("posted"))
+    wait_rows(qtbot, pane, posted)
+
+    bar.from_edit.setDate(dt.date(2026, 3, 1))
+    bar.from_check.setChecked(True)
+    bar.to_edit.setDate(dt.date(2026, 3, 31))
+    bar.to_check.setChecked(True)
+    march = EntryFilter(statuses=frozenset({EntryStatus.POSTED}), date_from=dt.date(2026, 3, 1),
+                        date_to=dt.date(2026, 3, 31))
+    wait_rows(qtbot, pane, entry_services.count_entries(db, company_id, march))
+
+    bar.clear()
+    wait_rows(qtbot, pane, entry_services.count_entries(db, company_id))
+    rent = account_services.find_account(db, company_id, "Rent Expense") or next(
+        a for a in account_services.list_accounts(db, company_id) if "Rent" in a.full_name)
+    bar.account_picker.setCurrentIndex(bar.account_picker.findData(rent.id))
+    bar.account_picker.activated.emit(bar.account_picker.currentIndex())
+    with_rent = entry_services.count_entries(db, company_id, EntryFilter(account_id=rent.id))
+    assert 0 < with_rent < entry_services.count_entries(db, company_id)
+    wait_rows(qtbot, pane, with_rent)
+
+    bar.clear()
+    bar.source_combo.setCurrentIndex(bar.source_combo.findData("qbo"))
+    wait_rows(qtbot, pane, 0)
+    bar.clear()
+    qtbot.keyClicks(bar.search_edit, "JE-000007")
+    wait_rows(qtbot, pane, entry_services.count_entries(db, company_id,
+                                                         EntryFilter(text="JE-000007")))
+    qtbot.waitUntil(lambda: pane.entry_model.index(0, 1).data() == "JE-000007", timeout=5000)
+
+
+def test_sorting_by_a_column_runs_in_sql(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    with qtbot.waitSignal(pane.entry_model.ids_loaded, timeout=5000):
+        pane.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)
+    from bookkeeper_desktop.storage.records import SortColumn
+
+    assert pane.entry_model.all_ids() == entry_services.entry_ids(
+        db, company_id, EntryFilter(), EntrySort(SortColumn.TOTAL))
+
+
+def test_a_new_balanced_entry_is_approved_and_appears(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    before = pane.entry_model.rowCount()
+    with qtbot.waitSignal(pane.entry_dialog_opened) as opened:
+        pane.new_entry_action.trigger()
+    dialog = opened.args[0]
+    checking = account_services.find_account(db, company_id, "1000")
+    sales = account_services.find_account(db, company_id, "4000")
+    assert checking is not None
+    assert sales is not None
+    dialog.number_edit.setText("GUI-1")
+    dialog.date_edit.setDate(dt.date(2026, 6, 15))
+    model = dialog.lines_model
+    model.setData(model.index(0, 0), "1000")
+    model.setData(model.index(0, DEBIT), "99.99")
+    model.setData(model.index(1, 0), sales.id)
+    model.setData(model.index(1, CREDIT), "99.98")
+    assert dialog.difference_label.text() == "Out of balance by 0.01"
+    assert not dialog.approve_button.isEnabled()
+    model.setData(model.index(1, CREDIT), "99.99")
+    assert dialog.difference_label.text() == "Balanced"
+    dialog.approve_button.click()
+    wait_rows(qtbot, pane, before + 1)
+    assert not dialog.isVisible()
+    stored = entry_services.page_entries(db, company_id, EntryFilter(text="GUI-1"), limit=5)
+    assert len(stored) == 1
+    assert stored[0].status is EntryStatus.APPROVED
+    assert stored[0].total == Decimal("99.99")
+
+
+def test_a_refused_save_keeps_the_editor_open_and_shows_the_error(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    posted_id = entry_services.entry_ids(db, company_id,
+                                         EntryFilter.of_status(EntryStatus.POSTED))[0]
+    with qtbot.waitSignal(pane.entry_dialog_opened, timeout=5000) as opened:
+        pane.open_entry(posted_id)
+    dialog = opened.args[0]
+    assert dialog.read_only
+    # The entry is voided elsewhere meanwhile; voiding it here again is refused with the reason.
+    entry_services.void_entries(db, company_id, [posted_id])
+    pane._confirm = Answers(True)
+    with qtbot.waitSignal(ctx.error_presenter.dialog_opened, timeout=5000) as shown:
+        dialog.void_button.click()
+    assert "could not be voided" in shown.args[0].text()
+    assert dialog.isVisible()
+    assert dialog.void_button.isEnabled()
+    shown.args[0].close()
+
+
+def test_a_posted_entry_opens_read_only_and_can_be_voided(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    answers = Answers(True)
+    pane = loaded_pane(qtbot, ctx, confirm=answers)
+    posted_id = entry_services.entry_ids(db, company_id,
+                                         EntryFilter.of_status(EntryStatus.POSTED))[0]
+    row = pane.entry_model.row_of(posted_id)
+    assert row is not None
+    pane.table.scrollTo(pane.entry_model.index(row, 0))
+    qtbot.waitUntil(lambda: pane.entry_model.index(row, 5).data() == "Posted", timeout=5000)
+    with qtbot.waitSignal(pane.entry_dialog_opened, timeout=5000) as opened:
+        pane.table.doubleClicked.emit(pane.entry_model.index(row, 0))
+    dialog = opened.args[0]
+    assert dialog.read_only
+    assert not dialog.approve_button.isVisible()
+    resets: list[bool] = []
+    pane.entry_model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(pane.entry_model.dataChanged, timeout=5000) as changed:
+        dialog.void_button.click()
+    # Only the voided row changed, in place (no reset, the selection and scroll stay).
+    assert (changed.args[0].row(), changed.args[1].row()) == (row, row)
+    assert resets == []
+    assert "Void entry" in answers.asked[0]
+    assert entry_services.get_entry(db, company_id, posted_id).status is EntryStatus.VOID
+    qtbot.waitUntil(lambda: pane.entry_model.index(row, 5).data() == "Void", timeout=5000)
+
+
+def test_bulk_approve_reports_each_refusal_by_entry(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    drafts = entry_services.entry_ids(db, company_id, EntryFilter.of_status(EntryStatus.DRAFT))
+    posted = entry_services.entry_ids(db, company_id, EntryFilter.of_status(EntryStatus.POSTED))
+    assert len(drafts) >= 2
+    for entry_id in (*drafts[:2], posted[0]):
+        row = pane.entry_model.row_of(entry_id)
+        assert row is not None
+        pane.table.scrollTo(pane.entry_model.index(row, 0))
+        qtbot.waitUntil(lambda r=row: pane.entry_model.loaded_row(r) is not None, timeout=5000)
+    select_ids(pane, [drafts[0], drafts[1], posted[0]])
+    assert pane.approve_action.isEnabled()
+    with qtbot.waitSignal(pane.bulk_finished, timeout=5000) as finished:
+        pane.approve_action.trigger()
+    result = finished.args[0]
+    assert set(result.done) == {drafts[0], drafts[1]}
+    assert [r.entry_id for r in result.refused] == [posted[0]]
+    number = entry_services.get_entry(db, company_id, posted[0]).number
+    assert pane.bulk_report.startswith("2 entries approved.\n1 was not:\n")
+    assert f"• entry {number} of " in pane.bulk_report
+    assert "is posted and cannot be made approved" in pane.bulk_report
+    report = pane.findChild(QWidget, "bulkReport")
+    assert report is not None
+    assert report.isVisible()
+    for entry_id in drafts[:2]:
+        assert entry_services.get_entry(db, company_id, entry_id).status is EntryStatus.APPROVED
+
+
+def test_bulk_post_moves_approved_entries_to_posted(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    pane.filter_bar.status_combo.setCurrentIndex(
+        pane.filter_bar.status_combo.findData("approved"))
+    approved = entry_services.entry_ids(db, company_id,
+                                        EntryFilter.of_status(EntryStatus.APPROVED))
+    wait_rows(qtbot, pane, len(approved))
+    pane.table.selectAll()
+    with qtbot.waitSignal(pane.bulk_finished, timeout=5000) as finished:
+        pane.post_action.trigger()
+    assert finished.args[0].ok
+    assert pane.message_label.text() == f"{len(approved)} entries posted."
+    # The status filter still says approved: the posted entries left the table.
+    wait_rows(qtbot, pane, 0)
+
+
+def test_accounts_are_added_edited_and_deactivated_through_dialogs(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    answers = Answers(True)
+    pane = loaded_pane(qtbot, ctx, confirm=answers)
+    equipment = account_services.find_account(db, company_id, "Equipment")
+    assert equipment is not None
+    assert equipment.id is not None
+    pane.tree.setCurrentIndex(pane.tree_model.index_of(equipment.id))
+    pane.add_account_action.trigger()
+    dialog = pane.account_dialog
+    assert dialog is not None
+    assert dialog.parent_combo.currentData() == "Equipment"
+    dialog.name_edit.setText("Phones")
+    dialog.code_edit.setText("1550")
+    dialog.type_combo.setCurrentIndex(dialog.type_combo.findData(AccountType.FIXED_ASSET.value))
+    with qtbot.waitSignal(pane.chart_loaded, timeout=5000):
+        dialog.save_button.click()
+    phones = account_services.find_account(db, company_id, "1550")
+    assert phones is not None
+    assert phones.full_name == "Equipment:Phones"
+    index = pane.tree_model.index_of(phones.id or 0)
+    assert index.isValid()
+    # The tree kept Equipment expanded and the new account shows under it.
+    assert pane.tree.isExpanded(index.parent())
+
+    pane.tree.setCurrentIndex(index)
+    pane.edit_account_action.trigger()
+    edit = pane.account_dialog
+    assert edit is not None
+    assert edit is not dialog
+    edit.name_edit.setText("Mobile Phones")
+    with qtbot.waitSignal(pane.chart_loaded, timeout=5000):
+        edit.save_button.click()
+    assert pane.tree_model.index_of(phones.id or 0).data() == "Mobile Phones"
+
+    pane.tree.setCurrentIndex(pane.tree_model.index_of(phones.id or 0))
+    with qtbot.waitSignal(pane.chart_loaded, timeout=5000):
+        pane.deactivate_action.trigger()
+    assert "Deactivate 1550 Mobile Phones" in answers.asked[0]
+    assert not account_services.get_account(db, company_id, phones.id or 0).active
+    assert not pane.tree_model.index_of(phones.id or 0).isValid()
+    pane.show_inactive_check.setChecked(True)
+    assert pane.tree_model.index_of(phones.id or 0).isValid()
+
+
+def test_a_duplicate_account_is_refused_by_the_services_and_the_dialog_stays(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    pane.tree.setCurrentIndex(pane.tree.model().index(0, 0))
+    pane.add_account_action.trigger()
+    dialog = pane.account_dialog
+    assert dialog is not None
+    dialog.name_edit.setText("Brand new")
+    dialog.code_edit.setText("1000-X")
+    # Another user takes the code meanwhile.
+    from bookkeeper_desktop.core.accounts import Account
+
+    account_services.add_account(db, company_id, Account("Taken", AccountType.EXPENSE,
+                                                         code="1000-X"))
+    with qtbot.waitSignal(ctx.error_presenter.dialog_opened, timeout=5000) as shown:
+        dialog.save_button.click()
+    assert "already used" in shown.args[0].text() + shown.args[0].informativeText()
+    assert dialog.isVisible()
+    assert dialog.save_button.isEnabled()
+    shown.args[0].close()
+
+
+def test_deactivation_can_be_declined(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    answers = Answers(False)
+    pane = loaded_pane(qtbot, ctx, confirm=answers)
+    checking = account_services.find_account(db, company_id, "1000")
+    assert checking is not None
+    pane.tree.setCurrentIndex(pane.tree_model.index_of(checking.id or 0))
+    pane.deactivate_action.trigger()
+    qtbot.wait(100)
+    assert answers.asked
+    assert account_services.get_account(db, company_id, checking.id or 0).active
+
+
+def test_trial_balance_matches_the_services(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    pane.trial_balance_action.trigger()
+    dialog = pane.trial_balance_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.model.rowCount() > 1, timeout=5000)
+    expected = entry_services.trial_balance(db, company_id)
+    assert dialog.model.total_debit == expected.total_debit
+    assert dialog.model.total_credit == expected.total_credit
+    assert dialog.status_label.text().startswith("Debits equal credits")
+
+
+def test_a_change_from_elsewhere_refreshes_the_pane(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    from bookkeeper_desktop.core.changes import Changes
+
+    pane = loaded_pane(qtbot, ctx)
+    before = pane.entry_model.rowCount()
+    drafts = entry_services.entry_ids(db, company_id, EntryFilter.of_status(EntryStatus.DRAFT))
+    entry_services.delete_drafts(db, company_id, drafts[:1])
+    ctx.notify(Changes(entries=True))
+    wait_rows(qtbot, pane, before - 1)
+
+
+def test_switching_company_reloads_and_no_company_shows_the_empty_state(
+    qtbot: QtBot, ctx: AppContext, db: Database,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    other = companies.create_company(db, "Empty Books")
+    ctx.set_company(other.id)
+    qtbot.waitUntil(lambda: pane.entry_model.rowCount() == 0 and pane.tree_model.rowCount() == 0,
+                    timeout=5000)
+    assert pane.company_id == other.id
+
+    jobs = JobRunner()
+    try:
+        lonely = LedgerPane(AppContext(AppServices(db), jobs))
+        qtbot.addWidget(lonely)
+        lonely.show()
+        assert lonely.empty_label.isVisible()
+        assert not lonely.new_entry_action.isEnabled()
+    finally:
+        assert jobs.shutdown()
+
+
+# --- dropping a file ---------------------------------------------------------------------------
+
+def drag_events(path_urls: list[QUrl], target: QWidget) -> tuple[QDragEnterEvent, QDropEvent]:
+    mime = QMimeData()
+    mime.setUrls(path_urls)
+    point = QPoint(target.width() // 2, target.height() // 2)
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    enter.mime_data_keepalive = mime  # type: ignore[attr-defined]
+    return enter, drop
+
+
+def test_dragging_something_that_is_not_one_file_is_refused(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("x")
+    second.write_text("y")
+    for urls in ([QUrl.fromLocalFile(str(first)), QUrl.fromLocalFile(str(second))],
+                 [QUrl("https://example.com/chart.csv")],
+                 [QUrl.fromLocalFile(str(tmp_path))]):
+        enter, _drop = drag_events(urls, pane)
+        QApplication.sendEvent(pane, enter)
+        assert not enter.isAccepted(), urls
