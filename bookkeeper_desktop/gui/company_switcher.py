@@ -126,7 +126,7 @@ class CompanySwitcher(QWidget):
     def reload(self) -> None:
         source = self.source
         self.ctx.jobs.run(lambda p: source.list_companies(), on_done=self._fill,
-                          title="Reading companies")
+                          title="Reading companies", owner=self)
 
     # -- actions ---------------------------------------------------------------------------------
     def ask_new_company(self) -> None:
@@ -143,18 +143,18 @@ class CompanySwitcher(QWidget):
     def create_company(self, name: str) -> None:
         source = self.source
         self.ctx.jobs.run(lambda p: source.create_company(name), on_done=self._created,
-                          title="Creating company")
+                          title="Creating company", owner=self)
 
     def rename_company(self, company_id: int, name: str) -> None:
         source = self.source
         self.ctx.jobs.run(lambda p: source.rename_company(company_id, name),
                           on_done=lambda company: self.ctx.notify(Changes(company=True)),
-                          title="Renaming company")
+                          title="Renaming company", owner=self)
 
     def open_sample_company(self) -> None:
         source = self.source
         self.ctx.jobs.run(source.open_sample_company, on_done=self._created,
-                          title="Opening the sample company")
+                          title="Opening the sample company", owner=self)
 
     # -- internals -------------------------------------------------------------------------------
     def _ask_name(self, title: str, label: str, text: str,
@@ -209,7 +209,8 @@ class CompanySwitcher(QWidget):
     def _switch_to(self, company_id: int) -> None:
         if company_id != self.ctx.company_id:
             source = self.source
-            self.ctx.jobs.run(lambda p: source.remember(company_id), title="Switching company")
+            self.ctx.jobs.run(lambda p: source.remember(company_id), title="Switching company",
+                              owner=self)
             self.ctx.set_company(company_id)
         self._select(company_id)
 

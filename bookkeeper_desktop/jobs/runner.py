@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, Literal, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from bookkeeper_desktop.core.errors import BookkeeperError, Cancelled
@@ -95,6 +96,7 @@ class Job(QObject, Generic[T]):
         title: str,
         on_done: Callable[[T], None] | None,
         on_error: Callable[[BaseException], None] | None,
+        owner: QObject | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -111,6 +113,7 @@ class Job(QObject, Generic[T]):
         self.ended_at: float | None = None
         self._on_done = on_done
         self._on_error = on_error
+        self._owner = owner
         self._last_snapshot: ProgressSnapshot | None = None
 
     def cancel(self) -> None:
@@ -149,15 +152,21 @@ class Job(QObject, Generic[T]):
             self._last_snapshot = snapshot
             self.progressed.emit(snapshot)
 
+    @property
+    def owner_alive(self) -> bool:
+        """False once the widget that asked for the job was deleted (callbacks are skipped)."""
+        return self._owner is None or bool(shiboken6.isValid(self._owner))
+
     def _finish(self, ok: bool, payload: Any, fallback_error: ErrorHandler | None) -> None:
         self.ended_at = time.monotonic()
         if self.started_at is None:
             self.started_at = self.ended_at
         self._poll_progress()
+        call_back = self.owner_alive
         if ok:
             self.state = JobState.DONE
             self.result = payload
-            if self._on_done is not None:
+            if self._on_done is not None and call_back:
                 self._on_done(payload)
             self.succeeded.emit(payload)
         else:
@@ -165,7 +174,7 @@ class Job(QObject, Generic[T]):
             self.state = JobState.CANCELLED if isinstance(error, Cancelled) else JobState.FAILED
             self.error = error
             handler = self._on_error if self._on_error is not None else fallback_error
-            if handler is not None:
+            if handler is not None and call_back:
                 handler(error)
             self.failed.emit(error)
         self.ended.emit()
@@ -274,12 +283,15 @@ class JobRunner(QObject):
         on_done: Callable[[T], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         title: str = "",
+        owner: QObject | None = None,
     ) -> Job[T]:
         """Queue `fn` on `lane` and return its `Job` at once.
 
         `fn(progress)` runs in the lane's thread; `on_done(result)` or `on_error(error)` runs in
         the GUI thread afterwards (an error is a `BookkeeperError` for anything we expected, or
         any other exception for a bug). Without `on_error`, `default_error_handler` gets it.
+        With `owner` (usually the widget asking), both callbacks are skipped if the owner was
+        deleted meanwhile (a closed dialog, a pane torn down), instead of touching a dead widget.
         """
         if self._shut_down:
             raise RuntimeError("The job runner was shut down.")
@@ -287,6 +299,7 @@ class JobRunner(QObject):
             raise ValueError(f"Unknown lane {lane!r}; use one of {LANES}.")
         job: Job[T] = Job(
             self._next_id, fn, lane=lane, title=title, on_done=on_done, on_error=on_error,
+            owner=owner,
         )
         self._next_id += 1
         was_busy = bool(self._jobs)
@@ -327,6 +340,8 @@ class JobRunner(QObject):
             lane.stop()
         for lane in self._lanes.values():
             stopped = lane.wait(timeout_ms) and stopped
+        # Deliveries still queued in the event loop are dropped: their widgets may be gone.
+        self._jobs.clear()
         return stopped
 
     def lane_thread(self, lane: LaneName) -> QThread:

@@ -259,3 +259,41 @@ def test_shutdown_cancels_a_cooperative_job(qtbot: QtBot) -> None:
     qtbot.waitUntil(started.is_set, timeout=5000)
     assert runner.shutdown(3000)
     assert not runner.lane_thread("db").isRunning()
+
+
+def test_callbacks_are_skipped_when_the_owner_was_deleted(qtbot: QtBot,
+                                                          runner: JobRunner) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    owner = QWidget()
+    release = threading.Event()
+    called: list[object] = []
+    job = runner.run(lambda p: release.wait(5), on_done=called.append, owner=owner)
+    failing = runner.run(lambda p: 1 // 0, on_error=called.append, owner=owner)
+    owner.deleteLater()
+    qtbot.waitUntil(lambda: not job.owner_alive, timeout=5000)
+    release.set()
+    with qtbot.waitSignals([job.ended, failing.ended], timeout=5000):
+        pass
+    assert called == []
+    assert job.state is JobState.DONE, "the job itself still completed"
+    assert failing.state is JobState.FAILED
+
+
+def test_deliveries_after_shutdown_are_dropped(qtbot: QtBot) -> None:
+    """A result that arrives after shutdown must not reach a widget that may be gone."""
+    runner = JobRunner()
+    started = threading.Event()
+    called: list[object] = []
+
+    def quick(progress: Progress) -> int:
+        started.set()
+        time.sleep(0.05)
+        return 1
+
+    runner.run(quick, on_done=called.append)
+    assert started.wait(5)
+    assert runner.shutdown()
+    qtbot.wait(50)  # the finished job's delivery is now in the event loop
+    assert called == []
+    assert not runner.busy

@@ -319,7 +319,7 @@ class IntegrationsPane(QWidget):
         self.ctx.jobs.run(
             lambda progress: _load(source, company_id, progress),
             on_done=lambda snapshot: self._apply(snapshot, generation),
-            title="Reading integrations",
+            title="Reading integrations", owner=self,
         )
 
     def _apply(self, snapshot: IntegrationsSnapshot, generation: int) -> None:
@@ -349,7 +349,7 @@ class IntegrationsPane(QWidget):
         self.ctx.jobs.run(
             lambda progress: source.set_mapping_state(company_id, row, state),
             on_done=self.ctx.notify,
-            title="Updating account mapping",
+            title="Updating account mapping", owner=self,
         )
 
     def _wire(self, card: ProviderCard, provider: Provider) -> None:
