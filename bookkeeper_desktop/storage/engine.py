@@ -112,12 +112,10 @@ class Database:
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
-        """A read transaction (never blocks a writer on SQLite/WAL); rolled back at the end."""
+        """A read transaction (never blocks a writer on SQLite/WAL). Closing the session ends
+        the transaction; rows read stay usable (detached, not expired) after the block."""
         with self._translated(), self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
@@ -256,7 +254,7 @@ def _install_sqlite_events(engine: Engine, busy_timeout_ms: int, read_only: bool
 def open_database(
     url: str | None = None,
     *,
-    busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+    busy_timeout_ms: int | None = None,
     migrate: bool = True,
 ) -> Database:
     """Open the books at `url` (else `BOOKKEEPER_DB_URL`, else the SQLite file in the user data
@@ -264,6 +262,8 @@ def open_database(
 
     Raises the `StorageError` family; never deletes, truncates or recreates what is there.
     """
+    if busy_timeout_ms is None:
+        busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS
     raw_url = database_url(url)
     try:
         parsed = make_url(raw_url)
