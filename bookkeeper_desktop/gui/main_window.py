@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.new_company_action = self._action(
-            "&New Company…", self.switcher.ask_new_company, QKeySequence.StandardKey.New,
+            "&New Company…", self.switcher.ask_new_company, "Ctrl+Shift+N",
             tip="Start a new set of books")
         self.rename_company_action = self._action(
             "&Rename Company…", self.switcher.ask_rename_company)

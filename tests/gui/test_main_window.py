@@ -1,0 +1,328 @@
+"""The main window on a real database: panes, menus, shortcuts, switcher, settings, geometry."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from bookkeeper_desktop import __version__
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.main_window import (
+    PANE_KEYS,
+    MainWindow,
+    PlaceholderPane,
+    load_pane_class,
+)
+from bookkeeper_desktop.gui.palette import apply_palette, is_dark
+from bookkeeper_desktop.gui.settings_store import QSettingsStore
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.services import companies
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+
+
+#: Error dialogs opened while each window started (the smoke test fails on any; these tests
+#: only need the window in front, so they close them).
+STARTUP_ERRORS: list[str] = []
+
+
+def build_window(qtbot: QtBot, ctx: AppContext, ini: QSettings,
+                 pane_factories: dict[str, Any] | None = None) -> MainWindow:
+    window = MainWindow(ctx, qsettings=ini, pane_factories=pane_factories)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.switcher.companies_loaded, timeout=5000):
+        window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not ctx.jobs.busy, timeout=10_000)
+    for box in window.findChildren(QMessageBox, "errorDialog"):
+        STARTUP_ERRORS.append(box.text())
+        box.close()
+    window.activateWindow()
+    # Window shortcuts (Ctrl+1…) fire only in the active window.
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    return window
+
+
+@pytest.fixture
+def sample_ctx(gui_db: Any, sample_company: Any, runner: JobRunner, ini: QSettings
+               ) -> AppContext:
+    return AppContext(AppServices(gui_db), runner, company_id=sample_company.id,
+                      settings_saver=QSettingsStore(ini))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, sample_ctx: AppContext, ini: QSettings) -> Iterator[MainWindow]:
+    win = build_window(qtbot, sample_ctx, ini)
+    yield win
+    win.close()
+
+
+def press(qtbot: QtBot, window: MainWindow, key: Qt.Key,
+          modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.ControlModifier) -> None:
+    qtbot.keyClick(window, key, modifier)
+
+
+def test_every_pane_is_the_real_one(window: MainWindow) -> None:
+    from bookkeeper_desktop.gui.export import ExportPane
+    from bookkeeper_desktop.gui.integrations import IntegrationsPane
+    from bookkeeper_desktop.gui.ledger import LedgerPane
+
+    assert isinstance(window.panes["ledger"], LedgerPane)
+    assert isinstance(window.panes["export"], ExportPane)
+    assert isinstance(window.panes["integrations"], IntegrationsPane)
+    assert not any(isinstance(p, PlaceholderPane) for p in window.panes.values())
+    assert [window.sidebar.item(i).text() for i in range(3)] == ["Ledger", "Export",
+                                                                 "Integrations"]
+
+
+def test_title_names_the_company(window: MainWindow) -> None:
+    assert window.windowTitle() == "Sample Company (demo data) — Bookkeeper Desktop"
+    assert not window.windowIcon().isNull()
+
+
+def test_menus_hold_the_commands_with_their_shortcuts(window: MainWindow) -> None:
+    def entries(menu_key: str) -> dict[str, str]:
+        menu = window.menus[menu_key]
+        return {a.text().replace("&", ""): a.shortcut().toString()
+                for a in menu.actions() if not a.isSeparator()}
+
+    file_entries = entries("file")
+    assert file_entries["Import Chart of Accounts…"] == "Ctrl+I"
+    assert file_entries["Export…"] == "Ctrl+E"
+    assert file_entries["Quit"] == "Ctrl+Q"
+    assert file_entries["New Company…"] == "Ctrl+Shift+N", "Ctrl+N is the ledger's New entry"
+    assert entries("edit")["Settings…"] == "Ctrl+,"
+    assert entries("view") == {"Ledger": "Ctrl+1", "Export": "Ctrl+2",
+                                    "Integrations": "Ctrl+3", "Refresh": "F5"}
+    assert "About Bookkeeper Desktop" in entries("help")
+
+
+def test_ctrl_number_switches_panes(qtbot: QtBot, window: MainWindow) -> None:
+    for number, key in zip((Qt.Key.Key_3, Qt.Key.Key_2, Qt.Key.Key_1), ("integrations",
+                                                                       "export", "ledger"),
+                           strict=True):
+        with qtbot.waitSignal(window.pane_changed) as changed:
+            press(qtbot, window, number)
+        assert changed.args == [key]
+        assert window.stack.currentWidget() is window.panes[key]
+
+
+def test_sidebar_click_switches_panes(qtbot: QtBot, window: MainWindow) -> None:
+    rect = window.sidebar.visualItemRect(window.sidebar.item(2))
+    qtbot.mouseClick(window.sidebar.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.current_pane() == "integrations"
+
+
+def test_ctrl_i_opens_the_ledgers_import_flow(qtbot: QtBot, window: MainWindow,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[object] = []
+    ledger = window.panes["ledger"]
+    # The file dialog is modal; record that the ledger asked for a file instead.
+    monkeypatch.setattr(ledger, "_ask_path", lambda *args: asked.append(args) or None)
+    window.show_pane("integrations")
+    press(qtbot, window, Qt.Key.Key_I)
+    assert window.current_pane() == "ledger"
+    assert len(asked) == 1
+
+
+def test_ctrl_e_goes_to_export(qtbot: QtBot, window: MainWindow,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    export = window.panes["export"]
+    monkeypatch.setattr(export, "_ask_path", lambda *args: None)
+    press(qtbot, window, Qt.Key.Key_E)
+    assert window.current_pane() == "export"
+
+
+def test_settings_dialog_round_trip_through_the_window(
+        qtbot: QtBot, window: MainWindow, ini: QSettings) -> None:
+    press(qtbot, window, Qt.Key.Key_Comma)
+    dialog = window.settings_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    interval = dialog.editor("sync/auto_interval_minutes")
+    assert isinstance(interval, QSpinBox)
+    interval.setValue(45)
+    date_combo = dialog.editor("export/date_format")
+    assert isinstance(date_combo, QComboBox)
+    date_combo.setCurrentIndex(date_combo.findData("DD/MM/YYYY"))
+    with qtbot.waitSignal(window.ctx.settings_changed):
+        dialog.accept()
+    assert window.ctx.settings.auto_sync_minutes == 45
+    assert window.ctx.settings.date_format == "DD/MM/YYYY"
+    stored = QSettingsStore(QSettings(ini.fileName(), QSettings.Format.IniFormat)).load()
+    assert stored.settings.auto_sync_minutes == 45
+    qtbot.waitUntil(lambda: window.settings_dialog is None)
+
+
+def test_about_names_the_version(window: MainWindow) -> None:
+    dialog = window.open_about()
+    assert dialog.isVisible()
+    assert __version__ in dialog.text.text()
+    assert "Qt " in dialog.text.text()
+    dialog.accept()
+
+
+def test_geometry_and_pane_are_remembered(qtbot: QtBot, sample_ctx: AppContext,
+                                          ini: QSettings) -> None:
+    # Small stand-in panes: the offscreen screen is 800×800 and Qt clamps a restored geometry
+    # to the screen, so the window must be able to be smaller than that for this check.
+    small = {key: (lambda ctx: QWidget()) for key in PANE_KEYS}
+    first = build_window(qtbot, sample_ctx, ini, small)
+    first.move(23, 31)
+    first.resize(700, 560)
+    geometry = first.geometry()
+    first.show_pane("integrations")
+    press(qtbot, first, Qt.Key.Key_Q)  # Quit closes the window, which saves its state
+    assert not first.isVisible()
+    assert ini.value("window/pane") == "integrations"
+
+    second = build_window(qtbot, sample_ctx, ini, small)
+    assert second.current_pane() == "integrations"
+    assert second.geometry() == geometry
+
+
+def test_new_company_through_the_name_dialog(qtbot: QtBot, window: MainWindow) -> None:
+    window.new_company_action.trigger()
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.setTextValue("Corner Bakery LLC")
+    with qtbot.waitSignal(window.ctx.company_changed, timeout=5000) as changed:
+        dialog.accept()
+    created = companies.find_company(window.ctx.services.db, "Corner Bakery LLC")
+    assert changed.args == [created.id]
+    qtbot.waitUntil(lambda: window.switcher.combo.currentText() == "Corner Bakery LLC")
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("Corner Bakery LLC"))
+    names = [name for _id, name in window.switcher.companies()]
+    assert names == sorted(names, key=str.lower)
+    assert companies.current_company(window.ctx.services.db) == created, "remembered"
+
+
+def test_rename_company(qtbot: QtBot, window: MainWindow) -> None:
+    window.rename_company_action.trigger()
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    assert dialog.textValue() == "Sample Company (demo data)"
+    dialog.setTextValue("Sample Books")
+    with qtbot.waitSignal(window.switcher.companies_loaded, timeout=5000):
+        dialog.accept()
+    assert window.switcher.combo.currentText() == "Sample Books"
+    assert window.windowTitle().startswith("Sample Books")
+
+
+def test_duplicate_company_name_shows_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
+    window.new_company_action.trigger()
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    dialog.setTextValue("sample company (DEMO DATA)")
+    with qtbot.waitSignal(window.ctx.error_presenter.dialog_opened, timeout=5000) as opened:
+        dialog.accept()
+    box: QMessageBox = opened.args[0]
+    assert box.windowTitle() == "Already exists"
+    assert "Choose another name." in box.informativeText()
+    box.accept()
+
+
+def test_switching_company_in_the_combo(qtbot: QtBot, window: MainWindow) -> None:
+    other = companies.create_company(window.ctx.services.db, "Second Books")
+    with qtbot.waitSignal(window.switcher.companies_loaded, timeout=5000):
+        window.refresh()
+    index = window.switcher.combo.findData(other.id)
+    with qtbot.waitSignal(window.ctx.company_changed, timeout=5000) as changed:
+        window.switcher.combo.setCurrentIndex(index)
+    assert changed.args == [other.id]
+    assert window.windowTitle().startswith("Second Books")
+
+
+def test_open_sample_company_from_an_empty_database(qtbot: QtBot, gui_db: Any,
+                                                    runner: JobRunner, ini: QSettings) -> None:
+    ctx = AppContext(AppServices(gui_db), runner)
+    window = build_window(qtbot, ctx, ini)
+    assert window.switcher.companies() == []
+    assert not window.import_action.isEnabled(), "nothing to import into yet"
+    with qtbot.waitSignal(ctx.company_changed, timeout=10_000):
+        window.sample_company_action.trigger()
+    assert window.import_action.isEnabled()
+    qtbot.waitUntil(lambda: window.switcher.combo.currentText() == "Sample Company (demo data)")
+    window.close()
+
+
+def test_long_jobs_show_in_the_status_bar_and_can_be_cancelled(
+        qtbot: QtBot, window: MainWindow) -> None:
+    release = threading.Event()
+
+    def slow(progress: Progress) -> None:
+        progress.phase("Counting", total=10)
+        progress.report(3, 10)
+        while not release.wait(0.01):
+            progress.check_cancelled()
+
+    job = window.ctx.jobs.run(slow, title="Slow thing")
+    status = window.job_status
+    assert not status.isVisible(), "quick jobs never flash"
+    qtbot.waitUntil(status.isVisible, timeout=3000)
+    assert status.label.text() == "Slow thing: Counting…"
+    qtbot.waitUntil(lambda: status.bar.value() == 3, timeout=3000)
+    assert status.bar.maximum() == 10
+    with qtbot.waitSignal(job.ended, timeout=3000):
+        qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+    assert job.error is not None
+    qtbot.waitUntil(lambda: not status.isVisible(), timeout=3000)
+    release.set()
+
+
+def test_demo_mode_is_labelled(qtbot: QtBot, gui_db: Any, sample_company: Any,
+                               runner: JobRunner, ini: QSettings) -> None:
+    ctx = AppContext(AppServices(gui_db, demo=True), runner, company_id=sample_company.id,
+                     demo=True)
+    window = build_window(qtbot, ctx, ini)
+    assert window.windowTitle().endswith("[Demo sandbox]")
+    badge = window.findChild(QLabel, "demoBadge")
+    assert badge is not None
+    assert "DEMO SANDBOX" in badge.text()
+    window.close()
+
+
+def test_missing_pane_packages_give_placeholders() -> None:
+    assert load_pane_class("bookkeeper_desktop.gui.not_written_yet", "SomePane") is None
+    with pytest.raises(ModuleNotFoundError):
+        # a pane that exists but imports something missing is a bug, not a placeholder
+        load_pane_class("tests.gui.broken_pane_fixture", "BrokenPane")
+
+
+def test_pane_keys() -> None:
+    assert PANE_KEYS == ("ledger", "export", "integrations")
+
+
+def test_palette_follows_the_scheme(qapp: QApplication) -> None:
+    before_style = qapp.style().name()
+    before_palette = QPalette(qapp.palette())
+    try:
+        apply_palette(qapp, Qt.ColorScheme.Dark)
+        assert is_dark()
+        assert qapp.style().name().lower() == "fusion"
+        assert qapp.palette().color(QPalette.ColorRole.Text).lightness() > 200
+        apply_palette(qapp, Qt.ColorScheme.Light)
+        assert not is_dark()
+    finally:
+        qapp.setStyle(before_style)
+        qapp.setPalette(before_palette)
