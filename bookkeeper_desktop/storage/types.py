@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from bookkeeper_desktop.core.money import CENT, money
+from bookkeeper_desktop.core.money import money
 
 UTC = dt.UTC
 
@@ -36,15 +36,16 @@ class Money(TypeDecorator[Decimal]):
             return None
         amount = money(value)
         if dialect.name == "sqlite":
-            return int(amount / CENT)
+            return int(amount.scaleb(2))
         return amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return money(Decimal(int(value)) * CENT)
-        return money(Decimal(value))
+            # Exact and fast: 250 → Decimal("2.50") (this runs for every amount read).
+            return Decimal(int(value)).scaleb(-2)
+        return value if isinstance(value, Decimal) else money(Decimal(value))
 
     @property
     def python_type(self) -> type[Decimal]:
