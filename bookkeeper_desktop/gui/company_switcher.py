@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QToolButton,
+    QPushButton,
     QWidget,
 )
 
@@ -94,12 +94,12 @@ class CompanySwitcher(QWidget):
             else ServicesCompanySource(ctx.services)
         self.combo = QComboBox()
         self.combo.setObjectName("companyCombo")
-        self.combo.setMinimumWidth(240)
+        self.combo.setMinimumWidth(260)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.setToolTip("The books you are working on")
         self.combo.setPlaceholderText("No company yet")
-        self.menu_button = QToolButton()
-        self.menu_button.setText("Companies")
-        self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_button = QPushButton("Companies")
+        self.menu_button.setObjectName("companiesMenuButton")
         self.menu = QMenu(self)
         self.new_action = self.menu.addAction("New company…", self.ask_new_company)
         self.rename_action = self.menu.addAction("Rename company…", self.ask_rename_company)
@@ -110,8 +110,9 @@ class CompanySwitcher(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Company:"))
-        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.combo)
         layout.addWidget(self.menu_button)
+        layout.addStretch(1)
         self.name_dialog: QInputDialog | None = None
         self._filling = False
         self.combo.currentIndexChanged.connect(self._picked)

@@ -16,11 +16,12 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QSplitter,
     QStackedWidget,
     QStyle,
     QToolBar,
@@ -142,7 +143,8 @@ class MainWindow(QMainWindow):
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setIconSize(QSize(20, 20))
-        self.sidebar.setMaximumWidth(180)
+        self.sidebar.setFixedWidth(168)
+        self.sidebar.setFrameShape(QFrame.Shape.NoFrame)
         self.stack = QStackedWidget()
         icons = {
             "ledger": QStyle.StandardPixmap.SP_FileDialogDetailedView,
@@ -158,12 +160,13 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(140, 36))
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._row_changed)
-        splitter = QSplitter()
-        splitter.addWidget(self.sidebar)
-        splitter.addWidget(self.stack)
-        splitter.setStretchFactor(1, 1)
-        splitter.setCollapsible(1, False)
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self.job_status = JobStatusWidget(ctx.jobs)
         self.last_sync_label = QLabel("Not synced yet")
