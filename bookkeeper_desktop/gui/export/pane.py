@@ -53,7 +53,6 @@ from bookkeeper_desktop.gui.export.source import (
     ExportRequest,
     ExportSource,
 )
-from bookkeeper_desktop.gui.ledger.lifetime import while_alive
 from bookkeeper_desktop.settings import EXPORT_FORMATS, EXPORT_STATUSES
 
 #: Rows shown in the preview.
@@ -138,6 +137,7 @@ class ExportPane(QWidget):
         self.to_check.toggled.connect(self.to_edit.setEnabled)
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("&Format", self.format_combo)
         form.addRow("&Entries", self.status_combo)
         dates = QHBoxLayout()
@@ -167,6 +167,7 @@ class ExportPane(QWidget):
         self.problems_list = QListWidget()
         self.problems_list.setObjectName("problemsList")
         self.problems_list.setMaximumHeight(120)
+        self.problems_list.setVisible(False)
 
         self.save_button = QPushButton("&Save As…")
         self.save_button.setObjectName("saveButton")
@@ -307,10 +308,11 @@ class ExportPane(QWidget):
         generation, request = self._preview_generation, self.request()
         self.summary_label.setText("Reading the entries…")
         self.ctx.jobs.run(
-            lambda _p: self.source.preview(company_id, request, PREVIEW_ROWS), lane="db",
+            lambda _p: self.source.preview(company_id, request, PREVIEW_ROWS),
+            lane="db", owner=self,
             title="Preparing the export preview",
-            on_done=while_alive(self, lambda preview: self._preview_arrived(generation, preview)),
-            on_error=while_alive(self, lambda error: self._preview_failed(generation, error)),
+            on_done=lambda preview: self._preview_arrived(generation, preview),
+            on_error=lambda error: self._preview_failed(generation, error),
         )
 
     def _preview_arrived(self, generation: int, preview: ExportPreview) -> None:
@@ -384,9 +386,9 @@ class ExportPane(QWidget):
         self.cancel_button.setEnabled(True)
         job = self.ctx.jobs.run(
             lambda progress: self.source.export(company_id, request, path, progress),
-            lane="db", title=f"Exporting to {path.name}",
-            on_done=while_alive(self, self._export_done),
-            on_error=while_alive(self, self._export_failed),
+            lane="db", owner=self, title=f"Exporting to {path.name}",
+            on_done=self._export_done,
+            on_error=self._export_failed,
         )
         job.progressed.connect(self._export_progress)
         self._job = job
@@ -439,10 +441,11 @@ class ExportPane(QWidget):
         if company_id is None:
             return
         self.ctx.jobs.run(
-            lambda _p: list(self.source.history(company_id)), lane="db",
+            lambda _p: list(self.source.history(company_id)),
+            lane="db", owner=self,
             title="Reading the export history",
-            on_done=while_alive(self, self._history_arrived),
-            on_error=while_alive(self, lambda error: self.ctx.show_error(error, self)),
+            on_done=self._history_arrived,
+            on_error=lambda error: self.ctx.show_error(error, self),
         )
 
     def _history_arrived(self, records: list[Any]) -> None:

@@ -35,7 +35,6 @@ from typing_extensions import override
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.gui.ledger.lifetime import while_alive
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 #: `data(index, ENTRY_ID_ROLE)` is the entry id of the row, loaded or not.
@@ -87,7 +86,7 @@ class JobRunnerLike(Protocol):
 
     def run(
         self, fn: Callable[[Progress], Any], *, lane: Any = ..., on_done: Any = ...,
-        on_error: Any = ..., title: str = ...,
+        on_error: Any = ..., title: str = ..., owner: Any = ...,
     ) -> Any: ...
 
 
@@ -188,9 +187,9 @@ class EntryTableModel(QAbstractTableModel):
         self._loading_ids = True
         self._runner.run(
             lambda _p: list(self._source.ids(entry_filter, sort)),
-            lane="db", title="Reading journal entries",
-            on_done=while_alive(self, lambda ids: self._ids_arrived(generation, ids, reset=reset)),
-            on_error=while_alive(self, lambda error: self._failed(generation, error)),
+            lane="db", owner=self, title="Reading journal entries",
+            on_done=lambda ids: self._ids_arrived(generation, ids, reset=reset),
+            on_error=lambda error: self._failed(generation, error),
         )
 
     def _ids_arrived(self, generation: int, ids: list[int], *, reset: bool) -> None:
@@ -278,10 +277,9 @@ class EntryTableModel(QAbstractTableModel):
 
         self._runner.run(
             lambda _p: list(self._source.rows(page_ids)),
-            lane="db", title="Reading journal entries",
-            on_done=while_alive(self, done),
-            on_error=while_alive(
-                self, lambda error: self._page_failed(generation, number, error)),
+            lane="db", owner=self, title="Reading journal entries",
+            on_done=done,
+            on_error=lambda error: self._page_failed(generation, number, error),
         )
 
     def _page_failed(self, generation: int, number: int, error: BaseException) -> None:

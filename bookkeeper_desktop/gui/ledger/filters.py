@@ -126,6 +126,7 @@ class EntryFilterBar(QWidget):
         self.account_picker.activated.connect(self._emit)
         picker_edit = self.account_picker.lineEdit()
         assert picker_edit is not None  # the picker is editable
+        picker_edit.setPlaceholderText("All accounts")
         picker_edit.editingFinished.connect(self._emit)
         self.search_edit.textChanged.connect(self._search_timer.start)
         self.search_edit.returnPressed.connect(self._emit)

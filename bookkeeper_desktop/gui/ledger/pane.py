@@ -65,7 +65,7 @@ from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.ledger.entry_table import COLUMNS, EntryTableModel, SortSpec
 from bookkeeper_desktop.gui.ledger.filters import EntryFilterBar
 from bookkeeper_desktop.gui.ledger.import_dialog import ImportPreviewDialog
-from bookkeeper_desktop.gui.ledger.lifetime import is_alive, while_alive
+from bookkeeper_desktop.gui.ledger.lifetime import is_alive
 from bookkeeper_desktop.gui.ledger.services_source import ServicesLedgerSource
 from bookkeeper_desktop.gui.ledger.source import (
     BulkAction,
@@ -264,7 +264,7 @@ class LedgerPane(QWidget):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 5)
-        self.splitter.setSizes([380, 900])
+        self.splitter.setSizes([470, 930])
         self.empty_label = QLabel("No company is open. Create one or open the sample company "
                                   "from the company menu.")
         self.empty_label.setObjectName("emptyLabel")
@@ -348,10 +348,11 @@ class LedgerPane(QWidget):
         if company_id is None:
             return
         self.ctx.jobs.run(
-            lambda _p: self.source.chart(company_id), lane="db",
+            lambda _p: self.source.chart(company_id),
+            lane="db", owner=self,
             title="Reading the chart of accounts",
-            on_done=while_alive(self, lambda chart: self._chart_arrived(company_id, chart)),
-            on_error=while_alive(self, lambda error: self.ctx.show_error(error, self)),
+            on_done=lambda chart: self._chart_arrived(company_id, chart),
+            on_error=lambda error: self.ctx.show_error(error, self),
         )
 
     def _chart_arrived(self, company_id: int, chart: ChartSnapshot) -> None:
@@ -404,10 +405,11 @@ class LedgerPane(QWidget):
         def save(account: Account) -> None:
             dialog.set_busy(True)
             self.ctx.jobs.run(
-                lambda _p: self.source.save_account(company_id, account), lane="db",
+                lambda _p: self.source.save_account(company_id, account),
+                lane="db", owner=self,
                 title="Saving the account",
-                on_done=while_alive(self, lambda changes: self._dialog_done(dialog, changes)),
-                on_error=while_alive(self, lambda error: self._dialog_failed(dialog, error)),
+                on_done=lambda changes: self._dialog_done(dialog, changes),
+                on_error=lambda error: self._dialog_failed(dialog, error),
             )
 
         dialog.save_requested.connect(save)
@@ -423,9 +425,10 @@ class LedgerPane(QWidget):
                              "but cannot be used in new ones."):
             return
         self.ctx.jobs.run(
-            lambda _p: self.source.deactivate_account(company_id, account_id), lane="db",
-            title="Deactivating the account", on_done=while_alive(self, self.ctx.notify),
-            on_error=while_alive(self, lambda error: self.ctx.show_error(error, self)),
+            lambda _p: self.source.deactivate_account(company_id, account_id),
+            lane="db", owner=self,
+            title="Deactivating the account", on_done=self.ctx.notify,
+            on_error=lambda error: self.ctx.show_error(error, self),
         )
 
     # --- chart import ----------------------------------------------------------------------------
@@ -464,10 +467,11 @@ class LedgerPane(QWidget):
             return
         self.message_label.setText(f"Reading {chosen.name}…")
         self.ctx.jobs.run(
-            lambda _p: self.source.preview_import(company_id, chosen), lane="db",
+            lambda _p: self.source.preview_import(company_id, chosen),
+            lane="db", owner=self,
             title=f"Reading {chosen.name}",
-            on_done=while_alive(self, lambda preview: self._show_preview(company_id, preview)),
-            on_error=while_alive(self, self._preview_failed),
+            on_done=lambda preview: self._show_preview(company_id, preview),
+            on_error=self._preview_failed,
         )
 
     def _preview_failed(self, error: BaseException) -> None:
@@ -482,9 +486,9 @@ class LedgerPane(QWidget):
         def apply() -> None:
             job = self.ctx.jobs.run(
                 lambda progress: self.source.apply_import(company_id, preview, progress),
-                lane="db", title="Importing the chart of accounts",
-                on_done=while_alive(self, lambda changes: self._import_done(dialog, changes)),
-                on_error=while_alive(self, lambda error: self._import_failed(dialog, error)),
+                lane="db", owner=self, title="Importing the chart of accounts",
+                on_done=lambda changes: self._import_done(dialog, changes),
+                on_error=lambda error: self._import_failed(dialog, error),
             )
             job.progressed.connect(lambda snapshot: self._import_progress(dialog, snapshot))
             dialog.cancel_requested.connect(job.cancel)
@@ -543,9 +547,10 @@ class LedgerPane(QWidget):
         if company_id is None:
             return
         self.ctx.jobs.run(
-            lambda _p: self.source.entry(company_id, entry_id), lane="db",
-            title="Opening the entry", on_done=while_alive(self, self._open_entry_dialog),
-            on_error=while_alive(self, lambda error: self.ctx.show_error(error, self)),
+            lambda _p: self.source.entry(company_id, entry_id),
+            lane="db", owner=self,
+            title="Opening the entry", on_done=self._open_entry_dialog,
+            on_error=lambda error: self.ctx.show_error(error, self),
         )
 
     def _open_entry_dialog(self, entry: JournalEntry | None) -> None:
@@ -558,10 +563,11 @@ class LedgerPane(QWidget):
         def save(edited: JournalEntry, status: EntryStatus) -> None:
             dialog.set_busy(True)
             self.ctx.jobs.run(
-                lambda _p: self.source.save_entry(company_id, edited, status), lane="db",
+                lambda _p: self.source.save_entry(company_id, edited, status),
+                lane="db", owner=self,
                 title="Saving the entry",
-                on_done=while_alive(self, lambda changes: self._dialog_done(dialog, changes)),
-                on_error=while_alive(self, lambda error: self._dialog_failed(dialog, error)),
+                on_done=lambda changes: self._dialog_done(dialog, changes),
+                on_error=lambda error: self._dialog_failed(dialog, error),
             )
 
         def void(original: JournalEntry) -> None:
@@ -572,10 +578,11 @@ class LedgerPane(QWidget):
             entry_id = original.id
             dialog.set_busy(True)
             self.ctx.jobs.run(
-                lambda _p: self.source.void_entry(company_id, entry_id), lane="db",
+                lambda _p: self.source.void_entry(company_id, entry_id),
+                lane="db", owner=self,
                 title="Voiding the entry",
-                on_done=while_alive(self, lambda changes: self._dialog_done(dialog, changes)),
-                on_error=while_alive(self, lambda error: self._dialog_failed(dialog, error)),
+                on_done=lambda changes: self._dialog_done(dialog, changes),
+                on_error=lambda error: self._dialog_failed(dialog, error),
             )
 
         dialog.save_requested.connect(save)
@@ -604,10 +611,11 @@ class LedgerPane(QWidget):
         verb = "Approving" if action == "approve" else "Posting"
         self.message_label.setText(f"{verb} {len(ids):,} entries…")
         self.ctx.jobs.run(
-            lambda _p: self.source.bulk(company_id, action, ids), lane="db",
+            lambda _p: self.source.bulk(company_id, action, ids),
+            lane="db", owner=self,
             title=f"{verb} {len(ids):,} entries",
-            on_done=while_alive(self, lambda result: self._bulk_done(action, result, labels)),
-            on_error=while_alive(self, self._bulk_failed),
+            on_done=lambda result: self._bulk_done(action, result, labels),
+            on_error=self._bulk_failed,
         )
 
     def _labels(self, ids: Sequence[int]) -> dict[int, str]:

@@ -38,7 +38,6 @@ from typing_extensions import override
 from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.ledger.entry_table import JobRunnerLike
-from bookkeeper_desktop.gui.ledger.lifetime import while_alive
 from bookkeeper_desktop.storage.records import TrialBalance, TrialBalanceRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -146,7 +145,12 @@ class TrialBalanceDialog(QDialog):
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.setWordWrap(False)
+        self.view.setAlternatingRowColors(True)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.as_of_check = QCheckBox("As of")
         today = dt.datetime.now().astimezone().date()
         self.as_of_edit = QDateEdit(QDate(today.year, today.month, today.day))
@@ -191,9 +195,9 @@ class TrialBalanceDialog(QDialog):
         self.status_label.setText("Reading…")
         load = self._load
         self._runner.run(
-            lambda _p: load(as_of), lane="db", title="Reading the trial balance",
-            on_done=while_alive(self, lambda lines: self._arrived(generation, lines)),
-            on_error=while_alive(self, lambda error: self._failed(generation, error)),
+            lambda _p: load(as_of), lane="db", owner=self, title="Reading the trial balance",
+            on_done=lambda lines: self._arrived(generation, lines),
+            on_error=lambda error: self._failed(generation, error),
         )
 
     def _arrived(self, generation: int, balance: TrialBalance) -> None:

@@ -1,0 +1,350 @@
+"""The Export pane against a real SQLite sample company: the preview and its problems, Save As
+with progress and Cancel, the export history from the export log, and Show in folder.
+
+`CsvSource` below is a small but real export backend (it reads the entries through the services,
+writes a real CSV file with progress and cancel points, and logs the export through the services),
+so the pane's behaviour is tested whatever the formats writers do; the test that runs the pane on
+the formats writers themselves is `test_export_pane_with_real_writers.py`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl
+from pytestqt.qtbot import QtBot
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.errors import ExportError
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.export import ExportPane
+from bookkeeper_desktop.gui.export.models import (
+    ExportHistoryModel,
+    PreviewRowsModel,
+    describe_filters,
+)
+from bookkeeper_desktop.gui.export.source import ExportOutcome, ExportPreview, ExportRequest
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.sample_data import create_sample_company
+from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.services import exports as export_services
+from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.records import EntryFilter, ExportRecord
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+END = dt.date(2026, 6, 30)
+HEADERS = ("Date", "Number", "Account", "Debit", "Credit")
+
+
+class CsvSource:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.problems: tuple[str, ...] = ()
+        self.hold = threading.Event()
+        self.hold.set()
+        self.started = threading.Event()
+        self.requests: list[ExportRequest] = []
+
+    def _filter(self, request: ExportRequest) -> EntryFilter:
+        return EntryFilter(statuses=request.statuses, date_from=request.date_from,
+                           date_to=request.date_to)
+
+    def _rows(self, company_id: int, request: ExportRequest) -> Iterator[tuple[str, ...]]:
+        for entry in entry_services.iter_entries(self.db, company_id, self._filter(request)):
+            for line in entry.lines:
+                yield (entry.date.isoformat() if entry.date else "", entry.number,
+                       str(line.account_id), str(line.debit or ""), str(line.credit or ""))
+
+    def preview(self, company_id: int, request: ExportRequest, limit: int) -> ExportPreview:
+        self.requests.append(request)
+        rows: list[tuple[str, ...]] = []
+        for row in self._rows(company_id, request):
+            if len(rows) == limit:
+                break
+            rows.append(row)
+        count = entry_services.count_entries(self.db, company_id, self._filter(request))
+        return ExportPreview(HEADERS, tuple(rows), count, self.problems)
+
+    def export(self, company_id: int, request: ExportRequest, path: Path,
+               progress: Progress) -> ExportOutcome:
+        self.started.set()
+        if self.problems:
+            raise ExportError("Nothing was written.", self.problems)
+        total = entry_services.count_entries(self.db, company_id, self._filter(request))
+        written = 0
+        try:
+            with path.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(HEADERS)
+                for number, row in enumerate(self._rows(company_id, request)):
+                    self.hold.wait(5)
+                    progress.check_cancelled()
+                    writer.writerow(row)
+                    written = number
+                    progress.report(min(number, total), total, "Writing")
+        except BaseException:
+            path.unlink(missing_ok=True)
+            export_services.log_export(self.db, company_id, provider="qbd", format=request.format,
+                                       filters={"status": sorted(request.statuses)},
+                                       record_count=0, file_name=str(path), checksum=None,
+                                       status="cancelled")
+            raise
+        export_services.log_export(self.db, company_id, provider="qbd", format=request.format,
+                                   filters={"status": sorted(request.statuses)},
+                                   record_count=total, file_name=str(path),
+                                   checksum=export_services.file_checksum(path),
+                                   status="succeeded")
+        assert written >= 0
+        return ExportOutcome((path,), total, Changes(exports=True))
+
+    def history(self, company_id: int) -> Sequence[ExportRecord]:
+        return export_services.export_history(self.db, company_id)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def company_id(db: Database) -> int:
+    return create_sample_company(db, "Sample Co", entries=120, end=END).id
+
+
+@pytest.fixture
+def ctx(db: Database, company_id: int) -> Iterator[AppContext]:
+    jobs = JobRunner()
+    context = AppContext(AppServices(db), jobs, company_id=company_id)
+    yield context
+    assert jobs.shutdown()
+
+
+class Opened:
+    def __init__(self) -> None:
+        self.urls: list[QUrl] = []
+
+    def __call__(self, url: QUrl) -> bool:
+        self.urls.append(url)
+        return True
+
+
+def make_pane(qtbot: QtBot, ctx: AppContext, source: CsvSource, save_to: Path | None,
+              opened: Opened | None = None) -> ExportPane:
+    pane = ExportPane(ctx, source, open_url=opened or Opened(),
+                      ask_path=lambda _parent, _suggested, _filter: save_to)
+    qtbot.addWidget(pane)
+    pane.resize(1100, 760)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.preview is not None, timeout=5000)
+    return pane
+
+
+def test_the_preview_shows_the_first_rows_for_posted_entries_by_default(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    pane = make_pane(qtbot, ctx, source, tmp_path / "out.csv")
+    assert source.requests[-1].statuses == {EntryStatus.POSTED}
+    posted = entry_services.count_entries(db, company_id,
+                                          EntryFilter.of_status(EntryStatus.POSTED))
+    assert pane.preview is not None
+    assert pane.preview.entry_count == posted
+    model = pane.preview_model
+    assert model.rowCount() == 50
+    assert [model.headerData(c, Qt.Orientation.Horizontal)
+            for c in range(5)] == list(HEADERS)
+    assert pane.summary_label.text() == (
+        f"{posted:,} entries to export. Showing the first 50 rows.")
+    assert pane.save_button.isEnabled()
+    assert not pane.problems_list.isVisible()
+
+
+def test_changing_the_filters_reads_a_new_preview(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    pane = make_pane(qtbot, ctx, source, tmp_path / "out.csv")
+    with qtbot.waitSignal(pane.preview_loaded, timeout=5000) as loaded:
+        pane.status_combo.setCurrentIndex(pane.status_combo.findData("approved"))
+    approved = entry_services.count_entries(db, company_id,
+                                            EntryFilter.of_status(EntryStatus.APPROVED))
+    assert loaded.args[0].entry_count == approved
+    with qtbot.waitSignal(pane.preview_loaded, timeout=5000):
+        pane.from_edit.setDate(dt.date(2026, 6, 1))
+        pane.from_check.setChecked(True)
+    assert source.requests[-1] == ExportRequest(
+        "iif", frozenset({EntryStatus.APPROVED}), dt.date(2026, 6, 1), None)
+    with qtbot.waitSignal(pane.preview_loaded, timeout=5000):
+        pane.format_combo.setCurrentIndex(pane.format_combo.findData("xero-csv"))
+    assert source.requests[-1].format == "xero-csv"
+    assert pane.request().suffix == ".csv"
+
+
+def test_problems_are_listed_and_block_saving(
+    qtbot: QtBot, ctx: AppContext, db: Database, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    source.problems = ("entry JE-000007 of 2026-01-03, line 2: account 6110 has no Xero code",
+                       "entry JE-000009 of 2026-01-04: does not balance by 0.01")
+    target = tmp_path / "never.csv"
+    pane = make_pane(qtbot, ctx, source, target)
+    assert pane.problems_list.isVisible()
+    assert [pane.problems_list.item(i).text() for i in range(pane.problems_list.count())] == list(
+        source.problems)
+    assert pane.problems_label.text().startswith("2 problems must be fixed first")
+    assert not pane.save_button.isEnabled()
+    assert pane.save_button.toolTip() == "Fix the problems listed first."
+    pane.save_as()
+    qtbot.wait(100)
+    assert not target.exists()
+
+
+def test_save_as_writes_the_file_logs_it_and_shows_it_in_the_history(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    target = tmp_path / "exports" / "journal"
+    target.parent.mkdir()
+    opened = Opened()
+    pane = make_pane(qtbot, ctx, source, target, opened)
+    with qtbot.waitSignal(pane.export_finished, timeout=5000) as finished:
+        pane.save_button.click()
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == 1, timeout=5000)
+    outcome = finished.args[0]
+    written = target.with_name("journal.iif")  # the format's suffix was added
+    assert outcome.files == (written,)
+    with written.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == HEADERS
+    assert len(rows) > 50
+    assert pane.result_label.text() == f"Exported {outcome.entry_count:,} entries to journal.iif."
+    assert not pane.progress_bar.isVisible()
+    assert pane.history_model.rowCount() == 1
+    assert pane.history_model.index(0, 4).data() == "journal.iif"
+    assert pane.history_model.index(0, 5).data() == "Succeeded"
+    assert pane.history_model.index(0, 3).data() == "posted"
+
+    assert not pane.show_folder_button.isEnabled()
+    pane.history_view.selectionModel().select(
+        pane.history_model.index(0, 0),
+        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    assert pane.show_folder_button.isEnabled()
+    pane.show_folder_button.click()
+    assert opened.urls == [QUrl.fromLocalFile(str(target.parent))]
+
+
+def test_a_large_export_shows_progress_and_can_be_cancelled(
+    qtbot: QtBot, ctx: AppContext, db: Database, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    target = tmp_path / "big.iif"
+    pane = make_pane(qtbot, ctx, source, target)
+    source.hold.clear()  # the writer waits at each row until released
+    pane.save_as()
+    assert pane.exporting
+    assert pane.cancel_button.isVisible()
+    assert pane.progress_bar.isVisible()
+    assert not pane.save_button.isEnabled()
+    qtbot.waitUntil(source.started.is_set, timeout=5000)
+    pane.cancel_button.click()
+    assert pane.result_label.text() == "Cancelling…"
+    source.hold.set()
+    qtbot.waitUntil(lambda: pane.history_model.index(0, 5).data() == "Cancelled", timeout=5000)
+    assert not pane.exporting
+    assert pane.result_label.text() == "Export cancelled; no file was written."
+    assert not target.exists()
+    assert pane.save_button.isEnabled()
+
+
+def test_progress_is_shown_while_writing(
+    qtbot: QtBot, ctx: AppContext, db: Database, tmp_path: Path,
+) -> None:
+    source = CsvSource(db)
+    pane = make_pane(qtbot, ctx, source, tmp_path / "p.iif")
+    finished: list[ExportOutcome] = []
+    pane.export_finished.connect(finished.append)
+    source.hold.clear()
+    pane.save_as()
+    qtbot.waitUntil(source.started.is_set, timeout=5000)
+    assert pane.progress_bar.maximum() == 0  # busy until the writer knows its total
+    gate = threading.Timer(0.3, source.hold.set)
+    gate.start()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    gate.join()
+    assert pane.progress_bar.maximum() == finished[0].entry_count
+
+
+def test_a_declined_save_dialog_writes_nothing(
+    qtbot: QtBot, ctx: AppContext, db: Database,
+) -> None:
+    pane = make_pane(qtbot, ctx, CsvSource(db), None)
+    with qtbot.assertNotEmitted(pane.export_finished, wait=200):
+        pane.save_as()
+    assert not pane.exporting
+
+
+def test_show_in_folder_for_a_folder_that_is_gone(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    export_services.log_export(db, company_id, provider="xero", format="xero-csv",
+                               filters={}, record_count=3,
+                               file_name=str(tmp_path / "gone" / "x.csv"), checksum=None,
+                               status="succeeded")
+    opened = Opened()
+    pane = make_pane(qtbot, ctx, CsvSource(db), None, opened)
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == 1, timeout=5000)
+    pane.history_view.selectRow(0)
+    assert pane.show_in_folder() is False
+    assert opened.urls == []
+    assert "no longer exists" in pane.result_label.text()
+
+
+def test_the_pane_follows_the_company_and_export_changes(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    pane = make_pane(qtbot, ctx, CsvSource(db), None)
+    export_services.log_export(db, company_id, provider="excel", format="xlsx", filters={},
+                               record_count=1, file_name=str(tmp_path / "a.xlsx"),
+                               checksum=None, status="failed", message="disk full")
+    ctx.notify(Changes(exports=True))
+    qtbot.waitUntil(lambda: pane.history_model.index(0, 5).data() == "Failed", timeout=5000)
+    assert pane.history_model.index(0, 5).data(
+        Qt.ItemDataRole.ToolTipRole) == "disk full"
+    from bookkeeper_desktop.services import companies
+
+    other = companies.create_company(db, "Other")
+    with qtbot.waitSignal(pane.preview_loaded, timeout=5000) as loaded:
+        ctx.set_company(other.id)
+    assert loaded.args[0].entry_count == 0
+    assert pane.history_model.rowCount() == 0
+    assert not pane.save_button.isEnabled()
+    assert pane.save_button.toolTip() == "No entries match these filters."
+
+
+def test_export_models_pass_the_model_tester(qtmodeltester, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    preview = PreviewRowsModel()
+    qtmodeltester.check(preview)
+    preview.set_rows(("!TRNS", "DATE", "ACCNT"), [("TRNS", "01/02/2026"), ("SPL", "x", "y", "z")])
+    qtmodeltester.check(preview)
+    assert preview.index(0, 2).data() == ""  # short rows are padded
+    assert preview.columnCount() == 3
+    history = ExportHistoryModel()
+    qtmodeltester.check(history)
+    history.set_records([ExportRecord(
+        1, 1, "qbo", "qbo-csv", {"status": ["posted"], "from": "2026-01-01"}, 4,
+        str(tmp_path / "a.csv"), None, "succeeded", "",
+        dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC))])
+    qtmodeltester.check(history)
+    assert history.index(0, 1).data() == "QuickBooks Online (CSV)"
+    assert describe_filters({"status": ["posted"], "from": "2026-01-01", "to": None}) == (
+        "posted · from 2026-01-01")
