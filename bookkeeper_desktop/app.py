@@ -57,6 +57,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
                         help="run against the local QBO and Xero sandboxes (no real data)")
     parser.add_argument("--smoke-test", action="store_true",
                         help="build the window with every pane, process events, exit 0")
+    parser.add_argument("--exit-when-ready", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     args, qt_args = parser.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
     return args, qt_args
@@ -135,6 +136,8 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
                 app.quit()
 
             QTimer.singleShot(SMOKE_TIMEOUT_MS, too_slow)
+        elif args.exit_when_ready:
+            _exit_when_ready(runner)
         status = int(app.exec())
         if failures:
             for failure in failures:
@@ -177,6 +180,21 @@ def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) 
             visit_panes()
 
     QTimer.singleShot(0, start)
+
+
+def _exit_when_ready(runner: JobRunner) -> None:
+    """For benchmarks/bench_gui_start.py: print "ready" once the window is shown and its
+    start-up reads are done, then quit."""
+
+    def check() -> None:
+        if runner.busy:
+            QTimer.singleShot(5, check)
+            return
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        QApplication.quit()
+
+    QTimer.singleShot(0, check)
 
 
 def _startup_failed(error: BookkeeperError, smoke_test: bool) -> int:
