@@ -46,6 +46,8 @@ from bookkeeper_desktop.storage.schema import AccountRow, JournalEntryRow
 from bookkeeper_desktop.storage.types import utc_now
 
 ALL = EntryFilter()
+#: After a bulk insert this large, fold SQLite's write-ahead log back into the file.
+BULK_CHECKPOINT_AFTER = 10_000
 DEFAULT_SORT = EntrySort()
 
 
@@ -365,7 +367,9 @@ def bulk_insert_entries(
             obj=("entry", None),
             details={"count": len(ids), "note": note},
         )
-        return ids
+    if len(ids) >= BULK_CHECKPOINT_AFTER:
+        db.checkpoint()
+    return ids
 
 
 # --- reports ------------------------------------------------------------------------------------

@@ -124,6 +124,21 @@ class Database:
         except DBAPIError as exc:
             raise translate_error(exc, self.label) from exc
 
+    def checkpoint(self) -> None:
+        """SQLite: fold the write-ahead log back into the file (after a bulk insert, so that the
+        reads that follow do not wade through a large WAL). No-op elsewhere."""
+        if not self.is_sqlite or self.read_only:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        except sqlite3.Error:
+            pass  # a reader holds the log; SQLite checkpoints later by itself
+        finally:
+            raw.close()
+
     def close(self) -> None:
         self.engine.dispose()
 
