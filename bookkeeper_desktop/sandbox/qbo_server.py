@@ -1,0 +1,385 @@
+"""The QBO-compatible sandbox: Intuit's OAuth 2.0 endpoints and the v3 API of its companies.
+
+Paths mirror Intuit's hosts folded onto one loopback server (API_NOTES.md, QuickBooks rows):
+
+- `GET /.well-known/openid_configuration` (also `…/openid_sandbox_configuration`): Intuit's
+  discovery document (intuitlib's `AuthClient(environment=<url>)` fetches it);
+- `GET/POST /connect/oauth2`: appcenter.intuit.com authorize and the consent page;
+- `POST /oauth2/v1/tokens/bearer`: the token endpoint (HTTP Basic client auth);
+- `POST /v2/oauth2/tokens/revoke`: revoke (`{"token": …}`, Basic auth);
+- `GET /v1/openid_connect/userinfo`: userinfo;
+- `/v3/company/{realmId}/…`: the v3 API, served by the accounting API object.
+
+Rules: token rotation per `oauth.QBO_POLICY` (single-use refresh tokens, `invalid_grant` on reuse);
+the callback carries `code`, `state` and `realmId`; `state` is required; PKCE S256 is verified when
+a `code_challenge` was sent (Intuit does not document PKCE; accepting it is harmless). A Bearer
+token that is missing, unknown, expired or revoked gets 401 `AuthenticationFailed` (code 3200); a
+valid token used on another realm gets 403 `ApplicationAuthorizationFailed` (code 3100). Limits:
+500/min and 10 concurrent per app and realm, batch 120/min; over them a 429 with Intuit's **XML**
+`ThrottleExceeded` fault (errorCode 003001), as Intuit sends even to JSON clients. Every response
+carries an `intuit_tid` header. No `id_token` is issued (nothing here can sign one).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from bookkeeper_desktop.sandbox.apis import QboApi, load_qbo_api
+from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc
+from bookkeeper_desktop.sandbox.faults import FaultDecision
+from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.limits import Admission, QboLimiter
+from bookkeeper_desktop.sandbox.oauth import (
+    QBO_POLICY,
+    AccessCheck,
+    ClientRegistration,
+    OAuthError,
+    OAuthStore,
+    consent_page,
+    error_page,
+)
+from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
+
+ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
+QBO_SCOPES = frozenset({ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "profile",
+                        "email", "phone", "address", "intuit_name"})
+
+#: The demo app every QBO sandbox knows (a development key: `http://localhost` redirects allowed).
+DEMO_QBO_CLIENT = ClientRegistration(
+    client_id="ABdemoBookkeeperSandboxClientIdForQuickBooksOnline01",
+    client_secret="demoSandboxSecretNotARealIntuitSecret0001",  # noqa: S106 - public demo value
+    redirect_uris=("http://localhost:{port}/callback",),
+    name="Bookkeeper Desktop (demo)",
+)
+#: Intuit's sample company name, so the demo looks like the QBO sandbox company users know.
+DEMO_COMPANIES: Mapping[str, str] = {"9341453050071366": "Craig's Design and Landscaping Services"}
+
+AUTHORIZE_PATH = "/connect/oauth2"
+TOKEN_PATH = "/oauth2/v1/tokens/bearer"  # noqa: S105 - a path
+REVOKE_PATH = "/v2/oauth2/tokens/revoke"
+USERINFO_PATH = "/v1/openid_connect/userinfo"
+_API_PATH = re.compile(r"^/v3/company/([^/]+)(/.*)?$")
+
+THROTTLE_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{time}">'
+    '<Fault type="SERVICE"><Error code="3001" element="">'
+    "<Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>"
+    "<Detail>The request limit was reached.  Try again later</Detail>"
+    "</Error></Fault></IntuitResponse>"
+)
+
+
+class QboSandbox(SandboxServer):
+    """A QBO-compatible server on 127.0.0.1.
+
+    Args:
+        port: 0 for a free one.
+        clock: time source (a `FakeClock` in tests).
+        clients: registered apps (default: `DEMO_QBO_CLIENT`); more with `register_client`.
+        companies: realm id → company name offered on the consent page (default: one demo
+            company); seeded into the API object.
+        api: the accounting API (default: `qbo_api.QboAccountingApi` when present).
+        limits: enforce Intuit's rate limits; `time_scale` shrinks their windows.
+        on_change: called after each state-changing request (see `SandboxServer`).
+    """
+
+    vendor = "qbo"
+
+    def __init__(self, *, port: int = 0, clock: Clock | None = None,
+                 clients: Iterable[ClientRegistration] = (DEMO_QBO_CLIENT,),
+                 companies: Mapping[str, str] | None = None, api: QboApi | None = None,
+                 limits: bool = True, time_scale: float = 1.0,
+                 on_change: Callable[[], None] | None = None) -> None:
+        clock = clock or SystemClock()
+        super().__init__(OAuthStore(QBO_POLICY, clock, QBO_SCOPES), port=port, clock=clock,
+                         on_change=on_change)
+        for client in clients:
+            self.oauth.register(client)
+        self.companies: dict[str, str] = dict(DEMO_COMPANIES if companies is None else companies)
+        self.api: QboApi = api if api is not None else load_qbo_api()
+        self.api_lock = threading.RLock()
+        for realm_id, name in self.companies.items():
+            self.api.seed_company(realm_id, name)
+        self.limiter = QboLimiter(clock, enabled=limits, time_scale=time_scale)
+
+    def register_client(self, client: ClientRegistration) -> None:
+        self.oauth.register(client)
+
+    def add_company(self, realm_id: str, name: str) -> None:
+        """Offer one more company on the consent page and seed it in the API."""
+        with self.api_lock:
+            self.companies[realm_id] = name
+            self.api.seed_company(realm_id, name)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def vendor_state(self) -> dict[str, Any]:
+        with self.api_lock:
+            return {"companies": dict(self.companies), "api": self.api.to_state()}
+
+    def load_vendor_state(self, state: dict[str, Any]) -> None:
+        with self.api_lock:
+            self.companies = dict(state.get("companies", {}))
+            self.api.from_state(state.get("api", {}))
+
+    def limits_snapshot(self) -> dict[str, Any]:
+        return self.limiter.snapshot()
+
+    def configure_limits(self, *, enabled: bool | None = None,
+                         time_scale: float | None = None) -> None:
+        self.limiter.configure(enabled=enabled, time_scale=time_scale)
+
+    # -- vendor shapes -------------------------------------------------------------------------
+
+    def fault(self, status: int, code: str, message: str, kind: str, detail: str = "") -> Response:
+        error: dict[str, str] = {"Message": message, "code": code}
+        if detail:
+            error["Detail"] = detail
+        return Response.json({"Fault": {"Error": [error], "type": kind},
+                              "time": iso_utc(self.clock.now())}, status)
+
+    def error_response(self, status: int) -> Response:
+        return self.fault(status, "10000", "An application error has occurred while processing "
+                          "your request", "SystemFault", "System Failure Error: sandbox fault")
+
+    def throttled_response(self, retry_after: float, problem: str) -> Response:
+        del retry_after, problem  # Intuit sends neither Retry-After nor which limit.
+        return Response.text(THROTTLE_XML.format(time=iso_utc(self.clock.now())), 429,
+                             content_type="application/xml")
+
+    def decorate(self, response: Response) -> Response:
+        if "intuit_tid" in {k.lower() for k in response.headers}:
+            return response
+        tid = f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"
+        return Response(response.status, response.body, {**response.headers, "intuit_tid": tid})
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def route(self, request: Request, decision: FaultDecision) -> Response:
+        path, method = request.path, request.method
+        if path.rstrip("/") in ("/.well-known/openid_configuration",
+                                "/.well-known/openid_sandbox_configuration") and method == "GET":
+            return self.serve(decision, self._discovery)
+        if path == AUTHORIZE_PATH and method == "GET":
+            return self.serve(decision, lambda: self._authorize(request))
+        if path == AUTHORIZE_PATH and method == "POST":
+            return self.serve(decision, lambda: self._decide(request))
+        if path == TOKEN_PATH and method == "POST":
+            return self.serve(decision, lambda: self._token(request))
+        if path == REVOKE_PATH and method == "POST":
+            return self.serve(decision, lambda: self._revoke(request))
+        if path == USERINFO_PATH and method == "GET":
+            return self.serve(decision, lambda: self._userinfo(request))
+        if path == "/op/v1/jwks" and method == "GET":
+            return self.serve(decision, lambda: Response.json({"keys": []}))
+        match = _API_PATH.match(path)
+        if match:
+            return self._api(request, match.group(1), decision)
+        return self.serve(decision, lambda: Response.text("Not Found", 404))
+
+    def _discovery(self) -> Response:
+        base = self.base_url
+        return Response.json({
+            "issuer": f"{base}/op/v1",
+            "authorization_endpoint": base + AUTHORIZE_PATH,
+            "token_endpoint": base + TOKEN_PATH,
+            "userinfo_endpoint": base + USERINFO_PATH,
+            "revocation_endpoint": base + REVOKE_PATH,
+            "jwks_uri": f"{base}/op/v1/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": ["openid", "email", "profile", "address", "phone"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post",
+                                                      "client_secret_basic"],
+            "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+        })
+
+    # -- authorize -----------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> Response:
+        client = self.oauth.client(request.arg("client_id"))
+        if client is None:
+            return Response.text(error_page("Unknown app", "The client_id is not registered."),
+                                 400, "text/html;charset=UTF-8")
+        redirect_uri = request.arg("redirect_uri") or ""
+        if not client.redirect_allowed(redirect_uri):
+            return Response.text(error_page(
+                "Redirect URI mismatch",
+                "The redirect_uri does not match any registered for this app."),
+                400, "text/html;charset=UTF-8")
+        state = request.arg("state")
+        try:
+            if request.arg("response_type") != "code":
+                raise OAuthError("unsupported_response_type", "response_type must be code")
+            scopes = self.oauth.parse_scopes(client, request.arg("scope"))
+            if not state:
+                raise OAuthError("invalid_request", "state is required")
+            challenge = _challenge(request)
+        except OAuthError as exc:
+            return redirect(redirect_uri, {"error": exc.error, "state": state})
+        consent = self.oauth.begin_consent(client, redirect_uri, scopes, state, challenge)
+        return self._consent_page(client, consent.consent_id, scopes)
+
+    def _consent_page(self, client: ClientRegistration, consent_id: str,
+                      scopes: Iterable[str], error: str | None = None) -> Response:
+        page = consent_page(
+            vendor="QuickBooks Online", app_name=client.name, action=AUTHORIZE_PATH,
+            consent_id=consent_id, scopes=scopes, choice_name="realm",
+            choices=sorted(self.companies.items(), key=lambda kv: kv[1]), multiple=False,
+            error=error)
+        return Response.text(page, 400 if error else 200, "text/html;charset=UTF-8")
+
+    def _decide(self, request: Request) -> Response:
+        form = request.form()
+        consent = self.oauth.take_consent(form.get("consent_id", ""))
+        if consent is None:
+            return Response.text(error_page("This request has expired",
+                                            "Start connecting again from the app."),
+                                 400, "text/html;charset=UTF-8")
+        decision = form.get("decision")
+        if decision != "allow":
+            return redirect(consent.redirect_uri,
+                            {"error": "access_denied", "state": consent.state})
+        realm_id = form.get("realm", "")
+        if realm_id not in self.companies:
+            client = self.oauth.client(consent.client_id)
+            assert client is not None
+            renewed = self.oauth.begin_consent(client, consent.redirect_uri, consent.scopes,
+                                               consent.state, consent.code_challenge)
+            return self._consent_page(client, renewed.consent_id, consent.scopes,
+                                      "Choose a company to connect.")
+        code = self.oauth.issue_code(consent, {"realm_id": realm_id})
+        return redirect(consent.redirect_uri,
+                        {"code": code, "state": consent.state, "realmId": realm_id})
+
+    # -- token, revoke, userinfo ---------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        form = request.form()
+        grant_type = form.get("grant_type", "")
+        self.count_grant(grant_type or "(none)")
+        try:
+            client = self.oauth.authenticate_client(
+                basic_credentials(request.header("authorization")), form,
+                allow_post=False, allow_public=False)
+            if grant_type == "authorization_code":
+                tokens = self.oauth.exchange_code(client, form.get("code", ""),
+                                                  form.get("redirect_uri"),
+                                                  form.get("code_verifier"))
+            elif grant_type == "refresh_token":
+                tokens = self.oauth.refresh(client, form.get("refresh_token", ""))
+            else:
+                raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r}")
+        except OAuthError as exc:
+            return oauth_error(exc)
+        return Response.json(tokens.to_json(QBO_POLICY, include_scope=False),
+                             headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
+
+    def _revoke(self, request: Request) -> Response:
+        try:
+            client = self.oauth.authenticate_client(
+                basic_credentials(request.header("authorization")), {},
+                allow_post=False, allow_public=False)
+        except OAuthError as exc:
+            return oauth_error(exc)
+        token: Any = None
+        if "json" in (request.header("content-type") or ""):
+            try:
+                body = request.json()
+                token = body.get("token") if isinstance(body, dict) else None
+            except ValueError:
+                token = None
+        else:
+            token = request.form().get("token")
+        if not isinstance(token, str) or not token:
+            return oauth_error(OAuthError("invalid_request", "token is required"))
+        grant = self.oauth.grant_for_token(token)
+        if grant is not None and grant.client_id == client.client_id:
+            self.oauth.revoke_grant(grant.grant_id)
+        return Response(200)
+
+    def _userinfo(self, request: Request) -> Response:
+        check = self.oauth.check_access(request.header("authorization"))
+        if check.grant is None or "openid" not in check.grant.scopes:
+            return self.auth_failed()
+        return Response.json({"sub": check.grant.grant_id, "email": "demo.user@example.com",
+                              "emailVerified": True, "givenName": "Demo",
+                              "familyName": "User"})
+
+    # -- the v3 API ----------------------------------------------------------------------------
+
+    def auth_failed(self) -> Response:
+        return Response.json({
+            "Fault": {"Error": [{
+                "Message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
+                "code": "3200"}], "type": "AUTHENTICATION"},
+            "time": iso_utc(self.clock.now()),
+        }, 401, headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'})
+
+    def authorization_failed(self) -> Response:
+        return Response.json({
+            "Fault": {"Error": [{
+                "Message": "message=ApplicationAuthorizationFailed; errorCode=003100; "
+                           "statusCode=403",
+                "code": "3100"}], "type": "AUTHORIZATION"},
+            "time": iso_utc(self.clock.now()),
+        }, 403)
+
+    def _api(self, request: Request, realm_id: str, decision: FaultDecision) -> Response:
+        check: AccessCheck = self.oauth.check_access(request.header("authorization"))
+        grant = check.grant
+        if grant is None:
+            return self.auth_failed()
+        if grant.subject.get("realm_id") != realm_id or ACCOUNTING_SCOPE not in grant.scopes:
+            return self.authorization_failed()
+        batch = request.path.rstrip("/").lower().endswith("/batch")
+        admission: Admission = self.limiter.admit(grant.client_id, realm_id, batch=batch)
+        if not admission.admitted:
+            return self.throttled_response(admission.retry_after, admission.problem or "")
+        try:
+            return self.serve(decision, lambda: self._call_api(request, realm_id))
+        finally:
+            admission.release()
+
+    def _call_api(self, request: Request, realm_id: str) -> Response:
+        with self.api_lock:
+            return self.api.handle(request, realm_id)
+
+
+def _challenge(request: Request) -> str | None:
+    challenge = request.arg("code_challenge")
+    method = request.arg("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise OAuthError("invalid_request", "code_challenge_method without code_challenge")
+        return None
+    if (method or "plain") != "S256":
+        raise OAuthError("invalid_request", "only code_challenge_method=S256 is supported")
+    if not re.fullmatch(r"[A-Za-z0-9\-_]{43}", challenge):
+        raise OAuthError("invalid_request", "code_challenge is malformed")
+    return challenge
+
+
+def redirect(uri: str, params: Mapping[str, str | None]) -> Response:
+    """302 to `uri` with `params` added to its query (None values left out)."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    separator = "&" if "?" in uri else "?"
+    return Response(302, b"", {"Location": f"{uri}{separator}{query}",
+                               "Cache-Control": "no-store"})
+
+
+def oauth_error(exc: OAuthError) -> Response:
+    body = {"error": exc.error}
+    if exc.description:
+        body["error_description"] = exc.description
+    headers = {"Cache-Control": "no-store"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="oauth"'
+    return Response.json(body, exc.status, headers)

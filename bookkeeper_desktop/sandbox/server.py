@@ -1,0 +1,478 @@
+"""Sockets, routing, fault injection and the test-only endpoints every sandbox shares.
+
+`LoopbackServer` turns HTTP/1.1 on 127.0.0.1 (never another interface) into
+`sandbox.http.Request` values and writes `Response` values back, one thread per connection
+(`ThreadingHTTPServer`), keep-alive included. A handler that raises `DropConnection` makes it close
+the socket without writing a byte — how a lost response looks to a client.
+
+`SandboxServer` is the base of `QboSandbox` and `XeroSandbox`: it owns the clock, the OAuth store,
+the fault plan, request counters and the test-only endpoints:
+
+- `GET /__sandbox__/state` — JSON of everything stored (OAuth grants and token metadata by
+  fingerprint, the accounting API's `to_state()`, the vendor's own records) plus `requests`
+  (count per path, token requests per grant type), active `faults` and `limits`.
+- `POST /__sandbox__/faults` — add fault rules: a JSON object or list of objects as in
+  `faults.Fault.from_json`, or an action `{"action": "expire_tokens"}` /
+  `{"action": "revoke_grants"}`; `GET` lists them, `DELETE` clears them.
+- `POST /__sandbox__/limits` — `{"enabled": bool, "time_scale": float}`.
+
+These endpoints exist only because the sandbox is a test double on loopback; no real QBO or Xero
+has anything like them, and clients must never call them outside tests and the demo.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import http.server
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, Self
+from urllib.parse import unquote
+
+from bookkeeper_desktop.sandbox.clock import Clock, SystemClock
+from bookkeeper_desktop.sandbox.faults import Fault, FaultDecision, FaultPlan
+from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.oauth import OAuthStore
+
+LOOPBACK = "127.0.0.1"
+TEST_PREFIX = "/__sandbox__/"
+#: Seconds an idle keep-alive connection may wait for its next request.
+IDLE_TIMEOUT = 30.0
+#: Largest request body accepted (QBO and Xero refuse writes above a few MB).
+MAX_BODY = 16 * 1024 * 1024
+
+
+class DropConnection(Exception):
+    """Raised by a handler to close the connection without any response."""
+
+
+App = Callable[[Request], Response]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(IDLE_TIMEOUT)
+        # Headers and body go out in two writes; without this, Nagle plus delayed ACK adds
+        # ~40 ms to every keep-alive response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests read state through the state endpoint, not logs."""
+
+    def _serve(self) -> None:
+        try:
+            body = self._read_body()
+        except ValueError as exc:
+            self._write(Response.text(str(exc), 400))
+            self.close_connection = True
+            return
+        request = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
+        try:
+            response = self.server.app(request)
+        except DropConnection:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._write(response)
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    raise ValueError("request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        headers = {k.lower(): (k, v) for k, v in response.headers.items()}
+        for name, value in headers.values():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        body = b"" if self.command == "HEAD" or response.status in (204, 304) else response.body
+        if response.status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve  # noqa: N815
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, app: App) -> None:
+        self.app = app
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+        super().__init__((LOOPBACK, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def drop_all_connections(self) -> None:
+        with self.sockets_lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 serving `app`. Port 0 picks a free one."""
+
+    def __init__(self, app: App, *, port: int = 0) -> None:
+        self._app = app
+        self._port = port
+        self._server: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+
+    def start(self) -> str:
+        """Listen and serve in a background thread; returns the base URL. `OSError` if the
+        port is taken."""
+        if self._server is not None:
+            return self.base_url
+        self._server = _HTTPServer(self._port, self._app)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name=f"sandbox-{self._server.server_address[1]}",
+                                        daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop listening and close every open connection."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.drop_all_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def _json_error(message: str, status: int = 400) -> Response:
+    return Response.json({"error": message}, status)
+
+
+class SandboxServer:
+    """What both vendor sandboxes share. Subclasses implement `route`, `vendor_state`,
+    `load_vendor_state`, and the vendor-shaped `error_response` / `throttled_response`.
+
+    Attributes:
+        clock: where "now" comes from (inject `FakeClock` in tests).
+        oauth: the OAuth store (clients, grants, tokens).
+        faults: the active fault rules.
+        on_change: called after every request that may have changed state (anything but GET and
+            HEAD), before its response is written — the demo runner saves the state file there.
+    """
+
+    vendor = "sandbox"
+
+    def __init__(self, oauth: OAuthStore, *, port: int = 0, clock: Clock | None = None,
+                 on_change: Callable[[], None] | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self.oauth = oauth
+        self.faults = FaultPlan()
+        self.on_change = on_change
+        self._http = LoopbackServer(self._serve, port=port)
+        self._counts_lock = threading.Lock()
+        self._path_counts: Counter[str] = Counter()
+        self._grant_counts: Counter[str] = Counter()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        """Start serving on 127.0.0.1; returns the base URL (`http://127.0.0.1:PORT`)."""
+        return self._http.start()
+
+    def stop(self) -> None:
+        self._http.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
+    @property
+    def running(self) -> bool:
+        return self._http.running
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- fault injection (Python API) ----------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> None:
+        self.faults.add(fault)
+
+    def inject_latency(self, seconds: float, *, path: str | None = None,
+                       count: int | None = None) -> None:
+        self.faults.add(Fault("latency", count=count, path=path, seconds=seconds))
+
+    def fail_next(self, count: int = 1, *, status: int = 503, path: str | None = None,
+                  method: str | None = None) -> None:
+        self.faults.add(Fault("error", count=count, status=status, path=path, method=method))
+
+    def throttle_next(self, count: int = 1, *, retry_after: float = 60, problem: str = "minute",
+                      path: str | None = None) -> None:
+        self.faults.add(Fault("rate_limit", count=count, seconds=retry_after, problem=problem,
+                              path=path))
+
+    def drop_next(self, count: int = 1, *, after_commit: bool = False, path: str | None = None,
+                  method: str | None = None) -> None:
+        self.faults.add(Fault("drop_after" if after_commit else "drop_before", count=count,
+                              path=path, method=method))
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def expire_access_tokens(self) -> int:
+        """Make every current access token invalid now (the "token expired early" fault)."""
+        return self.oauth.expire_access_tokens()
+
+    def revoke_all_grants(self) -> int:
+        """As if the user disconnected the app at the vendor: every refresh token fails."""
+        count = self.oauth.revoke_all()
+        self.after_revoke_all()
+        return count
+
+    def after_revoke_all(self) -> None:
+        """Vendor hook: Xero removes the connections too."""
+
+    # -- counters ------------------------------------------------------------------------------
+
+    def request_counts(self) -> dict[str, int]:
+        """How many requests reached each path (test endpoints excluded)."""
+        with self._counts_lock:
+            return dict(self._path_counts)
+
+    def token_grant_counts(self) -> dict[str, int]:
+        """How many token-endpoint requests came per `grant_type` (e.g. `refresh_token`)."""
+        with self._counts_lock:
+            return dict(self._grant_counts)
+
+    def count_grant(self, grant_type: str) -> None:
+        with self._counts_lock:
+            self._grant_counts[grant_type] += 1
+
+    def reset_counts(self) -> None:
+        with self._counts_lock:
+            self._path_counts.clear()
+            self._grant_counts.clear()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything to persist: OAuth grants and tokens (by fingerprint) and vendor data."""
+        return {"vendor": self.vendor, "oauth": self.oauth.to_state(), **self.vendor_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state.get("vendor") != self.vendor:
+            raise ValueError(f"state is for {state.get('vendor')!r}, not {self.vendor!r}")
+        self.oauth.from_state(state.get("oauth", {}))
+        self.load_vendor_state(state)
+
+    def state_snapshot(self) -> dict[str, Any]:
+        """What `GET /__sandbox__/state` answers."""
+        return {
+            **self.to_state(),
+            "clients": [c.to_json() for c in self.oauth.clients.values()],
+            "requests": {"by_path": self.request_counts(),
+                         "token_grants": self.token_grant_counts()},
+            "faults": [f.to_json() for f in self.faults.rules()],
+            "limits": self.limits_snapshot(),
+            "now": self.clock.now(),
+        }
+
+    # -- subclass hooks ------------------------------------------------------------------------
+
+    def vendor_state(self) -> dict[str, Any]:
+        return {}
+
+    def load_vendor_state(self, state: dict[str, Any]) -> None:
+        """Restore what `vendor_state` returned."""
+
+    def limits_snapshot(self) -> dict[str, Any]:
+        return {}
+
+    def configure_limits(self, *, enabled: bool | None = None,
+                         time_scale: float | None = None) -> None:
+        """Turn rate limits on or off and set the time-scale factor."""
+
+    def route(self, request: Request, decision: FaultDecision) -> Response:
+        """Answer one vendor request; call `self.serve(decision, handler)` around the part the
+        fault decision applies to."""
+        raise NotImplementedError
+
+    def error_response(self, status: int) -> Response:
+        """An injected 5xx in the vendor's shape."""
+        return Response.text("Service Unavailable", status)
+
+    def throttled_response(self, retry_after: float, problem: str) -> Response:
+        """An injected 429 in the vendor's shape."""
+        return Response.text("Too Many Requests", 429,
+                             headers={"Retry-After": str(round(retry_after))})
+
+    def decorate(self, response: Response) -> Response:
+        """Add vendor headers to every response (e.g. QBO's `intuit_tid`)."""
+        return response
+
+    # -- the request path ----------------------------------------------------------------------
+
+    def serve(self, decision: FaultDecision, handler: Callable[[], Response]) -> Response:
+        """Apply the fault decision around `handler`: latency, then drop / injected answer /
+        the handler itself, then (drop_after) close without the handler's response."""
+        if decision.latency:
+            time.sleep(decision.latency)
+        action = decision.action
+        if action is not None:
+            if action.kind == "drop_before":
+                raise DropConnection
+            if action.kind == "error":
+                return self.error_response(action.status)
+            if action.kind == "rate_limit":
+                return self.throttled_response(action.seconds, action.problem)
+        response = handler()
+        if action is not None and action.kind == "drop_after":
+            self._changed(response_method_mutates=True)
+            raise DropConnection
+        return response
+
+    def _changed(self, *, response_method_mutates: bool) -> None:
+        if response_method_mutates and self.on_change is not None:
+            self.on_change()
+
+    def _serve(self, request: Request) -> Response:
+        if request.path.startswith(TEST_PREFIX):
+            return self._test_endpoint(request)
+        with self._counts_lock:
+            self._path_counts[request.path] += 1
+        decision = self.faults.take(request)
+        response = self.route(request, decision)
+        self._changed(response_method_mutates=request.method not in ("GET", "HEAD"))
+        return self.decorate(response)
+
+    def _test_endpoint(self, request: Request) -> Response:
+        name = request.path[len(TEST_PREFIX):].strip("/")
+        if name == "state" and request.method == "GET":
+            return Response.json(self.state_snapshot())
+        if name == "faults":
+            return self._faults_endpoint(request)
+        if name == "limits" and request.method == "POST":
+            try:
+                body = request.json()
+                if not isinstance(body, dict):
+                    raise ValueError("expected a JSON object")
+                enabled = body.get("enabled")
+                scale = body.get("time_scale")
+                self.configure_limits(
+                    enabled=None if enabled is None else bool(enabled),
+                    time_scale=None if scale is None else float(scale))
+            except (ValueError, TypeError) as exc:
+                return _json_error(str(exc))
+            return Response.json(self.limits_snapshot())
+        if name == "counts" and request.method == "DELETE":
+            self.reset_counts()
+            return Response(204)
+        return _json_error(f"no test endpoint {request.method} {request.path}", 404)
+
+    def _faults_endpoint(self, request: Request) -> Response:
+        if request.method == "GET":
+            return Response.json([f.to_json() for f in self.faults.rules()])
+        if request.method == "DELETE":
+            self.clear_faults()
+            return Response(204)
+        if request.method != "POST":
+            return _json_error("use GET, POST or DELETE", 405)
+        try:
+            body = request.json()
+        except ValueError:
+            return _json_error("the body must be JSON")
+        items = body if isinstance(body, list) else [body]
+        results: list[dict[str, Any]] = []
+        try:
+            faults: list[Fault] = []
+            for item in items:
+                if isinstance(item, dict) and "action" in item:
+                    continue
+                faults.append(Fault.from_json(item))
+        except ValueError as exc:
+            return _json_error(str(exc))
+        for item in items:
+            if isinstance(item, dict) and "action" in item:
+                action = item["action"]
+                if action == "expire_tokens":
+                    results.append({"action": action, "count": self.expire_access_tokens()})
+                elif action == "revoke_grants":
+                    results.append({"action": action, "count": self.revoke_all_grants()})
+                else:
+                    return _json_error(f"unknown action {action!r}")
+        for fault in faults:
+            self.add_fault(fault)
+            results.append(fault.to_json())
+        self._changed(response_method_mutates=True)
+        return Response.json(results, 201)
+
+
+def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    """`Authorization: Basic base64(id:secret)` → (id, secret); None when absent or malformed."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if ":" not in decoded:
+        return None
+    client_id, secret = decoded.split(":", 1)
+    # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
