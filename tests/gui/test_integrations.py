@@ -314,6 +314,9 @@ class MemorySource:
             for r in self.mappings[Provider.QBO]]
         return Changes(mappings=True)
 
+    def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
+        return Changes(connections=True)
+
 
 def make_pane(qtbot: QtBot, ctx: AppContext, source: Any) -> IntegrationsPane:
     pane = IntegrationsPane(ctx, source)
@@ -432,3 +435,113 @@ def test_services_source_reads_real_connections(qtbot: QtBot, app_ctx: AppContex
         app_ctx.notify(Changes(connections=True))
     assert pane.card(Provider.QBO).state.phase is Phase.NEEDS_RECONNECT
     assert "Consent was revoked." in pane.card(Provider.QBO).detail.text()
+
+
+def test_auto_sync_interval_is_saved_per_company_and_provider(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    db = app_ctx.services.db
+    connection_service.save_connection(db, sample_company.id, ConnectionInfo(
+        provider="xero", tenant_id="t-1", remote_company_name="Bakery Ltd"))
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    card = pane.card(Provider.XERO)
+    assert card.auto_sync.value() == 15, "the app setting until the company sets its own"
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        card.auto_sync.setValue(60)
+    assert connection_service.integration_settings(db, sample_company.id, "xero") == {
+        "auto_sync_minutes": "60"}
+    assert card.auto_sync.value() == 60
+    again = IntegrationsPane(app_ctx)
+    qtbot.addWidget(again)
+    qtbot.waitSignal(again.loaded, timeout=5000).wait()
+    assert again.card(Provider.XERO).auto_sync.value() == 60
+
+
+def connected_pane(qtbot: QtBot, ctx: AppContext, company: Any) -> IntegrationsPane:
+    ctx.set_company(company.id)
+    source = MemorySource(connections={Provider.QBO: ConnectionInfo(
+        provider="qbo", tenant_id="9130", remote_company_name="Craig's Landscaping")})
+    pane = IntegrationsPane(ctx, source)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    return pane
+
+
+def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppContext,
+                                                  sample_company: Any) -> None:
+    import threading
+
+    from bookkeeper_desktop.core.progress import Progress
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+    step = threading.Event()
+
+    def sync(progress: Progress) -> int:
+        progress.phase("Pulling accounts", total=4)
+        progress.report(2, 4)
+        step.wait(5)
+        return 7
+
+    job = app_ctx.jobs.run(sync, lane="network", title="Syncing with QuickBooks Online")
+    pane.follow_sync_job(Provider.QBO, job, lambda n: LastSync(NOW, True, f"{n} pushed"))
+    assert card.state.phase is Phase.SYNCING
+    qtbot.waitUntil(lambda: card.progress_label.text() == "Pulling accounts — 2 of 4",
+                    timeout=3000)
+    assert card.progress_bar.value() == 2
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        step.set()
+    assert card.state.phase is Phase.CONNECTED
+    assert "7 pushed" in card.detail.text()
+
+
+def test_cancel_on_the_card_cancels_the_sync_job(qtbot: QtBot, app_ctx: AppContext,
+                                                 sample_company: Any) -> None:
+    from bookkeeper_desktop.core.progress import Progress
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+
+    def endless(progress: Progress) -> None:
+        while True:
+            progress.check_cancelled()
+            qtbot_sleep()
+
+    job = app_ctx.jobs.run(endless, lane="network")
+    pane.follow_sync_job(Provider.QBO, job, lambda r: LastSync(NOW, True, "never"))
+    assert card.cancel_button.isVisibleTo(card)
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+    assert card.state.phase is Phase.CONNECTED
+    assert "never" not in card.detail.text()
+
+
+def test_a_revoked_consent_during_sync_asks_to_reconnect(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    from bookkeeper_desktop.core.progress import Progress
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+
+    def revoked(progress: Progress) -> None:
+        raise ReconnectNeeded("QuickBooks says access was revoked.")
+
+    job = app_ctx.jobs.run(revoked, lane="network", on_error=lambda e: None)
+    pane.follow_sync_job(Provider.QBO, job, lambda r: LastSync(NOW, True, ""))
+    with qtbot.waitSignal(pane.loaded, timeout=5000):  # the refresh after the job
+        qtbot.waitSignal(job.ended, timeout=5000).wait()
+    card = pane.card(Provider.QBO)
+    assert card.state.phase is Phase.NEEDS_RECONNECT, "a refresh keeps what the flow said"
+    assert "access was revoked" in card.detail.text()
+    with qtbot.waitSignal(pane.connect_requested):
+        qtbot.mouseClick(card.reconnect_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        pane.refresh()
+    assert card.state.phase is Phase.CONNECTED, "after the user acts, the database decides"
+
+
+def qtbot_sleep() -> None:
+    import time
+
+    time.sleep(0.01)

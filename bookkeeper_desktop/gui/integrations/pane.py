@@ -7,6 +7,9 @@ by their own modules through the pane's signals and `set_card_state()`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,7 +28,8 @@ from PySide6.QtWidgets import (
 from typing_extensions import override
 
 from bookkeeper_desktop.core.changes import Changes
-from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.core.errors import Cancelled
+from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.models import (
@@ -37,7 +41,7 @@ from bookkeeper_desktop.gui.integrations.models import (
     SyncLogModel,
 )
 from bookkeeper_desktop.gui.integrations.source import (
-    TRANSIENT_PHASES,
+    HELD_PHASES,
     IntegrationsSnapshot,
     IntegrationsSource,
     ServicesSource,
@@ -45,11 +49,16 @@ from bookkeeper_desktop.gui.integrations.source import (
 )
 from bookkeeper_desktop.gui.integrations.state import (
     CardState,
+    LastSync,
     MappingRow,
     MappingState,
+    Phase,
     Provider,
     SyncRunRow,
 )
+from bookkeeper_desktop.jobs import Job
+
+T = TypeVar("T")
 
 DEMO_BANNER = "Demo sandbox — no real data. Connect and Sync talk to local test servers."
 
@@ -285,16 +294,63 @@ class IntegrationsPane(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self._snapshot: IntegrationsSnapshot | None = None
+        self._held: set[Provider] = set()
         self._load_generation = 0
         ctx.changes.changed.connect(self._on_changes)
+        self.auto_sync_changed.connect(self._save_auto_sync)
         self.refresh()
 
     def card(self, provider: Provider) -> ProviderCard:
         return self.cards[provider]
 
     def set_card_state(self, state: CardState) -> None:
-        """Show a state on its provider's card (the connect and sync flows call this)."""
+        """Show a state on its provider's card (the connect and sync flows call this).
+
+        A flow's waiting, syncing, error and reconnect states are held against database
+        refreshes until the user acts on the card again; a connected or not-connected state
+        hands the card back to the database's view."""
         self.cards[state.provider].set_state(state)
+        if state.phase in HELD_PHASES:
+            self._held.add(state.provider)
+        else:
+            self._held.discard(state.provider)
+
+    def follow_sync_job(self, provider: Provider, job: Job[T],
+                        summarize: Callable[[T], LastSync]) -> None:
+        """Drive a card from a running sync job (for the sync flow to call).
+
+        While it runs the card shows its phase and done/total; the card's Cancel cancels the job;
+        afterwards the card shows `summarize(result)` as the last sync, goes back to connected
+        when cancelled, or shows the error (Reconnect for `ReconnectNeeded`)."""
+        card = self.cards[provider]
+        self.set_card_state(card.state.syncing())
+
+        def progressed(snapshot: ProgressSnapshot) -> None:
+            if card.state.phase is Phase.SYNCING:
+                card.set_state(card.state.syncing(snapshot))
+
+        def cancel(which: Provider) -> None:
+            if which is provider:
+                job.cancel()
+
+        def succeeded(result: T) -> None:
+            self.set_card_state(card.state.sync_finished(summarize(result)))
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, Cancelled):
+                self.set_card_state(card.state.sync_stopped())
+            else:
+                self.set_card_state(card.state.after_error(error))
+
+        def ended() -> None:
+            self.cancel_requested.disconnect(cancel)
+            self.refresh()
+
+        self.cancel_requested.connect(cancel)
+        job.progressed.connect(progressed)
+        job.succeeded.connect(succeeded)
+        job.failed.connect(failed)
+        job.ended.connect(ended)
 
     def last_sync_text(self) -> str:
         """For the status bar: the newest sync run of the company, or "Not synced yet"."""
@@ -328,10 +384,11 @@ class IntegrationsPane(QWidget):
         self._snapshot = snapshot
         minutes = self.ctx.settings.auto_sync_minutes
         for provider, card in self.cards.items():
-            if card.state.phase in TRANSIENT_PHASES:
+            if provider in self._held:
                 continue
             card.set_state(card_state_for(provider, snapshot.connections.get(provider),
-                                          snapshot.sync_runs, minutes))
+                                          snapshot.sync_runs,
+                                          snapshot.auto_sync.get(provider, minutes)))
         self.mapping_editor.set_rows(snapshot.mappings)
         self.sync_log.set_rows(list(snapshot.sync_runs))
         self.loaded.emit()
@@ -352,7 +409,21 @@ class IntegrationsPane(QWidget):
             title="Updating account mapping", owner=self,
         )
 
+    def _save_auto_sync(self, provider: Provider, minutes: int) -> None:
+        """Remember the card's interval for this company and provider (the scheduler reads it)."""
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.source
+        self.ctx.jobs.run(
+            lambda progress: source.set_auto_sync(company_id, provider, minutes),
+            on_done=self.ctx.notify, title="Saving the auto-sync interval", owner=self,
+        )
+
     def _wire(self, card: ProviderCard, provider: Provider) -> None:
+        for user_action in (card.connect_requested, card.retry_requested, card.sync_requested,
+                            card.disconnect_requested):
+            user_action.connect(lambda: self._held.discard(provider))
         card.connect_requested.connect(lambda: self.connect_requested.emit(provider))
         card.retry_requested.connect(lambda: self.connect_requested.emit(provider))
         card.cancel_requested.connect(lambda: self.cancel_requested.emit(provider))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bookkeeper_desktop.core.changes import Changes
@@ -24,6 +24,10 @@ from bookkeeper_desktop.gui.integrations.state import (
     SyncRunRow,
 )
 
+#: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
+#: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
+AUTO_SYNC_KEY = "auto_sync_minutes"
+
 
 @dataclass(frozen=True)
 class IntegrationsSnapshot:
@@ -32,6 +36,8 @@ class IntegrationsSnapshot:
     connections: dict[Provider, Any]
     mappings: dict[Provider, list[MappingRow]]
     sync_runs: list[SyncRunRow]
+    #: Auto-sync interval per provider where the company set one (else the app setting).
+    auto_sync: dict[Provider, int] = field(default_factory=dict)
 
 
 class IntegrationsSource(Protocol):
@@ -39,6 +45,8 @@ class IntegrationsSource(Protocol):
 
     def set_mapping_state(self, company_id: int, row: MappingRow,
                           state: MappingState) -> Changes: ...
+
+    def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes: ...
 
 
 class ServicesSource:
@@ -77,7 +85,21 @@ class ServicesSource:
         list_runs = self._function("list_sync_runs", "sync_history")
         if list_runs is not None:
             runs = [SyncRunRow.from_record(r) for r in list_runs(db, company_id)]
-        return IntegrationsSnapshot(connections, mappings, runs)
+        auto_sync: dict[Provider, int] = {}
+        read_settings = self._function("integration_settings")
+        if read_settings is not None:
+            for provider in Provider:
+                raw = read_settings(db, company_id, provider.value).get(AUTO_SYNC_KEY)
+                if raw is not None and str(raw).isdigit():
+                    auto_sync[provider] = int(raw)
+        return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
+
+    def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
+        write = self._function("set_integration_setting")
+        if write is None:
+            raise ConfigurationError("The auto-sync interval cannot be saved in this version.")
+        write(self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
+        return Changes(connections=True)
 
     def set_mapping_state(self, company_id: int, row: MappingRow,
                           state: MappingState) -> Changes:
@@ -118,5 +140,7 @@ def card_state_for(
     return state
 
 
-#: Phases a database refresh must not overwrite: a flow in progress owns the card.
-TRANSIENT_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.SYNCING})
+#: Phases a flow sets that a database refresh must not overwrite (a flow in progress, or its
+#: outcome the user has not acted on yet).
+HELD_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.SYNCING,
+                         Phase.ERROR, Phase.NEEDS_RECONNECT})

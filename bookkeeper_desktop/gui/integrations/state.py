@@ -100,6 +100,10 @@ class CardState:
     def sync_finished(self, last_sync: LastSync) -> CardState:
         return replace(self, phase=Phase.CONNECTED, progress=None, last_sync=last_sync)
 
+    def sync_stopped(self) -> CardState:
+        """Back to connected after a cancelled sync (the last sync shown is unchanged)."""
+        return replace(self, phase=Phase.CONNECTED, progress=None)
+
     def needs_reconnect(self, reason: str) -> CardState:
         return replace(self, phase=Phase.NEEDS_RECONNECT, reason=reason, progress=None)
 
