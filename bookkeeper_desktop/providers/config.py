@@ -1,0 +1,289 @@
+"""Where each provider's OAuth and API endpoints are, and which app (client) we connect as.
+
+A `ProviderConfig` is everything the connect flow, the token manager and the API clients need to
+talk to QuickBooks Online or Xero: client id and secret, redirect URI, scopes and endpoints. It is
+built from Settings (`bookkeeper_desktop.settings`) and the environment variables named in the seed
+(`QBO_CLIENT_ID`, `QBO_CLIENT_SECRET`, `QBO_REDIRECT_URI`, `XERO_CLIENT_ID`, `XERO_CLIENT_SECRET`,
+`XERO_REDIRECT_URI`; the environment wins), with the client secret otherwise read from the OS
+keychain (`keychain.ClientSecrets`): secrets are never settings.
+
+Endpoints (API_NOTES.md):
+- QBO: authorize `https://appcenter.intuit.com/connect/oauth2`, token
+  `https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer` (HTTP Basic client auth), revoke
+  `https://developer.api.intuit.com/v2/oauth2/tokens/revoke`, discovery
+  `https://developer.intuit.com/.well-known/openid_configuration` (production) /
+  `…/openid_sandbox_configuration` (Intuit's sandbox); the OAuth endpoints are the same for both,
+  only the API base differs (`quickbooks.api.intuit.com` / `sandbox-quickbooks.api.intuit.com`).
+  Scope `com.intuit.quickbooks.accounting`.
+- Xero: authorize `https://login.xero.com/identity/connect/authorize`, token
+  `https://identity.xero.com/connect/token`, revoke `https://identity.xero.com/connect/revocation`,
+  connections `https://api.xero.com/connections`, API `https://api.xero.com/api.xro/2.0`. Apps
+  created on or after 2 March 2026 must use granular scopes (the default here); older apps can ask
+  for the broad `accounting.transactions` scopes with `broad_scopes=True`.
+
+We never construct intuitlib's `AuthClient`: it fetches the discovery document at construction with
+no timeout (API_NOTES.md, "discovery"). The endpoints above are fixed and documented, so we do our
+own OAuth with authlib's PKCE helpers and httpx, with timeouts everywhere (`providers.oauth`).
+
+`ProviderConfig.for_sandbox(base_url)` points every endpoint at our local sandbox server
+(`bookkeeper_desktop.sandbox`), which serves the vendors' paths on one loopback address. The
+environment variables `BOOKKEEPER_SANDBOX_QBO_URL` / `BOOKKEEPER_SANDBOX_XERO_URL` do the same from
+outside (what `--demo` and the end-to-end tests use); a sandbox configuration is labelled as such
+(`is_sandbox`) so every face can say "Demo sandbox — no real data".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from bookkeeper_desktop.core.errors import ConfigurationError
+from bookkeeper_desktop.settings import Settings
+
+#: The path our loopback listener answers on; both vendors match the redirect URI exactly.
+CALLBACK_PATH = "/callback"
+
+QBO_ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
+QBO_SCOPES: tuple[str, ...] = (QBO_ACCOUNTING_SCOPE,)
+
+#: Xero granular scopes (mandatory for apps created on or after 2 March 2026, API_NOTES.md).
+XERO_GRANULAR_SCOPES: tuple[str, ...] = (
+    "offline_access", "openid", "profile", "email",
+    "accounting.settings", "accounting.contacts",
+    "accounting.manualjournals", "accounting.banktransactions",
+    "accounting.invoices", "accounting.payments",
+)
+#: The broad scopes older Xero apps still use until they migrate (by September 2027).
+XERO_BROAD_SCOPES: tuple[str, ...] = (
+    "offline_access", "openid", "profile", "email",
+    "accounting.settings", "accounting.contacts", "accounting.transactions",
+)
+
+QBO_DISCOVERY_PRODUCTION = "https://developer.intuit.com/.well-known/openid_configuration"
+QBO_DISCOVERY_SANDBOX = "https://developer.intuit.com/.well-known/openid_sandbox_configuration"
+QBO_AUTHORIZE = "https://appcenter.intuit.com/connect/oauth2"
+QBO_TOKEN = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"  # noqa: S105 (a URL)
+QBO_REVOKE = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke"
+QBO_API_PRODUCTION = "https://quickbooks.api.intuit.com"
+QBO_API_SANDBOX = "https://sandbox-quickbooks.api.intuit.com"
+
+XERO_AUTHORIZE = "https://login.xero.com/identity/connect/authorize"
+XERO_TOKEN = "https://identity.xero.com/connect/token"  # noqa: S105 (a URL)
+XERO_REVOKE = "https://identity.xero.com/connect/revocation"
+XERO_API = "https://api.xero.com"
+
+SANDBOX_URL_ENV = {"qbo": "BOOKKEEPER_SANDBOX_QBO_URL", "xero": "BOOKKEEPER_SANDBOX_XERO_URL"}
+
+
+class Provider(StrEnum):
+    QBO = "qbo"
+    XERO = "xero"
+
+    @property
+    def display_name(self) -> str:
+        return "QuickBooks Online" if self is Provider.QBO else "Xero"
+
+    @property
+    def env_prefix(self) -> str:
+        return "QBO" if self is Provider.QBO else "XERO"
+
+    @property
+    def remote_company_word(self) -> str:
+        return "company" if self is Provider.QBO else "organisation"
+
+
+def parse_provider(name: str) -> Provider:
+    try:
+        return Provider(name.strip().lower())
+    except ValueError:
+        raise ConfigurationError(
+            f"Unknown provider '{name}'.", hint="Use qbo (QuickBooks Online) or xero."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Every address we call for one provider. `api_base` has no trailing slash: QBO
+    `…/v3` (then `/company/{realmId}/…`), Xero `…/api.xro/2.0`."""
+
+    authorize: str
+    token: str
+    revoke: str
+    api_base: str
+    discovery: str | None = None
+    connections: str | None = None  # Xero only
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """How we connect to one provider. Immutable; `repr` never shows the secret.
+
+    Attributes:
+        redirect_uri: exactly as registered with the provider (sent in the authorize and token
+            requests). `http://localhost:PORT/callback`, or for production QBO an HTTPS page that
+            forwards the browser to our loopback listener (see `providers.loopback`).
+        listen_port: where the loopback listener binds on 127.0.0.1; the redirect URI's port when
+            it is a localhost URI, else the Redirect port setting. 0 = any free port (only where
+            the provider accepts any loopback port, i.e. our sandboxes).
+        callback_path: the path the listener accepts.
+    """
+
+    provider: Provider
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str
+    listen_port: int
+    callback_path: str
+    scopes: tuple[str, ...]
+    endpoints: Endpoints
+    is_sandbox: bool = False
+
+    def __repr__(self) -> str:
+        secret = "set" if self.client_secret else "none"
+        return (f"ProviderConfig({self.provider.value}, client_id={self.client_id!r}, "
+                f"secret={secret}, redirect_uri={self.redirect_uri!r}, "
+                f"sandbox={self.is_sandbox})")
+
+    @property
+    def forwards_redirect(self) -> bool:
+        """True when the redirect URI is an HTTPS forwarding page, not our listener itself."""
+        return urlsplit(self.redirect_uri).scheme == "https"
+
+    @property
+    def label(self) -> str:
+        return (f"{self.provider.display_name} (Demo sandbox — no real data)" if self.is_sandbox
+                else self.provider.display_name)
+
+    def redirect_uri_for_port(self, port: int) -> str:
+        """The redirect URI once the listener is bound: a localhost URI with port 0 gets the
+        port actually bound; any other URI is returned as configured."""
+        parts = urlsplit(self.redirect_uri)
+        if parts.scheme == "http" and parts.port == 0:
+            return parts._replace(netloc=f"{parts.hostname}:{port}").geturl()
+        return self.redirect_uri
+
+    def for_sandbox(self, base_url: str) -> ProviderConfig:
+        """The same app pointed at our local sandbox server at `base_url` (its paths follow the
+        vendors': see `bookkeeper_desktop.sandbox`)."""
+        base = base_url.rstrip("/")
+        if self.provider is Provider.QBO:
+            endpoints = Endpoints(
+                authorize=f"{base}/connect/oauth2",
+                token=f"{base}/oauth2/v1/tokens/bearer",
+                revoke=f"{base}/v2/oauth2/tokens/revoke",
+                api_base=f"{base}/v3",
+                discovery=f"{base}/.well-known/openid_configuration",
+            )
+        else:
+            endpoints = Endpoints(
+                authorize=f"{base}/identity/connect/authorize",
+                token=f"{base}/connect/token",
+                revoke=f"{base}/connect/revocation",
+                api_base=f"{base}/api.xro/2.0",
+                connections=f"{base}/connections",
+            )
+        return replace(self, endpoints=endpoints, is_sandbox=True)
+
+    def with_redirect(self, redirect_uri: str, listen_port: int | None = None) -> ProviderConfig:
+        port, path = _listener_of(redirect_uri, listen_port if listen_port is not None
+                                  else self.listen_port)
+        return replace(self, redirect_uri=redirect_uri, listen_port=port, callback_path=path)
+
+
+def _listener_of(redirect_uri: str, fallback_port: int) -> tuple[int, str]:
+    """(port, path) the loopback listener uses for `redirect_uri`."""
+    parts = urlsplit(redirect_uri)
+    if parts.scheme == "http":
+        if parts.hostname not in ("localhost", "127.0.0.1"):
+            raise ConfigurationError(
+                f"The redirect URI {redirect_uri} is not on this computer.",
+                hint="Use http://localhost:PORT/callback, or an https page that forwards to it.",
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if port is None:
+            raise ConfigurationError(
+                f"The redirect URI {redirect_uri} has no port.",
+                hint="Use http://localhost:PORT/callback with the port registered for your app.",
+            )
+        return port, parts.path or "/"
+    if parts.scheme == "https" and parts.hostname:
+        return fallback_port, CALLBACK_PATH
+    raise ConfigurationError(
+        f"'{redirect_uri}' is not a redirect URI we can use.",
+        hint="Use http://localhost:PORT/callback, or an https page that forwards to it.",
+    )
+
+
+SecretLookup = Callable[[Provider], str | None]
+
+
+def load_config(
+    provider: Provider | str,
+    settings: Settings | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    secret_lookup: SecretLookup | None = None,
+    broad_scopes: bool = False,
+) -> ProviderConfig:
+    """The configuration to connect `provider` with, from `settings` and the environment.
+
+    The environment variables win over Settings. The client secret comes from
+    `{QBO,XERO}_CLIENT_SECRET`, else from `secret_lookup` (the keychain), else there is none
+    (right for a Xero PKCE app; QBO needs one). Raises `ConfigurationError` naming where to set
+    what is missing."""
+    provider = parse_provider(provider) if isinstance(provider, str) else provider
+    settings = settings or Settings()
+    env = os.environ if env is None else env
+    prefix = provider.env_prefix
+    is_qbo = provider is Provider.QBO
+    client_id = (env.get(f"{prefix}_CLIENT_ID") or
+                 (settings.qbo_client_id if is_qbo else settings.xero_client_id)).strip()
+    if not client_id:
+        site = "developer.intuit.com" if is_qbo else "developer.xero.com"
+        raise ConfigurationError(
+            f"No client ID is set for {provider.display_name}.",
+            hint=f"Enter it in Settings → {provider.display_name} → Client ID, or set "
+                 f"{prefix}_CLIENT_ID (from your app at {site}).",
+        )
+    secret = env.get(f"{prefix}_CLIENT_SECRET") or (
+        secret_lookup(provider) if secret_lookup is not None else None) or None
+    port = settings.qbo_redirect_port if is_qbo else settings.xero_redirect_port
+    redirect_uri = (env.get(f"{prefix}_REDIRECT_URI") or
+                    f"http://localhost:{port}{CALLBACK_PATH}").strip()
+    listen_port, path = _listener_of(redirect_uri, port)
+    if is_qbo:
+        production = settings.qbo_environment == "production"
+        endpoints = Endpoints(
+            authorize=QBO_AUTHORIZE, token=QBO_TOKEN, revoke=QBO_REVOKE,
+            api_base=settings.qbo_base_url.rstrip("/") + "/v3",
+            discovery=QBO_DISCOVERY_PRODUCTION if production else QBO_DISCOVERY_SANDBOX,
+        )
+        scopes = QBO_SCOPES
+    else:
+        base = settings.xero_base_url.rstrip("/")
+        endpoints = Endpoints(
+            authorize=XERO_AUTHORIZE, token=XERO_TOKEN, revoke=XERO_REVOKE,
+            api_base=f"{base}/api.xro/2.0", connections=f"{base}/connections",
+        )
+        scopes = XERO_BROAD_SCOPES if broad_scopes else XERO_GRANULAR_SCOPES
+    config = ProviderConfig(
+        provider=provider, client_id=client_id, client_secret=secret,
+        redirect_uri=redirect_uri, listen_port=listen_port, callback_path=path,
+        scopes=scopes, endpoints=endpoints,
+    )
+    sandbox_url = env.get(SANDBOX_URL_ENV[provider.value])
+    if sandbox_url:
+        config = config.for_sandbox(sandbox_url)
+    if is_qbo and not config.client_secret:
+        raise ConfigurationError(
+            "No client secret is set for QuickBooks Online.",
+            hint="Enter it in Settings → QuickBooks Online (it is kept in the system keychain), "
+                 "or set QBO_CLIENT_SECRET. Intuit issues one with every app's keys.",
+        )
+    return config
