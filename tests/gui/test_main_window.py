@@ -326,3 +326,20 @@ def test_palette_follows_the_scheme(qapp: QApplication) -> None:
     finally:
         qapp.setStyle(before_style)
         qapp.setPalette(before_palette)
+
+
+def test_status_bar_shows_the_last_sync(qtbot: QtBot, sample_ctx: AppContext,
+                                        ini: QSettings) -> None:
+    import datetime as dt
+
+    from bookkeeper_desktop.gui.integrations.state import SyncRunRow
+    from tests.gui.test_integrations import MemorySource
+
+    when = dt.datetime(2026, 5, 4, 12, 0, tzinfo=dt.UTC)
+    source = MemorySource(runs=[SyncRunRow(1, "xero", "push", "succeeded", when,
+                                           when + dt.timedelta(seconds=2), 0, 4, 0, 0, "")])
+    window = MainWindow(sample_ctx, qsettings=ini, integrations_source=source)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.last_sync_label.text() != "Not synced yet", timeout=5000)
+    local = (when + dt.timedelta(seconds=2)).astimezone().strftime("%d %b %H:%M")
+    assert window.last_sync_label.text() == f"Last sync: Xero, {local}, succeeded"
