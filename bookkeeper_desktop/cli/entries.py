@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from bookkeeper_desktop.cli.common import (
     Context,
@@ -11,10 +12,12 @@ from bookkeeper_desktop.cli.common import (
     add_subcommands,
     non_negative_int,
     parse_date,
+    to_jsonable,
 )
+from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.errors import ValidationError
-from bookkeeper_desktop.core.journal import EntryStatus
-from bookkeeper_desktop.services import entries
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
+from bookkeeper_desktop.services import accounts, entries
 from bookkeeper_desktop.storage.records import BulkResult, EntryFilter, EntrySort, SortColumn
 
 STATUS_NAMES = [s.value for s in EntryStatus]
@@ -80,18 +83,23 @@ def list_entries(ctx: Context, args: argparse.Namespace) -> int:
         ids = entries.entry_ids(ctx.db, company.id, flt, sort)
         if args.limit is not None:
             ids = ids[:args.limit]
-        ctx.emit_json([_entry_json(e) for e in entries.get_entries(ctx.db, company.id, ids)])
+        chart = accounts.accounts_by_id(ctx.db, company.id)
+        ctx.emit_json([_entry_json(e, chart)
+                       for e in entries.get_entries(ctx.db, company.id, ids)])
         return 0
     limit = args.limit if args.limit is not None else entries.count_entries(ctx.db, company.id, flt)
     summaries = entries.page_entries(ctx.db, company.id, flt, sort, offset=0, limit=limit)
     if args.lines:
         full = entries.get_entries(ctx.db, company.id, [s.id for s in summaries])
+        chart = accounts.accounts_by_id(ctx.db, company.id)
         for entry in full:
             ctx.print(f"#{entry.id} {entry.date} {entry.number} {entry.status.value} "
                       f"{entry.memo}".rstrip())
             for line in entry.lines:
-                ctx.print(f"    account #{line.account_id:<6} {line.debit:>14,.2f} "
-                          f"{line.credit:>14,.2f}  {line.description}".rstrip())
+                account = chart.get(line.account_id)
+                name = f"{account.code or ''} {account.full_name}".strip() if account else ""
+                ctx.print(f"    {name[:40]:<40} {line.debit:>14,.2f} {line.credit:>14,.2f}  "
+                          f"{line.description}".rstrip())
         return 0
     ctx.table(
         ["ID", "DATE", "NUMBER", "STATUS", "AMOUNT", "LINES", "MEMO"],
@@ -101,12 +109,16 @@ def list_entries(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _entry_json(entry: object) -> object:
-    from bookkeeper_desktop.cli.common import to_jsonable  # noqa: PLC0415
-
+def _entry_json(entry: JournalEntry, chart: Mapping[int, Account]) -> object:
+    """An entry for scripts: amounts as exact strings, each line with its account's code and
+    full name beside the id."""
     data = to_jsonable(entry)
     assert isinstance(data, dict)
     data.pop("created_at", None)
+    for line in data["lines"]:
+        account = chart.get(line["account_id"])
+        line["account_code"] = account.code if account else None
+        line["account_name"] = account.full_name if account else None
     return data
 
 

@@ -236,3 +236,49 @@ def test_console_script_refuses_a_database_from_a_newer_version(tmp_path: Path) 
     assert result.stderr.startswith("bookkeeper: error: ")
     assert "newer version of Bookkeeper Desktop" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_entries_json_names_each_lines_account(cli: Cli) -> None:
+    cli("companies", "create", "--sample", "Demo", "--entries", "5")
+    entries = cli("entries", "list", "--json").json()
+    line = entries[0]["lines"][0]
+    assert set(line) >= {"account_id", "account_code", "account_name", "debit", "credit"}
+    assert line["account_code"].isdigit()
+    lines = cli("entries", "list", "--lines", "--limit", "1").out.splitlines()
+    assert lines[0].startswith(f"#{entries[0]['id']} ")
+    assert line["account_name"] in lines[1]
+
+
+def test_a_bad_database_url_is_a_configuration_error(cli: Cli) -> None:
+    result = cli("--db", "not a url", "status", db=False)
+    assert result.code == 2
+    assert result.err.startswith("bookkeeper: error: 'not a url' is not a database URL.")
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.postgres
+def test_the_same_commands_on_postgresql(pg_url: str) -> None:
+    """A firm's shared database: --db with a PostgreSQL URL (a fresh schema of its own)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"cli_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+        cli = Cli(url.render_as_string(hide_password=False))
+        assert cli("companies", "create", "--sample", "Firm Client", "--entries", "40").code == 0
+        drafts = _ids(cli, "draft")
+        assert cli("entries", "approve", *map(str, drafts)).code == 0
+        assert cli("entries", "post", *map(str, drafts)).code == 0
+        status = cli("status", "--json").json()
+        assert status["company"]["entries"]["draft"] == 0
+        assert sum(status["company"]["entries"].values()) == 40
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
