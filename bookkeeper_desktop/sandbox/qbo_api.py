@@ -178,7 +178,7 @@ class QboAccountingApi:
     def seed_company(self, realm_id: str, name: str) -> None:
         """A new company `name` under `realm_id` (replacing any old one): CompanyInfo, a chart of
         about 40 accounts of every type, customers, vendors, items and a few dozen transactions
-        of every pulled kind over the last three months (`qbo_seed`)."""
+        of every pulled kind over the last four months (`qbo_seed`)."""
         with self._lock:
             now = self.now()
             created = now - dt.timedelta(days=400)

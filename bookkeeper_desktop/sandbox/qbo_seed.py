@@ -4,7 +4,7 @@ A chart of 40 accounts covering each of the fifteen account types QBO supports (
 has no Non-Posting accounts), with detail types from Intuit's `AccountSubTypeEnum`
 (`reference/qbo_account_subtypes.txt`) and account numbers; customers, vendors and service items;
 and about fifty transactions of every kind the sync pulls (JournalEntry, Purchase, Deposit,
-Transfer, Invoice, Payment, Bill, BillPayment) dated over the last three months, created through the
+Transfer, Invoice, Payment, Bill, BillPayment) dated over the last four months, created through the
 same checks as the API. Amounts come from a seeded `random.Random`, so a realm id and seed always
 give the same company.
 """
@@ -169,7 +169,8 @@ class _Builder:
         rng = self.rng
 
         def day(offset: int) -> dt.date:
-            return min(first + dt.timedelta(days=offset), self.now.date())
+            return min(first + dt.timedelta(days=offset),
+                       self.now.date() - dt.timedelta(days=1))
 
         depreciation = self.amount(180, 260)
         self.journal(day(27), f"JE-{index}01", "Monthly depreciation", [
@@ -274,15 +275,15 @@ def _slug(name: str) -> str:
 
 
 def populate(create: Create, now: dt.datetime, seed: int) -> None:
-    """Create the lists and three months of transactions through `create(entity, body, at)`."""
+    """Create the lists and four months of transactions through `create(entity, body, at)`."""
     builder = _Builder(create, now, seed)
     builder.lists()
-    builder.journal((now - dt.timedelta(days=120)).date(), "JE-OPEN", "Opening balances", [
+    builder.journal((now - dt.timedelta(days=125)).date(), "JE-OPEN", "Opening balances", [
         ("Debit", "1000", money("25000.00"), "Opening bank balance"),
         ("Debit", "1500", money("8400.00"), "Computers"),
         ("Credit", "2700", money("8400.00"), "Equipment loan"),
         ("Credit", "3000", money("25000.00"), "Opening balance equity"),
     ])
-    for index, months_back in enumerate((3, 2, 1), start=1):
-        year, month = divmod(now.date().year * 12 + now.date().month - 1 - months_back, 12)
-        builder.month(index, dt.date(year, month + 1, 1))
+    # Four 30-day periods ending yesterday, so the last one sits inside CDC's 30-day window.
+    for index, days_back in enumerate((120, 90, 60, 30), start=1):
+        builder.month(index, now.date() - dt.timedelta(days=days_back))
