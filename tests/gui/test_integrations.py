@@ -209,6 +209,8 @@ MAPPINGS = [
     MappingRow(None, 12, "6100", "Rent", "expense", "", "", "", MappingState.UNMAPPED),
     MappingRow(4, 13, "6200", "Phone", "expense", "58", "", "Telephone",
                MappingState.REJECTED, "similar name"),
+    MappingRow(5, 14, "6210", "Mobile", "expense", "58", "", "Telephone",
+               MappingState.CONFLICT, "6200 Phone also maps to Telephone"),
 ]
 
 RUNS = [
@@ -241,6 +243,9 @@ def test_mapping_model_marks_proposals(qapp: object) -> None:
     assert model.data(confirmed, Qt.ItemDataRole.FontRole) is None
     assert model.data(model.index(2, MappingColumn.REMOTE_NAME)) == "—"
     assert model.data(model.index(0, 0), RowRole) is MAPPINGS[0]
+    conflict = model.index(4, MappingColumn.STATE)
+    assert model.data(conflict) == "Conflict"
+    assert "6200 Phone also maps" in model.data(conflict, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_mapping_model_updates_one_row_narrowly(qtbot: QtBot) -> None:
@@ -362,10 +367,10 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     assert pane.card(Provider.XERO).state.phase is Phase.NOT_CONNECTED
     editor = pane.mapping_editor
     assert editor.stack.currentWidget() is editor.table
-    assert editor.model.rowCount() == 4
-    assert editor.summary.text() == "1 confirmed, 1 proposed"
+    assert editor.model.rowCount() == 5
+    assert editor.summary.text() == "1 confirmed, 1 proposed, 1 in conflict"
     editor.only_proposed.setChecked(True)
-    assert editor.proxy.rowCount() == 1
+    assert editor.proxy.rowCount() == 2
     editor.only_proposed.setChecked(False)
     editor.provider_combo.setCurrentIndex(1)  # Xero has none
     assert editor.stack.currentWidget() is editor.empty
@@ -392,8 +397,8 @@ def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
         qtbot.mouseClick(editor.confirm_button, Qt.MouseButton.LeftButton)
     assert source.changes == [(sample_company.id, 2, MappingState.CONFIRMED)]
     assert Changes(mappings=True) in notified
-    assert editor.proxy.rowCount() == 0, "the proposal is confirmed now"
-    assert editor.summary.text() == "2 confirmed, 0 proposed"
+    assert editor.proxy.rowCount() == 1, "the proposal is confirmed; the conflict remains"
+    assert editor.summary.text() == "2 confirmed, 0 proposed, 1 in conflict"
 
 
 def test_flows_drive_cards_and_a_refresh_leaves_a_running_flow_alone(

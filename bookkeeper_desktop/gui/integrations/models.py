@@ -29,11 +29,13 @@ _STATE_LABELS = {
     MappingState.CONFIRMED: "Confirmed",
     MappingState.REJECTED: "Rejected",
     MappingState.UNMAPPED: "Not mapped",
+    MappingState.CONFLICT: "Conflict",
 }
 _STATE_COLORS = {
     MappingState.PROPOSED: QColor(242, 169, 59, 60),
     MappingState.REJECTED: QColor(200, 60, 60, 45),
     MappingState.UNMAPPED: QColor(128, 128, 128, 40),
+    MappingState.CONFLICT: QColor(200, 60, 60, 90),
 }
 
 
@@ -117,13 +119,16 @@ class MappingTableModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.BackgroundRole and row.state in _STATE_COLORS:
             return QBrush(_STATE_COLORS[row.state])
-        if role == Qt.ItemDataRole.FontRole and row.state is MappingState.PROPOSED:
+        if role == Qt.ItemDataRole.FontRole and row.state in (MappingState.PROPOSED,
+                                                               MappingState.CONFLICT):
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
             if row.state is MappingState.PROPOSED:
                 return f"Proposed ({row.reason or 'automatic match'}): confirm or reject it."
+            if row.state is MappingState.CONFLICT:
+                return f"Conflict: {row.reason or 'resolve it before syncing'}"
             if row.state is MappingState.UNMAPPED:
                 return "No remote account matches yet; pick one at the provider or rename."
         return None

@@ -96,7 +96,8 @@ class _RowFilter(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         row = model.data(model.index(source_row, 0), RowRole)
-        return isinstance(row, MappingRow) and row.state is MappingState.PROPOSED
+        return isinstance(row, MappingRow) and row.state in (MappingState.PROPOSED,
+                                                             MappingState.CONFLICT)
 
 
 class MappingEditor(QWidget):
@@ -117,7 +118,7 @@ class MappingEditor(QWidget):
         self.provider_combo = QComboBox()
         for provider in Provider:
             self.provider_combo.addItem(provider.title, provider)
-        self.only_proposed = QCheckBox("Only proposals")
+        self.only_proposed = QCheckBox("Only proposals and conflicts")
         self.summary = QLabel()
         self.confirm_button = QPushButton("Confirm")
         self.confirm_button.setToolTip("Use the proposed remote account for this account")
@@ -187,7 +188,11 @@ class MappingEditor(QWidget):
         self.stack.setCurrentWidget(self.table if rows else self.empty)
         proposed = sum(1 for r in rows if r.state is MappingState.PROPOSED)
         confirmed = sum(1 for r in rows if r.state is MappingState.CONFIRMED)
-        self.summary.setText(f"{confirmed} confirmed, {proposed} proposed" if rows else "")
+        conflicts = sum(1 for r in rows if r.state is MappingState.CONFLICT)
+        text = f"{confirmed} confirmed, {proposed} proposed" if rows else ""
+        if conflicts:
+            text += f", {conflicts} in conflict"
+        self.summary.setText(text)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -195,7 +200,8 @@ class MappingEditor(QWidget):
         self.confirm_button.setEnabled(any(
             r.state is not MappingState.CONFIRMED and (r.remote_id or r.remote_code)
             for r in selected))
-        self.reject_button.setEnabled(any(r.state is MappingState.PROPOSED for r in selected))
+        self.reject_button.setEnabled(any(
+            r.state in (MappingState.PROPOSED, MappingState.CONFLICT) for r in selected))
 
     def _request(self, state: MappingState) -> None:
         for row in self.selected_rows():

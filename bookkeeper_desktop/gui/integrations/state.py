@@ -178,6 +178,8 @@ class MappingState(Enum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     UNMAPPED = "unmapped"
+    #: Two of our accounts claim the same remote account, or the remote one changed type.
+    CONFLICT = "conflict"
 
 
 @dataclass(frozen=True)
