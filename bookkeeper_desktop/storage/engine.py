@@ -381,14 +381,24 @@ def _migrate(database: Database) -> None:
         writer = database.engine.execution_options(bookkeeper_write=True)
         with writer.connect() as connection, connection.begin():
             command.upgrade(alembic_config(connection), "head")
+    except DBAPIError as exc:
+        translated = translate_error(exc, database.label)
+        if isinstance(translated, DatabaseLocked | DatabaseReadOnly):
+            # Nothing was changed (the upgrade never got the write lock): say why, plainly.
+            raise translated from exc
+        raise _migration_failed(database, exc) from exc
     except (SQLAlchemyError, CommandError, sqlite3.Error) as exc:
-        backup = database.backup_path
-        where = f" An untouched copy is at {backup}." if backup else ""
-        raise MigrationFailed(
-            f"Upgrading the books in {database.label} failed: {_first_line(exc)}.{where}",
-            backup_path=str(backup) if backup else None,
-            hint="Keep that copy; report the problem with this message.",
-        ) from exc
+        raise _migration_failed(database, exc) from exc
+
+
+def _migration_failed(database: Database, exc: BaseException) -> MigrationFailed:
+    backup = database.backup_path
+    where = f" An untouched copy is at {backup}." if backup else ""
+    return MigrationFailed(
+        f"Upgrading the books in {database.label} failed: {_first_line(exc)}.{where}",
+        backup_path=str(backup) if backup else None,
+        hint="Keep that copy; report the problem with this message.",
+    )
 
 
 def _first_line(exc: BaseException) -> str:

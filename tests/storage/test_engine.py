@@ -216,6 +216,30 @@ def test_a_failed_migration_keeps_the_backup_and_says_where_it_is(tmp_path: Path
     original.close()
 
 
+def test_an_upgrade_blocked_by_another_writer_says_locked_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "books.sqlite"
+    _sqlite_at(path, "0001_ledger")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseLocked):
+            open_database(f"sqlite:///{path}", busy_timeout_ms=100)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    check = sqlite3.connect(path)
+    assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [
+        ("0001_ledger",)]
+    check.close()
+    db = open_database(f"sqlite:///{path}")  # and once the other writer is gone, it upgrades
+    try:
+        assert schema_revision(db) == head_revision()
+    finally:
+        db.close()
+
+
 def test_a_garbage_file_is_refused_as_corrupt_and_not_touched(tmp_path: Path) -> None:
     path = tmp_path / "books.sqlite"
     path.write_bytes(b"This is a spreadsheet, honestly.\n" * 200)
