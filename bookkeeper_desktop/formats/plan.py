@@ -1,0 +1,265 @@
+"""The chart-of-accounts import preview, pure: what a parsed chart would add to, change in and
+skip from the company's chart, and every error with its file line. Storage applies it (all or
+nothing) in `services.coa_import`.
+
+Rules (decided here, shown in the preview):
+- A file row matches an existing account by **code** first, then by **full name** (any case).
+  A code that belongs to one account while the name belongs to another is an error.
+- A matched account is **updated** with what the file says: name (when matched by code), code,
+  type, original type label and source, detail type, description, tax code, active. A blank in the
+  file never erases what the chart has (exports often leave descriptions empty); accounts of the
+  chart that the file does not mention are left alone (an import adds and corrects, it never
+  deletes or archives).
+- A row identical to its account is **skipped** ("already in the chart"); so are rows the reader
+  set aside (Xero-internal system accounts) with their reason.
+- A subaccount whose parent is in neither the file nor the chart gets its parent **created**, as
+  an account of the child's type, listed as an add with a note naming the child's line.
+- Unknown types, unreadable rows and duplicates (reported by the reader), and clashes with the
+  chart are **errors**; any error makes `can_apply` false: nothing is imported.
+
+`propose_mappings` pairs our accounts with a remote chart (an imported QBO/Xero chart now, the
+remote accounts sync pulls later): by code/number, then exact full name, then normalised name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+from bookkeeper_desktop.core.accounts import (
+    Account,
+    AccountSource,
+    parent_path,
+    split_path,
+    type_key,
+)
+from bookkeeper_desktop.core.errors import LineProblem
+from bookkeeper_desktop.formats.common import ChartRow, ParsedChart
+
+#: The fields an import sets, in the order the preview lists changes.
+UPDATABLE_FIELDS = ("full_name", "code", "type", "original_type", "source", "detail_type",
+                    "description", "tax_code", "active")
+#: Fields where a blank in the file keeps the chart's value.
+_BLANK_KEEPS = frozenset({"code", "detail_type", "description", "tax_code"})
+
+
+@dataclass(frozen=True)
+class PlannedAdd:
+    line: int | None  # None for a parent created for a subaccount
+    account: Account
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.field.replace('_', ' ')}: '{self.old}' → '{self.new}'"
+
+
+@dataclass(frozen=True)
+class PlannedUpdate:
+    line: int
+    existing: Account
+    updated: Account
+    changes: tuple[FieldChange, ...]
+
+    @property
+    def summary(self) -> str:
+        return "; ".join(str(c) for c in self.changes)
+
+
+@dataclass(frozen=True)
+class PlannedSkip:
+    line: int
+    full_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    """What applying the import would do. `can_apply` is false when there is any error."""
+
+    file_name: str
+    format_label: str
+    source: AccountSource
+    adds: tuple[PlannedAdd, ...]
+    updates: tuple[PlannedUpdate, ...]
+    skips: tuple[PlannedSkip, ...]
+    errors: tuple[LineProblem, ...]
+    notes: tuple[LineProblem, ...] = ()
+    provider: str | None = None
+
+    @property
+    def can_apply(self) -> bool:
+        return not self.errors
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.adds or self.updates)
+
+    def summary_line(self) -> str:
+        return (f"{len(self.adds)} to add, {len(self.updates)} to update, {len(self.skips)} "
+                f"skipped, {len(self.errors)} error(s)")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def _updated(existing: Account, row: ChartRow, by_code: bool) -> tuple[Account, list[FieldChange]]:
+    incoming = row.to_account()
+    target: dict[str, object] = {}
+    for name in UPDATABLE_FIELDS:
+        new = getattr(incoming, name)
+        if name in _BLANK_KEEPS and (new is None or new == ""):
+            continue
+        if name == "full_name" and not by_code:
+            continue  # matched by name (any case): keep the chart's spelling
+        target[name] = new
+    changes = [FieldChange(name, _text(getattr(existing, name)), _text(value))
+               for name, value in target.items() if getattr(existing, name) != value]
+    extra = {**existing.extra, **incoming.extra}
+    return existing.with_changes(**target, extra=extra), changes
+
+
+def plan_import(chart: ParsedChart, existing_accounts: Sequence[Account]) -> ImportPreview:
+    """Compare a parsed chart with the company's accounts (see the module rules)."""
+    errors: list[LineProblem] = list(chart.problems)
+    adds: list[PlannedAdd] = []
+    updates: list[PlannedUpdate] = []
+    skips: list[PlannedSkip] = [PlannedSkip(s.line, s.full_name, s.reason) for s in chart.skipped]
+    by_code = {a.code: a for a in existing_accounts if a.code}
+    by_name = {a.full_name.lower(): a for a in existing_accounts}
+    # Names and codes the chart will hold after the import, to catch renames onto others.
+    claimed_names: dict[str, int] = {}
+    claimed_codes: dict[str, int] = {}
+    for row in chart.rows:
+        code_match = by_code.get(row.code) if row.code else None
+        name_match = by_name.get(row.full_name.lower())
+        if code_match is not None and name_match is not None and code_match.id != name_match.id:
+            errors.append(LineProblem(
+                row.line, f"code {row.code} belongs to '{code_match.full_name}' but the name "
+                          f"'{row.full_name}' belongs to another account "
+                          f"({name_match.code or 'no code'})"))
+            continue
+        match = code_match or name_match
+        if match is None:
+            adds.append(PlannedAdd(row.line, row.to_account()))
+            continue
+        updated, changes = _updated(match, row, by_code=code_match is not None)
+        clash = _rename_clash(row, updated, match, by_name, by_code)
+        if clash:
+            errors.append(LineProblem(row.line, clash))
+            continue
+        if changes:
+            updates.append(PlannedUpdate(row.line, match, updated, tuple(changes)))
+        else:
+            skips.append(PlannedSkip(row.line, row.full_name,
+                                     "already in the chart with the same details"))
+        claimed_names[updated.full_name.lower()] = row.line
+        if updated.code:
+            claimed_codes[updated.code] = row.line
+    adds.extend(_missing_parents(chart.rows, existing_accounts, updates))
+    errors.sort(key=lambda p: p.line or 0)
+    return ImportPreview(
+        file_name=chart.file_name, format_label=chart.detected.label, source=chart.source,
+        adds=tuple(adds), updates=tuple(updates), skips=tuple(skips), errors=tuple(errors),
+        notes=chart.notes, provider=chart.detected.provider,
+    )
+
+
+def _rename_clash(row: ChartRow, updated: Account, match: Account,
+                  by_name: dict[str, Account], by_code: dict[str, Account]) -> str | None:
+    other = by_name.get(updated.full_name.lower())
+    if other is not None and other.id != match.id:
+        return (f"code {row.code} is '{match.full_name}' in the chart; renaming it to "
+                f"'{updated.full_name}' would clash with another account")
+    other = by_code.get(updated.code) if updated.code else None
+    if other is not None and other.id != match.id:
+        return (f"'{match.full_name}' would take code {updated.code}, which "
+                f"'{other.full_name}' has")
+    return None
+
+
+def _missing_parents(rows: Iterable[ChartRow], existing: Sequence[Account],
+                     updates: Sequence[PlannedUpdate]) -> list[PlannedAdd]:
+    known = {a.full_name.lower() for a in existing}
+    known |= {u.updated.full_name.lower() for u in updates}
+    rows = list(rows)
+    known |= {r.full_name.lower() for r in rows}
+    created: list[PlannedAdd] = []
+    for row in rows:
+        parent = parent_path(row.full_name)
+        chain: list[str] = []
+        while parent is not None and parent.lower() not in known:
+            chain.append(parent)
+            known.add(parent.lower())
+            parent = parent_path(parent)
+        for name in reversed(chain):
+            account = Account(full_name=name, type=row.type, original_type=row.original_type,
+                              source=row.source)
+            created.append(PlannedAdd(None, account, note=(
+                f"created as the parent of '{row.full_name}' (line {row.line}); it is not in "
+                "the file or the chart")))
+    return created
+
+
+# --- mapping proposals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Our account ↔ a remote account, and why (`reason` is "number", "exact name" or
+    "normalised name": the words the mapping table stores). `same_class` is false when the two
+    disagree on asset/liability/equity/income/expense, which the mapping editor should flag."""
+
+    account: Account
+    remote: Account
+    reason: str
+    same_class: bool = True
+
+
+def _name_key(account: Account) -> str:
+    return type_key(" ".join(split_path(account.full_name)))
+
+
+def propose_mappings(our_accounts: Sequence[Account], remote_accounts: Sequence[Account]
+                     ) -> list[Proposal]:
+    """Pair each of our accounts with at most one remote account: by code, then exact full name,
+    then normalised name (case, spaces, punctuation and `:` ignored). First match wins; each
+    remote account is used once."""
+    proposals: list[Proposal] = []
+    ours_left = list(our_accounts)
+    remote_left = list(remote_accounts)
+
+    def run(reason: str, key: Callable[[Account], Hashable]) -> None:
+        nonlocal ours_left, remote_left
+        index: dict[Hashable, Account] = {}
+        for remote in remote_left:
+            k = key(remote)
+            if k and k not in index:
+                index[k] = remote
+        used: set[int] = set()
+        still: list[Account] = []
+        for ours in ours_left:
+            k = key(ours)
+            found = index.get(k) if k else None
+            if found is None or id(found) in used:
+                still.append(ours)
+                continue
+            used.add(id(found))
+            proposals.append(Proposal(ours, found, reason,
+                                      ours.account_class is found.account_class))
+        ours_left = still
+        remote_left = [r for r in remote_left if id(r) not in used]
+
+    run("number", lambda a: a.code or None)
+    run("exact name", lambda a: a.full_name)
+    run("normalised name", _name_key)
+    return proposals
