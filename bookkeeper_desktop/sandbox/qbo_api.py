@@ -225,15 +225,24 @@ class QboAccountingApi:
                 }
                 for realm_id, realm in self._realms.items()
             }
+            # `_to_state_value` builds new containers all the way down: nothing is shared.
             state: dict[str, Any] = _to_state_value(
                 {"version": STATE_VERSION, "tid": self._tid, "realms": realms},
             )
-            return copy.deepcopy(state)
+            return state
 
     def from_state(self, state: Mapping[str, Any]) -> None:
+        """Restore `to_state()`. A state written by the server's stand-in API before this one
+        existed (`{"companies": {realm: name}}`) seeds those companies afresh."""
+        if "version" not in state and isinstance(state.get("companies"), Mapping):
+            with self._lock:
+                self._realms = {}
+                for realm_id, name in state["companies"].items():
+                    self.seed_company(str(realm_id), str(name))
+            return
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unknown QBO sandbox state version {state.get('version')!r}")
-        loaded = _from_state_value(copy.deepcopy(dict(state)))
+        loaded = _from_state_value(dict(state))
         with self._lock:
             self._tid = int(loaded.get("tid", 0))
             self._realms = {
@@ -441,6 +450,12 @@ class QboAccountingApi:
             if not qbo_query.known_path(path, properties):
                 raise qbo_faults.query_validation(
                     f"Property {'.'.join(path)} not found for Entity {entity}",
+                )
+        filterable = (*qbo_entities.FILTERABLE[entity], "Id", "MetaData")
+        for condition in query.conditions:
+            if not qbo_query.known_path(condition.path, filterable):
+                raise qbo_faults.query_validation(
+                    f"property '{'.'.join(condition.path)}' is not queryable",
                 )
         conditions = query.conditions
         if entity in _LIST_ENTITIES and not any(c.path[0].lower() == "active"

@@ -75,6 +75,29 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
                     "APAccountRef", "DepartmentRef", "TxnSource"),
 }
 ENTITIES: tuple[str, ...] = tuple(PROPERTIES)
+#: What a `where` may test, per entity, besides Id and MetaData.CreateTime/LastUpdatedTime: the
+#: properties Intuit's API reference marks "filterable", as far as we know them (not verified
+#: property by property). Notably PrivateNote and Line are not filterable anywhere, so a client
+#: looking for its own marker in PrivateNote must page and search itself.
+FILTERABLE: dict[str, tuple[str, ...]] = {
+    "CompanyInfo": PROPERTIES["CompanyInfo"],
+    "Account": ("Name", "SubAccount", "ParentRef", "Description", "Active", "Classification",
+                "AccountType", "AccountSubType", "AcctNum", "CurrentBalance",
+                "CurrentBalanceWithSubAccounts", "FullyQualifiedName"),
+    "Customer": ("DisplayName", "CompanyName", "GivenName", "FamilyName", "FullyQualifiedName",
+                 "PrintOnCheckName", "Active", "Balance", "PrimaryEmailAddr", "Job"),
+    "Vendor": ("DisplayName", "CompanyName", "GivenName", "FamilyName", "PrintOnCheckName",
+               "Active", "Balance", "PrimaryEmailAddr"),
+    "Item": ("Name", "Active", "Type", "Sku", "FullyQualifiedName"),
+    "JournalEntry": ("DocNumber", "TxnDate"),
+    "Purchase": ("DocNumber", "TxnDate", "PaymentType", "TotalAmt"),
+    "Deposit": ("DocNumber", "TxnDate", "TotalAmt"),
+    "Transfer": ("TxnDate", "Amount"),
+    "Invoice": ("DocNumber", "TxnDate", "DueDate", "CustomerRef", "TotalAmt", "Balance"),
+    "Payment": ("TxnDate", "CustomerRef", "TotalAmt", "PaymentRefNum"),
+    "Bill": ("DocNumber", "TxnDate", "DueDate", "VendorRef", "TotalAmt", "Balance"),
+    "BillPayment": ("DocNumber", "TxnDate", "VendorRef", "TotalAmt"),
+}
 TRANSACTIONS = ("JournalEntry", "Purchase", "Deposit", "Transfer", "Invoice", "Payment", "Bill",
                 "BillPayment")
 #: Entities with `?operation=delete` (lists are made inactive instead, as Intuit documents).

@@ -170,6 +170,10 @@ class _Parser:
         fields: tuple[str, ...] | None = None
         if self.current.kind == "punct" and self.current.text == "*":
             self.index += 1
+            # `SELECT *, Sku FROM Item` (python-quickbooks asks for Sku this way): `*` has it all.
+            while self.current.kind == "punct" and self.current.text == ",":
+                self.index += 1
+                self.field()
         elif self.keyword("count"):
             self.expect_punct("(")
             self.expect_punct("*")

@@ -625,3 +625,16 @@ def test_unknown_resource_and_method() -> None:
     api, _ = make_api()
     assert call(api, "GET", "spaceship/1").status == 404
     assert fault_of(call(api, "DELETE", "journalentry/1"))["code"] == "500"
+
+
+def test_state_of_the_servers_stand_in_seeds_its_companies() -> None:
+    api = QboAccountingApi()
+    api.from_state({"companies": {"555": "Stand-in Co"}})
+    assert api.company_name("555") == "Stand-in Co"
+    assert api.objects("555", "Account")
+
+
+def test_naive_clock_is_refused() -> None:
+    api = QboAccountingApi(clock=lambda: dt.datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="aware"):
+        api.seed_company("1", "Naive")

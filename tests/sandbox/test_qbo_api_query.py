@@ -276,3 +276,29 @@ def test_query_faults_through_the_api(text: str, code: str) -> None:
 def test_query_parameter_missing() -> None:
     api, _ = make_api()
     assert fault_of(call(api, "GET", "query"))["code"] == "2020"
+
+
+@pytest.mark.parametrize("where", [
+    "PrivateNote like '%[bk:abc]%'",
+    "Line = '1'",
+    "TotalAmt > 5",
+])
+def test_only_filterable_properties_may_be_tested(where: str) -> None:
+    api, _ = make_api()
+    response = query(api, f"select * from JournalEntry where {where}")
+    assert response.status == 400
+    error = fault_of(response)
+    assert error["code"] == "4001"
+    assert "is not queryable" in error["Detail"]
+
+
+def test_filterable_properties_of_journal_entries() -> None:
+    api, _ = make_api()
+    entry = api.objects("9130357992221046", "JournalEntry")[0]
+    for where in (f"DocNumber = '{entry['DocNumber']}'", f"Id = '{entry['Id']}'",
+                  f"TxnDate = '{entry['TxnDate']}'",
+                  f"MetaData.CreateTime = '{entry['MetaData']['CreateTime']}'"):
+        rows = _rows(query(api, f"select * from JournalEntry where {where}"), "JournalEntry")
+        assert entry["Id"] in {row["Id"] for row in rows}, where
+    ordered = _rows(query(api, "select * from JournalEntry orderby PrivateNote"), "JournalEntry")
+    assert ordered  # ordering by a property is not filtering
