@@ -47,6 +47,18 @@ exports  (`services.exports`)
 connections  (`services.connections`)
     list_connections / get_connection / save_connection / set_connection_status /
     remove_connection; integration_settings / set_integration_setting
+mappings  (`services.mappings`; AccountMapping, MappingState)
+    list_mappings(db, company_id, provider) -> list[AccountMapping]
+    mapping_by_account(db, company_id, provider, *, confirmed_only=False) -> dict[int, ...]
+    save_mapping(db, company_id, mapping, *, actor=None) -> AccountMapping   (the user's choice)
+    propose_mappings(db, company_id, proposals, *, actor=None) -> stored proposals (never
+        replacing an existing mapping);  confirm_mappings(...) -> int;  remove_mapping(...)
+sync log  (`services.sync_runs`; SyncRun, RunStatus)
+    start_run(db, company_id, provider, direction) -> SyncRun
+    finish_run(db, run_id, status, *, pulled, pushed, conflicts, error_count, message, details)
+    list_runs(db, company_id, *, provider=None, limit=50);  last_run(db, company_id, provider)
+sync_cursors, outbox, remote_objects: ORM rows in `storage.schema` (SyncCursorRow, OutboxRow,
+    RemoteObjectRow) used by `sync/` through `db.session()`.
 sample data  (`bookkeeper_desktop.sample_data`)
     create_sample_company(db, name, *, entries=360, seed=..., end=None) -> Company
     sample_accounts() -> list[Account];  generate_entries(n, stored_accounts, *, seed, start, end)
