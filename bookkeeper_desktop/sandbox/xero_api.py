@@ -1,0 +1,647 @@
+"""Xero's accounting API (`/api.xro/2.0/…`) for the Xero-compatible sandbox, without a socket.
+
+Contract (see `sandbox/http.py`): the server checks the access token and the `xero-tenant-id`
+header, then calls `XeroAccountingApi.handle(request, tenant_id)`; `request.path` is the full path.
+Tests call `handle` directly. The object is thread-safe (one lock around every call) and its state
+is JSON (`to_state()` / `from_state()`), so the demo can keep it in a file.
+
+Endpoints (shapes of xero-python 15's models, generated from Xero's OpenAPI spec; facts from
+`shared/API_NOTES.md` "Xero" and `reference/api-research.md` §2.2):
+
+- `GET Organisation` → `{"Id","Status":"OK","ProviderName","DateTimeUTC":"/Date(ms)/",
+  "Organisations":[…]}` — every answer uses this envelope.
+- `GET Accounts` (no paging; `If-Modified-Since`, `where`, `order`), `GET Accounts/{id}`,
+  `PUT Accounts` (create one), `POST Accounts/{id}` (update, archive).
+- `GET ManualJournals` with `If-Modified-Since` (compared with `UpdatedDateUTC`, inclusive),
+  `page` (100 per page; `pagination` in the answer) and `pageSize` (at most 1,000); journal lines
+  only when paging or reading one journal, as Xero does. `GET ManualJournals/{id}`.
+  `PUT ManualJournals` (create) and `POST ManualJournals[/{id}]` (create or update) of
+  `{"ManualJournals":[…]}`: with `summarizeErrors=true` (the default) any invalid item fails the
+  request with 400 `ValidationException` and nothing is saved; with `summarizeErrors=false` the
+  answer is 200 with each item's `StatusAttributeString` "OK"/"ERROR" and `ValidationErrors`.
+- `Invoices`, `BankTransactions`, `Payments`, `Contacts`: GET (list with `If-Modified-Since`,
+  paging, `where`, `order`; one by id) and PUT (create). `TaxRates`, `TrackingCategories`: GET.
+- `GET Journals?offset=N` (100 journals numbered above N): since 2 Mar 2026 only on Xero's Advanced
+  tier, so 401 `AuthorizationUnsuccessful` unless the organisation was seeded `advanced=True`.
+- `Idempotency-Key` (≤ 128 characters) on PUT/POST: a replay returns the first answer and acts
+  only once (stored in the state, so it survives a restart).
+- JSON when `Accept` asks for it, XML (Xero's default) otherwise. Unknown records and endpoints:
+  404 "The resource you're looking for cannot be found" (xero-python's NotFoundException text).
+
+Test helpers simulate someone working in Xero itself: `objects()`, `remote_create()`,
+`remote_edit()`, `remote_void()`, `remote_delete()`; each change bumps `UpdatedDateUTC`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from bookkeeper_desktop.sandbox import xero_format as fmt
+from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.xero_books import (
+    ACCOUNT_CLASS,
+    COLLECTIONS,
+    ID_FIELD,
+    LINE_FIELDS,
+    Books,
+    ItemErrors,
+    NotFoundError,
+    account_record,
+)
+from bookkeeper_desktop.sandbox.xero_seed import seed_books
+
+API_PREFIX = "/api.xro/2.0/"
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+JOURNALS_PER_CALL = 100
+IDEMPOTENCY_KEY_MAX = 128
+IDEMPOTENCY_KEYS_KEPT = 10_000
+NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
+STATE_VERSION = 1
+
+_ENDPOINTS = {name.lower(): name for name in (
+    *COLLECTIONS, "Organisation", "Journals", "TaxRates", "TrackingCategories")}
+_PAGED = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Contacts")
+_CREATABLE = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Contacts")
+
+Staged = tuple[dict[str, Any], Mapping[str, Any] | None]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Reply(Exception):
+    """Ends handling early with a finished response."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class XeroAccountingApi:
+    """The accounting data of every sandbox organisation and the HTTP API over it."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] | None = None, *,
+                 provider_name: str = "Bookkeeper Desktop") -> None:
+        self._clock = clock or _utc_now
+        self._lock = threading.RLock()
+        self._books: dict[str, Books] = {}
+        self.provider_name = provider_name
+
+    # --- organisations -----------------------------------------------------------------------
+
+    def seed_organisation(self, tenant_id: str, name: str, *, advanced: bool = False) -> None:
+        """A small New Zealand business with a chart of accounts (system and bank accounts
+        included), contacts and a few months of invoices, bills, payments, bank transactions and
+        manual journals. `advanced` puts it on Xero's Advanced tier (the Journals endpoint)."""
+        with self._lock:
+            self._books[tenant_id] = seed_books(tenant_id, name, self._now(), advanced=advanced)
+
+    def organisation_name(self, tenant_id: str) -> str:
+        with self._lock:
+            return str(self._tenant(tenant_id).organisation["Name"])
+
+    def set_advanced(self, tenant_id: str, advanced: bool) -> None:
+        """Move an organisation on or off Xero's Advanced pricing tier."""
+        with self._lock:
+            self._tenant(tenant_id).advanced = advanced
+
+    def tenant_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._books)
+
+    # --- state -------------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        with self._lock:
+            return {"version": STATE_VERSION,
+                    "tenants": {tid: books.to_state() for tid, books in self._books.items()}}
+
+    def from_state(self, state: dict[str, Any]) -> None:
+        with self._lock:
+            tenants = state.get("tenants", {})
+            self._books = {str(tid): Books.from_state(s) for tid, s in tenants.items()}
+
+    # --- test helpers: what someone working in Xero itself would do ----------------------------
+
+    def objects(self, tenant_id: str, collection: str) -> list[dict[str, Any]]:
+        """Copies of every stored record of `collection` (amounts as Decimal), deleted and
+        voided ones included; `Journals` gives the general ledger."""
+        with self._lock:
+            books = self._tenant(tenant_id)
+            name = self._collection(collection)
+            if name == "Journals":
+                return copy.deepcopy(books.journals)
+            return copy.deepcopy(list(books.records[name].values()))
+
+    def remote_create(self, tenant_id: str, collection: str, data: Mapping[str, Any]
+                      ) -> dict[str, Any]:
+        """Create a record as a Xero user would (validated like a PUT); `ValueError` lists the
+        problems."""
+        with self._lock:
+            books = self._tenant(tenant_id)
+            name = self._collection(collection)
+            try:
+                record, previous = self._stage(books, name, _decimals(data), None, put=True)
+            except ItemErrors as exc:
+                books.pending_contacts.clear()
+                raise ValueError("; ".join(exc.messages)) from exc
+            self._save(books, name, record, previous)
+            return copy.deepcopy(record)
+
+    def remote_edit(self, tenant_id: str, collection: str, record_id: str,
+                    changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change a record as a Xero user would and bump its `UpdatedDateUTC`. Manual journals go
+        through Xero's validation and status rules (`ValueError` when they refuse); other records
+        take `changes` as given."""
+        with self._lock:
+            books = self._tenant(tenant_id)
+            name = self._collection(collection)
+            record = books.get(name, record_id)
+            now_ms = fmt.millis(self._now())
+            if name == "ManualJournals":
+                try:
+                    journal = books.manual_journal(_decimals(changes), record, now_ms,
+                                                   self._now().date())
+                except ItemErrors as exc:
+                    raise ValueError("; ".join(exc.messages)) from exc
+                books.save_manual_journal(journal, record, now_ms)
+                return copy.deepcopy(journal)
+            record.update(_decimals(changes))
+            record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
+            return copy.deepcopy(record)
+
+    def remote_void(self, tenant_id: str, collection: str, record_id: str) -> dict[str, Any]:
+        """Void a posted manual journal, an approved invoice or a bank transaction; delete a
+        payment (Xero deletes payments rather than voiding them)."""
+        return self._remote_status(tenant_id, collection, record_id, "VOIDED")
+
+    def remote_delete(self, tenant_id: str, collection: str, record_id: str) -> dict[str, Any]:
+        """Delete a draft manual journal or invoice, a bank transaction or a payment; archive an
+        account or a contact."""
+        return self._remote_status(tenant_id, collection, record_id, "DELETED")
+
+    def _remote_status(self, tenant_id: str, collection: str, record_id: str, status: str
+                       ) -> dict[str, Any]:
+        with self._lock:
+            books = self._tenant(tenant_id)
+            name = self._collection(collection)
+            record = books.get(name, record_id)
+            now_ms = fmt.millis(self._now())
+            try:
+                if name == "ManualJournals":
+                    journal = books.manual_journal({"Status": status}, record, now_ms,
+                                                   self._now().date())
+                    books.save_manual_journal(journal, record, now_ms)
+                    return copy.deepcopy(journal)
+                if name in ("Accounts", "Contacts"):
+                    record["ContactStatus" if name == "Contacts" else "Status"] = "ARCHIVED"
+                    record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
+                    return copy.deepcopy(record)
+                if name == "Payments":
+                    status = "DELETED"
+                books.set_status(name, record, status, now_ms)
+            except ItemErrors as exc:
+                raise ValueError("; ".join(exc.messages)) from exc
+            return copy.deepcopy(record)
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def handle(self, request: Request, tenant_id: str) -> Response:
+        """Answer one request for organisation `tenant_id` (already authorised by the server)."""
+        with self._lock:
+            books = self._books.get(tenant_id)
+            if books is None:
+                return _problem(403, "Forbidden", "AuthenticationUnsuccessful")
+            if not request.path.lower().startswith(API_PREFIX.lower()):
+                return _not_found()
+            parts = [p for p in request.path[len(API_PREFIX):].split("/") if p]
+            endpoint = _ENDPOINTS.get(parts[0].lower()) if parts else None
+            if endpoint is None or len(parts) > 2:
+                return _not_found()
+            record_id = parts[1] if len(parts) == 2 else None
+            as_json = "json" in (request.header("accept") or "").lower()
+            if request.method in ("PUT", "POST"):
+                return self._idempotent(books, request, endpoint, record_id, as_json)
+            if request.method != "GET":
+                return _method_not_allowed(request.method)
+            try:
+                return self._get(books, request, endpoint, record_id, as_json)
+            except _Reply as reply:
+                return reply.response
+
+    def _idempotent(self, books: Books, request: Request, endpoint: str, record_id: str | None,
+                    as_json: bool) -> Response:
+        """PUT/POST with Xero's `Idempotency-Key`: the first answer is kept and replayed."""
+        key = request.header("idempotency-key")
+        if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+            return _problem(400, "Bad Request",
+                            f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_MAX} characters")
+        if key:
+            stored = books.idempotency.get(key)
+            if stored is not None:
+                return Response(int(stored["status"]), str(stored["body"]).encode("utf-8"),
+                                dict(stored["headers"]))
+        try:
+            response = self._write(books, request, endpoint, record_id, as_json)
+        except _Reply as reply:
+            response = reply.response
+        finally:
+            books.pending_contacts.clear()
+        if key and response.status < 500:
+            books.idempotency[key] = {"status": response.status,
+                                      "body": response.body.decode("utf-8"),
+                                      "headers": dict(response.headers)}
+            while len(books.idempotency) > IDEMPOTENCY_KEYS_KEPT:
+                books.idempotency.pop(next(iter(books.idempotency)))
+        return response
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _get(self, books: Books, request: Request, endpoint: str, record_id: str | None,
+             as_json: bool) -> Response:
+        if endpoint == "Organisation":
+            return self._ok({"Organisations": [books.organisation]}, as_json)
+        if endpoint == "TaxRates":
+            return self._ok({"TaxRates": books.tax_rates()}, as_json)
+        if endpoint == "TrackingCategories":
+            return self._ok({"TrackingCategories": _tracking_categories(books)}, as_json)
+        if endpoint == "Journals":
+            return self._journals(books, request, record_id, as_json)
+        if record_id is not None:
+            return self._ok({endpoint: [self._find(books, endpoint, record_id)]}, as_json)
+        records = list(books.records[endpoint].values())
+        since = request.header("if-modified-since")
+        if since:
+            try:
+                since_ms = fmt.parse_if_modified_since(since)
+            except ValueError:
+                raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
+                                             "valid date", as_json)) from None
+            records = [r for r in records if fmt.ms_of(r["UpdatedDateUTC"]) >= since_ms]
+        records = self._query(records, request, endpoint, as_json)
+        payload: dict[str, Any] = {}
+        page_arg = request.arg("page")
+        if endpoint in _PAGED and page_arg is not None:
+            page = _positive_int(page_arg, "page", as_json)
+            size = min(_positive_int(request.arg("pageSize") or str(PAGE_SIZE), "pageSize",
+                                     as_json), MAX_PAGE_SIZE)
+            total = len(records)
+            records = records[(page - 1) * size: page * size]
+            payload["pagination"] = {"page": page, "pageSize": size,
+                                     "pageCount": math.ceil(total / size), "itemCount": total}
+        elif endpoint in LINE_FIELDS:
+            lines = LINE_FIELDS[endpoint]
+            records = [{k: v for k, v in r.items() if k != lines} for r in records]
+        payload[endpoint] = records
+        return self._ok(payload, as_json)
+
+    def _query(self, records: list[dict[str, Any]], request: Request, endpoint: str,
+               as_json: bool) -> list[dict[str, Any]]:
+        """`where` and `order`; without an order, Accounts by Code and the rest oldest change
+        first (so a record changed while a client pages moves to the end, not out of reach)."""
+        try:
+            where = request.arg("where")
+            if where:
+                test = fmt.where_filter(where)
+                records = [r for r in records if test(r)]
+            order = request.arg("order") or ("Code" if endpoint == "Accounts" else "")
+            if order:
+                return [dict(r) for r in fmt.order_records(records, order)]
+        except fmt.QueryError as exc:
+            raise _Reply(_error_payload(400, 16, "QueryParseException", str(exc),
+                                        as_json=as_json)) from None
+        id_field = ID_FIELD[endpoint]
+        return sorted(records, key=lambda r: (fmt.ms_of(r["UpdatedDateUTC"]), r[id_field]))
+
+    def _find(self, books: Books, endpoint: str, record_id: str) -> dict[str, Any]:
+        try:
+            return books.get(endpoint, record_id)
+        except NotFoundError:
+            if endpoint == "Invoices":  # Xero also finds an invoice by its number
+                found = next((i for i in books.records["Invoices"].values()
+                              if i["InvoiceNumber"] and i["InvoiceNumber"] == record_id), None)
+                if found is not None:
+                    return found
+            raise _Reply(_not_found()) from None
+
+    def _journals(self, books: Books, request: Request, record_id: str | None, as_json: bool
+                  ) -> Response:
+        """The general ledger; only on Xero's Advanced tier since 2 Mar 2026 (API_NOTES.md)."""
+        if not books.advanced:
+            return _problem(401, "Unauthorized", "AuthorizationUnsuccessful")
+        if record_id is not None:
+            found = next((j for j in books.journals
+                          if j["JournalID"].lower() == record_id.lower()), None)
+            if found is None:
+                return _not_found()
+            return self._ok({"Journals": [found]}, as_json)
+        offset_text = request.arg("offset") or "0"
+        if not offset_text.isdigit():
+            return _validation([], "The offset parameter must be a whole number", as_json)
+        offset = int(offset_text)
+        journals = [j for j in books.journals if j["JournalNumber"] > offset]
+        since = request.header("if-modified-since")
+        if since:
+            try:
+                since_ms = fmt.parse_if_modified_since(since)
+            except ValueError:
+                return _validation([], f"The If-Modified-Since header '{since}' is not a valid "
+                                       "date", as_json)
+            journals = [j for j in journals if fmt.ms_of(j["CreatedDateUTC"]) >= since_ms]
+        return self._ok({"Journals": journals[:JOURNALS_PER_CALL]}, as_json)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _write(self, books: Books, request: Request, endpoint: str, record_id: str | None,
+               as_json: bool) -> Response:
+        if endpoint == "Accounts":
+            return self._write_account(books, request, record_id, as_json)
+        if endpoint not in _CREATABLE:
+            return _method_not_allowed(request.method)
+        if request.method == "POST" and endpoint != "ManualJournals":
+            # The sandbox creates these with PUT only; status changes go through the helpers.
+            return _method_not_allowed(request.method)
+        if record_id is not None and endpoint != "ManualJournals":
+            return _method_not_allowed(request.method)
+        if record_id is not None:
+            self._find(books, endpoint, record_id)  # 404 before anything else
+        items = _items(request, endpoint, as_json)
+        summarize = (request.arg("summarizeErrors") or "true").lower() != "false"
+        put = request.method == "PUT"
+        outcomes: list[tuple[Mapping[str, Any], dict[str, Any] | None, list[str]]] = []
+        if summarize:
+            staged: list[Staged] = []
+            for item in items:
+                try:
+                    staged.append(self._stage(books, endpoint, item, record_id, put=put))
+                    outcomes.append((item, staged[-1][0], []))
+                except ItemErrors as exc:
+                    outcomes.append((item, None, exc.messages))
+            failed = [(item, msgs) for item, _, msgs in outcomes if msgs]
+            if failed:
+                return _validation(failed, "A validation exception occurred", as_json)
+            for record, previous in staged:
+                self._save(books, endpoint, record, previous)
+            return self._ok({endpoint: [record for _, record, _ in outcomes]}, as_json)
+        results: list[dict[str, Any]] = []
+        for item in items:
+            try:
+                record, previous = self._stage(books, endpoint, item, record_id, put=put)
+            except ItemErrors as exc:
+                results.append({**item, "StatusAttributeString": "ERROR",
+                                "ValidationErrors": [{"Message": m} for m in exc.messages]})
+                continue
+            self._save(books, endpoint, record, previous)
+            results.append({**record, "StatusAttributeString": "OK"})
+        return self._ok({endpoint: results}, as_json)
+
+    def _stage(self, books: Books, endpoint: str, item: Mapping[str, Any],
+               record_id: str | None, *, put: bool) -> Staged:
+        """Validate one item into the record it would become (nothing stored yet)."""
+        now = self._now()
+        now_ms, today = fmt.millis(now), now.date()
+        if endpoint == "ManualJournals":
+            wanted = record_id or item.get("ManualJournalID")
+            existing: dict[str, Any] | None = None
+            if wanted:
+                existing = books.records["ManualJournals"].get(str(wanted).lower())
+                if existing is None:
+                    raise ItemErrors([f"The ManualJournal with ID '{wanted}' could not be "
+                                      "found."])  # wording ours
+                if put:
+                    raise ItemErrors(["A manual journal that already exists cannot be created "
+                                      "again; update it with POST."])  # wording ours
+            return books.manual_journal(item, existing, now_ms, today), existing
+        if endpoint == "Invoices":
+            return books.invoice(item, now_ms, today), None
+        if endpoint == "BankTransactions":
+            return books.bank_transaction(item, now_ms, today), None
+        if endpoint == "Payments":
+            return books.payment(item, now_ms, today), None
+        return books.new_contact(item, now_ms, pending=True), None
+
+    def _save(self, books: Books, endpoint: str, record: dict[str, Any],
+              previous: Mapping[str, Any] | None) -> None:
+        now_ms = fmt.millis(self._now())
+        if endpoint == "ManualJournals":
+            books.save_manual_journal(record, previous, now_ms)
+        elif endpoint == "Invoices":
+            books.save_invoice(record, now_ms)
+        elif endpoint == "BankTransactions":
+            books.save_bank_transaction(record, now_ms)
+        elif endpoint == "Payments":
+            books.save_payment(record, now_ms)
+        else:
+            books.commit_contact(record)
+
+    def _write_account(self, books: Books, request: Request, record_id: str | None,
+                       as_json: bool) -> Response:
+        """`PUT Accounts` creates one account; `POST Accounts/{id}` updates one."""
+        if (request.method == "PUT") != (record_id is None):
+            return _method_not_allowed(request.method)
+        body = _body(request, as_json)
+        item = body.get("Accounts", [body]) if isinstance(body, Mapping) else body
+        if isinstance(item, list):
+            item = item[0] if len(item) == 1 else None
+        if not isinstance(item, Mapping):
+            return _error_payload(400, 14, "PostDataInvalidException",
+                                  "Exactly one account is expected", as_json=as_json)
+        existing = self._find(books, "Accounts", record_id) if record_id else None
+        problems = _account_problems(books, item, existing)
+        if problems:
+            return _validation([(item, problems)], "A validation exception occurred", as_json)
+        now_ms = fmt.millis(self._now())
+        if existing is None:
+            kind = str(item["Type"]).upper()
+            record = account_record(books, str(item.get("Code", "")), str(item["Name"]).strip(),
+                                    kind, str(item.get("TaxType") or "NONE"), now_ms=now_ms)
+            for name in ("Description", "BankAccountNumber", "EnablePaymentsToAccount",
+                         "ShowInExpenseClaims"):
+                if name in item:
+                    record[name] = item[name]
+            books.store("Accounts", record)
+        else:
+            record = existing
+            for name in ("Code", "Name", "Description", "TaxType", "Status", "Type",
+                         "EnablePaymentsToAccount", "ShowInExpenseClaims", "BankAccountNumber"):
+                if name in item and item[name] is not None:
+                    record[name] = str(item[name]).upper() if name in ("Status", "Type") \
+                        else item[name]
+            record["Class"] = _class_of(record["Type"])
+            record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
+        return self._ok({"Accounts": [record]}, as_json)
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def _now(self) -> dt.datetime:
+        return self._clock()
+
+    def _ok(self, payload: Mapping[str, Any], as_json: bool) -> Response:
+        envelope = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": self.provider_name,
+                    "DateTimeUTC": fmt.ms_envelope(fmt.millis(self._now())), **payload}
+        return _encode(200, envelope, as_json)
+
+    def _tenant(self, tenant_id: str) -> Books:
+        books = self._books.get(tenant_id)
+        if books is None:
+            raise KeyError(f"no sandbox organisation {tenant_id!r}")
+        return books
+
+    @staticmethod
+    def _collection(collection: str) -> str:
+        name = _ENDPOINTS.get(collection.lower())
+        if name is None or name not in (*COLLECTIONS, "Journals"):
+            raise KeyError(f"no collection {collection!r}")
+        return name
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _encode(status: int, payload: Mapping[str, Any], as_json: bool, root: str = "Response"
+            ) -> Response:
+    if as_json:
+        return Response(status, fmt.dumps(payload),
+                        {"Content-Type": "application/json; charset=utf-8"})
+    return Response(status, fmt.to_xml(payload, root), {"Content-Type": "text/xml; charset=utf-8"})
+
+
+def _not_found() -> Response:
+    return Response.text(NOT_FOUND_TEXT, 404, "text/html; charset=utf-8")
+
+
+def _method_not_allowed(method: str) -> Response:
+    return Response.text(f"The requested resource does not support http method '{method}'.",
+                         405, headers={"Allow": "GET, PUT, POST"})
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    """Xero's problem-details answer for 401/403 (`{"Type":null,"Title","Status","Detail",…}`)."""
+    return Response.json({"Type": None, "Title": title, "Status": status, "Detail": detail,
+                          "Instance": str(uuid.uuid4()), "Extensions": {}}, status)
+
+
+def _error_payload(status: int, number: int, kind: str, message: str, *, as_json: bool,
+                   elements: list[dict[str, Any]] | None = None) -> Response:
+    payload: dict[str, Any] = {"ErrorNumber": number, "Type": kind, "Message": message}
+    if elements is not None:
+        payload["Elements"] = elements
+    return _encode(status, payload, as_json, root="ApiException")
+
+
+def _validation(failed: list[tuple[Mapping[str, Any], list[str]]], message: str, as_json: bool
+                ) -> Response:
+    """400 `ValidationException` (API_NOTES.md "errors"): each failed item echoed with its
+    `ValidationErrors`."""
+    elements = [{**item, "ValidationErrors": [{"Message": m} for m in msgs]}
+                for item, msgs in failed]
+    if not failed:
+        elements = [{"ValidationErrors": [{"Message": message}]}]
+        message = "A validation exception occurred"
+    return _error_payload(400, 10, "ValidationException", message, as_json=as_json,
+                          elements=elements)
+
+
+def _body(request: Request, as_json: bool) -> Any:
+    try:
+        return fmt.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise _Reply(_error_payload(400, 14, "PostDataInvalidException",
+                                    "The request body is not valid JSON",
+                                    as_json=as_json)) from None
+
+
+def _items(request: Request, endpoint: str, as_json: bool) -> list[dict[str, Any]]:
+    """`{"<Endpoint>":[…]}`, or one object on its own (Xero accepts both)."""
+    body = _body(request, as_json)
+    items = body.get(endpoint, [body]) if isinstance(body, Mapping) else body
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise _Reply(_error_payload(400, 14, "PostDataInvalidException",
+                                    f"Expected {{\"{endpoint}\": [ … ]}}", as_json=as_json))
+    return [dict(i) for i in items]
+
+
+def _positive_int(text: str, name: str, as_json: bool) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise _Reply(_validation([], f"The {name} parameter must be a positive whole number",
+                                 as_json))
+    return int(text)
+
+
+def _decimals(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Floats a test passed become Decimals (amounts are never floats inside the sandbox)."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, float):
+            return Decimal(str(value))
+        if isinstance(value, Mapping):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+    return {k: convert(v) for k, v in data.items()}
+
+
+def _class_of(kind: str) -> str:
+    return ACCOUNT_CLASS.get(kind, "ASSET")
+
+
+def _account_problems(books: Books, item: Mapping[str, Any], existing: Mapping[str, Any] | None
+                      ) -> list[str]:
+    """Xero's rules for an account: unique code and name, a known type and tax type, and system
+    accounts keep their type and cannot be archived (FORMATS.md C1)."""
+    problems: list[str] = []
+    merged = {**(existing or {}), **{k: v for k, v in item.items() if v is not None}}
+    code = str(merged.get("Code", "")).strip()
+    name = str(merged.get("Name", "")).strip()
+    kind = str(merged.get("Type", "")).upper()
+    own_id = (existing or {}).get("AccountID")
+    if not name:
+        problems.append("Please enter a Name.")  # wording ours
+    if len(name) > 150:
+        problems.append("The Name must be 150 characters or fewer.")  # wording ours
+    if kind not in ACCOUNT_CLASS:
+        problems.append(f"'{merged.get('Type')}' is not a valid account Type.")  # wording ours
+    if not code and kind != "BANK":
+        problems.append("Please enter a Code.")  # wording ours
+    if len(code) > 10:
+        problems.append("The Code must be 10 characters or fewer.")  # wording ours
+    for other in books.accounts():
+        if other["AccountID"] == own_id:
+            continue
+        if code and str(other.get("Code", "")).lower() == code.lower():
+            problems.append("Please enter a unique Code.")
+        if name and other["Name"].lower() == name.lower():
+            problems.append("Please enter a unique Name.")
+    tax_type = merged.get("TaxType")
+    if tax_type and books.tax_rate(str(tax_type)) is None:
+        problems.append(f"The TaxType code '{tax_type}' does not exist or cannot be used for "
+                        "this type of transaction.")
+    status = str(merged.get("Status", "ACTIVE")).upper()
+    if status not in ("ACTIVE", "ARCHIVED"):
+        problems.append(f"'{status}' is not a valid account Status.")  # wording ours
+    if existing is not None and existing.get("SystemAccount"):
+        if kind != existing["Type"]:
+            problems.append("The type of a system account cannot be changed.")  # wording ours
+        if status == "ARCHIVED":
+            problems.append("A system account cannot be archived.")  # wording ours
+    return problems
+
+
+def _tracking_categories(books: Books) -> list[dict[str, Any]]:
+    return [
+        {"TrackingCategoryID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{books.tenant_id}/{name}")),
+         "Name": name, "Status": "ACTIVE",
+         "Options": [{"TrackingOptionID": str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                         f"{books.tenant_id}/{name}/{o}")),
+                      "Name": o, "Status": "ACTIVE"} for o in options]}
+        for name, options in books.tracking.items()
+    ]

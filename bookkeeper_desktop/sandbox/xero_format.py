@@ -1,0 +1,321 @@
+"""Wire formats of Xero's api.xro/2.0, for the Xero-compatible sandbox.
+
+- Timestamps and dates travel as Microsoft JSON dates: `UpdatedDateUTC` as
+  `/Date(1700000000000+0000)/`, the envelope's `DateTimeUTC` as `/Date(1700000000000)/`, and a
+  transaction `Date` as midnight UTC of that day (API_NOTES.md "change capture": dates come back as
+  `/Date(ms+offset)/`; api-research.md §2.2 "JSON dates"). Invoices and bank transactions also carry
+  `DateString` (`2026-11-24T00:00:00`).
+- Amounts are JSON numbers written digit for digit from `Decimal` (never through float).
+- `If-Modified-Since` is accepted as an HTTP date (`Tue, 24 Nov 2026 08:00:00 GMT`) or as the ISO
+  form xero-python sends (`datetime.isoformat()`, naive = UTC; api-research.md §2.2).
+- `where` and `order` support the subset the sandbox needs: `Field=="text"`, `Field!="text"`,
+  `Field==true|false` and `Field==123` joined by `AND`/`&&` or `OR`/`||` (no parentheses), and
+  `Field [ASC|DESC], ...` ordering on top-level fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class QueryError(ValueError):
+    """A `where` or `order` the sandbox cannot parse (Xero answers QueryParseException)."""
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def millis(moment: dt.datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime."""
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def from_millis(ms: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(milliseconds=ms)
+
+
+def ms_datetime(ms: int) -> str:
+    """`/Date(1700000000000+0000)/`: how Xero writes `UpdatedDateUTC`."""
+    return f"/Date({ms}+0000)/"
+
+
+def ms_envelope(ms: int) -> str:
+    """`/Date(1700000000000)/`: how Xero writes the envelope's `DateTimeUTC`."""
+    return f"/Date({ms})/"
+
+
+def ms_of(value: str) -> int:
+    """The milliseconds inside a `/Date(…)/` string (the offset is informational: the number is
+    already UTC)."""
+    found = _MS_DATE.fullmatch(value.strip())
+    if not found:
+        raise ValueError(f"{value!r} is not a /Date(…)/ value")
+    return int(found.group(1))
+
+
+def day_ms(day: dt.date) -> int:
+    return millis(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
+
+
+def ms_date(day: dt.date) -> str:
+    """A transaction date the way Xero returns it: midnight UTC as `/Date(ms+0000)/`."""
+    return ms_datetime(day_ms(day))
+
+
+def date_string(day: dt.date) -> str:
+    """Xero's `DateString`: `2026-11-24T00:00:00`."""
+    return f"{day.isoformat()}T00:00:00"
+
+
+def day_of(value: str) -> dt.date:
+    """A stored `/Date(…)/` transaction date back to a date."""
+    return from_millis(ms_of(value)).date()
+
+
+def parse_input_date(value: object) -> dt.date:
+    """A date a client sent: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS` or `/Date(ms…)/`."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not a date")
+    text = value.strip()
+    if text.startswith("/Date("):
+        return from_millis(ms_of(text)).date()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date") from exc
+
+
+def parse_if_modified_since(value: str) -> int:
+    """`If-Modified-Since` → epoch milliseconds; `ValueError` when it is not a date.
+
+    HTTP dates (RFC 9110) and ISO timestamps are both accepted; a timestamp without an offset is
+    UTC, as xero-python sends it."""
+    text = value.strip()
+    if not text:
+        raise ValueError("empty If-Modified-Since")
+    if text[0].isalpha():
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a date") from exc
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a date") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return millis(moment)
+
+
+# --- amounts -------------------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def parse_amount(value: object) -> Decimal:
+    """A JSON amount (number, or numeric text) as a Decimal; `ValueError` otherwise. A float (from
+    JSON parsed without `parse_float=Decimal`) is read through its shortest repr."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{value!r} is not an amount")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int | float | str):
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not an amount") from exc
+    else:
+        raise ValueError(f"{value!r} is not an amount")
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount")
+    return amount
+
+
+def cents(value: Decimal) -> Decimal:
+    """Rounded to the cent, half away from zero (how Xero rounds line and tax amounts)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP) + 0
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def dumps(payload: Any) -> bytes:
+    """JSON bytes with each Decimal written as a JSON number digit for digit."""
+    marker = f"dec-{secrets.token_hex(6)}:"
+
+    def encode(value: object) -> str:
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{marker}{value}"
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    text = json.dumps(payload, default=encode, separators=(",", ":"))
+    pattern = re.compile('"' + re.escape(marker) + r'(-?[0-9]+(?:\.[0-9]+)?(?:E[+-]?[0-9]+)?)"')
+    return pattern.sub(r"\1", text).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    """A request body as JSON, numbers with a fraction read as Decimal."""
+    return json.loads(data.decode("utf-8"), parse_float=Decimal)
+
+
+def to_plain(value: Any) -> Any:
+    """Stored records → JSON-serialisable state: Decimals become `{"$decimal": "1.00"}`."""
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def from_plain(value: Any) -> Any:
+    """The inverse of `to_plain`."""
+    if isinstance(value, Mapping):
+        if set(value) == {"$decimal"}:
+            return Decimal(str(value["$decimal"]))
+        return {str(k): from_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_plain(v) for v in value]
+    return value
+
+
+# --- XML (Xero's default when the client does not ask for JSON) ---------------------------------
+
+#: Element names of list items, where the singular is not just the plural without its "s".
+_SINGULAR = {
+    "Addresses": "Address", "Elements": "DataContractBase", "Tracking": "TrackingCategory",
+    "TrackingCategories": "TrackingCategory", "ValidationErrors": "ValidationError",
+    "Warnings": "Warning", "TaxComponents": "TaxComponent", "Options": "TrackingOption",
+}
+
+
+def _xml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and _MS_DATE.fullmatch(value):
+        return from_millis(ms_of(value)).replace(tzinfo=None).isoformat()
+    return escape(str(value))
+
+
+def _xml(name: str, value: Any, out: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(value, Mapping):
+        out.append(f"<{name}>")
+        for key, child in value.items():
+            _xml(str(key), child, out)
+        out.append(f"</{name}>")
+    elif isinstance(value, list):
+        item_name = _SINGULAR.get(name, name[:-1] if name.endswith("s") else name)
+        out.append(f"<{name}>")
+        for child in value:
+            _xml(item_name, child, out)
+        out.append(f"</{name}>")
+    else:
+        out.append(f"<{name}>{_xml_value(value)}</{name}>")
+
+
+def to_xml(payload: Mapping[str, Any], root: str = "Response") -> bytes:
+    """A response as Xero's XML (`<Response><Id>…</Id><Status>OK</Status>…</Response>`); dates as
+    ISO timestamps, as Xero writes them in XML."""
+    out: list[str] = []
+    _xml(root, {k: v for k, v in payload.items() if k != "pagination"}, out)
+    return "".join(out).encode("utf-8")
+
+
+# --- where / order -------------------------------------------------------------------------------
+
+_CONDITION = re.compile(
+    r"""^\s*(?P<field>[A-Za-z][A-Za-z0-9.]*)\s*(?P<op>==|!=|=|<>)\s*
+        (?:"(?P<text>[^"]*)"|(?P<word>true|false|null)|(?P<number>-?\d+(?:\.\d+)?))\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_OR = re.compile(r"\s+OR\s+|\|\|", re.IGNORECASE)
+_AND = re.compile(r"\s+AND\s+|&&", re.IGNORECASE)
+
+
+def _field_value(record: Mapping[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        match = next((k for k in value if k.lower() == part.lower()), None)
+        value = value.get(match) if match is not None else None
+    return value
+
+
+def _condition(text: str) -> Callable[[Mapping[str, Any]], bool]:
+    found = _CONDITION.match(text)
+    if not found:
+        raise QueryError(f"Unable to parse the where clause near '{text.strip()}'")
+    path, op = found.group("field"), found.group("op")
+    wanted: Any
+    if found.group("text") is not None:
+        wanted = found.group("text")
+    elif found.group("word") is not None:
+        wanted = {"true": True, "false": False, "null": None}[found.group("word").lower()]
+    else:
+        wanted = Decimal(found.group("number"))
+    negate = op in ("!=", "<>")
+
+    def test(record: Mapping[str, Any]) -> bool:
+        actual = _field_value(record, path)
+        if isinstance(wanted, Decimal) and actual is not None and not isinstance(actual, bool):
+            try:
+                equal = Decimal(str(actual)) == wanted
+            except InvalidOperation:
+                equal = False
+        else:
+            equal = actual == wanted
+        return equal != negate
+
+    return test
+
+
+def where_filter(clause: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate for Xero's `where` parameter (subset described in the module docstring)."""
+    alternatives = []
+    for branch in _OR.split(clause):
+        alternatives.append([_condition(part) for part in _AND.split(branch)])
+
+    def test(record: Mapping[str, Any]) -> bool:
+        return any(all(cond(record) for cond in conds) for conds in alternatives)
+
+    return test
+
+
+def order_records(records: Sequence[Mapping[str, Any]], clause: str) -> list[Mapping[str, Any]]:
+    """Records sorted by Xero's `order` parameter (`Name`, `Code DESC`, `UpdatedDateUTC ASC,…`)."""
+    ordered = list(records)
+    keys = [part.strip() for part in clause.split(",") if part.strip()]
+    for part in reversed(keys):
+        words = part.split()
+        if len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
+            raise QueryError(f"Unable to parse the order clause near '{part}'")
+        path, descending = words[0], len(words) == 2 and words[1].upper() == "DESC"
+
+        def sort_key(record: Mapping[str, Any], path: str = path) -> tuple[int, Any]:
+            value = _field_value(record, path)
+            if value is None:
+                return (0, "")
+            if isinstance(value, str) and _MS_DATE.fullmatch(value):
+                return (1, ms_of(value))
+            if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+                return (1, Decimal(str(value)))
+            return (2, str(value).lower())
+
+        ordered.sort(key=sort_key, reverse=descending)
+    return ordered
