@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bookkeeper_desktop.cli.companies",
     "bookkeeper_desktop.cli.status",
     "bookkeeper_desktop.cli.entries",
+    "bookkeeper_desktop.cli.formats_commands",
 )
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE

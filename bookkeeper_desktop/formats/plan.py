@@ -92,6 +92,8 @@ class ImportPreview:
     errors: tuple[LineProblem, ...]
     notes: tuple[LineProblem, ...] = ()
     provider: str | None = None
+    #: Every account the file lists, as read: the provider's chart for mapping proposals.
+    file_accounts: tuple[Account, ...] = ()
 
     @property
     def can_apply(self) -> bool:
@@ -171,6 +173,7 @@ def plan_import(chart: ParsedChart, existing_accounts: Sequence[Account]) -> Imp
         file_name=chart.file_name, format_label=chart.detected.label, source=chart.source,
         adds=tuple(adds), updates=tuple(updates), skips=tuple(skips), errors=tuple(errors),
         notes=chart.notes, provider=chart.detected.provider,
+        file_accounts=tuple(row.to_account() for row in chart.rows),
     )
 
 

@@ -1,0 +1,173 @@
+"""`bookkeeper import-coa`, `export`, `accounts list` and `exports`.
+
+Exit statuses of `import-coa`: 0 imported (or a clean dry run), 1 the file has errors and nothing
+was imported (or is not a chart at all), 2 usage (including a path that is not a file).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bookkeeper_desktop.cli.common import Context, SubParsers, add_command, add_subcommands
+from bookkeeper_desktop.cli.common import parse_date as _parse_date
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.formats import DEFAULT_XERO_TAX_RATE, ExportFormat, ExportOptions
+from bookkeeper_desktop.formats.plan import ImportPreview
+from bookkeeper_desktop.services import accounts as account_services
+from bookkeeper_desktop.services import coa_import, exporting
+from bookkeeper_desktop.services.exports import export_history
+
+FORMAT_KEYS = [f.value for f in ExportFormat]
+USAGE_EXIT = 2
+
+
+def _status(text: str) -> EntryStatus:
+    value = text.strip().lower()
+    if value not in ("posted", "approved"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not an export status (posted or approved)")
+    return EntryStatus(value)
+
+
+def register(subparsers: SubParsers) -> None:
+    importing = add_command(subparsers, "import-coa",
+                            help="import a chart of accounts (IIF, QBO CSV, Xero CSV or Excel)")
+    importing.add_argument("file", metavar="FILE", type=Path)
+    importing.add_argument("--dry-run", action="store_true",
+                           help="show what would change and the errors; change nothing")
+    importing.set_defaults(handler=import_coa)
+
+    export = add_command(subparsers, "export", help="export journal entries to a file")
+    export.add_argument("--format", required=True, choices=FORMAT_KEYS)
+    export.add_argument("--out", required=True, type=Path, metavar="PATH")
+    export.add_argument("--status", type=_status, action="append", metavar="STATUS",
+                        help="posted (default) or approved; repeat for both")
+    export.add_argument("--from", dest="date_from", type=_parse_date, metavar="YYYY-MM-DD")
+    export.add_argument("--to", dest="date_to", type=_parse_date, metavar="YYYY-MM-DD")
+    export.add_argument("--date-format", choices=["MM/DD/YYYY", "DD/MM/YYYY"],
+                        default="MM/DD/YYYY", help="QBO CSV dates (the company's date format)")
+    export.add_argument("--tax-rate", default=DEFAULT_XERO_TAX_RATE,
+                        help=f"Xero TaxRate name (default '{DEFAULT_XERO_TAX_RATE}')")
+    export.add_argument("--with-accounts", action="store_true",
+                        help="IIF: put an !ACCNT block of the accounts used first")
+    export.set_defaults(handler=export_entries)
+
+    accounts = add_command(subparsers, "accounts", help="the chart of accounts")
+    commands = add_subcommands(accounts, "accounts commands")
+    listing = add_command(commands, "list", help="list the accounts")
+    listing.set_defaults(handler=list_accounts)
+
+    history = add_command(subparsers, "exports", help="the export log, newest first")
+    history.set_defaults(handler=list_exports)
+
+
+def _print_preview(ctx: Context, preview: ImportPreview) -> None:
+    ctx.print(f"{preview.file_name}: {preview.format_label}")
+    ctx.print(preview.summary_line())
+    for add in preview.adds:
+        where = f"line {add.line}" if add.line else "new parent"
+        note = f" ({add.note})" if add.note else ""
+        ctx.print(f"  add     {where}: {add.account.full_name} [{add.account.type.label}]{note}")
+    for update in preview.updates:
+        ctx.print(f"  update  line {update.line}: {update.existing.full_name}: {update.summary}")
+    for skip in preview.skips:
+        ctx.print(f"  skip    line {skip.line}: {skip.full_name}: {skip.reason}")
+    for remark in preview.notes:
+        ctx.print(f"  note    {remark}")
+    for error in preview.errors:
+        ctx.print(f"  error   {error}")
+
+
+def _preview_json(preview: ImportPreview, applied: bool) -> dict[str, object]:
+    return {
+        "file": preview.file_name,
+        "format": preview.format_label,
+        "applied": applied,
+        "can_apply": preview.can_apply,
+        "add": [{"line": a.line, "full_name": a.account.full_name, "code": a.account.code,
+                 "type": a.account.type.value, "note": a.note} for a in preview.adds],
+        "update": [{"line": u.line, "full_name": u.existing.full_name,
+                    "changes": {c.field: [c.old, c.new] for c in u.changes}}
+                   for u in preview.updates],
+        "skip": [{"line": s.line, "full_name": s.full_name, "reason": s.reason}
+                 for s in preview.skips],
+        "errors": [{"line": e.line, "message": e.message} for e in preview.errors],
+        "notes": [{"line": n.line, "message": n.message} for n in preview.notes],
+    }
+
+
+def import_coa(ctx: Context, args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        ctx.warn(f"error: '{path}' is not a file")
+        return USAGE_EXIT
+    company = ctx.company()
+    outcome = coa_import.import_chart(ctx.db, company.id, path, dry_run=args.dry_run)
+    preview = outcome.preview
+    if ctx.json:
+        ctx.emit_json(_preview_json(preview, outcome.applied))
+    else:
+        _print_preview(ctx, preview)
+        if outcome.applied:
+            ctx.print(f"Imported into '{company.name}': {len(outcome.added)} added, "
+                      f"{len(outcome.updated)} updated.")
+        elif not preview.can_apply:
+            ctx.print("Nothing was imported: fix the errors above and import the file again.")
+        else:
+            ctx.print("Dry run: nothing was changed.")
+    return 0 if preview.can_apply else 1
+
+
+def export_entries(ctx: Context, args: argparse.Namespace) -> int:
+    company = ctx.company()
+    flt = exporting.export_filter(args.status, args.date_from, args.date_to)
+    options = ExportOptions(date_format=args.date_format, xero_tax_rate=args.tax_rate,
+                            include_accounts=args.with_accounts)
+    outcome = exporting.export_entries(ctx.db, company.id, args.format, args.out, flt=flt,
+                                       options=options)
+    result = outcome.result
+    if ctx.json:
+        ctx.emit_json({
+            "format": result.format.value, "entries": result.entry_count,
+            "lines": result.line_count,
+            "files": [{"path": str(f.path), "sha256": f.sha256, "rows": f.rows,
+                       "entries": f.entries} for f in result.files],
+        })
+        return 0
+    ctx.print(f"Exported {result.entry_count} entries ({result.line_count} lines) as "
+              f"{result.format.label}:")
+    for written in result.files:
+        ctx.print(f"  {written.path}  sha256 {written.sha256}")
+    return 0
+
+
+def list_accounts(ctx: Context, _args: argparse.Namespace) -> int:
+    company = ctx.company()
+    rows = account_services.list_accounts(ctx.db, company.id)
+    if ctx.json:
+        ctx.emit_json([{"id": a.id, "code": a.code, "full_name": a.full_name,
+                        "type": a.type.value, "original_type": a.original_type,
+                        "source": a.source.value, "active": a.active} for a in rows])
+        return 0
+    if not rows:
+        ctx.print("No accounts yet. Import a chart with: bookkeeper import-coa FILE")
+        return 0
+    ctx.table(["CODE", "FULL NAME", "TYPE", "ORIGINAL TYPE", "SOURCE", "ACTIVE"],
+              [[a.code, a.full_name, a.type.value, a.original_type, a.source.value, a.active]
+               for a in rows])
+    return 0
+
+
+def list_exports(ctx: Context, _args: argparse.Namespace) -> int:
+    company = ctx.company()
+    records = export_history(ctx.db, company.id)
+    if ctx.json:
+        ctx.emit_json(records)
+        return 0
+    if not records:
+        ctx.print("No exports yet.")
+        return 0
+    ctx.table(["WHEN", "PROVIDER", "FORMAT", "ENTRIES", "STATUS", "FILE", "SHA-256"],
+              [[r.created_at.strftime("%Y-%m-%d %H:%M"), r.provider, r.format, r.record_count,
+                r.status, r.file_name, (r.checksum or "")[:16]] for r in records], right=[3])
+    return 0
