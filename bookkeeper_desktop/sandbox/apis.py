@@ -10,19 +10,23 @@ only see requests already authenticated for one company:
   `handle(request, tenant_id) -> Response`, `seed_organisation(tenant_id, name)`, `to_state()`,
   `from_state(state)`.
 
-`load_qbo_api()` / `load_xero_api()` build the real object when its module exists, else a tiny
-built-in stand-in that serves only the company record (`CompanyInfo` / `Organisation`) in the
-vendor's JSON shape, so the OAuth side works on its own.
+`load_qbo_api()` / `load_xero_api()` build the real object when its module imports, else (logging
+a warning when the module exists but fails to import) a tiny built-in stand-in that serves only
+the company record (`CompanyInfo` / `Organisation`) in the vendor's JSON shape, so the OAuth side
+works on its own.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import uuid
 from typing import Any, Protocol, cast
 
 from bookkeeper_desktop.sandbox.clock import SystemClock, iso_utc
 from bookkeeper_desktop.sandbox.http import Request, Response
+
+_log = logging.getLogger(__name__)
 
 
 class QboApi(Protocol):
@@ -42,10 +46,13 @@ class XeroApi(Protocol):
 def _load(module_name: str, class_name: str) -> Any | None:
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
+    except ImportError as exc:
+        if exc.name != module_name:
+            # The module exists but cannot be imported yet (a module it needs is missing):
+            # serve the stand-in rather than no sandbox at all, and say so.
+            _log.warning("sandbox: %s cannot be imported (%s); using the built-in stand-in",
+                         module_name, exc)
+        return None
     factory = getattr(module, class_name, None)
     return factory() if factory is not None else None
 

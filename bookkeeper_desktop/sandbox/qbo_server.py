@@ -101,7 +101,8 @@ class QboSandbox(SandboxServer):
                          on_change=on_change)
         for client in clients:
             self.oauth.register(client)
-        self.companies: dict[str, str] = dict(DEMO_COMPANIES if companies is None else companies)
+        self._initial_companies = dict(DEMO_COMPANIES if companies is None else companies)
+        self.companies: dict[str, str] = dict(self._initial_companies)
         self.api: QboApi = api if api is not None else load_qbo_api()
         self.api_lock = threading.RLock()
         for realm_id, name in self.companies.items():
@@ -127,6 +128,13 @@ class QboSandbox(SandboxServer):
         with self.api_lock:
             self.companies = dict(state.get("companies", {}))
             self.api.from_state(state.get("api", {}))
+
+    def reset_vendor(self) -> None:
+        with self.api_lock:
+            self.companies = dict(self._initial_companies)
+            self.api = type(self.api)()
+            for realm_id, name in self.companies.items():
+                self.api.seed_company(realm_id, name)
 
     def limits_snapshot(self) -> dict[str, Any]:
         return self.limiter.snapshot()

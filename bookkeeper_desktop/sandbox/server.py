@@ -15,6 +15,9 @@ the fault plan, request counters and the test-only endpoints:
   `faults.Fault.from_json`, or an action `{"action": "expire_tokens"}` /
   `{"action": "revoke_grants"}`; `GET` lists them, `DELETE` clears them.
 - `POST /__sandbox__/limits` — `{"enabled": bool, "time_scale": float}`.
+- `GET /__sandbox__/info` — vendor, base URL and `info` (the demo runner's state file);
+  `POST /__sandbox__/reset` — back to the seeded data; `DELETE /__sandbox__/counts` — zero the
+  request counters.
 
 These endpoints exist only because the sandbox is a test double on loopback; no real QBO or Xero
 has anything like them, and clients must never call them outside tests and the demo.
@@ -125,6 +128,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    #: Listen backlog; the stdlib default of 5 resets bursts of parallel clients.
+    request_queue_size = 128
     allow_reuse_address = True
 
     def __init__(self, port: int, app: App) -> None:
@@ -152,11 +157,15 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    """A threaded HTTP server on 127.0.0.1 serving `app`. Port 0 picks a free one."""
+    """A threaded HTTP server on 127.0.0.1 serving `app`. Port 0 picks a free one.
+
+    Attributes:
+        port: the port `start()` binds (0: any free one); change it before starting.
+    """
 
     def __init__(self, app: App, *, port: int = 0) -> None:
         self._app = app
-        self._port = port
+        self.port = port
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -175,7 +184,7 @@ class LoopbackServer:
         port is taken."""
         if self._server is not None:
             return self.base_url
-        self._server = _HTTPServer(self._port, self._app)
+        self._server = _HTTPServer(self.port, self._app)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05},
                                         name=f"sandbox-{self._server.server_address[1]}",
@@ -220,6 +229,8 @@ class SandboxServer:
         self.oauth = oauth
         self.faults = FaultPlan()
         self.on_change = on_change
+        #: Free-form facts `GET /__sandbox__/info` reports (the demo runner puts its state file).
+        self.info: dict[str, Any] = {}
         self._http = LoopbackServer(self._serve, port=port)
         self._counts_lock = threading.Lock()
         self._path_counts: Counter[str] = Counter()
@@ -237,6 +248,15 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         return self._http.base_url
+
+    @property
+    def port(self) -> int:
+        """The port to bind on `start()` (0: a free one)."""
+        return self._http.port
+
+    @port.setter
+    def port(self, value: int) -> None:
+        self._http.port = value
 
     @property
     def running(self) -> bool:
@@ -338,6 +358,16 @@ class SandboxServer:
     def vendor_state(self) -> dict[str, Any]:
         return {}
 
+    def reset(self) -> None:
+        """Forget every grant, token, connection and change: back to the freshly seeded data."""
+        self.oauth.from_state({})
+        self.reset_vendor()
+        self.clear_faults()
+        self.reset_counts()
+
+    def reset_vendor(self) -> None:
+        """Vendor hook of `reset`: a fresh accounting API seeded as at construction."""
+
     def load_vendor_state(self, state: dict[str, Any]) -> None:
         """Restore what `vendor_state` returned."""
 
@@ -405,6 +435,13 @@ class SandboxServer:
         name = request.path[len(TEST_PREFIX):].strip("/")
         if name == "state" and request.method == "GET":
             return Response.json(self.state_snapshot())
+        if name == "info" and request.method == "GET":
+            return Response.json({"vendor": self.vendor, "base_url": self.base_url,
+                                  "info": self.info})
+        if name == "reset" and request.method == "POST":
+            self.reset()
+            self._changed(response_method_mutates=True)
+            return Response(204)
         if name == "faults":
             return self._faults_endpoint(request)
         if name == "limits" and request.method == "POST":

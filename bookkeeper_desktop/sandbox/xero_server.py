@@ -158,8 +158,9 @@ class XeroSandbox(SandboxServer):
                          on_change=on_change)
         for client in clients:
             self.oauth.register(client)
-        self.organisations: dict[str, str] = dict(
+        self._initial_organisations = dict(
             DEMO_ORGANISATIONS if organisations is None else organisations)
+        self.organisations: dict[str, str] = dict(self._initial_organisations)
         self.api: XeroApi = api if api is not None else load_xero_api()
         self.api_lock = threading.RLock()
         for tenant_id, name in self.organisations.items():
@@ -195,6 +196,14 @@ class XeroSandbox(SandboxServer):
             self.connections = {k: Connection(**v)
                                 for k, v in state.get("connections", {}).items()}
             self.api.from_state(state.get("api", {}))
+
+    def reset_vendor(self) -> None:
+        with self.api_lock, self.connections_lock:
+            self.connections.clear()
+            self.organisations = dict(self._initial_organisations)
+            self.api = type(self.api)()
+            for tenant_id, name in self.organisations.items():
+                self.api.seed_organisation(tenant_id, name)
 
     def limits_snapshot(self) -> dict[str, Any]:
         return self.limiter.snapshot()
