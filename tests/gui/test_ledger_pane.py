@@ -26,7 +26,7 @@ from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.storage.engine import Database, open_database
-from bookkeeper_desktop.storage.records import EntryFilter, EntrySort
+from bookkeeper_desktop.storage.records import EntryFilter, EntrySort, SortColumn
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -156,8 +156,6 @@ def test_sorting_by_a_column_runs_in_sql(
     pane = loaded_pane(qtbot, ctx)
     with qtbot.waitSignal(pane.entry_model.ids_loaded, timeout=5000):
         pane.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)
-    from bookkeeper_desktop.storage.records import SortColumn
-
     assert pane.entry_model.all_ids() == entry_services.entry_ids(
         db, company_id, EntryFilter(), EntrySort(SortColumn.TOTAL))
 
@@ -449,3 +447,38 @@ def test_dragging_something_that_is_not_one_file_is_refused(
         enter, _drop = drag_events(urls, pane)
         QApplication.sendEvent(pane, enter)
         assert not enter.isAccepted(), urls
+
+
+# --- the streamed id reader (without its fallback to the service) ---------------------------
+
+@pytest.mark.parametrize("column", list(SortColumn))
+@pytest.mark.parametrize("descending", [False, True])
+def test_streamed_ids_equal_the_service_for_every_sort(
+    db: Database, company_id: int, column: object, descending: bool,
+) -> None:
+    from bookkeeper_desktop.gui.ledger.services_source import read_entry_ids
+
+    sort = EntrySort(column, descending)  # type: ignore[arg-type]
+    assert read_entry_ids(db, company_id, EntryFilter(), sort) == entry_services.entry_ids(
+        db, company_id, EntryFilter(), sort)
+
+
+def test_streamed_ids_equal_the_service_for_every_filter(db: Database, company_id: int) -> None:
+    from bookkeeper_desktop.core.journal import EntrySource
+    from bookkeeper_desktop.gui.ledger.services_source import read_entry_ids
+
+    rent = account_services.find_account(db, company_id, "6050")
+    assert rent is not None
+    filters = [
+        EntryFilter.of_status(EntryStatus.POSTED, EntryStatus.APPROVED),
+        EntryFilter(date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 2, 28)),
+        EntryFilter(account_id=rent.id),
+        EntryFilter(sources=frozenset({EntrySource.SAMPLE})),
+        EntryFilter(sources=frozenset({EntrySource.QBO})),
+        EntryFilter(text="payroll"), EntryFilter(text="JE-00012"), EntryFilter(text="100%"),
+        EntryFilter(text="o'brien_"), EntryFilter(include_remote_deleted=False),
+    ]
+    for flt in filters:
+        expected = entry_services.entry_ids(db, company_id, flt, EntrySort())
+        assert read_entry_ids(db, company_id, flt, EntrySort()) == expected, flt
+    assert entry_services.entry_ids(db, company_id, filters[5], EntrySort())  # not vacuous

@@ -174,6 +174,11 @@ class EntryTableModel(QAbstractTableModel):
         self._sort = sort
         self._query(reset=True)
 
+    def set_query(self, entry_filter: Any, sort: SortSpec) -> None:
+        """Set the filter and the sort with one query."""
+        self._filter, self._sort = entry_filter, sort
+        self._query(reset=True)
+
     def refresh(self) -> None:
         """Re-read after a change: rows that differ emit `dataChanged`; new ids reset the model."""
         if self._queried:
@@ -183,20 +188,28 @@ class EntryTableModel(QAbstractTableModel):
         self._queried = True
         self._generation += 1
         generation = self._generation
-        entry_filter, sort = self._filter, self._sort
+        entry_filter, sort, source, size = self._filter, self._sort, self._source, self._page_size
+
+        def read(_progress: Progress) -> tuple[array[int], list[EntryRowLike]]:
+            # The ids become an array here, in the worker, and a fresh query brings its first
+            # page along: one trip through the db lane before the table shows real rows.
+            ids = array("q", source.ids(entry_filter, sort))
+            first = list(source.rows(ids[:size].tolist())) if reset and ids else []
+            return ids, first
+
         self._loading_ids = True
         self._runner.run(
-            lambda _p: list(self._source.ids(entry_filter, sort)),
-            lane="db", owner=self, title="Reading journal entries",
-            on_done=lambda ids: self._ids_arrived(generation, ids, reset=reset),
+            read, lane="db", owner=self, title="Reading journal entries",
+            on_done=lambda result: self._ids_arrived(generation, *result, reset=reset),
             on_error=lambda error: self._failed(generation, error),
         )
 
-    def _ids_arrived(self, generation: int, ids: list[int], *, reset: bool) -> None:
+    def _ids_arrived(
+        self, generation: int, new_ids: array[int], first: list[EntryRowLike], *, reset: bool,
+    ) -> None:
         if generation != self._generation:
             return
         self._loading_ids = False
-        new_ids = array("q", ids)
         if not reset and new_ids == self._ids:
             self._reread_cached_pages()
         else:
@@ -206,6 +219,9 @@ class EntryTableModel(QAbstractTableModel):
             self._row_of = None
             self._pages.clear()
             self._waiting.clear()
+            if first:
+                by_id = {row.id: row for row in first}
+                self._pages[0] = [by_id.get(i) for i in new_ids[:self._page_size].tolist()]
             self.endResetModel()
         self.ids_loaded.emit(len(self._ids))
 
@@ -394,6 +410,8 @@ class EntryTableModel(QAbstractTableModel):
         if key is None:
             return
         spec = SortSpec(key, order == Qt.SortOrder.DescendingOrder)
-        if spec != self._sort or not self._queried:
+        if not self._queried:
+            self._sort = spec  # a view sorts a model as soon as it is set; the query comes later
+        elif spec != self._sort:
             self.set_sort(spec)
 

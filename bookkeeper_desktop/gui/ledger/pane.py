@@ -319,9 +319,9 @@ class LedgerPane(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         old.deleteLater()
         header = self.table.horizontalHeader()
-        model.set_sort(self._sort_from_header(header.sortIndicatorSection(),
-                                              header.sortIndicatorOrder()))
-        model.set_filter(self.filter_bar.current_filter())
+        model.set_query(self.filter_bar.current_filter(),
+                        self._sort_from_header(header.sortIndicatorSection(),
+                                               header.sortIndicatorOrder()))
         return model
 
     @staticmethod

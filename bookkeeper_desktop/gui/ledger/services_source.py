@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
@@ -20,6 +22,7 @@ from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, ImportPreview
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import (
     BulkResult,
@@ -29,6 +32,7 @@ from bookkeeper_desktop.storage.records import (
     SortColumn,
     TrialBalance,
 )
+from bookkeeper_desktop.storage.schema import JournalEntryRow as E
 
 
 def database_of(services: Any) -> Database:
@@ -40,6 +44,56 @@ def database_of(services: Any) -> Database:
         return db
     raise ConfigurationError("The ledger has no database to read from.",
                              hint="Open or create a company first.")
+
+
+_ORDER_COLUMNS: dict[SortColumn, Any] = {
+    SortColumn.DATE: E.date, SortColumn.NUMBER: E.number, SortColumn.MEMO: E.memo,
+    SortColumn.STATUS: E.status, SortColumn.SOURCE: E.source, SortColumn.TOTAL: E.total,
+    SortColumn.CREATED: E.created_at, SortColumn.UPDATED: E.updated_at, SortColumn.ID: E.id,
+}
+#: Ids read per `fetchmany`: the GUI thread gets the GIL back between two chunks.
+ID_CHUNK = 4000
+
+
+def streamed_entry_ids(db: Database, company_id: int, flt: EntryFilter,
+                       sort: EntrySort) -> list[int]:
+    """The ids `services.entries.entry_ids` returns, read in chunks straight from the driver.
+
+    WORKAROUND: SQLAlchemy's result processing turns all the rows of a query into Python objects
+    in one compiled loop that holds the GIL; for the 100k ids of a large ledger that is 50-100 ms
+    during which the GUI thread cannot run a single slot (measured by
+    benchmarks/bench_gui_ledger.py). The same SQL (the storage's own conditions and order, id as
+    the tie-breaker) read with `fetchmany` gives the GIL back between chunks. Any driver error
+    falls back to the service, which turns it into a typed storage error.
+    """
+    try:
+        return read_entry_ids(db, company_id, flt, sort)
+    except Exception:
+        return entry_services.entry_ids(db, company_id, flt, sort)
+
+
+def read_entry_ids(db: Database, company_id: int, flt: EntryFilter,
+                   sort: EntrySort) -> list[int]:
+    """`streamed_entry_ids` without the fallback (driver errors propagate)."""
+    column = _ORDER_COLUMNS[sort.column]
+    order = (column.desc(), E.id.desc()) if sort.descending else (column.asc(), E.id.asc())
+    query = select(E.id).where(*repositories.entry_conditions(company_id, flt)).order_by(*order)
+    with db.read_session() as session:
+        connection = session.connection()
+        compiled = query.compile(dialect=connection.dialect,
+                                 compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        args: Any = (tuple(params[name] for name in compiled.positiontup or ())
+                     if compiled.positional else params)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled), args)
+            ids: list[int] = []
+            while rows := cursor.fetchmany(ID_CHUNK):
+                ids.extend(row[0] for row in rows)
+        finally:
+            cursor.close()
+        return ids
 
 
 def _refused(result: BulkResult, what: str) -> None:
@@ -78,7 +132,7 @@ class ServicesLedgerSource:
     def entry_ids(self, company_id: int, entry_filter: EntryFilter,
                   sort: SortSpec) -> Sequence[int]:
         order = EntrySort(SortColumn(sort.key), sort.descending)
-        return entry_services.entry_ids(self.db, company_id, entry_filter, order)
+        return streamed_entry_ids(self.db, company_id, entry_filter, order)
 
     def entry_rows(self, company_id: int, ids: Sequence[int]) -> Sequence[EntrySummary]:
         return list(entry_services.summaries_by_id(self.db, company_id, ids).values())
