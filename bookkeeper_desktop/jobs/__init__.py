@@ -3,6 +3,7 @@
 The only non-GUI module allowed to import Qt. See `runner.JobRunner`.
 """
 
+from bookkeeper_desktop.jobs.bridge import WorkerQuestion
 from bookkeeper_desktop.jobs.runner import (
     LANES,
     SHOW_AFTER_MS,
@@ -14,5 +15,6 @@ from bookkeeper_desktop.jobs.runner import (
 )
 
 __all__ = [
-    "LANES", "SHOW_AFTER_MS", "Job", "JobRunner", "JobState", "LaneName", "is_expected_error",
+    "LANES", "SHOW_AFTER_MS", "Job", "JobRunner", "JobState", "LaneName", "WorkerQuestion",
+    "is_expected_error",
 ]

@@ -550,3 +550,54 @@ def qtbot_sleep() -> None:
     import time
 
     time.sleep(0.01)
+
+
+def test_real_mappings_and_sync_log_from_the_services(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    from bookkeeper_desktop.services import accounts as account_service
+    from bookkeeper_desktop.services import mappings as mapping_service
+    from bookkeeper_desktop.services import sync_runs as sync_run_service
+
+    db = app_ctx.services.db
+    chart = {a.code: a for a in account_service.list_accounts(db, sample_company.id)
+             if a.active}
+    checking, sales = chart["1000"], chart["4000"]
+    assert checking.id is not None
+    assert sales.id is not None
+    mapping_service.propose_mappings(db, sample_company.id, [
+        mapping_service.AccountMapping(checking.id, "qbo", "35", None, "Checking",
+                                       proposal_reason="same number"),
+        mapping_service.AccountMapping(sales.id, "qbo", "79", None, "Sales of Product Income",
+                                       proposal_reason="same name"),
+    ])
+    run = sync_run_service.start_run(db, sample_company.id, "qbo", "pull")
+    sync_run_service.finish_run(db, run.id, sync_run_service.RunStatus.SUCCEEDED, pulled=42)
+
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    editor = pane.mapping_editor
+    assert editor.stack.currentWidget() is editor.table
+    assert editor.model.rowCount() == len(chart), "every account of ours, mapped or not"
+    assert editor.summary.text() == "0 confirmed, 2 proposed"
+    assert pane.sync_log.model.rowCount() == 1
+    assert pane.sync_log.model.data(pane.sync_log.model.index(0, SyncColumn.PULLED)) == "42"
+
+    editor.only_proposed.setChecked(True)
+    rows = {editor.proxy.data(editor.proxy.index(r, 0), RowRole).account_code: r
+            for r in range(editor.proxy.rowCount())}
+    editor.table.selectRow(rows["1000"])
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        qtbot.mouseClick(editor.confirm_button, Qt.MouseButton.LeftButton)
+    stored = mapping_service.mapping_by_account(db, sample_company.id, "qbo")
+    assert stored[checking.id].state == mapping_service.MappingState.CONFIRMED
+
+    rows = {editor.proxy.data(editor.proxy.index(r, 0), RowRole).account_code: r
+            for r in range(editor.proxy.rowCount())}
+    assert list(rows) == ["4000"]
+    editor.table.selectRow(rows["4000"])
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        qtbot.mouseClick(editor.reject_button, Qt.MouseButton.LeftButton)
+    assert sales.id not in mapping_service.mapping_by_account(db, sample_company.id, "qbo")
+    assert editor.summary.text() == "1 confirmed, 0 proposed"

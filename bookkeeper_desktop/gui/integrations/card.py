@@ -180,7 +180,7 @@ class ProviderCard(QFrame):
         self.headline.setText(state.headline)
         self.detail.setText(state.detail)
 
-        self.url_row.setVisible(phase is Phase.WAITING_FOR_BROWSER)
+        self.url_row.setVisible(phase is Phase.WAITING_FOR_BROWSER and bool(state.auth_url))
         self.url_edit.setText(state.auth_url)
         self.url_edit.setCursorPosition(0)
 

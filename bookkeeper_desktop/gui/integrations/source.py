@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ConfigurationError
 from bookkeeper_desktop.gui.integrations.state import (
@@ -23,6 +24,10 @@ from bookkeeper_desktop.gui.integrations.state import (
     Provider,
     SyncRunRow,
 )
+from bookkeeper_desktop.services import accounts as account_service
+from bookkeeper_desktop.services import connections as connection_service
+from bookkeeper_desktop.services import mappings as mapping_service
+from bookkeeper_desktop.services import sync_runs as sync_run_service
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -52,63 +57,87 @@ class IntegrationsSource(Protocol):
 class ServicesSource:
     """`IntegrationsSource` on the application services (`gui.context.AppServices`).
 
-    Reads connections with `services.connections.list_connections(db, company_id)`; mappings
-    with `list_account_mappings(db, company_id, provider)` and the sync log with
-    `list_sync_runs(db, company_id)` wherever the sync helper puts them under
-    `bookkeeper_desktop.services`. A read that does not exist yet returns nothing, so the pane
-    shows its empty states rather than failing to start."""
+    - connections: `services.connections.list_connections`; the per-company auto-sync interval
+      from `integration_settings`;
+    - mappings: every account of the chart (`services.accounts.list_accounts`) beside its
+      mapping (`services.mappings.list_mappings`), unmapped accounts marked, once the provider has
+      any mapping at all (before the first sync the editor shows its empty state);
+    - sync log: `services.sync_runs.list_runs` (newest 200);
+    - Confirm: `mappings.confirm_mappings`; Reject: `mappings.remove_mapping` (the proposal is
+      dropped; the next sync may propose another).
+    """
+
+    #: How many sync runs the log shows.
+    RUN_LIMIT = 200
 
     def __init__(self, services: Any) -> None:
         self.services = services
 
-    def _function(self, *names: str) -> Any:
-        lookup = getattr(self.services, "function", None)
-        return lookup(*names) if callable(lookup) else None
-
     def load(self, company_id: int) -> IntegrationsSnapshot:
         db = self.services.db
         connections: dict[Provider, Any] = {}
-        list_connections = self._function("list_connections")
-        if list_connections is not None:
-            for info in list_connections(db, company_id):
-                try:
-                    connections[Provider(str(getattr(info, "provider", "")))] = info
-                except ValueError:
-                    continue
-        mappings: dict[Provider, list[MappingRow]] = {p: [] for p in Provider}
-        list_mappings = self._function("list_account_mappings", "list_mappings")
-        if list_mappings is not None:
-            for provider in Provider:
-                mappings[provider] = [MappingRow.from_record(r)
-                                      for r in list_mappings(db, company_id, provider.value)]
-        runs: list[SyncRunRow] = []
-        list_runs = self._function("list_sync_runs", "sync_history")
-        if list_runs is not None:
-            runs = [SyncRunRow.from_record(r) for r in list_runs(db, company_id)]
+        for info in connection_service.list_connections(db, company_id):
+            try:
+                connections[Provider(str(info.provider))] = info
+            except ValueError:
+                continue
+        chart = [a for a in account_service.list_accounts(db, company_id) if a.active]
+        mappings: dict[Provider, list[MappingRow]] = {}
         auto_sync: dict[Provider, int] = {}
-        read_settings = self._function("integration_settings")
-        if read_settings is not None:
-            for provider in Provider:
-                raw = read_settings(db, company_id, provider.value).get(AUTO_SYNC_KEY)
-                if raw is not None and str(raw).isdigit():
-                    auto_sync[provider] = int(raw)
+        for provider in Provider:
+            mappings[provider] = _mapping_rows(
+                provider, chart, mapping_service.list_mappings(db, company_id, provider.value))
+            raw = connection_service.integration_settings(db, company_id, provider.value).get(
+                AUTO_SYNC_KEY)
+            if raw is not None and str(raw).isdigit():
+                auto_sync[provider] = int(raw)
+        runs = [SyncRunRow.from_record(run) for run in
+                sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
         return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
-
-    def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
-        write = self._function("set_integration_setting")
-        if write is None:
-            raise ConfigurationError("The auto-sync interval cannot be saved in this version.")
-        write(self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
-        return Changes(connections=True)
 
     def set_mapping_state(self, company_id: int, row: MappingRow,
                           state: MappingState) -> Changes:
-        method = self._function("set_mapping_state", "set_account_mapping_state")
-        if method is None or row.mapping_id is None:
-            raise ConfigurationError("This mapping cannot be changed yet.",
-                                     hint="Sync first so the remote accounts are known.")
-        result = method(self.services.db, company_id, row.mapping_id, state.value)
-        return result if isinstance(result, Changes) else Changes(mappings=True)
+        db = self.services.db
+        if state is MappingState.CONFIRMED:
+            mapping_service.confirm_mappings(db, company_id, row.provider, [row.account_id])
+        elif state is MappingState.REJECTED:
+            mapping_service.remove_mapping(db, company_id, row.provider, row.account_id)
+        else:
+            raise ConfigurationError(f"A mapping cannot be set to {state.value} by hand.")
+        return Changes(mappings=True)
+
+    def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
+        connection_service.set_integration_setting(
+            self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
+        return Changes(connections=True)
+
+
+def _mapping_rows(provider: Provider, chart: Sequence[Account],
+                  stored: Sequence[Any]) -> list[MappingRow]:
+    """Our accounts beside their mappings; [] while the provider has no mapping at all."""
+    if not stored:
+        return []
+    by_account = {m.account_id: m for m in stored}
+    rows: list[MappingRow] = []
+    for account in chart:
+        if account.id is None:
+            continue
+        mapping = by_account.get(account.id)
+        rows.append(MappingRow(
+            mapping_id=getattr(mapping, "id", None),
+            account_id=account.id,
+            account_code=account.code or "",
+            account_name=account.full_name,
+            account_type=account.type.label,
+            remote_id=str(getattr(mapping, "remote_id", "") or ""),
+            remote_code=str(getattr(mapping, "remote_code", "") or ""),
+            remote_name=str(getattr(mapping, "remote_name", "") or ""),
+            state=MappingState(str(mapping.state)) if mapping is not None
+            else MappingState.UNMAPPED,
+            reason=str(getattr(mapping, "proposal_reason", "") or ""),
+            provider=provider.value,
+        ))
+    return rows
 
 
 def card_state_for(

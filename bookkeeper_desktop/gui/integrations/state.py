@@ -123,6 +123,8 @@ class CardState:
     @property
     def headline(self) -> str:
         p = self.provider
+        if self.phase is Phase.WAITING_FOR_BROWSER and not self.auth_url:
+            return f"Connecting to {p.title}…"
         return {
             Phase.NOT_CONNECTED: "Not connected",
             Phase.WAITING_FOR_BROWSER: "Waiting for your browser…",
@@ -139,6 +141,8 @@ class CardState:
         if self.phase is Phase.NOT_CONNECTED:
             return (f"Connect to keep these books in step with your {p.title} "
                     f"{p.remote_company_word}. Your browser opens {p.title}'s sign-in page.")
+        if self.phase is Phase.WAITING_FOR_BROWSER and not self.auth_url:
+            return "One moment; Cancel stops it and nothing is saved."
         if self.phase is Phase.WAITING_FOR_BROWSER:
             return ("Sign in and allow access in the browser window that opened. If no browser "
                     "opened, copy this address into one:")
@@ -196,6 +200,8 @@ class MappingRow:
     remote_name: str
     state: MappingState
     reason: str = ""
+    #: "qbo" or "xero".
+    provider: str = ""
 
     @classmethod
     def from_record(cls, record: Any) -> MappingRow:
@@ -217,6 +223,7 @@ class MappingRow:
             remote_name=str(_attr(record, "remote_name", "") or ""),
             state=state,
             reason=str(_attr(record, "proposal_reason", "") or _attr(record, "reason", "") or ""),
+            provider=str(_attr(record, "provider", "") or ""),
         )
 
 

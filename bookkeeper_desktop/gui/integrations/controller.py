@@ -1,0 +1,218 @@
+"""Wires the Integrations pane's buttons to the real flows, through jobs.
+
+The pane only shows states and emits requests; this controller turns them into work:
+
+- **Connect / Reconnect**: `make_flow(company_id, provider, choose_tenant)` builds a connect
+  flow (`providers.connect.ConnectFlow` or anything with `start() -> request with .url`,
+  `wait() -> result with .connection.company_name`, `cancel()`). `start()` runs in the network
+  lane (binds the loopback listener, opens the system browser); the card then shows the URL to
+  copy; `wait()` runs next in the same lane until the redirect, the timeout or Cancel. A Xero
+  consent with several organisations asks the card to choose (`WorkerQuestion`).
+- **Sync Now**: `sync(company_id, provider, progress) -> LastSync` runs in the network lane and
+  drives the card through `IntegrationsPane.follow_sync_job`.
+- **Disconnect**: `disconnect(company_id, provider)` (revoke at the provider, delete from the
+  keychain) runs in the network lane.
+
+Each finished action notifies `Changes(connections=True)` (and `sync_runs` after a sync) so every
+view re-reads what changed. A missing callable leaves its button doing nothing but saying so.
+
+Note: `wait()` holds the network lane while the user is in the browser (up to the listener's
+timeout); other network jobs queue behind it, which also keeps token use serial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
+from bookkeeper_desktop.jobs import Job, WorkerQuestion
+
+
+class ConnectFlowLike(Protocol):
+    def start(self) -> Any: ...
+
+    def wait(self) -> Any: ...
+
+    def cancel(self) -> None: ...
+
+
+TenantChooser = Callable[[Sequence[Any]], Any]
+FlowFactory = Callable[[int, Provider, TenantChooser], ConnectFlowLike]
+SyncFunction = Callable[[int, Provider, Progress], LastSync]
+DisconnectFunction = Callable[[int, Provider], Any]
+
+
+@dataclass
+class _Connecting:
+    flow: ConnectFlowLike
+    question: WorkerQuestion
+    jobs: list[Job[Any]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+class IntegrationsController(QObject):
+    """Connect, Sync Now and Disconnect for an `IntegrationsPane`.
+
+    Attributes:
+        connecting: provider -> the connect attempt in progress.
+    """
+
+    def __init__(
+        self,
+        pane: IntegrationsPane,
+        *,
+        make_flow: FlowFactory | None = None,
+        sync: SyncFunction | None = None,
+        disconnect: DisconnectFunction | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent if parent is not None else pane)
+        self.pane = pane
+        self.ctx = pane.ctx
+        self.make_flow = make_flow
+        self.sync_function = sync
+        self.disconnect_function = disconnect
+        self.connecting: dict[Provider, _Connecting] = {}
+        self.syncing: dict[Provider, Job[Any]] = {}
+        pane.connect_requested.connect(self.connect_provider)
+        pane.cancel_requested.connect(self.cancel)
+        pane.sync_requested.connect(self.sync_now)
+        pane.disconnect_requested.connect(self.disconnect_provider)
+        pane.tenant_chosen.connect(self._tenant_chosen)
+
+    # -- connect ---------------------------------------------------------------------------------
+    def connect_provider(self, provider: Provider) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None or provider in self.connecting:
+            return
+        if self.make_flow is None:
+            self._show_error(provider, ConfigurationError(
+                f"Connecting to {provider.title} is not set up in this build."))
+            return
+        question = WorkerQuestion(self)
+        question.asked.connect(lambda tenants: self._ask_tenant(provider, tenants))
+        progress_of_wait: list[Progress] = []
+
+        def choose(tenants: Sequence[Any]) -> Any:
+            chosen = question.ask(tenants, progress_of_wait[0] if progress_of_wait else None)
+            return next((t for t in tenants if str(getattr(t, "tenant_id", "")) == chosen), None)
+
+        try:
+            flow = self.make_flow(company_id, provider, choose)
+        except Exception as error:  # a configuration problem: show it on the card
+            self._show_error(provider, error)
+            return
+        attempt = _Connecting(flow, question)
+        self.connecting[provider] = attempt
+        self.pane.set_card_state(CardState.waiting_for_browser(provider, ""))
+
+        def wait(progress: Progress) -> Any:
+            progress_of_wait.append(progress)
+            progress.phase("Waiting for the browser")
+            return flow.wait()
+
+        def started(request: Any) -> None:
+            if attempt.cancelled:
+                return
+            self.pane.set_card_state(
+                CardState.waiting_for_browser(provider, str(getattr(request, "url", ""))))
+            attempt.jobs.append(self.ctx.jobs.run(
+                wait, lane="network", title=f"Connecting to {provider.title}",
+                on_done=lambda result: self._connected(provider, result),
+                on_error=lambda error: self._connect_failed(provider, error), owner=self))
+
+        attempt.jobs.append(self.ctx.jobs.run(
+            lambda progress: flow.start(), lane="network",
+            title=f"Opening {provider.title} sign-in", on_done=started,
+            on_error=lambda error: self._connect_failed(provider, error), owner=self))
+
+    def _ask_tenant(self, provider: Provider, tenants: Sequence[Any]) -> None:
+        self.pane.set_card_state(CardState.choose_tenant(provider, [
+            Tenant(str(getattr(t, "tenant_id", "")), str(getattr(t, "name", "")))
+            for t in tenants]))
+
+    def _tenant_chosen(self, provider: Provider, tenant_id: str) -> None:
+        attempt = self.connecting.get(provider)
+        if attempt is not None:
+            attempt.question.answer(tenant_id)
+            self.pane.set_card_state(CardState.waiting_for_browser(provider, ""))
+
+    def _connected(self, provider: Provider, result: Any) -> None:
+        self.connecting.pop(provider, None)
+        connection = getattr(result, "connection", None)
+        name = str(getattr(connection, "company_name", "") or "your company")
+        self.pane.set_card_state(CardState.connected(
+            provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes))
+        self.ctx.notify(Changes(connections=True))
+
+    def _connect_failed(self, provider: Provider, error: BaseException) -> None:
+        attempt = self.connecting.pop(provider, None)
+        if attempt is not None:
+            attempt.flow.cancel()
+        if isinstance(error, Cancelled) or (attempt is not None and attempt.cancelled):
+            self.pane.set_card_state(CardState.not_connected(provider))
+            self.pane.refresh()
+            return
+        self._show_error(provider, error)
+
+    # -- sync and disconnect ---------------------------------------------------------------------
+    def sync_now(self, provider: Provider) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None or provider in self.syncing:
+            return
+        if self.sync_function is None:
+            self._show_error(provider, ConfigurationError(
+                f"Syncing with {provider.title} is not set up in this build."))
+            return
+        sync = self.sync_function
+        job = self.ctx.jobs.run(lambda progress: sync(company_id, provider, progress),
+                                lane="network", title=f"Syncing with {provider.title}",
+                                on_error=lambda error: None, owner=self)
+        self.syncing[provider] = job
+        self.pane.follow_sync_job(provider, job, lambda last: last)
+        job.ended.connect(lambda: self._sync_ended(provider))
+
+    def _sync_ended(self, provider: Provider) -> None:
+        self.syncing.pop(provider, None)
+        self.ctx.notify(Changes(sync_runs=True, entries=True, accounts=True, mappings=True))
+
+    def disconnect_provider(self, provider: Provider) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        if self.disconnect_function is None:
+            self._show_error(provider, ConfigurationError(
+                f"Disconnecting from {provider.title} is not set up in this build."))
+            return
+        disconnect = self.disconnect_function
+
+        def done(_result: Any) -> None:
+            self.pane.set_card_state(CardState.not_connected(provider))
+            self.ctx.notify(Changes(connections=True))
+
+        self.ctx.jobs.run(lambda progress: disconnect(company_id, provider), lane="network",
+                          title=f"Disconnecting from {provider.title}", on_done=done,
+                          on_error=lambda error: self._show_error(provider, error), owner=self)
+
+    # -- cancel and errors -----------------------------------------------------------------------
+    def cancel(self, provider: Provider) -> None:
+        attempt = self.connecting.get(provider)
+        if attempt is not None:
+            attempt.cancelled = True
+            attempt.flow.cancel()
+            attempt.question.answer(None)
+            for job in attempt.jobs:
+                job.cancel()
+        # A running sync is cancelled by the pane's follow_sync_job.
+
+    def _show_error(self, provider: Provider, error: BaseException) -> None:
+        card = self.pane.card(provider)
+        self.pane.set_card_state(card.state.after_error(error))
