@@ -43,9 +43,9 @@ requestid again returns that response byte for byte and does not act twice. A re
 did not act, so it is not remembered and may be retried with the same id.
 
 Money is `Decimal` inside (JSON read with `parse_float=Decimal`, amounts through
-`core.money.money()`), written as exact JSON numbers. `to_state()` writes amounts as JSON numbers
-too (Python floats: every amount has two decimals and is far below 2**53 cents, so the shortest
-float repr gives the same digits back); `from_state()` reads them back into Decimal.
+`core.money.money()`), written as exact JSON numbers (`qbo_json`). `to_state()` writes amounts as
+JSON numbers too (Python floats: every amount has two decimals and is far below 2**53 cents, so
+the shortest float repr gives the same digits back); `from_state()` reads them back into Decimal.
 
 Thread-safe: one lock around every public method (the server is threaded).
 """
@@ -65,7 +65,7 @@ from zoneinfo import ZoneInfo
 from bookkeeper_desktop.sandbox import qbo_entities, qbo_faults, qbo_query, qbo_seed
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.qbo_faults import QboFault
-from bookkeeper_desktop.sync.payloads import dumps, loads
+from bookkeeper_desktop.sandbox.qbo_json import dumps, loads
 
 COMPANY_TZ = ZoneInfo("America/Los_Angeles")
 MINIMUM_MINOR_VERSION = 75

@@ -398,13 +398,18 @@ def _sort_key(value: object, tz: dt.tzinfo) -> tuple[int, Any]:
     return (3, str(value).lower())
 
 
+def _id_order(obj: Mapping[str, Any]) -> tuple[int, str]:
+    text = str(obj.get("Id", ""))
+    return (int(text), "") if text.isdigit() else (1 << 62, text)
+
+
 def run_query(
     query: Query, objects: Sequence[Mapping[str, Any]], tz: dt.tzinfo,
 ) -> tuple[list[Mapping[str, Any]], int]:
     """(the page of objects, the number that matched). Objects come in Id order unless the
     query orders them; paging applies after ordering."""
     selected = [obj for obj in objects if all(matches(obj, c, tz) for c in query.conditions)]
-    selected.sort(key=lambda obj: _sort_key(obj.get("Id"), tz))
+    selected.sort(key=_id_order)
     for path, descending in reversed(query.order):
         selected.sort(key=lambda obj, p=path: _sort_key(resolve(obj, p), tz),  # type: ignore[misc]
                       reverse=descending)
