@@ -117,19 +117,18 @@ class TokenSet:
 class OAuthClient:
     """Token-endpoint calls for one provider configuration. Thread-safe (httpx.Client is).
 
-    `http` may be passed (tests, a shared client); otherwise one is created with our timeouts and
-    closed by `close()`."""
+    `http` may be passed (a client the caller closes); otherwise each call opens and closes its
+    own client with our timeouts: token calls come once an hour, so a pooled connection would
+    only be a socket left open for the life of the app."""
 
     def __init__(self, config: ProviderConfig, *, http: httpx.Client | None = None,
                  clock: Clock = time.time) -> None:
         self.config = config
-        self._own_http = http is None
-        self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self.http = http
         self.clock = clock
 
     def close(self) -> None:
-        if self._own_http:
-            self.http.close()
+        """Nothing to release; the shared client (if any) belongs to the caller."""
 
     def __enter__(self) -> OAuthClient:
         return self
@@ -183,7 +182,7 @@ class OAuthClient:
         form = dict(form)
         auth = self._client_auth(form)
         now = self.clock()
-        response = self._send("POST", self.config.endpoints.token, data=form, auth=auth,
+        response = self.send("POST", self.config.endpoints.token, data=form, auth=auth,
                               headers={"Accept": "application/json"})
         if response.status_code == 200:
             try:
@@ -225,9 +224,13 @@ class OAuthClient:
             hint="Try connecting again.",
         )
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request with our timeouts; transport failures as typed errors."""
         try:
-            return self.http.request(method, url, **kwargs)
+            if self.http is not None:
+                return self.http.request(method, url, **kwargs)
+            with httpx.Client(timeout=DEFAULT_TIMEOUT) as client:
+                return client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             # Nothing reached the server: safe to retry, but also nothing to be graceful about.
             raise NetworkError(f"Cannot reach {self.config.provider.display_name} ({exc}).",
@@ -245,7 +248,7 @@ class OAuthClient:
         if self.config.provider is Provider.QBO:
             if not self.config.client_secret:
                 raise ConfigurationError("QuickBooks Online needs the client secret to revoke.")
-            response = self._send(
+            response = self.send(
                 "POST", self.config.endpoints.revoke, json={"token": token},
                 auth=httpx.BasicAuth(self.config.client_id, self.config.client_secret),
                 headers={"Accept": "application/json"},
@@ -253,7 +256,7 @@ class OAuthClient:
         else:
             form = {"token": token}
             auth = self._client_auth(form)
-            response = self._send("POST", self.config.endpoints.revoke, data=form, auth=auth)
+            response = self.send("POST", self.config.endpoints.revoke, data=form, auth=auth)
         if 200 <= response.status_code < 300:
             return
         if response.status_code >= 500:

@@ -236,11 +236,14 @@ class TokenManager:
     def _delete_xero_connection(self, connection_id: str, http: httpx.Client | None) -> bool:
         url = f"{self.config.endpoints.connections}/{connection_id}"
         token = self.access_token()
-        client = http or self.oauth.http
-        try:
-            response = client.delete(url, headers={"Authorization": f"Bearer {token}"})
-        except httpx.TransportError as exc:
-            raise NetworkError(f"Xero could not be reached ({type(exc).__name__}).") from exc
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        if http is not None:
+            try:
+                response = http.delete(url, headers=headers)
+            except httpx.TransportError as exc:
+                raise NetworkError(f"Xero could not be reached ({type(exc).__name__}).") from exc
+        else:
+            response = self.oauth.send("DELETE", url, headers=headers)
         if response.status_code in (200, 204, 404):
             return True
         raise NetworkError(f"Xero answered HTTP {response.status_code}.")
