@@ -638,3 +638,31 @@ def test_naive_clock_is_refused() -> None:
     api = QboAccountingApi(clock=lambda: dt.datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="aware"):
         api.seed_company("1", "Naive")
+
+
+def test_a_journal_entry_voided_in_qbo_keeps_its_id_with_zero_amounts() -> None:
+    api, clock = make_api()
+    entry = _create_entry(api)
+    api_void = call(api, "POST", "journalentry?operation=void",
+                    {"Id": entry["Id"], "SyncToken": "0"})
+    assert fault_of(api_void)["code"] == "500"  # the API has no void for journal entries
+    clock.advance(minutes=1)
+    voided = api.remote_void(REALM, "JournalEntry", str(entry["Id"]))  # the QBO screen does
+    assert voided["SyncToken"] == "1"
+    assert voided["TotalAmt"] == 0
+    assert all(line["Amount"] == 0 for line in voided["Line"])
+    assert voided["PrivateNote"] == "Voided - test entry"
+    assert parse_stamp(voided["MetaData"]["LastUpdatedTime"]) == clock.now
+
+
+def test_helpers_and_state_hand_out_copies() -> None:
+    api, _ = make_api()
+    rows = api.objects(REALM, "Account")
+    rows[0]["Name"] = "Scribbled"
+    state = api.to_state()
+    state["realms"][REALM]["objects"]["Account"]["1"]["Name"] = "Scribbled too"
+    assert api.objects(REALM, "Account")[0]["Name"] == "Business Checking"
+    restored = QboAccountingApi()
+    restored.from_state(api.to_state())
+    restored.remote_edit(REALM, "Account", "1", {"Description": "only in the copy"})
+    assert "Description" not in api.objects(REALM, "Account")[0]

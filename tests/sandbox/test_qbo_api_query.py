@@ -302,3 +302,28 @@ def test_filterable_properties_of_journal_entries() -> None:
         assert entry["Id"] in {row["Id"] for row in rows}, where
     ordered = _rows(query(api, "select * from JournalEntry orderby PrivateNote"), "JournalEntry")
     assert ordered  # ordering by a property is not filtering
+
+
+def test_incremental_pull_query_by_last_updated_time_in_pages() -> None:
+    """The first-sync query the pull runs: changed since a moment, oldest first, in pages."""
+    api, clock = make_api()
+    cursor = clock.advance(hours=1)
+    bank, income = account_id(api, "1000"), account_id(api, "4000")
+    made = []
+    for _ in range(25):
+        clock.advance(seconds=2)
+        made.append(api.remote_create("9130357992221046", "JournalEntry",
+                                      je_body(bank, income))["Id"])
+    clock.advance(seconds=2)
+    api.remote_edit("9130357992221046", "JournalEntry", made[0], {"PrivateNote": "late edit"})
+    seen: list[object] = []
+    start = 1
+    while True:
+        rows = _rows(query(api, "select * from JournalEntry where Metadata.LastUpdatedTime >= "
+                                f"'{cursor.isoformat()}' orderby Metadata.LastUpdatedTime "
+                                f"startposition {start} maxresults 10"), "JournalEntry")
+        if not rows:
+            break
+        seen += [row["Id"] for row in rows]
+        start += 10
+    assert seen == [*made[1:], made[0]]
