@@ -87,7 +87,7 @@ class ItemErrors(Exception):
         self.messages = list(messages)
 
 
-class NotFoundError(Exception):
+class NotFoundError(KeyError):
     """A record the request names does not exist (Xero answers 404)."""
 
 
@@ -766,12 +766,12 @@ class Books:
             allowed = {"DRAFT": ("DELETED", "AUTHORISED", "SUBMITTED"),
                        "SUBMITTED": ("DELETED", "AUTHORISED", "DRAFT"),
                        "AUTHORISED": ("VOIDED",)}.get(current, ())
+            if status in ("VOIDED", "DELETED") and record["AmountPaid"] > 0:
+                raise ItemErrors(["This invoice has payments applied; remove the payments "
+                                  "before voiding it."])  # wording ours
             if status not in allowed:
                 raise ItemErrors([f"An invoice with status {current} cannot be changed to "
                                   f"{status}."])  # wording ours
-            if status == "VOIDED" and record["AmountPaid"] > 0:
-                raise ItemErrors(["Invoice has payments applied; remove the payments before "
-                                  "voiding."])  # wording ours
             record["Status"] = status
             record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
             if status == "AUTHORISED":
