@@ -19,14 +19,9 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,7 +42,13 @@ from bookkeeper_desktop.core.errors import (
 from bookkeeper_desktop.paths import database_url
 from bookkeeper_desktop.storage.schema import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The newest revision in migrations/versions (a test checks they agree). A database already at
+#: this revision opens without importing Alembic at all, which keeps start-up quick.
+SCHEMA_HEAD = "0002_integrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 _OUR_TABLES = frozenset(Base.metadata.tables)
@@ -55,6 +56,8 @@ _OUR_TABLES = frozenset(Base.metadata.tables)
 
 def alembic_config(connection: Connection) -> Config:
     """An Alembic config built in code (no alembic.ini) that migrates through `connection`."""
+    from alembic.config import Config  # noqa: PLC0415 - Alembic loads only when needed
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -62,8 +65,9 @@ def alembic_config(connection: Connection) -> Config:
 
 
 def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_current_head()
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - Alembic loads only when needed
+
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
     return head
 
@@ -338,21 +342,37 @@ def _use_wal(database: Database) -> None:
         raw.close()
 
 
+def _read_revision(connection: Connection, label: str) -> tuple[str | None, set[str]]:
+    """(the schema revision recorded in the database, its other tables), with plain SQL."""
+    tables = set(inspect(connection).get_table_names())
+    current: str | None = None
+    if "alembic_version" in tables:
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        if len(rows) > 1:
+            raise DatabaseCorrupt(
+                f"The version record of {label} is damaged (it names {len(rows)} versions).",
+                hint="Restore it from a backup; it was left untouched.",
+            )
+        current = str(rows[0][0]) if rows else None
+    return current, tables - {"alembic_version"}
+
+
 def _migrate(database: Database) -> None:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_current_head()
     try:
         with database.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-            tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+            current, tables = _read_revision(connection, database.label)
             connection.rollback()
     except DBAPIError as exc:
         raise translate_error(exc, database.label) from exc
-    except CommandError as exc:  # several rows in alembic_version
-        raise DatabaseCorrupt(
-            f"The version record of {database.label} is damaged: {exc}",
-            hint="Restore it from a backup; it was left untouched.",
-        ) from exc
+    if current == SCHEMA_HEAD:
+        return
+    # Alembic is needed from here on only.
+    from alembic import command  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.util.exc import CommandError  # noqa: PLC0415
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    head = script.get_current_head()
     if current is None and tables and not tables & _OUR_TABLES:
         raise DatabaseCorrupt(
             f"{database.label} belongs to another program (it has tables such as "
@@ -437,6 +457,6 @@ def backup_sqlite(path: Path) -> Path:
 def schema_revision(database: Database) -> str | None:
     """The Alembic revision the database is at (None for an empty database)."""
     with database.engine.connect() as connection:
-        revision = MigrationContext.configure(connection).get_current_revision()
+        revision, _tables = _read_revision(connection, database.label)
         connection.rollback()
         return revision

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from bookkeeper_desktop.core.errors import (
 )
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.storage.engine import (
+    SCHEMA_HEAD,
     Database,
     alembic_config,
     head_revision,
@@ -318,3 +321,24 @@ def test_a_read_only_file_is_refused_with_a_clear_message(tmp_path: Path) -> Non
     finally:
         tmp_path.chmod(0o755)
         path.chmod(0o644)
+
+
+def test_the_recorded_head_matches_the_migration_scripts() -> None:
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_opening_current_books_does_not_load_alembic(tmp_path: Path) -> None:
+    """Start-up stays quick: Alembic is imported only when there is something to migrate."""
+    path = tmp_path / "books.sqlite"
+    open_database(f"sqlite:///{path}").close()
+    probe = (
+        "import sys\n"
+        "from bookkeeper_desktop.storage import open_database\n"
+        f"db = open_database({f'sqlite:///{path}'!r})\n"
+        "from bookkeeper_desktop.services import companies\n"
+        "companies.list_companies(db)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
