@@ -490,7 +490,9 @@ class QboAccountingApi:
         if not since_text:
             raise qbo_faults.required("changedSince")
         try:
-            since = parse_stamp(since_text.strip().replace(" ", "+"))
+            # Strict: an offset's "+" sent unencoded arrives as a space and is refused, so a
+            # client that forgets to encode it finds out here and not in production.
+            since = parse_stamp(since_text.strip())
         except ValueError as exc:
             raise qbo_faults.invalid(
                 f"changedSince {since_text!r} is not an ISO-8601 date-time", "changedSince",
@@ -639,7 +641,8 @@ class QboAccountingApi:
             links: list[dict[str, str]] = []
             for payment in realm.table(entity).values():
                 for line in payment.get("Line", []):
-                    if target_id in qbo_entities.linked_ids({"Line": [line]}, target):
+                    if line.get("Amount") and target_id in qbo_entities.linked_ids(
+                            {"Line": [line]}, target):
                         paid += Decimal(line.get("Amount", 0))
                         links.append({"TxnId": payment["Id"], "TxnType": entity})
             total = Decimal(existing.get("TotalAmt", 0))

@@ -205,6 +205,12 @@ def reference(
     target = lookup.get(entity, ref_id)
     if target is None:
         raise qbo_faults.invalid_reference(_REF_KIND.get(entity, entity), ref_id, element)
+    if target.get("Active") is False:
+        # Intuit's 610 wording is exactly this case: "Something you're trying to use has been
+        # made inactive".
+        fault = qbo_faults.not_found(entity, ref_id)
+        fault.element = element
+        raise fault
     name = target.get("FullyQualifiedName") or target.get("DisplayName") or target.get("Name")
     return {"value": ref_id, "name": name} if name else {"value": ref_id}
 

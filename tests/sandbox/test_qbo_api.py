@@ -450,8 +450,9 @@ def test_invoice_payment_and_void_move_the_invoice_balance() -> None:
     voided_payment = parsed(voided)["Payment"]
     assert voided_payment["TotalAmt"] == Decimal(0)
     assert voided_payment["PrivateNote"].startswith("Voided")
-    assert parsed(call(api, "GET", f"invoice/{invoice['Id']}"))["Invoice"]["Balance"] == (
-        Decimal("300.00"))
+    unpaid = parsed(call(api, "GET", f"invoice/{invoice['Id']}"))["Invoice"]
+    assert unpaid["Balance"] == Decimal("300.00")
+    assert unpaid["LinkedTxn"] == []  # a voided payment no longer pays it
     wrong_way = call(api, "POST", "payment?operation=void",
                      {"Id": payment["Id"], "SyncToken": "1"})
     assert fault_of(wrong_way)["code"] == "500"
@@ -666,3 +667,14 @@ def test_helpers_and_state_hand_out_copies() -> None:
     restored.from_state(api.to_state())
     restored.remote_edit(REALM, "Account", "1", {"Description": "only in the copy"})
     assert "Description" not in api.objects(REALM, "Account")[0]
+
+
+def test_a_reference_to_an_inactive_account_is_610() -> None:
+    api, _ = make_api()
+    meals = account_id(api, "6080")
+    api.remote_edit(REALM, "Account", meals, {"Active": False})
+    response = call(api, "POST", "journalentry", je_body(meals, account_id(api, "1000")))
+    error = fault_of(response)
+    assert error["code"] == "610"
+    assert "made inactive" in error["Detail"]
+    assert error["element"] == "Line.JournalEntryLineDetail.AccountRef"

@@ -268,3 +268,11 @@ def test_cdc_sees_voids_as_updates_and_payment_side_effects() -> None:
     assert changes["Payment"][0]["TotalAmt"] == 0
     assert [i["Id"] for i in changes["Invoice"]] == [invoice_id]
     assert changes["Invoice"][0]["Balance"] == changes["Invoice"][0]["TotalAmt"]
+
+
+def test_cdc_refuses_an_offset_whose_plus_was_not_url_encoded() -> None:
+    api, clock = make_api()
+    moment = clock.now.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat()
+    unencoded = call(api, "GET", f"cdc?entities=JournalEntry&changedSince={moment}")
+    assert fault_of(unencoded)["code"] == "2010"  # the "+" arrived as a space
+    assert _cdc(api, "JournalEntry", moment).status == 200
