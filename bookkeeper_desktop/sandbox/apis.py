@@ -19,11 +19,12 @@ works on its own.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import uuid
 from typing import Any, Protocol, cast
 
-from bookkeeper_desktop.sandbox.clock import SystemClock, iso_utc
+from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc, utc_datetime
 from bookkeeper_desktop.sandbox.http import Request, Response
 
 _log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class XeroApi(Protocol):
     def from_state(self, state: dict[str, Any]) -> None: ...
 
 
-def _load(module_name: str, class_name: str) -> Any | None:
+def _load(module_name: str, class_name: str, clock: Clock | None) -> Any | None:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -54,16 +55,24 @@ def _load(module_name: str, class_name: str) -> Any | None:
                          module_name, exc)
         return None
     factory = getattr(module, class_name, None)
-    return factory() if factory is not None else None
+    if factory is None:
+        return None
+    if clock is not None and "clock" in inspect.signature(factory).parameters:
+        # Same "now" as the server's OAuth and limits, so a FakeClock moves the data's
+        # timestamps too (the APIs take a callable returning an aware datetime).
+        return factory(clock=lambda: utc_datetime(clock.now()))
+    return factory()
 
 
-def load_qbo_api() -> QboApi:
-    api = _load("bookkeeper_desktop.sandbox.qbo_api", "QboAccountingApi")
+def load_qbo_api(clock: Clock | None = None) -> QboApi:
+    """The real QBO accounting API (sharing `clock` when it accepts one), else the stand-in."""
+    api = _load("bookkeeper_desktop.sandbox.qbo_api", "QboAccountingApi", clock)
     return cast(QboApi, api) if api is not None else FallbackQboApi()
 
 
-def load_xero_api() -> XeroApi:
-    api = _load("bookkeeper_desktop.sandbox.xero_api", "XeroAccountingApi")
+def load_xero_api(clock: Clock | None = None) -> XeroApi:
+    """The real Xero accounting API (sharing `clock` when it accepts one), else the stand-in."""
+    api = _load("bookkeeper_desktop.sandbox.xero_api", "XeroAccountingApi", clock)
     return cast(XeroApi, api) if api is not None else FallbackXeroApi()
 
 

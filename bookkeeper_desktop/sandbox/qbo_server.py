@@ -103,7 +103,8 @@ class QboSandbox(SandboxServer):
             self.oauth.register(client)
         self._initial_companies = dict(DEMO_COMPANIES if companies is None else companies)
         self.companies: dict[str, str] = dict(self._initial_companies)
-        self.api: QboApi = api if api is not None else load_qbo_api()
+        self.api: QboApi = api if api is not None else load_qbo_api(clock)
+        self._api_loaded = api is None
         self.api_lock = threading.RLock()
         for realm_id, name in self.companies.items():
             self.api.seed_company(realm_id, name)
@@ -132,7 +133,7 @@ class QboSandbox(SandboxServer):
     def reset_vendor(self) -> None:
         with self.api_lock:
             self.companies = dict(self._initial_companies)
-            self.api = type(self.api)()
+            self.api = load_qbo_api(self.clock) if self._api_loaded else type(self.api)()
             for realm_id, name in self.companies.items():
                 self.api.seed_company(realm_id, name)
 

@@ -91,8 +91,8 @@ AUTHORIZE_PATH = "/identity/connect/authorize"
 TOKEN_PATH = "/connect/token"  # noqa: S105 - a path
 REVOKE_PATH = "/connect/revocation"
 USERINFO_PATH = "/connect/userinfo"
-_CONNECTION_PATH = re.compile(r"^/connections/([^/]+)$")
-_API_PATH = re.compile(r"^/api\.xro/2\.0(/.*)?$")
+_CONNECTION_PATH = re.compile(r"^/connections/([^/]+)$", re.IGNORECASE)
+_API_PATH = re.compile(r"^/api\.xro/2\.0(/.*)?$", re.IGNORECASE)
 
 #: Endpoint → the scope family it needs (a GET also accepts the `.read` scope).
 _ENDPOINT_SCOPES: Mapping[str, tuple[str, ...]] = {
@@ -161,7 +161,8 @@ class XeroSandbox(SandboxServer):
         self._initial_organisations = dict(
             DEMO_ORGANISATIONS if organisations is None else organisations)
         self.organisations: dict[str, str] = dict(self._initial_organisations)
-        self.api: XeroApi = api if api is not None else load_xero_api()
+        self.api: XeroApi = api if api is not None else load_xero_api(clock)
+        self._api_loaded = api is None
         self.api_lock = threading.RLock()
         for tenant_id, name in self.organisations.items():
             self.api.seed_organisation(tenant_id, name)
@@ -201,7 +202,7 @@ class XeroSandbox(SandboxServer):
         with self.api_lock, self.connections_lock:
             self.connections.clear()
             self.organisations = dict(self._initial_organisations)
-            self.api = type(self.api)()
+            self.api = load_xero_api(self.clock) if self._api_loaded else type(self.api)()
             for tenant_id, name in self.organisations.items():
                 self.api.seed_organisation(tenant_id, name)
 
@@ -262,7 +263,8 @@ class XeroSandbox(SandboxServer):
             return self.serve(decision, lambda: self._revoke(request))
         if path == USERINFO_PATH and method == "GET":
             return self.serve(decision, lambda: self._userinfo(request))
-        if path.rstrip("/") == "/connections" and method == "GET":
+        # Xero's paths are case-insensitive: xero-python asks for `/Connections`.
+        if path.rstrip("/").lower() == "/connections" and method == "GET":
             return self.serve(decision, lambda: self._list_connections(request))
         match = _CONNECTION_PATH.match(path)
         if match and method == "DELETE":
