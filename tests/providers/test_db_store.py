@@ -13,9 +13,9 @@ from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.connections import ConnectionState
 from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.services import audit, companies, connections
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
-from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.storage.records import ConnectionStatus
 
