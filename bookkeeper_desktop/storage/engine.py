@@ -39,7 +39,7 @@ from bookkeeper_desktop.core.errors import (
     StorageError,
     ValidationError,
 )
-from bookkeeper_desktop.paths import database_url
+from bookkeeper_desktop.paths import database_url, default_database_path
 from bookkeeper_desktop.storage.schema import Base
 
 if TYPE_CHECKING:
@@ -233,7 +233,14 @@ def _check_sqlite_file(path: Path, read_only: bool) -> None:
     elif read_only:
         raise StorageError(f"{path} does not exist.", hint="Check the path given with --db.")
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path == default_database_path():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        elif not path.parent.is_dir():
+            # A mistyped --db must not quietly create a folder tree with empty books in it.
+            raise StorageError(
+                f"The folder {path.parent} does not exist.",
+                hint="Check the path given with --db or BOOKKEEPER_DB_URL, or create the folder.",
+            )
         if not _writable(path):
             raise DatabaseReadOnly(
                 f"Cannot create the books in {path}: the folder is read-only.",
@@ -291,6 +298,12 @@ def open_database(
             f"'{raw_url}' is not a database URL.",
             hint="Use sqlite:///path/to/books.sqlite or postgresql+psycopg://user@host/db.",
         ) from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"'{parsed.render_as_string(hide_password=True)}' is not a database we support.",
+            hint="Use SQLite (sqlite:///path/books.sqlite) or PostgreSQL "
+                 "(postgresql+psycopg://user@host/db).",
+        )
     sqlite_path: Path | None = None
     read_only = False
     engine_args: dict[str, Any] = {}

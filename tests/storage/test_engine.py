@@ -17,11 +17,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from bookkeeper_desktop.core.errors import (
+    ConfigurationError,
     DatabaseCorrupt,
     DatabaseLocked,
     DatabaseReadOnly,
     DatabaseTooNew,
     MigrationFailed,
+    StorageError,
 )
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.storage.engine import (
@@ -342,3 +344,22 @@ def test_opening_current_books_does_not_load_alembic(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_missing_folder_is_not_created_for_an_explicit_path(tmp_path: Path) -> None:
+    target = tmp_path / "typo" / "books.sqlite"
+    with pytest.raises(StorageError, match="does not exist"):
+        open_database(f"sqlite:///{target}")
+    assert not (tmp_path / "typo").exists()
+
+
+def test_unsupported_databases_are_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="not a database we support"):
+        open_database("mysql://someone:secret@db.example/books")
+
+
+def test_an_unreachable_server_is_a_clear_error() -> None:
+    """No server needed: nothing listens on port 1."""
+    with pytest.raises(StorageError, match="Cannot reach the database server") as caught:
+        open_database("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/books")
+    assert "hunter2" not in str(caught.value)
