@@ -15,6 +15,7 @@ Contract (the server in `sandbox/server.py` calls it; tests call it without a so
     api.remote_delete(realm_id, entity, object_id) -> None
     api.remote_void(realm_id, entity, object_id) -> dict
     api.tombstones(realm_id, entity) -> list[dict]
+    api.bulk_create_journal_entries(realm_id, count, days=20) -> list[str]   # pull benchmarks
 
 `handle` serves, under `/v3/company/{realmId}/` (API_NOTES.md, QuickBooks):
 - `companyinfo/{realmId}` GET;
@@ -232,8 +233,11 @@ class QboAccountingApi:
             return state
 
     def from_state(self, state: Mapping[str, Any]) -> None:
-        """Restore `to_state()`. A state written by the server's stand-in API before this one
-        existed (`{"companies": {realm: name}}`) seeds those companies afresh."""
+        """Restore `to_state()`. An empty state changes nothing (a server with no saved data);
+        a state written by the server's stand-in API before this one existed
+        (`{"companies": {realm: name}}`) seeds those companies afresh."""
+        if not state:
+            return
         if "version" not in state and isinstance(state.get("companies"), Mapping):
             with self._lock:
                 self._realms = {}
@@ -315,6 +319,39 @@ class QboAccountingApi:
                              self.now())
             result: dict[str, Any] = loads(dumps(obj))
             return result
+
+    def bulk_create_journal_entries(self, realm_id: str, count: int, *, days: int = 20,
+                                    prefix: str = "BULK") -> list[str]:
+        """`count` balanced two-line journal entries made in QBO over the last `days` days
+        (CreateTime = LastUpdatedTime spread evenly, oldest first), for pull tests and
+        benchmarks; DocNumbers `{prefix}-000001`, .... Returns their Ids."""
+        with self._lock:
+            realm = self._realm(realm_id)
+            now = self.now()
+            accounts = [a["Id"] for a in realm.table("Account").values()
+                        if a.get("Active", True) and a["AccountType"] in ("Bank", "Expense")]
+            if len(accounts) < 2:
+                raise ValueError("the company needs two active bank or expense accounts")
+            step = dt.timedelta(days=days) / max(count, 1)
+            ids: list[str] = []
+            for number in range(count):
+                at = now - dt.timedelta(days=days) + step * number
+                amount = Decimal(10 + number % 990) + Decimal(number % 100) / 100
+                debit = accounts[number % len(accounts)]
+                credit = accounts[(number + 1) % len(accounts)]
+                body = {
+                    "DocNumber": f"{prefix}-{number + 1:06d}",
+                    "TxnDate": at.astimezone(COMPANY_TZ).date().isoformat(),
+                    "PrivateNote": "Entered in QuickBooks",
+                    "Line": [
+                        {"Amount": amount, "DetailType": "JournalEntryLineDetail",
+                         "JournalEntryLineDetail": {"PostingType": side,
+                                                    "AccountRef": {"value": account}}}
+                        for side, account in (("Debit", debit), ("Credit", credit))
+                    ],
+                }
+                ids.append(self._create(realm, "JournalEntry", body, at)["Id"])
+            return ids
 
     @staticmethod
     def _entity(name: str) -> str:

@@ -276,3 +276,32 @@ def test_cdc_refuses_an_offset_whose_plus_was_not_url_encoded() -> None:
     unencoded = call(api, "GET", f"cdc?entities=JournalEntry&changedSince={moment}")
     assert fault_of(unencoded)["code"] == "2010"  # the "+" arrived as a space
     assert _cdc(api, "JournalEntry", moment).status == 200
+
+
+def test_bulk_entries_spread_over_the_window_and_page_through_cdc() -> None:
+    api, clock = make_api()
+    ids = api.bulk_create_journal_entries(REALM, 2500, days=10)
+    assert len(set(ids)) == 2500
+    cursor = stamp(clock.now - dt.timedelta(days=11))
+    pulled: set[str] = set()
+    rounds = 0
+    while True:
+        rounds += 1
+        entries = _changes(_cdc(api, "JournalEntry", cursor)).get("JournalEntry", [])
+        new = {e["Id"] for e in entries} - pulled
+        if not new:
+            break
+        pulled |= new
+        cursor = entries[-1]["MetaData"]["LastUpdatedTime"]
+    assert set(ids) <= pulled
+    assert rounds >= 3  # 1,000 at most per response
+    entries = api.objects(REALM, "JournalEntry")
+    assert {e["DocNumber"] for e in entries if e["Id"] in set(ids[:2])} == {
+        "BULK-000001", "BULK-000002"}
+
+
+def test_empty_state_changes_nothing() -> None:
+    api, _ = make_api()
+    before = api.to_state()
+    api.from_state({})
+    assert api.to_state() == before
