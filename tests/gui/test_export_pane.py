@@ -3,8 +3,8 @@ with progress and Cancel, the export history from the export log, and Show in fo
 
 `CsvSource` below is a small but real export backend (it reads the entries through the services,
 writes a real CSV file with progress and cancel points, and logs the export through the services),
-so the pane's behaviour is tested whatever the formats writers do; the test that runs the pane on
-the formats writers themselves is `test_export_pane_with_real_writers.py`.
+so the pane's behaviour (progress, cancel, problems) is tested on its own; the last tests run the
+pane on the real formats writers and export services.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import threading
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -348,3 +349,89 @@ def test_export_models_pass_the_model_tester(qtmodeltester, tmp_path: Path) -> N
     assert history.index(0, 1).data() == "QuickBooks Online (CSV)"
     assert describe_filters({"status": ["posted"], "from": "2026-01-01", "to": None}) == (
         "posted · from 2026-01-01")
+
+
+# --- on the real formats writers and the export services -----------------------------------------
+
+def real_pane(qtbot: QtBot, ctx: AppContext, save_to: Path | None,
+              opened: Opened | None = None) -> ExportPane:
+    pane = ExportPane(ctx, open_url=opened or Opened(),
+                      ask_path=lambda _parent, _suggested, _filter: save_to)
+    qtbot.addWidget(pane)
+    pane.resize(1100, 760)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.preview is not None, timeout=10000)
+    return pane
+
+
+def test_real_iif_export_from_the_pane(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    pane = real_pane(qtbot, ctx, tmp_path / "books.iif")
+    preview = pane.preview
+    assert preview is not None
+    assert preview.problems == ()
+    posted = entry_services.count_entries(db, company_id,
+                                          EntryFilter.of_status(EntryStatus.POSTED))
+    assert preview.entry_count == posted
+    assert pane.preview_model.rowCount() > 0
+    assert pane.save_button.isEnabled()
+    with qtbot.waitSignal(pane.export_finished, timeout=20000) as finished:
+        pane.save_button.click()
+    outcome = finished.args[0]
+    assert outcome.files == (tmp_path / "books.iif",)
+    text = (tmp_path / "books.iif").read_bytes().decode("cp1252")
+    assert "!TRNS" in text
+    assert text.count("\r\nENDTRNS") == posted
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == 1, timeout=10000)
+    record = export_services.export_history(db, company_id)[0]
+    assert record.status == "succeeded"
+    assert record.record_count == posted
+    assert record.checksum == export_services.file_checksum(tmp_path / "books.iif")
+
+
+def test_real_xero_export_lists_what_xero_would_refuse(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    from bookkeeper_desktop.core.accounts import Account, AccountType
+    from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
+    from bookkeeper_desktop.services import accounts as account_services
+
+    uncoded = account_services.add_account(db, company_id,
+                                           Account("Suspense", AccountType.EXPENSE))
+    bank = account_services.find_account(db, company_id, "1000")
+    assert bank is not None
+    entry = entry_services.save_draft(db, company_id, JournalEntry(
+        date=dt.date(2026, 6, 1), number="NOCODE-1", lines=(
+            JournalLine(uncoded.id or 0, debit=Decimal("5.00")),
+            JournalLine(bank.id or 0, credit=Decimal("5.00")))))
+    entry_services.approve_entries(db, company_id, [entry.id or 0])
+    entry_services.post_entries(db, company_id, [entry.id or 0])
+
+    target = tmp_path / "xero.csv"
+    pane = real_pane(qtbot, ctx, target)
+    with qtbot.waitSignal(pane.preview_loaded, timeout=10000) as loaded:
+        pane.format_combo.setCurrentIndex(pane.format_combo.findData("xero-csv"))
+    preview = loaded.args[0]
+    assert any("NOCODE-1" in problem for problem in preview.problems)
+    assert pane.problems_list.count() == len(preview.problems)
+    assert not pane.save_button.isEnabled()
+    pane.save_as()
+    qtbot.wait(200)
+    assert not target.exists()
+    assert pane.preview_model.headerData(0, Qt.Orientation.Horizontal) == "*Narration"
+
+
+def test_an_empty_date_range_is_said_in_place(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path,
+) -> None:
+    pane = real_pane(qtbot, ctx, tmp_path / "x.iif")
+    with qtbot.assertNotEmitted(ctx.error_presenter.dialog_opened, wait=1500):
+        pane.from_edit.setDate(dt.date(2026, 5, 1))
+        pane.to_edit.setDate(dt.date(2026, 4, 1))
+        pane.from_check.setChecked(True)
+        pane.to_check.setChecked(True)
+    qtbot.waitUntil(lambda: pane.summary_label.text() == "The date range is empty.",
+                    timeout=5000)
+    assert not pane.save_button.isEnabled()
+    assert pane.problems_list.count() == 1

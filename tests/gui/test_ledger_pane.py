@@ -482,3 +482,130 @@ def test_streamed_ids_equal_the_service_for_every_filter(db: Database, company_i
         expected = entry_services.entry_ids(db, company_id, flt, EntrySort())
         assert read_entry_ids(db, company_id, flt, EntrySort()) == expected, flt
     assert entry_services.entry_ids(db, company_id, filters[5], EntrySort())  # not vacuous
+
+
+# --- importing a chart by dropping it on the pane ------------------------------------------------
+
+CHART_CSV = (
+    "Account Number,Account Name,Type,Detail Type\n"
+    "1000,Checking,Bank,Checking\n"
+    "1010,Savings Reserve,Bank,Savings\n"
+    "6500,Marketing,Expenses,Advertising/Promotional\n"
+    "6510,Marketing:Online Ads,Expenses,Advertising/Promotional\n"
+)
+BROKEN_LINE = "7000,Mystery,Expences,Other\n"
+
+
+def chart_file(tmp_path: Path, text: str = CHART_CSV, name: str = "chart.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def drop_file_on(qtbot: QtBot, pane: LedgerPane, target: QWidget, path: Path) -> object:
+    enter, drop = drag_events([QUrl.fromLocalFile(str(path))], target)
+    QApplication.sendEvent(target, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(pane.import_preview_ready, timeout=10000) as ready:
+        QApplication.sendEvent(target, drop)
+    assert drop.isAccepted()
+    return ready.args[0]
+
+
+def test_dropping_a_chart_on_the_pane_previews_and_imports_it(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    from bookkeeper_desktop.gui.ledger.import_dialog import PreviewKind
+
+    pane = loaded_pane(qtbot, ctx)
+    before = len(account_services.list_accounts(db, company_id))
+    dialog = drop_file_on(qtbot, pane, pane, chart_file(tmp_path))
+    assert dialog.isVisible()
+    adds = dialog.models[PreviewKind.ADD]
+    assert [adds.index(r, 1).data() for r in range(adds.rowCount())] == [
+        "Marketing", "Marketing:Online Ads"]
+    assert [adds.index(r, 0).data() for r in range(adds.rowCount())] == ["4", "5"]
+    updates = dialog.models[PreviewKind.UPDATE]
+    # The sample accounts become the file's (their source changes); Savings is also renamed.
+    assert [updates.index(r, 0).data() for r in range(updates.rowCount())] == ["2", "3"]
+    assert updates.index(1, 4).data().startswith("full name: 'Savings' → 'Savings Reserve'")
+    assert dialog.apply_button.isEnabled()
+
+    with qtbot.waitSignal(pane.chart_loaded, timeout=10000):
+        dialog.apply_button.click()
+    assert not dialog.isVisible()
+    assert len(account_services.list_accounts(db, company_id)) == before + 2
+    # The tree shows the new accounts in place, without reopening anything.
+    online = account_services.find_account(db, company_id, "6510")
+    assert online is not None
+    assert online.full_name == "Marketing:Online Ads"
+    index = pane.tree_model.index_of(online.id or 0)
+    assert index.isValid()
+    assert index.parent().data() == "Marketing"
+    savings = account_services.find_account(db, company_id, "1010")
+    assert savings is not None
+    assert pane.tree_model.index_of(savings.id or 0).data() == "Savings Reserve"
+    assert "Imported chart.csv" in pane.message_label.text()
+
+    # The same file again changes nothing: every line is skipped and Apply is off.
+    again = drop_file_on(qtbot, pane, pane, chart_file(tmp_path))
+    skips = again.models[PreviewKind.SKIP]
+    assert skips.rowCount() == 4
+    assert not again.apply_button.isEnabled()
+    assert "already matches" in again.reason_label.text()
+    again.close_button.click()
+
+
+def test_a_file_dropped_on_a_child_widget_reaches_the_pane(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    for target in (pane.table.viewport(), pane.tree.viewport(), pane.count_label):
+        dialog = drop_file_on(qtbot, pane, target, chart_file(tmp_path))
+        dialog.close_button.click()
+        assert not dialog.isVisible()
+
+
+def test_a_chart_with_errors_cannot_be_applied_and_cancel_imports_nothing(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    from bookkeeper_desktop.gui.ledger.import_dialog import PreviewKind
+
+    pane = loaded_pane(qtbot, ctx)
+    before = account_services.list_accounts(db, company_id)
+    dialog = drop_file_on(qtbot, pane, pane, chart_file(tmp_path, CHART_CSV + BROKEN_LINE))
+    errors = dialog.models[PreviewKind.ERROR]
+    assert errors.rowCount() >= 1
+    assert errors.index(0, 0).data() == "6"
+    assert "Expences" in errors.index(0, 4).data()
+    assert dialog.tabs.tabText(dialog.tabs.currentIndex()).startswith("Errors")
+    assert not dialog.apply_button.isEnabled()
+    dialog.close_button.click()
+    qtbot.wait(100)
+    assert account_services.list_accounts(db, company_id) == before
+
+
+def test_file_import_asks_for_a_file_and_a_non_chart_is_refused_with_its_reason(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path,
+) -> None:
+    asked: list[bool] = []
+    not_a_chart = chart_file(tmp_path, "Customer,Balance\nAcme,10.00\n", "customers.csv")
+
+    def ask(_parent: QWidget) -> Path:
+        asked.append(True)
+        return not_a_chart
+
+    pane = loaded_pane(qtbot, ctx, ask_path=ask)
+    with qtbot.waitSignal(ctx.error_presenter.dialog_opened, timeout=10000) as shown:
+        pane.import_action.trigger()
+    assert asked == [True]
+    box = shown.args[0]
+    assert box.windowTitle() == "Cannot read this file"
+    assert pane.import_dialog is None
+    box.close()
+
+
+def test_file_import_that_is_declined_does_nothing(qtbot: QtBot, ctx: AppContext) -> None:
+    pane = loaded_pane(qtbot, ctx, ask_path=lambda _parent: None)
+    with qtbot.assertNotEmitted(pane.import_preview_ready, wait=200):
+        pane.open_import_dialog()

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bookkeeper_desktop.core.errors import Cancelled
+from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.export.models import ExportHistoryModel, PreviewRowsModel
@@ -339,6 +339,15 @@ class ExportPane(QWidget):
 
     def _preview_failed(self, generation: int, error: BaseException) -> None:
         if generation != self._preview_generation:
+            return
+        self.preview_model.set_rows((), ())
+        if isinstance(error, ValidationError):
+            # Filters the export cannot take (an empty date range): said in place, no dialog.
+            self.summary_label.setText(error.message)
+            self.problems_list.clear()
+            self.problems_list.addItems(list(error.problems))
+            self.problems_list.setVisible(bool(error.problems))
+            self.problems_label.setText("Change the filters above.")
             return
         self.summary_label.setText("The preview could not be prepared.")
         self.ctx.show_error(error, self)

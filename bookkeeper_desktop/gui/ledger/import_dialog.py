@@ -68,6 +68,7 @@ class PreviewSummary:
     file_name: str
     format_name: str
     items: tuple[PreviewItem, ...]
+    notes: tuple[str, ...] = ()
 
     def of(self, kind: PreviewKind) -> list[PreviewItem]:
         return [item for item in self.items if item.kind is kind]
@@ -160,6 +161,10 @@ class ImportPreviewDialog(QDialog):
         heading.setObjectName("headingLabel")
         self.summary_label = QLabel(summary.sentence())
         self.summary_label.setObjectName("summaryLabel")
+        self.notes_label = QLabel("\n".join(summary.notes))
+        self.notes_label.setObjectName("notesLabel")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setVisible(bool(summary.notes))
         self.tabs = QTabWidget()
         self.models: dict[PreviewKind, PreviewTableModel] = {}
         details = {PreviewKind.ADD: "Details", PreviewKind.UPDATE: "What changes",
@@ -199,6 +204,7 @@ class ImportPreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.summary_label)
+        layout.addWidget(self.notes_label)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.reason_label)
         layout.addLayout(buttons)

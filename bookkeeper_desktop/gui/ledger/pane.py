@@ -71,8 +71,8 @@ from bookkeeper_desktop.gui.ledger.source import (
     BulkAction,
     ChartSnapshot,
     CompanyEntrySource,
-    ImportPreview,
     LedgerSource,
+    PreparedImport,
 )
 from bookkeeper_desktop.gui.ledger.trial_balance import TrialBalanceDialog
 from bookkeeper_desktop.storage.records import BulkResult, EntryFilter
@@ -478,7 +478,7 @@ class LedgerPane(QWidget):
         self.message_label.setText("")
         self.ctx.show_error(error, self)
 
-    def _show_preview(self, company_id: int, preview: ImportPreview) -> None:
+    def _show_preview(self, company_id: int, preview: PreparedImport) -> None:
         self.message_label.setText("")
         dialog = ImportPreviewDialog(preview.summary, self)
         self.import_dialog = dialog

@@ -18,9 +18,12 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.formats import ImportPreview
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
-from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, ImportPreview
+from bookkeeper_desktop.gui.ledger.import_dialog import PreviewItem, PreviewKind, PreviewSummary
+from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, PreparedImport
 from bookkeeper_desktop.services import accounts as account_services
+from bookkeeper_desktop.services import coa_import
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -162,9 +165,32 @@ class ServicesLedgerSource:
 
     # --- chart import --------------------------------------------------------------------------
 
-    def preview_import(self, company_id: int, path: Path) -> ImportPreview:
-        raise ConfigurationError("Chart import is not available in this build yet.")
+    def preview_import(self, company_id: int, path: Path) -> PreparedImport:
+        plan = coa_import.preview_import(self.db, company_id, path)
+        return PreparedImport(summary_of(plan), plan, path)
 
-    def apply_import(self, company_id: int, preview: ImportPreview,
+    def apply_import(self, company_id: int, preview: PreparedImport,
                      progress: Progress) -> Changes:
-        raise ConfigurationError("Chart import is not available in this build yet.")
+        outcome = coa_import.apply_import(self.db, company_id, preview.plan,
+                                          source_file=preview.path, progress=progress)
+        return outcome.changes
+
+
+def summary_of(plan: ImportPreview) -> PreviewSummary:
+    """What the preview dialog lists, from the formats layer's plan."""
+    items: list[PreviewItem] = []
+    for add in plan.adds:
+        account = add.account
+        detail = add.note or f"new {account.type.label.lower()} account"
+        items.append(PreviewItem(PreviewKind.ADD, add.line, account.full_name, detail,
+                                 account.type.label, account.code or ""))
+    for update in plan.updates:
+        account = update.updated
+        items.append(PreviewItem(PreviewKind.UPDATE, update.line, account.full_name,
+                                 update.summary, account.type.label, account.code or ""))
+    items.extend(PreviewItem(PreviewKind.SKIP, skip.line, skip.full_name, skip.reason)
+                 for skip in plan.skips)
+    items.extend(PreviewItem(PreviewKind.ERROR, error.line, "", error.message)
+                 for error in plan.errors)
+    return PreviewSummary(plan.file_name, plan.format_label, tuple(items),
+                          tuple(str(note) for note in plan.notes))

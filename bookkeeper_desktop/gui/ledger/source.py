@@ -40,11 +40,13 @@ class ChartSnapshot:
 
 
 @dataclass(frozen=True)
-class ImportPreview:
-    """A chart file read and compared with the company's chart; `plan` goes back to `apply`."""
+class PreparedImport:
+    """A chart file read and compared with the company's chart: what the dialog shows, and the
+    plan (`formats.ImportPreview`) that goes back to `apply_import` unchanged."""
 
     summary: PreviewSummary
     plan: Any
+    path: Path | None = None
 
 
 class LedgerSource(Protocol):
@@ -70,9 +72,9 @@ class LedgerSource(Protocol):
 
     def trial_balance(self, company_id: int, as_of: dt.date | None) -> TrialBalance: ...
 
-    def preview_import(self, company_id: int, path: Path) -> ImportPreview: ...
+    def preview_import(self, company_id: int, path: Path) -> PreparedImport: ...
 
-    def apply_import(self, company_id: int, preview: ImportPreview,
+    def apply_import(self, company_id: int, preview: PreparedImport,
                      progress: Progress) -> Changes: ...
 
 
