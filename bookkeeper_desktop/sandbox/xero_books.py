@@ -227,7 +227,8 @@ class Books:
         name = str(data.get("Name", "")).strip()
         if not name:
             raise ItemErrors(["The contact name must be specified."])  # wording ours
-        if any(c["Name"].lower() == name.lower() for c in self.records["Contacts"].values()):
+        if name.lower() in self.pending_contacts or any(
+                c["Name"].lower() == name.lower() for c in self.records["Contacts"].values()):
             raise ItemErrors([f"The contact name {name} is already assigned to another contact. "
                               "The contact name must be unique across all active contacts."])
         contact = {

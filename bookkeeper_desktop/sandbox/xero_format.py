@@ -8,9 +8,9 @@
 - Amounts are JSON numbers written digit for digit from `Decimal` (never through float).
 - `If-Modified-Since` is accepted as an HTTP date (`Tue, 24 Nov 2026 08:00:00 GMT`) or as the ISO
   form xero-python sends (`datetime.isoformat()`, naive = UTC; api-research.md §2.2).
-- `where` and `order` support the subset the sandbox needs: `Field=="text"`, `Field!="text"`,
-  `Field==true|false` and `Field==123` joined by `AND`/`&&` or `OR`/`||` (no parentheses), and
-  `Field [ASC|DESC], ...` ordering on top-level fields.
+- `where` supports the common part of Xero's filter language (comparisons, `DateTime(…)`,
+  `Guid("…")`, `.Contains/.StartsWith/.EndsWith`, `AND`/`OR`; see `where_filter`), and `order`
+  takes `Field [ASC|DESC], …`.
 """
 
 from __future__ import annotations
@@ -238,13 +238,22 @@ def to_xml(payload: Mapping[str, Any], root: str = "Response") -> bytes:
 
 # --- where / order -------------------------------------------------------------------------------
 
-_CONDITION = re.compile(
-    r"""^\s*(?P<field>[A-Za-z][A-Za-z0-9.]*)\s*(?P<op>==|!=|=|<>)\s*
-        (?:"(?P<text>[^"]*)"|(?P<word>true|false|null)|(?P<number>-?\d+(?:\.\d+)?))\s*$""",
+_VALUE = r"""(?:"(?P<text>[^"]*)"|(?P<word>true|false|null)|(?P<number>-?\d+(?:\.\d+)?)
+             |DateTime\((?P<datetime>[\d,\s]+)\)|Guid\("(?P<guid>[^"]*)"\))"""
+_COMPARISON = re.compile(
+    r"^\s*(?P<field>[A-Za-z][A-Za-z0-9.]*?)\s*(?P<op>==|!=|<>|>=|<=|=|>|<)\s*" + _VALUE + r"\s*$",
     re.VERBOSE | re.IGNORECASE,
 )
+_METHOD = re.compile(
+    r"""^\s*(?P<field>[A-Za-z][A-Za-z0-9.]*?)(?P<lower>\.ToLower\(\))?
+        \.(?P<method>Contains|StartsWith|EndsWith)\(\s*"(?P<text>[^"]*)"\s*\)\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_QUOTED = re.compile(r'"[^"]*"')
 _OR = re.compile(r"\s+OR\s+|\|\|", re.IGNORECASE)
 _AND = re.compile(r"\s+AND\s+|&&", re.IGNORECASE)
+
+Predicate = Callable[[Mapping[str, Any]], bool]
 
 
 def _field_value(record: Mapping[str, Any], path: str) -> Any:
@@ -257,39 +266,95 @@ def _field_value(record: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _condition(text: str) -> Callable[[Mapping[str, Any]], bool]:
-    found = _CONDITION.match(text)
+def _comparable(value: Any) -> Any:
+    """A field value in a form that compares with a parsed literal: dates as milliseconds,
+    numbers as Decimal, the rest unchanged."""
+    if isinstance(value, str) and _MS_DATE.fullmatch(value):
+        return ms_of(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def _literal(found: re.Match[str]) -> Any:
+    if found.group("text") is not None:
+        return found.group("text")
+    if found.group("guid") is not None:
+        return found.group("guid").lower()
+    if found.group("word") is not None:
+        return {"true": True, "false": False, "null": None}[found.group("word").lower()]
+    if found.group("datetime") is not None:
+        parts = [int(p) for p in found.group("datetime").split(",") if p.strip()]
+        if not 3 <= len(parts) <= 6:
+            raise QueryError("DateTime() needs a year, month and day")
+        try:
+            year, month, day, *clock = parts
+            hour, minute, second = (*clock, 0, 0, 0)[:3]
+            return millis(dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC))
+        except ValueError as exc:
+            raise QueryError(f"DateTime{tuple(parts)} is not a date") from exc
+    return Decimal(found.group("number"))
+
+
+def _condition(text: str) -> Predicate:
+    method = _METHOD.match(text)
+    if method:
+        path, name = method.group("field"), method.group("method").lower()
+        needle, lower = method.group("text"), method.group("lower") is not None
+
+        def test_method(record: Mapping[str, Any]) -> bool:
+            actual = _field_value(record, path)
+            if not isinstance(actual, str):
+                return False
+            haystack = actual.lower() if lower else actual
+            if name == "contains":
+                return needle in haystack
+            return haystack.startswith(needle) if name == "startswith" else \
+                haystack.endswith(needle)
+
+        return test_method
+    found = _COMPARISON.match(text)
     if not found:
         raise QueryError(f"Unable to parse the where clause near '{text.strip()}'")
     path, op = found.group("field"), found.group("op")
-    wanted: Any
-    if found.group("text") is not None:
-        wanted = found.group("text")
-    elif found.group("word") is not None:
-        wanted = {"true": True, "false": False, "null": None}[found.group("word").lower()]
-    else:
-        wanted = Decimal(found.group("number"))
-    negate = op in ("!=", "<>")
+    wanted = _literal(found)
+    is_guid = found.group("guid") is not None
 
     def test(record: Mapping[str, Any]) -> bool:
-        actual = _field_value(record, path)
-        if isinstance(wanted, Decimal) and actual is not None and not isinstance(actual, bool):
-            try:
-                equal = Decimal(str(actual)) == wanted
-            except InvalidOperation:
-                equal = False
-        else:
-            equal = actual == wanted
-        return equal != negate
+        actual = _comparable(_field_value(record, path))
+        if is_guid and isinstance(actual, str):
+            actual = actual.lower()
+        if op in ("==", "="):
+            return bool(actual == wanted)
+        if op in ("!=", "<>"):
+            return bool(actual != wanted)
+        if actual is None or wanted is None or isinstance(actual, str) != isinstance(wanted,
+                                                                                     str):
+            return False
+        ordering = {">": actual > wanted, "<": actual < wanted, ">=": actual >= wanted,
+                    "<=": actual <= wanted}
+        return bool(ordering[op])
 
     return test
 
 
-def where_filter(clause: str) -> Callable[[Mapping[str, Any]], bool]:
-    """A predicate for Xero's `where` parameter (subset described in the module docstring)."""
-    alternatives = []
-    for branch in _OR.split(clause):
-        alternatives.append([_condition(part) for part in _AND.split(branch)])
+def where_filter(clause: str) -> Predicate:
+    """A predicate for Xero's `where` parameter: comparisons (`==`, `!=`, `>`, `>=`, `<`, `<=`)
+    with text, numbers, `true`/`false`/`null`, `DateTime(2026,11,01)` and `Guid("…")`, and
+    `Field.Contains("…")`, `.StartsWith`, `.EndsWith` (optionally after `.ToLower()`), joined by
+    `AND`/`&&` and `OR`/`||` (no parentheses)."""
+    quoted: list[str] = []
+
+    def hide(found: re.Match[str]) -> str:
+        quoted.append(found.group(0))
+        return f"\x00{len(quoted) - 1}\x00"
+
+    def show(text: str) -> str:
+        return re.sub(r"\x00(\d+)\x00", lambda m: quoted[int(m.group(1))], text)
+
+    masked = _QUOTED.sub(hide, clause)
+    alternatives = [[_condition(show(part)) for part in _AND.split(branch)]
+                    for branch in _OR.split(masked)]
 
     def test(record: Mapping[str, Any]) -> bool:
         return any(all(cond(record) for cond in conds) for conds in alternatives)

@@ -424,3 +424,38 @@ def test_a_clock_is_optional() -> None:
                                               {"Accept": "application/json"}), "t")
     assert response.status == 200
     assert ManualClock()() == START
+
+
+# --- where ---------------------------------------------------------------------------------------
+
+
+def test_where_finds_a_journal_by_text_in_its_narration(api: XeroAccountingApi) -> None:
+    call(api, "PUT", "ManualJournals", journal("Rent AND rates [bk:key-42]"))
+    call(api, "PUT", "ManualJournals", journal("Rent [bk:key-43]"))
+    found = parsed(call(api, "GET", 'ManualJournals?where=Narration.Contains("[bk:key-42]")'))
+    assert [mj["Narration"] for mj in found["ManualJournals"]] == ["Rent AND rates [bk:key-42]"]
+    both = parsed(call(api, "GET", 'ManualJournals?where=Narration.StartsWith("Rent")'
+                                   ' AND Status=="POSTED"'))
+    assert len(both["ManualJournals"]) == 2
+    lower = parsed(call(api, "GET",
+                        'ManualJournals?where=Narration.ToLower().EndsWith("key-43]")'))
+    assert len(lower["ManualJournals"]) == 1
+
+
+def test_where_compares_dates_numbers_and_guids(api: XeroAccountingApi) -> None:
+    invoices = api.objects(TENANT, "Invoices")
+    big = parsed(call(api, "GET", "Invoices?where=Total>1000"))["Invoices"]
+    assert {i["InvoiceID"] for i in big} == {i["InvoiceID"] for i in invoices
+                                              if i["Total"] > 1000}
+    recent = parsed(call(api, "GET",
+                         "Invoices?where=Date>=DateTime(2026,10,01)%20AND%20Type==\"ACCREC\""))
+    assert recent["Invoices"]
+    assert all(int(i["Date"][6:19]) >= 1790812800000 for i in recent["Invoices"])
+    one = invoices[0]
+    by_guid = parsed(call(api, "GET",
+                          f'Invoices?where=InvoiceID==Guid("{one["InvoiceID"].upper()}")'))
+    assert [i["InvoiceID"] for i in by_guid["Invoices"]] == [one["InvoiceID"]]
+    nested = parsed(call(api, "GET", f'Invoices?where=Contact.Name=="{one["Contact"]["Name"]}"'))
+    assert nested["Invoices"]
+    assert {i["Contact"]["Name"] for i in nested["Invoices"]} == {one["Contact"]["Name"]}
+    assert call(api, "GET", "Invoices?where=Date>DateTime(2026,13,1)").status == 400

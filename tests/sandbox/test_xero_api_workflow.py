@@ -485,3 +485,15 @@ def test_seeding_is_reproducible_for_a_tenant() -> None:
     second, _ = make_api()
     assert first.to_state() == second.to_state()
     assert first.tenant_ids() == [TENANT]
+
+
+def test_contact_names_are_unique_even_within_one_request() -> None:
+    api, _ = make_api()
+    before = len(api.objects(TENANT, "Contacts"))
+    pair = {"Contacts": [{"Name": "Twin Peaks Ltd"}, {"Name": "twin peaks ltd"}]}
+    assert call(api, "PUT", "Contacts", pair).status == 400
+    assert len(api.objects(TENANT, "Contacts")) == before
+    results = parsed(call(api, "PUT", "Contacts?summarizeErrors=false", pair))["Contacts"]
+    assert [r["StatusAttributeString"] for r in results] == ["OK", "ERROR"]
+    assert [c["Name"] for c in api.objects(TENANT, "Contacts")].count("Twin Peaks Ltd") == 1
+    assert len(api.objects(TENANT, "Contacts")) == before + 1
