@@ -131,8 +131,7 @@ def _sniff_bytes(path: Path, data: bytes) -> DetectedFormat:
             return DetectedFormat(layout, Container.TEXT, encoding, None, line, delimiter)
     first = next((line for line in first_lines if line.strip()), "")
     shown = first if len(first) <= 80 else first[:77] + "..."
-    raise _refuse(path, f"a text file whose first line ('{shown}') is not a chart-of-accounts "
-                        "layout we know")
+    raise _refuse(path, f"a text file with columns we do not know ('{shown}')")
 
 
 SNIFF_TEXT = 64 * 1024

@@ -15,6 +15,7 @@ is neutralised (`common.neutralise_formula`); amounts stay numbers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -23,6 +24,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -64,19 +66,27 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+@contextlib.contextmanager
+def _open(path: Path) -> Iterator[Any]:
+    """A read-only workbook from content: openpyxl refuses a path whose extension is not .xlsx,
+    but a dropped file is recognised by what it holds, so it gets an open file instead."""
+    with path.open("rb") as handle:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
+        try:
+            yield workbook
+        finally:
+            workbook.close()
+
+
 def sheet_names(path: Path) -> list[str]:
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
+    with _open(path) as workbook:
         return list(workbook.sheetnames)
-    finally:
-        workbook.close()
 
 
 def sheet_rows(path: Path, sheet: str | None = None, limit: int | None = None) -> Iterator[Row]:
     """Rows of a sheet (the first when `sheet` is None) as text, with their sheet row numbers;
     trailing empty cells dropped."""
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
+    with _open(path) as workbook:
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         # WORKAROUND: files from some tools declare a wrong sheet dimension ("A1"), which makes
         # read-only mode stop after the first row; recompute it from the data.
@@ -88,8 +98,6 @@ def sheet_rows(path: Path, sheet: str | None = None, limit: int | None = None) -
             while fields and not fields[-1].strip():
                 fields.pop()
             yield number, fields
-    finally:
-        workbook.close()
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -98,6 +106,11 @@ JOURNAL_HEADER = ("Entry No.", "Date", "Memo", "Status", "Line", "Account Code",
                   "Description", "Name", "Tracking", "Debit", "Credit")
 SUMMARY_HEADER = ("Account Code", "Account", "Type", "Debit", "Credit", "Net (debit - credit)")
 _WIDTHS = (14, 12, 36, 10, 6, 14, 40, 40, 24, 20, 16, 16)
+
+
+def _text(value: str) -> str:
+    """A text cell: characters Excel's XML cannot hold removed, formulas neutralised."""
+    return neutralise_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
 
 
 def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
@@ -165,16 +178,16 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
             problems.extend(found)
             continue
         assert entry.date is not None
-        number = neutralise_formula(entry.number or str(entry.id or ""))
-        memo = neutralise_formula(entry.memo)
+        number = _text(entry.number or str(entry.id or ""))
+        memo = _text(entry.memo)
         date = cells.date(entry.date)
         for position, line in enumerate(entry.lines, start=1):
             account = accounts[line.account_id]
             journal.append((
                 number, date, memo, entry.status.value, position,
-                neutralise_formula(account.code or ""), neutralise_formula(account.full_name),
-                neutralise_formula(line.description), neutralise_formula(line.contact),
-                neutralise_formula(line.tracking),
+                _text(account.code or ""), _text(account.full_name),
+                _text(line.description), _text(line.contact),
+                _text(line.tracking),
                 cells.amount(line.debit or None), cells.amount(line.credit or None),
             ))
             total = totals.setdefault(line.account_id, [ZERO, ZERO])
@@ -197,7 +210,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
     for account_id, (debit, credit) in ordered:
         account = accounts[account_id]
         summary.append((
-            neutralise_formula(account.code or ""), neutralise_formula(account.full_name),
+            _text(account.code or ""), _text(account.full_name),
             account.type.label, money_cells.amount(debit), money_cells.amount(credit),
             money_cells.amount(debit - credit),
         ))
