@@ -113,13 +113,14 @@ class DemoSandboxes:
                 self.owned = False
                 self.endpoints = attached
                 return attached
-            self.qbo = QboSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                                  on_change=self.save)
-            self.xero = XeroSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                                    on_change=self.save)
+            self.qbo, self.xero = self._fresh_servers()
             if saved:
-                self.qbo.load_state(saved["qbo"])
-                self.xero.load_state(saved["xero"])
+                try:
+                    self.qbo.load_state(saved["qbo"])
+                    self.xero.load_state(saved["xero"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._set_aside(exc)
+                    self.qbo, self.xero = self._fresh_servers()
             qbo_url = _start_on(self.qbo, int(port_qbo))
             xero_url = _start_on(self.xero, int(port_xero))
             for server in (self.qbo, self.xero):
@@ -178,25 +179,34 @@ class DemoSandboxes:
                                  encoding="utf-8")
             temporary.replace(self.state_file)
 
+    def _fresh_servers(self) -> tuple[QboSandbox, XeroSandbox]:
+        return (QboSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
+                           on_change=self.save),
+                XeroSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
+                            on_change=self.save))
+
     def _read_state(self) -> dict[str, Any] | None:
+        """The saved state as parsed JSON (checked by loading it in `start`), or None."""
         if self.state_file is None or not self.state_file.exists():
             return None
         try:
             state = json.loads(self.state_file.read_text(encoding="utf-8"))
             if (not isinstance(state, dict) or state.get("format") != STATE_FORMAT
-                    or "qbo" not in state or "xero" not in state):
+                    or not isinstance(state.get("qbo"), dict)
+                    or not isinstance(state.get("xero"), dict)):
                 raise ValueError("not a demo sandbox state file")
-            # Prove it loads before trusting it.
-            QboSandbox(limits=False).load_state(state["qbo"])
-            XeroSandbox(limits=False).load_state(state["xero"])
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            aside = self.state_file.with_name(self.state_file.name + ".unreadable")
-            with contextlib.suppress(OSError):
-                self.state_file.replace(aside)
-            self.notice = (f"The demo sandbox state in {self.state_file} could not be read "
-                           f"({exc}); it was moved to {aside.name} and the demo starts afresh.")
+        except (ValueError, OSError) as exc:
+            self._set_aside(exc)
             return None
         return state
+
+    def _set_aside(self, problem: Exception) -> None:
+        assert self.state_file is not None
+        aside = self.state_file.with_name(self.state_file.name + ".unreadable")
+        with contextlib.suppress(OSError):
+            self.state_file.replace(aside)
+        self.notice = (f"The demo sandbox state in {self.state_file} could not be read "
+                       f"({problem}); it was moved to {aside.name} and the demo starts afresh.")
 
     def _state_key(self) -> str | None:
         return str(self.state_file.resolve()) if self.state_file is not None else None

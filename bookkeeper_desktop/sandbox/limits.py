@@ -3,8 +3,8 @@
 From API_NOTES.md ("limits" rows):
 
 - QBO: 500 requests/min per realm (and app), 10 concurrent per app and realm, the batch endpoint
-  120 requests/min per realm (since 31 Oct 2025). Over the limit: HTTP 429 (the body shape lives in
-  `qbo_server`).
+  120 requests/min per realm (since 31 Oct 2025), Reports 200/min per realm. Over the limit:
+  HTTP 429 (the body shape lives in `qbo_server`).
 - Xero: per tenant 60 calls/min, 5,000/day, 5 concurrent; per app 10,000/min. Over the limit: 429
   with `Retry-After` and `X-Rate-Limit-Problem` (`minute`, `day`, `concurrent`, `appminute`);
   `X-MinLimit-Remaining`, `X-DayLimit-Remaining`, `X-AppMinLimit-Remaining` on every response.
@@ -33,6 +33,7 @@ DAY = 86_400.0
 QBO_PER_MINUTE = 500
 QBO_CONCURRENT = 10
 QBO_BATCH_PER_MINUTE = 120
+QBO_REPORTS_PER_MINUTE = 200
 XERO_PER_MINUTE = 60
 XERO_PER_DAY = 5_000
 XERO_CONCURRENT = 5
@@ -135,23 +136,30 @@ class _Limiter:
 class QboLimiter(_Limiter):
     """Intuit's limits, keyed by app (client id) and realm."""
 
-    def admit(self, client_id: str, realm_id: str, *, batch: bool) -> Admission:
+    def admit(self, client_id: str, realm_id: str, *, batch: bool = False,
+              reports: bool = False) -> Admission:
+        """One call to the realm; `batch` for `/batch`, `reports` for `/reports/…`."""
         key = f"{client_id}/{realm_id}"
         with self._lock:
             now, scale = self.clock.now(), self.time_scale
             minute = self._window(("minute", key), QBO_PER_MINUTE, MINUTE)
-            batches = self._window(("batch", key), QBO_BATCH_PER_MINUTE, MINUTE)
+            special = None
+            if batch:
+                special = self._window(("batch", key), QBO_BATCH_PER_MINUTE, MINUTE)
+            elif reports:
+                special = self._window(("reports", key), QBO_REPORTS_PER_MINUTE, MINUTE)
             in_flight = self._in_flight.get(key, 0)
             if self.enabled:
                 if in_flight >= QBO_CONCURRENT:
                     return Admission("concurrent", 1)
                 if minute.full():
                     return Admission("minute", minute.retry_after(now, scale))
-                if batch and batches.full():
-                    return Admission("batch", batches.retry_after(now, scale))
+                if special is not None and special.full():
+                    return Admission("batch" if batch else "reports",
+                                     special.retry_after(now, scale))
             minute.calls.append(now)
-            if batch:
-                batches.calls.append(now)
+            if special is not None:
+                special.calls.append(now)
             self._in_flight[key] = in_flight + 1
             return Admission(None, 0, {"minute": minute.remaining()}, self._releaser(key))
 

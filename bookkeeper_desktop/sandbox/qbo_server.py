@@ -15,9 +15,10 @@ the callback carries `code`, `state` and `realmId`; `state` is required; PKCE S2
 a `code_challenge` was sent (Intuit does not document PKCE; accepting it is harmless). A Bearer
 token that is missing, unknown, expired or revoked gets 401 `AuthenticationFailed` (code 3200); a
 valid token used on another realm gets 403 `ApplicationAuthorizationFailed` (code 3100). Limits:
-500/min and 10 concurrent per app and realm, batch 120/min; over them a 429 with Intuit's **XML**
-`ThrottleExceeded` fault (errorCode 003001), as Intuit sends even to JSON clients. Every response
-carries an `intuit_tid` header. No `id_token` is issued (nothing here can sign one).
+500/min and 10 concurrent per app and realm, batch 120/min, reports 200/min; over them a 429 with
+Intuit's **XML** `ThrottleExceeded` fault (errorCode 003001), as Intuit sends even to JSON
+clients. Every response carries an `intuit_tid` header. No `id_token` is issued (nothing here
+can sign one).
 """
 
 from __future__ import annotations
@@ -348,8 +349,10 @@ class QboSandbox(SandboxServer):
             return self.auth_failed()
         if grant.subject.get("realm_id") != realm_id or ACCOUNTING_SCOPE not in grant.scopes:
             return self.authorization_failed()
-        batch = request.path.rstrip("/").lower().endswith("/batch")
-        admission: Admission = self.limiter.admit(grant.client_id, realm_id, batch=batch)
+        rest = request.path[len(f"/v3/company/{realm_id}"):].strip("/").lower()
+        admission: Admission = self.limiter.admit(grant.client_id, realm_id,
+                                                  batch=rest == "batch",
+                                                  reports=rest.startswith("reports/"))
         if not admission.admitted:
             return self.throttled_response(admission.retry_after, admission.problem or "")
         try:

@@ -153,6 +153,18 @@ def test_unreadable_state_file_is_moved_aside(tmp_path: Path) -> None:
     assert json.loads(state_file.read_text())["format"] == 1
 
 
+def test_state_file_that_does_not_load_is_moved_aside(tmp_path: Path) -> None:
+    state_file = tmp_path / "demo.json"
+    broken = {"format": 1, "qbo": {"vendor": "xero"}, "xero": {"vendor": "xero"}}
+    state_file.write_text(json.dumps(broken))
+    with DemoSandboxes(state_file, port_qbo=0, port_xero=0) as demo:
+        demo.start()
+        assert demo.notice is not None
+        assert demo.qbo is not None
+        assert demo.qbo.companies  # fresh seeded data
+    assert json.loads((tmp_path / "demo.json.unreadable").read_text()) == broken
+
+
 def test_default_state_file_is_in_the_data_folder(isolated_data_dir: Path) -> None:
     assert default_state_file() == isolated_data_dir / "demo_sandboxes.json"
 

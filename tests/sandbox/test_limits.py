@@ -136,6 +136,14 @@ def test_qbo_minute_and_batch_limits(clock: FakeClock) -> None:
     assert limiter.admit("app", "realm", batch=True).admitted
 
 
+def test_qbo_reports_limit(clock: FakeClock) -> None:
+    limiter = QboLimiter(clock, enabled=True, time_scale=SCALE)
+    for _ in range(200):
+        limiter.admit("app", "realm", reports=True).release()
+    assert limiter.admit("app", "realm", reports=True).problem == "reports"
+    assert limiter.admit("app", "realm").admitted
+
+
 def test_qbo_concurrency_limit_answers_intuits_xml(
         clock: FakeClock, browser: ConsentBrowser, http: httpx.Client) -> None:
     with QboSandbox(clock=clock, clients=[QBO_CLIENT], api=FallbackQboApi(),
