@@ -31,9 +31,11 @@ Contract (the server in `sandbox/server.py` calls it; tests call it without a so
   changed in the cursor's own second is missed), at most 30 days back, at most 1,000 objects in
   all, oldest change first; deleted objects as `{"Id","status":"Deleted","MetaData"}`.
 
-Every response has `time`; every object `Id`, `SyncToken` (a string, +1 per change), `MetaData`
-(`CreateTime`, `LastUpdatedTime`, ISO-8601 with the company's offset — the sandbox company sits in
-America/Los_Angeles, like Intuit's US sandbox companies), `domain: "QBO"`, `sparse: false`.
+Responses are JSON when the `Accept` header names `application/json`, else Intuit's XML
+(`qbo_xml`), as QBO does. Every response has `time`; every object `Id`, `SyncToken` (a string,
++1 per change), `MetaData` (`CreateTime`, `LastUpdatedTime`, ISO-8601 with the company's offset —
+the sandbox company sits in America/Los_Angeles, like Intuit's US sandbox companies),
+`domain: "QBO"`, `sparse: false`.
 Faults are Intuit's shape with HTTP 400 (`qbo_faults` lists the codes); a path realm other than
 the authorised one is a 403 AuthorizationFault. `minorversion` is accepted (below 75 is treated as
 75, API_NOTES); it changes nothing here.
@@ -67,6 +69,7 @@ from bookkeeper_desktop.sandbox import qbo_entities, qbo_faults, qbo_query, qbo_
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.qbo_faults import QboFault
 from bookkeeper_desktop.sandbox.qbo_json import dumps, loads
+from bookkeeper_desktop.sandbox.qbo_xml import to_xml
 
 COMPANY_TZ = ZoneInfo("America/Los_Angeles")
 MINIMUM_MINOR_VERSION = 75
@@ -167,6 +170,7 @@ class QboAccountingApi:
         self._lock = threading.RLock()
         self._realms: dict[str, _Realm] = {}
         self._tid = 0
+        self._xml_reply = False
 
     # --- companies ------------------------------------------------------------------------------
 
@@ -367,19 +371,26 @@ class QboAccountingApi:
         caller's token authorises."""
         with self._lock:
             now = self.now()
+            # Intuit answers in XML unless Accept names JSON (`qbo_xml`). Set for this request
+            # only; the lock is held until the response is built.
+            self._xml_reply = "json" not in (request.header("accept") or "").lower()
             try:
                 return self._dispatch(request, realm_id, now)
             except QboFault as fault:
                 return self._reply({"Fault": fault.fault()}, now, fault.status)
+            finally:
+                self._xml_reply = False
 
     def _reply(self, payload: dict[str, Any], now: dt.datetime, status: int = 200) -> Response:
         self._tid += 1
         body = {**payload, "time": now.astimezone(COMPANY_TZ).isoformat(timespec="milliseconds")}
         tid = hashlib.sha1(f"{self._seed}:{self._tid}".encode(), usedforsecurity=False)
-        return Response(status, dumps(body), {
-            "Content-Type": "application/json;charset=UTF-8",
-            "intuit_tid": f"1-{tid.hexdigest()[:24]}",
-        })
+        headers = {"intuit_tid": f"1-{tid.hexdigest()[:24]}"}
+        if self._xml_reply:
+            return Response(status, to_xml(body),
+                            {"Content-Type": "application/xml;charset=UTF-8", **headers})
+        return Response(status, dumps(body),
+                        {"Content-Type": "application/json;charset=UTF-8", **headers})
 
     def _dispatch(self, request: Request, realm_id: str, now: dt.datetime) -> Response:
         parts = request.path.rstrip("/").split("/")

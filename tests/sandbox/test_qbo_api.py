@@ -71,7 +71,8 @@ def test_companyinfo_of_another_id_is_object_not_found() -> None:
 
 def test_a_realm_the_token_does_not_cover_is_refused() -> None:
     api, _ = make_api()
-    request = Request.from_target("GET", f"/v3/company/{REALM}/companyinfo/{REALM}")
+    request = Request.from_target("GET", f"/v3/company/{REALM}/companyinfo/{REALM}",
+                                  {"Accept": "application/json"})
     response = api.handle(request, "other-realm")
     assert response.status == 403
     assert fault_of(response)["type"] == "AuthorizationFault"
@@ -299,7 +300,8 @@ def test_journal_entry_line_faults_for_posting_type_and_missing_account() -> Non
 
 def test_body_that_is_not_json_is_a_validation_fault() -> None:
     api, _ = make_api()
-    request = Request.from_target("POST", f"/v3/company/{REALM}/journalentry", {}, b"{nope")
+    request = Request.from_target("POST", f"/v3/company/{REALM}/journalentry",
+                                  {"Accept": "application/json"}, b"{nope")
     response = api.handle(request, REALM)
     assert response.status == 400
     assert fault_of(response)["code"] == "2010"
