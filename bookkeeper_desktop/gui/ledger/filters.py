@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -80,7 +81,7 @@ class EntryFilterBar(QWidget):
         self.account_picker = AccountPicker([])
         self.account_picker.setObjectName("accountFilter")
         self.account_picker.setPlaceholderText("All accounts")
-        self.account_picker.setMinimumContentsLength(18)
+        self.account_picker.setMinimumContentsLength(12)
 
         self.source_combo = QComboBox()
         self.source_combo.setObjectName("sourceFilter")
@@ -91,8 +92,9 @@ class EntryFilterBar(QWidget):
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("searchFilter")
-        self.search_edit.setPlaceholderText("Search number, memo, description…")
+        self.search_edit.setPlaceholderText("Search number or memo")
         self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(150)
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear filters")
 
@@ -101,18 +103,24 @@ class EntryFilterBar(QWidget):
         self._search_timer.setInterval(SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._emit)
 
-        layout = QHBoxLayout(self)
+        # Two rows, so that the bar fits beside the chart in a 1280-pixel window.
+        first = QHBoxLayout()
+        first.addWidget(QLabel("Show"))
+        first.addWidget(self.status_combo)
+        first.addWidget(self.source_combo)
+        first.addWidget(self.account_picker, 1)
+        first.addWidget(self.clear_button)
+        second = QHBoxLayout()
+        second.addWidget(self.from_check)
+        second.addWidget(self.from_edit)
+        second.addWidget(self.to_check)
+        second.addWidget(self.to_edit)
+        second.addWidget(self.search_edit, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Show"))
-        layout.addWidget(self.status_combo)
-        layout.addWidget(self.from_check)
-        layout.addWidget(self.from_edit)
-        layout.addWidget(self.to_check)
-        layout.addWidget(self.to_edit)
-        layout.addWidget(self.account_picker)
-        layout.addWidget(self.source_combo)
-        layout.addWidget(self.search_edit, 1)
-        layout.addWidget(self.clear_button)
+        layout.setSpacing(4)
+        layout.addLayout(first)
+        layout.addLayout(second)
 
         self._last: EntryFilter = self.current_filter()
         self.status_combo.currentIndexChanged.connect(self._emit)

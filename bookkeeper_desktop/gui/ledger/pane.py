@@ -167,10 +167,15 @@ class LedgerPane(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column in (CODE, TYPE, BALANCE):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CODE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(BALANCE, QHeaderView.ResizeMode.ResizeToContents)
+        # The type labels are long ("Other current liability"): a fixed, elided column keeps the
+        # names readable in a narrow window.
+        header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(TYPE, 112)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.doubleClicked.connect(lambda _i: self.edit_selected_account())
 
         tree_bar = QToolBar()
@@ -191,6 +196,7 @@ class LedgerPane(QWidget):
         self.drop_hint.setWordWrap(True)
         self.drop_hint.setEnabled(False)
         left = QWidget()
+        left.setMinimumWidth(400)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(chart_title)
@@ -263,8 +269,8 @@ class LedgerPane(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 5)
-        self.splitter.setSizes([470, 930])
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([440, 760])
         self.empty_label = QLabel("No company is open. Create one or open the sample company "
                                   "from the company menu.")
         self.empty_label.setObjectName("emptyLabel")
