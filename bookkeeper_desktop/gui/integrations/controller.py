@@ -22,6 +22,7 @@ timeout); other network jobs queue behind it, which also keeps token use serial.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -56,6 +57,26 @@ class _Connecting:
     question: WorkerQuestion
     jobs: list[Job[Any]] = field(default_factory=list)
     cancelled: bool = False
+
+
+def _wait_cancellable(flow: ConnectFlowLike, progress: Progress) -> Any:
+    """`flow.wait()`, cancelled when the job is (a Cancel, or the app shutting its lanes down):
+    `wait()` blocks on the loopback listener, so a watcher turns the job's flag into
+    `flow.cancel()`."""
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(0.1):
+            if progress.cancelled:
+                flow.cancel()
+                return
+
+    watcher = threading.Thread(target=watch, name="connect-cancel-watch", daemon=True)
+    watcher.start()
+    try:
+        return flow.wait()
+    finally:
+        finished.set()
 
 
 class IntegrationsController(QObject):
@@ -117,7 +138,7 @@ class IntegrationsController(QObject):
         def wait(progress: Progress) -> Any:
             progress_of_wait.append(progress)
             progress.phase("Waiting for the browser")
-            return flow.wait()
+            return _wait_cancellable(flow, progress)
 
         def started(request: Any) -> None:
             if attempt.cancelled:

@@ -1,0 +1,260 @@
+"""The Integrations cards driven by the real connect flow against the QBO and Xero sandboxes on
+loopback (a scripted browser plays the user), and by real sync/disconnect jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from bookkeeper_desktop.core.errors import RemoteError
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.providers.config import Provider as ProviderKind
+from bookkeeper_desktop.providers.config import ProviderConfig, load_config
+from bookkeeper_desktop.providers.connect import ConnectFlow
+from bookkeeper_desktop.providers.connections import Connection, ConnectionState
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
+from bookkeeper_desktop.sandbox.xero_server import DEMO_ORGANISATIONS, XeroSandbox
+from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
+from bookkeeper_desktop.services import connections as connection_service
+from bookkeeper_desktop.services import sync_runs as sync_run_service
+from tests.providers.conftest import MemoryKeyring, ScriptedBrowser, sandbox_env
+
+NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+
+
+class DatabaseStore:
+    """The providers' `ConnectionStore` on `services.connections` (the real table)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def get(self, company_id: int, provider: ProviderKind) -> Connection | None:
+        info = connection_service.get_connection(self.db, company_id, provider.value)
+        if info is None:
+            return None
+        return Connection(ProviderKind(info.provider), info.tenant_id or "",
+                          info.remote_company_name, status=ConnectionState(info.status.value))
+
+    def save(self, company_id: int, connection: Connection) -> None:
+        connection_service.save_connection(self.db, company_id, ConnectionInfo(
+            provider=connection.provider.value, tenant_id=connection.tenant_id,
+            remote_company_name=connection.company_name, scopes=connection.scopes,
+            status=ConnectionStatus(connection.status.value), connected_at=NOW))
+
+    def set_status(self, company_id: int, provider: ProviderKind, status: ConnectionState,
+                   reason: str = "") -> None:
+        connection_service.set_connection_status(self.db, company_id, provider.value,
+                                                  ConnectionStatus(status.value), reason)
+
+    def update_expiry(self, company_id: int, provider: ProviderKind,
+                      access_expires_at: dt.datetime | None,
+                      refresh_expires_at: dt.datetime | None) -> None:
+        return None
+
+
+@pytest.fixture
+def qbo_sandbox() -> Iterator[QboSandbox]:
+    with QboSandbox(limits=False) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def xero_sandbox() -> Iterator[XeroSandbox]:
+    with XeroSandbox(limits=False) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def configs(qbo_sandbox: QboSandbox, xero_sandbox: XeroSandbox
+            ) -> dict[Provider, ProviderConfig]:
+    return {Provider.QBO: load_config("qbo", env=sandbox_env(qbo=qbo_sandbox)),
+            Provider.XERO: load_config("xero", env=sandbox_env(xero=xero_sandbox))}
+
+
+@pytest.fixture
+def browser() -> ScriptedBrowser:
+    """Records the URL the app opens; the test plays the user when it wants to."""
+    return ScriptedBrowser(act=False)
+
+
+@pytest.fixture
+def pane(qtbot: QtBot, app_ctx: AppContext, sample_company: Any,
+         configs: dict[Provider, ProviderConfig], browser: ScriptedBrowser
+         ) -> IntegrationsPane:
+    app_ctx.set_company(sample_company.id)
+    keychain = Keychain(MemoryKeyring())
+    store = DatabaseStore(app_ctx.services.db)
+
+    def make_flow(company_id: int, provider: Provider, choose: Any) -> ConnectFlow:
+        return ConnectFlow(company_id, configs[provider], keychain=keychain, store=store,
+                           open_browser=browser, choose_tenant=choose, timeout=20)
+
+    widget = IntegrationsPane(app_ctx)
+    qtbot.addWidget(widget)
+    qtbot.waitSignal(widget.loaded, timeout=5000).wait()
+    IntegrationsController(widget, make_flow=make_flow)
+    return widget
+
+
+def wait_for_url(qtbot: QtBot, pane: IntegrationsPane, provider: Provider) -> str:
+    card = pane.card(provider)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.WAITING_FOR_BROWSER
+                    and bool(card.state.auth_url), timeout=5000)
+    assert card.url_edit.text() == card.state.auth_url
+    return card.state.auth_url
+
+
+def test_connect_to_qbo_through_the_card(qtbot: QtBot, pane: IntegrationsPane,
+                                         browser: ScriptedBrowser, app_ctx: AppContext,
+                                         sample_company: Any) -> None:
+    card = pane.card(Provider.QBO)
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    url = wait_for_url(qtbot, pane, Provider.QBO)
+    assert browser.opened == [url], "the system browser was asked to open the consent page"
+    assert "code_challenge_method=S256" in url
+    assert card.cancel_button.isVisibleTo(card)
+
+    ScriptedBrowser()._run(url)  # the user signs in and allows access
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=10_000)
+    assert card.headline.text() == "Connected to Craig's Design and Landscaping Services"
+    stored = connection_service.get_connection(app_ctx.services.db, sample_company.id, "qbo")
+    assert stored is not None
+    assert stored.remote_company_name == "Craig's Design and Landscaping Services"
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        pane.refresh()
+    assert card.state.phase is Phase.CONNECTED, "the database agrees after a refresh"
+
+
+def test_xero_with_several_organisations_asks_which(qtbot: QtBot, pane: IntegrationsPane,
+                                                    app_ctx: AppContext,
+                                                    sample_company: Any) -> None:
+    card = pane.card(Provider.XERO)
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    url = wait_for_url(qtbot, pane, Provider.XERO)
+    ScriptedBrowser(choose=list(DEMO_ORGANISATIONS))._run(url)  # consents to all three
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CHOOSE_TENANT, timeout=10_000)
+    names = [card.tenant_combo.itemText(i) for i in range(card.tenant_combo.count())]
+    assert sorted(names) == sorted(DEMO_ORGANISATIONS.values())
+    card.tenant_combo.setCurrentIndex(names.index("Kowhai Landscaping Ltd"))
+    qtbot.mouseClick(card.choose_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=10_000)
+    assert card.headline.text() == "Connected to Kowhai Landscaping Ltd"
+    stored = connection_service.get_connection(app_ctx.services.db, sample_company.id, "xero")
+    assert stored is not None
+    assert stored.tenant_id == "c5d7e9f1-2a4b-4c6d-8e0f-1a3b5c7d9e2f"
+
+
+def test_cancel_while_waiting_for_the_browser(qtbot: QtBot, pane: IntegrationsPane,
+                                              app_ctx: AppContext, sample_company: Any) -> None:
+    card = pane.card(Provider.QBO)
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    wait_for_url(qtbot, pane, Provider.QBO)
+    qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.NOT_CONNECTED, timeout=5000)
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    assert connection_service.get_connection(app_ctx.services.db, sample_company.id,
+                                             "qbo") is None
+    # Connect works again afterwards.
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    wait_for_url(qtbot, pane, Provider.QBO)
+
+
+def test_a_refused_consent_shows_what_happened_and_try_again(
+        qtbot: QtBot, pane: IntegrationsPane) -> None:
+    card = pane.card(Provider.QBO)
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    url = wait_for_url(qtbot, pane, Provider.QBO)
+    ScriptedBrowser(decision="deny")._run(url)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.ERROR, timeout=10_000)
+    assert card.retry_button.isVisibleTo(card)
+    assert card.detail.text()
+    qtbot.mouseClick(card.retry_button, Qt.MouseButton.LeftButton)
+    wait_for_url(qtbot, pane, Provider.QBO)
+
+
+def test_sync_now_and_disconnect_run_as_jobs(qtbot: QtBot, app_ctx: AppContext,
+                                             sample_company: Any) -> None:
+    db = app_ctx.services.db
+    connection_service.save_connection(db, sample_company.id, ConnectionInfo(
+        provider="xero", tenant_id="t-1", remote_company_name="Bakery Ltd"))
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    proceed = threading.Event()
+    calls: list[tuple[int, Provider]] = []
+
+    def sync(company_id: int, provider: Provider, progress: Progress) -> LastSync:
+        """Like the sync engine: records its run in the sync log."""
+        calls.append((company_id, provider))
+        run = sync_run_service.start_run(db, company_id, provider.value, "push")
+        progress.phase("Pushing entries", total=3)
+        progress.report(1, 3)
+        proceed.wait(5)
+        finished = sync_run_service.finish_run(db, run.id, sync_run_service.RunStatus.SUCCEEDED,
+                                               pushed=3, message="3 pushed")
+        return LastSync(finished.finished_at or NOW, True, "3 pushed")
+
+    def disconnect(company_id: int, provider: Provider) -> None:
+        connection_service.remove_connection(db, company_id, provider.value)
+
+    IntegrationsController(pane, sync=sync, disconnect=disconnect)
+    card = pane.card(Provider.XERO)
+    qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.progress_label.text() == "Pushing entries — 1 of 3",
+                    timeout=5000)
+    proceed.set()
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=5000)
+    assert "3 pushed" in card.detail.text()
+    # The refresh after the sync reads the run back from the log.
+    qtbot.waitUntil(lambda: pane.sync_log.model.rowCount() == 1, timeout=5000)
+    assert "3 pushed" in card.detail.text()
+    assert calls == [(sample_company.id, Provider.XERO)]
+
+    qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.NOT_CONNECTED, timeout=5000)
+    assert connection_service.get_connection(db, sample_company.id, "xero") is None
+
+
+def test_a_sync_that_fails_says_what_to_do(qtbot: QtBot, app_ctx: AppContext,
+                                           sample_company: Any) -> None:
+    connection_service.save_connection(app_ctx.services.db, sample_company.id, ConnectionInfo(
+        provider="qbo", tenant_id="9130", remote_company_name="Craig's"))
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+
+    def failing(company_id: int, provider: Provider, progress: Progress) -> LastSync:
+        raise RemoteError("QuickBooks refused entry JE-7: the account is inactive.",
+                          hint="Reactivate the account in QuickBooks, then sync again.")
+
+    IntegrationsController(pane, sync=failing)
+    card = pane.card(Provider.QBO)
+    qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.ERROR, timeout=5000)
+    assert "Reactivate the account in QuickBooks" in card.detail.text()
+
+
+def test_buttons_without_a_flow_say_so(qtbot: QtBot, app_ctx: AppContext,
+                                       sample_company: Any) -> None:
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    IntegrationsController(pane)
+    card = pane.card(Provider.QBO)
+    qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+    assert card.state.phase is Phase.ERROR
+    assert "not set up in this build" in card.detail.text()
