@@ -39,6 +39,7 @@ import datetime as dt
 import math
 import threading
 import uuid
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -148,6 +149,7 @@ class XeroAccountingApi:
         problems."""
         with self._lock:
             books = self._tenant(tenant_id)
+            books.version += 1  # cached list orders are stale after this
             name = self._collection(collection)
             try:
                 record, previous = self._stage(books, name, _decimals(data), None, put=True)
@@ -164,6 +166,7 @@ class XeroAccountingApi:
         take `changes` as given."""
         with self._lock:
             books = self._tenant(tenant_id)
+            books.version += 1  # cached list orders are stale after this
             name = self._collection(collection)
             record = books.get(name, record_id)
             now_ms = fmt.millis(self._now())
@@ -193,6 +196,7 @@ class XeroAccountingApi:
                        ) -> dict[str, Any]:
         with self._lock:
             books = self._tenant(tenant_id)
+            books.version += 1  # cached list orders are stale after this
             name = self._collection(collection)
             record = books.get(name, record_id)
             now_ms = fmt.millis(self._now())
@@ -256,6 +260,7 @@ class XeroAccountingApi:
             response = reply.response
         finally:
             books.pending_contacts.clear()
+            books.version += 1
         if key and response.status < 500:
             books.idempotency[key] = {"status": response.status,
                                       "body": response.body.decode("utf-8"),
@@ -278,16 +283,22 @@ class XeroAccountingApi:
             return self._journals(books, request, record_id, as_json)
         if record_id is not None:
             return self._ok({endpoint: [self._find(books, endpoint, record_id)]}, as_json)
-        records = list(books.records[endpoint].values())
         since = request.header("if-modified-since")
+        since_ms: int | None = None
         if since:
             try:
                 since_ms = fmt.parse_if_modified_since(since)
             except ValueError:
                 raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
                                              "valid date", as_json)) from None
-            records = [r for r in records if fmt.ms_of(r["UpdatedDateUTC"]) >= since_ms]
-        records = self._query(records, request, endpoint, as_json)
+        if endpoint != "Accounts" and not request.arg("where") and not request.arg("order"):
+            stamps, ordered = books.by_change(endpoint)
+            records = ordered[bisect_left(stamps, since_ms) if since_ms is not None else 0:]
+        else:
+            records = list(books.records[endpoint].values())
+            if since_ms is not None:
+                records = [r for r in records if fmt.ms_of(r["UpdatedDateUTC"]) >= since_ms]
+            records = self._query(records, request, endpoint, as_json)
         payload: dict[str, Any] = {}
         page_arg = request.arg("page")
         if endpoint in _PAGED and page_arg is not None:
