@@ -643,7 +643,21 @@ class QboAccountingApi:
         self._bump(existing, obj, now)
         realm.table(entity)[object_id] = obj
         self._after_change(realm, entity, existing, obj, now)
+        if entity == "Account" and obj["FullyQualifiedName"] != existing["FullyQualifiedName"]:
+            self._rename_subaccounts(realm, object_id, obj["FullyQualifiedName"], now)
         return obj
+
+    def _rename_subaccounts(self, realm: _Realm, parent_id: str, parent_name: str,
+                            now: dt.datetime) -> None:
+        """A renamed account renames the paths of its sub-accounts (`Parent:Child`), which
+        therefore change too."""
+        for child_id, child in list(realm.table("Account").items()):
+            if (child.get("ParentRef") or {}).get("value") != parent_id:
+                continue
+            renamed = {**child, "FullyQualifiedName": f"{parent_name}:{child['Name']}"}
+            self._bump(child, renamed, now)
+            realm.table("Account")[child_id] = renamed
+            self._rename_subaccounts(realm, child_id, renamed["FullyQualifiedName"], now)
 
     def _delete(self, realm: _Realm, entity: str, body: Mapping[str, Any], now: dt.datetime
                 ) -> dict[str, Any]:

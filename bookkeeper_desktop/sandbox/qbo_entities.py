@@ -404,6 +404,7 @@ def normalise_journal_entry(body: Mapping[str, Any], lookup: Lookup, own_id: str
         detail["AccountRef"] = reference(
             lookup, detail["AccountRef"], "Account", "Line.JournalEntryLineDetail.AccountRef",
         )
+        _check_line_entity(lookup, detail)
         value = amount(line.get("Amount"), "Line.Amount")
         if value < ZERO:
             raise qbo_faults.business(
@@ -433,6 +434,36 @@ def normalise_journal_entry(body: Mapping[str, Any], lookup: Lookup, own_id: str
     out["TotalAmt"] = debits
     out["Adjustment"] = bool(body.get("Adjustment", False))
     return out
+
+
+_NAME_REQUIRED = {
+    "Accounts Receivable": ("Customer", "When you use Accounts Receivable, you must choose a "
+                            "customer in the Name field."),
+    "Accounts Payable": ("Vendor", "When you use Accounts Payable, you must select a vendor in "
+                         "the Name field."),
+}
+
+
+def _check_line_entity(lookup: Lookup, detail: dict[str, Any]) -> None:
+    """A journal line's `Entity` (the Name column) must exist; QBO requires a customer on an
+    A/R line and a vendor on an A/P line."""
+    entity = detail.get("Entity")
+    kind: str | None = None
+    if entity is not None:
+        if not isinstance(entity, Mapping) or entity.get("Type") not in ("Customer", "Vendor",
+                                                                           "Employee"):
+            raise qbo_faults.invalid(
+                "Entity.Type must be Customer, Vendor or Employee",
+                "Line.JournalEntryLineDetail.Entity",
+            )
+        kind = str(entity["Type"])
+        ref = reference(lookup, entity.get("EntityRef"), kind,
+                        "Line.JournalEntryLineDetail.Entity.EntityRef")
+        detail["Entity"] = {"Type": kind, "EntityRef": ref}
+    account = lookup.get("Account", str(detail["AccountRef"]["value"]))
+    rule = _NAME_REQUIRED.get(str((account or {}).get("AccountType")))
+    if rule is not None and kind != rule[0]:
+        raise qbo_faults.business(rule[1], "Line.JournalEntryLineDetail.Entity")
 
 
 def _expense_lines(lookup: Lookup, body: Mapping[str, Any], entity: str

@@ -680,3 +680,40 @@ def test_a_reference_to_an_inactive_account_is_610() -> None:
     assert error["code"] == "610"
     assert "made inactive" in error["Detail"]
     assert error["element"] == "Line.JournalEntryLineDetail.AccountRef"
+
+
+def test_receivable_and_payable_lines_need_a_customer_or_vendor() -> None:
+    api, _ = make_api()
+    receivable, income = account_id(api, "1200"), account_id(api, "4000")
+    payable, rent = account_id(api, "2000"), account_id(api, "6050")
+    no_customer = fault_of(call(api, "POST", "journalentry", je_body(receivable, income)))
+    assert no_customer["code"] == "6000"
+    assert "you must choose a customer" in no_customer["Detail"]
+    no_vendor = fault_of(call(api, "POST", "journalentry", je_body(rent, payable)))
+    assert "you must select a vendor" in no_vendor["Detail"]
+    body = je_body(receivable, income)
+    customer = api.objects(REALM, "Customer")[0]
+    body["Line"][0]["JournalEntryLineDetail"]["Entity"] = {
+        "Type": "Customer", "EntityRef": {"value": customer["Id"]}}
+    entry = parsed(call(api, "POST", "journalentry", body))["JournalEntry"]
+    assert entry["Line"][0]["JournalEntryLineDetail"]["Entity"] == {
+        "Type": "Customer", "EntityRef": {"value": customer["Id"],
+                                          "name": customer["DisplayName"]}}
+    body["Line"][0]["JournalEntryLineDetail"]["Entity"] = {
+        "Type": "Customer", "EntityRef": {"value": "4040"}}
+    assert fault_of(call(api, "POST", "journalentry", body))["code"] == "2500"
+    body["Line"][0]["JournalEntryLineDetail"]["Entity"] = {
+        "Type": "Planet", "EntityRef": {"value": customer["Id"]}}
+    assert fault_of(call(api, "POST", "journalentry", body))["code"] == "2010"
+
+
+def test_renaming_a_parent_renames_its_subaccounts_paths() -> None:
+    api, clock = make_api()
+    travel = parsed(call(api, "GET", f"account/{account_id(api, '6070')}"))["Account"]
+    clock.advance(minutes=2)
+    call(api, "POST", "account", {"Id": travel["Id"], "SyncToken": travel["SyncToken"],
+                                  "sparse": True, "Name": "Travel & Meals"})
+    meals = parsed(call(api, "GET", f"account/{account_id(api, '6080')}"))["Account"]
+    assert meals["FullyQualifiedName"] == "Travel & Meals:Meals"
+    assert meals["SyncToken"] == "1"
+    assert parse_stamp(meals["MetaData"]["LastUpdatedTime"]) == clock.now
