@@ -127,9 +127,14 @@ class XeroAccountingApi:
                     "tenants": {tid: books.to_state() for tid, books in self._books.items()}}
 
     def from_state(self, state: dict[str, Any]) -> None:
+        """Restore `to_state()`. An empty state (a server that saved nothing yet) changes
+        nothing; a state of another format is refused with `ValueError`."""
+        if not state:
+            return
+        if state.get("version") != STATE_VERSION or not isinstance(state.get("tenants"), dict):
+            raise ValueError("not a Xero sandbox API state of this version")
         with self._lock:
-            tenants = state.get("tenants", {})
-            self._books = {str(tid): Books.from_state(s) for tid, s in tenants.items()}
+            self._books = {str(tid): Books.from_state(s) for tid, s in state["tenants"].items()}
 
     # --- test helpers: what someone working in Xero itself would do ----------------------------
 

@@ -497,3 +497,13 @@ def test_contact_names_are_unique_even_within_one_request() -> None:
     assert [r["StatusAttributeString"] for r in results] == ["OK", "ERROR"]
     assert [c["Name"] for c in api.objects(TENANT, "Contacts")].count("Twin Peaks Ltd") == 1
     assert len(api.objects(TENANT, "Contacts")) == before + 1
+
+
+def test_empty_state_changes_nothing_and_a_foreign_state_is_refused() -> None:
+    api, _ = make_api()
+    before = api.to_state()
+    api.from_state({})
+    assert api.to_state() == before
+    with pytest.raises(ValueError, match="version"):
+        api.from_state({"version": 99, "tenants": {}})
+    assert api.to_state() == before
