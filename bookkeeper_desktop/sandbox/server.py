@@ -29,6 +29,7 @@ import base64
 import binascii
 import contextlib
 import http.server
+import logging
 import socket
 import threading
 import time
@@ -41,6 +42,8 @@ from bookkeeper_desktop.sandbox.clock import Clock, SystemClock
 from bookkeeper_desktop.sandbox.faults import Fault, FaultDecision, FaultPlan
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.oauth import OAuthStore
+
+_log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 TEST_PREFIX = "/__sandbox__/"
@@ -86,6 +89,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        except Exception as exc:
+            # A bug in a handler (or a full disk while saving the demo state) must reach the
+            # client as a clear 500, not as a dropped connection that looks like a fault.
+            _log.exception("sandbox: %s %s failed", request.method, request.path)
+            response = Response.json({"error": "sandbox_error",
+                                      "error_description": f"{type(exc).__name__}: {exc}"}, 500)
         self._write(response)
 
     def _read_body(self) -> bytes:
