@@ -287,3 +287,17 @@ def load_config(
                  "or set QBO_CLIENT_SECRET. Intuit issues one with every app's keys.",
         )
     return config
+
+
+def demo_environment(*, qbo_url: str, xero_url: str, qbo_client_id: str,
+                     qbo_client_secret: str, xero_client_id: str) -> dict[str, str]:
+    """The environment variables that point `load_config` at running demo sandboxes
+    (`sandbox.demo.DemoEndpoints`): their base URLs, the demo apps' credentials, and redirect
+    URIs with port 0 (the demo apps accept any loopback port, RFC 8252 §7.3)."""
+    return {
+        "BOOKKEEPER_SANDBOX_QBO_URL": qbo_url, "BOOKKEEPER_SANDBOX_XERO_URL": xero_url,
+        "QBO_CLIENT_ID": qbo_client_id, "QBO_CLIENT_SECRET": qbo_client_secret,
+        "XERO_CLIENT_ID": xero_client_id,
+        "QBO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
+        "XERO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
+    }
