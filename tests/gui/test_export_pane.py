@@ -24,7 +24,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ExportError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.export import ExportPane
 from bookkeeper_desktop.gui.export.models import (
     ExportHistoryModel,
@@ -32,12 +32,13 @@ from bookkeeper_desktop.gui.export.models import (
     describe_filters,
 )
 from bookkeeper_desktop.gui.export.source import ExportOutcome, ExportPreview, ExportRequest
-from bookkeeper_desktop.jobs import JobRunner
-from bookkeeper_desktop.sample_data import create_sample_company
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services import exports as export_services
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import EntryFilter, ExportRecord
+
+# The sample books and a context on them (db, company_id, ctx).
+pytest_plugins = ["tests.gui.test_ledger_support"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -108,26 +109,6 @@ class CsvSource:
 
     def history(self, company_id: int) -> Sequence[ExportRecord]:
         return export_services.export_history(self.db, company_id)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
-    yield database
-    database.engine.dispose()
-
-
-@pytest.fixture
-def company_id(db: Database) -> int:
-    return create_sample_company(db, "Sample Co", entries=120, end=END).id
-
-
-@pytest.fixture
-def ctx(db: Database, company_id: int) -> Iterator[AppContext]:
-    jobs = JobRunner()
-    context = AppContext(AppServices(db), jobs, company_id=company_id)
-    yield context
-    assert jobs.shutdown()
 
 
 class Opened:

@@ -5,7 +5,6 @@ the trial balance, and dropping a file on the pane."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,36 +20,18 @@ from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.ledger import LedgerPane
 from bookkeeper_desktop.gui.ledger.lines_model import CREDIT, DEBIT
 from bookkeeper_desktop.jobs import JobRunner
-from bookkeeper_desktop.sample_data import create_sample_company
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.services import entries as entry_services
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import EntryFilter, EntrySort, SortColumn
+
+# The sample books and a context on them (db, company_id, ctx).
+pytest_plugins = ["tests.gui.test_ledger_support"]
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 END = dt.date(2026, 6, 30)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
-    yield database
-    database.engine.dispose()
-
-
-@pytest.fixture
-def company_id(db: Database) -> int:
-    return create_sample_company(db, "Sample Co", entries=240, end=END).id
-
-
-@pytest.fixture
-def ctx(db: Database, company_id: int) -> Iterator[AppContext]:
-    jobs = JobRunner()
-    context = AppContext(AppServices(db), jobs, company_id=company_id)
-    yield context
-    assert jobs.shutdown()
 
 
 class Answers:
