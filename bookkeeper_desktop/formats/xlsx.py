@@ -157,6 +157,13 @@ def _header(sheet: Any, names: Iterable[str]) -> list[Any]:
     return cells
 
 
+def _discard(sheet: Any) -> None:
+    """Close an abandoned write-only sheet and delete the temporary file openpyxl streams its
+    rows into (otherwise it lingers until exit, with an unclosed generator)."""
+    sheet.close()
+    sheet._writer.cleanup()
+
+
 def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Account], path: Path,
                   options: ExportOptions | None = None) -> ExportResult:
     """Stream `entries` into an Excel workbook. Raises `ExportError` and leaves no file when an
@@ -196,6 +203,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
         entry_count += 1
         line_count += len(entry.lines)
     if problems:
+        _discard(journal)
         raise export_error(FORMAT, problems)
     journal.auto_filter.ref = f"A1:{get_column_letter(len(JOURNAL_HEADER))}{line_count + 1}"
     summary = workbook.create_sheet("Summary")
