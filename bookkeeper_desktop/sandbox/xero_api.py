@@ -20,7 +20,9 @@ Endpoints (shapes of xero-python 15's models, generated from Xero's OpenAPI spec
   request with 400 `ValidationException` and nothing is saved; with `summarizeErrors=false` the
   answer is 200 with each item's `StatusAttributeString` "OK"/"ERROR" and `ValidationErrors`.
 - `Invoices`, `BankTransactions`, `Payments`, `Contacts`: GET (list with `If-Modified-Since`,
-  paging, `where`, `order`; one by id) and PUT (create). `TaxRates`, `TrackingCategories`: GET.
+  paging, `where`, `order`; one by id) and PUT (create); POST with an id and a `Status` makes
+  Xero's status changes (void or delete an invoice, delete a bank transaction or a payment).
+  `TaxRates`, `TrackingCategories`: GET. Writes over 3.5 MB: 413.
 - `GET Journals?offset=N` (100 journals numbered above N): since 2 Mar 2026 only on Xero's Advanced
   tier, so 401 `AuthorizationUnsuccessful` unless the organisation was seeded `advanced=True`.
 - `Idempotency-Key` (≤ 128 characters) on PUT/POST: a replay returns the first answer and acts
@@ -64,6 +66,8 @@ MAX_PAGE_SIZE = 1000
 JOURNALS_PER_CALL = 100
 IDEMPOTENCY_KEY_MAX = 128
 IDEMPOTENCY_KEYS_KEPT = 10_000
+#: Xero refuses writes over 3.5 MB per request (API_NOTES.md "limits").
+MAX_BODY_BYTES = 3_500_000
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 STATE_VERSION = 1
 
@@ -239,6 +243,8 @@ class XeroAccountingApi:
             record_id = parts[1] if len(parts) == 2 else None
             as_json = "json" in (request.header("accept") or "").lower()
             if request.method in ("PUT", "POST"):
+                if len(request.body) > MAX_BODY_BYTES:
+                    return Response.text("Request Entity Too Large", 413)
                 return self._idempotent(books, request, endpoint, record_id, as_json)
             if request.method != "GET":
                 return _method_not_allowed(request.method)
@@ -383,10 +389,9 @@ class XeroAccountingApi:
             return self._write_account(books, request, record_id, as_json)
         if endpoint not in _CREATABLE:
             return _method_not_allowed(request.method)
-        if request.method == "POST" and endpoint != "ManualJournals":
-            # The sandbox creates these with PUT only; status changes go through the helpers.
+        if request.method == "POST" and endpoint == "Contacts":
             return _method_not_allowed(request.method)
-        if record_id is not None and endpoint != "ManualJournals":
+        if record_id is not None and request.method == "PUT":
             return _method_not_allowed(request.method)
         if record_id is not None:
             self._find(books, endpoint, record_id)  # 404 before anything else
@@ -405,9 +410,8 @@ class XeroAccountingApi:
             failed = [(item, msgs) for item, _, msgs in outcomes if msgs]
             if failed:
                 return _validation(failed, "A validation exception occurred", as_json)
-            for record, previous in staged:
-                self._save(books, endpoint, record, previous)
-            return self._ok({endpoint: [record for _, record, _ in outcomes]}, as_json)
+            saved = [self._save(books, endpoint, record, previous) for record, previous in staged]
+            return self._ok({endpoint: saved}, as_json)
         results: list[dict[str, Any]] = []
         for item in items:
             try:
@@ -416,8 +420,8 @@ class XeroAccountingApi:
                 results.append({**item, "StatusAttributeString": "ERROR",
                                 "ValidationErrors": [{"Message": m} for m in exc.messages]})
                 continue
-            self._save(books, endpoint, record, previous)
-            results.append({**record, "StatusAttributeString": "OK"})
+            results.append({**self._save(books, endpoint, record, previous),
+                            "StatusAttributeString": "OK"})
         return self._ok({endpoint: results}, as_json)
 
     def _stage(self, books: Books, endpoint: str, item: Mapping[str, Any],
@@ -437,6 +441,23 @@ class XeroAccountingApi:
                     raise ItemErrors(["A manual journal that already exists cannot be created "
                                       "again; update it with POST."])  # wording ours
             return books.manual_journal(item, existing, now_ms, today), existing
+        wanted = record_id or item.get(ID_FIELD[endpoint])
+        if wanted and endpoint != "Contacts":
+            # POST to an existing document: the sandbox supports Xero's status changes (void or
+            # delete an invoice, delete a bank transaction or a payment), not edits.
+            existing = books.records[endpoint].get(str(wanted).lower())
+            if existing is None:
+                raise ItemErrors([f"The {endpoint[:-1]} with ID '{wanted}' could not be "
+                                  "found."])  # wording ours
+            if put:
+                raise ItemErrors([f"This {endpoint[:-1]} already exists; change it with "
+                                  "POST."])  # wording ours
+            status = str(item.get("Status") or "").upper()
+            if not status:
+                raise ItemErrors(["Only the Status of an existing document can be changed in "
+                                  "the sandbox."])  # wording ours
+            books.check_status(endpoint, existing, status)
+            return {**existing, "Status": status}, existing
         if endpoint == "Invoices":
             return books.invoice(item, now_ms, today), None
         if endpoint == "BankTransactions":
@@ -446,10 +467,15 @@ class XeroAccountingApi:
         return books.new_contact(item, now_ms, pending=True), None
 
     def _save(self, books: Books, endpoint: str, record: dict[str, Any],
-              previous: Mapping[str, Any] | None) -> None:
+              previous: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Store what `_stage` validated; the stored record."""
         now_ms = fmt.millis(self._now())
         if endpoint == "ManualJournals":
             books.save_manual_journal(record, previous, now_ms)
+        elif previous is not None:  # a status change of an invoice, transaction or payment
+            stored = books.get(endpoint, record[ID_FIELD[endpoint]])
+            books.set_status(endpoint, stored, record["Status"], now_ms)
+            return stored
         elif endpoint == "Invoices":
             books.save_invoice(record, now_ms)
         elif endpoint == "BankTransactions":
@@ -458,6 +484,7 @@ class XeroAccountingApi:
             books.save_payment(record, now_ms)
         else:
             books.commit_contact(record)
+        return record
 
     def _write_account(self, books: Books, request: Request, record_id: str | None,
                        as_json: bool) -> Response:

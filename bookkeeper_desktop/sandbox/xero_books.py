@@ -776,9 +776,11 @@ class Books:
         self.apply_payment(payment, now_ms)
         self.post_payment(payment, now_ms)
 
-    def set_status(self, collection: str, record: dict[str, Any], status: str, now_ms: int
-                   ) -> None:
-        """Void or delete an invoice, bank transaction or payment as Xero allows it."""
+    @staticmethod
+    def check_status(collection: str, record: Mapping[str, Any], status: str) -> None:
+        """Raise `ItemErrors` unless Xero lets `record` move to `status`: invoices DRAFT ⇄
+        SUBMITTED → AUTHORISED → VOIDED (not while paid), drafts DELETED; bank transactions and
+        payments from AUTHORISED to DELETED (or VOIDED)."""
         current = record["Status"]
         if collection == "Invoices":
             allowed = {"DRAFT": ("DELETED", "AUTHORISED", "SUBMITTED"),
@@ -790,6 +792,15 @@ class Books:
             if status not in allowed:
                 raise ItemErrors([f"An invoice with status {current} cannot be changed to "
                                   f"{status}."])  # wording ours
+        elif current != "AUTHORISED" or status not in ("DELETED", "VOIDED"):
+            raise ItemErrors([f"A {current} record cannot be changed to {status}."])  # ours
+
+    def set_status(self, collection: str, record: dict[str, Any], status: str, now_ms: int
+                   ) -> None:
+        """Void or delete an invoice, bank transaction or payment as Xero allows it."""
+        self.check_status(collection, record, status)
+        current = record["Status"]
+        if collection == "Invoices":
             record["Status"] = status
             record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
             if status == "AUTHORISED":
@@ -797,8 +808,6 @@ class Books:
             elif current == "AUTHORISED":
                 self.reverse_journal(record["InvoiceID"], now_ms)
             return
-        if current != "AUTHORISED" or status not in ("DELETED", "VOIDED"):
-            raise ItemErrors([f"A {current} record cannot be changed to {status}."])  # ours
         record["Status"] = status
         record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
         record_id = record[ID_FIELD[collection]]

@@ -507,3 +507,41 @@ def test_empty_state_changes_nothing_and_a_foreign_state_is_refused() -> None:
     with pytest.raises(ValueError, match="version"):
         api.from_state({"version": 99, "tenants": {}})
     assert api.to_state() == before
+
+
+def test_post_status_changes_of_documents() -> None:
+    api, clock = make_api(advanced=True)
+    [inv] = parsed(call(api, "PUT", "Invoices", invoice()))["Invoices"]
+    [pay] = parsed(call(api, "PUT", "Payments", {
+        "Invoice": {"InvoiceID": inv["InvoiceID"]}, "Account": {"Code": "090"},
+        "Amount": 100}))["Payments"]
+    clock.advance(minutes=1)
+    refused = call(api, "POST", f"Invoices/{inv['InvoiceID']}", {"Status": "VOIDED"})
+    assert refused.status == 400
+    assert "payments applied" in refused.body.decode()
+    [deleted] = parsed(call(api, "POST", f"Payments/{pay['PaymentID']}",
+                            {"Payments": [{"Status": "DELETED"}]}))["Payments"]
+    assert deleted["Status"] == "DELETED"
+    assert deleted["UpdatedDateUTC"] == f"/Date({int(clock.now.timestamp() * 1000)}+0000)/"
+    results = parsed(call(api, "POST", "Invoices?summarizeErrors=false", {"Invoices": [
+        {"InvoiceID": inv["InvoiceID"], "Status": "VOIDED"},
+        {"InvoiceID": inv["InvoiceID"], "Status": "DRAFT"},
+        {"InvoiceID": inv["InvoiceID"]}]}))["Invoices"]
+    assert [r["StatusAttributeString"] for r in results] == ["OK", "ERROR", "ERROR"]
+    assert results[0]["Status"] == "VOIDED"
+    assert [len(ledger_for(api, i)) for i in (inv["InvoiceID"], pay["PaymentID"])] == [2, 2]
+    txn = next(t for t in api.objects(TENANT, "BankTransactions") if t["Status"] == "AUTHORISED")
+    assert parsed(call(api, "POST", "BankTransactions", {"BankTransactions": [
+        {"BankTransactionID": txn["BankTransactionID"], "Status": "DELETED"}]})
+                  )["BankTransactions"][0]["Status"] == "DELETED"
+    assert call(api, "POST", "Contacts", {"Name": "x"}).status == 405
+    assert call(api, "PUT", f"Invoices/{inv['InvoiceID']}", {"Status": "VOIDED"}).status == 405
+
+
+def test_a_write_over_3_5_mb_is_refused() -> None:
+    api, _ = make_api()
+    before = len(api.objects(TENANT, "ManualJournals"))
+    huge = {"ManualJournals": [journal("x" * 4000) for _ in range(900)]}
+    response = call(api, "PUT", "ManualJournals", huge)
+    assert response.status == 413
+    assert len(api.objects(TENANT, "ManualJournals")) == before
