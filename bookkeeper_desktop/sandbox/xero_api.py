@@ -160,6 +160,13 @@ class XeroAccountingApi:
             books = self._tenant(tenant_id)
             books.version += 1  # cached list orders are stale after this
             name = self._collection(collection)
+            if name == "Accounts":
+                problems = _account_problems(books, data, None)
+                if problems:
+                    raise ValueError("; ".join(problems))
+                return copy.deepcopy(_new_account(books, data, fmt.millis(self._now())))
+            if name == "Journals":
+                raise KeyError("the general ledger is written by Xero itself")
             try:
                 record, previous = self._stage(books, name, _decimals(data), None, put=True)
             except ItemErrors as exc:
@@ -504,14 +511,7 @@ class XeroAccountingApi:
             return _validation([(item, problems)], "A validation exception occurred", as_json)
         now_ms = fmt.millis(self._now())
         if existing is None:
-            kind = str(item["Type"]).upper()
-            record = account_record(books, str(item.get("Code", "")), str(item["Name"]).strip(),
-                                    kind, str(item.get("TaxType") or "NONE"), now_ms=now_ms)
-            for name in ("Description", "BankAccountNumber", "EnablePaymentsToAccount",
-                         "ShowInExpenseClaims"):
-                if name in item:
-                    record[name] = item[name]
-            books.store("Accounts", record)
+            record = _new_account(books, item, now_ms)
         else:
             record = existing
             for name in ("Code", "Name", "Description", "TaxType", "Status", "Type",
@@ -631,6 +631,19 @@ def _decimals(data: Mapping[str, Any]) -> dict[str, Any]:
             return [convert(v) for v in value]
         return value
     return {k: convert(v) for k, v in data.items()}
+
+
+def _new_account(books: Books, item: Mapping[str, Any], now_ms: int) -> dict[str, Any]:
+    """Store a new account from a validated PUT body."""
+    record = account_record(books, str(item.get("Code", "")), str(item["Name"]).strip(),
+                            str(item["Type"]).upper(), str(item.get("TaxType") or "NONE"),
+                            now_ms=now_ms)
+    for name in ("Description", "BankAccountNumber", "EnablePaymentsToAccount",
+                 "ShowInExpenseClaims"):
+        if name in item:
+            record[name] = item[name]
+    books.store("Accounts", record)
+    return record
 
 
 def _class_of(kind: str) -> str:

@@ -545,3 +545,22 @@ def test_a_write_over_3_5_mb_is_refused() -> None:
     response = call(api, "PUT", "ManualJournals", huge)
     assert response.status == 413
     assert len(api.objects(TENANT, "ManualJournals")) == before
+
+
+def test_remote_create_of_an_account_and_a_contact() -> None:
+    api, clock = make_api()
+    clock.advance(minutes=1)
+    account = api.remote_create(TENANT, "Accounts", {"Code": "427", "Name": "Couriers",
+                                                     "Type": "OVERHEADS"})
+    assert (account["Class"], account["Status"]) == ("EXPENSE", "ACTIVE")
+    changed = parsed(call(api, "GET", "Accounts", headers={
+        "If-Modified-Since": clock.now.isoformat()}))["Accounts"]
+    assert [a["Code"] for a in changed] == ["427"]
+    with pytest.raises(ValueError, match="unique Code"):
+        api.remote_create(TENANT, "Accounts", {"Code": "427", "Name": "Other", "Type": "EXPENSE"})
+    contact = api.remote_create(TENANT, "Contacts", {"Name": "Kiwi Couriers"})
+    assert contact["ContactStatus"] == "ACTIVE"
+    assert api.remote_delete(TENANT, "Contacts", contact["ContactID"])["ContactStatus"] == \
+        "ARCHIVED"
+    with pytest.raises(KeyError):
+        api.remote_create(TENANT, "Journals", {})
