@@ -463,7 +463,10 @@ class QboAccountingApi:
     def _query_text(request: Request) -> str:
         text = request.arg("query")
         if text is None and request.method == "POST":
-            text = request.body.decode("utf-8")
+            try:
+                text = request.body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise qbo_faults.invalid(f"The query is not UTF-8 text: {exc}") from exc
         if text is None:
             raise qbo_faults.required("query")
         return text
