@@ -36,6 +36,7 @@ from bookkeeper_desktop.gui.about import AboutDialog
 from bookkeeper_desktop.gui.company_switcher import CompanySource, CompanySwitcher
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.source import IntegrationsSource
 from bookkeeper_desktop.gui.resources import app_icon
 from bookkeeper_desktop.gui.settings_dialog import SettingsDialog
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         ctx: the `AppContext`.
         panes: pane key -> widget.
         switcher: the `CompanySwitcher`.
+        integrations_controller: wires the Integrations pane's Connect / Sync Now / Disconnect.
         job_status: the status bar's `JobStatusWidget`.
         settings_dialog / about_dialog: the open dialog, or None.
     """
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
         company_source: CompanySource | None = None,
         integrations_source: IntegrationsSource | None = None,
         pane_factories: dict[str, Callable[[AppContext], QWidget]] | None = None,
+        integration_flows: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -174,8 +177,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.job_status)
         self.statusBar().addPermanentWidget(self.last_sync_label)
         integrations = self.panes.get("integrations")
+        self.integrations_controller: IntegrationsController | None = None
         if isinstance(integrations, IntegrationsPane):
             integrations.loaded.connect(self._update_last_sync)
+            # make_flow / sync / disconnect: see gui.integrations.controller (app.py wires them).
+            self.integrations_controller = IntegrationsController(
+                integrations, **(integration_flows or {}))
 
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None

@@ -214,7 +214,9 @@ def test_new_company_through_the_name_dialog(qtbot: QtBot, window: MainWindow) -
     qtbot.waitUntil(lambda: window.windowTitle().startswith("Corner Bakery LLC"))
     names = [name for _id, name in window.switcher.companies()]
     assert names == sorted(names, key=str.lower)
-    assert companies.current_company(window.ctx.services.db) == created, "remembered"
+    # Remembered for the next start (a db-lane job of its own).
+    qtbot.waitUntil(lambda: companies.current_company(window.ctx.services.db) == created,
+                    timeout=5000)
 
 
 def test_rename_company(qtbot: QtBot, window: MainWindow) -> None:
