@@ -16,6 +16,7 @@ Contract (the server in `sandbox/server.py` calls it; tests call it without a so
     api.remote_void(realm_id, entity, object_id) -> dict
     api.tombstones(realm_id, entity) -> list[dict]
     api.bulk_create_journal_entries(realm_id, count, days=20) -> list[str]   # pull benchmarks
+    api.forget_request_ids(realm_id) -> int        # Intuit's requestid "does not always" dedupe
 
 `handle` serves, under `/v3/company/{realmId}/` (API_NOTES.md, QuickBooks):
 - `companyinfo/{realmId}` GET;
@@ -41,9 +42,10 @@ the authorised one is a 403 AuthorizationFault. `minorversion` is accepted (belo
 75, API_NOTES); it changes nothing here.
 
 Idempotency (API_NOTES, "idempotency"): a `requestid` on a create/update/delete/void or batch
-(at most 50 characters; 36 on batch) is remembered per realm with its successful response; the same
-requestid again returns that response byte for byte and does not act twice. A request that faulted
-did not act, so it is not remembered and may be retried with the same id.
+(at most 50 characters; 36 on batch) is remembered per realm with its successful response (the
+latest 10,000); the same requestid again returns that response byte for byte and does not act
+twice. A request that faulted did not act, so it is not remembered and may be retried with the
+same id.
 
 Money is `Decimal` inside (JSON read with `parse_float=Decimal`, amounts through
 `core.money.money()`), written as exact JSON numbers (`qbo_json`). `to_state()` writes amounts as
@@ -79,6 +81,9 @@ BATCH_MAX_ITEMS = 30
 BATCH_ID_MAX = 10
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
+#: How many requestids each realm remembers (the oldest are forgotten first). Intuit does not
+#: say how long it keeps them; a bound keeps a long-running demo's state file small.
+REPLIES_KEPT = 10_000
 STATE_VERSION = 1
 
 _BY_LOWER = {name.lower(): name for name in qbo_entities.ENTITIES}
@@ -324,6 +329,17 @@ class QboAccountingApi:
             result: dict[str, Any] = loads(dumps(obj))
             return result
 
+    def forget_request_ids(self, realm_id: str) -> int:
+        """Forget every requestid of the realm, so a retry acts again: API_NOTES reports that
+        Intuit's requestid "does not always de-duplicate"; tests use this to check that the
+        client's own look-up (DocNumber, PrivateNote) still prevents duplicates. Returns how
+        many were forgotten."""
+        with self._lock:
+            realm = self._realm(realm_id)
+            count = len(realm.replies)
+            realm.replies.clear()
+            return count
+
     def bulk_create_journal_entries(self, realm_id: str, count: int, *, days: int = 20,
                                     prefix: str = "BULK") -> list[str]:
         """`count` balanced two-line journal entries made in QBO over the last `days` days
@@ -447,6 +463,8 @@ class QboAccountingApi:
                 "status": response.status, "body": response.body.decode("utf-8"),
                 "headers": dict(response.headers),
             }
+            while len(realm.replies) > REPLIES_KEPT:
+                del realm.replies[next(iter(realm.replies))]
         return response
 
     @staticmethod

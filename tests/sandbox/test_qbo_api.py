@@ -717,3 +717,25 @@ def test_renaming_a_parent_renames_its_subaccounts_paths() -> None:
     assert meals["FullyQualifiedName"] == "Travel & Meals:Meals"
     assert meals["SyncToken"] == "1"
     assert parse_stamp(meals["MetaData"]["LastUpdatedTime"]) == clock.now
+
+
+def test_forgotten_request_ids_let_a_retry_act_again() -> None:
+    api, _ = make_api()
+    body = je_body(account_id(api, "1000"), account_id(api, "4000"))
+    first = parsed(call(api, "POST", "journalentry?requestid=flaky", body))
+    assert api.forget_request_ids(REALM) == 1
+    second = parsed(call(api, "POST", "journalentry?requestid=flaky", body))
+    assert second["JournalEntry"]["Id"] != first["JournalEntry"]["Id"]  # a duplicate, as reported
+
+
+def test_only_the_latest_request_ids_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bookkeeper_desktop.sandbox import qbo_api
+    monkeypatch.setattr(qbo_api, "REPLIES_KEPT", 3)
+    api, _ = make_api()
+    body = je_body(account_id(api, "1000"), account_id(api, "4000"))
+    ids = [parsed(call(api, "POST", f"journalentry?requestid=k{n}", body))["JournalEntry"]["Id"]
+           for n in range(4)]
+    assert parsed(call(api, "POST", "journalentry?requestid=k3", body))["JournalEntry"]["Id"] == (
+        ids[3])
+    again = parsed(call(api, "POST", "journalentry?requestid=k0", body))["JournalEntry"]["Id"]
+    assert again not in ids  # k0 was the oldest and was forgotten
