@@ -205,8 +205,9 @@ def test_a_posted_entry_opens_read_only_and_can_be_voided(
     assert row is not None
     pane.table.scrollTo(pane.entry_model.index(row, 0))
     qtbot.waitUntil(lambda: pane.entry_model.index(row, 5).data() == "Posted", timeout=5000)
+    pane.table.setCurrentIndex(pane.entry_model.index(row, 0))
     with qtbot.waitSignal(pane.entry_dialog_opened, timeout=5000) as opened:
-        pane.table.doubleClicked.emit(pane.entry_model.index(row, 0))
+        qtbot.keyClick(pane.table, Qt.Key.Key_Return)  # Enter opens the entry
     dialog = opened.args[0]
     assert dialog.read_only
     assert not dialog.approve_button.isVisible()

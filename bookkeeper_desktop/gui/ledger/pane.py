@@ -222,7 +222,8 @@ class LedgerPane(QWidget):
         for column, width in enumerate((96, 96, 0, 48, 110, 84, 78)):
             if width:
                 self.table.setColumnWidth(column, width)
-        self.table.doubleClicked.connect(self._open_index)
+        # Double-click, Enter or Return opens the entry.
+        self.table.activated.connect(self._open_index)
         self.entry_model.ids_loaded.connect(self._entries_loaded)
         self.entry_model.load_failed.connect(lambda error: self.ctx.show_error(error, self))
 
@@ -233,13 +234,21 @@ class LedgerPane(QWidget):
         entry_bar.addSeparator()
         self.approve_action = self._action(entry_bar, "Approve selected",
                                            lambda: self.bulk_selected("approve"),
-                                           tip="Approve the selected draft entries")
+                                           tip="Approve the selected draft entries",
+                                           shortcut=QKeySequence("Ctrl+Shift+A"))
         self.post_action = self._action(entry_bar, "Post selected",
                                         lambda: self.bulk_selected("post"),
-                                        tip="Post the selected approved entries")
+                                        tip="Post the selected approved entries",
+                                        shortcut=QKeySequence("Ctrl+Shift+P"))
         entry_bar.addSeparator()
         self.trial_balance_action = self._action(entry_bar, "Trial balance",
-                                                 self.open_trial_balance)
+                                                 self.open_trial_balance,
+                                                 shortcut=QKeySequence("Ctrl+T"))
+        self.find_action = QAction("Find entries", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.find_action.triggered.connect(lambda _checked=False: self._focus_search())
+        self.addAction(self.find_action)
         self.import_action = self._action(entry_bar, "Import chart…",
                                           self.open_import_dialog)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
@@ -289,6 +298,8 @@ class LedgerPane(QWidget):
             action.setToolTip(tip)
         if shortcut is not None:
             action.setShortcut(shortcut)
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip or text} ({keys})")
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
         bar.addAction(action)
@@ -665,6 +676,10 @@ class LedgerPane(QWidget):
                                     parent=self)
         self.trial_balance_dialog = dialog
         dialog.open()
+
+    def _focus_search(self) -> None:
+        self.filter_bar.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.filter_bar.search_edit.selectAll()
 
     def set_entry_filter(self, entry_filter: EntryFilter) -> None:
         """Show entries matching `entry_filter` (the filter bar follows)."""
