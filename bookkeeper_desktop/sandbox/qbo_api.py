@@ -188,7 +188,8 @@ class QboAccountingApi:
     def seed_company(self, realm_id: str, name: str) -> None:
         """A new company `name` under `realm_id` (replacing any old one): CompanyInfo, a chart of
         about 40 accounts of every type, customers, vendors, items and a few dozen transactions
-        of every pulled kind over the last four months (`qbo_seed`)."""
+        of every pulled kind over the last four months (`qbo_seed`), a few of them edited since
+        and one journal entry deleted."""
         with self._lock:
             now = self.now()
             created = now - dt.timedelta(days=400)
@@ -205,6 +206,21 @@ class QboAccountingApi:
                 return self._create(realm, entity, body, at)
 
             qbo_seed.populate(create, now, int.from_bytes(digest[:8], "big"))
+            # Some history, as a real company has: a few recent edits (SyncToken 1) and one
+            # journal entry deleted two days ago.
+            edited_at = now - dt.timedelta(days=3)
+            for entity, note in (("Purchase", "Receipt attached"), ("Invoice", "Sent twice"),
+                                 ("JournalEntry", "Checked by the accountant")):
+                target = next(
+                    obj for obj in reversed(list(realm.table(entity).values()))
+                    if parse_stamp(obj["MetaData"]["LastUpdatedTime"]) < edited_at)
+                self._update(realm, entity, {"Id": target["Id"],
+                                             "SyncToken": target["SyncToken"],
+                                             "sparse": True, "PrivateNote": note}, edited_at)
+            doomed = list(realm.table("JournalEntry").values())[-1]
+            self._delete(realm, "JournalEntry", {"Id": doomed["Id"],
+                                                 "SyncToken": doomed["SyncToken"]},
+                         now - dt.timedelta(days=2))
 
     def company_name(self, realm_id: str) -> str:
         with self._lock:
