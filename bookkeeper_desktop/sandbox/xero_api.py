@@ -30,8 +30,18 @@ Endpoints (shapes of xero-python 15's models, generated from Xero's OpenAPI spec
 - JSON when `Accept` asks for it, XML (Xero's default) otherwise. Unknown records and endpoints:
   404 "The resource you're looking for cannot be found" (xero-python's NotFoundException text).
 
+Ordering and change capture: without `order`, lists come oldest change first (ties by id), and
+`If-Modified-Since` keeps records with `UpdatedDateUTC` at or after it. A record changed while a
+client pages moves to the end, which shifts the records behind it one place forward: a client
+that pages must take its next cursor from the first answer's `DateTimeUTC` (the server's time
+when the pass began), not from the newest `UpdatedDateUTC` it saw, or it can miss a record.
+Decisions where our notes are silent (and the wording of most validation messages) are ours and
+marked so in `xero_books`; Xero's own texts are used where the notes quote them.
+
 Test helpers simulate someone working in Xero itself: `objects()`, `remote_create()`,
 `remote_edit()`, `remote_void()`, `remote_delete()`; each change bumps `UpdatedDateUTC`.
+`seed_organisation(…, advanced=True)` / `set_advanced()` put an organisation on the Advanced
+tier; `tenant_ids()` lists the organisations.
 """
 
 from __future__ import annotations
