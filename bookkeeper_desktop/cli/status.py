@@ -7,7 +7,7 @@ import argparse
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
 from bookkeeper_desktop.core.journal import EntryStatus
-from bookkeeper_desktop.services import accounts, companies, connections, entries
+from bookkeeper_desktop.services import accounts, companies, connections, entries, sync_runs
 from bookkeeper_desktop.services.exports import export_history
 from bookkeeper_desktop.storage.engine import schema_revision
 from bookkeeper_desktop.storage.records import EntryFilter
@@ -38,8 +38,10 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
             "entries": counts,
             "connections": [
                 {"provider": c.provider, "status": c.status.value,
+                 "status_reason": c.status_reason,
                  "remote_company_name": c.remote_company_name,
-                 "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None}
+                 "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None,
+                 "last_run": _run_json(sync_runs.last_run(db, company.id, c.provider))}
                 for c in connections.list_connections(db, company.id)
             ],
             "last_export": (last_exports[0].created_at.isoformat() if last_exports else None),
@@ -58,8 +60,25 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
     counts = details["entries"]
     ctx.print("Entries:   " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     for connection in details["connections"]:
-        ctx.print(f"{connection['provider'].upper():<10} {connection['status']}"
-                  f" {connection['remote_company_name']}".rstrip())
+        line = f"{connection['provider'].upper() + ':':<10} {connection['status']}"
+        if connection["remote_company_name"]:
+            line += f" to {connection['remote_company_name']}"
+        if connection["status_reason"]:
+            line += f" ({connection['status_reason']})"
+        run = connection["last_run"]
+        if run:
+            line += f"; last sync {run['started_at'][:16]} {run['status']}"
+        ctx.print(line)
     if not details["connections"]:
         ctx.print("Connected: not connected to QuickBooks Online or Xero")
     return 0
+
+
+def _run_json(run: sync_runs.SyncRun | None) -> dict[str, object] | None:
+    if run is None:
+        return None
+    return {"status": run.status.value, "direction": run.direction,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "pulled": run.pulled, "pushed": run.pushed, "errors": run.error_count,
+            "message": run.message}

@@ -154,13 +154,19 @@ def _write_state(state: dict[str, Any]) -> None:
     temporary.replace(path)
 
 
+def _state_key(db: Database) -> str:
+    """Which database the remembered company belongs to: the resolved file for SQLite (however
+    its path was written), else the URL without its password."""
+    return f"sqlite:{db.sqlite_path.resolve()}" if db.sqlite_path else db.url
+
+
 def switch_company(db: Database, company_id: int) -> Company:
     """Make `company_id` the current company for this database (remembered across runs)."""
     company = get_company(db, company_id)
     state = _read_state()
     current = state.get("current_company")
     current = current if isinstance(current, dict) else {}
-    current[db.url] = company.id
+    current[_state_key(db)] = company.id
     state["current_company"] = current
     _write_state(state)
     return company
@@ -169,7 +175,7 @@ def switch_company(db: Database, company_id: int) -> Company:
 def current_company(db: Database) -> Company | None:
     """The company last switched to; else the only company; else None."""
     remembered = _read_state().get("current_company", {})
-    company_id = remembered.get(db.url) if isinstance(remembered, dict) else None
+    company_id = remembered.get(_state_key(db)) if isinstance(remembered, dict) else None
     if isinstance(company_id, int):
         with contextlib.suppress(NotFound):
             return get_company(db, company_id)

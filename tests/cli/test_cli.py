@@ -282,3 +282,27 @@ def test_the_same_commands_on_postgresql(pg_url: str) -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_status_shows_connections_and_the_last_sync(cli: Cli) -> None:
+    from bookkeeper_desktop.services import companies, connections, sync_runs
+    from bookkeeper_desktop.storage.engine import open_database
+    from bookkeeper_desktop.storage.records import ConnectionInfo, ConnectionStatus
+
+    cli("companies", "create", "Linked")
+    db = open_database(cli.db_url)
+    try:
+        company = companies.find_company(db, "Linked")
+        connections.save_connection(db, company.id, ConnectionInfo(
+            "xero", "tenant-1", remote_company_name="Demo Company (Global)",
+            status=ConnectionStatus.NEEDS_ATTENTION, status_reason="consent expired"))
+        run = sync_runs.start_run(db, company.id, "xero", "pull")
+        sync_runs.finish_run(db, run.id, sync_runs.RunStatus.FAILED, message="401")
+    finally:
+        db.close()
+    text = cli("status").out
+    assert "XERO:      needs_attention to Demo Company (Global) (consent expired); last sync" in text
+    assert text.rstrip().endswith("failed")
+    data = cli("status", "--json").json()["company"]["connections"][0]
+    assert (data["provider"], data["last_run"]["status"], data["last_run"]["message"]) == (
+        "xero", "failed", "401")

@@ -4,6 +4,7 @@ services on a real database."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -82,6 +83,13 @@ def test_switch_is_remembered_per_database(db: Database, db_url: str, tmp_path: 
         assert companies.current_company(again) == second
     finally:
         again.close()
+    if db.sqlite_path is not None:  # the same file, written another way
+        relative = os.path.relpath(db.sqlite_path)
+        same = open_database(f"sqlite:///{relative}")
+        try:
+            assert companies.current_company(same) == second
+        finally:
+            same.close()
     assert companies.resolve_company(db, "only") == only
     assert companies.resolve_company(db, str(only.id)) == only
     assert companies.resolve_company(db, None) == second
