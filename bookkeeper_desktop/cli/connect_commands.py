@@ -36,6 +36,7 @@ from bookkeeper_desktop.providers.connect import (
     ConnectFlow,
     ConnectResult,
     Tenant,
+    TenantChoiceNeeded,
     TenantChooser,
     tenant_by_name,
 )
@@ -117,6 +118,9 @@ def connect_command(ctx: Context, args: argparse.Namespace) -> int:
           "Ctrl+C cancels)…", file=notes, flush=True)
     try:
         result = flow.wait()
+    except TenantChoiceNeeded:
+        flow.abandon()  # nobody here to choose: leave no live grant behind
+        raise
     except BaseException:
         flow.cancel()
         raise

@@ -14,7 +14,9 @@
      `GET {api}/company/{realmId}/companyinfo/{realmId}` → `CompanyInfo.CompanyName`;
    - Xero: `GET /connections` lists the organisations the consent covers; with several,
      `choose_tenant` picks one (the GUI's list, the CLI's `--tenant`/prompt); name from
-     `GET /api.xro/2.0/Organisation` with `xero-tenant-id` → `Organisations[0].Name`.
+     `GET /api.xro/2.0/Organisation` with `xero-tenant-id` → `Organisations[0].Name`. With
+     no `choose_tenant`, `wait()` raises `TenantChoiceNeeded` listing them and keeps the tokens;
+     `choose(tenant)` then finishes (the GUI's "choose organisation" step), `abandon()` revokes.
 3. The refresh token goes to the keychain **first**, then the connection metadata to the
    `ConnectionStore`, and the token manager gets the access token in memory.
 
@@ -51,9 +53,6 @@ from bookkeeper_desktop.providers.http import QBO_MINOR_VERSION, api_error
 from bookkeeper_desktop.providers.keychain import Keychain, StoredToken
 from bookkeeper_desktop.providers.loopback import DEFAULT_TIMEOUT, CallbackListener
 from bookkeeper_desktop.providers.oauth import (
-    DEFAULT_TIMEOUT as HTTP_TIMEOUT,
-)
-from bookkeeper_desktop.providers.oauth import (
     AuthorizationRequest,
     Clock,
     OAuthClient,
@@ -83,7 +82,9 @@ TenantChooser = Callable[[Sequence[Tenant]], Tenant | None]
 
 
 class TenantChoiceNeeded(AuthError):
-    """The consent covers several Xero organisations and nobody chose one."""
+    """The consent covers several Xero organisations and nobody chose one. The flow keeps the
+    tokens: call `ConnectFlow.choose(tenant)` with one of `tenants` to finish, or
+    `ConnectFlow.abandon()` to revoke them."""
 
     def __init__(self, message: str, tenants: Sequence[Tenant], *, hint: str | None = None):
         super().__init__(message, hint=hint)
@@ -144,13 +145,13 @@ class ConnectFlow:
         self.choose_tenant = choose_tenant
         self.timeout = timeout
         self.clock = clock
-        self._own_http = http is None
-        self.http = http or httpx.Client(timeout=HTTP_TIMEOUT)
-        self.oauth = OAuthClient(config, http=self.http, clock=clock)
+        self.http = http  # None: each call opens its own short-lived client (with timeouts)
+        self.oauth = OAuthClient(config, http=http, clock=clock)
         self.listener: CallbackListener | None = None
         self.request: AuthorizationRequest | None = None
         self.browser_opened = False
         self.manager: TokenManager | None = None
+        self._pending: tuple[TokenSet, tuple[Tenant, ...]] | None = None
         self._cancelled = threading.Event()
 
     # -- steps ---------------------------------------------------------------------------------
@@ -201,13 +202,40 @@ class ConnectFlow:
                 metadata = {META_TENANT_ID: tenant_id}
             else:
                 tenant = self._pick_tenant(tokens)
-                tenant_id, name = tenant.tenant_id, self._xero_organisation_name(tokens, tenant)
-                metadata = {META_TENANT_ID: tenant_id, META_CONNECTION_ID: tenant.connection_id}
+                return self._finish_xero(tokens, tenant)
             self._check_cancelled()
             return self._finish(tokens, tenant_id, name, metadata)
         finally:
-            if self._own_http:
-                self.http.close()
+            self.listener = None
+
+    def choose(self, tenant: Tenant) -> ConnectResult:
+        """Finish a flow that raised `TenantChoiceNeeded` with the organisation the user picked
+        (no second consent needed: the tokens are kept until then)."""
+        pending = self._pending
+        if pending is None:
+            raise RuntimeError("No organisation choice is pending")
+        tokens, offered = pending
+        if tenant not in offered:
+            raise ConfigurationError(f"'{tenant.name}' is not one of the organisations offered.")
+        try:
+            return self._finish_xero(tokens, tenant)
+        finally:
+            self._pending = None
+
+    def abandon(self) -> None:
+        """Give up a pending organisation choice: revoke the consent's tokens (best effort) so no
+        live grant is left behind."""
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0].refresh_token:
+            with contextlib.suppress(BookkeeperError):
+                self.oauth.revoke(pending[0].refresh_token)
+
+    def _finish_xero(self, tokens: TokenSet, tenant: Tenant) -> ConnectResult:
+        name = self._xero_organisation_name(tokens, tenant)
+        self._check_cancelled()
+        return self._finish(tokens, tenant.tenant_id, name,
+                            {META_TENANT_ID: tenant.tenant_id,
+                             META_CONNECTION_ID: tenant.connection_id})
 
     def run(self) -> ConnectResult:
         self.start()
@@ -250,12 +278,7 @@ class ConnectFlow:
              params: dict[str, str] | None = None) -> Any:
         all_headers = {"Authorization": f"Bearer {tokens.access_token}",
                        "Accept": "application/json", **(headers or {})}
-        try:
-            response = self.http.get(url, headers=all_headers, params=params)
-        except httpx.TransportError as exc:
-            raise AuthError(
-                f"Signed in, but {self.config.provider.display_name} could not be reached to "
-                f"read the company ({type(exc).__name__}).", hint="Connect again.") from exc
+        response = self.oauth.send("GET", url, headers=all_headers, params=params)
         if response.status_code >= 400:
             raise api_error(response, self.config.provider)
         try:
@@ -290,6 +313,7 @@ class ConnectFlow:
         if len(organisations) == 1:
             return organisations[0]
         if self.choose_tenant is None:
+            self._pending = (tokens, tuple(organisations))
             raise TenantChoiceNeeded(
                 "The Xero consent covers several organisations; choose one.",
                 organisations,

@@ -140,6 +140,8 @@ def test_connect_xero_several_organisations_without_a_choice_fails_clearly(
     assert run.finish() == 1
     assert "several organisations" in run.err.getvalue()
     assert "Kowhai Landscaping Ltd" in run.err.getvalue()
+    xero = sandboxes[1]
+    assert xero.connections_of(os.environ["XERO_CLIENT_ID"]) == []  # the consent was revoked
 
 
 def test_connect_denied_and_timeout_exit_codes(sandboxes: tuple[QboSandbox, XeroSandbox],

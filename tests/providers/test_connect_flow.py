@@ -272,3 +272,40 @@ def test_the_redirect_uri_with_a_fixed_port_is_sent_exactly(
     connect(config, keychain, store, browser)
     query = parse_qs(urlsplit(browser.opened[0]).query)
     assert query["redirect_uri"] == [f"http://localhost:{port}/callback"]
+
+
+def test_xero_choice_after_the_consent_finishes_without_a_second_consent(
+        xero_sandbox: XeroSandbox, xero_config: ProviderConfig, keychain: Keychain,
+        store: MemoryConnectionStore) -> None:
+    """The GUI's "choose organisation" step: wait() reports the choice, choose() finishes."""
+    flow = ConnectFlow(COMPANY, xero_config, keychain=keychain, store=store,
+                       open_browser=ScriptedBrowser(choose=list(DEMO_ORGANISATIONS)), timeout=10)
+    flow.start()
+    with pytest.raises(TenantChoiceNeeded) as caught:
+        flow.wait()
+    assert store.get(COMPANY, Provider.XERO) is None  # nothing saved until the user picks
+    with pytest.raises(ConfigurationError):
+        flow.choose(Tenant("other", "Other Ltd", "c"))
+    bakery = next(t for t in caught.value.tenants if t.name == "Harbourside Bakery Ltd")
+    result = flow.choose(bakery)
+    assert result.connection.company_name == "Harbourside Bakery Ltd"
+    assert xero_sandbox.token_grant_counts() == {"authorization_code": 1}
+    stored = keychain.load_token(COMPANY, Provider.XERO)
+    assert stored is not None
+    assert stored.metadata["connection_id"] == bakery.connection_id
+
+
+def test_xero_abandoned_choice_revokes_the_consent(
+        xero_sandbox: XeroSandbox, xero_config: ProviderConfig, keychain: Keychain,
+        store: MemoryConnectionStore) -> None:
+    flow = ConnectFlow(COMPANY, xero_config, keychain=keychain, store=store,
+                       open_browser=ScriptedBrowser(choose=list(DEMO_ORGANISATIONS)), timeout=10)
+    flow.start()
+    with pytest.raises(TenantChoiceNeeded):
+        flow.wait()
+    assert len(xero_sandbox.connections_of(xero_config.client_id)) == 3
+    flow.abandon()
+    assert xero_sandbox.connections_of(xero_config.client_id) == []
+    assert all(g.revoked_at is not None for g in xero_sandbox.oauth.grants.values())
+    with pytest.raises(RuntimeError):
+        flow.choose(Tenant("t", "T", "c"))
