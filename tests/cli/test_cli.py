@@ -301,7 +301,8 @@ def test_status_shows_connections_and_the_last_sync(cli: Cli) -> None:
     finally:
         db.close()
     text = cli("status").out
-    assert "XERO:      needs_attention to Demo Company (Global) (consent expired); last sync" in text
+    assert ("XERO:      needs_attention to Demo Company (Global) (consent expired); last sync"
+            in text)
     assert text.rstrip().endswith("failed")
     data = cli("status", "--json").json()["company"]["connections"][0]
     assert (data["provider"], data["last_run"]["status"], data["last_run"]["message"]) == (
