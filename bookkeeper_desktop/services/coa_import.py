@@ -22,6 +22,7 @@ from bookkeeper_desktop.core.changes import NOTHING, Changes
 from bookkeeper_desktop.core.errors import FileFormatError, NotFound
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview, plan_import, propose_mappings, read_chart
+from bookkeeper_desktop.formats.plan import PlannedAdd, PlannedUpdate
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.exports import file_checksum
@@ -74,19 +75,24 @@ def apply_import(db: Database, company_id: int, preview: ImportPreview, *,
     if progress is not None:
         progress.phase("Importing accounts", total)
     done = 0
+    # Parents before children, whether they are added or renamed into place: an update can
+    # move an account under a parent the import adds, and an add can sit under a renamed one.
+    steps: list[tuple[int, int, PlannedUpdate | PlannedAdd]] = sorted(
+        [*((u.updated.depth, 0, u) for u in preview.updates),
+         *((a.account.depth, 1, a) for a in preview.adds)],
+        key=lambda step: (step[0], step[1]))
     with db.session() as session:
         updated: list[Account] = []
-        for update in preview.updates:
-            updated.append(_update(session, company_id, update.updated, who))
+        added: list[Account] = []
+        for _, _, step in steps:
+            if isinstance(step, PlannedUpdate):
+                updated.append(_update(session, company_id, step.updated, who))
+            else:
+                fixed = account_services._normalised(step.account)
+                added.append(account_of(account_services._insert(session, company_id, fixed,
+                                                                  who)))
             done += 1
             _step(progress, done, total)
-        added_rows = []
-        for add in sorted(preview.adds, key=lambda a: a.account.depth):
-            fixed = account_services._normalised(add.account)
-            added_rows.append(account_services._insert(session, company_id, fixed, who))
-            done += 1
-            _step(progress, done, total)
-        added = [account_of(row) for row in added_rows]
         proposals = _store_proposals(session, company_id, preview)
         if progress is not None:
             progress.check_cancelled()

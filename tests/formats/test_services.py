@@ -1,0 +1,306 @@
+"""The chart import and export services on a real SQLite database: preview then apply all or
+nothing, the same file twice changes nothing, audit rows, mapping proposals; exports filtered,
+checked, streamed from storage, read back by the strict readers, and logged with their SHA-256."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bookkeeper_desktop.core.accounts import Account, AccountType
+from bookkeeper_desktop.core.errors import (
+    Cancelled,
+    DuplicateError,
+    ExportError,
+    FileFormatError,
+    ValidationError,
+)
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.formats import ExportOptions
+from bookkeeper_desktop.sample_data import create_sample_company
+from bookkeeper_desktop.services import accounts as account_services
+from bookkeeper_desktop.services import coa_import, exporting
+from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.services.audit import audit_log
+from bookkeeper_desktop.services.companies import create_company
+from bookkeeper_desktop.services.exports import export_history
+from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.schema import AccountMappingRow
+
+from . import strict
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def company_id(db: Database) -> int:
+    return create_company(db, "Import Test", actor="tester").id
+
+
+def _chart(db: Database, company_id: int) -> dict[str, Account]:
+    return {a.full_name: a for a in account_services.list_accounts(db, company_id)}
+
+
+def _clean_qbo(tmp_path: Path, data: Path) -> Path:
+    """The QBO import fixture without its bad row."""
+    lines = (data / "qbo_coa_import.csv").read_bytes().split(b"\r\n")
+    path = tmp_path / "coa.csv"
+    path.write_bytes(b"\r\n".join(line for line in lines if b"Mystery" not in line))
+    return path
+
+
+# --- chart import --------------------------------------------------------------------------------
+
+
+def test_import_then_the_same_file_again_changes_nothing(db: Database, company_id: int,
+                                                         data: Path, tmp_path: Path) -> None:
+    path = _clean_qbo(tmp_path, data)
+    first = coa_import.import_chart(db, company_id, path, actor="tester")
+    assert first.applied
+    assert len(first.added) == 8  # 7 rows and the parent 'Travel'
+    chart = _chart(db, company_id)
+    assert chart["Travel:Meals"].type is AccountType.EXPENSE
+    assert chart["Travel"].type is AccountType.EXPENSE
+    paper = chart["Office:Paper, Ink and Toner"]
+    assert (paper.code, paper.original_type, paper.source.value, paper.detail_type) == (
+        "6010", "Expenses", "qbo_csv", "Office/General Administrative Expenses")
+    second = coa_import.preview_import(db, company_id, path)
+    assert (second.adds, second.updates, second.errors) == ((), (), ())
+    assert len(second.skips) == 7
+    again = coa_import.import_chart(db, company_id, path, actor="tester")
+    assert (again.added, again.updated) == ((), ())
+    assert _chart(db, company_id) == chart
+    imports = [r for r in audit_log(db, company_id) if r.action == "import"]
+    assert len(imports) == 2  # each import goes to the audit log
+    assert imports[0].details["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert imports[1].details["added"] == 8
+    assert imports[0].details["added"] == 0
+
+
+def test_a_file_with_errors_imports_nothing(db: Database, company_id: int, data: Path) -> None:
+    outcome = coa_import.import_chart(db, company_id, data / "qbo_coa_import.csv")
+    assert not outcome.applied
+    assert [e.line for e in outcome.preview.errors] == [8]
+    assert _chart(db, company_id) == {}
+    with pytest.raises(FileFormatError, match="has 1 error"):
+        coa_import.apply_import(db, company_id, outcome.preview)
+    assert _chart(db, company_id) == {}
+    assert not [r for r in audit_log(db, company_id) if r.action == "import"]
+
+
+def test_apply_is_all_or_nothing(db: Database, company_id: int, data: Path,
+                                 tmp_path: Path) -> None:
+    path = _clean_qbo(tmp_path, data)
+    preview = coa_import.preview_import(db, company_id, path)
+    # someone adds an account the preview means to add, before Apply
+    account_services.add_account(db, company_id, Account("Owner's Equity", AccountType.EQUITY))
+    with pytest.raises(DuplicateError):
+        coa_import.apply_import(db, company_id, preview)
+    assert list(_chart(db, company_id)) == ["Owner's Equity"]
+
+
+def test_cancel_during_apply_leaves_the_chart_untouched(db: Database, company_id: int,
+                                                        data: Path, tmp_path: Path) -> None:
+    preview = coa_import.preview_import(db, company_id, _clean_qbo(tmp_path, data))
+    progress = Progress()
+    progress.cancel()
+    with pytest.raises(Cancelled):
+        coa_import.apply_import(db, company_id, preview, progress=progress)
+    assert _chart(db, company_id) == {}
+
+
+def test_updates_rename_and_reparent_in_one_go(db: Database, company_id: int, data: Path,
+                                               tmp_path: Path) -> None:
+    """'Taken' (code 6020) becomes 'Travel:Meals' under a 'Travel' the same import adds."""
+    account_services.add_accounts(db, company_id, [
+        Account("Taken", AccountType.EXPENSE, code="6020"),
+        Account("Old Office Name", AccountType.EXPENSE, code="6000", description="keep me"),
+    ])
+    outcome = coa_import.import_chart(db, company_id, _clean_qbo(tmp_path, data))
+    assert outcome.applied
+    chart = _chart(db, company_id)
+    assert "Taken" not in chart
+    assert chart["Travel:Meals"].code == "6020"
+    assert chart["Office"].description == "keep me"
+    assert chart["Office:Paper, Ink and Toner"].code == "6010"
+    updates = [r for r in audit_log(db, company_id, object_type="account")
+               if r.action == "update"]
+    assert {r.details["by"] for r in updates} == {"import"}
+
+
+def test_qbo_and_xero_charts_store_mapping_proposals(db: Database, company_id: int,
+                                                     data: Path, tmp_path: Path) -> None:
+    xero = tmp_path / "xero.csv"
+    xero.write_bytes(b"\n".join(line for line in (data / "xero_chart.csv").read_bytes()
+                                .split(b"\n") if not line.startswith((b"999", b",Petty",
+                                                                      b"200,Sales again"))))
+    outcome = coa_import.import_chart(db, company_id, xero)
+    assert outcome.applied
+    assert outcome.proposals == len(outcome.added) == 14
+    with db.read_session() as session:
+        rows = session.execute(select(AccountMappingRow)).scalars().all()
+    assert {(r.provider, r.state) for r in rows} == {("xero", "proposed")}
+    by_name = {r.remote_name: r for r in rows}
+    assert by_name["Sales"].remote_code == "200"
+    assert by_name["Sales"].proposal_reason == "number"
+    assert by_name["Business Bank Account"].proposal_reason == "exact name"  # no code
+    again = coa_import.import_chart(db, company_id, xero)
+    assert again.proposals == 0  # never duplicated or overwritten
+    iif = coa_import.import_chart(db, company_id, data / "iif_kit_minimal.iif")
+    assert iif.applied
+    assert iif.proposals == 0  # QuickBooks Desktop has no online accounts to map
+
+
+def test_preview_of_a_non_chart_file_is_refused(db: Database, company_id: int,
+                                                data: Path) -> None:
+    with pytest.raises(FileFormatError, match="customer list"):
+        coa_import.preview_import(db, company_id, data / "iif_customer_list.iif")
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample(db: Database) -> int:
+    return create_sample_company(db, "Sample Books", entries=120).id
+
+
+def _ledger_totals(db: Database, company_id: int, statuses: tuple[EntryStatus, ...], *,
+                   key: str = "full_name", date_from: dt.date | None = None,
+                   date_to: dt.date | None = None) -> dict[str, Decimal]:
+    accounts = account_services.accounts_by_id(db, company_id)
+    flt = exporting.export_filter(statuses, date_from, date_to)
+    totals: dict[str, Decimal] = {}
+    for entry in entry_services.iter_entries(db, company_id, flt):
+        for line in entry.lines:
+            account = accounts[line.account_id]
+            name = account.code if key == "code" else account.full_name
+            assert name is not None
+            totals[name] = totals.get(name, Decimal("0.00")) + line.signed_amount
+    return {k: v for k, v in totals.items() if v}
+
+
+def test_export_each_format_from_storage_and_log_it(db: Database, sample: int,
+                                                    tmp_path: Path) -> None:
+    posted = _ledger_totals(db, sample, (EntryStatus.POSTED,))
+    count = entry_services.count_entries(db, sample, exporting.export_filter())
+    iif = exporting.export_entries(db, sample, "iif", tmp_path / "books.iif", actor="tester")
+    assert strict.totals(strict.read_iif(tmp_path / "books.iif")[0]) == posted
+    qbo = exporting.export_entries(db, sample, "qbo-csv", tmp_path / "books.csv")
+    assert strict.totals(strict.read_qbo(tmp_path / "books.csv")) == posted
+    xlsx = exporting.export_entries(db, sample, "xlsx", tmp_path / "books.xlsx")
+    assert strict.read_xlsx(tmp_path / "books.xlsx")[1] == posted
+    xero = exporting.export_entries(db, sample, "xero-csv", tmp_path / "xero.csv",
+                                    options=ExportOptions(xero_tax_rate="No GST"))
+    xero_journals = [j for f in xero.result.files for j in strict.read_xero(f.path)]
+    assert strict.totals(xero_journals) == _ledger_totals(db, sample, (EntryStatus.POSTED,),
+                                                          key="code")
+    for outcome in (iif, qbo, xlsx):
+        assert outcome.result.entry_count == count
+        assert [r.record_count for r in outcome.records] == [count]
+    history = export_history(db, sample)
+    assert {(r.provider, r.format, r.status) for r in history} >= {
+        ("qbd", "iif", "succeeded"), ("qbo", "qbo-csv", "succeeded"),
+        ("excel", "xlsx", "succeeded"), ("xero", "xero-csv", "succeeded")}
+    for record in history:
+        assert record.checksum == hashlib.sha256(Path(record.file_name).read_bytes()).hexdigest()
+        assert record.filters["statuses"] == ["posted"]
+    assert history[-1].filters == {"statuses": ["posted"], "date_from": None, "date_to": None,
+                                   "include_accounts": False}
+    assert sum(r.record_count for r in history if r.provider == "xero") == count
+
+
+def test_export_filters_status_and_dates(db: Database, sample: int, tmp_path: Path) -> None:
+    start, end = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
+    every = entry_services.iter_entries(db, sample)
+    dates = sorted(e.date for e in every if e.date)
+    start, end = dates[len(dates) // 4], dates[len(dates) // 2]
+    flt = exporting.export_filter([EntryStatus.APPROVED, EntryStatus.POSTED], start, end)
+    outcome = exporting.export_entries(db, sample, "qbo-csv", tmp_path / "range.csv", flt=flt)
+    journals = strict.read_qbo(tmp_path / "range.csv")
+    assert journals
+    assert all(start <= j.date <= end for j in journals)
+    assert strict.totals(journals) == _ledger_totals(
+        db, sample, (EntryStatus.APPROVED, EntryStatus.POSTED), date_from=start, date_to=end)
+    approved_only = exporting.export_filter([EntryStatus.APPROVED])
+    result = exporting.export_entries(db, sample, "iif", tmp_path / "a.iif", flt=approved_only)
+    assert result.result.entry_count == entry_services.count_entries(db, sample, approved_only)
+    assert outcome.records[0].filters["date_from"] == start.isoformat()
+
+
+def test_export_filter_refuses_drafts_and_empty_ranges() -> None:
+    with pytest.raises(ValidationError, match="Only posted or approved"):
+        exporting.export_filter([EntryStatus.DRAFT])
+    with pytest.raises(ValidationError, match="date range is empty"):
+        exporting.export_filter(None, dt.date(2026, 2, 1), dt.date(2026, 1, 1))
+    assert exporting.export_filter().statuses == frozenset({EntryStatus.POSTED})
+
+
+def test_refused_export_writes_nothing_and_logs_failed(db: Database, sample: int,
+                                                       tmp_path: Path) -> None:
+    for account in account_services.list_accounts(db, sample):
+        if account.code:
+            account_services.update_account(db, sample, account.with_changes(code=None))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ExportError) as caught:
+        exporting.export_entries(db, sample, "xero-csv", folder / "xero.csv")
+    assert "has no Xero account code" in caught.value.problems[0]
+    assert list(folder.iterdir()) == []
+    record = export_history(db, sample)[0]
+    assert (record.status, record.checksum, record.record_count) == ("failed", None, 0)
+    assert "no Xero account code" in record.message
+
+
+def test_cancelled_export_leaves_no_file(db: Database, sample: int, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    progress = Progress()
+    progress.cancel()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    monkeypatch.setattr(exporting, "PAGE_SIZE", 10)  # check for cancel every ten entries
+    with pytest.raises(Cancelled):
+        exporting.export_entries(db, sample, "iif", folder / "c.iif", progress=progress)
+    assert list(folder.iterdir()) == []
+    assert export_history(db, sample)[0].status == "cancelled"
+
+
+def test_confirmed_xero_mappings_give_account_codes(db: Database, sample: int,
+                                                    tmp_path: Path) -> None:
+    accounts = account_services.list_accounts(db, sample)
+    with db.session() as session:
+        for account in accounts:
+            session.add(AccountMappingRow(company_id=sample, provider="xero",
+                                          account_id=account.id, remote_code=f"X{account.id}",
+                                          state="confirmed", proposal_reason="user"))
+    assert exporting.xero_codes(db, sample) == {a.id: f"X{a.id}" for a in accounts}
+    outcome = exporting.export_entries(db, sample, "xero-csv", tmp_path / "x.csv")
+    codes = {line.account for f in outcome.result.files for j in strict.read_xero(f.path)
+             for line in j.lines}
+    assert codes
+    assert all(code.startswith("X") for code in codes)
+
+
+def test_preview_rows_show_the_head_and_the_problems(db: Database, sample: int) -> None:
+    sample_view = exporting.preview_rows(db, sample, "qbo-csv", exporting.export_filter(),
+                                         limit=5)
+    assert sample_view.headers[:3] == ("Journal No.", "Journal Date", "Account Name")
+    assert 1 <= len(sample_view.rows) <= 5
+    assert sample_view.problems == ()
+    assert sample_view.entry_count == entry_services.count_entries(
+        db, sample, exporting.export_filter())
+    xero_view = exporting.preview_rows(db, sample, "xero-csv", exporting.export_filter(),
+                                       options=ExportOptions(xero_max_lines=10))
+    assert "split into numbered files" in xero_view.notes[0]
