@@ -150,6 +150,12 @@ class EntryTableModel(QAbstractTableModel):
         self._ids_version = 0  # of the id list: pages read for older ids are dropped
         self._loading_ids = False
         self._queried = False
+        # Made once: `data()` runs for every visible cell on every paint, and fresh objects there
+        # are garbage the collector has to walk while the user scrolls.
+        self._brushes = {status: QBrush(QColor(colour))
+                         for status, colour in _STATUS_COLOURS.items()}
+        self._void_font = QFont()
+        self._void_font.setStrikeOut(True)
 
     # --- querying ------------------------------------------------------------------------------
 
@@ -395,11 +401,9 @@ class EntryTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.memo or None
         if role == Qt.ItemDataRole.ForegroundRole and column.sort_key == "status":
-            return QBrush(QColor(_STATUS_COLOURS[row.status]))
+            return self._brushes[row.status]
         if role == Qt.ItemDataRole.FontRole and row.status is EntryStatus.VOID:
-            font = QFont()
-            font.setStrikeOut(True)
-            return font
+            return self._void_font
         return None
 
     @override
