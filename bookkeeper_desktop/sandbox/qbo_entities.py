@@ -507,8 +507,10 @@ def normalise_purchase(body: Mapping[str, Any], lookup: Lookup, own_id: str | No
     if body.get("EntityRef") is not None:
         entity_ref = body["EntityRef"]
         kind = entity_ref.get("type", "Vendor") if isinstance(entity_ref, Mapping) else "Vendor"
-        ref = reference(lookup, entity_ref, kind if kind in ("Vendor", "Customer") else "Vendor",
-                        "EntityRef")
+        if kind not in ("Vendor", "Customer"):
+            raise qbo_faults.invalid(f"EntityRef.type {kind!r} is not Vendor or Customer",
+                                     "EntityRef")
+        ref = reference(lookup, entity_ref, str(kind), "EntityRef")
         out["EntityRef"] = {**(ref or {}), "type": kind}
     return out
 

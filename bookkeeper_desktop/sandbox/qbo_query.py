@@ -22,6 +22,7 @@ fault (code 4000); an unknown property or MAXRESULTS over 1000 is a `QueryValida
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -403,6 +404,11 @@ def _id_order(obj: Mapping[str, Any]) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (1 << 62, text)
 
 
+def _path_key(obj: Mapping[str, Any], *, path: tuple[str, ...], tz: dt.tzinfo
+              ) -> tuple[int, Any]:
+    return _sort_key(resolve(obj, path), tz)
+
+
 def run_query(
     query: Query, objects: Sequence[Mapping[str, Any]], tz: dt.tzinfo,
 ) -> tuple[list[Mapping[str, Any]], int]:
@@ -410,9 +416,8 @@ def run_query(
     query orders them; paging applies after ordering."""
     selected = [obj for obj in objects if all(matches(obj, c, tz) for c in query.conditions)]
     selected.sort(key=_id_order)
-    for path, descending in reversed(query.order):
-        selected.sort(key=lambda obj, p=path: _sort_key(resolve(obj, p), tz),  # type: ignore[misc]
-                      reverse=descending)
+    for path, descending in reversed(query.order):  # stable sorts: last key first
+        selected.sort(key=functools.partial(_path_key, path=path, tz=tz), reverse=descending)
     start = query.start_position - 1
     return selected[start:start + query.max_results], len(selected)
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from bookkeeper_desktop.sandbox.http import Response
 from bookkeeper_desktop.sandbox.qbo_faults import QboFault
 from bookkeeper_desktop.sandbox.qbo_query import parse_query
 from tests.sandbox.test_qbo_api_helpers import (
@@ -23,9 +25,9 @@ from tests.sandbox.test_qbo_api_helpers import (
 )
 
 
-def _rows(response: object, entity: str) -> list[dict[str, object]]:
-    payload = parsed(response)  # type: ignore[arg-type]
-    rows: list[dict[str, object]] = payload["QueryResponse"].get(entity, [])
+def _rows(response: Response, entity: str) -> list[dict[str, Any]]:
+    payload = parsed(response)
+    rows: list[dict[str, Any]] = payload["QueryResponse"].get(entity, [])
     return rows
 
 
@@ -143,7 +145,7 @@ def test_reference_properties_compare_by_value() -> None:
     rows = _rows(query(api, f"select * from Invoice where CustomerRef = '{customer}'"),
                  "Invoice")
     assert rows
-    assert all(row["CustomerRef"]["value"] == customer for row in rows)  # type: ignore[index]
+    assert all(row["CustomerRef"]["value"] == customer for row in rows)
 
 
 def test_numbers_compare_as_numbers() -> None:
