@@ -30,11 +30,13 @@ Endpoints (shapes of xero-python 15's models, generated from Xero's OpenAPI spec
 - JSON when `Accept` asks for it, XML (Xero's default) otherwise. Unknown records and endpoints:
   404 "The resource you're looking for cannot be found" (xero-python's NotFoundException text).
 
-Ordering and change capture: without `order`, lists come oldest change first (ties by id), and
-`If-Modified-Since` keeps records with `UpdatedDateUTC` at or after it. A record changed while a
-client pages moves to the end, which shifts the records behind it one place forward: a client
-that pages must take its next cursor from the first answer's `DateTimeUTC` (the server's time
-when the pass began), not from the newest `UpdatedDateUTC` it saw, or it can miss a record.
+Ordering and change capture: without `order`, lists come in the order the records were created
+(a record keeps its place when it changes; our notes do not say what Xero's default order is), and
+`If-Modified-Since` keeps records with `UpdatedDateUTC` at or after it. A record that changes
+while a client pages can therefore be on a page already read, or enter the filtered set and push
+the rest one place back (a record seen twice, never one skipped): a client must take its next
+cursor from the first answer's `DateTimeUTC` (the server's time when the pass began), not from
+the newest `UpdatedDateUTC` it saw. `order=UpdatedDateUTC` is there for clients that want it.
 Decisions where our notes are silent (and the wording of most validation messages) are ours and
 marked so in `xero_books`; Xero's own texts are used where the notes quote them.
 
@@ -51,7 +53,6 @@ import datetime as dt
 import math
 import threading
 import uuid
-from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -320,8 +321,9 @@ class XeroAccountingApi:
                 raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
                                              "valid date", as_json)) from None
         if endpoint != "Accounts" and not request.arg("where") and not request.arg("order"):
-            stamps, ordered = books.by_change(endpoint)
-            records = ordered[bisect_left(stamps, since_ms) if since_ms is not None else 0:]
+            stamps, records = books.listing(endpoint)
+            if since_ms is not None:
+                records = [r for ms, r in zip(stamps, records, strict=True) if ms >= since_ms]
         else:
             records = list(books.records[endpoint].values())
             if since_ms is not None:
@@ -345,8 +347,8 @@ class XeroAccountingApi:
 
     def _query(self, records: list[dict[str, Any]], request: Request, endpoint: str,
                as_json: bool) -> list[dict[str, Any]]:
-        """`where` and `order`; without an order, Accounts by Code and the rest oldest change
-        first (so a record changed while a client pages moves to the end, not out of reach)."""
+        """`where` and `order`; without an order, Accounts by Code and the rest in the order
+        they were created."""
         try:
             where = request.arg("where")
             if where:
@@ -358,8 +360,7 @@ class XeroAccountingApi:
         except fmt.QueryError as exc:
             raise _Reply(_error_payload(400, 16, "QueryParseException", str(exc),
                                         as_json=as_json)) from None
-        id_field = ID_FIELD[endpoint]
-        return sorted(records, key=lambda r: (fmt.ms_of(r["UpdatedDateUTC"]), r[id_field]))
+        return records
 
     def _find(self, books: Books, endpoint: str, record_id: str) -> dict[str, Any]:
         try:

@@ -113,22 +113,20 @@ class Books:
     rng: random.Random | None = None
     #: Contacts named by documents of the request being handled, stored only with the document.
     pending_contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: Bumped by every write; list answers cache their change-ordered records per version.
+    #: Bumped by every write; list answers cache each collection's listing per version.
     version: int = 0
-    change_order: dict[str, tuple[int, list[int], list[dict[str, Any]]]] = field(
+    listings: dict[str, tuple[int, list[int], list[dict[str, Any]]]] = field(
         default_factory=dict)
 
-    def by_change(self, collection: str) -> tuple[list[int], list[dict[str, Any]]]:
-        """The records of `collection` oldest change first (ties by id) and their
-        `UpdatedDateUTC` in milliseconds, cached until the next write."""
-        cached = self.change_order.get(collection)
+    def listing(self, collection: str) -> tuple[list[int], list[dict[str, Any]]]:
+        """The records of `collection` in the order they were created (a record keeps its
+        place when it changes) with their `UpdatedDateUTC` in milliseconds, cached until the
+        next write."""
+        cached = self.listings.get(collection)
         if cached is None or cached[0] != self.version:
-            id_field = ID_FIELD[collection]
-            keyed = sorted(((fmt.ms_of(r["UpdatedDateUTC"]), str(r[id_field]), r)
-                            for r in self.records[collection].values()),
-                           key=lambda item: (item[0], item[1]))
-            cached = (self.version, [k[0] for k in keyed], [k[2] for k in keyed])
-            self.change_order[collection] = cached
+            records = list(self.records[collection].values())
+            cached = (self.version, [fmt.ms_of(r["UpdatedDateUTC"]) for r in records], records)
+            self.listings[collection] = cached
         return cached[1], cached[2]
 
     # --- state -----------------------------------------------------------------------------

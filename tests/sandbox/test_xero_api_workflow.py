@@ -3,6 +3,7 @@ documents (Invoices, BankTransactions, Payments), the test helpers and the state
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from decimal import Decimal
@@ -447,7 +448,7 @@ def test_remote_create_and_void_show_up_in_an_incremental_pull() -> None:
     pulled = parsed(call(api, "GET", "ManualJournals?page=1",
                          headers={"If-Modified-Since": cursor}))["ManualJournals"]
     assert [(m["ManualJournalID"], m["Status"]) for m in pulled] == [
-        (new["ManualJournalID"], "POSTED"), (old["ManualJournalID"], "VOIDED")]
+        (old["ManualJournalID"], "VOIDED"), (new["ManualJournalID"], "POSTED")]  # created order
     with pytest.raises(ValueError, match="Narration"):
         api.remote_create(TENANT, "ManualJournals", journal(narration=""))
 
@@ -564,3 +565,41 @@ def test_remote_create_of_an_account_and_a_contact() -> None:
         "ARCHIVED"
     with pytest.raises(KeyError):
         api.remote_create(TENANT, "Journals", {})
+
+
+def test_paging_while_xero_changes_records_skips_nothing_with_a_pass_start_cursor() -> None:
+    """Records keep their place when they change, so a change during a paged pass never moves an
+    unread record onto a page already read; the pass-start cursor (`DateTimeUTC`) catches what
+    changed during the pass."""
+    api, clock = make_api()
+    for index in range(240):
+        clock.advance(seconds=1)
+        created(api, journal(f"J{index:03d}"))
+    clock.advance(minutes=5)
+    cursor = "2026-11-24T08:00:00"
+    first = parsed(call(api, "GET", "ManualJournals?page=1",
+                        headers={"If-Modified-Since": cursor}))
+    pass_start = first["DateTimeUTC"]
+    seen = [m["ManualJournalID"] for m in first["ManualJournals"]]
+    clock.advance(seconds=1)
+    api.remote_edit(TENANT, "ManualJournals", seen[3], {"Narration": "edited mid-pass"})
+    old_seeded = next(m for m in api.objects(TENANT, "ManualJournals") if m["Status"] == "DRAFT"
+                      and m["Narration"].startswith("Accrual"))
+    api.remote_edit(TENANT, "ManualJournals", old_seeded["ManualJournalID"],
+                    {"Narration": "old one edited mid-pass"})
+    page = 2
+    while True:
+        batch = parsed(call(api, "GET", f"ManualJournals?page={page}",
+                            headers={"If-Modified-Since": cursor}))["ManualJournals"]
+        if not batch:
+            break
+        seen.extend(m["ManualJournalID"] for m in batch)
+        page += 1
+    created_ids = {m["ManualJournalID"] for m in api.objects(TENANT, "ManualJournals")
+                   if m["Narration"].startswith("J")}
+    assert created_ids <= set(seen)
+    pass_start_ms = int(pass_start[6:-2])
+    again = parsed(call(api, "GET", "ManualJournals?page=1", headers={
+        "If-Modified-Since": dt.datetime.fromtimestamp(pass_start_ms / 1000, dt.UTC).isoformat()}))
+    assert {m["Narration"] for m in again["ManualJournals"]} == {
+        "edited mid-pass", "old one edited mid-pass"}
