@@ -53,6 +53,10 @@ IDLE_TIMEOUT = 30.0
 MAX_BODY = 16 * 1024 * 1024
 
 
+class _TooLarge(Exception):
+    """A request body over `MAX_BODY`."""
+
+
 class DropConnection(Exception):
     """Raised by a handler to close the connection without any response."""
 
@@ -77,9 +81,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self) -> None:
         try:
             body = self._read_body()
-        except ValueError as exc:
-            self._write(Response.text(str(exc), 400))
+        except _TooLarge:
             self.close_connection = True
+            self._write(Response.text("request body too large", 413))
+            return
+        except ValueError as exc:
+            self.close_connection = True
+            self._write(Response.text(f"malformed request body: {exc}", 400))
             return
         request = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         try:
@@ -98,6 +106,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._write(response)
 
     def _read_body(self) -> bytes:
+        """The request body (Content-Length or chunked). Too large: read to the end and thrown
+        away (so the client is not reset mid-upload and can read the 413), then `_TooLarge`."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
             total = 0
@@ -106,15 +116,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
+                    if total > MAX_BODY:
+                        raise _TooLarge
                     return b"".join(chunks)
                 total += size
-                if total > MAX_BODY:
-                    raise ValueError("request body too large")
-                chunks.append(self.rfile.read(size))
+                data = self.rfile.read(size)
+                if total <= MAX_BODY:
+                    chunks.append(data)
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
         if length > MAX_BODY:
-            raise ValueError("request body too large")
+            remaining = length
+            while remaining > 0:
+                data = self.rfile.read(min(remaining, 65_536))
+                if not data:
+                    break
+                remaining -= len(data)
+            raise _TooLarge
         return self.rfile.read(length) if length else b""
 
     def _write(self, response: Response) -> None:

@@ -56,9 +56,26 @@ def test_oversized_body_is_refused(server: LoopbackServer, http: httpx.Client,
                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(server_module, "MAX_BODY", 10)
     answer = http.post(server.base_url + "/big", content=b"x" * 11)
-    assert answer.status_code == 400
+    assert answer.status_code == 413
     assert "too large" in answer.text
+
+    def chunks() -> Iterator[bytes]:
+        yield b"x" * 6
+        yield b"x" * 6
+
+    assert http.post(server.base_url + "/big", content=chunks()).status_code == 413
     assert http.post(server.base_url + "/small", content=b"x" * 10).status_code == 200
+
+
+def test_malformed_chunked_body_is_400(server: LoopbackServer) -> None:
+    port = int(server.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"zz\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 400")
 
 
 def test_head_has_no_body(server: LoopbackServer, http: httpx.Client) -> None:
@@ -82,8 +99,10 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
     url = loopback.start()
     with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as sock:
         sock.sendall(b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n")
-        first = sock.recv(65536)
-        assert first.startswith(b"HTTP/1.1 200")
+        received = b""
+        while b"\r\n\r\n" not in received or not received.endswith(b"}"):
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 200")
         loopback.stop()
         assert sock.recv(65536) == b""  # closed by the server, not left hanging
 
