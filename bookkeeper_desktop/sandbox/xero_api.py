@@ -321,9 +321,7 @@ class XeroAccountingApi:
                 raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
                                              "valid date", as_json)) from None
         if endpoint != "Accounts" and not request.arg("where") and not request.arg("order"):
-            stamps, records = books.listing(endpoint)
-            if since_ms is not None:
-                records = [r for ms, r in zip(stamps, records, strict=True) if ms >= since_ms]
+            records = books.listing(endpoint, since_ms)
         else:
             records = list(books.records[endpoint].values())
             if since_ms is not None:

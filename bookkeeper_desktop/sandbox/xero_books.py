@@ -118,16 +118,26 @@ class Books:
     listings: dict[str, tuple[int, list[int], list[dict[str, Any]]]] = field(
         default_factory=dict)
 
-    def listing(self, collection: str) -> tuple[list[int], list[dict[str, Any]]]:
-        """The records of `collection` in the order they were created (a record keeps its
-        place when it changes) with their `UpdatedDateUTC` in milliseconds, cached until the
-        next write."""
+    since_cache: dict[str, tuple[int, int | None, list[dict[str, Any]]]] = field(
+        default_factory=dict)
+
+    def listing(self, collection: str, since_ms: int | None = None) -> list[dict[str, Any]]:
+        """The records of `collection` changed at or after `since_ms`, in the order they were
+        created (a record keeps its place when it changes). Cached until the next write, so a
+        client paging through one `If-Modified-Since` pass costs one filter, not one a page."""
+        hit = self.since_cache.get(collection)
+        if hit is not None and hit[0] == self.version and hit[1] == since_ms:
+            return hit[2]
         cached = self.listings.get(collection)
         if cached is None or cached[0] != self.version:
             records = list(self.records[collection].values())
             cached = (self.version, [fmt.ms_of(r["UpdatedDateUTC"]) for r in records], records)
             self.listings[collection] = cached
-        return cached[1], cached[2]
+        _, stamps, everything = cached
+        chosen = everything if since_ms is None else [
+            r for ms, r in zip(stamps, everything, strict=True) if ms >= since_ms]
+        self.since_cache[collection] = (self.version, since_ms, chosen)
+        return chosen
 
     # --- state -----------------------------------------------------------------------------
 
