@@ -170,6 +170,10 @@ class QboAccountingApi:
     """One in-memory QBO with any number of companies (realms). See the module docstring."""
 
     def __init__(self, clock: Callable[[], dt.datetime] | None = None, seed: int = 1) -> None:
+        """`clock` returns the current time as an aware datetime (the server passes its own, so a
+        fake clock moves MetaData times too); `seed` makes the seeded companies and the
+        `intuit_tid` values reproducible. Ids are sequential per realm and entity, as QBO's are,
+        and never reused."""
         self._clock = clock or _utc_now
         self._seed = seed
         self._lock = threading.RLock()
