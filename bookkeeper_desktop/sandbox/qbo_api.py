@@ -43,7 +43,7 @@ the authorised one is a 403 AuthorizationFault. `minorversion` is accepted (belo
 
 Idempotency (API_NOTES, "idempotency"): a `requestid` on a create/update/delete/void or batch
 (at most 50 characters; 36 on batch) is remembered per realm with its successful response (the
-latest 10,000); the same requestid again returns that response byte for byte and does not act
+latest 2,000); the same requestid again returns that response byte for byte and does not act
 twice. A request that faulted did not act, so it is not remembered and may be retried with the
 same id.
 
@@ -82,8 +82,9 @@ BATCH_ID_MAX = 10
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 #: How many requestids each realm remembers (the oldest are forgotten first). Intuit does not
-#: say how long it keeps them; a bound keeps a long-running demo's state file small.
-REPLIES_KEPT = 10_000
+#: say how long it keeps them; retries come within minutes, and the bound keeps the demo's state
+#: file (saved on every change) small.
+REPLIES_KEPT = 2_000
 STATE_VERSION = 1
 
 _BY_LOWER = {name.lower(): name for name in qbo_entities.ENTITIES}
