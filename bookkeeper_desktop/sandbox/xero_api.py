@@ -677,17 +677,20 @@ def _account_problems(books: Books, item: Mapping[str, Any], existing: Mapping[s
         problems.append(f"'{merged.get('Type')}' is not a valid account Type.")  # wording ours
     if not code and kind != "BANK":
         problems.append("Please enter a Code.")  # wording ours
+    if kind == "BANK" and existing is None and not str(merged.get("BankAccountNumber") or ""):
+        problems.append("A bank account needs a BankAccountNumber.")  # wording ours
     if len(code) > 10:
         problems.append("The Code must be 10 characters or fewer.")  # wording ours
     for other in books.accounts():
         if other["AccountID"] == own_id:
             continue
         if code and str(other.get("Code", "")).lower() == code.lower():
-            problems.append("Please enter a unique Code.")
+            problems.append("Please enter a unique Code.")  # Xero's text
         if name and other["Name"].lower() == name.lower():
-            problems.append("Please enter a unique Name.")
+            problems.append("Please enter a unique Name.")  # Xero's text
     tax_type = merged.get("TaxType")
     if tax_type and books.tax_rate(str(tax_type)) is None:
+        # Xero's text
         problems.append(f"The TaxType code '{tax_type}' does not exist or cannot be used for "
                         "this type of transaction.")
     status = str(merged.get("Status", "ACTIVE")).upper()

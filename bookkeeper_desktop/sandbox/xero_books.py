@@ -15,7 +15,9 @@ Rules followed (API_NOTES.md "Xero" and api-research.md §2.2):
 - The general ledger (`Journals`): every posting, edit of something posted, void or delete adds a
   numbered journal (reversing the one it replaces), as Xero's Journals endpoint reports them.
 
-Wording of messages that are not quoted in our research notes is ours and marked `# wording ours`.
+Messages: the debits/credits one is quoted in our research notes; those marked `# Xero's text`
+are Xero's wording as developers commonly report it (not in our notes, so not verified here);
+the rest are ours and marked `# wording ours`.
 """
 
 from __future__ import annotations
@@ -232,14 +234,14 @@ class Books:
         elif code not in (None, ""):
             account = self.account_by_code(str(code))
             if account is None:
-                # Xero's wording for an unknown code on a document line.
+                # Xero's text for an unknown code on a document line.
                 problems.append(f"Account code '{code}' is not a valid code for this document.")
                 return None
         else:
             problems.append("Account code must be specified.")  # wording ours
             return None
         if account.get("Status") != "ACTIVE" and not allow_archived:
-            problems.append(
+            problems.append(  # Xero's text
                 f"Account code '{account.get('Code', '')}' has been archived, or deleted. "
                 "Each line item must reference a valid account.")
             return None
@@ -283,7 +285,7 @@ class Books:
         """An existing contact by `ContactID` or `Name`; a new one for an unknown name (as Xero
         does when a document names a contact it does not have)."""
         if not isinstance(ref, Mapping) or not (ref.get("ContactID") or ref.get("Name")):
-            problems.append("A Contact must be specified for this type of transaction")
+            problems.append("A Contact must be specified for this type of transaction")  # Xero's
             return None
         if ref.get("ContactID"):
             found = self.records["Contacts"].get(str(ref["ContactID"]).lower())
@@ -463,6 +465,7 @@ class Books:
         if tax_type in (None, ""):
             return str((account or {}).get("TaxType", "NONE"))
         if self.tax_rate(str(tax_type)) is None:
+            # Xero's text
             problems.append(f"The TaxType code '{tax_type}' does not exist or cannot be used for "
                             "this type of transaction.")
         return str(tax_type)

@@ -460,3 +460,14 @@ def test_where_compares_dates_numbers_and_guids(api: XeroAccountingApi) -> None:
     assert nested["Invoices"]
     assert {i["Contact"]["Name"] for i in nested["Invoices"]} == {one["Contact"]["Name"]}
     assert call(api, "GET", "Invoices?where=Date>DateTime(2026,13,1)").status == 400
+
+
+def test_a_bank_account_needs_its_number_and_no_code(api: XeroAccountingApi) -> None:
+    refused = call(api, "PUT", "Accounts", {"Name": "Cheque Account", "Type": "BANK"})
+    assert refused.status == 400
+    assert "BankAccountNumber" in refused.body.decode()
+    response = call(api, "PUT", "Accounts", {"Name": "Cheque Account", "Type": "BANK",
+                                             "BankAccountNumber": "12-3456-0000001-00"})
+    assert response.status == 200
+    [bank] = parsed(response)["Accounts"]
+    assert (bank["Class"], bank["BankAccountType"], bank["Code"]) == ("ASSET", "BANK", "")
