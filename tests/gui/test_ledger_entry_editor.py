@@ -141,7 +141,7 @@ def test_typing_a_debit_clears_the_credit_and_a_blank_line_stays_last() -> None:
 
 def test_amount_cells_refuse_what_is_not_an_amount() -> None:
     model = EntryLinesModel(ACCOUNTS)
-    for bad in ("12.345", "abc", "1.2.3", "-5", "1e3"):
+    for bad in ("12.345", "abc", "1.2.3", "-5", "1e3", 1.5, True):
         assert not model.setData(model.index(0, DEBIT), bad), bad
     assert model.index(0, DEBIT).data() == ""
     assert parse_amount(" 1,234.5 ") == Decimal("1234.50")

@@ -591,3 +591,22 @@ def test_file_import_that_is_declined_does_nothing(qtbot: QtBot, ctx: AppContext
     pane = loaded_pane(qtbot, ctx, ask_path=lambda _parent: None)
     with qtbot.assertNotEmitted(pane.import_preview_ready, wait=200):
         pane.open_import_dialog()
+
+
+def test_cancelling_a_running_import_imports_nothing(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    rows = "".join(f"{20000 + n},Import test {n},Expenses,Other Miscellaneous Service Cost\n"
+                   for n in range(1500))
+    path = chart_file(tmp_path, "Account Number,Account Name,Type,Detail Type\n" + rows)
+    pane = loaded_pane(qtbot, ctx)
+    before = account_services.list_accounts(db, company_id)
+    dialog = drop_file_on(qtbot, pane, pane, path)
+    assert dialog.summary_label.text().startswith("1500 accounts to add")
+    dialog.apply_button.click()
+    assert dialog.running
+    dialog.close_button.click()  # Cancel while it runs
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    assert dialog.isVisible()
+    assert dialog.reason_label.text() == "Cancelled; nothing was imported."
+    assert account_services.list_accounts(db, company_id) == before

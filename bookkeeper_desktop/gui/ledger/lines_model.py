@@ -182,6 +182,8 @@ class EntryLinesModel(QAbstractTableModel):
         elif column == DESCRIPTION:
             line.description = str(value)
         else:
+            if isinstance(value, float | bool):
+                return False  # amounts are Decimal or typed text, never binary floats
             try:
                 amount = value if isinstance(value, Decimal) else parse_amount(str(value))
             except ValueError:
