@@ -249,11 +249,20 @@ def _txn_common(body: Mapping[str, Any], lookup: Lookup) -> dict[str, Any]:
 
 
 def _line_ids(lines: list[dict[str, Any]], first: int) -> None:
-    """Intuit numbers lines itself; an update may keep the Ids it was sent."""
-    for index, line in enumerate(lines, start=first):
-        line.setdefault("Id", str(index))
+    """Intuit numbers lines itself (journal entries from "0", other transactions from "1"); a
+    line sent with an Id keeps it, a new line gets the next Id not in use; Ids are unique."""
+    used = {str(line["Id"]) for line in lines if line.get("Id") not in (None, "")}
+    if len(used) != sum(1 for line in lines if line.get("Id") not in (None, "")):
+        raise qbo_faults.invalid("Two lines have the same Id", "Line.Id")
+    candidate = first
+    for position, line in enumerate(lines, start=1):
+        if line.get("Id") in (None, ""):
+            while str(candidate) in used:
+                candidate += 1
+            line["Id"] = str(candidate)
+            used.add(line["Id"])
         line["Id"] = str(line["Id"])
-        line["LineNum"] = index if first else index + 1
+        line["LineNum"] = position
 
 
 # --- lists ---------------------------------------------------------------------------------------

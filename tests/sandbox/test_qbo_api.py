@@ -745,3 +745,27 @@ def test_only_the_latest_request_ids_are_kept(monkeypatch: pytest.MonkeyPatch) -
         ids[3])
     again = parsed(call(api, "POST", "journalentry?requestid=k0", body))["JournalEntry"]["Id"]
     assert again not in ids  # k0 was the oldest and was forgotten
+
+
+def test_line_ids_stay_unique_when_an_update_mixes_old_and_new_lines() -> None:
+    api, _ = make_api()
+    entry = _create_entry(api)
+    old_lines = entry["Line"]
+    assert isinstance(old_lines, list)
+    new_line = {"Amount": Decimal("0.00"), "DetailType": "JournalEntryLineDetail",
+                "Description": "added",
+                "JournalEntryLineDetail": {"PostingType": "Debit",
+                                           "AccountRef": {"value": account_id(api, "1010")}}}
+    updated = parsed(call(api, "POST", "journalentry", {
+        "Id": entry["Id"], "SyncToken": "0", "sparse": True,
+        "Line": [new_line, *json.loads(json.dumps(old_lines, default=str))],
+    }))["JournalEntry"]
+    ids = [line["Id"] for line in updated["Line"]]
+    assert len(set(ids)) == 3
+    assert ids[1:] == ["0", "1"]
+    assert [line["LineNum"] for line in updated["Line"]] == [1, 2, 3]
+    twice = json.loads(json.dumps(old_lines, default=str))
+    twice[1]["Id"] = twice[0]["Id"]
+    duplicate = call(api, "POST", "journalentry", {"Id": entry["Id"], "SyncToken": "1",
+                                                    "sparse": True, "Line": twice})
+    assert fault_of(duplicate)["code"] == "2010"
