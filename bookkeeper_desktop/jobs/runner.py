@@ -285,7 +285,8 @@ class JobRunner(QObject):
         title: str = "",
         owner: QObject | None = None,
     ) -> Job[T]:
-        """Queue `fn` on `lane` and return its `Job` at once.
+        """Queue `fn` on `lane` and return its `Job` at once (after `shutdown()`, a job that is
+        already cancelled and never runs).
 
         `fn(progress)` runs in the lane's thread; `on_done(result)` or `on_error(error)` runs in
         the GUI thread afterwards (an error is a `BookkeeperError` for anything we expected, or
@@ -293,8 +294,6 @@ class JobRunner(QObject):
         With `owner` (usually the widget asking), both callbacks are skipped if the owner was
         deleted meanwhile (a closed dialog, a pane torn down), instead of touching a dead widget.
         """
-        if self._shut_down:
-            raise RuntimeError("The job runner was shut down.")
         if lane not in self._lanes:
             raise ValueError(f"Unknown lane {lane!r}; use one of {LANES}.")
         job: Job[T] = Job(
@@ -302,6 +301,12 @@ class JobRunner(QObject):
             owner=owner,
         )
         self._next_id += 1
+        if self._shut_down:
+            # The app is closing (a widget's timer fired late): nothing runs, nothing is called.
+            job.cancel()
+            job.state = JobState.CANCELLED
+            job.error = Cancelled("The application is closing; this was not started.")
+            return job
         was_busy = bool(self._jobs)
         self._jobs[job.id] = job
         self._lanes[lane].submit(job.id, fn, job.progress)

@@ -236,13 +236,18 @@ def test_busy_signal_and_active_jobs(qtbot: QtBot, runner: JobRunner) -> None:
     assert not runner.busy
 
 
-def test_unknown_lane_and_run_after_shutdown_are_refused(qapp: object) -> None:
+def test_unknown_lane_is_refused_and_nothing_runs_after_shutdown(qtbot: QtBot) -> None:
     runner = JobRunner()
     with pytest.raises(ValueError, match="Unknown lane"):
         runner.run(lambda p: None, lane="disk")  # type: ignore[arg-type]
     assert runner.shutdown()
-    with pytest.raises(RuntimeError, match="shut down"):
-        runner.run(lambda p: None)
+    ran: list[object] = []
+    late = runner.run(lambda p: ran.append("ran"), on_done=ran.append, on_error=ran.append)
+    qtbot.wait(50)
+    assert late.state is JobState.CANCELLED
+    assert isinstance(late.error, Cancelled)
+    assert ran == []
+    assert not runner.busy
 
 
 def test_shutdown_cancels_a_cooperative_job(qtbot: QtBot) -> None:
