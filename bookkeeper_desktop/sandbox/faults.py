@@ -1,7 +1,8 @@
 """Fault injection for the sandboxes (test-only).
 
-A `FaultPlan` holds rules; every request that is not a `/__sandbox__/` call asks it what to do.
-Kinds:
+A `FaultPlan` holds rules; every request that reaches "the service" asks it what to do: OAuth
+endpoints at once, accounting API calls after their token, tenant and rate limits were checked (a
+request refused by those gates leaves the rules untouched). `/__sandbox__/` calls never. Kinds:
 
 - `latency`: wait `seconds` before handling (all matching latency rules add up);
 - `error`: answer `status` (5xx) without handling;

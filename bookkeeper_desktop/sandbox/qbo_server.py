@@ -32,7 +32,6 @@ from urllib.parse import urlencode
 
 from bookkeeper_desktop.sandbox.apis import QboApi, load_qbo_api
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc
-from bookkeeper_desktop.sandbox.faults import FaultDecision
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.limits import Admission, QboLimiter
 from bookkeeper_desktop.sandbox.oauth import (
@@ -171,27 +170,27 @@ class QboSandbox(SandboxServer):
 
     # -- routing -------------------------------------------------------------------------------
 
-    def route(self, request: Request, decision: FaultDecision) -> Response:
+    def route(self, request: Request) -> Response:
         path, method = request.path, request.method
         if path.rstrip("/") in ("/.well-known/openid_configuration",
                                 "/.well-known/openid_sandbox_configuration") and method == "GET":
-            return self.serve(decision, self._discovery)
+            return self.serve(request, self._discovery)
         if path == AUTHORIZE_PATH and method == "GET":
-            return self.serve(decision, lambda: self._authorize(request))
+            return self.serve(request, lambda: self._authorize(request))
         if path == AUTHORIZE_PATH and method == "POST":
-            return self.serve(decision, lambda: self._decide(request))
+            return self.serve(request, lambda: self._decide(request))
         if path == TOKEN_PATH and method == "POST":
-            return self.serve(decision, lambda: self._token(request))
+            return self.serve(request, lambda: self._token(request))
         if path == REVOKE_PATH and method == "POST":
-            return self.serve(decision, lambda: self._revoke(request))
+            return self.serve(request, lambda: self._revoke(request))
         if path == USERINFO_PATH and method == "GET":
-            return self.serve(decision, lambda: self._userinfo(request))
+            return self.serve(request, lambda: self._userinfo(request))
         if path == "/op/v1/jwks" and method == "GET":
-            return self.serve(decision, lambda: Response.json({"keys": []}))
+            return self.serve(request, lambda: Response.json({"keys": []}))
         match = _API_PATH.match(path)
         if match:
-            return self._api(request, match.group(1), decision)
-        return self.serve(decision, lambda: Response.text("Not Found", 404))
+            return self._api(request, match.group(1))
+        return self.serve(request, lambda: Response.text("Not Found", 404))
 
     def _discovery(self) -> Response:
         base = self.base_url
@@ -342,7 +341,7 @@ class QboSandbox(SandboxServer):
             "time": iso_utc(self.clock.now()),
         }, 403)
 
-    def _api(self, request: Request, realm_id: str, decision: FaultDecision) -> Response:
+    def _api(self, request: Request, realm_id: str) -> Response:
         check: AccessCheck = self.oauth.check_access(request.header("authorization"))
         grant = check.grant
         if grant is None:
@@ -356,7 +355,7 @@ class QboSandbox(SandboxServer):
         if not admission.admitted:
             return self.throttled_response(admission.retry_after, admission.problem or "")
         try:
-            return self.serve(decision, lambda: self._call_api(request, realm_id))
+            return self.serve(request, lambda: self._call_api(request, realm_id))
         finally:
             admission.release()
 

@@ -39,7 +39,7 @@ from typing import Any, Self
 from urllib.parse import unquote
 
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock
-from bookkeeper_desktop.sandbox.faults import Fault, FaultDecision, FaultPlan
+from bookkeeper_desktop.sandbox.faults import Fault, FaultPlan
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.oauth import OAuthStore
 
@@ -407,9 +407,9 @@ class SandboxServer:
                          time_scale: float | None = None) -> None:
         """Turn rate limits on or off and set the time-scale factor."""
 
-    def route(self, request: Request, decision: FaultDecision) -> Response:
-        """Answer one vendor request; call `self.serve(decision, handler)` around the part the
-        fault decision applies to."""
+    def route(self, request: Request) -> Response:
+        """Answer one vendor request; wrap the part that is "the service" (after authentication
+        and rate limits) in `self.serve(request, handler)` so faults apply there."""
         raise NotImplementedError
 
     def error_response(self, status: int) -> Response:
@@ -427,9 +427,13 @@ class SandboxServer:
 
     # -- the request path ----------------------------------------------------------------------
 
-    def serve(self, decision: FaultDecision, handler: Callable[[], Response]) -> Response:
-        """Apply the fault decision around `handler`: latency, then drop / injected answer /
-        the handler itself, then (drop_after) close without the handler's response."""
+    def serve(self, request: Request, handler: Callable[[], Response]) -> Response:
+        """Run `handler` under the fault rules matching `request`: latency, then drop / injected
+        answer / the handler itself, then (drop_after) close without the handler's response.
+
+        Rules are consumed here, so a request refused before (bad token, over a rate limit) does
+        not use up a rule meant for the service behind those gates."""
+        decision = self.faults.take(request)
         if decision.latency:
             time.sleep(decision.latency)
         action = decision.action
@@ -455,8 +459,7 @@ class SandboxServer:
             return self._test_endpoint(request)
         with self._counts_lock:
             self._path_counts[request.path] += 1
-        decision = self.faults.take(request)
-        response = self.route(request, decision)
+        response = self.route(request)
         self._changed(response_method_mutates=request.method not in ("GET", "HEAD"))
         return self.decorate(response)
 

@@ -37,7 +37,6 @@ from urllib.parse import parse_qs
 
 from bookkeeper_desktop.sandbox.apis import XeroApi, load_xero_api
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, utc_datetime
-from bookkeeper_desktop.sandbox.faults import FaultDecision
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.limits import Admission, XeroLimiter
 from bookkeeper_desktop.sandbox.oauth import (
@@ -249,31 +248,31 @@ class XeroSandbox(SandboxServer):
 
     # -- routing -------------------------------------------------------------------------------
 
-    def route(self, request: Request, decision: FaultDecision) -> Response:
+    def route(self, request: Request) -> Response:
         path, method = request.path, request.method
         if path == "/.well-known/openid-configuration" and method == "GET":
-            return self.serve(decision, self._discovery)
+            return self.serve(request, self._discovery)
         if path == AUTHORIZE_PATH and method == "GET":
-            return self.serve(decision, lambda: self._authorize(request))
+            return self.serve(request, lambda: self._authorize(request))
         if path == AUTHORIZE_PATH and method == "POST":
-            return self.serve(decision, lambda: self._decide(request))
+            return self.serve(request, lambda: self._decide(request))
         if path == TOKEN_PATH and method == "POST":
-            return self.serve(decision, lambda: self._token(request))
+            return self.serve(request, lambda: self._token(request))
         if path == REVOKE_PATH and method == "POST":
-            return self.serve(decision, lambda: self._revoke(request))
+            return self.serve(request, lambda: self._revoke(request))
         if path == USERINFO_PATH and method == "GET":
-            return self.serve(decision, lambda: self._userinfo(request))
+            return self.serve(request, lambda: self._userinfo(request))
         # Xero's paths are case-insensitive: xero-python asks for `/Connections`.
         if path.rstrip("/").lower() == "/connections" and method == "GET":
-            return self.serve(decision, lambda: self._list_connections(request))
+            return self.serve(request, lambda: self._list_connections(request))
         match = _CONNECTION_PATH.match(path)
         if match and method == "DELETE":
             connection_id = match.group(1)
-            return self.serve(decision,
+            return self.serve(request,
                               lambda: self._delete_connection(request, connection_id))
         if _API_PATH.match(path):
-            return self._api(request, decision)
-        return self.serve(decision, lambda: Response.text("Not Found", 404))
+            return self._api(request)
+        return self.serve(request, lambda: Response.text("Not Found", 404))
 
     def _discovery(self) -> Response:
         base = self.base_url
@@ -448,7 +447,7 @@ class XeroSandbox(SandboxServer):
 
     # -- the Accounting API --------------------------------------------------------------------
 
-    def _api(self, request: Request, decision: FaultDecision) -> Response:
+    def _api(self, request: Request) -> Response:
         grant = self._bearer(request)
         if isinstance(grant, Response):
             return grant
@@ -464,7 +463,7 @@ class XeroSandbox(SandboxServer):
             return self.throttled_response(admission.retry_after, admission.problem or "",
                                            admission.remaining)
         try:
-            response = self.serve(decision, lambda: self._call_api(request, tenant_id))
+            response = self.serve(request, lambda: self._call_api(request, tenant_id))
         finally:
             admission.release()
         return Response(response.status, response.body,

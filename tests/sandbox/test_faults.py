@@ -54,6 +54,15 @@ def test_error_fault_on_one_path_leaves_others_alone(
     assert company_info(qbo, http, tokens["access_token"]).status_code == 200
 
 
+def test_a_request_refused_for_its_token_does_not_use_up_a_rule(
+        qbo: QboSandbox, http: httpx.Client, tokens: dict[str, Any]) -> None:
+    qbo.fail_next(1, status=503, path="companyinfo")
+    assert company_info(qbo, http, "not-a-token").status_code == 401
+    assert len(qbo.faults.rules()) == 1
+    assert company_info(qbo, http, tokens["access_token"]).status_code == 503
+    assert qbo.faults.rules() == []
+
+
 def test_qbo_throttle_fault_is_intuits_xml(qbo: QboSandbox, http: httpx.Client,
                                            tokens: dict[str, Any]) -> None:
     qbo.throttle_next(1)

@@ -3,6 +3,8 @@ with the 30-minute grace period, revocation, connections, and Accounting API aut
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -174,6 +176,30 @@ def test_grace_period_lets_a_client_that_lost_the_response_retry(
     successor = retried.json()["refresh_token"]
     assert refresh(xero, http, lost).json()["error"] == "invalid_grant"
     assert refresh(xero, http, successor).status_code == 200
+
+
+def test_retries_do_not_extend_the_grace_period(
+        xero: XeroSandbox, clock: FakeClock, browser: ConsentBrowser, http: httpx.Client) -> None:
+    first = Flow(xero, browser, http).connect()["refresh_token"]
+    refresh(xero, http, first)  # response lost
+    clock.advance(20 * 60)
+    assert refresh(xero, http, first).status_code == 200  # response lost again
+    clock.advance(11 * 60)
+    assert refresh(xero, http, first).json()["error"] == "invalid_grant"
+
+
+def test_access_token_is_a_jwt_with_xeros_claims(
+        xero: XeroSandbox, browser: ConsentBrowser, http: httpx.Client) -> None:
+    tokens = Flow(xero, browser, http).connect([DEMO_NZ])
+    header, payload, signature = tokens["access_token"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["client_id"] == XERO_PKCE.client_id
+    assert claims["exp"] - claims["nbf"] == 1800
+    assert set(claims["scope"]) == set(XERO_SCOPE.split())
+    [connection] = http.get(xero.base_url + "/connections", headers=bearer(tokens)).json()
+    assert claims["authentication_event_id"] == connection["authEventId"]
+    assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["typ"] == "JWT"
+    assert len(signature) > 300
 
 
 def test_grace_period_ends_after_30_minutes(
