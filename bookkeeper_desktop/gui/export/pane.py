@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.export.models import ExportHistoryModel, PreviewRowsModel
 from bookkeeper_desktop.gui.export.services_source import ServicesExportSource
 from bookkeeper_desktop.gui.export.source import (
@@ -91,7 +92,7 @@ class ExportPane(QWidget):
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: AppContext,
         source: ExportSource | None = None,
         *,
         open_url: OpenUrlFn = QDesktopServices.openUrl,

@@ -180,6 +180,9 @@ class AccountTreeModel(QAbstractItemModel):
             return HEADERS[section]
         if role == Qt.ItemDataRole.TextAlignmentRole and section == BALANCE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and section == BALANCE:
+            return ("Balance of posted entries, sub-accounts included; credits show as positive "
+                    "for liabilities, equity and income")
         return None
 
     @override

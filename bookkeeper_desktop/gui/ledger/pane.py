@@ -51,6 +51,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_dialog import AccountDialog, describe_account
 from bookkeeper_desktop.gui.ledger.account_tree import (
     BALANCE,
@@ -131,7 +132,7 @@ class LedgerPane(QWidget):
 
     def __init__(
         self,
-        ctx: Any,
+        ctx: AppContext,
         source: LedgerSource | None = None,
         *,
         confirm: ConfirmFn = ask_yes_no,
@@ -543,8 +544,14 @@ class LedgerPane(QWidget):
         self._update_actions()
 
     def selected_entry_ids(self) -> list[int]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return self.entry_model.entry_ids(rows)
+        """Ids of the selected rows, in table order, loaded or not. Read from the selection's
+        ranges: select-all on 100k rows is one range, not 100k indexes."""
+        rows: set[int] = set()
+        selection = self.table.selectionModel().selection()
+        for number in range(selection.count()):
+            selected = selection.at(number)
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        return self.entry_model.entry_ids(sorted(rows))
 
     def _open_index(self, index: QModelIndex | QPersistentModelIndex) -> None:
         if index.isValid():
