@@ -471,3 +471,19 @@ def test_a_bank_account_needs_its_number_and_no_code(api: XeroAccountingApi) -> 
     assert response.status == 200
     [bank] = parsed(response)["Accounts"]
     assert (bank["Class"], bank["BankAccountType"], bank["Code"]) == ("ASSET", "BANK", "")
+
+
+def test_xml_lists_are_well_formed_with_singular_item_elements(api: XeroAccountingApi) -> None:
+    import xml.etree.ElementTree as ET
+
+    request = Request.from_target("GET", "/api.xro/2.0/ManualJournals?page=1", {})
+    root = ET.fromstring(api.handle(request, TENANT).body)
+    journals = root.findall("./ManualJournals/ManualJournal")
+    assert len(journals) == len(api.objects(TENANT, "ManualJournals"))
+    first = journals[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00", first.findtext("Date") or "")
+    amounts = [Decimal(line.findtext("LineAmount") or "x")
+               for line in first.findall("./JournalLines/JournalLine")]
+    assert len(amounts) >= 2
+    assert sum(amounts) == 0
+    assert root.find("pagination") is None
