@@ -264,6 +264,7 @@ def test_progress_is_shown_while_writing(
     qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     gate.join()
     assert pane.progress_bar.maximum() == finished[0].entry_count
+    assert pane.progress_bar.format() == "Writing %p%"
 
 
 def test_a_declined_save_dialog_writes_nothing(
@@ -361,6 +362,8 @@ def test_real_iif_export_from_the_pane(
         pane.save_button.click()
     outcome = finished.args[0]
     assert outcome.files == (tmp_path / "books.iif",)
+    assert pane.progress_bar.format() == "Writing the file %p%"
+    assert pane.progress_bar.value() == pane.progress_bar.maximum() == posted
     text = (tmp_path / "books.iif").read_bytes().decode("cp1252")
     assert "!TRNS" in text
     assert text.count("\r\nENDTRNS") == posted

@@ -418,6 +418,8 @@ class ExportPane(QWidget):
         if snapshot.total:
             self.progress_bar.setRange(0, snapshot.total)
             self.progress_bar.setValue(min(snapshot.done, snapshot.total))
+        # "Checking entries 40%", then "Writing the file 10%" (services.exporting's phases).
+        self.progress_bar.setFormat(f"{snapshot.phase} %p%" if snapshot.phase else "%p%")
 
     def _export_ended(self) -> None:
         self._job = None
