@@ -113,6 +113,9 @@ class _Realm:
     deleted: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Bumped on every change; the derived account balances are cached per revision.
+    revision: int = 0
+    balance_cache: tuple[int, dict[str, Decimal]] | None = None
 
     def table(self, entity: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(entity, {})
@@ -292,8 +295,10 @@ class QboAccountingApi:
     def objects(self, realm_id: str, entity: str) -> list[dict[str, Any]]:
         """The live objects of `entity`, as the API would send them (amounts Decimal), Id order."""
         with self._lock:
-            table = self._realm(realm_id).table(self._entity(entity))
-            rows = sorted(table.values(), key=lambda o: int(o["Id"]))
+            realm = self._realm(realm_id)
+            name = self._entity(entity)
+            rows = sorted((self._present(realm, name, row) for row in realm.table(name).values()),
+                          key=lambda o: int(o["Id"]))
             result: list[dict[str, Any]] = loads(dumps(rows))
             return result
 
@@ -459,8 +464,8 @@ class QboAccountingApi:
             include = (request.arg("include") or "").lower()
             return self._idempotent(
                 realm, request, now, REQUEST_ID_MAX,
-                lambda: {entity: self._write(realm, entity, body, operation=operation,
-                                             include=include, now=now)},
+                lambda: {entity: self._present(realm, entity, self._write(
+                    realm, entity, body, operation=operation, include=include, now=now))},
             )
         raise qbo_faults.unsupported(f"Operation {request.method} {request.path} is not "
                                      "supported.")
@@ -520,11 +525,52 @@ class QboAccountingApi:
 
     # --- reading ----------------------------------------------------------------------------------
 
+    def _balances(self, realm: _Realm) -> dict[str, Decimal]:
+        """Each account's net of debits over credits from every live transaction (cached until
+        the next change)."""
+        if realm.balance_cache is not None and realm.balance_cache[0] == realm.revision:
+            return realm.balance_cache[1]
+        lookup = _Lookup(realm, self.now().date())
+        nets: dict[str, Decimal] = {}
+        for entity in qbo_entities.TRANSACTIONS:
+            for obj in realm.table(entity).values():
+                for account_id, value in qbo_entities.postings(entity, obj, lookup):
+                    nets[account_id] = nets.get(account_id, Decimal(0)) + value
+        realm.balance_cache = (realm.revision, nets)
+        return nets
+
+    def _present(self, realm: _Realm, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
+        """An object as the API shows it: an Account with its CurrentBalance and
+        CurrentBalanceWithSubAccounts derived from the transactions, as in QBO (read-only,
+        never a reason for a new SyncToken)."""
+        if entity != "Account" or obj.get("status") == "Deleted":
+            return obj
+        nets = self._balances(realm)
+        accounts = realm.table("Account")
+        children: dict[str, list[str]] = {}
+        for account in accounts.values():
+            parent = (account.get("ParentRef") or {}).get("value")
+            if parent:
+                children.setdefault(str(parent), []).append(account["Id"])
+
+        def subtree_net(account_id: str) -> Decimal:
+            return nets.get(account_id, Decimal(0)) + sum(
+                (subtree_net(child) for child in children.get(account_id, [])), Decimal(0))
+
+        account_type = str(obj.get("AccountType"))
+        return {
+            **obj,
+            "CurrentBalance": qbo_entities.current_balance(
+                account_type, nets.get(obj["Id"], Decimal(0))),
+            "CurrentBalanceWithSubAccounts": qbo_entities.current_balance(
+                account_type, subtree_net(obj["Id"])),
+        }
+
     def _read(self, realm: _Realm, entity: str, object_id: str) -> dict[str, Any]:
         obj = realm.table(entity).get(object_id)
         if obj is None:
             raise qbo_faults.not_found(entity, object_id)
-        return obj
+        return self._present(realm, entity, obj)
 
     def _query(self, realm: _Realm, text: str, now: dt.datetime) -> dict[str, Any]:
         del now
@@ -532,7 +578,8 @@ class QboAccountingApi:
         entity = _canonical_entity(query.entity)
         if entity is None:
             raise qbo_faults.query_validation(f"Invalid entity name {query.entity}")
-        rows = [realm.company] if entity == "CompanyInfo" else list(realm.table(entity).values())
+        rows = [realm.company] if entity == "CompanyInfo" else [
+            self._present(realm, entity, row) for row in realm.table(entity).values()]
         properties = (*qbo_entities.PROPERTIES[entity], *qbo_entities.BOOKKEEPING)
         paths = [c.path for c in query.conditions] + [p for p, _ in query.order]
         paths += [tuple(f.split(".")) for f in query.fields or ()]
@@ -604,7 +651,8 @@ class QboAccountingApi:
         kept = changes[:CDC_MAX_OBJECTS]
         responses: list[dict[str, Any]] = []
         for entity in entities:
-            rows = [obj for _, _, name, obj in kept if name == entity]
+            rows = [self._present(realm, name, obj) for _, _, name, obj in kept
+                    if name == entity]
             responses.append(
                 {entity: rows, "startPosition": 1, "maxResults": len(rows),
                  "totalCount": len(rows)} if rows else {},
@@ -646,6 +694,7 @@ class QboAccountingApi:
         obj.update({"domain": "QBO", "sparse": False, "Id": object_id, "SyncToken": "0",
                     "MetaData": {"CreateTime": stamp(now), "LastUpdatedTime": stamp(now)}})
         realm.table(entity)[object_id] = obj
+        realm.revision += 1
         self._after_change(realm, entity, None, obj, now)
         return obj
 
@@ -684,6 +733,7 @@ class QboAccountingApi:
         obj = normalise(merged, self._lookup(realm, now), object_id)
         self._bump(existing, obj, now)
         realm.table(entity)[object_id] = obj
+        realm.revision += 1
         self._after_change(realm, entity, existing, obj, now)
         if entity == "Account" and obj["FullyQualifiedName"] != existing["FullyQualifiedName"]:
             self._rename_subaccounts(realm, object_id, obj["FullyQualifiedName"], now)
@@ -709,6 +759,7 @@ class QboAccountingApi:
             )
         object_id, existing = self._current(realm, entity, body)
         del realm.table(entity)[object_id]
+        realm.revision += 1
         realm.graveyard(entity)[object_id] = {
             "domain": "QBO", "status": "Deleted", "Id": object_id,
             "MetaData": {"CreateTime": existing["MetaData"]["CreateTime"],
@@ -723,6 +774,7 @@ class QboAccountingApi:
         obj = qbo_entities.voided(existing)
         self._bump(existing, obj, now)
         realm.table(entity)[object_id] = obj
+        realm.revision += 1
         self._after_change(realm, entity, existing, obj, now)
         return obj
 
@@ -812,7 +864,7 @@ class QboAccountingApi:
                 )
             obj = self._write(realm, entity, payload, operation=operation, include="",
                               now=now)
-            return {entity: obj, "bId": bid}
+            return {entity: self._present(realm, entity, obj), "bId": bid}
         except QboFault as fault:
             return {"Fault": fault.fault(), "bId": bid}
 

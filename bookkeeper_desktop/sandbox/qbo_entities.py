@@ -146,7 +146,7 @@ class Lookup(Protocol):
     def today(self) -> dt.date: ...
 
 
-# --- small parsers --------------------------------------------------------------------------------
+# --- small parsers -------------------------------------------------------------------------------
 
 
 def amount(value: object, element: str) -> Decimal:
@@ -330,9 +330,9 @@ def normalise_account(body: Mapping[str, Any], lookup: Lookup, own_id: str | Non
         out["SubAccount"] = False
         out["FullyQualifiedName"] = name
     _unique_name(lookup, "Account", "FullyQualifiedName", out["FullyQualifiedName"], own_id)
-    balance = body.get("CurrentBalance", 0)
-    out["CurrentBalance"] = amount(balance if balance is not None else 0, "CurrentBalance")
-    out["CurrentBalanceWithSubAccounts"] = out["CurrentBalance"]
+    # Read-only: the API derives the balances from the transactions when it shows the account.
+    out.pop("CurrentBalance", None)
+    out.pop("CurrentBalanceWithSubAccounts", None)
     out["CurrencyRef"] = dict(USD)
     return out
 
@@ -791,3 +791,86 @@ def voided(obj: Mapping[str, Any]) -> dict[str, Any]:
     out["PrivateNote"] = "Voided" if not note else f"Voided - {note}"[:PRIVATE_NOTE_MAX]
     out["TxnStatus"] = "Voided"
     return out
+
+
+# --- the ledger behind the transactions ----------------------------------------------------------
+
+#: Account types whose `CurrentBalance` QBO reports (balance-sheet accounts); income and expense
+#: accounts report 0 there (their activity is a report, not a balance).
+BALANCE_SHEET_TYPES = frozenset({
+    "Bank", "Accounts Receivable", "Other Current Asset", "Fixed Asset", "Other Asset",
+    "Accounts Payable", "Credit Card", "Other Current Liability", "Long Term Liability", "Equity",
+})
+_DEBIT_NORMAL = frozenset({"Bank", "Accounts Receivable", "Other Current Asset", "Fixed Asset",
+                           "Other Asset"})
+
+
+def _ref_id(value: object) -> str | None:
+    return str(value["value"]) if isinstance(value, Mapping) and "value" in value else None
+
+
+def _first_account_id(lookup: Lookup, account_type: str, subtype: str | None = None
+                      ) -> str | None:
+    ref = _first_account(lookup, account_type, subtype)
+    return str(ref["value"]) if ref else None
+
+
+def postings(entity: str, obj: Mapping[str, Any], lookup: Lookup) -> list[tuple[str, Decimal]]:
+    """The double-entry postings of one stored transaction, debits positive: what QBO's ledger
+    (and so each account's CurrentBalance) gets from it. Every transaction's postings sum to 0."""
+    out: list[tuple[str, Decimal]] = []
+
+    def post(account: str | None, value: object) -> None:
+        if account is not None and value:
+            out.append((account, Decimal(str(value))))
+
+    total = obj.get("TotalAmt") or 0
+    lines = [line for line in obj.get("Line", []) if isinstance(line, Mapping)]
+    if entity == "JournalEntry":
+        for line in lines:
+            detail = line.get("JournalEntryLineDetail")
+            if isinstance(detail, Mapping):
+                sign = 1 if detail.get("PostingType") == "Debit" else -1
+                post(_ref_id(detail.get("AccountRef")), sign * Decimal(str(line["Amount"])))
+    elif entity in ("Purchase", "Bill"):
+        sign = -1 if obj.get("Credit") else 1  # a credit-card credit reverses the expense
+        for line in lines:
+            detail = line.get("AccountBasedExpenseLineDetail") or {}
+            post(_ref_id(detail.get("AccountRef")), sign * Decimal(str(line["Amount"])))
+        paying = obj.get("AccountRef") if entity == "Purchase" else obj.get("APAccountRef")
+        post(_ref_id(paying), -sign * Decimal(str(total)))
+    elif entity == "Deposit":
+        post(_ref_id(obj.get("DepositToAccountRef")), total)
+        held = _first_account_id(lookup, "Other Current Asset", "UndepositedFunds")
+        for line in lines:
+            detail = line.get("DepositLineDetail") or {}
+            source = _ref_id(detail.get("AccountRef")) if detail else held
+            post(source, -Decimal(str(line["Amount"])))
+    elif entity == "Transfer":
+        amount_moved = Decimal(str(obj.get("Amount") or 0))
+        post(_ref_id(obj.get("ToAccountRef")), amount_moved)
+        post(_ref_id(obj.get("FromAccountRef")), -amount_moved)
+    elif entity == "Invoice":
+        post(_first_account_id(lookup, "Accounts Receivable"), total)
+        for line in lines:
+            detail = line.get("SalesItemLineDetail")
+            if isinstance(detail, Mapping):
+                post(_ref_id(detail.get("ItemAccountRef")), -Decimal(str(line["Amount"])))
+    elif entity == "Payment":
+        post(_ref_id(obj.get("DepositToAccountRef")), total)
+        post(_ref_id(obj.get("ARAccountRef")) or _first_account_id(lookup, "Accounts Receivable"),
+             -Decimal(str(total)))
+    elif entity == "BillPayment":
+        post(_ref_id(obj.get("APAccountRef")), total)
+        paying = (obj.get("CheckPayment") or {}).get("BankAccountRef") or (
+            obj.get("CreditCardPayment") or {}).get("CCAccountRef")
+        post(_ref_id(paying), -Decimal(str(total)))
+    return out
+
+
+def current_balance(account_type: str, debit_net: Decimal) -> Decimal:
+    """What QBO shows as CurrentBalance for an account with this net of debits over credits:
+    assets as they are, liabilities and equity as credits (positive when owed), P&L accounts 0."""
+    if account_type not in BALANCE_SHEET_TYPES:
+        return ZERO
+    return money(debit_net if account_type in _DEBIT_NORMAL else -debit_net)

@@ -769,3 +769,95 @@ def test_line_ids_stay_unique_when_an_update_mixes_old_and_new_lines() -> None:
     duplicate = call(api, "POST", "journalentry", {"Id": entry["Id"], "SyncToken": "1",
                                                     "sparse": True, "Line": twice})
     assert fault_of(duplicate)["code"] == "2010"
+
+
+# --- account balances derived from the transactions ---------------------------------------------
+
+
+class _AccountLookup:
+    """The accounts of a realm, for calling `postings` from a test."""
+
+    def __init__(self, api: QboAccountingApi) -> None:
+        self.accounts = {a["Id"]: a for a in api.objects(REALM, "Account")}
+
+    def get(self, entity: str, object_id: str) -> dict[str, object] | None:
+        return self.accounts.get(object_id) if entity == "Account" else None
+
+    def all(self, entity: str) -> list[dict[str, object]]:
+        return list(self.accounts.values()) if entity == "Account" else []
+
+    def today(self) -> dt.date:
+        return START.date()
+
+
+def _all_postings(api: QboAccountingApi) -> list[tuple[str, Decimal]]:
+    from bookkeeper_desktop.sandbox.qbo_entities import TRANSACTIONS, postings
+
+    lookup = _AccountLookup(api)
+    return [posting for entity in TRANSACTIONS for obj in api.objects(REALM, entity)
+            for posting in postings(entity, obj, lookup)]
+
+
+def test_every_seeded_transaction_posts_balanced_debits_and_credits() -> None:
+    from bookkeeper_desktop.sandbox.qbo_entities import TRANSACTIONS, postings
+
+    api, _ = make_api()
+    lookup = _AccountLookup(api)
+    for entity in TRANSACTIONS:
+        for obj in api.objects(REALM, entity):
+            posted = postings(entity, obj, lookup)
+            assert posted, (entity, obj["Id"])
+            assert sum(value for _, value in posted) == 0, (entity, obj["Id"])
+            assert all(account in lookup.accounts for account, _ in posted)
+
+
+def _balance(api: QboAccountingApi, acct_num: str) -> tuple[Decimal, Decimal, str]:
+    account = parsed(call(api, "GET", f"account/{account_id(api, acct_num)}"))["Account"]
+    return (account["CurrentBalance"], account["CurrentBalanceWithSubAccounts"],
+            account["SyncToken"])
+
+
+def test_current_balances_follow_transactions_without_new_sync_tokens() -> None:
+    api, _ = make_api()
+    card_before, _, card_token = _balance(api, "2100")
+    checking_before, _, _ = _balance(api, "1000")
+    savings_before, _, _ = _balance(api, "1010")
+    call(api, "POST", "purchase", {
+        "PaymentType": "CreditCard", "AccountRef": {"value": account_id(api, "2100")},
+        "Line": [{"Amount": Decimal("20.00"), "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {
+                      "AccountRef": {"value": account_id(api, "6040")}}}]})
+    call(api, "POST", "transfer", {
+        "Amount": Decimal("100.00"), "FromAccountRef": {"value": account_id(api, "1000")},
+        "ToAccountRef": {"value": account_id(api, "1010")}})
+    card_after, _, card_token_after = _balance(api, "2100")
+    assert card_after - card_before == Decimal("20.00")  # a card balance owed is positive
+    assert card_token_after == card_token
+    assert _balance(api, "1000")[0] == checking_before - Decimal("100.00")
+    assert _balance(api, "1010")[0] == savings_before + Decimal("100.00")
+    assert _balance(api, "6040")[0] == 0  # income and expense accounts show no balance
+
+
+def test_balance_with_sub_accounts_rolls_up_and_the_sheet_balances() -> None:
+    api, _ = make_api()
+    parent = account_id(api, "1000")
+    sub = parsed(call(api, "POST", "account", {
+        "Name": "Payroll Account", "AccountType": "Bank", "ParentRef": {"value": parent},
+    }))["Account"]
+    call(api, "POST", "journalentry", je_body(sub["Id"], account_id(api, "3100"), "500.00"))
+    own, with_subs, _ = _balance(api, "1000")
+    assert with_subs - own == Decimal("500.00")
+    accounts = api.objects(REALM, "Account")
+    by_class = {"Asset": Decimal(0), "Liability": Decimal(0), "Equity": Decimal(0)}
+    for account in accounts:
+        if account["Classification"] in by_class:
+            by_class[account["Classification"]] += account["CurrentBalance"]
+    # The profit so far, from the income and expense postings alone (credits positive).
+    pnl = {a["Id"] for a in accounts if a["Classification"] in ("Revenue", "Expense")}
+    profit = -sum((value for account, value in _all_postings(api) if account in pnl),
+                  Decimal(0))
+    assert profit != 0
+    assert by_class["Asset"] == by_class["Liability"] + by_class["Equity"] + profit
+    rich = parsed(query(api, "select * from Account where CurrentBalance > 20000"))
+    assert {a["AcctNum"] for a in rich["QueryResponse"]["Account"]} == {
+        a["AcctNum"] for a in accounts if a["CurrentBalance"] > 20000}
