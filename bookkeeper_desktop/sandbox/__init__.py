@@ -24,7 +24,8 @@ state-changing request). QBO also takes `companies={realm_id: name}`, Xero
 add more later.
 
 Demo credentials: `DEMO_QBO_CLIENT` (id + secret, redirect `http://localhost:{port}/callback`),
-`DEMO_XERO_CLIENT` (PKCE, no secret, granular scopes only). Demo data: one QBO company
+`DEMO_XERO_CLIENT` (PKCE, no secret, granular scopes only), `DEMO_XERO_WEB_CLIENT` (secret, broad
+scopes allowed: an app from before 2 Mar 2026). Demo data: one QBO company
 (`qbo_server.DEMO_COMPANIES`), three Xero organisations (`xero_server.DEMO_ORGANISATIONS`).
 
 Consent in tests: `browser.ConsentBrowser().consent(authorize_url, "allow"|"deny",

@@ -32,6 +32,8 @@ def describe(endpoints: DemoEndpoints) -> str:
         f"Xero sandbox:  {endpoints.xero_url}",
         f"  authorize:     {endpoints.xero_url}/identity/connect/authorize",
         f"  client id:     {endpoints.xero_client_id} (PKCE app, no secret)",
+        f"  web app:       {endpoints.xero_web_client_id} / {endpoints.xero_web_client_secret}"
+        " (confidential, broad scopes allowed)",
         f"Redirect URI:  {endpoints.redirect_uri_pattern} (any port)",
         f"State file:    {endpoints.state_file or '(none: in memory only)'}",
         "Test-only endpoints: /__sandbox__/state, /__sandbox__/faults on both servers.",

@@ -29,7 +29,11 @@ import httpx
 
 from bookkeeper_desktop import paths
 from bookkeeper_desktop.sandbox.qbo_server import DEMO_QBO_CLIENT, QboSandbox
-from bookkeeper_desktop.sandbox.xero_server import DEMO_XERO_CLIENT, XeroSandbox
+from bookkeeper_desktop.sandbox.xero_server import (
+    DEMO_XERO_CLIENT,
+    DEMO_XERO_WEB_CLIENT,
+    XeroSandbox,
+)
 
 STATE_FORMAT = 1
 DEMO_STATE_FILE_NAME = "demo_sandboxes.json"
@@ -56,6 +60,9 @@ class DemoEndpoints:
     redirect_uri_pattern: str
     state_file: str | None
     label: str = DEMO_LABEL
+    #: The confidential Xero demo app (broad scopes allowed), for the older-app setting.
+    xero_web_client_id: str = DEMO_XERO_WEB_CLIENT.client_id
+    xero_web_client_secret: str = DEMO_XERO_WEB_CLIENT.client_secret or ""
 
     @property
     def qbo_discovery_url(self) -> str:

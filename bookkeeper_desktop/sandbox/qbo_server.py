@@ -157,10 +157,13 @@ class QboSandbox(SandboxServer):
         return self.fault(status, "10000", "An application error has occurred while processing "
                           "your request", "SystemFault", "System Failure Error: sandbox fault")
 
-    def throttled_response(self, retry_after: float, problem: str) -> Response:
-        del retry_after, problem  # Intuit sends neither Retry-After nor which limit.
+    def throttled_response(self, retry_after: float | None, problem: str) -> Response:
+        """Intuit's XML ThrottleExceeded. Intuit names neither the limit nor a wait; only an
+        injected fault that asks for one gets a `Retry-After` header (for client tests)."""
+        del problem
+        headers = {} if retry_after is None else {"Retry-After": str(round(retry_after))}
         return Response.text(THROTTLE_XML.format(time=iso_utc(self.clock.now())), 429,
-                             content_type="application/xml")
+                             content_type="application/xml", headers=headers)
 
     def decorate(self, response: Response) -> Response:
         if "intuit_tid" in {k.lower() for k in response.headers}:
@@ -353,7 +356,7 @@ class QboSandbox(SandboxServer):
                                                   batch=rest == "batch",
                                                   reports=rest.startswith("reports/"))
         if not admission.admitted:
-            return self.throttled_response(admission.retry_after, admission.problem or "")
+            return self.throttled_response(None, admission.problem or "")
         try:
             return self.serve(request, lambda: self._call_api(request, realm_id))
         finally:

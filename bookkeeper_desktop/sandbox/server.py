@@ -311,10 +311,12 @@ class SandboxServer:
                   method: str | None = None) -> None:
         self.faults.add(Fault("error", count=count, status=status, path=path, method=method))
 
-    def throttle_next(self, count: int = 1, *, retry_after: float = 60, problem: str = "minute",
-                      path: str | None = None) -> None:
-        self.faults.add(Fault("rate_limit", count=count, seconds=retry_after, problem=problem,
-                              path=path))
+    def throttle_next(self, count: int = 1, *, retry_after: float | None = None,
+                      problem: str = "minute", path: str | None = None) -> None:
+        """429 for the next `count` requests; `retry_after` None: the vendor's habit (Xero: 60,
+        Intuit: no Retry-After header)."""
+        self.faults.add(Fault("rate_limit", count=count, seconds=retry_after or 0.0,
+                              problem=problem, path=path))
 
     def drop_next(self, count: int = 1, *, after_commit: bool = False, path: str | None = None,
                   method: str | None = None) -> None:
@@ -416,10 +418,10 @@ class SandboxServer:
         """An injected 5xx in the vendor's shape."""
         return Response.text("Service Unavailable", status)
 
-    def throttled_response(self, retry_after: float, problem: str) -> Response:
-        """An injected 429 in the vendor's shape."""
+    def throttled_response(self, retry_after: float | None, problem: str) -> Response:
+        """A 429 in the vendor's shape; `retry_after` None: the vendor's default."""
         return Response.text("Too Many Requests", 429,
-                             headers={"Retry-After": str(round(retry_after))})
+                             headers={"Retry-After": str(round(retry_after or 60))})
 
     def decorate(self, response: Response) -> Response:
         """Add vendor headers to every response (e.g. QBO's `intuit_tid`)."""
@@ -443,7 +445,7 @@ class SandboxServer:
             if action.kind == "error":
                 return self.error_response(action.status)
             if action.kind == "rate_limit":
-                return self.throttled_response(action.seconds, action.problem)
+                return self.throttled_response(action.seconds or None, action.problem)
         response = handler()
         if action is not None and action.kind == "drop_after":
             self._changed(response_method_mutates=True)

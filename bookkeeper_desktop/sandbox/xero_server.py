@@ -79,6 +79,15 @@ DEMO_XERO_CLIENT = ClientRegistration(
     name="Bookkeeper Desktop (demo)",
     allowed_scopes=NEW_APP_SCOPES,
 )
+#: A second demo app: a confidential "Web app" created before 2 Mar 2026, so it has a secret
+#: and may still ask for the broad scopes (`accounting.transactions`); for testing the setting
+#: for older apps.
+DEMO_XERO_WEB_CLIENT = ClientRegistration(
+    client_id="5B0F2A9C7E3D4B1A8C6E0F2D4A6B8C0E",
+    client_secret="demo-web-app-secret-not-a-real-xero-secret",  # noqa: S106 - public demo value
+    redirect_uris=("http://localhost:{port}/callback",),
+    name="Bookkeeper Desktop (demo, web app)",
+)
 #: Organisations the demo user belongs to (several, so the app must let the user pick).
 DEMO_ORGANISATIONS: Mapping[str, str] = {
     "3f2b7c1e-6d4a-4e8b-9f0c-2a1d5e7b8c90": "Demo Company (NZ)",
@@ -137,7 +146,8 @@ class XeroSandbox(SandboxServer):
     Args:
         port: 0 for a free one.
         clock: time source (a `FakeClock` in tests).
-        clients: registered apps (default: the PKCE `DEMO_XERO_CLIENT`).
+        clients: registered apps (default: the PKCE `DEMO_XERO_CLIENT` and the confidential
+            `DEMO_XERO_WEB_CLIENT`).
         organisations: tenant id → name offered on the consent page (default: three); seeded into
             the API object.
         api: the accounting API (default: `xero_api.XeroAccountingApi` when present).
@@ -148,7 +158,8 @@ class XeroSandbox(SandboxServer):
     vendor = "xero"
 
     def __init__(self, *, port: int = 0, clock: Clock | None = None,
-                 clients: Iterable[ClientRegistration] = (DEMO_XERO_CLIENT,),
+                 clients: Iterable[ClientRegistration] = (DEMO_XERO_CLIENT,
+                                                          DEMO_XERO_WEB_CLIENT),
                  organisations: Mapping[str, str] | None = None, api: XeroApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
                  on_change: Callable[[], None] | None = None) -> None:
@@ -229,9 +240,9 @@ class XeroSandbox(SandboxServer):
         return self.problem(status, titles.get(status, "Server Error"),
                             "The sandbox was told to fail this request")
 
-    def throttled_response(self, retry_after: float, problem: str,
+    def throttled_response(self, retry_after: float | None, problem: str,
                            remaining: Mapping[str, int] | None = None) -> Response:
-        headers = {"Retry-After": str(max(0, round(retry_after))),
+        headers = {"Retry-After": str(max(1, round(60 if retry_after is None else retry_after))),
                    "X-Rate-Limit-Problem": problem}
         headers.update(_remaining_headers(remaining))
         return self.problem(429, "Too Many Requests", f"Rate limit exceeded: {problem}", headers)

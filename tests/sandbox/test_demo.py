@@ -84,6 +84,23 @@ def test_connection_and_data_survive_a_restart(
         assert [c["tenantName"] for c in connections] == ["Kowhai Landscaping Ltd"]
 
 
+def test_xero_web_demo_app_may_use_broad_scopes(browser: ConsentBrowser,
+                                                http: httpx.Client) -> None:
+    with DemoSandboxes(None, port_qbo=0, port_xero=0) as demo:
+        endpoints = demo.start()
+        url = endpoints.xero_url + "/identity/connect/authorize?" + urlencode({
+            "client_id": endpoints.xero_web_client_id, "response_type": "code", "state": "s",
+            "scope": "offline_access accounting.transactions accounting.settings",
+            "redirect_uri": REDIRECT})
+        code = query_of(browser.consent(url, choose=["Demo Company (NZ)"]))["code"]
+        answer = http.post(endpoints.xero_url + "/connect/token",
+                           auth=(endpoints.xero_web_client_id, endpoints.xero_web_client_secret),
+                           data={"grant_type": "authorization_code", "code": code,
+                                 "redirect_uri": REDIRECT})
+        assert answer.status_code == 200, answer.text
+        assert "accounting.transactions" in answer.json()["scope"]
+
+
 def test_state_is_on_disk_before_the_response_arrives(
         tmp_path: Path, browser: ConsentBrowser, http: httpx.Client) -> None:
     state_file = tmp_path / "demo.json"
@@ -180,6 +197,7 @@ def test_module_entry_point_prints_urls_and_client_ids(
     assert "Xero sandbox:  http://127.0.0.1:" in out
     assert "ABdemoBookkeeperSandboxClientIdForQuickBooksOnline01" in out
     assert "91E5715B1199038080D6D0296EBC1648" in out
+    assert "5B0F2A9C7E3D4B1A8C6E0F2D4A6B8C0E" in out
     assert (tmp_path / "s.json").exists()
 
 

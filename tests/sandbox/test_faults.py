@@ -71,6 +71,11 @@ def test_qbo_throttle_fault_is_intuits_xml(qbo: QboSandbox, http: httpx.Client,
     assert answer.headers["content-type"].startswith("application/xml")
     assert "errorCode=003001" in answer.text
     assert "ThrottleExceeded" in answer.text
+    assert "retry-after" not in answer.headers
+    qbo.throttle_next(1, retry_after=7)
+    asked = company_info(qbo, http, tokens["access_token"])
+    assert asked.status_code == 429
+    assert asked.headers["retry-after"] == "7"
 
 
 def test_xero_throttle_fault_has_retry_after_and_problem(
@@ -81,6 +86,11 @@ def test_xero_throttle_fault_has_retry_after_and_problem(
     assert answer.status_code == 429
     assert answer.headers["retry-after"] == "42"
     assert answer.headers["x-rate-limit-problem"] == "day"
+    assert answer.json()["Status"] == 429
+    xero.throttle_next(1)
+    default = organisation(xero, http, tokens, TENANT_OF[DEMO_NZ])
+    assert default.headers["retry-after"] == "60"
+    assert default.headers["x-rate-limit-problem"] == "minute"
 
 
 def test_drop_before_closes_without_response_and_changes_nothing(

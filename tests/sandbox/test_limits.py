@@ -162,6 +162,7 @@ def test_qbo_concurrency_limit_answers_intuits_xml(
     assert extra.headers["content-type"].startswith("application/xml")
     assert "<Error code=\"3001\"" in extra.text
     assert "message=ThrottleExceeded; errorCode=003001; statusCode=429" in extra.text
+    assert "retry-after" not in extra.headers
 
 
 def test_qbo_minute_limit_over_http(clock: FakeClock, browser: ConsentBrowser,
