@@ -610,3 +610,19 @@ def test_cancelling_a_running_import_imports_nothing(
     assert dialog.isVisible()
     assert dialog.reason_label.text() == "Cancelled; nothing was imported."
     assert account_services.list_accounts(db, company_id) == before
+
+
+@pytest.mark.postgres
+def test_streamed_ids_equal_the_service_on_postgresql(pg_books: tuple[Database, int]) -> None:
+    from bookkeeper_desktop.core.journal import EntrySource
+    from bookkeeper_desktop.gui.ledger.services_source import read_entry_ids
+
+    database, company = pg_books
+    filters = [EntryFilter(), EntryFilter.of_status(EntryStatus.POSTED, EntryStatus.DRAFT),
+               EntryFilter(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 4, 30)),
+               EntryFilter(sources=frozenset({EntrySource.SAMPLE})), EntryFilter(text="payroll"),
+               EntryFilter(text="50%_x")]
+    for flt in filters:
+        for sort in (EntrySort(), EntrySort(SortColumn.TOTAL, True), EntrySort(SortColumn.MEMO)):
+            assert read_entry_ids(database, company, flt, sort) == entry_services.entry_ids(
+                database, company, flt, sort), (flt, sort)

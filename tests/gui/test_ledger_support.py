@@ -54,3 +54,27 @@ def ctx(db: Database, company_id: int) -> Iterator[AppContext]:
     context = AppContext(AppServices(db), jobs, company_id=company_id)
     yield context
     assert jobs.shutdown()
+
+
+@pytest.fixture
+def pg_books(pg_url: str) -> Iterator[tuple[Database, int]]:
+    """The sample company in a database of its own on the real PostgreSQL server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"bookkeeper_gui_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    database = open_database(url)
+    try:
+        company = create_sample_company(database, "Sample Co", entries=80, end=SAMPLE_END)
+        yield database, company.id
+    finally:
+        database.close()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
