@@ -280,6 +280,13 @@ def load_config(
     sandbox_url = env.get(SANDBOX_URL_ENV[provider.value])
     if sandbox_url:
         config = config.for_sandbox(sandbox_url)
+    elif is_qbo and settings.qbo_environment == "production" and not config.forwards_redirect:
+        raise ConfigurationError(
+            "Intuit accepts http://localhost redirect URIs only for development keys, not for "
+            "production.",
+            hint="Register an https page that forwards to http://localhost:PORT/callback and set "
+                 "QBO_REDIRECT_URI to it (see the README), or use the Sandbox environment.",
+        )
     if is_qbo and not config.client_secret:
         raise ConfigurationError(
             "No client secret is set for QuickBooks Online.",

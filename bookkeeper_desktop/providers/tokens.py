@@ -96,7 +96,8 @@ class TokenManager:
         self.oauth = oauth or OAuthClient(config, clock=clock)
         self.clock = clock
         self.leeway = leeway
-        self._lock = threading.Lock()
+        # Re-entrant: disconnect() holds it across the revoke and may need a fresh access token.
+        self._lock = threading.RLock()
         self._access_token: str | None = None
         self._expires_at = 0.0
         self._reconnect: ReconnectNeeded | None = None
@@ -202,6 +203,10 @@ class TokenManager:
 
         Raises `KeychainUnavailable` only when the local secret cannot be deleted; a provider that
         does not confirm the revocation is reported in the result, not raised."""
+        with self._lock:  # no refresh may rotate the token while we revoke it
+            return self._disconnect_locked(http)
+
+    def _disconnect_locked(self, http: httpx.Client | None) -> DisconnectResult:
         problems: list[str] = []
         stored = self.keychain.load_token(self.company_id, self.provider)
         connection_deleted: bool | None = None
@@ -222,12 +227,11 @@ class TokenManager:
                 problems.append(exc.message)
         else:
             problems.append("no saved sign-in to revoke")
-        with self._lock:
-            self.keychain.delete_token(self.company_id, self.provider)
-            self._access_token = None
-            self._reconnect = ReconnectNeeded(
-                f"Not connected to {self.provider.display_name}.",
-                hint=f"Connect to {self.provider.display_name}.")
+        self.keychain.delete_token(self.company_id, self.provider)
+        self._access_token = None
+        self._reconnect = ReconnectNeeded(
+            f"Not connected to {self.provider.display_name}.",
+            hint=f"Connect to {self.provider.display_name}.")
         reason = "Disconnected by the user" + ("" if revoked else "; revoke not confirmed")
         self.store.set_status(self.company_id, self.provider, ConnectionState.DISCONNECTED,
                               reason)

@@ -57,8 +57,12 @@ def test_qbo_defaults_from_settings() -> None:
     assert e.discovery == QBO_DISCOVERY_SANDBOX
     assert not config.is_sandbox
     assert not config.forwards_redirect
-    production = load_config("qbo", settings.with_values({"qbo/environment": "production"}),
-                             env={}, secret_lookup=lambda p: "s")
+    production_settings = settings.with_values({"qbo/environment": "production"})
+    with pytest.raises(ConfigurationError, match="only for development keys"):
+        load_config("qbo", production_settings, env={}, secret_lookup=lambda p: "s")
+    production = load_config(
+        "qbo", production_settings, secret_lookup=lambda p: "s",
+        env={"QBO_REDIRECT_URI": "https://example.com/bookkeeper/callback.html"})
     assert production.endpoints.api_base == "https://quickbooks.api.intuit.com/v3"
     assert production.endpoints.discovery == QBO_DISCOVERY_PRODUCTION
 

@@ -377,3 +377,25 @@ def test_keychain_entry_holds_only_the_refresh_token(
     stored = keychain.load_token(COMPANY, Provider.QBO)
     assert stored == StoredToken(stored.refresh_token if stored else "",
                                  {"tenant_id": "9341453050071366"})
+
+
+def test_disconnect_during_a_refresh_leaves_no_token_behind(
+        qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, keychain: Keychain,
+        memory_keyring: MemoryKeyring, store: MemoryConnectionStore) -> None:
+    """A refresh in flight saves its rotated token; Disconnect waits for it, then deletes and
+    revokes that one, so no live refresh token is left in the keychain."""
+    clock = Clock()
+    manager = connected(qbo_config, keychain, store, clock)
+    clock.now += 7200
+    qbo_sandbox.inject_latency(0.4, path="/oauth2/v1/tokens/bearer", count=1)
+    refreshing = threading.Thread(target=manager.access_token)
+    refreshing.start()
+    deadline = threading.Event()
+    while manager.refresh_requests == 0 and not deadline.wait(0.01):
+        pass
+    result = manager.disconnect()
+    refreshing.join(5)
+    assert result.revoked
+    assert memory_keyring.entries == {}
+    assert all(g.revoked_at is not None for g in qbo_sandbox.oauth.grants.values())
+    assert refreshes(qbo_sandbox) == 1
