@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from bookkeeper_desktop import APP_ID, APP_NAME, __version__
-from bookkeeper_desktop.core.errors import BookkeeperError
+from bookkeeper_desktop.core.errors import BookkeeperError, ConfigurationError
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.errors import (
     ErrorPresenter,
@@ -39,6 +39,7 @@ from bookkeeper_desktop.gui.resources import app_icon
 from bookkeeper_desktop.gui.settings_store import QSettingsStore
 from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.services import companies, open_database
+from bookkeeper_desktop.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
 
     runner = JobRunner()
     failures: list[str] = []
+    demo_stack = ExitStack()
     try:
         company_id: int | None = None
         try:
@@ -121,8 +123,9 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
         ctx.error_presenter = presenter
         runner.default_error_handler = ctx.show_error
 
+        env = start_demo(presenter, demo_stack) if args.demo else dict(os.environ)
         window = MainWindow(ctx, database_label=db.label, integration_flows=integration_flows(
-            services))
+            services, lambda: ctx.settings, env))
         window.show()
         if args.smoke_test:
             presenter.dialog_opened.connect(
@@ -150,18 +153,89 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
         return status
     finally:
         runner.shutdown(5000)
+        demo_stack.close()
         uninstall_hook()
         db.close()
 
 
-def integration_flows(services: AppServices) -> dict[str, Any]:
+def integration_flows(services: AppServices, settings: Callable[[], Settings],
+                      env: Mapping[str, str], *, keychain: Any = None,
+                      open_browser: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """The Connect / Sync Now / Disconnect callables for the Integrations pane
-    (`gui.integrations.controller.IntegrationsController`): `make_flow(company_id, provider,
-    choose_tenant)`, `sync(company_id, provider, progress) -> LastSync`,
-    `disconnect(company_id, provider)`. Those not wired yet are left out and their buttons say
-    so on the card. (The connect and sync issues fill this in; `--demo` points them at the
-    sandboxes.)"""
-    return {}
+    (`gui.integrations.controller.IntegrationsController`).
+
+    - `make_flow(company_id, provider, choose_tenant)`: a `providers.connect.ConnectFlow` with
+      the configuration of `providers.config.load_config` (environment over Settings, the client
+      secret from the keychain), the OS keychain and the `connections` table;
+    - `disconnect(company_id, provider)`: revoke, delete the keychain entry, mark disconnected;
+    - `sync`: not here yet (the sync issue adds it); Sync Now says so on the card.
+
+    `keychain` (a `providers.keychain.Keychain`; default: the OS keychain) and `open_browser`
+    (default: `webbrowser.open`) are for tests.
+    A configuration problem (no client id, no keychain) becomes the card's error state. The
+    providers (httpx, authlib, keyring) are imported on the first Connect or Disconnect, not at
+    start-up (PRODUCT.md §7 start-up budget)."""
+    loaded: dict[str, Any] = {}
+
+    def parts() -> dict[str, Any]:
+        if not loaded:
+            # Deferred imports: see the docstring.
+            from bookkeeper_desktop.providers.config import load_config  # noqa: PLC0415
+            from bookkeeper_desktop.providers.connect import ConnectFlow  # noqa: PLC0415
+            from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
+            from bookkeeper_desktop.providers.tokens import TokenManager  # noqa: PLC0415
+            from bookkeeper_desktop.services.connection_store import (  # noqa: PLC0415
+                DatabaseConnectionStore,
+            )
+
+            loaded.update(load_config=load_config, ConnectFlow=ConnectFlow,
+                          TokenManager=TokenManager,
+                          keychain=keychain if keychain is not None else Keychain(),
+                          store=DatabaseConnectionStore(services.db))
+        return loaded
+
+    def config_for(provider: Any) -> Any:
+        p = parts()
+        return p["load_config"](str(provider.value), settings(), env=env,
+                                secret_lookup=p["keychain"].client_secret)
+
+    def make_flow(company_id: int, provider: Any, choose: Any) -> Any:
+        p = parts()
+        extra = {"open_browser": open_browser} if open_browser is not None else {}
+        return p["ConnectFlow"](company_id, config_for(provider), keychain=p["keychain"],
+                                store=p["store"], choose_tenant=choose, **extra)
+
+    def disconnect(company_id: int, provider: Any) -> Any:
+        p = parts()
+        manager = p["TokenManager"](company_id, config_for(provider), keychain=p["keychain"],
+                                    store=p["store"])
+        return manager.disconnect()
+
+    return {"make_flow": make_flow, "disconnect": disconnect}
+
+
+def start_demo(presenter: ErrorPresenter, stack: ExitStack) -> dict[str, str]:
+    """`--demo`: start (or attach to) the QBO and Xero sandboxes and return the environment
+    that points the providers at them (`providers.config.demo_environment`)."""
+    # Only --demo needs the sandboxes; importing them costs start-up time otherwise.
+    from bookkeeper_desktop.providers.config import demo_environment  # noqa: PLC0415
+    from bookkeeper_desktop.sandbox.demo import DemoSandboxes, default_state_file  # noqa: PLC0415
+
+    sandboxes = DemoSandboxes(default_state_file())
+    try:
+        endpoints = sandboxes.start()
+    except OSError as error:
+        presenter.present(ConfigurationError(
+            f"The demo sandboxes could not start: {error}",
+            hint="Close other Bookkeeper Desktop demos, or start without --demo."))
+        return dict(os.environ)
+    stack.callback(sandboxes.stop)
+    if sandboxes.notice:
+        log.warning("%s", sandboxes.notice)
+    return {**os.environ, **demo_environment(
+        qbo_url=endpoints.qbo_url, xero_url=endpoints.xero_url,
+        qbo_client_id=endpoints.qbo_client_id, qbo_client_secret=endpoints.qbo_client_secret,
+        xero_client_id=endpoints.xero_client_id)}
 
 
 def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) -> None:

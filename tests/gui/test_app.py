@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from bookkeeper_desktop.app import parse_args
 
@@ -58,3 +59,55 @@ def test_version(tmp_path: Path) -> None:
     result = run_app(tmp_path, "--version")
     assert result.returncode == 0
     assert "Bookkeeper Desktop" in result.stdout
+
+
+def test_demo_smoke_test_starts_the_sandboxes(tmp_path: Path) -> None:
+    result = run_app(tmp_path, "--smoke-test", "--demo")
+    assert result.returncode == 0, result.stderr
+    assert "smoke test OK" in result.stdout
+    assert (tmp_path / "data" / "demo_sandboxes.json").exists(), "demo state kept for next time"
+
+
+def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes(
+        qtbot: Any, app_ctx: Any, sample_company: Any) -> None:
+    """`app.integration_flows` as the window gets it, pointed at the demo sandboxes."""
+    from PySide6.QtCore import Qt
+
+    from bookkeeper_desktop.app import integration_flows
+    from bookkeeper_desktop.gui.integrations import IntegrationsPane
+    from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+    from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+    from bookkeeper_desktop.providers.config import demo_environment
+    from bookkeeper_desktop.providers.keychain import Keychain
+    from bookkeeper_desktop.sandbox.demo import DemoSandboxes
+    from bookkeeper_desktop.services import connections as connection_service
+    from tests.providers.conftest import MemoryKeyring, ScriptedBrowser
+
+    with DemoSandboxes(None, port_qbo=0, port_xero=0) as sandboxes:
+        endpoints = sandboxes.start()
+        env = demo_environment(
+            qbo_url=endpoints.qbo_url, xero_url=endpoints.xero_url,
+            qbo_client_id=endpoints.qbo_client_id,
+            qbo_client_secret=endpoints.qbo_client_secret,
+            xero_client_id=endpoints.xero_client_id)
+        browser = ScriptedBrowser()  # signs in and allows at once
+        flows = integration_flows(app_ctx.services, lambda: app_ctx.settings, env,
+                                  keychain=Keychain(MemoryKeyring()), open_browser=browser)
+        app_ctx.set_company(sample_company.id)
+        pane = IntegrationsPane(app_ctx)
+        qtbot.addWidget(pane)
+        qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+        IntegrationsController(pane, **flows)
+        card = pane.card(Provider.QBO)
+        qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=15_000)
+        db = app_ctx.services.db
+        stored = connection_service.get_connection(db, sample_company.id, "qbo")
+        assert stored is not None
+        assert card.headline.text() == f"Connected to {stored.remote_company_name}"
+        qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+        qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: card.state.phase is Phase.NOT_CONNECTED, timeout=15_000)
+        qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+        after = connection_service.get_connection(db, sample_company.id, "qbo")
+        assert after is None or after.status.value == "disconnected"
