@@ -65,19 +65,27 @@ class ConsentForm:
         return data
 
 
+@dataclass
+class _RawForm:
+    action: str
+    method: str
+    hidden: dict[str, str] = field(default_factory=dict)
+    choices: list[Choice] = field(default_factory=list)
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
 class _FormParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.forms: list[dict[str, object]] = []
+        self.forms: list[_RawForm] = []
         self._label: Choice | None = None
         self.text_parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.forms.append({"action": values.get("action", ""),
-                               "method": values.get("method", "get").upper(),
-                               "hidden": {}, "choices": [], "buttons": []})
+            self.forms.append(_RawForm(values.get("action", ""),
+                                       values.get("method", "get").upper()))
             return
         if not self.forms:
             return
@@ -85,20 +93,14 @@ class _FormParser(HTMLParser):
         if tag == "input":
             kind = values.get("type", "text").lower()
             if kind == "hidden":
-                hidden = form["hidden"]
-                assert isinstance(hidden, dict)
-                hidden[values.get("name", "")] = values.get("value", "")
+                form.hidden[values.get("name", "")] = values.get("value", "")
             elif kind in ("radio", "checkbox"):
                 choice = Choice(kind, values.get("name", ""), values.get("value", "on"), "",
                                 "checked" in values)
-                choices = form["choices"]
-                assert isinstance(choices, list)
-                choices.append(choice)
+                form.choices.append(choice)
                 self._label = choice
         elif tag == "button":
-            buttons = form["buttons"]
-            assert isinstance(buttons, list)
-            buttons.append((values.get("name", ""), values.get("value", "")))
+            form.buttons.append((values.get("name", ""), values.get("value", "")))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "label":
@@ -139,9 +141,8 @@ class ConsentBrowser:
             return response
         raw = parser.forms[0]
         return ConsentForm(
-            url=str(response.url), action=urljoin(str(response.url), str(raw["action"])),
-            method=str(raw["method"]), hidden=dict(raw["hidden"]),  # type: ignore[call-overload]
-            choices=list(raw["choices"]), buttons=list(raw["buttons"]),  # type: ignore[call-overload]
+            url=str(response.url), action=urljoin(str(response.url), raw.action),
+            method=raw.method, hidden=raw.hidden, choices=raw.choices, buttons=raw.buttons,
             text=" ".join(" ".join(parser.text_parts).split()))
 
     def submit(self, form: ConsentForm, decision: str = "allow",

@@ -134,6 +134,23 @@ def test_second_process_attaches_to_the_running_demo(
         assert qbo_refresh(endpoints, http, tokens["refresh_token"]).status_code == 200
 
 
+def test_reset_from_an_attached_runner_resets_the_owner(
+        tmp_path: Path, browser: ConsentBrowser, http: httpx.Client) -> None:
+    state_file = tmp_path / "demo.json"
+    with DemoSandboxes(state_file, port_qbo=0, port_xero=0) as owner:
+        tokens = qbo_connect(owner.start(), browser, http)
+        attached = DemoSandboxes(state_file)
+        endpoints = attached.start()
+        assert not attached.owned
+        assert attached.reset() == endpoints
+        assert qbo_refresh(endpoints, http, tokens["refresh_token"]).json()["error"] == \
+            "invalid_grant"
+        assert json.loads(state_file.read_text())["qbo"]["oauth"]["grants"] == {}
+        attached.stop()
+        assert owner.qbo is not None
+        assert owner.qbo.running
+
+
 def test_different_state_file_does_not_attach(tmp_path: Path) -> None:
     with DemoSandboxes(tmp_path / "a.json", port_qbo=0, port_xero=0) as first:
         ports = first.start()
