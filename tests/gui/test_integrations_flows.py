@@ -18,49 +18,18 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
-from bookkeeper_desktop.providers.config import Provider as ProviderKind
 from bookkeeper_desktop.providers.config import ProviderConfig, load_config
 from bookkeeper_desktop.providers.connect import ConnectFlow
-from bookkeeper_desktop.providers.connections import Connection, ConnectionState
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import DEMO_ORGANISATIONS, XeroSandbox
-from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
+from bookkeeper_desktop.services import ConnectionInfo
 from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
+from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from tests.providers.conftest import MemoryKeyring, ScriptedBrowser, sandbox_env
 
 NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
-
-
-class DatabaseStore:
-    """The providers' `ConnectionStore` on `services.connections` (the real table)."""
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-
-    def get(self, company_id: int, provider: ProviderKind) -> Connection | None:
-        info = connection_service.get_connection(self.db, company_id, provider.value)
-        if info is None:
-            return None
-        return Connection(ProviderKind(info.provider), info.tenant_id or "",
-                          info.remote_company_name, status=ConnectionState(info.status.value))
-
-    def save(self, company_id: int, connection: Connection) -> None:
-        connection_service.save_connection(self.db, company_id, ConnectionInfo(
-            provider=connection.provider.value, tenant_id=connection.tenant_id,
-            remote_company_name=connection.company_name, scopes=connection.scopes,
-            status=ConnectionStatus(connection.status.value), connected_at=NOW))
-
-    def set_status(self, company_id: int, provider: ProviderKind, status: ConnectionState,
-                   reason: str = "") -> None:
-        connection_service.set_connection_status(self.db, company_id, provider.value,
-                                                  ConnectionStatus(status.value), reason)
-
-    def update_expiry(self, company_id: int, provider: ProviderKind,
-                      access_expires_at: dt.datetime | None,
-                      refresh_expires_at: dt.datetime | None) -> None:
-        return None
 
 
 @pytest.fixture
@@ -94,7 +63,7 @@ def pane(qtbot: QtBot, app_ctx: AppContext, sample_company: Any,
          ) -> IntegrationsPane:
     app_ctx.set_company(sample_company.id)
     keychain = Keychain(MemoryKeyring())
-    store = DatabaseStore(app_ctx.services.db)
+    store = DatabaseConnectionStore(app_ctx.services.db)
 
     def make_flow(company_id: int, provider: Provider, choose: Any) -> ConnectFlow:
         return ConnectFlow(company_id, configs[provider], keychain=keychain, store=store,
