@@ -43,7 +43,7 @@ from bookkeeper_desktop.providers.connect import (
 from bookkeeper_desktop.providers.connections import ConnectionState
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.loopback import DEFAULT_TIMEOUT
-from bookkeeper_desktop.providers.tokens import DisconnectResult, TokenManager
+from bookkeeper_desktop.providers.tokens import TokenManager, forget_locally
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from bookkeeper_desktop.settings import Settings
 
@@ -153,7 +153,8 @@ def disconnect_command(ctx: Context, args: argparse.Namespace) -> int:
     try:
         config = provider_config(provider, keychain)
     except ConfigurationError as exc:
-        result = _forget_locally(company.id, provider, keychain, store, exc.message)
+        result = forget_locally(company.id, provider, keychain=keychain, store=store,
+                                why=exc.message)
     else:
         manager = TokenManager(company.id, config, keychain=keychain, store=store)
         result = manager.disconnect()
@@ -169,13 +170,3 @@ def disconnect_command(ctx: Context, args: argparse.Namespace) -> int:
                  "the saved sign-in was deleted from this computer anyway.")
     return 0
 
-
-def _forget_locally(company_id: int, provider: Provider, keychain: Keychain,
-                    store: DatabaseConnectionStore, why: str) -> DisconnectResult:
-    """Without a configuration we cannot call the provider; still delete what we hold."""
-    keychain.delete_token(company_id, provider)
-    store.set_status(company_id, provider, ConnectionState.DISCONNECTED,
-                     "Disconnected by the user; revoke not confirmed")
-    return DisconnectResult(provider, revoked=False,
-                            connection_deleted=False if provider is Provider.XERO else None,
-                            local_cleared=True, problems=(f"cannot revoke: {why}",))

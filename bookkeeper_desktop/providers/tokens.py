@@ -253,6 +253,18 @@ class TokenManager:
         raise NetworkError(f"Xero answered HTTP {response.status_code}.")
 
 
+def forget_locally(company_id: int, provider: Provider, *, keychain: Keychain,
+                   store: ConnectionStore, why: str) -> DisconnectResult:
+    """Disconnect when the provider cannot be called at all (no client id configured any more):
+    delete the keychain entry and mark the connection, and say the revoke did not happen."""
+    keychain.delete_token(company_id, provider)
+    store.set_status(company_id, provider, ConnectionState.DISCONNECTED,
+                     "Disconnected by the user; revoke not confirmed")
+    return DisconnectResult(provider, revoked=False,
+                            connection_deleted=False if provider is Provider.XERO else None,
+                            local_cleared=True, problems=(f"cannot revoke: {why}",))
+
+
 ManagerFactory = Callable[[int, Provider], TokenManager]
 
 

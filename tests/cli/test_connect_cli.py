@@ -8,6 +8,7 @@ Service and are marked `keychain` (they skip without one)."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -119,8 +120,6 @@ def test_connect_qbo_prints_the_url_waits_and_reports_the_company(
 
 def test_connect_xero_with_tenant_and_json(sandboxes: tuple[QboSandbox, XeroSandbox],
                                            memory_backend: MemoryKeyring, db_url: str) -> None:
-    import json
-
     run = Running(["--db", db_url, "--json", "connect", "xero", "--no-browser",
                    "--tenant", "Harbourside Bakery Ltd", "--timeout", "20"])
     url = run.url_line(run.err)  # with --json the URL goes to stderr, stdout stays JSON
@@ -271,3 +270,20 @@ def test_connect_in_a_real_process_with_the_system_browser_and_keychain(
         assert keychain.load_token(company.id, Provider.QBO) is None
     finally:
         db.close()
+
+
+def test_disconnect_without_configuration_still_clears_local_secrets(
+        sandboxes: tuple[QboSandbox, XeroSandbox], memory_backend: MemoryKeyring, db_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    run = Running(["--db", db_url, "connect", "qbo", "--no-browser", "--timeout", "20"])
+    ScriptedBrowser()(run.url_line())
+    assert run.finish() == 0
+    monkeypatch.delenv("QBO_CLIENT_ID")  # the app's keys were removed since
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--db", db_url, "--json", "disconnect", "qbo"], out=out, err=err) == 0
+    report = json.loads(out.getvalue())
+    assert report["revoked"] is False
+    assert report["local_cleared"] is True
+    assert "No client ID" in report["problems"][0]
+    assert memory_backend.entries == {}
+    assert "warning" in err.getvalue()
