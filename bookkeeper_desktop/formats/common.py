@@ -280,11 +280,16 @@ _CP1252_SUBSTITUTES = {
 }
 
 
+_IIF_BREAKS = re.compile(r"[\t\r\n\v\f\u2028\u2029\x85]+")
+
+
 def cp1252_safe(text: str) -> str:
     """`text` with nothing QuickBooks Desktop's cp1252 files cannot carry (FORMATS.md A1, D):
     tabs and line breaks become spaces; characters outside cp1252 become their closest ASCII
     form (accents dropped, dashes and spaces simplified) or `?`; control characters go."""
-    text = re.sub(r"[\t\r\n\v\f\u2028\u2029\x85]+", " ", text)
+    if text.isascii() and text.isprintable():
+        return text  # the common case, and most of an export's fields
+    text = _IIF_BREAKS.sub(" ", text)
     out: list[str] = []
     for char in text:
         if char.isascii():
@@ -326,7 +331,9 @@ def iif_field(text: str) -> str:
     """A text field for an IIF row: cp1252-safe, no double quotes unless quoting a comma
     (FORMATS.md A1: "write no quotes unless the field contains a comma"; inner quotes are
     never escaped, so they are turned into single quotes)."""
-    safe = cp1252_safe(text).replace('"', "'")
+    safe = cp1252_safe(text)
+    if '"' in safe:
+        safe = safe.replace('"', "'")
     return f'"{safe}"' if "," in safe else safe
 
 

@@ -19,6 +19,7 @@ of the accounts used (with their parents) placed first.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -257,8 +258,10 @@ def _chart_row(line: int, fields: list[str], header: Mapping[str, int], source: 
 # --- export checks -----------------------------------------------------------------------------
 
 
-def account_name_problems(account: Account) -> list[str]:
-    """Why QuickBooks Desktop would not take this account name as it is."""
+@functools.lru_cache(maxsize=8192)
+def account_name_problems(account: Account) -> tuple[str, ...]:
+    """Why QuickBooks Desktop would not take this account name as it is (cached: an export
+    asks about the same few accounts for every line)."""
     found = []
     for segment in split_path(account.full_name):
         if len(segment) > MAX_SEGMENT:
@@ -267,7 +270,7 @@ def account_name_problems(account: Account) -> list[str]:
     reason = cp1252_problems(account.full_name)
     if reason:
         found.append(f"the account name '{account.full_name}' cannot be used: {reason}")
-    return found
+    return tuple(found)
 
 
 def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
@@ -312,6 +315,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
                                       "!ENDTRNS")) + CRLF))
         body.rows = 3
         chunk: list[str] = []
+        names: dict[int, str] = {}
         for entry in entries:
             found = entry_problems(entry, accounts, options)
             if found:
@@ -323,12 +327,14 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
             date = f"{entry.date.month:02d}/{entry.date.day:02d}/{entry.date.year:04d}"
             docnum = iif_field(entry.number)
             for index, line in enumerate(entry.lines):
-                account = accounts[line.account_id]
-                used.add(line.account_id)
+                name = names.get(line.account_id)
+                if name is None:
+                    name = names[line.account_id] = iif_field(accounts[line.account_id].full_name)
+                    used.add(line.account_id)
                 memo = iif_field(line.description or entry.memo)
                 chunk.append("\t".join((
                     "TRNS" if index == 0 else "SPL", "", TRNSTYPE, date,
-                    iif_field(account.full_name), iif_field(line.contact),
+                    name, iif_field(line.contact),
                     iif_field(line.tracking), f"{line.signed_amount:.2f}", docnum, memo,
                 )))
             chunk.append("ENDTRNS")

@@ -16,6 +16,7 @@ date format, `utf-8-sig` so non-ASCII names survive.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -205,10 +206,15 @@ def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
     found = base_problems(entry, accounts) + name_required_problems(entry, accounts, FORMAT)
     for number, line in enumerate(entry.lines, start=1):
         account = accounts.get(line.account_id)
-        if account is not None and re.search(r"[\r\n\t]", account.full_name):
+        if account is not None and _breaks(account.full_name):
             found.append(problem(entry, f"the account name '{account.full_name}' holds a tab "
                                         "or line break", number))
     return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _breaks(name: str) -> bool:
+    return bool(re.search(r"[\r\n\t]", name))
 
 
 def rows_of(entry: JournalEntry, index: int, accounts: Mapping[int, Account],

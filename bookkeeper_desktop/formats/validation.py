@@ -9,8 +9,9 @@ is never left behind, even when the caller skipped the pre-check.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
-from bookkeeper_desktop.core.accounts import Account, AccountClass, AccountType
+from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.errors import ExportError
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.core.money import CENT, ZERO, format_money
@@ -19,6 +20,12 @@ from bookkeeper_desktop.formats.common import ExportFormat, ExportProblem
 
 def problem(entry: JournalEntry, message: str, line: int | None = None) -> ExportProblem:
     return ExportProblem(entry.label, message, entry.id, line)
+
+
+def _whole_cents(amount: Decimal) -> bool:
+    # money() gives exponent -2; only other exponents need the (slower) quantize test
+    exponent = amount.as_tuple().exponent
+    return (isinstance(exponent, int) and exponent >= -2) or amount == amount.quantize(CENT)
 
 
 def base_problems(entry: JournalEntry, accounts: Mapping[int, Account]) -> list[ExportProblem]:
@@ -30,17 +37,15 @@ def base_problems(entry: JournalEntry, accounts: Mapping[int, Account]) -> list[
     if len(entry.lines) < 2:
         found.append(problem(entry, f"it has {len(entry.lines)} line(s); a journal needs two"))
     for number, line in enumerate(entry.lines, start=1):
-        amounts = (line.debit, line.credit)
-        if any(a < 0 for a in amounts) or (line.debit and line.credit) or not any(amounts):
+        debit, credit = line.debit, line.credit
+        if debit < 0 or credit < 0 or (debit > 0) == (credit > 0):
             found.append(problem(entry, "it needs one positive debit or credit", number))
-        elif any(a != a.quantize(CENT) for a in amounts):
+        elif not _whole_cents(debit or credit):
             found.append(problem(entry, "the amount has fractions of a cent", number))
         account = accounts.get(line.account_id)
         if account is None:
             found.append(problem(entry, f"account #{line.account_id} does not exist", number))
-        elif account.type is AccountType.NON_POSTING or (
-            account.account_class is AccountClass.NON_POSTING
-        ):
+        elif account.type is AccountType.NON_POSTING:
             found.append(problem(entry, f"'{account.full_name}' is a non-posting account", number))
     if entry.difference != ZERO:
         found.append(problem(

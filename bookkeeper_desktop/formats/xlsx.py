@@ -110,7 +110,9 @@ _WIDTHS = (14, 12, 36, 10, 6, 14, 40, 40, 24, 20, 16, 16)
 
 def _text(value: str) -> str:
     """A text cell: characters Excel's XML cannot hold removed, formulas neutralised."""
-    return neutralise_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if not value.isprintable():
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralise_formula(value)
 
 
 def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
