@@ -17,6 +17,7 @@ Contract (the server in `sandbox/server.py` calls it; tests call it without a so
     api.tombstones(realm_id, entity) -> list[dict]
     api.bulk_create_journal_entries(realm_id, count, days=20) -> list[str]   # pull benchmarks
     api.forget_request_ids(realm_id) -> int        # Intuit's requestid "does not always" dedupe
+    api.set_closing_date(realm_id, date | None)    # closed books: 6210 on older transactions
 
 `handle` serves, under `/v3/company/{realmId}/` (API_NOTES.md, QuickBooks):
 - `companyinfo/{realmId}` GET;
@@ -113,6 +114,8 @@ class _Realm:
     deleted: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     next_id: dict[str, int] = field(default_factory=dict)
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The books are closed through this date (ISO), or None (QBO's "closing date").
+    closing_date: str | None = None
     #: Bumped on every change; the derived account balances are cached per revision.
     revision: int = 0
     balance_cache: tuple[int, dict[str, Decimal]] | None = None
@@ -256,6 +259,7 @@ class QboAccountingApi:
                     "deleted": realm.deleted,
                     "next_id": realm.next_id,
                     "replies": realm.replies,
+                    "closing_date": realm.closing_date,
                 }
                 for realm_id, realm in self._realms.items()
             }
@@ -286,6 +290,7 @@ class QboAccountingApi:
                 realm_id: _Realm(
                     name=data["name"], company=data["company"], objects=data["objects"],
                     deleted=data["deleted"], next_id=data["next_id"], replies=data["replies"],
+                    closing_date=data.get("closing_date"),
                 )
                 for realm_id, data in loaded["realms"].items()
             }
@@ -354,6 +359,13 @@ class QboAccountingApi:
                              self.now())
             result: dict[str, Any] = loads(dumps(obj))
             return result
+
+    def set_closing_date(self, realm_id: str, closing: dt.date | None) -> None:
+        """Close the books through `closing` (None reopens them), as an accountant does in QBO's
+        settings: from then on the API refuses to touch transactions dated on or before it."""
+        with self._lock:
+            realm = self._realm(realm_id)
+            realm.closing_date = closing.isoformat() if closing else None
 
     def forget_request_ids(self, realm_id: str) -> int:
         """Forget every requestid of the realm, so a retry acts again: API_NOTES reports that
@@ -690,6 +702,7 @@ class QboAccountingApi:
                 ) -> dict[str, Any]:
         normalise = qbo_entities.NORMALISERS[entity]
         obj = normalise(self._clean(body), self._lookup(realm, now), None)
+        self._check_period(realm, entity, obj)
         object_id = realm.new_id(entity)
         obj.update({"domain": "QBO", "sparse": False, "Id": object_id, "SyncToken": "0",
                     "MetaData": {"CreateTime": stamp(now), "LastUpdatedTime": stamp(now)}})
@@ -697,6 +710,22 @@ class QboAccountingApi:
         realm.revision += 1
         self._after_change(realm, entity, None, obj, now)
         return obj
+
+    @staticmethod
+    def _check_period(realm: _Realm, entity: str, *objects: Mapping[str, Any]) -> None:
+        """No transaction dated on or before the closing date may be added, changed, voided or
+        deleted (Intuit's fault 6210)."""
+        if realm.closing_date is None or entity not in qbo_entities.TRANSACTIONS:
+            return
+        for obj in objects:
+            txn_date = str(obj.get("TxnDate") or "")
+            if txn_date and txn_date <= realm.closing_date:
+                raise QboFault(
+                    "6210", "Account Period Closed, Cannot Update Through Services API",
+                    f"The account period has closed: the books are closed through "
+                    f"{realm.closing_date} and this {entity} is dated {txn_date}.",
+                    element="TxnDate",
+                )
 
     def _current(self, realm: _Realm, entity: str, body: Mapping[str, Any]
                  ) -> tuple[str, dict[str, Any]]:
@@ -731,6 +760,7 @@ class QboAccountingApi:
         merged = {**self._clean(existing), **changes} if body.get("sparse") is True else changes
         normalise = qbo_entities.NORMALISERS[entity]
         obj = normalise(merged, self._lookup(realm, now), object_id)
+        self._check_period(realm, entity, existing, obj)
         self._bump(existing, obj, now)
         realm.table(entity)[object_id] = obj
         realm.revision += 1
@@ -758,6 +788,7 @@ class QboAccountingApi:
                 f"Operation Delete is not supported for {entity}; make it inactive instead.",
             )
         object_id, existing = self._current(realm, entity, body)
+        self._check_period(realm, entity, existing)
         del realm.table(entity)[object_id]
         realm.revision += 1
         realm.graveyard(entity)[object_id] = {
@@ -771,6 +802,7 @@ class QboAccountingApi:
     def _void(self, realm: _Realm, entity: str, body: Mapping[str, Any], now: dt.datetime
               ) -> dict[str, Any]:
         object_id, existing = self._current(realm, entity, body)
+        self._check_period(realm, entity, existing)
         obj = qbo_entities.voided(existing)
         self._bump(existing, obj, now)
         realm.table(entity)[object_id] = obj

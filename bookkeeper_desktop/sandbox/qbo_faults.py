@@ -21,6 +21,7 @@ Codes used here, with the words Intuit uses where we know them:
 | 4001 | Invalid query | QueryValidationError: unknown entity or property, MAXRESULTS > 1000 |
 | 5010 | Stale Object Error | an update or delete with an old SyncToken |
 | 6000 | A business validation error has occurred while processing your request | unbalanced |
+| 6210 | Account Period Closed, Cannot Update Through Services API | dated in closed books |
 | 6240 | Duplicate Name Exists Error | an account/customer/vendor name already used |
 
 The codes for limits Intuit documents only in words (more than 30 batch items, a CDC window past

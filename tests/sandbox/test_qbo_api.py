@@ -861,3 +861,30 @@ def test_balance_with_sub_accounts_rolls_up_and_the_sheet_balances() -> None:
     rich = parsed(query(api, "select * from Account where CurrentBalance > 20000"))
     assert {a["AcctNum"] for a in rich["QueryResponse"]["Account"]} == {
         a["AcctNum"] for a in accounts if a["CurrentBalance"] > 20000}
+
+
+def test_closed_books_refuse_older_transactions_with_6210() -> None:
+    api, _ = make_api()
+    old = api.objects(REALM, "JournalEntry")[0]
+    api.set_closing_date(REALM, dt.date(2026, 10, 31))
+    body = je_body(account_id(api, "1000"), account_id(api, "4000"), TxnDate="2026-10-31")
+    refused = call(api, "POST", "journalentry", body)
+    assert refused.status == 400
+    error = fault_of(refused)
+    assert error["code"] == "6210"
+    assert "2026-10-31" in error["Detail"]
+    later = call(api, "POST", "journalentry", {**body, "TxnDate": "2026-11-01"})
+    assert later.status == 200
+    moved_back = call(api, "POST", "journalentry", {
+        "Id": parsed(later)["JournalEntry"]["Id"], "SyncToken": "0", "sparse": True,
+        "TxnDate": "2026-10-15"})
+    assert fault_of(moved_back)["code"] == "6210"
+    for target in ("journalentry?operation=delete", "journalentry"):
+        response = call(api, "POST", target, {"Id": old["Id"], "SyncToken": old["SyncToken"],
+                                               "sparse": True, "PrivateNote": "late"})
+        assert fault_of(response)["code"] == "6210"
+    restored = QboAccountingApi(clock=lambda: START)
+    restored.from_state(api.to_state())
+    assert fault_of(call(restored, "POST", "journalentry", body))["code"] == "6210"
+    api.set_closing_date(REALM, None)
+    assert call(api, "POST", "journalentry", body).status == 200
