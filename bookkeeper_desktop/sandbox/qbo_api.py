@@ -66,7 +66,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookkeeper_desktop.sandbox import qbo_entities, qbo_faults, qbo_query, qbo_seed
 from bookkeeper_desktop.sandbox.http import Request, Response
@@ -74,7 +74,17 @@ from bookkeeper_desktop.sandbox.qbo_faults import QboFault
 from bookkeeper_desktop.sandbox.qbo_json import dumps, loads
 from bookkeeper_desktop.sandbox.qbo_xml import to_xml
 
-COMPANY_TZ = ZoneInfo("America/Los_Angeles")
+
+def company_zone() -> dt.tzinfo:
+    """Where the sandbox companies are: America/Los_Angeles, or Pacific standard time all year
+    when a build lacks the time-zone database (tzdata on Windows) — still an offset, never UTC."""
+    try:
+        return ZoneInfo("America/Los_Angeles")
+    except ZoneInfoNotFoundError:
+        return dt.timezone(dt.timedelta(hours=-8), "PST")
+
+
+COMPANY_TZ = company_zone()
 MINIMUM_MINOR_VERSION = 75
 REQUEST_ID_MAX = 50
 BATCH_REQUEST_ID_MAX = 36

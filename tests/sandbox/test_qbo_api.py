@@ -888,3 +888,18 @@ def test_closed_books_refuse_older_transactions_with_6210() -> None:
     assert fault_of(call(restored, "POST", "journalentry", body))["code"] == "6210"
     api.set_closing_date(REALM, None)
     assert call(api, "POST", "journalentry", body).status == 200
+
+
+def test_company_zone_without_a_time_zone_database_is_pacific_standard_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from bookkeeper_desktop.sandbox import qbo_api
+
+    def missing(key: str) -> dt.tzinfo:
+        raise ZoneInfoNotFoundError(key)
+
+    assert qbo_api.company_zone().utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(hours=-7)
+    monkeypatch.setattr(qbo_api, "ZoneInfo", missing)
+    zone = qbo_api.company_zone()
+    assert zone.utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(hours=-8)
