@@ -20,8 +20,11 @@ from bookkeeper_desktop.core.journal import (
     EntryStatus,
     JournalEntry,
     JournalLine,
+    ensure_valid,
 )
 from bookkeeper_desktop.core.money import ZERO, money
+from bookkeeper_desktop.core.progress import Progress, no_progress
+from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import Company
 
@@ -265,19 +268,35 @@ def create_sample_company(
     end: dt.date | None = None,
     currency: str = "USD",
     actor: str | None = None,
+    progress: Progress | None = None,
 ) -> Company:
-    """A new company with the sample chart and `entries` entries, in one go."""
-    from bookkeeper_desktop.services import accounts as account_service  # noqa: PLC0415
-    from bookkeeper_desktop.services import companies  # noqa: PLC0415
-    from bookkeeper_desktop.services import entries as entry_service  # noqa: PLC0415
+    """A new company with the sample chart and `entries` entries, in one transaction: if
+    anything fails, or `progress` is cancelled, nothing of it is left behind."""
+    from bookkeeper_desktop.services import accounts, companies  # noqa: PLC0415
+    from bookkeeper_desktop.services.common import default_actor  # noqa: PLC0415
+    from bookkeeper_desktop.services.entries import BULK_CHECKPOINT_AFTER  # noqa: PLC0415
 
-    company = companies.create_company(db, name, currency=currency, actor=actor)
-    stored = account_service.add_accounts(db, company.id, sample_accounts(), actor=actor)
-    entry_service.bulk_insert_entries(
-        db,
-        company.id,
-        generate_entries(entries, stored, seed=seed, end=end, currency=company.currency),
-        actor=actor,
-        note="sample data",
-    )
+    progress = progress or no_progress()
+    who = actor or default_actor()
+    with db.session() as session:
+        company = companies.insert_company(session, name, currency=currency, actor=who)
+        stored = accounts.insert_accounts(session, company.id, sample_accounts(), actor=who)
+        chart = {a.id: a for a in stored if a.id is not None}
+        progress.phase("Making sample entries", entries)
+
+        def checked() -> Iterator[JournalEntry]:
+            made = generate_entries(entries, stored, seed=seed, end=end,
+                                    currency=company.currency)
+            for done, entry in enumerate(made, start=1):
+                ensure_valid(entry, chart)
+                if done % 100 == 0 or done == entries:
+                    progress.report(done, entries)
+                    progress.check_cancelled()
+                yield entry
+
+        ids = repositories.bulk_insert_entries(session, company.id, checked())
+        repositories.add_audit(session, company.id, who, "bulk_create", obj=("entry", None),
+                               details={"count": len(ids), "note": "sample data"})
+    if entries >= BULK_CHECKPOINT_AFTER:
+        db.checkpoint()
     return company

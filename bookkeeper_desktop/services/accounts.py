@@ -145,11 +145,18 @@ def add_accounts(
     db: Database, company_id: int, accounts: Iterable[Account], *, actor: str | None = None
 ) -> list[Account]:
     """Add many accounts in one transaction: all of them, or (on any problem) none."""
+    with db.session() as session:
+        return insert_accounts(session, company_id, accounts, actor=actor)
+
+
+def insert_accounts(
+    session: Session, company_id: int, accounts: Iterable[Account], *, actor: str | None = None
+) -> list[Account]:
+    """`add_accounts` inside a transaction the caller holds (parents before children)."""
     fixed = sorted((_normalised(a) for a in accounts), key=lambda a: a.depth)
     who = actor or default_actor()
-    with db.session() as session:
-        rows = [_insert(session, company_id, account, who) for account in fixed]
-        return [account_of(row) for row in rows]
+    rows = [_insert(session, company_id, account, who) for account in fixed]
+    return [account_of(row) for row in rows]
 
 
 def update_account(

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.errors import DuplicateError, NotFound, ValidationError
 from bookkeeper_desktop.paths import state_file
@@ -83,7 +84,7 @@ def find_company(db: Database, selector: str) -> Company:
         return company_of(row)
 
 
-def _ensure_unique(db_session: Any, name: str, except_id: int | None = None) -> None:
+def _ensure_unique(db_session: Session, name: str, except_id: int | None = None) -> None:
     query = select(CompanyRow.id).where(func.lower(CompanyRow.name) == name.lower())
     if except_id is not None:
         query = query.where(CompanyRow.id != except_id)
@@ -96,21 +97,29 @@ def _ensure_unique(db_session: Any, name: str, except_id: int | None = None) -> 
 def create_company(
     db: Database, name: str, *, currency: str = "USD", actor: str | None = None
 ) -> Company:
-    cleaned, code = _clean_name(name), _clean_currency(currency)
     with db.session() as session:
-        _ensure_unique(session, cleaned)
-        row = CompanyRow(name=cleaned, currency=code)
-        session.add(row)
-        session.flush()
-        add_audit(
-            session,
-            row.id,
-            actor or default_actor(),
-            "create",
-            obj=("company", row.id),
-            details={"name": cleaned, "currency": code},
-        )
-        return company_of(row)
+        return insert_company(session, name, currency=currency, actor=actor)
+
+
+def insert_company(
+    session: Session, name: str, *, currency: str = "USD", actor: str | None = None
+) -> Company:
+    """`create_company` inside a transaction the caller holds (the sample company uses it to
+    make the company, its chart and its entries all at once or not at all)."""
+    cleaned, code = _clean_name(name), _clean_currency(currency)
+    _ensure_unique(session, cleaned)
+    row = CompanyRow(name=cleaned, currency=code)
+    session.add(row)
+    session.flush()
+    add_audit(
+        session,
+        row.id,
+        actor or default_actor(),
+        "create",
+        obj=("company", row.id),
+        details={"name": cleaned, "currency": code},
+    )
+    return company_of(row)
 
 
 def rename_company(

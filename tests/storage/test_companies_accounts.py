@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
-from bookkeeper_desktop.core.errors import DuplicateError, NotFound, ValidationError
+from bookkeeper_desktop.core.errors import Cancelled, DuplicateError, NotFound, ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.sample_data import (
     create_sample_company,
     generate_entries,
@@ -197,6 +198,25 @@ def test_the_sample_company_is_a_realistic_year_of_books(db: Database) -> None:
     assert max(e.date for e in dated) <= end
     assert all(e.is_balanced for e in entries.iter_entries(db, company.id))
     assert entries.trial_balance(db, company.id).is_balanced
+
+
+def test_a_cancelled_sample_company_leaves_nothing_behind(db: Database) -> None:
+    seen: list[int] = []
+
+    def cancel_halfway(snapshot: ProgressSnapshot) -> None:
+        seen.append(snapshot.done)
+        if snapshot.done >= 200:
+            progress.cancel()
+
+    progress = Progress(cancel_halfway)
+    with pytest.raises(Cancelled):
+        create_sample_company(db, "Half Made", entries=400, progress=progress)
+    assert 200 in seen
+    assert companies.list_companies(db) == []
+    with db.read_session() as session:
+        assert session.execute(select(AccountRow)).first() is None
+    made = create_sample_company(db, "Half Made", entries=20, progress=Progress())
+    assert entries.count_entries(db, made.id) == 20
 
 
 def test_sample_data_is_deterministic(db: Database) -> None:
