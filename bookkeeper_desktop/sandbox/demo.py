@@ -3,9 +3,16 @@
 `DemoSandboxes(state_file).start()` starts the QBO and Xero sandboxes on 127.0.0.1 and returns
 their base URLs and the demo client credentials (`DemoEndpoints`). Everything the sandboxes store —
 OAuth grants and tokens (by fingerprint), Xero connections, the accounting data — is written to
-`state_file` (JSON, atomically: temporary file + rename) after every request that may change it,
-before its response goes out, and again on `stop()`. So a demo connection and its data survive a
-restart and a second `bookkeeper --demo …` command. `reset()` deletes the file and starts afresh.
+`state_file` (JSON, atomically: temporary file + rename):
+
+- after every OAuth, connection or test-endpoint change, **before** its response goes out (a
+  rotated refresh token must never be newer in the client's keychain than in the sandbox);
+- within `save_delay` seconds after accounting API writes (one save for a burst of pushes: the
+  whole state is rewritten each time, ~40 ms for a company with a thousand extra entries);
+- on `stop()`.
+
+So a demo connection and its data survive a restart and a second `bookkeeper --demo …` command.
+`reset()` deletes the file and starts afresh.
 
 Ports: the ones recorded in the state file, else `DEMO_QBO_PORT` / `DEMO_XERO_PORT`, else free ones.
 If a demo sandbox for the **same state file** already answers on the recorded ports (the GUI is
@@ -79,12 +86,15 @@ class DemoSandboxes:
         state_file: where to keep the state (None: in memory only).
         port_qbo / port_xero: ports to use (None: recorded or default demo ports, else free).
         limits / time_scale: passed to both sandboxes.
+        save_delay: seconds an accounting API write may wait before it is saved (0: at once).
     """
 
     def __init__(self, state_file: Path | None = None, *, port_qbo: int | None = None,
                  port_xero: int | None = None, limits: bool = True,
-                 time_scale: float = 1.0) -> None:
+                 time_scale: float = 1.0, save_delay: float = 0.5) -> None:
         self.state_file = state_file
+        self.save_delay = save_delay
+        self._timer: threading.Timer | None = None
         self._ports = (port_qbo, port_xero)
         self._limits = limits
         self._time_scale = time_scale
@@ -140,6 +150,7 @@ class DemoSandboxes:
     def stop(self) -> None:
         """Save and stop (a no-op for sandboxes this object only attached to)."""
         with self._lock:
+            self._cancel_timer()
             if self.owned and self.qbo is not None:
                 self.save()
             for server in (self.qbo, self.xero):
@@ -157,6 +168,7 @@ class DemoSandboxes:
                     httpx.post(url + "/__sandbox__/reset", timeout=10).raise_for_status()
                 return endpoints
             ports = self._ports
+            self._cancel_timer()
             if self.qbo is not None and self.xero is not None:
                 ports = (_port(self.qbo.base_url), _port(self.xero.base_url))
                 self.qbo.stop()
@@ -170,9 +182,31 @@ class DemoSandboxes:
 
     # -- state file ----------------------------------------------------------------------------
 
+    def changed(self, urgent: bool) -> None:
+        """The sandboxes' `on_change`: save now when `urgent`, else within `save_delay`."""
+        if urgent or self.save_delay <= 0:
+            self.save()
+            return
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(self.save_delay, self._deferred_save)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _deferred_save(self) -> None:
+        with self._lock:
+            self._timer = None
+            self.save()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
     def save(self) -> None:
         """Write both sandboxes' state to the file now (atomic)."""
         with self._lock:
+            self._cancel_timer()
             if self.state_file is None or self.qbo is None or self.xero is None:
                 return
             state: dict[str, Any] = {"format": STATE_FORMAT, "label": DEMO_LABEL,
@@ -188,9 +222,9 @@ class DemoSandboxes:
 
     def _fresh_servers(self) -> tuple[QboSandbox, XeroSandbox]:
         return (QboSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                           on_change=self.save),
+                           on_change=self.changed),
                 XeroSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                            on_change=self.save))
+                            on_change=self.changed))
 
     def _read_state(self) -> dict[str, Any] | None:
         """The saved state as parsed JSON (checked by loading it in `start`), or None."""

@@ -95,7 +95,7 @@ class QboSandbox(SandboxServer):
                  clients: Iterable[ClientRegistration] = (DEMO_QBO_CLIENT,),
                  companies: Mapping[str, str] | None = None, api: QboApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(QBO_POLICY, clock, QBO_SCOPES), port=port, clock=clock,
                          on_change=on_change)
@@ -136,6 +136,9 @@ class QboSandbox(SandboxServer):
             self.api = load_qbo_api(self.clock) if self._api_loaded else type(self.api)()
             for realm_id, name in self.companies.items():
                 self.api.seed_company(realm_id, name)
+
+    def is_api_path(self, path: str) -> bool:
+        return _API_PATH.match(path) is not None
 
     def limits_snapshot(self) -> dict[str, Any]:
         return self.limiter.snapshot()

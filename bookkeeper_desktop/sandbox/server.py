@@ -247,13 +247,15 @@ class SandboxServer:
         oauth: the OAuth store (clients, grants, tokens).
         faults: the active fault rules.
         on_change: called after every request that may have changed state (anything but GET and
-            HEAD), before its response is written — the demo runner saves the state file there.
+            HEAD), before its response is written, with `urgent`: True for OAuth, connections and
+            test endpoints (a rotated refresh token must be saved before the client sees it),
+            False for accounting API writes. The demo runner saves the state file there.
     """
 
     vendor = "sandbox"
 
     def __init__(self, oauth: OAuthStore, *, port: int = 0, clock: Clock | None = None,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self.oauth = oauth
         self.faults = FaultPlan()
@@ -448,13 +450,22 @@ class SandboxServer:
                 return self.throttled_response(action.seconds or None, action.problem)
         response = handler()
         if action is not None and action.kind == "drop_after":
-            self._changed(response_method_mutates=True)
+            self._changed(request, always=True)
             raise DropConnection
         return response
 
-    def _changed(self, *, response_method_mutates: bool) -> None:
-        if response_method_mutates and self.on_change is not None:
-            self.on_change()
+    def is_api_path(self, path: str) -> bool:
+        """Vendor hook: whether `path` is the accounting API (its changes may be saved a moment
+        later) rather than OAuth or connections (saved before the response)."""
+        return False
+
+    def _changed(self, request: Request | None, *, always: bool = False) -> None:
+        if self.on_change is None:
+            return
+        if request is None:
+            self.on_change(True)
+        elif always or request.method not in ("GET", "HEAD"):
+            self.on_change(not self.is_api_path(request.path))
 
     def _serve(self, request: Request) -> Response:
         if request.path.startswith(TEST_PREFIX):
@@ -462,7 +473,7 @@ class SandboxServer:
         with self._counts_lock:
             self._path_counts[request.path] += 1
         response = self.route(request)
-        self._changed(response_method_mutates=request.method not in ("GET", "HEAD"))
+        self._changed(request)
         return self.decorate(response)
 
     def _test_endpoint(self, request: Request) -> Response:
@@ -474,7 +485,7 @@ class SandboxServer:
                                   "info": self.info})
         if name == "reset" and request.method == "POST":
             self.reset()
-            self._changed(response_method_mutates=True)
+            self._changed(None)
             return Response(204)
         if name == "faults":
             return self._faults_endpoint(request)
@@ -530,7 +541,7 @@ class SandboxServer:
         for fault in faults:
             self.add_fault(fault)
             results.append(fault.to_json())
-        self._changed(response_method_mutates=True)
+        self._changed(None)
         return Response.json(results, 201)
 
 

@@ -162,7 +162,7 @@ class XeroSandbox(SandboxServer):
                                                           DEMO_XERO_WEB_CLIENT),
                  organisations: Mapping[str, str] | None = None, api: XeroApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(XERO_POLICY, clock, XERO_SCOPES), port=port, clock=clock,
                          on_change=on_change)
@@ -215,6 +215,9 @@ class XeroSandbox(SandboxServer):
             self.api = load_xero_api(self.clock) if self._api_loaded else type(self.api)()
             for tenant_id, name in self.organisations.items():
                 self.api.seed_organisation(tenant_id, name)
+
+    def is_api_path(self, path: str) -> bool:
+        return _API_PATH.match(path) is not None
 
     def limits_snapshot(self) -> dict[str, Any]:
         return self.limiter.snapshot()

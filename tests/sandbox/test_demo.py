@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -110,6 +111,23 @@ def test_state_is_on_disk_before_the_response_arrives(
         grants = json.loads(state_file.read_text())["qbo"]["oauth"]["grants"]
         assert len(grants) == 1
         assert tokens["access_token"]
+
+
+def test_api_writes_are_saved_shortly_after_and_on_stop(tmp_path: Path) -> None:
+    state_file = tmp_path / "demo.json"
+    with DemoSandboxes(state_file, port_qbo=0, port_xero=0, save_delay=0.2) as demo:
+        demo.start()
+        assert demo.qbo is not None
+        demo.qbo.add_company("777", "Later Ltd")
+        demo.changed(False)
+        assert "777" not in json.loads(state_file.read_text())["qbo"]["companies"]
+        deadline = time.monotonic() + 5
+        while "777" not in json.loads(state_file.read_text())["qbo"]["companies"]:
+            assert time.monotonic() < deadline, "the deferred save never came"
+            time.sleep(0.02)
+        demo.qbo.add_company("778", "Last Ltd")
+        demo.changed(False)
+    assert "778" in json.loads(state_file.read_text())["qbo"]["companies"]
 
 
 def test_second_process_attaches_to_the_running_demo(

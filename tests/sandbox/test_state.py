@@ -8,10 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from bookkeeper_desktop.sandbox.apis import FallbackQboApi
 from bookkeeper_desktop.sandbox.browser import ConsentBrowser
+from bookkeeper_desktop.sandbox.clock import FakeClock
 from bookkeeper_desktop.sandbox.oauth import fingerprint
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
+from tests.sandbox.conftest import QBO_CLIENT
 from tests.sandbox.test_qbo_oauth import REALM, connect, refresh
 from tests.sandbox.test_xero_oauth import DEMO_NZ, Flow
 from tests.sandbox.test_xero_oauth import refresh as xero_refresh
@@ -72,6 +75,24 @@ def test_xero_racing_refreshes_within_grace_all_succeed_but_one_chain_survives(
     successors = [r.json()["refresh_token"] for r in results]
     assert [xero_refresh(xero, http, t).status_code for t in successors[:2]] == [400, 400]
     assert xero_refresh(xero, http, successors[2]).status_code == 200
+
+
+def test_on_change_says_which_changes_are_urgent(clock: FakeClock, browser: ConsentBrowser,
+                                                 http: httpx.Client) -> None:
+    calls: list[bool] = []
+    with QboSandbox(clock=clock, clients=[QBO_CLIENT], api=FallbackQboApi(),
+                    companies={REALM: "Maple Street Bakery"}, on_change=calls.append) as qbo:
+        tokens = connect(qbo, browser, http)
+        assert calls == [True, True]  # consent decision, token exchange
+        calls.clear()
+        http.get(f"{qbo.base_url}/v3/company/{REALM}/companyinfo/{REALM}",
+                 headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert calls == []
+        http.post(f"{qbo.base_url}/v3/company/{REALM}/journalentry", json={},
+                  headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        assert calls == [False]
+        refresh(qbo, http, tokens["refresh_token"])
+        assert calls == [False, True]
 
 
 def test_counts_can_be_zeroed(qbo: QboSandbox, http: httpx.Client) -> None:
