@@ -12,6 +12,7 @@ companies  (`services.companies`)
     rename_company(db, company_id, new_name, *, actor=None) -> Company
     switch_company(db, company_id) -> Company      (remembered per database, per user)
     current_company(db) -> Company | None;  resolve_company(db, selector | None) -> Company
+    insert_company(session, name, ...) -> Company   (inside a transaction the caller holds)
 accounts  (`services.accounts`)
     list_accounts(db, company_id, *, include_inactive=True) -> list[Account]
     accounts_by_id(db, company_id) -> dict[int, Account]
@@ -19,6 +20,7 @@ accounts  (`services.accounts`)
     find_account(db, company_id, code_or_full_name) -> Account | None
     add_account(db, company_id, account, *, actor=None) -> Account
     add_accounts(db, company_id, accounts, *, actor=None) -> list[Account]   (all or nothing)
+    insert_accounts(session, company_id, accounts, *, actor=None)  (caller's transaction)
     update_account(db, company_id, account, *, actor=None) -> Account
     deactivate_account(db, company_id, account_id, *, actor=None) -> Account
     account_balances(db, company_id, *, statuses=(POSTED,), as_of=None) -> dict[int, Decimal]
@@ -60,7 +62,8 @@ sync log  (`services.sync_runs`; SyncRun, RunStatus)
 sync_cursors, outbox, remote_objects: ORM rows in `storage.schema` (SyncCursorRow, OutboxRow,
     RemoteObjectRow) used by `sync/` through `db.session()`.
 sample data  (`bookkeeper_desktop.sample_data`)
-    create_sample_company(db, name, *, entries=360, seed=..., end=None) -> Company
+    create_sample_company(db, name, *, entries=360, seed=..., end=None, progress=None) -> Company
+        (one transaction; cancelling `progress` leaves nothing behind)
     sample_accounts() -> list[Account];  generate_entries(n, stored_accounts, *, seed, start, end)
 """
 
