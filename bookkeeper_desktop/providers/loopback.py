@@ -52,7 +52,7 @@ import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
@@ -97,11 +97,14 @@ DENIED_PAGE = _page("Access not granted",
                     f"You can close this window and return to {APP_NAME}.")
 
 
-class _Server(HTTPServer):
+class _Server(ThreadingHTTPServer):
     # Linux/macOS: SO_REUSEADDR only lets us rebind past TIME_WAIT of an earlier flow; a live
     # listener still gets EADDRINUSE. Windows: SO_REUSEADDR would let two programs share the
     # port, so there we ask for exclusive use instead.
     allow_reuse_address = os.name != "nt"
+    # A thread per connection: browsers open speculative connections that never send a request
+    # (Chrome's preconnect); one of those must not keep the real redirect waiting.
+    daemon_threads = True
     listener: CallbackListener
 
     def server_bind(self) -> None:
@@ -114,6 +117,8 @@ class _Server(HTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
+    #: Seconds an idle connection may wait before sending its request line.
+    timeout = 10
     error_content_type = "text/html;charset=utf-8"
 
     def do_GET(self) -> None:

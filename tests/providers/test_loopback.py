@@ -193,3 +193,17 @@ def test_localhost_reaches_the_listener() -> None:
     answer = httpx.get(f"http://localhost:{server.port}/callback?code=l&state=s-1")
     assert answer.status_code == 200
     assert server.wait().code == "l"
+
+
+def test_an_idle_preconnected_socket_does_not_block_the_redirect() -> None:
+    """Browsers open speculative connections that send nothing; the redirect must still land."""
+    server = listener()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port)):
+            started = time.monotonic()
+            answer = httpx.get(url(server, "code=p&state=s-1"), timeout=5)
+            assert answer.status_code == 200
+            assert time.monotonic() - started < 3
+        assert server.wait().code == "p"
+    finally:
+        server.close()
