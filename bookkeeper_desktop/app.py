@@ -125,7 +125,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
 
         env = start_demo(presenter, demo_stack) if args.demo else dict(os.environ)
         window = MainWindow(ctx, database_label=db.label, integration_flows=integration_flows(
-            services, lambda: ctx.settings, env))
+            services, lambda: ctx.settings, env), save_client_secret=save_client_secret)
         window.show()
         if args.smoke_test:
             presenter.dialog_opened.connect(
@@ -212,6 +212,14 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
         return manager.disconnect()
 
     return {"make_flow": make_flow, "disconnect": disconnect}
+
+
+def save_client_secret(provider: str, secret: str) -> None:
+    """Put a provider's client secret in the OS keychain (Settings → Client secret)."""
+    from bookkeeper_desktop.providers.config import Provider  # noqa: PLC0415 - see above
+    from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
+
+    Keychain().save_client_secret(Provider(provider), secret)
 
 
 def start_demo(presenter: ErrorPresenter, stack: ExitStack) -> dict[str, str]:

@@ -32,6 +32,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop import APP_NAME
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.about import AboutDialog
 from bookkeeper_desktop.gui.company_switcher import CompanySource, CompanySwitcher
 from bookkeeper_desktop.gui.context import AppContext
@@ -115,12 +116,15 @@ class MainWindow(QMainWindow):
         integrations_source: IntegrationsSource | None = None,
         pane_factories: dict[str, Callable[[AppContext], QWidget]] | None = None,
         integration_flows: dict[str, Any] | None = None,
+        save_client_secret: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.ctx = ctx
         self.qsettings = qsettings if qsettings is not None else default_qsettings()
         self.database_label = database_label
+        #: (provider, secret) -> None; puts a client secret in the OS keychain (app.py wires it).
+        self.save_client_secret = save_client_secret
         self.setWindowIcon(app_icon())
         ctx.error_presenter.default_parent = self
         ctx.error_presenter.status_message.connect(
@@ -320,13 +324,30 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         """Open Settings (window-modal, not blocking); OK applies and saves them."""
-        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog = SettingsDialog(self.ctx.settings, self,
+                                secret_fields=self.save_client_secret is not None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.ctx.apply_settings(dialog.settings()))
+        dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))
         self.settings_dialog = dialog
         dialog.open()
         return dialog
+
+    def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        self.ctx.apply_settings(dialog.settings())
+        save = self.save_client_secret
+        changes = dialog.secret_changes()
+        if save is None or not changes:
+            return
+
+        def save_all(progress: Progress) -> None:
+            for provider, secret in changes.items():
+                save(provider, secret)
+
+        # The keychain may block (D-Bus, a locked collection): not in the GUI thread.
+        self.ctx.jobs.run(save_all, lane="network", title="Saving the client secret",
+                          on_done=lambda _r: self.statusBar().showMessage(
+                              "Client secret saved in the system keychain.", 5000))
 
     def open_about(self) -> AboutDialog:
         dialog = AboutDialog(self, database_label=self.database_label,

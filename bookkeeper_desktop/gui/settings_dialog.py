@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 from typing_extensions import override
 
 from bookkeeper_desktop.core.errors import ValidationError
-from bookkeeper_desktop.settings import SCHEMA, SettingKind, Settings, SettingSpec, groups
+from bookkeeper_desktop.settings import (
+    QBO,
+    SCHEMA,
+    XERO,
+    SettingKind,
+    Settings,
+    SettingSpec,
+    groups,
+)
 
 Editor = QComboBox | QSpinBox | QCheckBox | QLineEdit
 
@@ -49,16 +57,27 @@ class _FolderEditor(QWidget):
             self.line.setText(folder)
 
 
-class SettingsDialog(QDialog):
-    """Edit every setting; `settings()` returns the checked result after OK."""
+#: Schema group -> provider key of the client secret field shown in that tab.
+SECRET_GROUPS = {QBO: "qbo", XERO: "xero"}
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+
+class SettingsDialog(QDialog):
+    """Edit every setting; `settings()` returns the checked result after OK.
+
+    With `secret_fields=True`, the QuickBooks Online and Xero tabs also get a "Client secret"
+    field. It is never filled in (secrets are not read back into a window) and is not a setting:
+    `secret_changes()` returns what the user typed, for the caller to put in the OS keychain.
+    """
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *,
+                 secret_fields: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
         self._original = settings
         self._result = settings
         self._editors: dict[str, Editor] = {}
+        self.secret_editors: dict[str, QLineEdit] = {}
         self.tabs = QTabWidget()
         for group in groups():
             page = QWidget()
@@ -72,6 +91,15 @@ class SettingsDialog(QDialog):
                     label.setToolTip(spec.help)
                     widget.setToolTip(spec.help)
                 form.addRow(label, widget)
+            if secret_fields and group in SECRET_GROUPS:
+                secret = QLineEdit()
+                secret.setEchoMode(QLineEdit.EchoMode.Password)
+                secret.setPlaceholderText("unchanged — kept in the system keychain")
+                secret.setToolTip("Type a new client secret to replace the saved one. It is "
+                                  "stored in the system keychain, never in a file.")
+                secret.setObjectName(f"secret_{SECRET_GROUPS[group]}")
+                self.secret_editors[SECRET_GROUPS[group]] = secret
+                form.addRow(QLabel("Client secret"), secret)
             self.tabs.addTab(page, group)
         self.note = QLabel("Client secrets and sign-ins are kept in the system keychain, "
                            "never in these settings.")
@@ -114,6 +142,11 @@ class SettingsDialog(QDialog):
             else:
                 values[spec.key] = editor.text()
         return values
+
+    def secret_changes(self) -> dict[str, str]:
+        """Provider ("qbo"/"xero") -> the new client secret typed, for the edited fields only."""
+        return {provider: editor.text().strip() for provider, editor in
+                self.secret_editors.items() if editor.text().strip()}
 
     def settings(self) -> Settings:
         """The settings as accepted (the original ones until OK succeeded)."""

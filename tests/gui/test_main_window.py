@@ -345,3 +345,35 @@ def test_status_bar_shows_the_last_sync(qtbot: QtBot, sample_ctx: AppContext,
     qtbot.waitUntil(lambda: window.last_sync_label.text() != "Not synced yet", timeout=5000)
     local = (when + dt.timedelta(seconds=2)).astimezone().strftime("%d %b %H:%M")
     assert window.last_sync_label.text() == f"Last sync: Xero, {local}, succeeded"
+
+
+def test_client_secret_goes_to_the_keychain_not_the_settings(
+        qtbot: QtBot, sample_ctx: AppContext, ini: QSettings) -> None:
+    from bookkeeper_desktop.providers.config import Provider as ProviderKind
+    from bookkeeper_desktop.providers.keychain import Keychain
+    from tests.providers.conftest import MemoryKeyring
+
+    keychain = Keychain(MemoryKeyring())
+    window = MainWindow(sample_ctx, qsettings=ini, save_client_secret=lambda provider, secret:
+                        keychain.save_client_secret(ProviderKind(provider), secret))
+    qtbot.addWidget(window)
+    dialog = window.open_settings()
+    secret = dialog.secret_editors["qbo"]
+    assert secret.text() == "", "a saved secret is never shown"
+    assert secret.echoMode() == secret.EchoMode.Password
+    qtbot.keyClicks(secret, "s3cret-from-intuit")
+    interval = dialog.editor("sync/auto_interval_minutes")
+    assert isinstance(interval, QSpinBox)
+    interval.setValue(20)  # so the settings file is written too
+    dialog.accept()
+    qtbot.waitUntil(lambda: keychain.client_secret(ProviderKind.QBO) == "s3cret-from-intuit",
+                    timeout=5000)
+    assert keychain.client_secret(ProviderKind.XERO) is None, "untouched field, nothing saved"
+    ini.sync()
+    assert "s3cret" not in Path(ini.fileName()).read_text(encoding="utf-8")
+
+
+def test_no_secret_fields_without_a_keychain(qtbot: QtBot, window: MainWindow) -> None:
+    dialog = window.open_settings()
+    assert dialog.secret_editors == {}
+    dialog.reject()
