@@ -73,3 +73,31 @@ def _get_json(target: str) -> tuple[int, str, bytes]:
                                   {"Accept": "text/html, application/json;q=0.9"})
     response = api.handle(request, REALM)
     return response.status, response.headers["Content-Type"], response.body
+
+
+def test_batch_and_cdc_in_xml() -> None:
+    import json
+
+    from bookkeeper_desktop.sandbox.qbo_api import stamp
+
+    api, clock = make_api()
+    cursor = stamp(clock.now)
+    clock.advance(minutes=1)
+    api.remote_delete(REALM, "JournalEntry", api.objects(REALM, "JournalEntry")[0]["Id"])
+    body = json.dumps({"BatchItemRequest": [
+        {"bId": "q", "Query": "select count(*) from Account"},
+        {"bId": "bad", "operation": "create", "JournalEntry": {"Line": []}},
+    ]}).encode()
+    batch = api.handle(Request.from_target("POST", f"/v3/company/{REALM}/batch", {}, body), REALM)
+    root = ET.fromstring(batch.body)
+    items = root.findall("i:BatchItemResponse", NS)
+    assert [item.get("bId") for item in items] == ["q", "bad"]
+    assert items[1].find("i:Fault/i:Error", NS).get("code") == "2020"  # type: ignore[union-attr]
+    changed = api.handle(Request.from_target(
+        "GET", f"/v3/company/{REALM}/cdc?entities=JournalEntry&changedSince="
+        + cursor.replace("+", "%2B")), REALM)
+    assert changed.status == 200
+    cdc = ET.fromstring(changed.body)
+    deleted = cdc.find("i:CDCResponse/i:QueryResponse/i:JournalEntry", NS)
+    assert deleted is not None
+    assert deleted.get("status") == "Deleted"
