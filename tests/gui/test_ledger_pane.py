@@ -626,3 +626,21 @@ def test_streamed_ids_equal_the_service_on_postgresql(pg_books: tuple[Database, 
         for sort in (EntrySort(), EntrySort(SortColumn.TOTAL, True), EntrySort(SortColumn.MEMO)):
             assert read_entry_ids(database, company, flt, sort) == entry_services.entry_ids(
                 database, company, flt, sort), (flt, sort)
+
+
+@pytest.mark.postgres
+def test_the_pane_on_a_shared_postgresql_database(
+    qtbot: QtBot, pg_books: tuple[Database, int],
+) -> None:
+    database, company = pg_books
+    jobs = JobRunner()
+    try:
+        pane = loaded_pane(qtbot, AppContext(AppServices(database), jobs, company_id=company))
+        assert pane.entry_model.rowCount() == entry_services.count_entries(database, company)
+        pane.filter_bar.status_combo.setCurrentIndex(
+            pane.filter_bar.status_combo.findData("draft"))
+        wait_rows(qtbot, pane, entry_services.count_entries(
+            database, company, EntryFilter.of_status(EntryStatus.DRAFT)))
+        assert len(pane.accounts) == len(account_services.list_accounts(database, company))
+    finally:
+        assert jobs.shutdown()
