@@ -10,6 +10,7 @@ Uses a temporary database, so your own books are never touched. Look at the PNGs
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -18,10 +19,14 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
 
 from bookkeeper_desktop import sample_data
+from bookkeeper_desktop.core.errors import NetworkError, ReconnectNeeded
+from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.integrations.card import ProviderCard
+from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
 from bookkeeper_desktop.gui.main_window import MainWindow
 from bookkeeper_desktop.gui.palette import apply_palette
 from bookkeeper_desktop.gui.screenshots import capture_panes, wait_until_idle
@@ -30,6 +35,41 @@ from bookkeeper_desktop.services import ConnectionInfo, open_database
 from bookkeeper_desktop.services import connections as connection_service
 
 HERE = Path(__file__).resolve().parent
+NOW = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+
+
+def card_states() -> list[CardState]:
+    """One card per state the connect and sync flows can show."""
+    connected = CardState.connected(Provider.QBO, "Craig's Design and Landscaping",
+                                    last_sync=LastSync(NOW, True, "12 pulled, 3 pushed"))
+    return [
+        CardState.not_connected(Provider.QBO),
+        CardState.waiting_for_browser(
+            Provider.QBO, "https://appcenter.intuit.com/connect/oauth2?client_id=ABcd123"
+                          "&response_type=code&scope=com.intuit.quickbooks.accounting"),
+        CardState.choose_tenant(Provider.XERO, [Tenant("1", "Demo Company (AU)"),
+                                                Tenant("2", "Kowhai Landscaping Ltd")]),
+        connected,
+        connected.syncing(ProgressSnapshot("Pulling journal entries", 340, 1200)),
+        connected.after_error(ReconnectNeeded(
+            "The refresh token expired after 100 days without use.")),
+        CardState.not_connected(Provider.XERO).after_error(NetworkError(
+            "identity.xero.com did not answer.",
+            hint="Check your internet connection and press Try Again.")),
+        CardState.waiting_for_browser(Provider.XERO, ""),
+    ]
+
+
+def save_card_states(path: Path) -> None:
+    sheet = QWidget()
+    grid = QGridLayout(sheet)
+    for index, state in enumerate(card_states()):
+        grid.addWidget(ProviderCard(state), index // 2, index % 2)
+    sheet.resize(1000, 900)
+    sheet.show()
+    if not sheet.grab().save(str(path)):
+        raise OSError(f"Cannot write {path}")
+    sheet.close()
 
 
 def main() -> int:
@@ -62,6 +102,10 @@ def main() -> int:
                 target.write_bytes(path.read_bytes())
                 print(f"wrote {target}")
             window.close()
+            cards = args.out / ("integration-cards-dark.png" if args.dark
+                                else "integration-cards.png")
+            save_card_states(cards)
+            print(f"wrote {cards}")
         finally:
             runner.shutdown()
             db.close()
