@@ -285,14 +285,9 @@ def normalise_account(body: Mapping[str, Any], lookup: Lookup, own_id: str | Non
         raise qbo_faults.invalid(
             "Account name can not contain a colon (:) or double quote (\")", "Name",
         )
-    active = body.get("Active", True)
-    if not isinstance(active, bool):
-        raise qbo_faults.invalid("Active must be true or false", "Active")
+    active = _active(body)
     out["Active"] = active
-    if not active and not name.endswith(" (deleted)"):
-        name = f"{name} (deleted)"
-    elif active and name.endswith(" (deleted)"):
-        name = name.removesuffix(" (deleted)")
+    name = _deleted_suffix(name, active)
     out["Name"] = name
     raw_type = body.get("AccountType")
     if not raw_type:
@@ -337,19 +332,38 @@ def normalise_account(body: Mapping[str, Any], lookup: Lookup, own_id: str | Non
     return out
 
 
+def _active(body: Mapping[str, Any]) -> bool:
+    active = body.get("Active", True)
+    if not isinstance(active, bool):
+        raise qbo_faults.invalid("Active must be true or false", "Active")
+    return active
+
+
+def _deleted_suffix(name: str, active: bool) -> str:
+    """QBO shows an inactive list object as "Name (deleted)", and drops that when it is made
+    active again."""
+    if not active and not name.endswith(" (deleted)"):
+        return f"{name} (deleted)"
+    if active and name.endswith(" (deleted)"):
+        return name.removesuffix(" (deleted)")
+    return name
+
+
 def _normalise_named(entity: str) -> Callable[[Mapping[str, Any], Lookup, str | None],
                                               dict[str, Any]]:
     def normalise(body: Mapping[str, Any], lookup: Lookup, own_id: str | None
                   ) -> dict[str, Any]:
         out = dict(body)
-        name = _text(body, "DisplayName", 500, required=True).strip()
+        active = _active(body)
+        name = _deleted_suffix(_text(body, "DisplayName", 500, required=True).strip(), active)
         _unique_name(lookup, entity, "DisplayName", name, own_id)
         out["DisplayName"] = name
         out.setdefault("PrintOnCheckName", name)
-        out["Active"] = bool(body.get("Active", True))
+        out["Active"] = active
         if entity == "Customer":
             out["FullyQualifiedName"] = name
-        out["Balance"] = amount(body.get("Balance") or 0, "Balance")
+        stored = lookup.get(entity, own_id) if own_id else None
+        out["Balance"] = (stored or {}).get("Balance", ZERO)  # read-only
         out["CurrencyRef"] = dict(USD)
         return out
     return normalise
@@ -358,12 +372,13 @@ def _normalise_named(entity: str) -> Callable[[Mapping[str, Any], Lookup, str | 
 def normalise_item(body: Mapping[str, Any], lookup: Lookup, own_id: str | None
                    ) -> dict[str, Any]:
     out = dict(body)
-    name = _text(body, "Name", 100, required=True).strip()
+    active = _active(body)
+    name = _deleted_suffix(_text(body, "Name", 100, required=True).strip(), active)
     _unique_name(lookup, "Item", "Name", name, own_id)
     out["Name"] = name
     out["FullyQualifiedName"] = name
     out["Type"] = str(body.get("Type") or "Service")
-    out["Active"] = bool(body.get("Active", True))
+    out["Active"] = active
     income = reference(lookup, body.get("IncomeAccountRef"), "Account", "IncomeAccountRef")
     out["IncomeAccountRef"] = income
     out["UnitPrice"] = amount(body.get("UnitPrice") or 0, "UnitPrice")
@@ -540,6 +555,15 @@ def normalise_deposit(body: Mapping[str, Any], lookup: Lookup, own_id: str | Non
         value = amount(line.get("Amount"), "Line.Amount")
         line["Amount"] = value
         if line.get("LinkedTxn"):
+            links = line["LinkedTxn"]
+            if not isinstance(links, list) or not all(
+                    isinstance(link, Mapping) and link.get("TxnType") == "Payment"
+                    and lookup.get("Payment", str(link.get("TxnId"))) is not None
+                    for link in links):
+                raise qbo_faults.invalid(
+                    "A deposit line's LinkedTxn must name existing payments (TxnType Payment)",
+                    "Line.LinkedTxn",
+                )
             line.pop("DetailType", None)
         else:
             line["DetailType"] = "DepositLineDetail"

@@ -903,3 +903,36 @@ def test_company_zone_without_a_time_zone_database_is_pacific_standard_time(
     monkeypatch.setattr(qbo_api, "ZoneInfo", missing)
     zone = qbo_api.company_zone()
     assert zone.utcoffset(dt.datetime(2026, 7, 1)) == dt.timedelta(hours=-8)
+
+
+def test_inactive_customers_vendors_and_items_are_named_deleted() -> None:
+    api, _ = make_api()
+    customer = api.objects(REALM, "Customer")[0]
+    gone = api.remote_edit(REALM, "Customer", customer["Id"], {"Active": False})
+    assert gone["DisplayName"] == f"{customer['DisplayName']} (deleted)"
+    back = api.remote_edit(REALM, "Customer", customer["Id"], {"Active": True})
+    assert back["DisplayName"] == customer["DisplayName"]
+    item = api.objects(REALM, "Item")[0]
+    assert api.remote_edit(REALM, "Item", item["Id"], {"Active": False})["Name"].endswith(
+        " (deleted)")
+    vendor = api.objects(REALM, "Vendor")[0]
+    not_bool = call(api, "POST", "vendor", {"Id": vendor["Id"], "SyncToken": "0",
+                                            "sparse": True, "Active": "false"})
+    assert fault_of(not_bool)["code"] == "2010"
+    listed = parsed(query(api, "select * from Customer"))["QueryResponse"]["Customer"]
+    assert customer["Id"] in {c["Id"] for c in listed}
+
+
+def test_deposit_of_payments_must_name_existing_payments() -> None:
+    api, _ = make_api()
+    payment = api.objects(REALM, "Payment")[0]
+    good = call(api, "POST", "deposit", {
+        "DepositToAccountRef": {"value": account_id(api, "1000")},
+        "Line": [{"Amount": payment["TotalAmt"],
+                  "LinkedTxn": [{"TxnId": payment["Id"], "TxnType": "Payment"}]}]})
+    assert good.status == 200
+    bad = call(api, "POST", "deposit", {
+        "DepositToAccountRef": {"value": account_id(api, "1000")},
+        "Line": [{"Amount": Decimal("5.00"),
+                  "LinkedTxn": [{"TxnId": "999", "TxnType": "Payment"}]}]})
+    assert fault_of(bad)["code"] == "2010"
