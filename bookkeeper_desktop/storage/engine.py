@@ -228,7 +228,8 @@ def _check_sqlite_file(path: Path, read_only: bool) -> None:
             raise DatabaseReadOnly(
                 f"The books in {path} are read-only.",
                 hint="Check the permissions of the file and its folder (SQLite writes a journal "
-                "beside it), or copy it to a folder you can write to.",
+                "beside it) or copy it to a folder you can write to; to only read them, use "
+                f"--db 'sqlite:///file:{path}?mode=ro&uri=true'.",
             )
     elif read_only:
         raise StorageError(f"{path} does not exist.", hint="Check the path given with --db.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -308,21 +309,55 @@ def test_read_only_mode_refuses_a_database_that_needs_upgrading(tmp_path: Path) 
     assert _digest(path) == before
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="running as root: file permissions do not stop root from writing "
-                           "(the mode=ro tests cover read-only books)")
-def test_a_read_only_file_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    path = tmp_path / "books.sqlite"
+def _without_root_powers() -> list[str] | None:
+    """A command prefix under which file permissions hold: nothing for a normal user; for root,
+    `setpriv` dropping the capabilities that let root ignore them (None if unavailable)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("locked", ["file", "folder"])
+def test_a_read_only_file_or_folder_is_refused_and_left_alone(tmp_path: Path, locked: str
+                                                              ) -> None:
+    prefix = _without_root_powers()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be enforced")
+    folder = tmp_path / "books"
+    folder.mkdir()
+    path = folder / "books.sqlite"
     db = open_database(f"sqlite:///{path}")
+    companies.create_company(db, "Read Only Ltd")
     db.close()
-    path.chmod(0o444)
-    tmp_path.chmod(0o555)
+    before = _digest(path)
+    probe = (
+        "from bookkeeper_desktop.storage import open_database\n"
+        "from bookkeeper_desktop.core.errors import BookkeeperError\n"
+        "try:\n"
+        f"    open_database({f'sqlite:///{path}'!r})\n"
+        "    print('opened')\n"
+        "except BookkeeperError as exc:\n"
+        "    print(type(exc).__name__, '|', exc)\n"
+    )
+    if locked == "file":
+        path.chmod(0o444)
+    else:
+        folder.chmod(0o555)  # SQLite needs to write its journal beside the file
     try:
-        with pytest.raises(DatabaseReadOnly, match="read-only"):
-            open_database(f"sqlite:///{path}")
+        result = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True,
+                                text=True, timeout=60, check=True)
     finally:
-        tmp_path.chmod(0o755)
+        folder.chmod(0o755)
         path.chmod(0o644)
+    kind, _, message = result.stdout.partition(" | ")
+    assert kind == "DatabaseReadOnly", result.stdout + result.stderr
+    assert "read-only" in message
+    assert "mode=ro" in message  # says how to open it just to read
+    assert _digest(path) == before
 
 
 def test_the_recorded_head_matches_the_migration_scripts() -> None:
