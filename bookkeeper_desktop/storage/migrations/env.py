@@ -6,7 +6,8 @@ revision during development:
 
     .venv/bin/python -m bookkeeper_desktop.storage.migrations revision -m "what changed"
 
-which autogenerates against a scratch SQLite database upgraded to head.
+which autogenerates against a scratch SQLite database upgraded to head. Then set
+`storage.engine.SCHEMA_HEAD` to the new revision id (a test checks that they agree).
 """
 
 from __future__ import annotations
