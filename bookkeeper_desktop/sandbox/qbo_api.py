@@ -37,10 +37,19 @@ Responses are JSON when the `Accept` header names `application/json`, else Intui
 (`qbo_xml`), as QBO does. Every response has `time`; every object `Id`, `SyncToken` (a string,
 +1 per change), `MetaData` (`CreateTime`, `LastUpdatedTime`, ISO-8601 with the company's offset —
 the sandbox company sits in America/Los_Angeles, like Intuit's US sandbox companies),
-`domain: "QBO"`, `sparse: false`.
-Faults are Intuit's shape with HTTP 400 (`qbo_faults` lists the codes); a path realm other than
-the authorised one is a 403 AuthorizationFault. `minorversion` is accepted (below 75 is treated as
+`domain: "QBO"`, `sparse: false`. Faults are Intuit's shape with HTTP 400, "Object Not Found"
+(610) included, as Intuit answers it (`qbo_faults` lists the codes); a path realm other than the
+authorised one is a 403 AuthorizationFault. `minorversion` is accepted (below 75 is treated as
 75, API_NOTES); it changes nothing here.
+
+Behaviour QBO users meet, kept here: a select answers `{"QueryResponse":{Entity:[...],
+"startPosition","maxResults"}}` (`maxResults` = rows returned; `{}` when none; `totalCount` only
+for `count(*)`); lists (accounts, customers, vendors, items) are never deleted, only made inactive,
+which adds " (deleted)" to the name and hides them from queries that do not ask about `Active`;
+a reference to an inactive one is fault 610; a payment changes its invoice's Balance and
+LinkedTxn (and so the invoice's SyncToken); an account's CurrentBalance is derived from every
+transaction's postings and never moves its SyncToken; a closed period (`set_closing_date`)
+refuses changes with 6210.
 
 Idempotency (API_NOTES, "idempotency"): a `requestid` on a create/update/delete/void or batch
 (at most 50 characters; 36 on batch) is remembered per realm with its successful response (the

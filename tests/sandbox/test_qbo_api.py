@@ -936,3 +936,13 @@ def test_deposit_of_payments_must_name_existing_payments() -> None:
         "Line": [{"Amount": Decimal("5.00"),
                   "LinkedTxn": [{"TxnId": "999", "TxnType": "Payment"}]}]})
     assert fault_of(bad)["code"] == "2010"
+
+
+def test_iter_objects_reads_a_state_snapshot() -> None:
+    from bookkeeper_desktop.sandbox.qbo_api import iter_objects
+
+    api, _ = make_api()
+    state = json.loads(json.dumps(api.to_state()))
+    ids = [obj["Id"] for obj in iter_objects(state, REALM, "JournalEntry")]
+    assert ids == [e["Id"] for e in api.objects(REALM, "JournalEntry")]
+    assert list(iter_objects(state, REALM, "Spaceship")) == []
