@@ -223,7 +223,7 @@ class QboAccountingApi:
         with self._lock:
             now = self.now()
             created = now - dt.timedelta(days=400)
-            company = qbo_seed.company_info(realm_id, name, created.date())
+            company = qbo_seed.company_info(name, created.date())
             company.update({
                 "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0",
                 "MetaData": {"CreateTime": stamp(created), "LastUpdatedTime": stamp(created)},

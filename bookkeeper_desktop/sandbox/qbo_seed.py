@@ -79,7 +79,7 @@ ITEMS = (("Consulting Hours", "4000", "150.00"), ("Training Day", "4010", "1200.
          ("Hardware Kit", "4020", "340.00"), ("Support Plan", "4000", "95.00"))
 
 
-def company_info(realm_id: str, name: str, start: dt.date) -> dict[str, Any]:
+def company_info(name: str, start: dt.date) -> dict[str, Any]:
     """The `CompanyInfo` object (python-quickbooks `CompanyInfo` properties)."""
     address = {"Id": "1", "Line1": "123 Sierra Way", "City": "San Pablo",
                "CountrySubDivisionCode": "CA", "PostalCode": "87999"}
@@ -104,7 +104,6 @@ def company_info(realm_id: str, name: str, start: dt.date) -> dict[str, Any]:
             {"Name": "OfferingSku", "Value": "QuickBooks Online Plus"},
             {"Name": "AssignedTime", "Value": f"{start.isoformat()}T09:00:00-08:00"},
         ],
-        "realmId": realm_id,
     }
 
 
