@@ -34,8 +34,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from bookkeeper_desktop.sandbox.clock import Clock
+from bookkeeper_desktop.sandbox.http import Request, Response
 
 CODE_LIFETIME = 300
 CONSENT_LIFETIME = 1_800
@@ -558,3 +560,37 @@ def error_page(title: str, message: str) -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{html.escape(message)}</p></body></html>\n")
+
+
+def read_challenge(request: Request) -> str | None:
+    """The S256 `code_challenge` of an authorize request (None without one); `OAuthError` for
+    another method or a malformed value."""
+    challenge = request.arg("code_challenge")
+    method = request.arg("code_challenge_method")
+    if challenge is None:
+        if method is not None:
+            raise OAuthError("invalid_request", "code_challenge_method without code_challenge")
+        return None
+    if (method or "plain") != "S256":
+        raise OAuthError("invalid_request", "only code_challenge_method=S256 is supported")
+    if not re.fullmatch(r"[A-Za-z0-9\-_]{43}", challenge):
+        raise OAuthError("invalid_request", "code_challenge is malformed")
+    return challenge
+
+
+def redirect(uri: str, params: Mapping[str, str | None]) -> Response:
+    """302 to `uri` with `params` added to its query (None values left out)."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    separator = "&" if "?" in uri else "?"
+    return Response(302, b"", {"Location": f"{uri}{separator}{query}",
+                               "Cache-Control": "no-store"})
+
+
+def oauth_error(exc: OAuthError) -> Response:
+    body = {"error": exc.error}
+    if exc.description:
+        body["error_description"] = exc.description
+    headers = {"Cache-Control": "no-store"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="oauth"'
+    return Response.json(body, exc.status, headers)

@@ -28,7 +28,6 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from bookkeeper_desktop.sandbox.apis import QboApi, load_qbo_api
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc
@@ -42,6 +41,9 @@ from bookkeeper_desktop.sandbox.oauth import (
     OAuthStore,
     consent_page,
     error_page,
+    oauth_error,
+    read_challenge,
+    redirect,
 )
 from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
 
@@ -236,7 +238,7 @@ class QboSandbox(SandboxServer):
             scopes = self.oauth.parse_scopes(client, request.arg("scope"))
             if not state:
                 raise OAuthError("invalid_request", "state is required")
-            challenge = _challenge(request)
+            challenge = read_challenge(request)
         except OAuthError as exc:
             return redirect(redirect_uri, {"error": exc.error, "state": state})
         consent = self.oauth.begin_consent(client, redirect_uri, scopes, state, challenge)
@@ -368,35 +370,3 @@ class QboSandbox(SandboxServer):
     def _call_api(self, request: Request, realm_id: str) -> Response:
         with self.api_lock:
             return self.api.handle(request, realm_id)
-
-
-def _challenge(request: Request) -> str | None:
-    challenge = request.arg("code_challenge")
-    method = request.arg("code_challenge_method")
-    if challenge is None:
-        if method is not None:
-            raise OAuthError("invalid_request", "code_challenge_method without code_challenge")
-        return None
-    if (method or "plain") != "S256":
-        raise OAuthError("invalid_request", "only code_challenge_method=S256 is supported")
-    if not re.fullmatch(r"[A-Za-z0-9\-_]{43}", challenge):
-        raise OAuthError("invalid_request", "code_challenge is malformed")
-    return challenge
-
-
-def redirect(uri: str, params: Mapping[str, str | None]) -> Response:
-    """302 to `uri` with `params` added to its query (None values left out)."""
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    separator = "&" if "?" in uri else "?"
-    return Response(302, b"", {"Location": f"{uri}{separator}{query}",
-                               "Cache-Control": "no-store"})
-
-
-def oauth_error(exc: OAuthError) -> Response:
-    body = {"error": exc.error}
-    if exc.description:
-        body["error_description"] = exc.description
-    headers = {"Cache-Control": "no-store"}
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-    return Response.json(body, exc.status, headers)

@@ -47,8 +47,10 @@ from bookkeeper_desktop.sandbox.oauth import (
     OAuthStore,
     consent_page,
     error_page,
+    oauth_error,
+    read_challenge,
+    redirect,
 )
-from bookkeeper_desktop.sandbox.qbo_server import _challenge, oauth_error, redirect
 from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
 
 BROAD_SCOPES = frozenset({
@@ -320,7 +322,7 @@ class XeroSandbox(SandboxServer):
             if request.arg("response_type") != "code":
                 raise OAuthError("unsupported_response_type", "response_type must be code")
             scopes = self.oauth.parse_scopes(client, request.arg("scope"))
-            challenge = _challenge(request)
+            challenge = read_challenge(request)
             if client.public and challenge is None:
                 raise OAuthError("invalid_request", "code_challenge is required")
         except OAuthError as exc:
