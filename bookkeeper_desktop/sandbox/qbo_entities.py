@@ -27,6 +27,7 @@ from bookkeeper_desktop.sandbox import qbo_faults
 
 DOC_NUMBER_MAX = 21
 PRIVATE_NOTE_MAX = 4000
+DESCRIPTION_MAX = 4000
 ACCOUNT_NAME_MAX = 100
 USD = {"value": "USD", "name": "United States Dollar"}
 
@@ -401,6 +402,8 @@ def normalise_journal_entry(body: Mapping[str, Any], lookup: Lookup, own_id: str
     posting = 0
     for number, raw in enumerate(raw_lines, start=1):
         line = dict(raw)
+        if line.get("Description") is not None:
+            _text(line, "Description", DESCRIPTION_MAX)
         detail_type = line.get("DetailType")
         if detail_type == "DescriptionOnly":
             lines.append(line)

@@ -279,6 +279,10 @@ def _unbalanced() -> dict[str, object]:
     (lambda: je_body("1", "25", TxnDate="24/11/2026"), "2010", "TxnDate"),
     (lambda: je_body("1", "25", "-5.00"), "6000", "negative"),
     (lambda: je_body("1", "25", "1.005"), "2010", "cents"),
+    (lambda: {**je_body("1", "25"), "PrivateNote": "n" * 4001}, "2050", "Max:4000"),
+    (lambda: {**je_body("1", "25"), "Line": [
+        {**je_body("1", "25")["Line"][0], "Description": "d" * 4001},
+        je_body("1", "25")["Line"][1]]}, "2050", "Max:4000"),
 ])
 def test_journal_entry_validation_faults(make_body: object, code: str, words: str) -> None:
     api, _ = make_api()
