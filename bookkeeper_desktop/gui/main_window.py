@@ -37,6 +37,7 @@ from bookkeeper_desktop.gui.about import AboutDialog
 from bookkeeper_desktop.gui.company_switcher import CompanySource, CompanySwitcher
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.autosync import AutoSync
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.source import IntegrationsSource
 from bookkeeper_desktop.gui.resources import app_icon
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         panes: pane key -> widget.
         switcher: the `CompanySwitcher`.
         integrations_controller: wires the Integrations pane's Connect / Sync Now / Disconnect.
+        auto_sync: the polling scheduler (`gui.integrations.autosync.AutoSync`).
         job_status: the status bar's `JobStatusWidget`.
         settings_dialog / about_dialog: the open dialog, or None.
     """
@@ -182,11 +184,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.last_sync_label)
         integrations = self.panes.get("integrations")
         self.integrations_controller: IntegrationsController | None = None
+        self.auto_sync: AutoSync | None = None
         if isinstance(integrations, IntegrationsPane):
             integrations.loaded.connect(self._update_last_sync)
             # make_flow / sync / disconnect: see gui.integrations.controller (app.py wires them).
             self.integrations_controller = IntegrationsController(
                 integrations, **(integration_flows or {}))
+            auto_sync = AutoSync(self.integrations_controller)
+            auto_sync.start()
+            self.auto_sync = auto_sync
 
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None

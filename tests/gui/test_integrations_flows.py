@@ -23,7 +23,7 @@ from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import DEMO_ORGANISATIONS, XeroSandbox
-from bookkeeper_desktop.services import ConnectionInfo
+from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
 from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
@@ -227,3 +227,66 @@ def test_buttons_without_a_flow_say_so(qtbot: QtBot, app_ctx: AppContext,
     qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
     assert card.state.phase is Phase.ERROR
     assert "not set up in this build" in card.detail.text()
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_auto_sync_runs_when_the_interval_has_passed(qtbot: QtBot, app_ctx: AppContext,
+                                                     sample_company: Any) -> None:
+    from bookkeeper_desktop.gui.integrations.autosync import AutoSync
+
+    db = app_ctx.services.db
+    for provider in ("qbo", "xero"):
+        connection_service.save_connection(db, sample_company.id, ConnectionInfo(
+            provider=provider, tenant_id="t", remote_company_name=f"{provider} books"))
+    connection_service.set_integration_setting(db, sample_company.id, "xero",
+                                               "auto_sync_minutes", "0")  # off for Xero
+    run = sync_run_service.start_run(db, sample_company.id, "qbo", "pull")
+    finished = sync_run_service.finish_run(db, run.id, sync_run_service.RunStatus.SUCCEEDED)
+    assert finished.finished_at is not None
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    synced: list[Provider] = []
+
+    def sync(company_id: int, provider: Provider, progress: Progress) -> LastSync:
+        synced.append(provider)
+        return LastSync(clock.now, True, "done")
+
+    controller = IntegrationsController(pane, sync=sync)
+    clock = Clock(finished.finished_at + dt.timedelta(minutes=14))
+    auto = AutoSync(controller, clock=clock, check_every_ms=20)
+    assert auto.due() == [], "QBO synced 14 min ago (interval 15); Xero's auto-sync is off"
+    clock.now += dt.timedelta(minutes=2)
+    assert auto.due() == [Provider.QBO]
+    auto.start()
+    qtbot.waitUntil(lambda: synced == [Provider.QBO], timeout=5000)
+    qtbot.waitUntil(lambda: Provider.QBO not in controller.syncing, timeout=5000)
+    qtbot.wait(100)  # several more checks: the fresh sync is not due again
+    auto.stop()
+    assert synced == [Provider.QBO]
+    assert [p for p, _ in auto.started] == [Provider.QBO]
+
+
+def test_auto_sync_leaves_a_card_in_trouble_alone(qtbot: QtBot, app_ctx: AppContext,
+                                                  sample_company: Any) -> None:
+    from bookkeeper_desktop.gui.integrations.autosync import AutoSync
+
+    connection_service.save_connection(app_ctx.services.db, sample_company.id, ConnectionInfo(
+        provider="qbo", tenant_id="t", remote_company_name="Books",
+        status=ConnectionStatus.NEEDS_ATTENTION, status_reason="Consent revoked."))
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    controller = IntegrationsController(pane, sync=lambda c, p, pr: LastSync(NOW, True, ""))
+    assert pane.card(Provider.QBO).state.phase is Phase.NEEDS_RECONNECT
+    assert AutoSync(controller).due() == []
+    assert AutoSync(IntegrationsController(pane)).due() == [], "no sync wired: nothing due"
