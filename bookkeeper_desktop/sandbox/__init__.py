@@ -18,10 +18,10 @@ Constructor keywords (both): `port`, `clock` (`clock.FakeClock` in tests: `advan
 allowed_scopes)`; a redirect URI may contain `{port}` to accept any localhost port), `api` (the
 accounting API object; default: `qbo_api.QboAccountingApi` / `xero_api.XeroAccountingApi` when
 those modules exist, else a built-in CompanyInfo / Organisation stand-in, see `apis`),
-`limits` (bool), `time_scale` (0.01 makes a minute 0.6 s), `on_change` (callback after each
-state-changing request). QBO also takes `companies={realm_id: name}`, Xero
-`organisations={tenant_id: name}`; `register_client()`, `add_company()` / `add_organisation()`
-add more later.
+`limits` (bool), `time_scale` (0.01 makes a minute 0.6 s), `on_change(urgent: bool)` (called
+after each state-changing request, before its response; `urgent` for OAuth/connections).
+QBO also takes `companies={realm_id: name}`, Xero `organisations={tenant_id: name}`;
+`register_client()`, `add_company()` / `add_organisation()` add more later.
 
 Demo credentials: `DEMO_QBO_CLIENT` (id + secret, redirect `http://localhost:{port}/callback`),
 `DEMO_XERO_CLIENT` (PKCE, no secret, granular scopes only), `DEMO_XERO_WEB_CLIENT` (secret, broad
@@ -42,7 +42,9 @@ fingerprint (`oauth.fingerprint(token)`), the API's `to_state()`, Xero connectio
 `request_counts()`, `token_grant_counts()` in Python. `to_state()` / `load_state()` persist.
 `configure_limits(enabled=, time_scale=)` or `POST /__sandbox__/limits`.
 
-Demo runner: `demo.DemoSandboxes(state_file).start()`; standalone:
+Demo runner: `demo.DemoSandboxes(state_file).start() -> DemoEndpoints` (URLs, demo credentials,
+label), `.stop()`, `.reset()`, `.owned` (False when it attached to a running demo of the same
+state file), `.notice`; `demo.default_state_file()` is in the app's data folder. Standalone:
 `python -m bookkeeper_desktop.sandbox [--port-qbo N] [--port-xero N] [--state FILE]`.
 
 The `/__sandbox__/` endpoints are test-only: no real QBO or Xero has them.

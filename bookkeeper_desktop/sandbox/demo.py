@@ -135,7 +135,7 @@ class DemoSandboxes:
                 try:
                     self.qbo.load_state(saved["qbo"])
                     self.xero.load_state(saved["xero"])
-                except (ValueError, KeyError, TypeError) as exc:
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     self._set_aside(exc)
                     self.qbo, self.xero = self._fresh_servers()
             qbo_url = _start_on(self.qbo, int(port_qbo))
