@@ -601,3 +601,16 @@ def test_real_mappings_and_sync_log_from_the_services(
         qtbot.mouseClick(editor.reject_button, Qt.MouseButton.LeftButton)
     assert sales.id not in mapping_service.mapping_by_account(db, sample_company.id, "qbo")
     assert editor.summary.text() == "1 confirmed, 0 proposed"
+
+
+def test_mapping_filter_proxy_passes_the_model_tester(qtmodeltester: Any, qapp: object) -> None:
+    from bookkeeper_desktop.gui.integrations.pane import MappingEditor
+
+    editor = MappingEditor()
+    editor.set_rows({Provider.QBO: list(MAPPINGS)})
+    editor.only_proposed.setChecked(True)
+    qtmodeltester.check(editor.proxy)
+    assert editor.proxy.rowCount() == 2
+    editor.only_proposed.setChecked(False)
+    qtmodeltester.check(editor.proxy)
+    assert editor.proxy.rowCount() == len(MAPPINGS)
