@@ -118,7 +118,7 @@ def test_rows_are_fetched_in_pages_only_when_asked_for_in_the_db_lane(
     assert first is not None
     assert model.index(0, 0).data() == first.date.isoformat()  # type: ignore[union-attr]
     assert model.index(0, 4).data() == f"{first.total:,.2f}"
-    assert model.index(0, 5).data(STATUS_ROLE) == first.status.value
+    assert model.index(0, 5).data(STATUS_ROLE) == first.status
     # The id is known before the row is loaded (bulk actions need no rows).
     assert model.index(120, 0).data(ENTRY_ID_ROLE) == model.entry_id(120)
     assert model.index(120, 0).data() == LOADING
@@ -320,3 +320,25 @@ def test_tree_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no
     empty = AccountTreeModel()
     qtmodeltester.check(empty)
     assert not empty.index(0, 0, QModelIndex()).isValid()
+
+
+def test_cached_rows_are_invisible_to_the_garbage_collector(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    import gc
+
+    source = ListSource(make_rows(3000))
+    model = EntryTableModel(source, runner, page_size=200, max_cached_pages=64)
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        model.set_filter(None)
+    gc.collect()
+    before = len(gc.get_objects())
+    for row in range(0, 3000, 200):
+        wait_loaded(qtbot, model, row)
+    assert model.cached_pages == 15
+    gc.collect()
+    # 3,000 cached rows, yet (almost) nothing more for a full collection to walk.
+    assert len(gc.get_objects()) - before < 300
+    row = model.loaded_row(2999)
+    assert row is not None
+    assert row.status in {s.value for s in EntryStatus}

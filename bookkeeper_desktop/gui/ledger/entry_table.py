@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
@@ -65,6 +65,39 @@ class EntryRowLike(Protocol):
     def line_count(self) -> int: ...
 
 
+class CachedRow(NamedTuple):
+    """A row as the table keeps it: plain values only (int, str, date, Decimal).
+
+    The cache stores each as a plain `tuple` (`_cached`), not as this class nor as the services'
+    summary objects: CPython's garbage collector stops tracking an exact tuple of untracked values,
+    so the page cache (up to 64 x 200 rows) never swells the long-lived generation a full
+    collection walks; with dataclass rows, scrolling through 100k entries triggered full
+    collections that paused the GUI (benchmarks/RESULTS_gui_ledger.md).
+    """
+
+    id: int
+    date: dt.date | None
+    number: str
+    memo: str
+    status: str  # an EntryStatus value
+    source: str  # an EntrySource value
+    total: Decimal
+    line_count: int
+
+    @classmethod
+    def of(cls, row: EntryRowLike) -> CachedRow:
+        return cls(row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
+                   row.total, row.line_count)
+
+
+#: A cached row: the fields of `CachedRow`, in a plain tuple.
+RowTuple = tuple[Any, ...]
+
+
+def _cached(rows: Sequence[EntryRowLike]) -> list[RowTuple]:
+    return [tuple(CachedRow.of(row)) for row in rows]
+
+
 @dataclass(frozen=True)
 class SortSpec:
     """Sort by `key` (a `storage.records.SortColumn` value) ascending or descending."""
@@ -94,7 +127,7 @@ class JobRunnerLike(Protocol):
 class Column:
     header: str
     sort_key: str | None
-    text: Callable[[EntryRowLike], str]
+    text: Callable[[CachedRow], str]
     align_right: bool = False
 
 
@@ -104,15 +137,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("Memo", "memo", lambda r: r.memo),
     Column("Lines", None, lambda r: str(r.line_count), align_right=True),
     Column("Amount", "total", lambda r: format_money(r.total), align_right=True),
-    Column("Status", "status", lambda r: r.status.label),
-    Column("Source", "source", lambda r: r.source.value.upper()
-           if r.source in (EntrySource.QBO, EntrySource.AI) else r.source.value.capitalize()),
+    Column("Status", "status", lambda r: r.status.capitalize()),
+    Column("Source", "source", lambda r: r.source.upper()
+           if r.source in (EntrySource.QBO, EntrySource.AI) else r.source.capitalize()),
 )
 _STATUS_COLOURS = {
-    EntryStatus.DRAFT: "#7f8c8d",
-    EntryStatus.APPROVED: "#2471a3",
-    EntryStatus.POSTED: "#1e8449",
-    EntryStatus.VOID: "#c0392b",
+    EntryStatus.DRAFT.value: "#7f8c8d",
+    EntryStatus.APPROVED.value: "#2471a3",
+    EntryStatus.POSTED.value: "#1e8449",
+    EntryStatus.VOID.value: "#c0392b",
 }
 
 
@@ -143,7 +176,7 @@ class EntryTableModel(QAbstractTableModel):
         self._sort = SortSpec()
         self._ids: array[int] = array("q")
         self._row_of: dict[int, int] | None = None
-        self._pages: OrderedDict[int, list[EntryRowLike | None]] = OrderedDict()
+        self._pages: OrderedDict[int, list[RowTuple | None]] = OrderedDict()
         self._waiting: list[int] = []  # newest last
         self._in_flight: int | None = None
         self._generation = 0  # of queries: a newer query drops older answers
@@ -196,11 +229,11 @@ class EntryTableModel(QAbstractTableModel):
         generation = self._generation
         entry_filter, sort, source, size = self._filter, self._sort, self._source, self._page_size
 
-        def read(_progress: Progress) -> tuple[array[int], list[EntryRowLike]]:
+        def read(_progress: Progress) -> tuple[array[int], list[RowTuple]]:
             # The ids become an array here, in the worker, and a fresh query brings its first
             # page along: one trip through the db lane before the table shows real rows.
             ids = array("q", source.ids(entry_filter, sort))
-            first = list(source.rows(ids[:size].tolist())) if reset and ids else []
+            first = _cached(source.rows(ids[:size].tolist())) if reset and ids else []
             return ids, first
 
         self._loading_ids = True
@@ -211,7 +244,7 @@ class EntryTableModel(QAbstractTableModel):
         )
 
     def _ids_arrived(
-        self, generation: int, new_ids: array[int], first: list[EntryRowLike], *, reset: bool,
+        self, generation: int, new_ids: array[int], first: list[RowTuple], *, reset: bool,
     ) -> None:
         if generation != self._generation:
             return
@@ -226,7 +259,7 @@ class EntryTableModel(QAbstractTableModel):
             self._pages.clear()
             self._waiting.clear()
             if first:
-                by_id = {row.id: row for row in first}
+                by_id = {row[0]: row for row in first}
                 self._pages[0] = [by_id.get(i) for i in new_ids[:self._page_size].tolist()]
             self.endResetModel()
         self.ids_loaded.emit(len(self._ids))
@@ -252,17 +285,18 @@ class EntryTableModel(QAbstractTableModel):
             self._row_of = {value: row for row, value in enumerate(self._ids)}
         return self._row_of.get(entry_id)
 
-    def loaded_row(self, row: int) -> EntryRowLike | None:
+    def loaded_row(self, row: int) -> CachedRow | None:
         """The row's data if its page is cached (never starts a fetch)."""
         page = self._pages.get(row // self._page_size)
         offset = row % self._page_size
-        return None if page is None or offset >= len(page) else page[offset]
+        cached = None if page is None or offset >= len(page) else page[offset]
+        return None if cached is None else CachedRow._make(cached)
 
     @property
     def cached_pages(self) -> int:
         return len(self._pages)
 
-    def _row(self, row: int) -> EntryRowLike | None:
+    def _row(self, row: int) -> RowTuple | None:
         number = row // self._page_size
         page = self._pages.get(number)
         if page is not None:
@@ -294,11 +328,11 @@ class EntryTableModel(QAbstractTableModel):
         # view keeps asking for rows of the old list until the new ids arrive.
         generation = self._ids_version
 
-        def done(rows: list[EntryRowLike]) -> None:
+        def done(rows: list[RowTuple]) -> None:
             self._page_arrived(generation, number, page_ids, rows, only_changed=only_changed)
 
         self._runner.run(
-            lambda _p: list(self._source.rows(page_ids)),
+            lambda _p: _cached(self._source.rows(page_ids)),
             lane="db", owner=self, title="Reading journal entries",
             on_done=done,
             on_error=lambda error: self._page_failed(generation, number, error),
@@ -312,14 +346,14 @@ class EntryTableModel(QAbstractTableModel):
         self._next_fetch()
 
     def _page_arrived(
-        self, generation: int, number: int, page_ids: list[int], rows: list[EntryRowLike],
+        self, generation: int, number: int, page_ids: list[int], rows: list[RowTuple],
         *, only_changed: bool = False,
     ) -> None:
         if self._in_flight == number:
             self._in_flight = None
         if generation == self._ids_version:
-            by_id = {row.id: row for row in rows}
-            page: list[EntryRowLike | None] = [by_id.get(entry_id) for entry_id in page_ids]
+            by_id = {row[0]: row for row in rows}
+            page: list[RowTuple | None] = [by_id.get(entry_id) for entry_id in page_ids]
             old = self._pages.get(number)
             self._pages[number] = page
             self._pages.move_to_end(number)
@@ -391,18 +425,19 @@ class EntryTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return (int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     if column.align_right else None)
-        row = self._row(index.row())
-        if row is None:
+        cached = self._row(index.row())
+        if cached is None:
             return LOADING if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
+        row = CachedRow._make(cached)
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
         if role == STATUS_ROLE:
-            return row.status.value
+            return row.status
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.memo or None
         if role == Qt.ItemDataRole.ForegroundRole and column.sort_key == "status":
             return self._brushes[row.status]
-        if role == Qt.ItemDataRole.FontRole and row.status is EntryStatus.VOID:
+        if role == Qt.ItemDataRole.FontRole and row.status == EntryStatus.VOID.value:
             return self._void_font
         return None
 
