@@ -4,6 +4,7 @@ second process, reset, and `python -m bookkeeper_desktop.sandbox`."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -234,6 +235,29 @@ def test_module_entry_point_prints_urls_and_client_ids(
     assert "91E5715B1199038080D6D0296EBC1648" in out
     assert "5B0F2A9C7E3D4B1A8C6E0F2D4A6B8C0E" in out
     assert (tmp_path / "s.json").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs a POSIX system")
+def test_standalone_process_serves_until_interrupted_and_saves(
+        tmp_path: Path, http: httpx.Client) -> None:
+    state_file = tmp_path / "standalone.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bookkeeper_desktop.sandbox", "--port-qbo", "0", "--port-xero",
+         "0", "--state", str(state_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        qbo_url = lines[1].split()[-1]
+        assert qbo_url.startswith("http://127.0.0.1:")
+        doc = http.get(qbo_url + "/.well-known/openid_configuration").json()
+        assert doc["token_endpoint"] == qbo_url + "/oauth2/v1/tokens/bearer"
+        http.post(qbo_url + "/__sandbox__/faults", json={"kind": "latency", "seconds": 0.01})
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert json.loads(state_file.read_text())["qbo"]["vendor"] == "qbo"
 
 
 def test_module_entry_point_refuses_bad_time_scale() -> None:
