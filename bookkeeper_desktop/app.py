@@ -44,6 +44,8 @@ from bookkeeper_desktop.settings import Settings
 log = logging.getLogger(__name__)
 
 ORGANIZATION = "Bookkeeper"
+#: How long quitting waits for background jobs to stop at a safe point (ms).
+SHUTDOWN_WAIT_MS = 5000
 #: Longest the smoke test waits for the start-up jobs (ms).
 SMOKE_TIMEOUT_MS = 60_000
 
@@ -152,9 +154,18 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
             sys.stdout.write(f"smoke test OK: {', '.join(window.panes)} built\n")
         return status
     finally:
-        runner.shutdown(5000)
+        stopped = runner.shutdown(SHUTDOWN_WAIT_MS)
         demo_stack.close()
         uninstall_hook()
+        if not stopped:
+            # A worker ignores its cancel flag (stuck in a call that cannot be interrupted).
+            # Destroying a running QThread aborts the process, and closing the database under
+            # it is worse: leave now; SQLite's journal keeps the file consistent.
+            log.error("A background job did not stop within %d ms; exiting without it.",
+                      SHUTDOWN_WAIT_MS)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
         db.close()
 
 
