@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QStackedWidget,
     QStyle,
+    QTableWidget,
+    QTableWidgetItem,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -299,6 +303,10 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         help_menu.setObjectName("helpMenu")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.open_shortcuts,
+                                             "Ctrl+/")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
         self.menus = {"file": file_menu, "edit": edit_menu, "view": view_menu, "help": help_menu}
 
@@ -354,6 +362,43 @@ class MainWindow(QMainWindow):
         self.ctx.jobs.run(save_all, lane="network", title="Saving the client secret",
                           on_done=lambda _r: self.statusBar().showMessage(
                               "Client secret saved in the system keychain.", 5000))
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """("Menu → command", shortcut) of every menu command that has one, in menu order."""
+        rows: list[tuple[str, str]] = []
+        for menu in self.menus.values():
+            title = menu.title().replace("&", "")
+            for action in menu.actions():
+                keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                if keys and not action.isSeparator():
+                    rows.append((f"{title} → {action.text().replace('&', '').rstrip('…')}",
+                                 keys))
+        return rows
+
+    def open_shortcuts(self) -> QDialog:
+        """Help → Keyboard Shortcuts: every shortcut of the menus in one table."""
+        dialog = QDialog(self)
+        dialog.setObjectName("shortcutsDialog")
+        dialog.setWindowTitle("Keyboard Shortcuts")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        rows = self.shortcuts()
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Command", "Shortcut"])
+        for row, (command, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(command))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.resizeColumnsToContents()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        dialog.resize(380, 420)
+        dialog.open()
+        return dialog
 
     def open_about(self) -> AboutDialog:
         dialog = AboutDialog(self, database_label=self.database_label,

@@ -13,9 +13,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QDialog,
     QLabel,
     QMessageBox,
     QSpinBox,
+    QTableWidget,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -376,4 +378,21 @@ def test_client_secret_goes_to_the_keychain_not_the_settings(
 def test_no_secret_fields_without_a_keychain(qtbot: QtBot, window: MainWindow) -> None:
     dialog = window.open_settings()
     assert dialog.secret_editors == {}
+    dialog.reject()
+
+
+def test_keyboard_shortcuts_dialog_lists_the_menus_shortcuts(qtbot: QtBot,
+                                                             window: MainWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_Slash)
+    dialog = window.findChild(QDialog, "shortcutsDialog")
+    assert dialog is not None
+    assert dialog.isVisible()
+    shortcuts = dict(window.shortcuts())
+    assert shortcuts["File → Import Chart of Accounts"] == "Ctrl+I"
+    assert shortcuts["File → Export"] == "Ctrl+E"
+    assert shortcuts["View → Export"] == "Ctrl+2"
+    assert shortcuts["Edit → Settings"] == "Ctrl+,"
+    table = dialog.findChild(QTableWidget)
+    assert table is not None
+    assert table.rowCount() == len(shortcuts)
     dialog.reject()
