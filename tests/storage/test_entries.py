@@ -360,3 +360,38 @@ def test_sums_in_sql_are_exact_to_the_cent(db: Database, company: Company,
     balances = accounts.account_balances(db, company.id)
     assert balances[_id(chart, "6000")] == Decimal("1.00")
     assert balances[_id(chart, "1000")] == Decimal("-1.00")
+
+
+def test_two_programs_writing_at_once_both_succeed(
+    db_url: str, db: Database, company: Company, chart: dict[str, Account],
+) -> None:
+    """Two open databases (as two copies of the app would have) save entries concurrently: write
+    transactions wait for each other (BEGIN IMMEDIATE + busy timeout), none fails half way."""
+    import threading
+
+    from bookkeeper_desktop.storage.engine import open_database
+
+    others = [open_database(db_url, busy_timeout_ms=10_000) for _ in range(2)]
+    errors: list[BaseException] = []
+
+    def work(database: Database, who: str) -> None:
+        try:
+            for n in range(15):
+                entries.save_draft(database, company.id, _entry(chart, f"{n + 1}.00", memo=who))
+                entries.approve_entries(database, company.id,
+                                        entries.entry_ids(database, company.id,
+                                                          EntryFilter(text=who))[-1:])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(d, f"writer {i}"))
+               for i, d in enumerate(others)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for other in others:
+        other.close()
+    assert errors == []
+    assert entries.count_entries(db, company.id) == 30
+    assert entries.count_entries(db, company.id, EntryFilter.of_status(EntryStatus.APPROVED)) == 30
