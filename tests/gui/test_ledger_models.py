@@ -342,3 +342,17 @@ def test_cached_rows_are_invisible_to_the_garbage_collector(
     row = model.loaded_row(2999)
     assert row is not None
     assert row.status in {s.value for s in EntryStatus}
+
+
+def test_paths_that_differ_only_in_case_share_their_parent() -> None:
+    model = AccountTreeModel()
+    model.set_accounts([Account("Expenses", AccountType.EXPENSE, id=1),
+                        Account("expenses:Travel", AccountType.EXPENSE, id=2),
+                        Account("EXPENSES:Meals", AccountType.EXPENSE, id=3)],
+                       {2: Decimal("2.00"), 3: Decimal("3.00")})
+    assert model.rowCount() == 1
+    top = model.index(0, NAME)
+    assert [model.index(r, NAME, top).data() for r in range(model.rowCount(top))] == [
+        "Meals", "Travel"]
+    assert model.index(0, BALANCE).data() == "5.00"
+    assert model.index_of_path("EXPENSES:travel") == model.index_of(2)

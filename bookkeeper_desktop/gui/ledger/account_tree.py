@@ -42,6 +42,10 @@ class _Node:
     children: list[_Node] = field(default_factory=list)
     balance: Decimal = ZERO  # natural sign, sub-accounts included
     row: int = 0  # position among its parent's children
+    by_name: dict[str, _Node] = field(default_factory=dict)  # children by case-folded name
+
+    def child(self, name: str) -> _Node | None:
+        return self.by_name.get(name.casefold())
 
 
 def natural_balance(account: Account, debit_positive: Decimal) -> Decimal:
@@ -91,7 +95,7 @@ class AccountTreeModel(QAbstractItemModel):
     def index_of_path(self, full_name: str) -> QModelIndex:
         node = self._root
         for part in split_path(full_name):
-            found = next((c for c in node.children if c.name.casefold() == part.casefold()), None)
+            found = node.child(part)
             if found is None:
                 return QModelIndex()
             node = found
@@ -101,17 +105,18 @@ class AccountTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._root = _Node("", "", None)
         self._by_id = {}
-        shown = [a for a in self._accounts if a.active or self._show_inactive]
-        for account in sorted(shown, key=lambda a: split_path(a.full_name.casefold())):
+        shown = [(split_path(a.full_name), a) for a in self._accounts
+                 if a.active or self._show_inactive]
+        shown.sort(key=lambda pair: tuple(part.casefold() for part in pair[0]))
+        for parts, account in shown:
             node = self._root
-            parts = split_path(account.full_name)
             for depth, part in enumerate(parts):
-                child = next((c for c in node.children if c.name.casefold() == part.casefold()),
-                             None)
+                child = node.child(part)
                 if child is None:
                     child = _Node(part, ":".join(parts[: depth + 1]), node,
                                   row=len(node.children))
                     node.children.append(child)
+                    node.by_name[part.casefold()] = child
                 node = child
             node.account = account
             if account.id is not None:
