@@ -644,3 +644,25 @@ def test_the_pane_on_a_shared_postgresql_database(
         assert len(pane.accounts) == len(account_services.list_accounts(database, company))
     finally:
         assert jobs.shutdown()
+
+
+def test_an_import_refused_at_apply_keeps_the_dialog_open_and_imports_nothing(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    from bookkeeper_desktop.core.accounts import Account
+
+    pane = loaded_pane(qtbot, ctx)
+    dialog = drop_file_on(qtbot, pane, pane, chart_file(tmp_path))
+    # Someone else takes code 6510 between the preview and Apply.
+    account_services.add_account(db, company_id, Account("Elsewhere", AccountType.EXPENSE,
+                                                         code="6510"))
+    before = account_services.list_accounts(db, company_id)
+    with qtbot.waitSignal(ctx.error_presenter.dialog_opened, timeout=10000) as shown:
+        dialog.apply_button.click()
+    box = shown.args[0]
+    assert "6510" in box.text() + box.informativeText()
+    assert dialog.isVisible()
+    assert not dialog.running
+    assert dialog.reason_label.text() == "Nothing was imported."
+    assert account_services.list_accounts(db, company_id) == before
+    box.close()
