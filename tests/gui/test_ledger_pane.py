@@ -666,3 +666,11 @@ def test_an_import_refused_at_apply_keeps_the_dialog_open_and_imports_nothing(
     assert dialog.reason_label.text() == "Nothing was imported."
     assert account_services.list_accounts(db, company_id) == before
     box.close()
+
+
+def test_right_click_offers_the_tool_bar_actions(qtbot: QtBot, ctx: AppContext) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    assert [a.text() for a in pane.table.actions()] == ["Open", "Approve selected",
+                                                        "Post selected"]
+    assert [a.text() for a in pane.tree.actions()] == ["Add account…", "Edit…", "Deactivate"]
+    assert pane.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu

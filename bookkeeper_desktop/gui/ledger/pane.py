@@ -189,6 +189,10 @@ class LedgerPane(QWidget):
         self.show_inactive_check.toggled.connect(self._show_inactive)
         tree_bar.addWidget(self.show_inactive_check)
         self.tree.selectionModel().currentChanged.connect(self._update_actions)
+        # Right-click offers what the tool bar offers.
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.tree.addActions([self.add_account_action, self.edit_account_action,
+                              self.deactivate_action])
 
         chart_title = QLabel("<b>Chart of accounts</b>")
         self.drop_hint = QLabel("Drop a chart of accounts file (IIF, CSV or Excel) anywhere here "
@@ -253,6 +257,8 @@ class LedgerPane(QWidget):
         self.import_action = self._action(entry_bar, "Import chart…",
                                           self.open_import_dialog)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.addActions([self.open_entry_action, self.approve_action, self.post_action])
 
         self.filter_bar = EntryFilterBar()
         self.filter_bar.filter_changed.connect(self.entry_model.set_filter)
