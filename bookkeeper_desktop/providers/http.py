@@ -41,7 +41,7 @@ from bookkeeper_desktop.core.errors import (
 )
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.providers.config import Provider
-from bookkeeper_desktop.providers.oauth import NoResponse
+from bookkeeper_desktop.providers.oauth import NoResponse, tls_context
 from bookkeeper_desktop.providers.ratelimit import RateBudget
 
 DEFAULT_API_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -76,7 +76,7 @@ class ApiClient:
         self.tenant_id = tenant_id
         self.budget = budget
         self._own_http = http is None
-        self.http = http or httpx.Client(timeout=timeout)
+        self.http = http or httpx.Client(timeout=timeout, verify=tls_context())
 
     def close(self) -> None:
         if self._own_http:

@@ -187,7 +187,7 @@ class CallbackListener:
                 hint="Choose another Redirect port in Settings.",
             ) from exc
         server.listener = self
-        server.timeout = 0.2
+        server.timeout = 0.05  # how often the serving loop looks at the done flag
         self._server = server
         self._thread = threading.Thread(target=self._serve, name="oauth-callback", daemon=True)
         self._thread.start()

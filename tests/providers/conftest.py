@@ -19,6 +19,7 @@ from bookkeeper_desktop.providers.config import ProviderConfig, load_config
 from bookkeeper_desktop.providers.connect import ConnectFlow, ConnectResult, TenantChooser
 from bookkeeper_desktop.providers.connections import MemoryConnectionStore
 from bookkeeper_desktop.providers.keychain import ENTRY_LIMIT, Keychain
+from bookkeeper_desktop.providers.oauth import tls_context
 from bookkeeper_desktop.sandbox.browser import ConsentBrowser
 from bookkeeper_desktop.sandbox.qbo_server import DEMO_QBO_CLIENT, QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import DEMO_XERO_CLIENT, XeroSandbox
@@ -148,7 +149,7 @@ class ScriptedBrowser:
         return True
 
     def _run(self, url: str) -> None:
-        with httpx.Client(follow_redirects=False, timeout=10) as client:
+        with httpx.Client(follow_redirects=False, timeout=10, verify=tls_context()) as client:
             browser = ConsentBrowser(client)
             location = browser.consent(url, self.decision, self.choose)
             self.pages.append((url, 302, location))

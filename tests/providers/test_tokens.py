@@ -15,6 +15,7 @@ from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.connections import ConnectionState, MemoryConnectionStore
 from bookkeeper_desktop.providers.keychain import Keychain, StoredToken
+from bookkeeper_desktop.providers.oauth import tls_context
 from bookkeeper_desktop.providers.tokens import TokenManager, TokenManagers
 from bookkeeper_desktop.sandbox.oauth import fingerprint
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
@@ -47,7 +48,7 @@ def connected(config: ProviderConfig, keychain: Keychain, store: MemoryConnectio
 
 def refreshes(sandbox: SandboxServer) -> int:
     """Refresh requests that reached the sandbox, read from its state endpoint."""
-    state = httpx.get(f"{sandbox.base_url}/__sandbox__/state").json()
+    state = httpx.get(f"{sandbox.base_url}/__sandbox__/state", verify=tls_context()).json()
     return int(state["requests"]["token_grants"].get("refresh_token", 0))
 
 
