@@ -2,7 +2,8 @@
 
 connect: checks the keychain, starts the loopback listener, prints the authorization URL **on its
 own line** (to stdout; to stderr with `--json`, so stdout stays JSON), opens it in the system
-browser unless `--no-browser`, waits for the redirect (Ctrl+C cancels), and reports the company it
+browser unless `--no-browser` (or there is no desktop session: see
+`graphical_browser_available`), waits for the redirect (Ctrl+C cancels), and reports the company it
 connected to. Xero consents covering several organisations need `--tenant NAME` (or an answer to
 the prompt when run in a terminal).
 
@@ -79,6 +80,20 @@ def provider_config(provider: Provider, keychain: Keychain, *, broad_scopes: boo
                        secret_lookup=keychain.client_secret, broad_scopes=broad_scopes)
 
 
+def graphical_browser_available(env: Mapping[str, str] | None = None,
+                                platform: str = sys.platform) -> bool:
+    """Whether `webbrowser.open` would start a window rather than a text browser in this
+    terminal. On Linux without a desktop session (SSH, a server) Python's webbrowser falls back
+    to w3m/lynx, which would take over the terminal while we wait; then we only print the URL.
+    `BROWSER` set by the user is always honoured."""
+    env = os.environ if env is None else env
+    if env.get("BROWSER"):
+        return True
+    if platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    return True
+
+
 def _prompt_chooser(ctx: Context) -> TenantChooser | None:
     """Ask in the terminal; None when there is no terminal to ask in."""
     if not sys.stdin.isatty():
@@ -102,16 +117,17 @@ def connect_command(ctx: Context, args: argparse.Namespace) -> int:
     keychain = Keychain()
     config = provider_config(provider, keychain, broad_scopes=args.broad_scopes)
     chooser = tenant_by_name(args.tenant) if args.tenant else _prompt_chooser(ctx)
+    use_browser = not args.no_browser and graphical_browser_available()
     flow = ConnectFlow(
         company.id, config, keychain=keychain, store=DatabaseConnectionStore(ctx.db),
-        open_browser=(lambda _url: False) if args.no_browser else webbrowser.open,
+        open_browser=webbrowser.open if use_browser else (lambda _url: False),
         choose_tenant=chooser, timeout=args.timeout,
     )
     request = flow.start()
     notes = ctx.err if ctx.json else ctx.out
     print(f"Connecting {company.name} to {config.label}.", file=notes)
-    print("Open this address in your browser and allow access"
-          + ("" if args.no_browser else " (it should open by itself)") + ":", file=notes)
+    print("Open this address in a browser on this computer and allow access"
+          + (" (it should open by itself)" if use_browser else "") + ":", file=notes)
     print(request.url, file=notes, flush=True)
     minutes = args.timeout / 60
     print(f"Waiting for the browser (up to {minutes:g} minute{'s' if minutes != 1 else ''}; "

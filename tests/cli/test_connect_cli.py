@@ -287,3 +287,14 @@ def test_disconnect_without_configuration_still_clears_local_secrets(
     assert "No client ID" in report["problems"][0]
     assert memory_backend.entries == {}
     assert "warning" in err.getvalue()
+
+
+def test_graphical_browser_detection() -> None:
+    from bookkeeper_desktop.cli.connect_commands import graphical_browser_available
+
+    assert not graphical_browser_available({}, "linux")  # SSH session: w3m would take over
+    assert graphical_browser_available({"DISPLAY": ":0"}, "linux")
+    assert graphical_browser_available({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert graphical_browser_available({"BROWSER": "firefox %s"}, "linux")
+    assert graphical_browser_available({}, "win32")
+    assert graphical_browser_available({}, "darwin")
