@@ -1,0 +1,194 @@
+"""Sync operations the command line and the GUI call (no Qt).
+
+    result = run_sync(db, company_id, "qbo", pull=True, push=True, progress=progress)
+    result.summary     # one line for the card / the CLI
+    list_conflicts(db, company_id) -> list[Conflict]
+    resolve_conflict(db, company_id, conflict_id, keep="ours" | "theirs") -> JournalEntry
+
+`run_sync` opens the company's connection (`open_client`: configuration from the environment and
+Settings, refresh token from the OS keychain, metadata from the `connections` table, one
+`TokenManager` per company and provider for the whole process) and runs `sync.engine`. It never
+raises for what a sync meets (those end in the result and the sync log); it raises only when
+there is nothing to sync with (`NotFound`: not connected; `ConfigurationError`).
+
+Conflicts (an entry changed here and at the provider, or QBO's stale SyncToken) wait in the
+outbox as state "conflict" with the provider's copy in `remote_objects`. Keep ours: the next push
+sends our entry over theirs, with their current version (SyncToken). Take theirs: our entry gets
+their content. Either way the user decided; nothing is overwritten silently.
+
+`BOOKKEEPER_SYNC_TIME_SCALE` (tests and benchmarks only) shrinks the rate-limit windows to match
+sandboxes started with the same `time_scale`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bookkeeper_desktop.core.errors import NotFound, ValidationError
+from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider, load_config, parse_provider
+from bookkeeper_desktop.providers.connections import ConnectionState
+from bookkeeper_desktop.providers.http import ApiClient
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.providers.tokens import TokenManager
+from bookkeeper_desktop.services.common import default_actor
+from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
+from bookkeeper_desktop.storage import repositories
+from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.storage.schema import OutboxRow
+from bookkeeper_desktop.sync import store
+from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.engine import SyncResult, run_sync_with
+from bookkeeper_desktop.sync.pull import _theirs
+from bookkeeper_desktop.sync.remote_entries import qbo_entry, xero_entry
+from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+
+TIME_SCALE_ENV = "BOOKKEEPER_SYNC_TIME_SCALE"
+
+__all__ = ["Conflict", "SyncResult", "list_conflicts", "open_client", "resolve_conflict",
+           "run_sync"]
+
+_managers: dict[tuple[str, int, Provider], TokenManager] = {}
+_managers_lock = threading.Lock()
+
+
+def _time_scale(env: Mapping[str, str]) -> float:
+    try:
+        return float(env.get(TIME_SCALE_ENV, "1") or "1")
+    except ValueError:
+        return 1.0
+
+
+def open_client(db: Database, company_id: int, provider: str | Provider, *,
+                keychain: Keychain | None = None, env: Mapping[str, str] | None = None,
+                time_scale: float | None = None) -> QboClient | XeroClient:
+    """An API client for the company's connection to `provider`."""
+    which = parse_provider(str(provider))
+    environment = os.environ if env is None else env
+    store_ = DatabaseConnectionStore(db)
+    connection = store_.get(company_id, which)
+    if connection is None or connection.status is ConnectionState.DISCONNECTED:
+        raise NotFound(f"This company is not connected to {which.display_name}.",
+                       hint=f"Connect it in Integrations (or `bookkeeper connect {which.value}`).")
+    chain = keychain or Keychain()
+    config = load_config(which, env=environment, secret_lookup=chain.client_secret)
+    with _managers_lock:
+        key = (db.url, company_id, which)
+        manager = _managers.get(key)
+        if manager is None or (keychain is not None and manager.keychain is not chain):
+            manager = TokenManager(company_id, config, keychain=chain, store=store_)
+            _managers[key] = manager
+    base = config.endpoints.api_base
+    scale = time_scale if time_scale is not None else _time_scale(environment)
+    if which is Provider.QBO:
+        api = ApiClient(manager, base_url=f"{base}/company/{connection.tenant_id}")
+        return QboClient(api, connection.tenant_id, time_scale=scale)
+    api = ApiClient(manager, base_url=base, tenant_id=connection.tenant_id)
+    return XeroClient(api, connection.tenant_id, time_scale=scale)
+
+
+def run_sync(db: Database, company_id: int, provider: str, *, pull: bool = True,
+             push: bool = True, progress: Progress | None = None,
+             client: QboClient | XeroClient | None = None) -> SyncResult:
+    """One sync (see the module docstring). `client` overrides the connection (tests)."""
+    if not (pull or push):
+        raise ValidationError("A sync needs to pull, push or both.")
+    own = client is None
+    api_client = client or open_client(db, company_id, provider)
+    try:
+        return run_sync_with(db, company_id, api_client, pull=pull, push=push,
+                             progress=progress)
+    finally:
+        if own:
+            api_client.api.close()
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An entry changed on both sides. `ours` is our entry, `theirs` the provider's copy as it
+    came (JSON), `theirs_entry` that copy as an entry when its accounts are mapped."""
+
+    id: int
+    provider: str
+    entry_id: int
+    message: str
+    ours: JournalEntry | None
+    theirs: dict[str, Any] | None
+    theirs_entry: JournalEntry | None
+
+
+def list_conflicts(db: Database, company_id: int, provider: str | None = None
+                   ) -> list[Conflict]:
+    found: list[Conflict] = []
+    with db.read_session() as session:
+        query = select(OutboxRow).where(OutboxRow.company_id == company_id,
+                                        OutboxRow.state == OutboxState.CONFLICT)
+        if provider is not None:
+            query = query.where(OutboxRow.provider == provider)
+        for row in session.execute(query.order_by(OutboxRow.id)).scalars():
+            if row.entry_id is None:
+                continue
+            ours = store.load_entry(session, company_id, row.entry_id)
+            remote = store.remote_for_entry(session, company_id, row.provider, row.entry_id)
+            theirs = ({k: v for k, v in remote.payload.items() if k != store.META}
+                      if remote is not None else None)
+            accounts = store.remote_to_ours(store.mapped_accounts(
+                session, company_id, row.provider, confirmed_only=False))
+            entry = None
+            if remote is not None and theirs is not None:
+                entry = (qbo_entry if row.provider == "qbo" else xero_entry)(
+                    remote.object_type, theirs, accounts)[0]
+            found.append(Conflict(row.id, row.provider, row.entry_id, row.last_error, ours,
+                                  theirs, entry))
+    return found
+
+
+def resolve_conflict(db: Database, company_id: int, conflict_id: int, *, keep: str,
+                     actor: str | None = None) -> JournalEntry:
+    """Settle a conflict: `keep="ours"` (pushed over theirs at the next sync) or `"theirs"`
+    (our entry takes the provider's content now). Returns our entry as it now stands."""
+    if keep not in ("ours", "theirs"):
+        raise ValidationError("Choose which side to keep: ours or theirs.")
+    with db.session() as session:
+        row = session.get(OutboxRow, conflict_id)
+        if row is None or row.company_id != company_id or row.state != OutboxState.CONFLICT \
+                or row.entry_id is None:
+            raise NotFound(f"There is no open conflict #{conflict_id}.")
+        remote = store.remote_for_entry(session, company_id, row.provider, row.entry_id)
+        entry_row = repositories.entry_row(session, company_id, row.entry_id)
+        current = store.load_entry(session, company_id, row.entry_id)
+        if remote is None or entry_row is None or current is None:
+            raise NotFound("The entry or the provider's copy of it is gone.")
+        payload = {k: v for k, v in remote.payload.items() if k != store.META}
+        if keep == "ours":
+            # Their current version, so the next push updates rather than hitting the stale
+            # SyncToken again; our content stays and differs from `local`, so it is pushed.
+            store.set_remote_ref(entry_row, row.provider, remote.remote_id, remote.version)
+            result = current
+        else:
+            accounts = store.remote_to_ours(store.mapped_accounts(
+                session, company_id, row.provider, confirmed_only=False))
+            converted, reason = (qbo_entry if row.provider == "qbo" else xero_entry)(
+                remote.object_type, payload, accounts)
+            if converted is None:
+                raise ValidationError("Their version cannot be taken into the ledger.", [reason],
+                                      hint="Map the accounts it uses, then resolve again.")
+            result = _theirs(current, converted)
+            repositories.replace_entry(session, entry_row, result)
+            store.set_remote_ref(entry_row, row.provider, remote.remote_id, remote.version)
+            meta = store.meta(remote)
+            meta["local"] = fingerprint(result)
+            remote.payload = {**payload, store.META: meta}
+        row.state = OutboxState.DONE
+        row.last_error = f"Resolved: kept {keep}."
+        repositories.add_audit(session, company_id, actor or default_actor(),
+                               "resolve_conflict", obj=("entry", row.entry_id),
+                               details={"provider": row.provider, "kept": keep})
+        return result

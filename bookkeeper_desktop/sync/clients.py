@@ -1,0 +1,375 @@
+"""The QBO and Xero API clients the sync engine talks through, on top of `providers.http`.
+
+`providers.http.ApiClient` adds the bearer token, refreshes once on 401 and replays, and maps
+failures to typed errors. Here, per provider:
+
+- **budgets** (`providers.ratelimit.RateBudget`), one per realm/tenant for the whole process
+  (`budget_for`): QBO 500/min and 10 concurrent, plus the batch endpoint's 120/min; Xero 60/min,
+  5 concurrent, 5,000/day (API_NOTES.md "limits"). Calls wait for a slot *before* they are sent.
+  We take the slot ourselves rather than handing the budget to `ApiClient`, because a 429's
+  `Retry-After` is in the vendor's unscaled seconds and must be multiplied by our `time_scale`
+  before pausing the budget (sandbox/limits.py says the same);
+- **retries** (`Retrier`): 429 waits `Retry-After` (QBO often sends none and an XML body: then
+  jittered backoff), 5xx and dropped connections back off with full jitter
+  (`ratelimit.Backoff`). Reads are retried freely. Writes are *not* retried here: a write whose
+  answer was lost may have been committed, so the push engine reconciles with the remote side
+  first (outbox) and only then sends again;
+- the calls the sync needs: QBO `query` with STARTPOSITION/MAXRESULTS paging, `cdc`, `batch`;
+  Xero `Accounts`, paged lists with `If-Modified-Since`, `ManualJournals` writes with
+  `summarizeErrors=false` and `Idempotency-Key`.
+
+Waiting (for a slot, a Retry-After or a backoff) is a safe point: `progress.check_cancelled()` is
+called there, never in the middle of a write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from bookkeeper_desktop.core.errors import (
+    DailyLimitReached,
+    NetworkError,
+    RateLimited,
+    RemoteError,
+)
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
+from bookkeeper_desktop.providers.http import QBO_MINOR_VERSION, ApiClient
+from bookkeeper_desktop.providers.ratelimit import (
+    QBO_BATCH_LIMITS,
+    QBO_LIMITS,
+    XERO_LIMITS,
+    Backoff,
+    Limits,
+    RateBudget,
+)
+from bookkeeper_desktop.sync.payloads import dumps, loads, parse_xero_date
+
+T = TypeVar("T")
+
+#: QBO: MAXRESULTS at most 1,000 (API_NOTES.md "query"); CDC answers at most 1,000 objects.
+QBO_PAGE = 1000
+QBO_CDC_MAX = 1000
+#: QBO batch: at most 30 items, bIds of at most 10 characters (API_NOTES.md "batch").
+QBO_BATCH_ITEMS = 30
+#: Xero: about 50 items per write (API_NOTES.md "limits"); pageSize up to 1,000 on the lists.
+XERO_WRITE_ITEMS = 50
+XERO_PAGE = 1000
+
+_budgets: dict[tuple[str, str, str, float], RateBudget] = {}
+_budgets_lock = threading.Lock()
+
+
+def budget_for(provider: Provider, tenant_id: str, kind: str = "api", *,
+               time_scale: float = 1.0) -> RateBudget:
+    """The process-wide budget of one realm/tenant (`kind` "batch" for QBO's batch endpoint)."""
+    limits: Limits = (QBO_BATCH_LIMITS if kind == "batch" else QBO_LIMITS) \
+        if provider is Provider.QBO else XERO_LIMITS
+    key = (provider.value, tenant_id, kind, time_scale)
+    with _budgets_lock:
+        if key not in _budgets:
+            _budgets[key] = RateBudget(limits, time_scale=time_scale)
+        return _budgets[key]
+
+
+def wait(seconds: float, progress: Progress | None, sleep: Callable[[float], None]) -> None:
+    """Sleep `seconds` in short steps, checking for cancel (waiting is a safe point)."""
+    end = time.monotonic() + seconds
+    while True:
+        if progress is not None:
+            progress.check_cancelled()
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        sleep(min(left, 0.1))
+
+
+@dataclass
+class Retrier:
+    """Runs a read with retries: 429 (Retry-After scaled by `time_scale`, else backoff), 5xx and
+    dropped connections (backoff with full jitter). `DailyLimitReached` is never retried."""
+
+    time_scale: float = 1.0
+    attempts: int = 8
+    base: float = 0.5
+    cap: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    #: Retries made (all calls), for the run's details.
+    retries: int = 0
+
+    def backoff(self) -> Backoff:
+        return Backoff(base=self.base * self.time_scale, cap=self.cap * self.time_scale,
+                       attempts=self.attempts)
+
+    def run(self, call: Callable[[], T], *, progress: Progress | None,
+            budgets: Sequence[RateBudget] = ()) -> T:
+        delays = self.backoff().delays()
+        while True:
+            try:
+                return call()
+            except DailyLimitReached:
+                raise
+            except RateLimited as exc:
+                delay = self._next(delays, exc)
+                if exc.retry_after is not None:
+                    delay = exc.retry_after * self.time_scale
+                    for budget in budgets:
+                        budget.pause(delay)
+            except NetworkError as exc:
+                delay = self._next(delays, exc)
+            self.retries += 1
+            wait(delay, progress, self.sleep)
+
+    @staticmethod
+    def _next(delays: Iterator[float], exc: Exception) -> float:
+        try:
+            return next(delays)
+        except StopIteration:
+            raise exc from None
+
+
+def _acquire_all(budgets: Sequence[RateBudget], progress: Progress | None) -> None:
+    taken: list[RateBudget] = []
+    try:
+        for budget in budgets:
+            budget.acquire(progress)
+            taken.append(budget)
+    except BaseException:
+        for budget in taken:
+            budget.release()
+        raise
+
+
+class ProviderClient:
+    """What both clients share: an `ApiClient`, budgets and a `Retrier`."""
+
+    provider: Provider
+
+    def __init__(self, api: ApiClient, tenant_id: str, *, time_scale: float = 1.0,
+                 retrier: Retrier | None = None) -> None:
+        self.api = api
+        self.tenant_id = tenant_id
+        self.time_scale = time_scale
+        self.retrier = retrier or Retrier(time_scale=time_scale)
+        self.budget = budget_for(self.provider, tenant_id, time_scale=time_scale)
+        #: API calls sent (each attempt), for the run's details and the benchmarks.
+        self.calls = 0
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> ProviderClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(self, method: str, path: str, budgets: Sequence[RateBudget],
+              progress: Progress | None, **kwargs: Any) -> httpx.Response:
+        _acquire_all(budgets, progress)
+        try:
+            self.calls += 1
+            return self.api.request(method, path, **kwargs)
+        except RateLimited as exc:
+            if exc.retry_after is not None and not isinstance(exc, DailyLimitReached):
+                for budget in budgets:
+                    budget.pause(exc.retry_after * self.time_scale)
+            raise
+        finally:
+            for budget in budgets:
+                budget.release()
+
+    def read(self, path: str, *, progress: Progress | None, params: Mapping[str, Any] | None
+             = None, headers: Mapping[str, str] | None = None) -> Any:
+        """GET with retries; the JSON answer (amounts as Decimal)."""
+        def call() -> Any:
+            response = self._send("GET", path, (self.budget,), progress, params=params,
+                                  headers=headers)
+            return _json(response, self.provider)
+        return self.retrier.run(call, progress=progress, budgets=(self.budget,))
+
+    def write(self, method: str, path: str, body: Any, *, progress: Progress | None,
+              params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+              budgets: Sequence[RateBudget] | None = None) -> Any:
+        """One write, **no retry** (see the module docstring). 429 before the server acted is
+        safe to retry, so it is waited out here; anything else goes to the caller."""
+        chosen = budgets if budgets is not None else (self.budget,)
+        content = dumps(body)
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        delays = self.retrier.backoff().delays()
+        while True:
+            try:
+                response = self._send(method, path, chosen, progress, params=params,
+                                      content=content, headers=all_headers)
+                return _json(response, self.provider)
+            except DailyLimitReached:
+                raise
+            except RateLimited as exc:
+                # A 429 means the request was refused before it was handled: safe to resend.
+                delay = Retrier._next(delays, exc)
+                if exc.retry_after is not None:
+                    delay = exc.retry_after * self.time_scale
+                self.retrier.retries += 1
+                wait(delay, progress, self.retrier.sleep)
+
+
+def _json(response: httpx.Response, provider: Provider) -> Any:
+    try:
+        return loads(response.content)
+    except ValueError:
+        raise RemoteError(f"{provider.display_name} answered with something that is not JSON.",
+                          status=response.status_code) from None
+
+
+# --- QuickBooks Online ---------------------------------------------------------------------------
+
+
+def qbo_stamp(moment: dt.datetime) -> str:
+    """An ISO-8601 date-time with offset, as CDC's `changedSince` wants it."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+class QboClient(ProviderClient):
+    """Calls to one QBO realm (`api.base_url` = `{api_base}/company/{realmId}`)."""
+
+    provider = Provider.QBO
+
+    def __init__(self, api: ApiClient, tenant_id: str, *, time_scale: float = 1.0,
+                 retrier: Retrier | None = None) -> None:
+        super().__init__(api, tenant_id, time_scale=time_scale, retrier=retrier)
+        self.batch_budget = budget_for(self.provider, tenant_id, "batch", time_scale=time_scale)
+
+    def query_pages(self, entity: str, *, where: str = "", progress: Progress | None,
+                    start: int = 1) -> Iterator[tuple[list[dict[str, Any]], dt.datetime | None]]:
+        """`select * from {entity} [where …]` page by page from `start` (STARTPOSITION counts
+        from 1, MAXRESULTS at most 1,000; API_NOTES.md "query"), each with the answer's `time`.
+        Ordered by Id so that new objects land on the last page, not before ours."""
+        while True:
+            text = (f"select * from {entity}{' where ' + where if where else ''} "
+                    f"orderby Id startposition {start} maxresults {QBO_PAGE}")
+            answer = self.read("query", progress=progress,
+                               params={"query": text, "minorversion": QBO_MINOR_VERSION})
+            rows = list((answer.get("QueryResponse") or {}).get(entity) or [])
+            server_time = answer.get("time")
+            if rows:
+                yield rows, (parse_time(server_time) if server_time else None)
+            if len(rows) < QBO_PAGE:
+                return
+            start += QBO_PAGE
+
+    def cdc(self, entities: Sequence[str], since: dt.datetime, *, progress: Progress | None
+            ) -> tuple[dict[str, list[dict[str, Any]]], dt.datetime | None]:
+        """Objects of `entities` changed at or after `since`, and the server's `time` (the next
+        cursor when the answer was complete)."""
+        answer = self.read("cdc", progress=progress, params={
+            "entities": ",".join(entities), "changedSince": qbo_stamp(since),
+            "minorversion": QBO_MINOR_VERSION,
+        })
+        found: dict[str, list[dict[str, Any]]] = {entity: [] for entity in entities}
+        for block in answer.get("CDCResponse") or []:
+            for response in block.get("QueryResponse") or []:
+                for entity in entities:
+                    found[entity].extend(response.get(entity) or [])
+        server_time = answer.get("time")
+        return found, (parse_time(server_time) if server_time else None)
+
+    def batch(self, items: Sequence[Mapping[str, Any]], *, request_id: str,
+              progress: Progress | None) -> list[dict[str, Any]]:
+        """One `POST /batch` (≤ 30 items; `requestid` ≤ 36 characters on batch); the
+        `BatchItemResponse` list. Counts against both the 500/min and the batch 120/min budget."""
+        answer = self.write("POST", "batch", {"BatchItemRequest": list(items)},
+                            progress=progress,
+                            params={"requestid": request_id, "minorversion": QBO_MINOR_VERSION},
+                            budgets=(self.budget, self.batch_budget))
+        return list(answer.get("BatchItemResponse") or [])
+
+    def get(self, entity: str, object_id: str, *, progress: Progress | None
+            ) -> dict[str, Any] | None:
+        try:
+            answer = self.read(f"{entity.lower()}/{object_id}", progress=progress,
+                               params={"minorversion": QBO_MINOR_VERSION})
+        except RemoteError as exc:
+            if exc.status in (400, 404):
+                return None
+            raise
+        found = answer.get(entity)
+        return dict(found) if isinstance(found, dict) else None
+
+
+def parse_time(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# --- Xero ----------------------------------------------------------------------------------------
+
+
+def if_modified_since(moment: dt.datetime) -> str:
+    """Xero's `If-Modified-Since` as a UTC timestamp with milliseconds (xero-python sends UTC
+    without an offset; the comparison is with `UpdatedDateUTC`, inclusive)."""
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+class XeroClient(ProviderClient):
+    """Calls to one Xero tenant (`api.base_url` = `{api_base}`; the tenant header is added by
+    `ApiClient`)."""
+
+    provider = Provider.XERO
+
+    def accounts(self, *, progress: Progress | None) -> list[dict[str, Any]]:
+        """`GET Accounts` (no paging on Accounts; API_NOTES.md "change capture")."""
+        return list(self.read("Accounts", progress=progress).get("Accounts") or [])
+
+    def pages_since(self, collection: str, since: dt.datetime | None, *,
+                    progress: Progress | None, start_page: int = 1
+                    ) -> Iterator[tuple[list[dict[str, Any]], dt.datetime | None]]:
+        """`GET {collection}?page=N&pageSize=1000` with `If-Modified-Since`, page by page, each
+        with the answer's `DateTimeUTC` (the first one is the next cursor: records changing while
+        we page may move, so the newest `UpdatedDateUTC` seen is not safe; xero_api.py). Always
+        paged: an unpaged list leaves out the lines."""
+        headers = {"If-Modified-Since": if_modified_since(since)} if since else {}
+        page = start_page
+        while True:
+            answer = self.read(collection, progress=progress, headers=headers,
+                               params={"page": page, "pageSize": XERO_PAGE})
+            stamp = answer.get("DateTimeUTC")
+            rows = list(answer.get(collection) or [])
+            yield rows, (xero_time(stamp) if stamp else None)
+            pagination = answer.get("pagination") or {}
+            count = pagination.get("pageCount")
+            if not rows or (count is not None and page >= int(count)) or \
+                    (count is None and len(rows) < XERO_PAGE):
+                return
+            page += 1
+
+    def save_manual_journals(self, journals: Sequence[Mapping[str, Any]], *, key: str,
+                             progress: Progress | None) -> list[dict[str, Any]]:
+        """`POST ManualJournals?summarizeErrors=false` (create or update by ManualJournalID) with
+        `Idempotency-Key`; each item's answer with `StatusAttributeString` and
+        `ValidationErrors`, in the order sent."""
+        answer = self.write("POST", "ManualJournals", {"ManualJournals": list(journals)},
+                            progress=progress, params={"summarizeErrors": "false"},
+                            headers={"Idempotency-Key": key})
+        return list(answer.get("ManualJournals") or [])
+
+    def get(self, collection: str, record_id: str, *, progress: Progress | None
+            ) -> dict[str, Any] | None:
+        try:
+            answer = self.read(f"{collection}/{record_id}", progress=progress)
+        except RemoteError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        rows = answer.get(collection) or []
+        return dict(rows[0]) if rows else None
+
+
+def xero_time(value: str) -> dt.datetime:
+    return parse_xero_date(value)

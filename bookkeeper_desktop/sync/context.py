@@ -1,0 +1,74 @@
+"""What one sync run carries around: the database, the company, the client, progress, counts and
+the safe points.
+
+A **safe point** is a place where everything before it is committed and nothing after it has
+started: after a page of pulled objects and its cursor were committed, after an outbox row was
+recorded and before its request is sent, after a batch's results were committed. Only there does
+the run look at Cancel (`Progress.check_cancelled`). The crash tests use the same places: with
+`BOOKKEEPER_SYNC_KILL_AT=N` in the environment the process ends itself (`os._exit`, no clean-up,
+like a power cut) at the N-th safe point, and a restart must end with zero duplicates and zero lost
+entries.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+
+KILL_ENV = "BOOKKEEPER_SYNC_KILL_AT"
+KILL_EXIT_STATUS = 86
+
+
+@dataclass
+class Counts:
+    """What a run did, for the sync log and the one-line summary."""
+
+    accounts_added: int = 0
+    mappings_proposed: int = 0
+    pulled: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    unposted: int = 0
+    pushed: int = 0
+    push_updates: int = 0
+    conflicts: int = 0
+    reconciled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def _kill_at() -> int | None:
+    value = os.environ.get(KILL_ENV)
+    return int(value) if value and value.isdigit() else None
+
+
+@dataclass
+class SyncContext:
+    db: Database
+    company_id: int
+    provider: str
+    client: QboClient | XeroClient
+    progress: Progress
+    counts: Counts = field(default_factory=Counts)
+    safe_points: int = 0
+    kill_at: int | None = field(default_factory=_kill_at)
+
+    def safe_point(self) -> None:
+        """Everything so far is committed: the process may die or stop here."""
+        self.safe_points += 1
+        if self.kill_at is not None and self.safe_points >= self.kill_at:
+            os._exit(KILL_EXIT_STATUS)
+        self.progress.check_cancelled()
+
+    def report(self, done: int, total: int | None = None, phase: str | None = None) -> None:
+        self.progress.report(done, total, phase)
+

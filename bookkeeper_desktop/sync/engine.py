@@ -1,0 +1,178 @@
+"""One sync run for one company and provider: recorded in the sync log, with progress and Cancel.
+
+`run_sync_with(db, company_id, client, pull=, push=, progress=)`:
+1. starts a `sync_runs` row (direction pull/push/both);
+2. reconciles the outbox (pushes a dead run may have sent: `push.reconcile`) so that nothing is
+   sent or imported twice;
+3. pull (chart of accounts, then transactions; `sync.pull`), then push (`sync.push`);
+4. finishes the row with counts, errors, duration and a result: succeeded (maybe with per-entry
+   errors such as an unmapped account), failed (a typed error turned into what to do), or
+   cancelled (at a safe point, nothing half-written).
+
+Errors are turned into messages that say what to do (`advice`): reconnect, wait for the daily
+limit, map account X. `watch` repeats runs at an interval, backing off while idle or throttled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookkeeper_desktop.core.errors import (
+    AuthError,
+    BookkeeperError,
+    Cancelled,
+    DailyLimitReached,
+    NetworkError,
+    RateLimited,
+    RemoteError,
+)
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync import push as pushing
+from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.context import SyncContext
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a run did; `summary` is the one line the CLI prints and the card shows."""
+
+    run_id: int
+    company_id: int
+    provider: str
+    direction: str
+    status: RunStatus
+    message: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    duration: float = 0.0
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.SUCCEEDED
+
+    @property
+    def summary(self) -> str:
+        name = "QuickBooks Online" if self.provider == "qbo" else "Xero"
+        c = self.counts
+        parts = [f"{name} sync {self.status.value}"]
+        if self.direction in ("pull", "both"):
+            parts.append(f"pulled {c.get('created', 0)} new, {c.get('updated', 0)} changed, "
+                         f"{c.get('deleted', 0)} deleted, {c.get('unposted', 0)} kept unposted")
+        if self.direction in ("push", "both"):
+            parts.append(f"pushed {c.get('pushed', 0)} new, {c.get('push_updates', 0)} changed")
+        if c.get("conflicts"):
+            parts.append(f"{c['conflicts']} conflict(s) to resolve")
+        if self.errors:
+            parts.append(f"{len(self.errors)} problem(s)")
+        text = "; ".join(parts) + f" in {self.duration:.1f} s."
+        return text if self.status is RunStatus.SUCCEEDED else f"{text} {self.message}"
+
+
+def advice(error: BookkeeperError, provider: str) -> str:
+    """The error in words that say what to do next."""
+    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    if isinstance(error, AuthError):
+        return f"{error.message} Reconnect to {name} in Integrations, then sync again."
+    if isinstance(error, DailyLimitReached):
+        return (f"{name}'s daily limit of API calls is used up. Sync continues after the limit "
+                "resets (tomorrow); nothing was lost.")
+    if isinstance(error, RateLimited):
+        return f"{name} is busy and asked us to slow down. Sync will try again shortly."
+    if isinstance(error, NetworkError):
+        return f"{error.message} Check the internet connection; sync will try again."
+    if isinstance(error, RemoteError):
+        return f"{error.message} {error.hint or ''}".strip()
+    return str(error)
+
+
+def run_sync_with(db: Database, company_id: int, client: QboClient | XeroClient, *,
+                  pull: bool = True, push: bool = True, progress: Progress | None = None
+                  ) -> SyncResult:
+    """One run against `client` (see the module docstring)."""
+    provider = client.provider.value
+    direction = "both" if pull and push else ("pull" if pull else "push")
+    progress = progress or Progress()
+    run = sync_runs.start_run(db, company_id, provider, direction)
+    ctx = SyncContext(db=db, company_id=company_id, provider=provider, client=client,
+                      progress=progress)
+    started = time.monotonic()
+    status, message, retry_after = RunStatus.SUCCEEDED, "", None
+    try:
+        pushing.reconcile(ctx)
+        if pull:
+            pulling.pull_accounts(ctx)
+            pulling.pull_transactions(ctx)
+        if push:
+            pushing.push(ctx, pulled=pull)
+    except Cancelled:
+        status, message = RunStatus.CANCELLED, "Cancelled; everything done so far is saved."
+    except BookkeeperError as exc:
+        status, message = RunStatus.FAILED, advice(exc, provider)
+        retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+    except BaseException as exc:
+        sync_runs.finish_run(db, run.id, RunStatus.FAILED, message=f"Internal error: {exc!r}",
+                             details=ctx.counts.as_dict(), error_count=1)
+        raise
+    counts = ctx.counts.as_dict()
+    errors = tuple(ctx.counts.errors)
+    duration = time.monotonic() - started
+    if not message and errors:
+        message = errors[0]
+    counts["api_calls"] = client.calls
+    counts["retries"] = client.retrier.retries
+    sync_runs.finish_run(
+        db, run.id, status, pulled=ctx.counts.created + ctx.counts.updated + ctx.counts.deleted,
+        pushed=ctx.counts.pushed + ctx.counts.push_updates, conflicts=ctx.counts.conflicts,
+        error_count=len(errors) + (1 if status is RunStatus.FAILED else 0), message=message,
+        details={**counts, "duration": duration},
+    )
+    return SyncResult(run_id=run.id, company_id=company_id, provider=provider,
+                      direction=direction, status=status, message=message, counts=counts,
+                      errors=errors, duration=duration, retry_after=retry_after)
+
+
+def next_delay(result: SyncResult | None, interval: float, idle_runs: int,
+               *, max_interval: float) -> float:
+    """How long `watch` waits before the next run: the interval; doubled for each idle run in a
+    row (nothing pulled or pushed), up to `max_interval`; a throttled or failed run waits at least
+    its Retry-After (or the interval doubled)."""
+    if result is None:
+        return interval
+    if result.status is RunStatus.FAILED:
+        return float(min(max_interval, max(result.retry_after or 0.0, interval * 2.0)))
+    return float(min(max_interval, interval * float(2 ** min(idle_runs, 6))))
+
+
+def is_idle(result: SyncResult) -> bool:
+    c = result.counts
+    return result.ok and not any(c.get(k) for k in ("created", "updated", "deleted", "pushed",
+                                                    "push_updates", "conflicts"))
+
+
+def watch(run_once: Callable[[], list[SyncResult]], *, interval: float, max_interval: float,
+          stop: Callable[[], bool], sleep: Callable[[float], None] = time.sleep,
+          on_result: Callable[[SyncResult], None] | None = None) -> int:
+    """Run `run_once` until `stop()`; returns how many rounds ran."""
+    rounds = 0
+    idle = 0
+    while not stop():
+        results = run_once()
+        rounds += 1
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+        idle = idle + 1 if results and all(is_idle(r) for r in results) else 0
+        delays = [next_delay(r, interval, idle, max_interval=max_interval) for r in results]
+        delay = max(delays, default=interval)
+        end = time.monotonic() + delay
+        while not stop() and time.monotonic() < end:
+            sleep(min(0.5, max(0.0, end - time.monotonic())))
+    return rounds

@@ -1,0 +1,393 @@
+"""Pull: the chart of accounts first, then transactions incrementally from a stored cursor.
+
+Accounts (QBO `Account` query with paging; Xero `GET Accounts`, API_NOTES.md): each remote
+account is kept in `remote_objects`. Remote accounts with no mapping are matched to our unmapped
+accounts with `formats.plan.propose_mappings` (number, exact name, normalised name) and stored as
+**proposed** mappings for the user to confirm; remote accounts that match none of ours are added
+to our chart (source QBO/Xero) with a confirmed mapping, since there is nothing of ours they could
+overwrite. An existing account or mapping is never changed by a pull.
+
+Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
+- QBO: Change Data Capture `GET /cdc?entities=E&changedSince=T` (inclusive; at most 1,000
+  objects, oldest first: when full, the next call starts at the newest `LastUpdatedTime` seen);
+  on the first sync or when the cursor is past CDC's 30-day window, a full query with paging
+  (`full:<time>:<startposition>` while it runs, so a pull that dies resumes at its page).
+  Deleted objects come as `{"Id","status":"Deleted"}`.
+- Xero: `If-Modified-Since` + `page`/`pageSize` (always paged: unpaged lists leave out lines);
+  the next cursor is the first answer's `DateTimeUTC`; the filter is inclusive and records may
+  repeat across pages, so objects are de-duplicated by id + version (`UpdatedDateUTC`).
+  `pass:<since>|<next cursor>|<page>` while a pass runs.
+Each page of objects is committed **with** its cursor in one transaction.
+
+Each object is stored once (`remote_objects`, unique on company, provider, type, remote id) and,
+where `sync.remote_entries` can post it, as one ledger entry with source QBO/Xero, updated in
+place when its version changes, marked `remote_deleted` when deleted or voided remotely. An
+object carrying our own `[bk:KEY]` (an entry we pushed, perhaps just before a crash) is linked to
+that entry, never imported a second time. An entry changed here *and* there is a conflict
+(`outbox` state "conflict"), never overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookkeeper_desktop.core.accounts import Account, AccountSource, from_qbo, from_xero
+from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.formats.plan import propose_mappings
+from bookkeeper_desktop.storage import repositories
+from bookkeeper_desktop.storage.mapping import account_of, fill_account_row
+from bookkeeper_desktop.storage.schema import (
+    AccountMappingRow,
+    AccountRow,
+    OutboxRow,
+    RemoteObjectRow,
+)
+from bookkeeper_desktop.storage.types import utc_now
+from bookkeeper_desktop.sync import store
+from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.payloads import key_in
+from bookkeeper_desktop.sync.remote_entries import (
+    QBO_ENTITIES,
+    XERO_COLLECTIONS,
+    gone,
+    qbo_entry,
+    remote_id_of,
+    updated_at_of,
+    version_of,
+    xero_entry,
+)
+from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+
+#: CDC looks back at most 30 days (API_NOTES.md "CDC"); older cursors fall back to a query.
+CDC_WINDOW = dt.timedelta(days=29, hours=12)
+ACTOR = "sync"
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def _remote_account(provider: str, raw: Mapping[str, Any]) -> Account | None:
+    if provider == "qbo":
+        kind = from_qbo(str(raw.get("AccountType") or "")) or \
+            from_qbo(str(raw.get("AccountSubType") or ""))
+        name = str(raw.get("FullyQualifiedName") or raw.get("Name") or "")
+        code = str(raw.get("AcctNum") or "") or None
+        active = bool(raw.get("Active", True))
+        source = AccountSource.QBO
+    else:
+        kind = from_xero(str(raw.get("Type") or ""))
+        name = str(raw.get("Name") or "")
+        code = str(raw.get("Code") or "") or None
+        active = str(raw.get("Status") or "ACTIVE").upper() == "ACTIVE"
+        source = AccountSource.XERO
+    if kind is None or not name:
+        return None
+    account = Account(full_name=name, type=kind, code=code, active=active, source=source,
+                      original_type=str(raw.get("AccountType") or raw.get("Type") or ""))
+    return account if not account.validate() else None
+
+
+def pull_accounts(ctx: SyncContext) -> None:
+    ctx.report(0, None, "Chart of accounts")
+    provider = ctx.provider
+    if isinstance(ctx.client, QboClient):
+        pages = ctx.client.query_pages("Account", progress=ctx.progress)
+        raws: list[dict[str, Any]] = [row for page, _ in pages for row in page]
+    else:
+        raws = ctx.client.accounts(progress=ctx.progress)
+    with ctx.db.session() as session:
+        mapped = store.mapped_accounts(session, ctx.company_id, provider, confirmed_only=False)
+        mapped_remote = set(store.remote_to_ours(mapped))
+        mapped_ours = {row.account_id for row in mapped}
+        ours_rows = list(session.execute(select(AccountRow).where(
+            AccountRow.company_id == ctx.company_id)).scalars())
+        ours = [account_of(row) for row in ours_rows]
+        remote: list[tuple[Account, Mapping[str, Any]]] = []
+        for raw in raws:
+            rid = str(raw.get("Id") if provider == "qbo" else raw.get("AccountID"))
+            store.save_remote(session, ctx.company_id, provider, "Account", raw, remote_id=rid,
+                              version=version_of(provider, raw),
+                              updated_at=updated_at_of(provider, raw), entry_id=None, local=None)
+            if rid in mapped_remote or (raw.get("Code") and str(raw["Code"]) in mapped_remote):
+                continue
+            account = _remote_account(provider, raw)
+            if account is None:
+                ctx.counts.errors.append(f"Remote account '{raw.get('Name')}' has a type we do "
+                                         "not know; map it by hand.")
+                continue
+            remote.append((account, raw))
+        by_identity: dict[int, Mapping[str, Any]] = {id(a): r for a, r in remote}
+        proposals = propose_mappings([a for a in ours if a.id not in mapped_ours],
+                                     [account for account, _ in remote])
+        matched: set[int] = set()
+        for proposal in proposals:
+            matched_raw = by_identity[id(proposal.remote)]
+            matched.add(id(proposal.remote))
+            assert proposal.account.id is not None
+            _add_mapping(session, ctx, proposal.account.id, matched_raw, state="proposed",
+                         reason=proposal.reason)
+            ctx.counts.mappings_proposed += 1
+        codes = {a.code for a in ours if a.code}
+        names = {a.full_name.lower(): a for a in ours}
+        ids = {a.full_name.lower(): a.id for a in ours}
+        for remote_account, new_raw in sorted(((a, r) for a, r in remote if id(a) not in matched),
+                                          key=lambda pair: pair[0].depth):
+            if remote_account.full_name.lower() in names:
+                continue  # a name we already use but did not match: left for the user
+            account = (remote_account.with_changes(code=None) if remote_account.code in codes
+                       else remote_account)
+            parent = account.parent_full_name
+            parent_id = ids.get(parent.lower()) if parent else None
+            if parent and parent_id is None:
+                ctx.counts.errors.append(f"Remote account '{account.full_name}' has a parent we "
+                                         "do not have; map it by hand.")
+                continue
+            row = AccountRow(company_id=ctx.company_id)
+            fill_account_row(row, account, parent_id)
+            session.add(row)
+            session.flush()
+            ids[account.full_name.lower()] = row.id
+            names[account.full_name.lower()] = account
+            if account.code:
+                codes.add(account.code)
+            _add_mapping(session, ctx, row.id, new_raw, state="confirmed",
+                         reason=f"created from {'QBO' if provider == 'qbo' else 'Xero'}")
+            repositories.add_audit(session, ctx.company_id, ACTOR, "add_account",
+                                   obj=("account", row.id),
+                                   details={"from": provider, "name": account.full_name})
+            ctx.counts.accounts_added += 1
+    ctx.safe_point()
+
+
+def _add_mapping(session: Session, ctx: SyncContext, account_id: int, raw: Mapping[str, Any],
+                 *, state: str, reason: str) -> None:
+    if ctx.provider == "qbo":
+        remote_id, code = str(raw["Id"]), (str(raw.get("AcctNum") or "") or None)
+        name = str(raw.get("FullyQualifiedName") or raw.get("Name") or "")
+    else:
+        remote_id, code = str(raw["AccountID"]), (str(raw.get("Code") or "") or None)
+        name = str(raw.get("Name") or "")
+    session.add(AccountMappingRow(company_id=ctx.company_id, provider=ctx.provider,
+                                  account_id=account_id, remote_id=remote_id, remote_code=code,
+                                  remote_name=name, state=state, proposal_reason=reason))
+    session.flush()
+
+
+# --- transactions --------------------------------------------------------------------------------
+
+
+def pull_transactions(ctx: SyncContext) -> None:
+    kinds: Sequence[str] = QBO_ENTITIES if ctx.provider == "qbo" else XERO_COLLECTIONS
+    for number, kind in enumerate(kinds):
+        ctx.report(number, len(kinds), f"Pulling {kind}")
+        if isinstance(ctx.client, QboClient):
+            _pull_qbo(ctx, ctx.client, kind)
+        else:
+            _pull_xero(ctx, ctx.client, kind)
+    ctx.report(len(kinds), len(kinds), "Pulled")
+
+
+def _pull_qbo(ctx: SyncContext, client: QboClient, entity: str) -> None:
+    with ctx.db.read_session() as session:
+        cursor = store.get_cursor(session, ctx.company_id, "qbo", entity)
+    now = dt.datetime.now(dt.UTC)
+    if cursor is None or cursor.startswith("full:") or \
+            now - (store.cursor_time(cursor) or now) > CDC_WINDOW:
+        _full_query(ctx, client, entity, cursor)
+        return
+    since = store.cursor_time(cursor)
+    assert since is not None
+    while True:
+        found, server_time = client.cdc([entity], since, progress=ctx.progress)
+        objects = found[entity]
+        full = len(objects) >= 1000
+        newest = max((updated_at_of("qbo", o) or since for o in objects), default=since)
+        if full and newest <= since:
+            # 1,000 changes inside one second: CDC cannot page past them; query everything.
+            _full_query(ctx, client, entity, None)
+            return
+        next_cursor = newest if full else (server_time or now)
+        _apply_page(ctx, entity, objects, next_cursor.isoformat())
+        if not full:
+            return
+        since = newest
+
+
+def _full_query(ctx: SyncContext, client: QboClient, entity: str, cursor: str | None) -> None:
+    """Every object of `entity`, page by page; resumes a query that died (`full:` cursor)."""
+    started: str | None = None
+    start = 1
+    if cursor and cursor.startswith("full:"):
+        started, position = cursor[5:].split("|")
+        start = int(position)
+    for page, server_time in client.query_pages(entity, progress=ctx.progress, start=start):
+        if started is None:
+            started = (server_time or dt.datetime.now(dt.UTC)).isoformat()
+        start += len(page)
+        _apply_page(ctx, entity, page, f"full:{started}|{start}")
+    final = started or dt.datetime.now(dt.UTC).isoformat()
+    with ctx.db.session() as session:
+        store.set_cursor(session, ctx.company_id, "qbo", entity, final)
+    ctx.safe_point()
+
+
+def _pull_xero(ctx: SyncContext, client: XeroClient, collection: str) -> None:
+    with ctx.db.read_session() as session:
+        cursor = store.get_cursor(session, ctx.company_id, "xero", collection)
+    since_text, next_cursor, page = cursor or "", None, 1
+    if cursor and cursor.startswith("pass:"):
+        since_text, next_cursor, page_text = cursor[5:].split("|")
+        page = int(page_text)
+    since = dt.datetime.fromisoformat(since_text) if since_text else None
+    for rows, stamp in client.pages_since(collection, since, progress=ctx.progress,
+                                          start_page=page):
+        if next_cursor is None:
+            next_cursor = (stamp or dt.datetime.now(dt.UTC)).isoformat()
+        page += 1
+        _apply_page(ctx, collection, rows, f"pass:{since_text}|{next_cursor}|{page}")
+    with ctx.db.session() as session:
+        store.set_cursor(session, ctx.company_id, "xero", collection,
+                         next_cursor or dt.datetime.now(dt.UTC).isoformat())
+    ctx.safe_point()
+
+
+def _apply_page(ctx: SyncContext, kind: str, objects: Iterable[Mapping[str, Any]],
+                cursor: str) -> None:
+    """Store a page of objects and its cursor in one transaction, then a safe point."""
+    with ctx.db.session() as session:
+        accounts = store.remote_to_ours(store.mapped_accounts(
+            session, ctx.company_id, ctx.provider, confirmed_only=False))
+        for obj in objects:
+            apply_remote(session, ctx, kind, obj, accounts=accounts)
+        store.set_cursor(session, ctx.company_id, ctx.provider, kind, cursor)
+    ctx.safe_point()
+
+
+def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, Any],
+                 *, accounts: Mapping[str, int]) -> None:
+    provider = ctx.provider
+    remote_id = remote_id_of(provider, kind, obj)
+    version = version_of(provider, obj)
+    is_gone = gone(provider, kind, obj)
+    existing = store.remote_object(session, ctx.company_id, provider, kind, remote_id)
+    if existing is not None and existing.version == version and existing.deleted == is_gone:
+        ctx.counts.unchanged += 1
+        return
+    ctx.counts.pulled += 1
+    entry_id = existing.entry_id if existing is not None else None
+    local = store.meta(existing).get("local") if existing is not None else None
+    if entry_id is None:
+        entry_id, local = _own_push(session, ctx, kind, obj, remote_id=remote_id,
+                                     version=version)
+    if entry_id is None and kind in ("JournalEntry", "ManualJournals"):
+        row = store.entry_by_remote_id(session, ctx.company_id, provider, remote_id)
+        if row is not None:
+            entry_id = row.id
+    if is_gone:
+        if entry_id is not None:
+            row = repositories.entry_row(session, ctx.company_id, entry_id)
+            if row is not None:
+                row.remote_deleted = True
+        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
+                          version=version, updated_at=updated_at_of(provider, obj),
+                          entry_id=entry_id, local=local, deleted=True,
+                          reason="deleted or voided at the provider")
+        ctx.counts.deleted += 1
+        return
+    converted, reason = (qbo_entry(kind, obj, accounts) if provider == "qbo"
+                         else xero_entry(kind, obj, accounts))
+    if converted is None:
+        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
+                          version=version, updated_at=updated_at_of(provider, obj),
+                          entry_id=entry_id, local=local, reason=reason)
+        ctx.counts.unposted += 1
+        return
+    if entry_id is None:
+        row = repositories.insert_entry(session, ctx.company_id,
+                                        converted.with_changes(company_id=ctx.company_id))
+        entry_id = row.id
+        ctx.counts.created += 1
+        new_local = fingerprint(converted)
+    else:
+        current = store.load_entry(session, ctx.company_id, entry_id)
+        if current is not None and local is not None and fingerprint(current) != local:
+            _conflict(session, ctx, entry_id, f"changed here and in {_name(provider)}")
+            store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
+                              version=version, updated_at=updated_at_of(provider, obj),
+                              entry_id=entry_id, local=local)
+            return
+        row = repositories.entry_row(session, ctx.company_id, entry_id)
+        assert row is not None
+        assert current is not None
+        merged = _theirs(current, converted)
+        repositories.replace_entry(session, row, merged)
+        new_local = fingerprint(merged)
+        ctx.counts.updated += 1
+    store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
+                      version=version, updated_at=updated_at_of(provider, obj),
+                      entry_id=entry_id, local=new_local)
+
+
+def _theirs(current: JournalEntry, remote: JournalEntry) -> JournalEntry:
+    """Our entry with the remote side's content (keeps our id, source and other references)."""
+    return current.with_changes(
+        date=remote.date, lines=remote.lines, memo=remote.memo, currency=remote.currency,
+        number=remote.number or current.number,
+        qbo_id=remote.qbo_id or current.qbo_id,
+        qbo_sync_token=remote.qbo_sync_token or current.qbo_sync_token,
+        xero_id=remote.xero_id or current.xero_id,
+    )
+
+
+def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, Any], *,
+              remote_id: str, version: str) -> tuple[int | None, str | None]:
+    """An object we pushed ourselves (our `[bk:KEY]` in its note): link it to that entry and
+    settle the outbox row, so a crash between send and commit never imports it twice."""
+    if kind not in ("JournalEntry", "ManualJournals"):
+        return None, None
+    key = key_in(str(obj.get("PrivateNote") or obj.get("Narration") or ""))
+    if key is None:
+        return None, None
+    outbox = store.outbox_by_key(session, key)
+    if outbox is None or outbox.company_id != ctx.company_id or outbox.entry_id is None:
+        return None, None
+    row = repositories.entry_row(session, ctx.company_id, outbox.entry_id)
+    if row is None:
+        return None, None
+    store.set_remote_ref(row, ctx.provider, remote_id, version)
+    if outbox.state in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED):
+        outbox.state = OutboxState.SENT
+        outbox.remote_id = remote_id
+        ctx.counts.reconciled += 1
+    entry = store.load_entry(session, ctx.company_id, outbox.entry_id)
+    return outbox.entry_id, (fingerprint(entry) if entry is not None else None)
+
+
+def _conflict(session: Session, ctx: SyncContext, entry_id: int, why: str) -> None:
+    for row in store.open_outbox_for_entry(session, ctx.company_id, ctx.provider, entry_id):
+        if row.state == OutboxState.CONFLICT:
+            return
+        row.state = OutboxState.DONE
+    session.add(OutboxRow(
+        company_id=ctx.company_id, provider=ctx.provider, entry_id=entry_id, operation="update",
+        idempotency_key=f"c{ctx.company_id}{ctx.provider}-{entry_id}-{utc_now().timestamp():.6f}",
+        state=OutboxState.CONFLICT, last_error=f"The entry was {why}."))
+    ctx.counts.conflicts += 1
+
+
+def _name(provider: str) -> str:
+    return "QuickBooks Online" if provider == "qbo" else "Xero"
+
+
+def unposted(session: Session, company_id: int, provider: str) -> list[RemoteObjectRow]:
+    """Pulled objects kept but not in the ledger (for the Integrations pane)."""
+    return list(session.execute(select(RemoteObjectRow).where(
+        RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+        RemoteObjectRow.entry_id.is_(None), RemoteObjectRow.object_type != "Account",
+    )).scalars())

@@ -1,0 +1,217 @@
+"""The sync's rows: cursors, remote objects, the outbox, and our entries' remote references.
+
+Every function takes an open `Session` so that the engine can commit a page of pulled objects
+*and* the cursor that covers them in one transaction (a pull that dies restarts where it was), or
+an outbox row before the request it records is sent.
+
+`RemoteObjectRow.payload` holds the provider's JSON as it came, plus one key of ours, `_bk`:
+`{"local": <fingerprint of our entry when the two sides last agreed>, "posted": bool,
+"reason": <why it is not in the ledger>}`. Comparing an entry's current fingerprint with
+`_bk.local` says whether it changed here since the last sync: that, with a changed remote version,
+is a conflict (never a silent overwrite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.storage import repositories
+from bookkeeper_desktop.storage.schema import (
+    AccountMappingRow,
+    JournalEntryRow,
+    OutboxRow,
+    RemoteObjectRow,
+    SyncCursorRow,
+)
+from bookkeeper_desktop.storage.types import utc_now
+from bookkeeper_desktop.sync.payloads import RemoteAccountRef
+
+META = "_bk"
+
+
+class OutboxState:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+    #: A conflict the user settled, or an older push replaced by a newer one.
+    DONE = "done"
+
+
+def fingerprint(entry: JournalEntry) -> str:
+    """What a push would send, hashed: date, number, memo, currency, status and lines (remote ids
+    and times left out). Equal fingerprints = nothing to push."""
+    data = [
+        entry.date.isoformat() if entry.date else None, entry.number, entry.memo, entry.currency,
+        entry.status.value,
+        [[line.account_id, str(line.debit), str(line.credit), line.description]
+         for line in entry.lines],
+    ]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+
+# --- cursors -------------------------------------------------------------------------------------
+
+
+def get_cursor(session: Session, company_id: int, provider: str, entity: str) -> str | None:
+    row = session.execute(select(SyncCursorRow).where(
+        SyncCursorRow.company_id == company_id, SyncCursorRow.provider == provider,
+        SyncCursorRow.entity == entity)).scalar_one_or_none()
+    return row.cursor_value if row is not None else None
+
+
+def set_cursor(session: Session, company_id: int, provider: str, entity: str,
+               value: str) -> None:
+    row = session.execute(select(SyncCursorRow).where(
+        SyncCursorRow.company_id == company_id, SyncCursorRow.provider == provider,
+        SyncCursorRow.entity == entity)).scalar_one_or_none()
+    if row is None:
+        session.add(SyncCursorRow(company_id=company_id, provider=provider, entity=entity,
+                                  cursor_value=value))
+    else:
+        row.cursor_value = value
+        row.updated_at = utc_now()
+
+
+def cursor_time(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+# --- remote objects ------------------------------------------------------------------------------
+
+
+def remote_object(session: Session, company_id: int, provider: str, object_type: str,
+                  remote_id: str) -> RemoteObjectRow | None:
+    return session.execute(select(RemoteObjectRow).where(
+        RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+        RemoteObjectRow.object_type == object_type, RemoteObjectRow.remote_id == remote_id,
+    )).scalar_one_or_none()
+
+
+def remote_for_entry(session: Session, company_id: int, provider: str, entry_id: int
+                     ) -> RemoteObjectRow | None:
+    return session.execute(select(RemoteObjectRow).where(
+        RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+        RemoteObjectRow.entry_id == entry_id)).scalars().first()
+
+
+def save_remote(session: Session, company_id: int, provider: str, object_type: str,
+                payload: Mapping[str, Any], *, remote_id: str, version: str | None,
+                updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
+                deleted: bool = False, reason: str = "") -> RemoteObjectRow:
+    """Create or update the one row of this remote object."""
+    row = remote_object(session, company_id, provider, object_type, remote_id)
+    if row is None:
+        row = RemoteObjectRow(company_id=company_id, provider=provider, object_type=object_type,
+                              remote_id=remote_id)
+        session.add(row)
+    body = {k: v for k, v in _plain(payload).items() if k != META}
+    body[META] = {"local": local, "posted": entry_id is not None, "reason": reason}
+    row.payload = body
+    row.version = version
+    row.remote_updated_at = updated_at
+    row.entry_id = entry_id
+    row.deleted = deleted
+    row.fetched_at = utc_now()
+    session.flush()
+    return row
+
+
+def meta(row: RemoteObjectRow) -> dict[str, Any]:
+    value = (row.payload or {}).get(META) or {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy (Decimals as strings: the JSON column cannot hold Decimal)."""
+    result: dict[str, Any] = json.loads(json.dumps(payload, default=str))
+    return result
+
+
+# --- our entries ---------------------------------------------------------------------------------
+
+
+def entry_by_remote_id(session: Session, company_id: int, provider: str, remote_id: str
+                       ) -> JournalEntryRow | None:
+    column = JournalEntryRow.qbo_id if provider == "qbo" else JournalEntryRow.xero_id
+    return session.execute(select(JournalEntryRow).where(
+        JournalEntryRow.company_id == company_id, column == remote_id)).scalars().first()
+
+
+def load_entry(session: Session, company_id: int, entry_id: int) -> JournalEntry | None:
+    return repositories.load_entries(session, company_id, [entry_id]).get(entry_id)
+
+
+def set_remote_ref(row: JournalEntryRow, provider: str, remote_id: str,
+                   version: str | None) -> None:
+    if provider == "qbo":
+        row.qbo_id, row.qbo_sync_token = remote_id, version
+    else:
+        row.xero_id = remote_id
+
+
+# --- account mappings ----------------------------------------------------------------------------
+
+
+def mapped_accounts(session: Session, company_id: int, provider: str, *,
+                    confirmed_only: bool) -> list[AccountMappingRow]:
+    query = select(AccountMappingRow).where(AccountMappingRow.company_id == company_id,
+                                            AccountMappingRow.provider == provider)
+    if confirmed_only:
+        query = query.where(AccountMappingRow.state == "confirmed")
+    return list(session.execute(query).scalars())
+
+
+def remote_to_ours(rows: Iterable[AccountMappingRow]) -> dict[str, int]:
+    """Remote account id *and* code → our account id (QBO lines carry the Id; Xero journal
+    lines the code, bank transactions the AccountID)."""
+    found: dict[str, int] = {}
+    for row in rows:
+        for key in (row.remote_id, row.remote_code):
+            if key:
+                found.setdefault(key, row.account_id)
+    return found
+
+
+def ours_to_remote(rows: Iterable[AccountMappingRow], provider: str
+                   ) -> dict[int, RemoteAccountRef]:
+    """Our account id → what a push names it: QBO Account Id, Xero AccountCode."""
+    refs: dict[int, RemoteAccountRef] = {}
+    for row in rows:
+        key = row.remote_id if provider == "qbo" else (row.remote_code or None)
+        if key:
+            refs[row.account_id] = RemoteAccountRef(key, row.remote_name or "")
+    return refs
+
+
+# --- outbox --------------------------------------------------------------------------------------
+
+
+def outbox_by_key(session: Session, key: str) -> OutboxRow | None:
+    return session.execute(select(OutboxRow).where(OutboxRow.idempotency_key == key)
+                           ).scalar_one_or_none()
+
+
+def outbox_rows(session: Session, company_id: int, provider: str, states: Iterable[str]
+                ) -> list[OutboxRow]:
+    return list(session.execute(select(OutboxRow).where(
+        OutboxRow.company_id == company_id, OutboxRow.provider == provider,
+        OutboxRow.state.in_(list(states))).order_by(OutboxRow.id)).scalars())
+
+
+def open_outbox_for_entry(session: Session, company_id: int, provider: str, entry_id: int
+                          ) -> list[OutboxRow]:
+    return list(session.execute(select(OutboxRow).where(
+        OutboxRow.company_id == company_id, OutboxRow.provider == provider,
+        OutboxRow.entry_id == entry_id,
+        OutboxRow.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
+                             OutboxState.CONFLICT]))).scalars())

@@ -1,0 +1,147 @@
+"""Pull against the real sandboxes: first full sync, then incremental pulls of remote creates,
+updates, deletes and voids; each object stored once; the cursor resumes where a pull died."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bookkeeper_desktop.core.journal import EntrySource
+from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.mappings import list_mappings
+from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage.records import EntryFilter
+from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
+from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+from tests.sync.conftest import Books
+from tests.sync.helpers import local_entries, remote_rows, state, sync
+
+
+def _entries_by_source(books: Books) -> dict[str, int]:
+    with books.db.read_session() as session:
+        rows = session.execute(select(JournalEntryRow.source, JournalEntryRow.id).where(
+            JournalEntryRow.company_id == books.company_id)).all()
+    counts: dict[str, int] = {}
+    for source, _ in rows:
+        counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+def test_qbo_first_sync_pulls_chart_and_transactions_once(qbo: Books) -> None:
+    first = sync(qbo)
+    assert first.ok, first.message
+    api = state(qbo)["api"]["realms"][qbo.tenant]["objects"]
+    remote_total = sum(len(api.get(entity, {})) for entity in QBO_ENTITIES)
+    rows = remote_rows(qbo)
+    assert all(n == 1 for n in rows.values())
+    assert sum(1 for kind, _ in rows if kind in QBO_ENTITIES) == remote_total
+    assert sum(1 for kind, _ in rows if kind == "Account") == len(api["Account"])
+    # Every remote account is mapped (created here, nothing of ours to overwrite).
+    assert len(list_mappings(qbo.db, qbo.company_id, "qbo")) == len(api["Account"])
+    # Every journal entry, transfer and account-based purchase is a balanced ledger entry.
+    assert _entries_by_source(qbo) == {"qbo": first.counts["created"]}
+    assert first.counts["created"] >= len(api["JournalEntry"]) + len(api["Transfer"])
+    for entry in entry_service.iter_entries(qbo.db, qbo.company_id, EntryFilter()):
+        assert entry.is_balanced
+        assert entry.source is EntrySource.QBO
+    # The trial balance adds up to zero.
+    tb = entry_service.trial_balance(qbo.db, qbo.company_id)
+    assert sum((r.debit - r.credit for r in tb.rows), Decimal(0)) == 0
+    # Second run: nothing new, nothing duplicated; the sync log has both runs.
+    second = sync(qbo)
+    assert second.ok
+    assert second.counts["created"] == 0
+    assert second.counts["updated"] == 0
+    assert remote_rows(qbo) == rows
+    runs = sync_runs.list_runs(qbo.db, qbo.company_id, provider="qbo")
+    assert [r.status for r in runs] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
+    assert runs[1].pulled == first.counts["created"]
+    assert runs[1].finished_at is not None
+
+
+def test_qbo_incremental_pull_sees_creates_updates_deletes_and_voids(qbo: Books) -> None:
+    assert sync(qbo).ok
+    api = qbo.sandbox.api
+    before = local_entries(qbo)
+    journals = api.objects(qbo.tenant, "JournalEntry")
+    source = journals[0]
+    created = api.remote_create(qbo.tenant, "JournalEntry", {
+        "TxnDate": "2026-11-02", "PrivateNote": "made in QBO",
+        "Line": [{**line, "Id": None} for line in source["Line"]]})
+    edited = journals[1]
+    api.remote_edit(qbo.tenant, "JournalEntry", edited["Id"], {"PrivateNote": "edited in QBO"})
+    deleted = journals[2]
+    api.remote_delete(qbo.tenant, "JournalEntry", deleted["Id"])
+    invoice = api.objects(qbo.tenant, "Invoice")[0]
+    api.remote_void(qbo.tenant, "Invoice", invoice["Id"])
+
+    result = sync(qbo)
+    assert result.ok, result.message
+    assert result.counts["created"] == 1
+    assert result.counts["updated"] == 1
+    assert result.counts["deleted"] == 2
+    assert local_entries(qbo) == before + 1
+    with qbo.db.read_session() as session:
+        def entry_of(remote_id: str) -> JournalEntryRow:
+            return session.execute(select(JournalEntryRow).where(
+                JournalEntryRow.company_id == qbo.company_id,
+                JournalEntryRow.qbo_id == remote_id)).scalar_one()
+        assert entry_of(created["Id"]).memo == "made in QBO"
+        assert entry_of(edited["Id"]).memo == "edited in QBO"
+        assert entry_of(edited["Id"]).qbo_sync_token == str(int(edited["SyncToken"]) + 1)
+        assert entry_of(deleted["Id"]).remote_deleted
+        void_row = session.execute(select(RemoteObjectRow).where(
+            RemoteObjectRow.object_type == "Invoice",
+            RemoteObjectRow.remote_id == invoice["Id"])).scalar_one()
+        assert void_row.deleted
+    assert all(n == 1 for n in remote_rows(qbo).values())
+
+
+def test_xero_first_and_incremental_pull(xero: Books) -> None:
+    first = sync(xero)
+    assert first.ok, first.message
+    records = state(xero)["api"]["tenants"][xero.tenant]["records"]
+    rows = remote_rows(xero)
+    assert all(n == 1 for n in rows.values())
+    assert sum(1 for kind, _ in rows if kind in XERO_COLLECTIONS) == \
+        sum(len(records[c]) for c in XERO_COLLECTIONS)
+    for entry in entry_service.iter_entries(xero.db, xero.company_id, EntryFilter()):
+        assert entry.is_balanced
+        assert entry.source is EntrySource.XERO
+    api = xero.sandbox.api
+    journals = [j for j in api.objects(xero.tenant, "ManualJournals") if j["Status"] == "POSTED"]
+    target = journals[0]
+    api.remote_edit(xero.tenant, "ManualJournals", target["ManualJournalID"],
+                    {"Narration": "edited in Xero"})
+    api.remote_void(xero.tenant, "ManualJournals", journals[1]["ManualJournalID"])
+    fresh = api.remote_create(xero.tenant, "ManualJournals", {
+        "Narration": "made in Xero", "Date": "2026-11-02", "Status": "POSTED",
+        "JournalLines": [{"LineAmount": line["LineAmount"], "AccountCode": line["AccountCode"]}
+                         for line in target["JournalLines"]]})
+    second = sync(xero)
+    assert second.ok, second.message
+    assert (second.counts["created"], second.counts["updated"], second.counts["deleted"]) == \
+        (1, 1, 1)
+    with xero.db.read_session() as session:
+        def entry_of(remote_id: str) -> JournalEntryRow:
+            return session.execute(select(JournalEntryRow).where(
+                JournalEntryRow.xero_id == remote_id)).scalar_one()
+        assert entry_of(target["ManualJournalID"]).memo == "edited in Xero"
+        assert entry_of(journals[1]["ManualJournalID"]).remote_deleted
+        assert entry_of(fresh["ManualJournalID"]).memo == "made in Xero"
+    assert all(n == 1 for n in remote_rows(xero).values())
+    # Inclusive If-Modified-Since: a third pull sees the edge records again and skips them.
+    third = sync(xero)
+    assert third.ok
+    assert third.counts["created"] == third.counts["updated"] == 0
+
+
+def test_cursors_are_stored_per_entity(qbo: Books) -> None:
+    assert sync(qbo).ok
+    with qbo.db.read_session() as session:
+        cursors = {row.entity: row.cursor_value for row in session.execute(
+            select(SyncCursorRow).where(SyncCursorRow.company_id == qbo.company_id)).scalars()}
+    assert set(cursors) == set(QBO_ENTITIES)
+    assert not any(value.startswith("full:") for value in cursors.values())
