@@ -2,7 +2,8 @@
 
 `ApiClient` wraps one `httpx.Client` for one connection:
 - adds `Authorization: Bearer …` from the token manager (`providers.tokens.TokenManager`), and
-  Xero's `xero-tenant-id` header (API_NOTES.md, Xero "API base");
+  Xero's `xero-tenant-id` header (API_NOTES.md, Xero "API base"); QBO calls get
+  `minorversion=75` unless the caller gives one (lower ones are ignored since 1 Aug 2025);
 - on **401** refreshes once (single-flight: only if nobody refreshed already) and replays the
   request once; a second 401 means the grant is gone → `ReconnectNeeded` (API_NOTES.md, QBO
   "errors": "401 → refresh once, then reconnect");
@@ -40,7 +41,7 @@ from bookkeeper_desktop.core.errors import (
     RemoteError,
 )
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.providers.config import Provider
+from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.oauth import NoResponse, tls_context
 from bookkeeper_desktop.providers.ratelimit import RateBudget
 
@@ -77,6 +78,16 @@ class ApiClient:
         self.budget = budget
         self._own_http = http is None
         self.http = http or httpx.Client(timeout=timeout, verify=tls_context())
+
+    @classmethod
+    def for_connection(cls, tokens: AccessTokenSource, config: ProviderConfig, tenant_id: str,
+                       **kwargs: Any) -> ApiClient:
+        """The client for one connection: QBO `{api}/company/{realmId}`, Xero `{api}` with the
+        `xero-tenant-id` header."""
+        if config.provider is Provider.QBO:
+            return cls(tokens, base_url=f"{config.endpoints.api_base}/company/{tenant_id}",
+                       **kwargs)
+        return cls(tokens, base_url=config.endpoints.api_base, tenant_id=tenant_id, **kwargs)
 
     def close(self) -> None:
         if self._own_http:
@@ -133,6 +144,9 @@ class ApiClient:
         if self.tenant_id and self.provider is Provider.XERO:
             all_headers["xero-tenant-id"] = self.tenant_id
         all_headers.update(headers or {})
+        if self.provider is Provider.QBO and not any(
+                k.lower() == "minorversion" for k in (params or {})):
+            params = {**(params or {}), "minorversion": QBO_MINOR_VERSION}
         if self.budget is not None:
             self.budget.acquire(progress)
         try:

@@ -44,8 +44,7 @@ def connect_manager(config: ProviderConfig, keychain: Keychain,
 def qbo_api(qbo_config: ProviderConfig, keychain: Keychain,
             store: MemoryConnectionStore) -> Iterator[tuple[ApiClient, TokenManager]]:
     manager, result = connect_manager(qbo_config, keychain, store)
-    realm = result.connection.tenant_id
-    with ApiClient(manager, base_url=f"{qbo_config.endpoints.api_base}/company/{realm}") as api:
+    with ApiClient.for_connection(manager, qbo_config, result.connection.tenant_id) as api:
         yield api, manager
 
 
@@ -53,8 +52,8 @@ def qbo_api(qbo_config: ProviderConfig, keychain: Keychain,
 def xero_api(xero_config: ProviderConfig, keychain: Keychain,
              store: MemoryConnectionStore) -> Iterator[tuple[ApiClient, TokenManager]]:
     manager, result = connect_manager(xero_config, keychain, store)
-    with ApiClient(manager, base_url=xero_config.endpoints.api_base,
-                   tenant_id=result.connection.tenant_id) as api:
+    with ApiClient.for_connection(manager, xero_config, result.connection.tenant_id) as api:
+        assert api.tenant_id == result.connection.tenant_id
         yield api, manager
 
 
@@ -67,6 +66,16 @@ def test_qbo_get_with_bearer(qbo_api: tuple[ApiClient, TokenManager]) -> None:
     data = api.get_json("query", params={"query": "select * from Account MAXRESULTS 2",
                                          "minorversion": "75"})
     assert len(data["QueryResponse"]["Account"]) == 2
+
+
+def test_qbo_calls_carry_minorversion_75(qbo_api: tuple[ApiClient, TokenManager]) -> None:
+    api, _ = qbo_api
+    sent = api.request("GET", "companyinfo/9341453050071366").request
+    assert sent.url.params["minorversion"] == "75"
+    assert sent.url.path == "/v3/company/9341453050071366/companyinfo/9341453050071366"
+    kept = api.request("GET", "companyinfo/9341453050071366",
+                       params={"minorversion": "76"}).request
+    assert kept.url.params.get_list("minorversion") == ["76"]
 
 
 def test_xero_sends_the_tenant_header(xero_api: tuple[ApiClient, TokenManager]) -> None:
