@@ -144,7 +144,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
 
             QTimer.singleShot(SMOKE_TIMEOUT_MS, too_slow)
         elif args.exit_when_ready:
-            _exit_when_ready(runner)
+            _exit_when_ready(window, runner)
         status = int(app.exec())
         if failures:
             for failure in failures:
@@ -287,15 +287,15 @@ def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) 
     QTimer.singleShot(0, start)
 
 
-def _exit_when_ready(runner: JobRunner) -> None:
-    """For benchmarks/bench_gui_start.py: print "ready" once the window is shown and its
-    start-up reads are done, then quit."""
+def _exit_when_ready(window: MainWindow, runner: JobRunner) -> None:
+    """For benchmarks/bench_gui_start.py and the start-up tests: print "ready: <window title>"
+    once the window is shown and its start-up reads are done, then quit."""
 
     def check() -> None:
         if runner.busy:
             QTimer.singleShot(5, check)
             return
-        sys.stdout.write("ready\n")
+        sys.stdout.write(f"ready: {window.windowTitle()}\n")
         sys.stdout.flush()
         QApplication.quit()
 

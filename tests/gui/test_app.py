@@ -111,3 +111,18 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
         after = connection_service.get_connection(db, sample_company.id, "qbo")
         assert after is None or after.status.value == "disconnected"
+
+
+def test_company_flag_opens_that_company(tmp_path: Path) -> None:
+    from bookkeeper_desktop.services import companies, open_database
+
+    url = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    db = open_database(url)
+    companies.create_company(db, "First Books")
+    second = companies.create_company(db, "Second Books")
+    db.close()
+    result = run_app(tmp_path, "--db", url, "--company", "second books", "--exit-when-ready")
+    assert result.returncode == 0, result.stderr
+    assert "ready: Second Books — Bookkeeper Desktop" in result.stdout
+    by_id = run_app(tmp_path, "--db", url, "--company", str(second.id), "--exit-when-ready")
+    assert "ready: Second Books — Bookkeeper Desktop" in by_id.stdout
