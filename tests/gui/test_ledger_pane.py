@@ -542,10 +542,13 @@ def test_a_file_dropped_on_a_child_widget_reaches_the_pane(
     qtbot: QtBot, ctx: AppContext, tmp_path: Path,
 ) -> None:
     pane = loaded_pane(qtbot, ctx)
-    for target in (pane.table.viewport(), pane.tree.viewport(), pane.count_label):
+    for target in (pane.table.viewport(), pane.tree.viewport(), pane.count_label,
+                   pane.filter_bar.search_edit):
         dialog = drop_file_on(qtbot, pane, target, chart_file(tmp_path))
         dialog.close_button.click()
         assert not dialog.isVisible()
+    # A text box passes the file on instead of typing its path.
+    assert pane.filter_bar.search_edit.text() == ""
 
 
 def test_a_chart_with_errors_cannot_be_applied_and_cancel_imports_nothing(
