@@ -309,3 +309,37 @@ def test_xero_abandoned_choice_revokes_the_consent(
     assert all(g.revoked_at is not None for g in xero_sandbox.oauth.grants.values())
     with pytest.raises(RuntimeError):
         flow.choose(Tenant("t", "T", "c"))
+
+
+def test_production_qbo_through_an_https_forwarding_page(keychain: Keychain,
+                                                         store: MemoryConnectionStore) -> None:
+    """Intuit redirects production keys only to https pages; the page forwards the browser to
+    our listener (port from Settings), and the token request names the https page."""
+    from bookkeeper_desktop.providers.config import load_config
+    from bookkeeper_desktop.sandbox.oauth import ClientRegistration
+    from bookkeeper_desktop.settings import Settings
+
+    forward_page = "https://books.example.com/bookkeeper/callback.html"
+    client = ClientRegistration(client_id="prod-app", client_secret="prod-secret",
+                                redirect_uris=(forward_page,))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with QboSandbox(limits=False, clients=[client]) as qbo:
+        settings = Settings().with_values({"qbo/redirect_port": port})
+        config = load_config("qbo", settings, env={
+            "QBO_CLIENT_ID": "prod-app", "QBO_CLIENT_SECRET": "prod-secret",
+            "QBO_REDIRECT_URI": forward_page, "BOOKKEEPER_SANDBOX_QBO_URL": qbo.base_url})
+        assert config.forwards_redirect
+        assert config.listen_port == port
+
+        def forwarding_page(location: str) -> str:
+            # What the page's `location.replace("http://localhost:PORT/callback" + search)` does.
+            assert location.startswith(forward_page + "?")
+            return f"http://localhost:{port}/callback?" + location.split("?", 1)[1]
+
+        browser = ScriptedBrowser(tamper=forwarding_page)
+        result = connect(config, keychain, store, browser)
+    assert result.connection.company_name == "Craig's Design and Landscaping Services"
+    assert parse_qs(urlsplit(browser.opened[0]).query)["redirect_uri"] == [forward_page]
+    assert "You can close this window" in browser.last_page[2]
