@@ -19,7 +19,8 @@ Endpoints (API_NOTES.md):
   `https://identity.xero.com/connect/token`, revoke `https://identity.xero.com/connect/revocation`,
   connections `https://api.xero.com/connections`, API `https://api.xero.com/api.xro/2.0`. Apps
   created on or after 2 March 2026 must use granular scopes (the default here); older apps can ask
-  for the broad `accounting.transactions` scopes with `broad_scopes=True`.
+  for the broad `accounting.transactions` scopes with `broad_scopes=True` (CLI `--broad-scopes`),
+  or list exactly their scopes in `XERO_SCOPES` / `QBO_SCOPES` (space-separated).
 
 We never construct intuitlib's `AuthClient`: it fetches the discovery document at construction with
 no timeout (API_NOTES.md, "discovery"). The endpoints above are fixed and documented, so we do our
@@ -272,6 +273,9 @@ def load_config(
             api_base=f"{base}/api.xro/2.0", connections=f"{base}/connections",
         )
         scopes = XERO_BROAD_SCOPES if broad_scopes else XERO_GRANULAR_SCOPES
+    explicit = env.get(f"{prefix}_SCOPES", "").split()
+    if explicit:  # exactly what the app is registered for (e.g. an older Xero app's set)
+        scopes = tuple(dict.fromkeys(explicit))
     config = ProviderConfig(
         provider=provider, client_id=client_id, client_secret=secret,
         redirect_uri=redirect_uri, listen_port=listen_port, callback_path=path,

@@ -85,6 +85,9 @@ def test_xero_scopes_granular_by_default_broad_on_request() -> None:
     broad = load_config("xero", env=env, broad_scopes=True)
     assert broad.scopes == XERO_BROAD_SCOPES
     assert "accounting.transactions" in broad.scopes
+    explicit = load_config("xero", env={**env, "XERO_SCOPES": "offline_access accounting.settings"
+                                               " accounting.settings"})
+    assert explicit.scopes == ("offline_access", "accounting.settings")
     e = granular.endpoints
     assert e.connections == "https://api.xero.com/connections"
     assert e.api_base == "https://api.xero.com/api.xro/2.0"
