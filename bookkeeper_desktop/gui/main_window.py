@@ -133,8 +133,8 @@ class MainWindow(QMainWindow):
         self.save_client_secret = save_client_secret
         self.setWindowIcon(app_icon())
         ctx.error_presenter.default_parent = self
-        ctx.error_presenter.status_message.connect(
-            lambda text: self.statusBar().showMessage(text, 5000))
+        # Bound methods, not lambdas: Qt drops the connection when this window is deleted.
+        ctx.error_presenter.status_message.connect(self.show_status_message)
 
         self.switcher = CompanySwitcher(ctx, company_source)
         toolbar = QToolBar("Company")
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None
         self._build_menus()
-        ctx.company_changed.connect(lambda _id: self._update_title())
+        ctx.company_changed.connect(self._company_changed)
         ctx.changes.changed.connect(self._on_changes)
         self._company_names: dict[int, str] = {}
         self.switcher.companies_loaded.connect(self._companies_loaded)
@@ -408,6 +408,12 @@ class MainWindow(QMainWindow):
         self.about_dialog = dialog
         dialog.open()
         return dialog
+
+    def show_status_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _company_changed(self, _company_id: int) -> None:
+        self._update_title()
 
     # -- status and title ------------------------------------------------------------------------
     def _companies_loaded(self, companies: list[Any]) -> None:

@@ -47,9 +47,13 @@ class JobStatusWidget(QWidget):
         self._timer.setInterval(100)
         self._timer.timeout.connect(self.update_view)
         runner.busy_changed.connect(self._busy_changed)
-        runner.job_progressed.connect(lambda job: self.update_view())
-        runner.job_ended.connect(lambda job: self.update_view())
+        # Bound methods: the runner outlives this widget, and Qt drops these with it.
+        runner.job_progressed.connect(self._job_changed)
+        runner.job_ended.connect(self._job_changed)
         self.hide()
+
+    def _job_changed(self, _job: object) -> None:
+        self.update_view()
 
     def _busy_changed(self, busy: bool) -> None:
         if busy:
