@@ -40,7 +40,6 @@ from bookkeeper_desktop.core.errors import (
     BookkeeperError,
     Cancelled,
     ConfigurationError,
-    KeychainUnavailable,
 )
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connections import (
@@ -190,6 +189,9 @@ class ConnectFlow:
             callback = self.listener.wait()
             self._check_cancelled()
             tokens = self.oauth.exchange_code(self.request, callback.code)
+        finally:
+            self.listener = None
+        try:
             if tokens.refresh_token is None:
                 raise AuthError(f"{self.config.provider.display_name} gave no refresh token.",
                                 hint="Allow offline access on the consent page.")
@@ -197,16 +199,22 @@ class ConnectFlow:
                 if not callback.realm_id:
                     raise AuthError("QuickBooks Online did not say which company was chosen "
                                     "(no realmId in the redirect).", hint="Connect again.")
-                tenant_id, name = callback.realm_id, self._qbo_company_name(tokens,
-                                                                            callback.realm_id)
-                metadata = {META_TENANT_ID: tenant_id}
-            else:
-                tenant = self._pick_tenant(tokens)
-                return self._finish_xero(tokens, tenant)
-            self._check_cancelled()
-            return self._finish(tokens, tenant_id, name, metadata)
-        finally:
-            self.listener = None
+                name = self._qbo_company_name(tokens, callback.realm_id)
+                self._check_cancelled()
+                return self._finish(tokens, callback.realm_id, name,
+                                    {META_TENANT_ID: callback.realm_id})
+            return self._finish_xero(tokens, self._pick_tenant(tokens))
+        except TenantChoiceNeeded:
+            raise  # the tokens wait for choose() or abandon()
+        except BaseException:
+            # Cancelled, the company lookup failed, no keychain: leave no live grant behind.
+            self._revoke_quietly(tokens)
+            raise
+
+    def _revoke_quietly(self, tokens: TokenSet) -> None:
+        token = tokens.refresh_token or tokens.access_token
+        with contextlib.suppress(BookkeeperError):
+            self.oauth.revoke(token)
 
     def choose(self, tenant: Tenant) -> ConnectResult:
         """Finish a flow that raised `TenantChoiceNeeded` with the organisation the user picked
@@ -217,18 +225,19 @@ class ConnectFlow:
         tokens, offered = pending
         if tenant not in offered:
             raise ConfigurationError(f"'{tenant.name}' is not one of the organisations offered.")
+        self._pending = None
         try:
             return self._finish_xero(tokens, tenant)
-        finally:
-            self._pending = None
+        except BaseException:
+            self._revoke_quietly(tokens)
+            raise
 
     def abandon(self) -> None:
         """Give up a pending organisation choice: revoke the consent's tokens (best effort) so no
         live grant is left behind."""
         pending, self._pending = self._pending, None
-        if pending is not None and pending[0].refresh_token:
-            with contextlib.suppress(BookkeeperError):
-                self.oauth.revoke(pending[0].refresh_token)
+        if pending is not None:
+            self._revoke_quietly(pending[0])
 
     def _finish_xero(self, tokens: TokenSet, tenant: Tenant) -> ConnectResult:
         name = self._xero_organisation_name(tokens, tenant)
@@ -250,14 +259,9 @@ class ConnectFlow:
     def _finish(self, tokens: TokenSet, tenant_id: str, name: str,
                 metadata: dict[str, str]) -> ConnectResult:
         assert tokens.refresh_token is not None
-        try:
-            self.keychain.save_token(self.company_id, self.config.provider,
-                                     StoredToken(tokens.refresh_token, metadata))
-        except KeychainUnavailable:
-            # No keychain, no connection; do not leave a live grant behind either.
-            with contextlib.suppress(BookkeeperError):
-                self.oauth.revoke(tokens.refresh_token)
-            raise
+        # No keychain, no connection (the caller revokes the fresh grant on the way out).
+        self.keychain.save_token(self.company_id, self.config.provider,
+                                 StoredToken(tokens.refresh_token, metadata))
         connection = Connection(
             provider=self.config.provider, tenant_id=tenant_id, company_name=name,
             scopes=tokens.scopes, access_expires_at=utc_from_timestamp(tokens.expires_at),

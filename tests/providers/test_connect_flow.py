@@ -343,3 +343,35 @@ def test_production_qbo_through_an_https_forwarding_page(keychain: Keychain,
     assert result.connection.company_name == "Craig's Design and Landscaping Services"
     assert parse_qs(urlsplit(browser.opened[0]).query)["redirect_uri"] == [forward_page]
     assert "You can close this window" in browser.last_page[2]
+
+
+def test_a_failure_after_the_code_exchange_revokes_the_fresh_grant(
+        qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, keychain: Keychain,
+        memory_keyring: MemoryKeyring, store: MemoryConnectionStore) -> None:
+    from bookkeeper_desktop.core.errors import NetworkError
+
+    qbo_sandbox.fail_next(1, status=503, path="/v3/company/9341453050071366/companyinfo/"
+                                              "9341453050071366")
+    with pytest.raises(NetworkError):
+        connect(qbo_config, keychain, store, ScriptedBrowser())
+    assert memory_keyring.entries == {}
+    assert store.get(COMPANY, Provider.QBO) is None
+    grants = list(qbo_sandbox.oauth.grants.values())
+    assert len(grants) == 1
+    assert grants[0].revoked_at is not None
+
+
+def test_cancel_after_the_redirect_revokes_the_fresh_grant(
+        xero_sandbox: XeroSandbox, xero_config: ProviderConfig, keychain: Keychain,
+        memory_keyring: MemoryKeyring, store: MemoryConnectionStore) -> None:
+    xero_sandbox.inject_latency(1.0, path="/connections", count=1)
+    flow = ConnectFlow(COMPANY, xero_config, keychain=keychain, store=store,
+                       open_browser=ScriptedBrowser(), timeout=10)
+    flow.start()  # the scripted browser has already been through the consent page
+    threading.Timer(0.3, flow.cancel).start()  # while the organisations are being read
+    with pytest.raises(Cancelled):
+        flow.wait()
+    assert memory_keyring.entries == {}
+    assert store.get(COMPANY, Provider.XERO) is None
+    assert all(g.revoked_at is not None for g in xero_sandbox.oauth.grants.values())
+    assert xero_sandbox.connections_of(xero_config.client_id) == []
