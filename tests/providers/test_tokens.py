@@ -400,3 +400,31 @@ def test_disconnect_during_a_refresh_leaves_no_token_behind(
     assert memory_keyring.entries == {}
     assert all(g.revoked_at is not None for g in qbo_sandbox.oauth.grants.values())
     assert refreshes(qbo_sandbox) == 1
+
+
+def test_one_manager_per_company_and_provider(qbo_config: ProviderConfig, keychain: Keychain,
+                                              store: MemoryConnectionStore) -> None:
+    made: list[tuple[int, Provider]] = []
+
+    def factory(company_id: int, provider: Provider) -> TokenManager:
+        made.append((company_id, provider))
+        return TokenManager(company_id, qbo_config, keychain=keychain, store=store)
+
+    managers = TokenManagers(factory)
+    got: list[TokenManager] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        got.append(managers.get(COMPANY, Provider.QBO))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert len({id(m) for m in got}) == 1
+    assert made == [(COMPANY, Provider.QBO)]
+    assert managers.get(COMPANY + 1, Provider.QBO) is not got[0]
+    managers.forget(COMPANY, Provider.QBO)
+    assert managers.get(COMPANY, Provider.QBO) is not got[0]
