@@ -20,6 +20,7 @@ from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.ledger import LedgerPane
 from bookkeeper_desktop.gui.ledger.lines_model import CREDIT, DEBIT
 from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.sample_data import create_sample_company
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.services import entries as entry_services
@@ -385,11 +386,24 @@ def test_switching_company_reloads_and_no_company_shows_the_empty_state(
     qtbot: QtBot, ctx: AppContext, db: Database,
 ) -> None:
     pane = loaded_pane(qtbot, ctx)
-    other = companies.create_company(db, "Empty Books")
+    checking = account_services.find_account(db, ctx.company_id or 0, "1000")
+    assert checking is not None
+    pane.set_entry_filter(EntryFilter(account_id=checking.id))
+    qtbot.waitUntil(lambda: not pane.entry_model.loading, timeout=5000)
+    other = create_sample_company(db, "Other Books", entries=30, end=dt.date(2026, 6, 30))
     ctx.set_company(other.id)
+    # The other company's entries, all of them: the account chosen in the first books is
+    # forgotten (its id means nothing here).
+    wait_rows(qtbot, pane, 30)
+    qtbot.waitUntil(lambda: len(pane.accounts) > 0
+                    and all(a.company_id in (None, other.id) for a in pane.accounts.values()),
+                    timeout=5000)
+    assert pane.filter_bar.current_filter().account_id is None
+    assert pane.company_id == other.id
+    empty = companies.create_company(db, "Empty Books")
+    ctx.set_company(empty.id)
     qtbot.waitUntil(lambda: pane.entry_model.rowCount() == 0 and pane.tree_model.rowCount() == 0,
                     timeout=5000)
-    assert pane.company_id == other.id
 
     jobs = JobRunner()
     try:

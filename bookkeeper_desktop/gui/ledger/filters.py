@@ -151,6 +151,15 @@ class EntryFilterBar(QWidget):
         self.account_picker.select_account(current)
         self.account_picker.blockSignals(False)
 
+    def forget_accounts(self) -> None:
+        """Empty the account list and choice without emitting (another company's books are
+        coming: its accounts have other ids)."""
+        self.account_picker.blockSignals(True)
+        self.account_picker.clear()
+        self.account_picker.select_account(None)
+        self.account_picker.blockSignals(False)
+        self._last = self.current_filter()
+
     def current_filter(self) -> EntryFilter:
         status = self.status_combo.currentData()
         source = self.source_combo.currentData()

@@ -326,6 +326,8 @@ class LedgerPane(QWidget):
         for action in (self.new_entry_action, self.trial_balance_action, self.import_action,
                        self.add_account_action):
             action.setEnabled(has_company)
+        self._accounts = {}
+        self.filter_bar.forget_accounts()
         if company_id is None:
             self.tree_model.set_accounts([])
             return
