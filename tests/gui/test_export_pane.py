@@ -24,7 +24,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ExportError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.export import ExportPane
 from bookkeeper_desktop.gui.export.models import (
     ExportHistoryModel,
@@ -32,6 +32,7 @@ from bookkeeper_desktop.gui.export.models import (
     describe_filters,
 )
 from bookkeeper_desktop.gui.export.source import ExportOutcome, ExportPreview, ExportRequest
+from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services import exports as export_services
 from bookkeeper_desktop.storage.engine import Database
@@ -419,3 +420,18 @@ def test_an_empty_date_range_is_said_in_place(
                     timeout=5000)
     assert not pane.save_button.isEnabled()
     assert pane.problems_list.count() == 1
+
+
+def test_without_a_company_the_pane_says_so(qtbot: QtBot, db: Database) -> None:
+    jobs = JobRunner()
+    try:
+        pane = ExportPane(AppContext(AppServices(db), jobs))
+        qtbot.addWidget(pane)
+        pane.show()
+        assert pane.empty_label.isVisible()
+        assert not pane.splitter.isVisible()
+        assert not pane.save_button.isEnabled()
+        assert pane.save_button.toolTip() == "Open a company first."
+        assert pane.show_in_folder() is False
+    finally:
+        assert jobs.shutdown()
