@@ -25,6 +25,7 @@ called there, never in the middle of a write.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -94,10 +95,13 @@ def wait(seconds: float, progress: Progress | None, sleep: Callable[[float], Non
 @dataclass
 class Retrier:
     """Runs a read with retries: 429 (Retry-After scaled by `time_scale`, else backoff), 5xx and
-    dropped connections (backoff with full jitter). `DailyLimitReached` is never retried."""
+    dropped connections (backoff with full jitter). `DailyLimitReached` is never retried.
+    `attempts` bounds failures in a row; a 429 storm (the server saying when to come back) may
+    last up to `throttled_attempts` answers."""
 
     time_scale: float = 1.0
     attempts: int = 8
+    throttled_attempts: int = 60
     base: float = 0.5
     cap: float = 30.0
     sleep: Callable[[float], None] = time.sleep
@@ -111,13 +115,17 @@ class Retrier:
     def run(self, call: Callable[[], T], *, progress: Progress | None,
             budgets: Sequence[RateBudget] = ()) -> T:
         delays = self.backoff().delays()
+        throttled = 0
         while True:
             try:
                 return call()
             except DailyLimitReached:
                 raise
             except RateLimited as exc:
-                delay = self._next(delays, exc)
+                throttled += 1
+                if throttled >= self.throttled_attempts:
+                    raise
+                delay = self._throttle_delay(throttled)
                 if exc.retry_after is not None:
                     delay = exc.retry_after * self.time_scale
                     for budget in budgets:
@@ -126,6 +134,10 @@ class Retrier:
                 delay = self._next(delays, exc)
             self.retries += 1
             wait(delay, progress, self.sleep)
+
+    def _throttle_delay(self, count: int) -> float:
+        """Backoff for a 429 without Retry-After (QBO's XML ThrottleExceeded has none)."""
+        return random.uniform(0, min(self.cap, self.base * 2 ** min(count, 8)) * self.time_scale)
 
     @staticmethod
     def _next(delays: Iterator[float], exc: Exception) -> float:
@@ -203,7 +215,7 @@ class ProviderClient:
         chosen = budgets if budgets is not None else (self.budget,)
         content = dumps(body)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
-        delays = self.retrier.backoff().delays()
+        throttled = 0
         while True:
             try:
                 response = self._send(method, path, chosen, progress, params=params,
@@ -213,7 +225,10 @@ class ProviderClient:
                 raise
             except RateLimited as exc:
                 # A 429 means the request was refused before it was handled: safe to resend.
-                delay = Retrier._next(delays, exc)
+                throttled += 1
+                if throttled >= self.retrier.throttled_attempts:
+                    raise
+                delay = self.retrier._throttle_delay(throttled)
                 if exc.retry_after is not None:
                     delay = exc.retry_after * self.time_scale
                 self.retrier.retries += 1
