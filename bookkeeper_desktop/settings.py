@@ -147,6 +147,12 @@ SCHEMA: tuple[SettingSpec, ...] = (
         minimum=1024, maximum=65535,
     ),
     SettingSpec(
+        "qbo/redirect_uri", SettingKind.URL, "", "Redirect URI (production)", QBO,
+        "Production keys only: your https page that forwards code, state and realmId to "
+        "http://localhost:PORT/callback (Intuit accepts http://localhost only for development "
+        "keys). Empty: http://localhost:PORT/callback.",
+    ),
+    SettingSpec(
         "qbo/environment", SettingKind.CHOICE, "sandbox", "Environment", QBO,
         choices=(("sandbox", "Sandbox"), ("production", "Production")),
     ),
@@ -256,6 +262,11 @@ class Settings:
     @property
     def qbo_redirect_port(self) -> int:
         return int(self.get("qbo/redirect_port"))
+
+    @property
+    def qbo_redirect_uri(self) -> str:
+        """The registered QBO redirect URI when it is not http://localhost:PORT/callback."""
+        return str(self.get("qbo/redirect_uri"))
 
     @property
     def qbo_environment(self) -> str:

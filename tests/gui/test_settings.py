@@ -52,6 +52,8 @@ def test_with_values_coerces_and_switches_derived_values() -> None:
     assert settings.strftime_date_format == "%d/%m/%Y"
     assert settings.auto_sync_minutes == 30
     assert settings.qbo_base_url == "https://quickbooks.api.intuit.com"
+    forwarding = settings.with_values({"qbo/redirect_uri": "https://example.com/qbo/callback"})
+    assert forwarding.qbo_redirect_uri == "https://example.com/qbo/callback"
     assert Settings().changed_keys(settings) == {
         "export/date_format", "sync/auto_interval_minutes", "qbo/environment"}
 
