@@ -270,3 +270,29 @@ def test_lines_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ig
     read_only = EntryLinesModel(ACCOUNTS, (JournalLine(1, debit=Decimal("2.00")),), read_only=True)
     qtmodeltester.check(read_only)
     assert QModelIndex().isValid() is False
+
+
+# The completer's popup asks the offscreen platform for things it cannot do; not our warnings.
+@pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
+                           "This plugin does not support raise",
+                           "This plugin does not support grabbing the keyboard")
+def test_typing_part_of_a_name_and_picking_the_completion(qtbot: QtBot) -> None:
+    dialog = make_dialog(qtbot)
+    dialog.show()
+    view = dialog.lines_view
+    index = dialog.lines_model.index(0, ACCOUNT)
+    assert view.edit(index, view.EditTrigger.AllEditTriggers, None)
+    editor = view.indexWidget(index) or view.focusWidget().parentWidget()
+    assert isinstance(editor, AccountPicker)
+    line_edit = editor.lineEdit()
+    assert line_edit is not None
+    qtbot.keyClicks(line_edit, "meal")
+    popup = editor.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    assert popup.model().rowCount() == 1
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert line_edit.text() == "6110 · Expenses:Travel:Meals"
+    view.commitData(editor)
+    view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+    assert index.data(Qt.ItemDataRole.UserRole) == 3
