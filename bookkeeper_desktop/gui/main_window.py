@@ -186,6 +186,13 @@ class MainWindow(QMainWindow):
         self.last_sync_label.setObjectName("lastSync")
         self.statusBar().addPermanentWidget(self.job_status)
         self.statusBar().addPermanentWidget(self.last_sync_label)
+        if database_label:
+            books = QLabel()
+            books.setObjectName("databaseLabel")
+            books.setText(books.fontMetrics().elidedText(
+                database_label, Qt.TextElideMode.ElideMiddle, 260))
+            books.setToolTip(f"Books: {database_label}")
+            self.statusBar().addPermanentWidget(books)
         integrations = self.panes.get("integrations")
         self.integrations_controller: IntegrationsController | None = None
         self.auto_sync: AutoSync | None = None

@@ -396,3 +396,15 @@ def test_keyboard_shortcuts_dialog_lists_the_menus_shortcuts(qtbot: QtBot,
     assert table is not None
     assert table.rowCount() == len(shortcuts)
     dialog.reject()
+
+
+def test_status_bar_names_the_books(qtbot: QtBot, sample_ctx: AppContext, ini: QSettings
+                                    ) -> None:
+    label = "/home/sam/.local/share/bookkeeper-desktop/" + "very-long-folder/" * 10 + "b.sqlite"
+    window = MainWindow(sample_ctx, qsettings=ini, database_label=label)
+    qtbot.addWidget(window)
+    books = window.findChild(QLabel, "databaseLabel")
+    assert books is not None
+    assert books.toolTip() == f"Books: {label}"
+    assert "…" in books.text()
+    assert books.text().endswith("b.sqlite")
