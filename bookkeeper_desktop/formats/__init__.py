@@ -6,6 +6,7 @@ Chart import
     sniff(path) -> DetectedFormat                    (FileFormatError: what the file is instead)
     read_chart(path, detected=None) -> ParsedChart   (rows with line numbers, problems, notes)
     plan_import(chart, existing_accounts) -> ImportPreview   (adds, updates, skips, errors)
+    preview_rows(preview) -> list[PreviewRow]        (kind, line, account, detail: for tables)
     propose_mappings(our_accounts, remote_accounts) -> list[Proposal]
 
 Journal export
@@ -39,8 +40,10 @@ from bookkeeper_desktop.formats.plan import (
     PlannedAdd,
     PlannedSkip,
     PlannedUpdate,
+    PreviewRow,
     Proposal,
     plan_import,
+    preview_rows,
     propose_mappings,
 )
 from bookkeeper_desktop.formats.registry import HANDLERS, FormatHandler, handler, write_export
@@ -65,6 +68,7 @@ __all__ = [
     "PlannedAdd",
     "PlannedSkip",
     "PlannedUpdate",
+    "PreviewRow",
     "Proposal",
     "SkippedRow",
     "WrittenFile",
@@ -72,6 +76,7 @@ __all__ = [
     "handler",
     "neutralise_formula",
     "plan_import",
+    "preview_rows",
     "propose_mappings",
     "read_chart",
     "sniff",

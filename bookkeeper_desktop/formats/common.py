@@ -156,6 +156,8 @@ class ParsedChart:
     problems: tuple[LineProblem, ...] = ()
     notes: tuple[LineProblem, ...] = ()
     skipped: tuple[SkippedRow, ...] = ()
+    #: SHA-256 of the file's bytes as read (for the audit log of the import).
+    sha256: str | None = None
 
     @property
     def source(self) -> AccountSource:

@@ -94,6 +94,8 @@ class ImportPreview:
     provider: str | None = None
     #: Every account the file lists, as read: the provider's chart for mapping proposals.
     file_accounts: tuple[Account, ...] = ()
+    #: SHA-256 of the file previewed.
+    sha256: str | None = None
 
     @property
     def can_apply(self) -> bool:
@@ -173,7 +175,7 @@ def plan_import(chart: ParsedChart, existing_accounts: Sequence[Account]) -> Imp
         file_name=chart.file_name, format_label=chart.detected.label, source=chart.source,
         adds=tuple(adds), updates=tuple(updates), skips=tuple(skips), errors=tuple(errors),
         notes=chart.notes, provider=chart.detected.provider,
-        file_accounts=tuple(row.to_account() for row in chart.rows),
+        file_accounts=tuple(row.to_account() for row in chart.rows), sha256=chart.sha256,
     )
 
 
@@ -211,6 +213,30 @@ def _missing_parents(rows: Iterable[ChartRow], existing: Sequence[Account],
                 f"created as the parent of '{row.full_name}' (line {row.line}); it is not in "
                 "the file or the chart")))
     return created
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One line of a preview as a table shows it (the GUI's import dialog, the CLI):
+    `kind` is "add", "update", "skip" or "error"."""
+
+    kind: str
+    line: int | None
+    account: str
+    detail: str
+    account_type: str = ""
+    code: str = ""
+
+
+def preview_rows(preview: ImportPreview) -> list[PreviewRow]:
+    """The preview flattened into rows, errors first, each group in file order."""
+    rows = [PreviewRow("error", e.line, "", e.message) for e in preview.errors]
+    rows += [PreviewRow("add", a.line, a.account.full_name, a.note or "new account",
+                        a.account.type.label, a.account.code or "") for a in preview.adds]
+    rows += [PreviewRow("update", u.line, u.existing.full_name, u.summary,
+                        u.updated.type.label, u.updated.code or "") for u in preview.updates]
+    rows += [PreviewRow("skip", s.line, s.full_name, s.reason) for s in preview.skips]
+    return rows
 
 
 # --- mapping proposals ---------------------------------------------------------------------------

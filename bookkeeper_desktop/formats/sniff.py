@@ -8,6 +8,8 @@ the file looks like instead ("this is a QuickBooks customer list, not a chart of
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -183,7 +185,8 @@ def read_chart(path: Path, detected: DetectedFormat | None = None) -> ParsedChar
         text, _ = decode(data)
         rows = (iif.iif_rows(text) if detected.layout is ChartLayout.IIF
                 else csv_rows(text, detected.delimiter))
-    return parse_rows(path.name, detected, rows)
+    chart = parse_rows(path.name, detected, rows)
+    return dataclasses.replace(chart, sha256=hashlib.sha256(data).hexdigest())
 
 
 def parse_rows(file_name: str, detected: DetectedFormat, rows: Iterable[Row]) -> ParsedChart:

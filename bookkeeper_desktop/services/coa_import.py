@@ -44,14 +44,6 @@ class ImportOutcome:
     changes: Changes = field(default_factory=lambda: NOTHING)
 
 
-@dataclass(frozen=True)
-class ChartFile:
-    """The file the preview came from, so apply can log what was imported."""
-
-    path: Path
-    sha256: str
-
-
 def preview_import(db: Database, company_id: int, path: Path) -> ImportPreview:
     """Read `path` (any of the four layouts, recognised from its content) and compare it with
     the company's chart. `FileFormatError` when the file is not a chart at all."""
@@ -99,7 +91,7 @@ def apply_import(db: Database, company_id: int, preview: ImportPreview, *,
         repositories.add_audit(session, company_id, who, "import", obj=("chart", None), details={
             "file": preview.file_name,
             "format": preview.format_label,
-            "sha256": file_checksum(source_file) if source_file else None,
+            "sha256": preview.sha256 or (file_checksum(source_file) if source_file else None),
             "added": len(added), "updated": len(updated), "skipped": len(preview.skips),
             "mapping_proposals": proposals,
         })

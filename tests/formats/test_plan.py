@@ -4,6 +4,7 @@ parents created; mapping proposals; and re-reading what our own IIF writer puts 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import money
 from bookkeeper_desktop.formats import (
     ExportOptions,
+    PreviewRow,
     plan_import,
+    preview_rows,
     propose_mappings,
     read_chart,
     write_export,
@@ -89,6 +92,20 @@ def test_identical_rows_are_skipped_and_second_plan_changes_nothing(data: Path) 
     assert [s.reason for s in second.skips] == ["already in the chart with the same details"] * 6
     assert second.can_apply
     assert not second.changes_anything
+
+
+def test_preview_rows_for_tables(data: Path) -> None:
+    preview = plan_import(read_chart(data / "qbo_coa_import.csv"), _existing())
+    rows = preview_rows(preview)
+    assert [r.kind for r in rows] == ["error", "add", "add", "add", "update", "update",
+                                      "update", "update", "skip"]
+    assert rows[0] == PreviewRow("error", 8, "", preview.errors[0].message)
+    assert rows[3] == PreviewRow("add", None, "Travel", preview.adds[2].note, "Expense", "")
+    assert rows[4].detail.startswith("code: '' → '1300'; type: 'other_asset' → ")
+    assert rows[-1] == PreviewRow("skip", 2, "Checking",
+                                  "already in the chart with the same details")
+    assert preview.sha256 == hashlib.sha256((data / "qbo_coa_import.csv").read_bytes()
+                                            ).hexdigest()
 
 
 def test_code_of_one_account_and_name_of_another_is_an_error(tmp_path: Path) -> None:
