@@ -126,10 +126,10 @@ TB = TrialBalance(TB_ROWS, None, frozenset({EntryStatus.POSTED}))
 
 
 def test_trial_balance_reads_in_a_job_and_totals_agree(qtbot: QtBot, runner: JobRunner) -> None:
-    asked: list[dt.date | None] = []
+    asked: list[tuple[dt.date | None, bool]] = []
 
-    def load(as_of: dt.date | None) -> TrialBalance:
-        asked.append(as_of)
+    def load(as_of: dt.date | None, approved: bool) -> TrialBalance:
+        asked.append((as_of, approved))
         return TB
 
     dialog = TrialBalanceDialog(runner, load)
@@ -143,15 +143,18 @@ def test_trial_balance_reads_in_a_job_and_totals_agree(qtbot: QtBot, runner: Job
     assert model.index(1, 2).data() == "Income"
     assert (model.index(3, 3).data(), model.index(3, 4).data()) == ("2,000.00", "2,000.00")
     assert dialog.status_label.text() == "Debits equal credits: 2,000.00."
-    assert asked == [None]
+    assert asked == [(None, False)]
     with qtbot.waitSignal(dialog.loaded, timeout=5000):
         dialog.as_of_edit.setDate(QDate(2026, 6, 30))
         dialog.as_of_check.setChecked(True)
-    assert asked[-1] == dt.date(2026, 6, 30)
+    assert asked[-1] == (dt.date(2026, 6, 30), False)
+    with qtbot.waitSignal(dialog.loaded, timeout=5000):
+        dialog.approved_check.setChecked(True)
+    assert asked[-1] == (dt.date(2026, 6, 30), True)
 
 
 def test_trial_balance_that_does_not_agree_says_so(qtbot: QtBot, runner: JobRunner) -> None:
-    dialog = TrialBalanceDialog(runner, lambda _d: TrialBalance(TB_ROWS[:2], None, frozenset()))
+    dialog = TrialBalanceDialog(runner, lambda _d, _a: TrialBalance(TB_ROWS[:2], None, frozenset()))
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3, timeout=5000)
     assert "differ by 500.00" in dialog.status_label.text()
@@ -160,7 +163,7 @@ def test_trial_balance_that_does_not_agree_says_so(qtbot: QtBot, runner: JobRunn
 def test_trial_balance_errors_go_to_the_error_handler(qtbot: QtBot, runner: JobRunner) -> None:
     errors: list[BaseException] = []
 
-    def load(_as_of: dt.date | None) -> TrialBalance:
+    def load(_as_of: dt.date | None, _approved: bool) -> TrialBalance:
         raise RuntimeError("no books")
 
     dialog = TrialBalanceDialog(runner, load, on_error=errors.append)

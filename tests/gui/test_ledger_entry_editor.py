@@ -293,6 +293,9 @@ def test_typing_part_of_a_name_and_picking_the_completion(qtbot: QtBot) -> None:
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     assert line_edit.text() == "6110 · Expenses:Travel:Meals"
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=2000)
     view.commitData(editor)
     view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
     assert index.data(Qt.ItemDataRole.UserRole) == 3
+    dialog.close()
+    qtbot.wait(20)  # let the editor and its completer go before the next test

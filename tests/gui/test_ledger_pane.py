@@ -367,6 +367,12 @@ def test_trial_balance_matches_the_services(
     assert dialog.model.total_debit == expected.total_debit
     assert dialog.model.total_credit == expected.total_credit
     assert dialog.status_label.text().startswith("Debits equal credits")
+    with qtbot.waitSignal(dialog.loaded, timeout=5000):
+        dialog.approved_check.setChecked(True)
+    with_approved = entry_services.trial_balance(
+        db, company_id, statuses=(EntryStatus.POSTED, EntryStatus.APPROVED))
+    assert with_approved.total_debit != expected.total_debit
+    assert dialog.model.total_debit == with_approved.total_debit
 
 
 def test_a_change_from_elsewhere_refreshes_the_pane(

@@ -683,8 +683,8 @@ class LedgerPane(QWidget):
             return
         source = self.source
 
-        def load(as_of: dt.date | None) -> Any:
-            return source.trial_balance(company_id, as_of)
+        def load(as_of: dt.date | None, approved: bool) -> Any:
+            return source.trial_balance(company_id, as_of, include_approved=approved)
 
         dialog = TrialBalanceDialog(self.ctx.jobs, load,
                                     on_error=lambda error: self.ctx.show_error(error, dialog),

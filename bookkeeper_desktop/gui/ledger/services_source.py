@@ -160,8 +160,11 @@ class ServicesLedgerSource:
             return entry_services.approve_entries(self.db, company_id, ids)
         return entry_services.post_entries(self.db, company_id, ids)
 
-    def trial_balance(self, company_id: int, as_of: dt.date | None) -> TrialBalance:
-        return entry_services.trial_balance(self.db, company_id, as_of=as_of)
+    def trial_balance(self, company_id: int, as_of: dt.date | None, *,
+                      include_approved: bool = False) -> TrialBalance:
+        statuses = ((EntryStatus.POSTED, EntryStatus.APPROVED) if include_approved
+                    else (EntryStatus.POSTED,))
+        return entry_services.trial_balance(self.db, company_id, as_of=as_of, statuses=statuses)
 
     # --- chart import --------------------------------------------------------------------------
 

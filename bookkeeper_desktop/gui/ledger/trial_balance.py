@@ -121,8 +121,9 @@ class TrialBalanceModel(QAbstractTableModel):
         return None
 
 
-#: Reads the trial balance as of a date (None: every posted entry); runs in the database lane.
-TrialBalanceLoader = Callable[[dt.date | None], TrialBalance]
+#: Reads the trial balance as of a date (None: no end) of posted entries, and approved ones too
+#: when the flag is set; runs in the database lane.
+TrialBalanceLoader = Callable[[dt.date | None, bool], TrialBalance]
 
 
 class TrialBalanceDialog(QDialog):
@@ -151,6 +152,9 @@ class TrialBalanceDialog(QDialog):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.approved_check = QCheckBox("Include approved entries")
+        self.approved_check.setToolTip("Approved entries are not posted yet; include them to see "
+                                       "the books as they will be once they are posted")
         self.as_of_check = QCheckBox("As of")
         today = dt.datetime.now().astimezone().date()
         self.as_of_edit = QDateEdit(QDate(today.year, today.month, today.day))
@@ -165,10 +169,12 @@ class TrialBalanceDialog(QDialog):
         refresh.clicked.connect(self.reload)
         self.as_of_check.toggled.connect(self.as_of_edit.setEnabled)
         self.as_of_check.toggled.connect(self.reload)
+        self.approved_check.toggled.connect(self.reload)
         self.as_of_edit.dateChanged.connect(self.reload)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Posted entries"))
+        top.addWidget(self.approved_check)
         top.addStretch()
         top.addWidget(self.as_of_check)
         top.addWidget(self.as_of_edit)
@@ -192,10 +198,12 @@ class TrialBalanceDialog(QDialog):
     def reload(self) -> None:
         self._generation += 1
         generation, as_of = self._generation, self.as_of()
+        approved = self.approved_check.isChecked()
         self.status_label.setText("Reading…")
         load = self._load
         self._runner.run(
-            lambda _p: load(as_of), lane="db", owner=self, title="Reading the trial balance",
+            lambda _p: load(as_of, approved), lane="db", owner=self,
+            title="Reading the trial balance",
             on_done=lambda lines: self._arrived(generation, lines),
             on_error=lambda error: self._failed(generation, error),
         )
