@@ -5,7 +5,6 @@ process reads). Tests only: secrets in a plain file are exactly what the app mus
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import keyring.errors
@@ -28,7 +27,7 @@ class FileKeyring(KeyringBackend):
     def _save(self, data: dict[str, str]) -> None:
         partial = self.path.with_suffix(".tmp")
         partial.write_text(json.dumps(data))
-        os.replace(partial, self.path)
+        partial.replace(self.path)
 
     def get_password(self, service: str, username: str) -> str | None:
         return self._load().get(f"{service}\n{username}")

@@ -11,8 +11,10 @@ from pathlib import Path
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.services.sync import open_client, run_sync
 from bookkeeper_desktop.storage.engine import open_database
-from tests.sync.conftest import TIME_SCALE
 from tests.sync.file_keyring import FileKeyring
+
+#: The sandboxes' time scale (tests/sync/conftest.py; not imported: it would load pytest).
+TIME_SCALE = 0.01
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,102 @@
+"""The sync process killed at many points (`os._exit` at its N-th safe point, like a power cut)
+and restarted: at the end, zero duplicates and zero lost entries, checked through
+`GET /__sandbox__/state`. Intuit's requestid memory is wiped after every kill so that only our
+outbox reconciliation can prevent a duplicate."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
+from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
+from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.sync.context import KILL_ENV, KILL_EXIT_STATUS
+from tests.sync.conftest import Books, connect_books
+from tests.sync.file_keyring import FileKeyring
+from tests.sync.helpers import (
+    local_entries,
+    make_entries,
+    pushed_copies,
+    remote_journals,
+    remote_rows,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[tuple[Database, str, Keychain, Path]]:
+    url = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    db = open_database(url)
+    path = tmp_path / "keyring.json"
+    yield db, url, Keychain(FileKeyring(path)), path
+    db.close()
+
+
+def _child(books: Books, url: str, keyring_file: Path, kill_at: int | None
+           ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    env.pop(KILL_ENV, None)
+    if kill_at is not None:
+        env[KILL_ENV] = str(kill_at)
+    return subprocess.run(
+        [sys.executable, "-m", "tests.sync.sync_child", url, books.provider,
+         str(books.company_id), str(keyring_file), json.dumps(books.env)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _crash_and_restart(books: Books, url: str, keyring_file: Path, kill_points: list[int]
+                       ) -> None:
+    first = _child(books, url, keyring_file, None)
+    assert first.returncode == 0, first.stderr
+    made: list[int] = []
+    killed = 0
+    api = books.sandbox.api
+    for round_number, kill_at in enumerate(kill_points):
+        made += make_entries(books, 7 + 11 * (round_number % 4), start=len(made))
+        journals = remote_journals(books)
+        if books.provider == "qbo":
+            api.remote_edit(books.tenant, "JournalEntry", str(journals[round_number]["Id"]),
+                            {"DocNumber": f"R{round_number}"})
+        else:
+            target = [j for j in journals if j["Status"] == "POSTED"][round_number]
+            api.remote_edit(books.tenant, "ManualJournals", target["ManualJournalID"],
+                            {"Narration": f"edited {round_number}"})
+        run = _child(books, url, keyring_file, kill_at)
+        assert run.returncode in (0, KILL_EXIT_STATUS), run.stderr
+        killed += run.returncode == KILL_EXIT_STATUS
+        if books.provider == "qbo":
+            api.forget_request_ids(books.tenant)
+    assert killed >= len(kill_points) - 2
+    before = local_entries(books)
+    final = _child(books, url, keyring_file, None)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert pushed_copies(books) == dict.fromkeys(made, 1)  # zero duplicates, zero lost
+    assert all(n == 1 for n in remote_rows(books).values())
+    assert local_entries(books) == before
+    again = _child(books, url, keyring_file, None)
+    assert json.loads(again.stdout)["counts"]["pushed"] == 0
+
+
+@pytest.mark.slow
+def test_qbo_sync_killed_at_21_points_and_restarted(
+        shared: tuple[Database, str, Keychain, Path], qbo_server: QboSandbox) -> None:
+    db, url, keychain, keyring_file = shared
+    books = connect_books(db, "qbo", qbo_server, keychain)
+    _crash_and_restart(books, url, keyring_file, [1 + (n * 5) % 12 for n in range(21)])
+
+
+@pytest.mark.slow
+def test_xero_sync_killed_at_6_points_and_restarted(
+        shared: tuple[Database, str, Keychain, Path], xero_server: XeroSandbox) -> None:
+    db, url, keychain, keyring_file = shared
+    books = connect_books(db, "xero", xero_server, keychain)
+    _crash_and_restart(books, url, keyring_file, [2, 5, 9, 11, 6, 10])
