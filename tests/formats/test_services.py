@@ -223,7 +223,6 @@ def test_export_each_format_from_storage_and_log_it(db: Database, sample: int,
 
 
 def test_export_filters_status_and_dates(db: Database, sample: int, tmp_path: Path) -> None:
-    start, end = dt.date(2000, 1, 1), dt.date(2100, 1, 1)
     every = entry_services.iter_entries(db, sample)
     dates = sorted(e.date for e in every if e.date)
     start, end = dates[len(dates) // 4], dates[len(dates) // 2]
