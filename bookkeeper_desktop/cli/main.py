@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bookkeeper_desktop.cli.entries",
     "bookkeeper_desktop.cli.formats_commands",
     "bookkeeper_desktop.cli.connect_commands",
+    "bookkeeper_desktop.cli.sync_commands",
 )
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE

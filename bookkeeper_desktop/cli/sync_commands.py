@@ -1,0 +1,150 @@
+"""`bookkeeper sync [qbo|xero] [--pull] [--push] [--watch [--interval SECONDS]]`.
+
+Without a provider, every provider the company is connected to is synced; without `--pull` or
+`--push`, both (pull first, then push). Each run prints one line (`SyncResult.summary`) on stdout
+and its problems (an unmapped account, a refused entry, a conflict) on stderr; `--json` prints the
+results as JSON instead.
+
+`--watch` polls until stopped (Ctrl+C, or `--max-runs N`): a run every `--interval` seconds
+(default 900 = 15 minutes, as the app's auto-sync), doubled after each idle run up to
+`--max-interval`, and at least the provider's Retry-After after a throttled run — for a scheduled
+task or a server.
+
+Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 succeeded, but some
+entries were not sent or conflicts wait (see stderr); 1 a run failed (the message says what to do:
+reconnect, wait for the daily limit); 130 cancelled with Ctrl+C (the run stops at a safe point,
+nothing half-written); 2 usage. `--watch` exits 0 when stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import threading
+from collections.abc import Sequence
+
+from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
+from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.services.connections import list_connections
+from bookkeeper_desktop.services.sync import run_sync
+from bookkeeper_desktop.storage.records import ConnectionStatus
+from bookkeeper_desktop.sync.engine import SyncResult, watch
+
+DEFAULT_INTERVAL = 900.0
+PROBLEMS_EXIT = 3
+
+
+def register(subparsers: SubParsers) -> None:
+    sync = add_command(subparsers, "sync",
+                       help="pull from and push to QuickBooks Online or Xero (all connected "
+                            "providers when none is named)")
+    sync.add_argument("provider", nargs="?", choices=["qbo", "xero"])
+    sync.add_argument("--pull", action="store_true", help="only pull (accounts, transactions)")
+    sync.add_argument("--push", action="store_true", help="only push approved/posted entries")
+    sync.add_argument("--watch", action="store_true", help="keep syncing until stopped")
+    sync.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
+                      help=f"--watch: seconds between runs (default {DEFAULT_INTERVAL:g})")
+    sync.add_argument("--max-interval", type=float, default=None, metavar="SECONDS",
+                      help="--watch: longest wait after idle or throttled runs "
+                           "(default 8 × interval)")
+    sync.add_argument("--max-runs", type=int, default=None, metavar="N",
+                      help="--watch: stop after N rounds")
+    sync.set_defaults(handler=sync_command)
+
+
+def _providers(ctx: Context, company_id: int, named: str | None) -> list[str]:
+    if named is not None:
+        return [named]
+    connected = [c.provider for c in list_connections(ctx.db, company_id)
+                 if c.status is not ConnectionStatus.DISCONNECTED and c.provider in ("qbo", "xero")]
+    if not connected:
+        raise NotFound("This company is not connected to QuickBooks Online or Xero.",
+                       hint="Connect it first: bookkeeper connect qbo|xero.")
+    return sorted(connected)
+
+
+def _run_round(ctx: Context, company_id: int, providers: Sequence[str], *, pull: bool,
+               push: bool) -> list[SyncResult]:
+    """Each provider's sync in a worker thread, so that Ctrl+C cancels at a safe point instead
+    of interrupting a write."""
+    results: list[SyncResult] = []
+    for provider in providers:
+        progress = Progress()
+        box: dict[str, SyncResult | BaseException] = {}
+
+        def work(provider: str = provider, progress: Progress = progress,
+                 box: dict[str, SyncResult | BaseException] = box) -> None:
+            try:
+                box["result"] = run_sync(ctx.db, company_id, provider, pull=pull, push=push,
+                                         progress=progress)
+            except BaseException as exc:  # handed to the main thread
+                box["result"] = exc
+
+        worker = threading.Thread(target=work, name=f"sync-{provider}", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+        except KeyboardInterrupt:
+            progress.cancel()
+            worker.join()
+        outcome = box["result"]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results.append(outcome)
+        _report(ctx, outcome)
+        if outcome.status.value == "cancelled":
+            raise Cancelled("Sync cancelled at a safe point; nothing was left half done.")
+    return results
+
+
+def _report(ctx: Context, result: SyncResult) -> None:
+    if ctx.json:
+        ctx.emit_json({"provider": result.provider, "status": result.status.value,
+                       "direction": result.direction, "message": result.message,
+                       "summary": result.summary, "counts": result.counts,
+                       "errors": list(result.errors), "duration": result.duration,
+                       "run_id": result.run_id})
+    else:
+        ctx.print(result.summary)
+    for problem in result.errors:
+        ctx.warn(f"{result.provider}: {problem}")
+
+
+def _exit_status(results: Sequence[SyncResult]) -> int:
+    if any(r.status.value == "failed" for r in results):
+        return 1
+    if any(r.errors or r.counts.get("conflicts") for r in results):
+        return PROBLEMS_EXIT
+    return 0
+
+
+def sync_command(ctx: Context, args: argparse.Namespace) -> int:
+    company = ctx.company()
+    pull = args.pull or not args.push
+    push = args.push or not args.pull
+    providers = _providers(ctx, company.id, args.provider)
+    if not args.watch:
+        return _exit_status(_run_round(ctx, company.id, providers, pull=pull, push=push))
+    if args.interval <= 0:
+        raise ConfigurationError("The interval must be a positive number of seconds.")
+    rounds = 0
+    stopping = threading.Event()
+
+    def once() -> list[SyncResult]:
+        nonlocal rounds
+        rounds += 1
+        try:
+            return _run_round(ctx, company.id, providers, pull=pull, push=push)
+        except Cancelled:
+            stopping.set()
+            return []
+
+    def stop() -> bool:
+        return stopping.is_set() or (args.max_runs is not None and rounds >= args.max_runs)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(once, interval=args.interval,
+              max_interval=args.max_interval or args.interval * 8, stop=stop)
+    return 0
