@@ -44,6 +44,8 @@ pytest_plugins = ["tests.gui.test_ledger_support"]
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 END = dt.date(2026, 6, 30)
+#: Longer than the pane waits after a change before reading its preview.
+PREVIEW_WAIT_MS = 400
 HEADERS = ("Date", "Number", "Account", "Debit", "Credit")
 
 
@@ -435,3 +437,17 @@ def test_without_a_company_the_pane_says_so(qtbot: QtBot, db: Database) -> None:
         assert pane.show_in_folder() is False
     finally:
         assert jobs.shutdown()
+
+
+def test_a_hidden_pane_reads_its_preview_only_when_shown(
+    qtbot: QtBot, ctx: AppContext, db: Database,
+) -> None:
+    source = CsvSource(db)
+    pane = ExportPane(ctx, source, open_url=Opened(), ask_path=lambda *_args: None)
+    qtbot.addWidget(pane)
+    ctx.notify(Changes(entries=True))
+    qtbot.wait(PREVIEW_WAIT_MS)
+    assert source.requests == []  # hidden: nothing read on changes
+    with qtbot.waitSignal(pane.preview_loaded, timeout=5000):
+        pane.show()
+    assert len(source.requests) == 1

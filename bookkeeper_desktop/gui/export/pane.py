@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from typing_extensions import override
 
 from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus
@@ -107,6 +108,7 @@ class ExportPane(QWidget):
         self._ask_path = ask_path
         self._preview: ExportPreview | None = None
         self._preview_generation = 0
+        self._preview_stale = False
         self._job: Any = None
         self._company_id: int | None = None
         self._build()
@@ -277,6 +279,12 @@ class ExportPane(QWidget):
         if changes.exports:
             self.reload_history()
 
+    @override
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._preview_stale:
+            self.reload_preview()
+
     # --- the request and its preview -------------------------------------------------------------
 
     def request(self) -> ExportRequest:
@@ -301,10 +309,19 @@ class ExportPane(QWidget):
         self._preview_timer.start()
 
     def reload_preview(self) -> None:
+        """Read the preview again, now if the pane is on screen, else when it is shown.
+
+        The preview checks every matching entry against the format (what would be refused is
+        listed before saving), which for 100k entries is real work in the one database lane: a
+        hidden pane does not do it on every change made in the Ledger."""
         self._preview_timer.stop()
         company_id = self._company_id
         if company_id is None:
             return
+        if not self.isVisible():
+            self._preview_stale = True
+            return
+        self._preview_stale = False
         self._preview_generation += 1
         generation, request = self._preview_generation, self.request()
         self.summary_label.setText("Reading the entries…")
