@@ -697,3 +697,32 @@ def test_right_click_offers_the_tool_bar_actions(qtbot: QtBot, ctx: AppContext) 
                                                         "Post selected"]
     assert [a.text() for a in pane.tree.actions()] == ["Add account…", "Edit…", "Deactivate"]
     assert pane.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+
+
+def test_bulk_post_names_the_entry_whose_account_was_deactivated(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    approved = entry_services.entry_ids(db, company_id,
+                                        EntryFilter.of_status(EntryStatus.APPROVED))
+    assert len(approved) >= 2
+    victim = entry_services.get_entry(db, company_id, approved[0])
+    account_id = victim.lines[0].account_id
+    account_services.deactivate_account(db, company_id, account_id)
+    blocked = {entry_id for entry_id in approved
+               if any(line.account_id == account_id
+                      for line in entry_services.get_entry(db, company_id, entry_id).lines)}
+    pane = loaded_pane(qtbot, ctx)
+    pane.filter_bar.status_combo.setCurrentIndex(
+        pane.filter_bar.status_combo.findData("approved"))
+    wait_rows(qtbot, pane, len(approved))
+    qtbot.waitUntil(lambda: all(pane.entry_model.loaded_row(r) is not None
+                                for r in range(len(approved))), timeout=5000)
+    pane.table.selectAll()
+    with qtbot.waitSignal(pane.bulk_finished, timeout=10000) as finished:
+        pane.post_action.trigger()
+    result = finished.args[0]
+    assert {r.entry_id for r in result.refused} == blocked
+    assert set(result.done) == set(approved) - blocked
+    name = account_services.get_account(db, company_id, account_id).full_name
+    assert f"entry {victim.number} of {victim.date.isoformat()}" in pane.bulk_report  # type: ignore[union-attr]
+    assert f"account '{name}' is inactive" in pane.bulk_report
