@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.errors import ExportError
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.formats import iif, qbo_csv, xero_csv, xlsx
 from bookkeeper_desktop.formats.common import (
@@ -61,5 +62,12 @@ def write_export(entries: Iterable[JournalEntry], accounts: Mapping[int, Account
                  format: ExportFormat | str, path: Path,
                  options: ExportOptions | None = None) -> ExportResult:
     """Write `entries` in `format` to `path` (a split Xero export adds `-1`, `-2`... to the
-    name). Raises `core.errors.ExportError`, leaving no file, when an entry cannot go in."""
-    return handler(format).write_journal(entries, accounts, path, options)
+    name). Raises `core.errors.ExportError`, leaving no file, when an entry cannot go in or the
+    file cannot be written (a missing folder, no permission, a full disk)."""
+    try:
+        return handler(format).write_journal(entries, accounts, path, options)
+    except OSError as exc:
+        raise ExportError(
+            f"The file '{path}' could not be written: {exc.strerror or exc}.",
+            hint="Choose a folder you can write to, with free space, and export again.",
+        ) from exc

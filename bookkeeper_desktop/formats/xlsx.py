@@ -172,6 +172,10 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
     entry cannot be exported."""
     options = options or ExportOptions()
     problems: list[ExportProblem] = []
+    # Fail on an unwritable folder before any sheet exists (a half-built write-only workbook
+    # leaves a generator and a temporary file behind).
+    target = HashingWriter(path, external=True)
+    target.partial.touch()
     workbook = Workbook(write_only=True)
     journal = workbook.create_sheet("Journal")
     journal.freeze_panes = "A2"
@@ -181,32 +185,36 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
     cells = _Cells(journal)
     totals: dict[int, list[Decimal]] = {}
     entry_count = line_count = 0
-    for entry in entries:
-        found = entry_problems(entry, accounts, options)
-        if found or problems:
-            problems.extend(found)
-            continue
-        assert entry.date is not None
-        number = _text(entry.number or str(entry.id or ""))
-        memo = _text(entry.memo)
-        date = cells.date(entry.date)
-        for position, line in enumerate(entry.lines, start=1):
-            account = accounts[line.account_id]
-            journal.append((
-                number, date, memo, entry.status.value, position,
-                _text(account.code or ""), _text(account.full_name),
-                _text(line.description), _text(line.contact),
-                _text(line.tracking),
-                cells.amount(line.debit or None), cells.amount(line.credit or None),
-            ))
-            total = totals.setdefault(line.account_id, [ZERO, ZERO])
-            total[0] += line.debit
-            total[1] += line.credit
-        entry_count += 1
-        line_count += len(entry.lines)
-    if problems:
+    try:
+        for entry in entries:
+            found = entry_problems(entry, accounts, options)
+            if found or problems:
+                problems.extend(found)
+                continue
+            assert entry.date is not None
+            number = _text(entry.number or str(entry.id or ""))
+            memo = _text(entry.memo)
+            date = cells.date(entry.date)
+            for position, line in enumerate(entry.lines, start=1):
+                account = accounts[line.account_id]
+                journal.append((
+                    number, date, memo, entry.status.value, position,
+                    _text(account.code or ""), _text(account.full_name),
+                    _text(line.description), _text(line.contact),
+                    _text(line.tracking),
+                    cells.amount(line.debit or None), cells.amount(line.credit or None),
+                ))
+                total = totals.setdefault(line.account_id, [ZERO, ZERO])
+                total[0] += line.debit
+                total[1] += line.credit
+            entry_count += 1
+            line_count += len(entry.lines)
+        if problems:
+            raise export_error(FORMAT, problems)
+    except BaseException:  # a refusal, a cancel or a storage error mid-stream: leave nothing
         _discard(journal)
-        raise export_error(FORMAT, problems)
+        target.abort()
+        raise
     journal.auto_filter.ref = f"A1:{get_column_letter(len(JOURNAL_HEADER))}{line_count + 1}"
     summary = workbook.create_sheet("Summary")
     summary.freeze_panes = "A2"
@@ -228,7 +236,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
         all_credit += credit
     summary.append(("", "Total", "", money_cells.amount(all_debit), money_cells.amount(all_credit),
                     money_cells.amount(all_debit - all_credit)))
-    with HashingWriter(path, external=True) as target:
+    with target:
         workbook.save(target.partial)
         target.rows = line_count + 1
         target.entries = entry_count

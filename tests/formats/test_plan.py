@@ -190,9 +190,20 @@ def test_our_iif_accounts_block_reads_back_as_the_same_chart(tmp_path: Path) -> 
     assert (preview.adds, preview.errors) == ((), ())
 
 
+def _utf8(name: str) -> bool:
+    """Whether the cp1252 bytes of `name` also read as UTF-8 ("Â¡" → "¡"). Files are decoded
+    from their content, UTF-8 first, so such a name cannot survive a cp1252 file: a known,
+    deliberate trade-off (real cp1252 text almost never forms valid UTF-8)."""
+    try:
+        name.encode("cp1252").decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 names = st.text(alphabet=st.characters(codec="cp1252", exclude_categories=("Cc", "Cs", "Cf", "Zs"),
                                        exclude_characters=':"\x7f'),
-                min_size=1, max_size=31)
+                min_size=1, max_size=31).filter(lambda name: name.isascii() or not _utf8(name))
 account_types = st.sampled_from([t for t in AccountType if t is not AccountType.NON_POSTING])
 
 

@@ -263,6 +263,15 @@ def test_refused_export_writes_nothing_and_logs_failed(db: Database, sample: int
     assert "no Xero account code" in record.message
 
 
+def test_unwritable_folder_is_logged_as_failed(db: Database, sample: int,
+                                               tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="could not be written"):
+        exporting.export_entries(db, sample, "qbo-csv", tmp_path / "no" / "such.csv")
+    record = export_history(db, sample)[0]
+    assert (record.status, record.provider) == ("failed", "qbo")
+    assert "could not be written" in record.message
+
+
 def test_cancelled_export_leaves_no_file(db: Database, sample: int, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     progress = Progress()

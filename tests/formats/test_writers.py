@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
-from bookkeeper_desktop.core.errors import ExportError
+from bookkeeper_desktop.core.errors import Cancelled, ExportError
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine, balance_by_account
 from bookkeeper_desktop.core.money import money
 from bookkeeper_desktop.formats import (
@@ -284,6 +284,25 @@ def test_a_bad_entry_late_in_the_stream_still_leaves_no_file(tmp_path: Path) -> 
         with pytest.raises(ExportError):
             write_export(_stream([*numbered[:-1], unbalanced]), accounts, fmt, out)
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in ExportFormat])
+def test_unwritable_path_is_an_export_error(tmp_path: Path, fmt: str) -> None:
+    with pytest.raises(ExportError, match="could not be written"):
+        write_export(ledger_entries(), ledger_accounts(), fmt, tmp_path / "missing" / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in ExportFormat])
+def test_cancel_mid_stream_leaves_nothing(tmp_path: Path, fmt: str) -> None:
+    def cancelled_after_two() -> Iterator[JournalEntry]:
+        yield from ledger_entries()[:2]
+        raise Cancelled("Cancelled; nothing was left half done.")
+
+    with pytest.raises(Cancelled):
+        write_export(cancelled_after_two(), ledger_accounts(), fmt, tmp_path / "out",
+                     ExportOptions(include_accounts=True, xero_max_lines=2))
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- Xero splitting ------------------------------------------------------------------------------
