@@ -726,3 +726,17 @@ def test_bulk_post_names_the_entry_whose_account_was_deactivated(
     name = account_services.get_account(db, company_id, account_id).full_name
     assert f"entry {victim.number} of {victim.date.isoformat()}" in pane.bulk_report  # type: ignore[union-attr]
     assert f"account '{name}' is inactive" in pane.bulk_report
+
+
+def test_notes_of_the_reader_are_shown_above_the_preview(
+    qtbot: QtBot, ctx: AppContext, tmp_path: Path,
+) -> None:
+    xero = ("*Code,*Name,*Type,*Tax Code,Description,Dashboard,Expense Claims,Enable Payments,"
+            "Balance\n"
+            "905,Admin: Postage,Overhead,No VAT,,No,No,No,\n")
+    pane = loaded_pane(qtbot, ctx)
+    dialog = drop_file_on(qtbot, pane, pane, chart_file(tmp_path, xero, "xero.csv"))
+    assert dialog.notes_label.isVisible()
+    assert "'Admin: Postage' is read as 'Admin - Postage'" in dialog.notes_label.text()
+    assert "line 2" in dialog.notes_label.text()
+    dialog.close_button.click()
