@@ -197,16 +197,24 @@ class ErrorPresenter(QObject):
         super().__init__(parent)
         self.last_dialog: QMessageBox | None = None
         self.default_parent: QWidget | None = None
+        #: (title, message) of dialogs still open: the same error twice shows one dialog.
+        self._open: set[tuple[str, str]] = set()
 
     def present(self, error: BaseException, parent: QWidget | None = None) -> QMessageBox | None:
-        """Show `error`; returns the dialog (already open, not modal-blocking) or None."""
+        """Show `error`; returns the dialog (already open, not modal-blocking), or None when it
+        went to the status bar or the same error's dialog is already open."""
         report = describe_error(error)
         if not isinstance(error, BookkeeperError):
             log.error("Unexpected error", exc_info=(type(error), error, error.__traceback__))
         if report.quiet:
             self.status_message.emit(report.message)
             return None
+        key = (report.title, report.message)
+        if key in self._open:
+            return None
         dialog = build_dialog(report, parent or self.default_parent)
+        self._open.add(key)
+        dialog.finished.connect(lambda _result: self._open.discard(key))
         self.last_dialog = dialog
         dialog.open()
         self.dialog_opened.emit(dialog)

@@ -167,3 +167,17 @@ def test_crash_hook_shows_uncaught_errors_and_uninstalls(qtbot: QtBot) -> None:
     finally:
         uninstall()
     assert sys.excepthook is before
+
+
+def test_the_same_error_twice_opens_one_dialog(qtbot: QtBot) -> None:
+    presenter = ErrorPresenter()
+    first = presenter.present(NetworkError("api.xero.com did not answer."))
+    assert first is not None
+    assert presenter.present(NetworkError("api.xero.com did not answer.")) is None
+    other = presenter.present(NetworkError("quickbooks.api.intuit.com did not answer."))
+    assert other is not None
+    other.accept()
+    first.accept()
+    again = presenter.present(NetworkError("api.xero.com did not answer."))
+    assert again is not None, "once closed, it can show again"
+    again.accept()
