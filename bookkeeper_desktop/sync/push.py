@@ -216,12 +216,17 @@ def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
 def _record(ctx: SyncContext, items: Sequence[Item]) -> None:
     """Outbox rows committed as "sending" before the request goes out."""
     with ctx.db.session() as session:
+        existing = store.outbox_by_keys(session, [i.key for i in items])
+        open_rows: dict[int, list[OutboxRow]] = {}
+        for open_row in store.open_outbox_for_entries(
+                session, ctx.company_id, ctx.provider,
+                [i.entry.id for i in items if i.key not in existing and i.entry.id]):
+            open_rows.setdefault(open_row.entry_id or 0, []).append(open_row)
         for item in items:
             assert item.entry.id is not None
-            row = store.outbox_by_key(session, item.key)
+            row = existing.get(item.key)
             if row is None:
-                for older in store.open_outbox_for_entry(session, ctx.company_id, ctx.provider,
-                                                         item.entry.id):
+                for older in open_rows.get(item.entry.id, []):
                     if older.state != OutboxState.CONFLICT:
                         older.state = OutboxState.DONE
                 row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider,
@@ -253,10 +258,12 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
                    results: Sequence[Mapping[str, Any]]) -> None:
     kind = kind_of(ctx.provider)
     with ctx.db.session() as session:
+        rows = _Rows(session, ctx, [i.key for i in items])
         for item, result in zip(items, results, strict=True):
             obj, fault, code = _outcome(ctx.provider, kind, result)
             if obj is not None:
-                _settle(session, ctx, item.key, obj, deleted=item.operation in ("delete", "void"))
+                _settle(session, ctx, item.key, obj, deleted=item.operation in ("delete", "void"),
+                        rows=rows)
                 if item.operation == "create":
                     ctx.counts.pushed += 1
                 else:
@@ -266,7 +273,7 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
                 _mark_conflict(session, ctx, item, "changed in QuickBooks Online since the last "
                                "sync (stale SyncToken)")
                 continue
-            row = store.outbox_by_key(session, item.key)
+            row = rows.outbox.get(item.key)
             if row is not None:
                 row.state = OutboxState.FAILED
                 row.last_error = fault
@@ -291,16 +298,30 @@ def _outcome(provider: str, kind: str, result: Mapping[str, Any]
     return dict(result), "", None
 
 
+class _Rows:
+    """The outbox, entry and remote-object rows of a batch, loaded with a few queries (not three
+    per item: at 30-50 items per request the database would otherwise cost more than the
+    provider's rate limit)."""
+
+    def __init__(self, session: Session, ctx: SyncContext, keys: Sequence[str]) -> None:
+        self.outbox = store.outbox_by_keys(session, keys)
+        entry_ids = [r.entry_id for r in self.outbox.values() if r.entry_id is not None]
+        self.entries = store.entry_rows(session, ctx.company_id, entry_ids)
+        self.remotes = store.remotes_for_entries(session, ctx.company_id, ctx.provider,
+                                                 kind_of(ctx.provider), entry_ids)
+
+
 def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any], *,
-            deleted: bool = False) -> None:
+            deleted: bool = False, rows: _Rows | None = None) -> None:
     """The remote side has `obj` for our outbox row `key`: record its id and version."""
-    row = store.outbox_by_key(session, key)
+    rows = rows or _Rows(session, ctx, [key])
+    row = rows.outbox.get(key)
     if row is None or row.entry_id is None:
         return
     kind = kind_of(ctx.provider)
     remote_id = str(obj["Id"] if ctx.provider == "qbo" else obj["ManualJournalID"])
     version = version_of(ctx.provider, obj)
-    entry_row = repositories.entry_row(session, ctx.company_id, row.entry_id)
+    entry_row = rows.entries.get(row.entry_id)
     if entry_row is not None:
         store.set_remote_ref(entry_row, ctx.provider, remote_id, version)
         if deleted:
@@ -310,7 +331,8 @@ def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any]
     row.last_error = ""
     store.save_remote(session, ctx.company_id, ctx.provider, kind, obj, remote_id=remote_id,
                       version=version, updated_at=updated_at_of(ctx.provider, obj),
-                      entry_id=row.entry_id, local=key.rsplit("-", 1)[-1], deleted=deleted)
+                      entry_id=row.entry_id, local=key.rsplit("-", 1)[-1], deleted=deleted,
+                      known=(rows.remotes.get(remote_id),))
 
 
 def _mark_conflict(session: Session, ctx: SyncContext, item: Item, why: str) -> None:
@@ -357,8 +379,9 @@ def reconcile(ctx: SyncContext, keys: set[str] | None = None) -> None:
                 if key in wanted:
                     found[key] = obj
     with ctx.db.session() as session:
+        preloaded = _Rows(session, ctx, list(found))
         for key, obj in found.items():
-            row = store.outbox_by_key(session, key)
+            row = preloaded.outbox.get(key)
             deleted = row is not None and row.operation in ("delete", "void")
-            _settle(session, ctx, key, obj, deleted=deleted)
+            _settle(session, ctx, key, obj, deleted=deleted, rows=preloaded)
             ctx.counts.reconciled += 1

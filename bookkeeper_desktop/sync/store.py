@@ -107,9 +107,12 @@ def remote_for_entry(session: Session, company_id: int, provider: str, entry_id:
 def save_remote(session: Session, company_id: int, provider: str, object_type: str,
                 payload: Mapping[str, Any], *, remote_id: str, version: str | None,
                 updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
-                deleted: bool = False, reason: str = "") -> RemoteObjectRow:
-    """Create or update the one row of this remote object."""
-    row = remote_object(session, company_id, provider, object_type, remote_id)
+                deleted: bool = False, reason: str = "",
+                known: tuple[RemoteObjectRow | None] | None = None) -> RemoteObjectRow:
+    """Create or update the one row of this remote object. `known=(row,)` passes a row the
+    caller already loaded (or `(None,)`: there is none), saving a query per object."""
+    row = known[0] if known is not None else remote_object(session, company_id, provider,
+                                                           object_type, remote_id)
     if row is None:
         row = RemoteObjectRow(company_id=company_id, provider=provider, object_type=object_type,
                               remote_id=remote_id)
@@ -122,7 +125,6 @@ def save_remote(session: Session, company_id: int, provider: str, object_type: s
     row.entry_id = entry_id
     row.deleted = deleted
     row.fetched_at = utc_now()
-    session.flush()
     return row
 
 
@@ -199,6 +201,41 @@ def ours_to_remote(rows: Iterable[AccountMappingRow], provider: str
 def outbox_by_key(session: Session, key: str) -> OutboxRow | None:
     return session.execute(select(OutboxRow).where(OutboxRow.idempotency_key == key)
                            ).scalar_one_or_none()
+
+
+def outbox_by_keys(session: Session, keys: Iterable[str]) -> dict[str, OutboxRow]:
+    wanted = list(keys)
+    found: dict[str, OutboxRow] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.execute(select(OutboxRow).where(
+                OutboxRow.idempotency_key.in_(wanted[start:start + 500]))).scalars():
+            found[row.idempotency_key] = row
+    return found
+
+
+def open_outbox_for_entries(session: Session, company_id: int, provider: str,
+                            entry_ids: Iterable[int]) -> list[OutboxRow]:
+    return list(session.execute(select(OutboxRow).where(
+        OutboxRow.company_id == company_id, OutboxRow.provider == provider,
+        OutboxRow.entry_id.in_(list(entry_ids)),
+        OutboxRow.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
+                             OutboxState.CONFLICT]))).scalars())
+
+
+def entry_rows(session: Session, company_id: int, entry_ids: Iterable[int]
+               ) -> dict[int, JournalEntryRow]:
+    return {row.id: row for row in session.execute(select(JournalEntryRow).where(
+        JournalEntryRow.company_id == company_id,
+        JournalEntryRow.id.in_(list(entry_ids)))).scalars()}
+
+
+def remotes_for_entries(session: Session, company_id: int, provider: str, object_type: str,
+                        entry_ids: Iterable[int]) -> dict[str, RemoteObjectRow]:
+    """Remote id → row, for the objects linked to these entries."""
+    return {row.remote_id: row for row in session.execute(select(RemoteObjectRow).where(
+        RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+        RemoteObjectRow.object_type == object_type,
+        RemoteObjectRow.entry_id.in_(list(entry_ids)))).scalars()}
 
 
 def outbox_rows(session: Session, company_id: int, provider: str, states: Iterable[str]
