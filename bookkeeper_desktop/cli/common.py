@@ -41,6 +41,9 @@ def global_options() -> argparse.ArgumentParser:
                         help="the company to work on (default: the current company)")
     parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                         help="print JSON for scripts")
+    parent.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                        help="work against the local demo sandboxes (Demo sandbox — no real "
+                             "data), with demo books kept apart from your own")
     return parent
 
 
@@ -68,6 +71,10 @@ class Context:
         self.db_url: str | None = getattr(args, "db", None)
         self.company_selector: str | None = getattr(args, "company", None)
         self.json: bool = bool(getattr(args, "json", False))
+        self.demo: bool = bool(getattr(args, "demo", False))
+        #: With --demo: the running sandboxes (`sandbox.demo.DemoSandboxes`) and their endpoints.
+        self.demo_sandboxes: Any = None
+        self.demo_endpoints: Any = None
         self._db: Database | None = None
 
     @property

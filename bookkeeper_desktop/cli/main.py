@@ -16,11 +16,13 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import IO
 
 from bookkeeper_desktop import __version__
 from bookkeeper_desktop.cli.common import Context, Handler, add_subcommands, global_options
 from bookkeeper_desktop.core.errors import BookkeeperError, ValidationError
+from bookkeeper_desktop.demo_mode import enter_demo_mode
 
 #: Every command module; each has `register(subparsers)`. Add a module here to add its commands.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -29,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bookkeeper_desktop.cli.entries",
     "bookkeeper_desktop.cli.formats_commands",
     "bookkeeper_desktop.cli.connect_commands",
+    "bookkeeper_desktop.cli.demo_commands",
     "bookkeeper_desktop.cli.sync_commands",
 )
 
@@ -73,7 +76,10 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None,
         return exit_.code if isinstance(exit_.code, int) else 0
     handler: Handler = args.handler
     context = Context(args, out=out, err=errors)
+    demo = ExitStack()
     try:
+        if context.demo:
+            context.demo_endpoints, context.demo_sandboxes = enter_demo_mode(demo)
         return handler(context, args)
     except BookkeeperError as exc:
         print(f"bookkeeper: error: {one_line(exc)}", file=errors)
@@ -89,6 +95,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None,
         return INTERNAL_ERROR_EXIT
     finally:
         context.close()
+        demo.close()
 
 
 if __name__ == "__main__":

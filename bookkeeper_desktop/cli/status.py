@@ -7,6 +7,7 @@ import argparse
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
 from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.demo_mode import public_endpoints
 from bookkeeper_desktop.services import accounts, companies, connections, entries, sync_runs
 from bookkeeper_desktop.services.exports import export_history
 from bookkeeper_desktop.storage.engine import schema_revision
@@ -28,6 +29,8 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
         "companies": len(companies.list_companies(db)),
         "company": None,
     }
+    if ctx.demo_endpoints is not None:
+        report["demo"] = public_endpoints(ctx.demo_endpoints)
     if company is not None:
         counts = {s.value: entries.count_entries(db, company.id, EntryFilter.of_status(s))
                   for s in EntryStatus}
@@ -49,6 +52,9 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
     if ctx.json:
         ctx.emit_json(report)
         return 0
+    if ctx.demo_endpoints is not None:
+        ctx.print(f"Demo:      {ctx.demo_endpoints.label} (QuickBooks Online "
+                  f"{ctx.demo_endpoints.qbo_url}, Xero {ctx.demo_endpoints.xero_url})")
     ctx.print(f"Database:  {report['database']} (schema {report['schema']})")
     if company is None:
         ctx.print(f"Company:   none selected ({report['companies']} in this database)")

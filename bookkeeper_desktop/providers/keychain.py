@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from bookkeeper_desktop.core.errors import KeychainUnavailable, ReconnectNeeded
 from bookkeeper_desktop.providers.config import Provider
 
 SERVICE = "bookkeeper-desktop"
+#: Environment variable naming another keychain service (the demo uses its own).
+SERVICE_ENV = "BOOKKEEPER_KEYCHAIN_SERVICE"
 #: Windows Credential Manager's limit in characters (2,560 bytes of UTF-16).
 ENTRY_LIMIT = 1_280
 SPLIT_PREFIX = "bookkeeper-split:v1:"
@@ -97,10 +100,11 @@ class Keychain:
     use so constructing a `Keychain` never touches D-Bus. Tests pass a backend object.
     """
 
-    def __init__(self, backend: KeyringBackend | None = None, *, service: str = SERVICE,
+    def __init__(self, backend: KeyringBackend | None = None, *, service: str | None = None,
                  entry_limit: int = ENTRY_LIMIT) -> None:
         self._backend = backend
-        self.service = service
+        # `--demo` sets SERVICE_ENV so demo tokens never replace a real connection's entry.
+        self.service = service or os.environ.get(SERVICE_ENV) or SERVICE
         self.entry_limit = entry_limit
 
     # -- backend access with every failure turned into KeychainUnavailable ------------------------
