@@ -6,8 +6,9 @@ injecting collaborators through constructors so tests can build a pane against a
 database without the main window.
 
 Rules for panes (STYLE.md practices 2 and 3):
-- never open a database session or HTTP connection; call
-  ``ctx.jobs.run(lambda p: ctx.services.something(..., progress=p), on_done=...)``;
+- never open a database session or HTTP connection; run the service in a job:
+  ``ctx.jobs.run(lambda p: accounts.list_accounts(ctx.services.db, company_id), on_done=...)``
+  (`bookkeeper_desktop.services` functions take the open database first);
 - after an operation that changed something, call ``ctx.notify(changes)`` with the
   `core.changes.Changes` it returned; every view listens on ``ctx.changes.changed`` and refreshes
   only what the flags name;
@@ -16,8 +17,6 @@ Rules for panes (STYLE.md practices 2 and 3):
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -28,23 +27,9 @@ from bookkeeper_desktop.gui.errors import ErrorPresenter
 from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.settings import Settings
 
-#: Service modules searched by `AppServices.function` (the storage, connect and sync helpers add
-#: theirs under `bookkeeper_desktop.services`).
-SERVICE_MODULES = (
-    "bookkeeper_desktop.services.companies",
-    "bookkeeper_desktop.services.accounts",
-    "bookkeeper_desktop.services.entries",
-    "bookkeeper_desktop.services.exports",
-    "bookkeeper_desktop.services.connections",
-    "bookkeeper_desktop.services.mappings",
-    "bookkeeper_desktop.services.sync_runs",
-    "bookkeeper_desktop.services.sync",
-    "bookkeeper_desktop.sample_data",
-)
-
 
 class AppServices:
-    """The application services as the GUI holds them: the open database plus a lookup.
+    """The application services as the GUI holds them: the open database and a few flags.
 
     The services are plain functions taking the `Database` first (`bookkeeper_desktop.services`
     docstring), so a pane calls, inside a job::
@@ -63,22 +48,6 @@ class AppServices:
         self.db = db
         self.demo = demo
         self.extras: dict[str, Any] = {}
-
-    def function(self, *names: str) -> Callable[..., Any] | None:
-        """The first service function called one of `names` in `SERVICE_MODULES`, or None.
-
-        Lets a view use a service that another helper is still adding without failing to
-        start: a missing read shows the view's empty state."""
-        for module_name in SERVICE_MODULES:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            for name in names:
-                candidate = getattr(module, name, None)
-                if callable(candidate):
-                    return candidate  # type: ignore[no-any-return]
-        return None
 
 
 class ChangeHub(QObject):

@@ -13,7 +13,6 @@ from bookkeeper_desktop.core.errors import ValidationError
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.settings_store import QSettingsStore
 from bookkeeper_desktop.jobs import JobRunner
-from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.settings import Settings
 
 
@@ -58,11 +57,3 @@ def test_job_errors_without_a_handler_reach_the_presenter(qtbot: QtBot,
     box = opened.args[0]
     assert "The name is empty." in box.informativeText()
     box.accept()
-
-
-def test_services_lookup_finds_service_functions(app_ctx: AppContext) -> None:
-    services = app_ctx.services
-    assert services.function("list_companies") is companies.list_companies
-    assert services.function("no_such_service_anywhere") is None
-    created = companies.create_company(services.db, "Lookup Test")
-    assert services.function("list_companies")(services.db) == [created]
