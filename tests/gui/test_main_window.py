@@ -408,3 +408,34 @@ def test_status_bar_names_the_books(qtbot: QtBot, sample_ctx: AppContext, ini: Q
     assert books.toolTip() == f"Books: {label}"
     assert "…" in books.text()
     assert books.text().endswith("b.sqlite")
+
+
+def test_the_event_loop_keeps_running_while_the_window_loads(
+        qtbot: QtBot, sample_ctx: AppContext, ini: QSettings) -> None:
+    """From show() until every start-up read is done, a 10 ms timer keeps ticking: the reads
+    run in the lanes. (Loose bound; no budgets in tests — a read in the GUI thread would show.)"""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    window = MainWindow(sample_ctx, qsettings=ini)
+    qtbot.addWidget(window)
+    clock = QElapsedTimer()
+    gaps: list[int] = []
+    last = [0]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    window.show()
+    clock.start()
+    timer.start()
+    qtbot.waitUntil(lambda: not sample_ctx.jobs.busy and len(gaps) > 5, timeout=10_000)
+    for key in PANE_KEYS:
+        window.show_pane(key)
+        qtbot.wait(30)
+    timer.stop()
+    assert max(gaps) < 400, f"the event loop stalled for {max(gaps)} ms"
