@@ -740,3 +740,52 @@ def test_notes_of_the_reader_are_shown_above_the_preview(
     assert "'Admin: Postage' is read as 'Admin - Postage'" in dialog.notes_label.text()
     assert "line 2" in dialog.notes_label.text()
     dialog.close_button.click()
+
+
+def test_a_failing_read_shows_one_dialog_not_one_per_page(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    from collections.abc import Sequence
+
+    from bookkeeper_desktop.core.errors import DatabaseLocked
+    from bookkeeper_desktop.gui.ledger.services_source import ServicesLedgerSource
+    from bookkeeper_desktop.storage.records import EntrySummary
+
+    class LockedAfterOpening(ServicesLedgerSource):
+        """The real source, whose page reads fail once `locked` is set (another program holds
+        the database)."""
+
+        locked = False
+
+        def entry_rows(self, company: int, ids: Sequence[int]) -> Sequence[EntrySummary]:
+            if self.locked:
+                raise DatabaseLocked("The books are in use by another program.")
+            return super().entry_rows(company, ids)
+
+    from bookkeeper_desktop.sample_data import generate_entries
+
+    chart = account_services.list_accounts(db, company_id)
+    entry_services.bulk_insert_entries(db, company_id, generate_entries(
+        1200, chart, seed=7, end=dt.date(2026, 6, 30), number_prefix="BIG-"))
+    source = LockedAfterOpening(ctx.services)
+    pane = loaded_pane(qtbot, ctx, source=source)
+    failures: list[BaseException] = []
+    pane.entry_model.load_failed.connect(failures.append)
+    source.locked = True
+    shown: list[object] = []
+    ctx.error_presenter.dialog_opened.connect(shown.append)
+    bar = pane.table.verticalScrollBar()
+    for position in (bar.maximum() // 3, bar.maximum() // 2, bar.maximum()):
+        bar.setValue(position)
+        qtbot.wait(150)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    shown[0].close()  # type: ignore[attr-defined]
+    # The user closed it; the view keeps asking for rows that still cannot be read.
+    seen = len(failures)
+    for position in (bar.maximum() // 4, bar.maximum() * 3 // 4):
+        bar.setValue(position)
+        qtbot.wait(150)
+    qtbot.waitUntil(lambda: len(failures) > seen, timeout=5000)
+    qtbot.wait(200)
+    assert len(shown) == 1  # not one dialog per failing page
+    assert pane.count_label.text() == "Entries could not be read"

@@ -152,6 +152,7 @@ class LedgerPane(QWidget):
         self.account_dialog: AccountDialog | None = None
         self.trial_balance_dialog: TrialBalanceDialog | None = None
         self.bulk_report = ""
+        self._read_error_shown = False
         self.setAcceptDrops(True)
         self._build()
         ctx.changes.changed.connect(self._on_changes)
@@ -230,7 +231,7 @@ class LedgerPane(QWidget):
         # Double-click, Enter or Return opens the entry.
         self.table.activated.connect(self._open_index)
         self.entry_model.ids_loaded.connect(self._entries_loaded)
-        self.entry_model.load_failed.connect(lambda error: self.ctx.show_error(error, self))
+        self.entry_model.load_failed.connect(self._entries_failed)
 
         entry_bar = QToolBar()
         self.new_entry_action = self._action(entry_bar, "New entry…", self.new_entry,
@@ -338,7 +339,7 @@ class LedgerPane(QWidget):
         old = self.entry_model
         model = EntryTableModel(CompanyEntrySource(self.source, company_id), self.ctx.jobs)
         model.ids_loaded.connect(self._entries_loaded)
-        model.load_failed.connect(lambda error: self.ctx.show_error(error, self))
+        model.load_failed.connect(self._entries_failed)
         self.filter_bar.filter_changed.disconnect(old.set_filter)
         self.filter_bar.filter_changed.connect(model.set_filter)
         self.table.setModel(model)
@@ -548,8 +549,17 @@ class LedgerPane(QWidget):
     # --- entries ---------------------------------------------------------------------------------
 
     def _entries_loaded(self, count: int) -> None:
+        self._read_error_shown = False
         self.count_label.setText(f"{count:,} entr{'y' if count == 1 else 'ies'}")
         self._update_actions()
+
+    def _entries_failed(self, error: BaseException) -> None:
+        """One dialog per failing read, not one per page the view asks for while the database
+        is locked or gone; the next successful read re-arms it."""
+        self.count_label.setText("Entries could not be read")
+        if not self._read_error_shown:
+            self._read_error_shown = True
+            self.ctx.show_error(error, self)
 
     def selected_entry_ids(self) -> list[int]:
         """Ids of the selected rows, in table order, loaded or not. Read from the selection's
