@@ -44,6 +44,7 @@ from bookkeeper_desktop.storage.mapping import account_of, fill_account_row
 from bookkeeper_desktop.storage.schema import (
     AccountMappingRow,
     AccountRow,
+    JournalEntryRow,
     OutboxRow,
     RemoteObjectRow,
 )
@@ -257,25 +258,71 @@ def _pull_xero(ctx: SyncContext, client: XeroClient, collection: str) -> None:
     ctx.safe_point()
 
 
+class Page:
+    """A page's rows loaded with a few queries (one per table, not several per object: a first
+    pull of 20,000 transactions must be bound by the provider's limits, not by the database),
+    and the new entries, inserted together at the end (`repositories.bulk_insert_entries`)."""
+
+    def __init__(self, session: Session, ctx: SyncContext, kind: str,
+                 objects: list[Mapping[str, Any]]) -> None:
+        ids = [remote_id_of(ctx.provider, kind, obj) for obj in objects]
+        self.remotes: dict[str, RemoteObjectRow] = {}
+        for start in range(0, len(ids), 500):
+            for row in session.execute(select(RemoteObjectRow).where(
+                    RemoteObjectRow.company_id == ctx.company_id,
+                    RemoteObjectRow.provider == ctx.provider,
+                    RemoteObjectRow.object_type == kind,
+                    RemoteObjectRow.remote_id.in_(ids[start:start + 500]))).scalars():
+                self.remotes[row.remote_id] = row
+        self.entry_ids: dict[str, int] = {}
+        if kind in ("JournalEntry", "ManualJournals"):
+            column = JournalEntryRow.qbo_id if ctx.provider == "qbo" else JournalEntryRow.xero_id
+            for start in range(0, len(ids), 500):
+                for entry_id, remote_id in session.execute(
+                        select(JournalEntryRow.id, column).where(
+                            JournalEntryRow.company_id == ctx.company_id,
+                            column.in_(ids[start:start + 500]))):
+                    self.entry_ids.setdefault(str(remote_id), entry_id)
+        keys = [k for k in (key_in(str(o.get("PrivateNote") or o.get("Narration") or ""))
+                            for o in objects) if k]
+        self.outbox = store.outbox_by_keys(session, keys) if keys else {}
+        #: (entry, object, remote id, version) to insert at the end of the page.
+        self.fresh: list[tuple[JournalEntry, Mapping[str, Any], str, str]] = []
+
+
 def _apply_page(ctx: SyncContext, kind: str, objects: Iterable[Mapping[str, Any]],
                 cursor: str) -> None:
     """Store a page of objects and its cursor in one transaction, then a safe point."""
+    unique = list({remote_id_of(ctx.provider, kind, o): o for o in objects}.values())
     with ctx.db.session() as session:
         accounts = store.remote_to_ours(store.mapped_accounts(
             session, ctx.company_id, ctx.provider, confirmed_only=False))
-        for obj in objects:
-            apply_remote(session, ctx, kind, obj, accounts=accounts)
+        page = Page(session, ctx, kind, unique)
+        for obj in unique:
+            apply_remote(session, ctx, kind, obj, accounts=accounts, page=page)
+        if page.fresh:
+            session.flush()
+            new_ids = repositories.bulk_insert_entries(
+                session, ctx.company_id, [entry for entry, _, _, _ in page.fresh])
+            for (entry, obj, remote_id, version), entry_id in zip(page.fresh, new_ids,
+                                                                  strict=True):
+                store.save_remote(session, ctx.company_id, ctx.provider, kind, obj,
+                                  remote_id=remote_id, version=version,
+                                  updated_at=updated_at_of(ctx.provider, obj),
+                                  entry_id=entry_id, local=fingerprint(entry), known=(None,))
+            ctx.counts.created += len(page.fresh)
         store.set_cursor(session, ctx.company_id, ctx.provider, kind, cursor)
     ctx.safe_point()
 
 
 def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, Any],
-                 *, accounts: Mapping[str, int]) -> None:
+                 *, accounts: Mapping[str, int], page: Page) -> None:
     provider = ctx.provider
     remote_id = remote_id_of(provider, kind, obj)
     version = version_of(provider, obj)
     is_gone = gone(provider, kind, obj)
-    existing = store.remote_object(session, ctx.company_id, provider, kind, remote_id)
+    existing = page.remotes.get(remote_id)
+    known = (existing,)
     if existing is not None and existing.version == version and existing.deleted == is_gone:
         ctx.counts.unchanged += 1
         return
@@ -284,11 +331,9 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
     local = store.meta(existing).get("local") if existing is not None else None
     if entry_id is None:
         entry_id, local = _own_push(session, ctx, kind, obj, remote_id=remote_id,
-                                     version=version)
-    if entry_id is None and kind in ("JournalEntry", "ManualJournals"):
-        row = store.entry_by_remote_id(session, ctx.company_id, provider, remote_id)
-        if row is not None:
-            entry_id = row.id
+                                     version=version, page=page)
+    if entry_id is None:
+        entry_id = page.entry_ids.get(remote_id)
     if is_gone:
         if entry_id is not None:
             row = repositories.entry_row(session, ctx.company_id, entry_id)
@@ -297,7 +342,7 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
         store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
                           version=version, updated_at=updated_at_of(provider, obj),
                           entry_id=entry_id, local=local, deleted=True,
-                          reason="deleted or voided at the provider")
+                          reason="deleted or voided at the provider", known=known)
         ctx.counts.deleted += 1
         return
     converted, reason = (qbo_entry(kind, obj, accounts) if provider == "qbo"
@@ -305,33 +350,29 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
     if converted is None:
         store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
                           version=version, updated_at=updated_at_of(provider, obj),
-                          entry_id=entry_id, local=local, reason=reason)
+                          entry_id=entry_id, local=local, reason=reason, known=known)
         ctx.counts.unposted += 1
         return
     if entry_id is None:
-        row = repositories.insert_entry(session, ctx.company_id,
-                                        converted.with_changes(company_id=ctx.company_id))
-        entry_id = row.id
-        ctx.counts.created += 1
-        new_local = fingerprint(converted)
-    else:
-        current = store.load_entry(session, ctx.company_id, entry_id)
-        if current is not None and local is not None and fingerprint(current) != local:
-            _conflict(session, ctx, entry_id, f"changed here and in {_name(provider)}")
-            store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
-                              version=version, updated_at=updated_at_of(provider, obj),
-                              entry_id=entry_id, local=local)
-            return
-        row = repositories.entry_row(session, ctx.company_id, entry_id)
-        assert row is not None
-        assert current is not None
-        merged = _theirs(current, converted)
-        repositories.replace_entry(session, row, merged)
-        new_local = fingerprint(merged)
-        ctx.counts.updated += 1
+        page.fresh.append((converted, obj, remote_id, version))
+        return
+    current = store.load_entry(session, ctx.company_id, entry_id)
+    if current is not None and local is not None and fingerprint(current) != local:
+        _conflict(session, ctx, entry_id, f"changed here and in {_name(provider)}")
+        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
+                          version=version, updated_at=updated_at_of(provider, obj),
+                          entry_id=entry_id, local=local, known=known)
+        return
+    row = repositories.entry_row(session, ctx.company_id, entry_id)
+    assert row is not None
+    assert current is not None
+    merged = _theirs(current, converted)
+    repositories.replace_entry(session, row, merged)
+    new_local = fingerprint(merged)
+    ctx.counts.updated += 1
     store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
                       version=version, updated_at=updated_at_of(provider, obj),
-                      entry_id=entry_id, local=new_local)
+                      entry_id=entry_id, local=new_local, known=known)
 
 
 def _theirs(current: JournalEntry, remote: JournalEntry) -> JournalEntry:
@@ -346,7 +387,7 @@ def _theirs(current: JournalEntry, remote: JournalEntry) -> JournalEntry:
 
 
 def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, Any], *,
-              remote_id: str, version: str) -> tuple[int | None, str | None]:
+              remote_id: str, version: str, page: Page) -> tuple[int | None, str | None]:
     """An object we pushed ourselves (our `[bk:KEY]` in its note): link it to that entry and
     settle the outbox row, so a crash between send and commit never imports it twice."""
     if kind not in ("JournalEntry", "ManualJournals"):
@@ -354,7 +395,7 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
     key = key_in(str(obj.get("PrivateNote") or obj.get("Narration") or ""))
     if key is None:
         return None, None
-    outbox = store.outbox_by_key(session, key)
+    outbox = page.outbox.get(key)
     if outbox is None or outbox.company_id != ctx.company_id or outbox.entry_id is None:
         return None, None
     row = repositories.entry_row(session, ctx.company_id, outbox.entry_id)
