@@ -97,7 +97,7 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
         pane = IntegrationsPane(app_ctx)
         qtbot.addWidget(pane)
         qtbot.waitSignal(pane.loaded, timeout=5000).wait()
-        IntegrationsController(pane, **flows)
+        controller = IntegrationsController(pane, **flows)
         card = pane.card(Provider.QBO)
         qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=15_000)
@@ -107,6 +107,8 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
         assert card.headline.text() == f"Connected to {stored.remote_company_name}"
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
         qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+        assert controller.confirm_box is not None
+        next(b for b in controller.confirm_box.buttons() if b.text() == "Disconnect").click()
         qtbot.waitUntil(lambda: card.state.phase is Phase.NOT_CONNECTED, timeout=15_000)
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
         after = connection_service.get_connection(db, sample_company.id, "qbo")

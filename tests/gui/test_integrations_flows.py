@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.core.errors import RemoteError
@@ -178,7 +179,7 @@ def test_sync_now_and_disconnect_run_as_jobs(qtbot: QtBot, app_ctx: AppContext,
     def disconnect(company_id: int, provider: Provider) -> None:
         connection_service.remove_connection(db, company_id, provider.value)
 
-    IntegrationsController(pane, sync=sync, disconnect=disconnect)
+    controller = IntegrationsController(pane, sync=sync, disconnect=disconnect)
     card = pane.card(Provider.XERO)
     qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.progress_label.text() == "Pushing entries — 1 of 3",
@@ -192,6 +193,21 @@ def test_sync_now_and_disconnect_run_as_jobs(qtbot: QtBot, app_ctx: AppContext,
     assert calls == [(sample_company.id, Provider.XERO)]
 
     qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None
+    assert box.isVisible()
+    assert box.text() == "Disconnect these books from Bakery Ltd?"
+    assert "keychain" in box.informativeText()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.wait(50)
+    assert card.state.phase is Phase.CONNECTED, "Cancel keeps the connection"
+    assert connection_service.get_connection(db, sample_company.id, "xero") is not None
+
+    qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None
+    confirm = next(b for b in box.buttons() if b.text() == "Disconnect")
+    confirm.click()
     qtbot.waitUntil(lambda: card.state.phase is Phase.NOT_CONNECTED, timeout=5000)
     assert connection_service.get_connection(db, sample_company.id, "xero") is None
 

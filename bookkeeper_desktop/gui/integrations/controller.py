@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
@@ -84,6 +85,7 @@ class IntegrationsController(QObject):
 
     Attributes:
         connecting: provider -> the connect attempt in progress.
+        syncing: provider -> the sync job running.
     """
 
     def __init__(
@@ -103,6 +105,8 @@ class IntegrationsController(QObject):
         self.disconnect_function = disconnect
         self.connecting: dict[Provider, _Connecting] = {}
         self.syncing: dict[Provider, Job[Any]] = {}
+        #: The open "Disconnect from …?" question, or None.
+        self.confirm_box: QMessageBox | None = None
         pane.connect_requested.connect(self.connect_provider)
         pane.cancel_requested.connect(self.cancel)
         pane.sync_requested.connect(self.sync_now)
@@ -206,12 +210,35 @@ class IntegrationsController(QObject):
         self.ctx.notify(Changes(sync_runs=True, entries=True, accounts=True, mappings=True))
 
     def disconnect_provider(self, provider: Provider) -> None:
-        company_id = self.ctx.company_id
-        if company_id is None:
+        """Ask first (window-modal, not blocking), then disconnect."""
+        if self.ctx.company_id is None:
             return
         if self.disconnect_function is None:
             self._show_error(provider, ConfigurationError(
                 f"Disconnecting from {provider.title} is not set up in this build."))
+            return
+        company = self.pane.card(provider).state.company_name or provider.title
+        box = QMessageBox(QMessageBox.Icon.Question, f"Disconnect from {provider.title}?",
+                          f"Disconnect these books from {company}?",
+                          QMessageBox.StandardButton.Cancel, self.pane)
+        box.setObjectName("disconnectConfirm")
+        box.setInformativeText(
+            f"Bookkeeper Desktop will revoke its access at {provider.title} and delete the "
+            "saved sign-in from the system keychain. Your books and the sync log stay; you can "
+            "connect again at any time.")
+        confirm = box.addButton("Disconnect", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(
+            lambda button: self.disconnect_now(provider) if button is confirm else None)
+        self.confirm_box = box
+        box.open()
+
+    def disconnect_now(self, provider: Provider) -> None:
+        """Disconnect without asking (after the confirmation)."""
+        company_id = self.ctx.company_id
+        if company_id is None or self.disconnect_function is None:
             return
         disconnect = self.disconnect_function
 
