@@ -76,10 +76,10 @@ class JobStatusWidget(QWidget):
         self.shown_job = job
         snapshot = job.snapshot()
         title = job.title or "Working"
-        text = f"{title}: {snapshot.phase}" if snapshot.phase else title
+        text = (f"{title}: {snapshot.phase}" if snapshot.phase else title) + "…"
         if len(jobs) > 1:
             text += f" (+{len(jobs) - 1} more)"
-        self.label.setText(text + "…")
+        self.label.setText(text)
         if snapshot.total:
             self.bar.setRange(0, snapshot.total)
             self.bar.setValue(min(snapshot.done, snapshot.total))

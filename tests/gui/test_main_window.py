@@ -439,3 +439,16 @@ def test_the_event_loop_keeps_running_while_the_window_loads(
         qtbot.wait(30)
     timer.stop()
     assert max(gaps) < 400, f"the event loop stalled for {max(gaps)} ms"
+
+
+def test_status_bar_counts_other_running_jobs(qtbot: QtBot, window: MainWindow) -> None:
+    release = threading.Event()
+    first = window.ctx.jobs.run(lambda p: release.wait(5), title="Importing", lane="db")
+    second = window.ctx.jobs.run(lambda p: release.wait(5), title="Syncing", lane="network")
+    status = window.job_status
+    qtbot.waitUntil(lambda: status.label.text() == "Importing… (+1 more)", timeout=3000)
+    assert status.shown_job is first
+    release.set()
+    with qtbot.waitSignals([first.ended, second.ended], timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: not status.isVisible(), timeout=3000)
