@@ -32,6 +32,9 @@ from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.formats import ExportOptions, plan_import, read_chart, write_export
 from bookkeeper_desktop.formats.common import ExportFormat
+from bookkeeper_desktop.services import coa_import
+from bookkeeper_desktop.services.companies import create_company
+from bookkeeper_desktop.storage.engine import open_database
 
 TYPES = [AccountType.BANK, AccountType.EXPENSE, AccountType.INCOME,
          AccountType.OTHER_CURRENT_LIABILITY, AccountType.COST_OF_GOODS_SOLD]
@@ -185,6 +188,33 @@ def bench_import(folder: Path, runs: int) -> list[str]:
     return rows
 
 
+def bench_import_storage(folder: Path, runs: int) -> list[str]:
+    """Preview and apply into a real SQLite database (services.coa_import), the same file twice."""
+    qbo, iif = write_chart_files(folder)
+    rows = ["| chart (5,000 accounts) into SQLite | first import: preview + apply (s) | "
+            "same file again (s) | budget |", "|---|---:|---:|---|"]
+    for path in (qbo, iif):
+        firsts, agains = [], []
+        for run in range(runs):
+            database = open_database(f"sqlite:///{folder / f'bench-{path.suffix}-{run}.sqlite'}")
+            company = create_company(database, "Bench").id
+            start = time.perf_counter()
+            outcome = coa_import.import_chart(database, company, path, actor="bench")
+            firsts.append(time.perf_counter() - start)
+            assert len(outcome.added) == 5000
+            start = time.perf_counter()
+            again = coa_import.import_chart(database, company, path, actor="bench")
+            agains.append(time.perf_counter() - start)
+            assert not again.added
+            assert not again.updated
+            database.close()
+        verdict = "ok" if min(firsts) < 1.0 else "OVER"
+        rows.append(f"| {read_chart(path).detected.label} | {min(firsts):.3f} | "
+                    f"{min(agains):.3f} | <1 s {verdict} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def bench_memory(folder: Path) -> list[str]:
     accounts = make_accounts()
     rows = ["| format | peak 10k entries (MiB) | peak 100k entries (MiB) | growth |",
@@ -219,18 +249,22 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--only-import", action="store_true")
     args = parser.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        print(f"\nExport of {args.entries:,} entries ({3 * args.entries:,} lines), best of "
-              f"{args.runs}:")
-        bench_exports(args.entries, folder, args.runs)
+        if not args.only_import:
+            print(f"\nExport of {args.entries:,} entries ({3 * args.entries:,} lines), best of "
+                  f"{args.runs}:")
+            bench_exports(args.entries, folder, args.runs)
         print("\nChart import:")
         bench_import(folder, max(args.runs, 3))
+        print("\nChart import into storage:")
+        bench_import_storage(folder, max(args.runs, 3))
         for leftover in folder.iterdir():
             leftover.unlink()
-        if not args.skip_memory:
+        if not args.skip_memory and not args.only_import:
             print("\nPeak traced memory while exporting:")
             bench_memory(folder)
 

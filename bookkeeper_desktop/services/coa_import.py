@@ -11,15 +11,23 @@ The rules of the preview (matching, updates, skips, parents, errors) are in `for
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.accounts import Account, AccountType, parent_path
 from bookkeeper_desktop.core.changes import NOTHING, Changes
-from bookkeeper_desktop.core.errors import FileFormatError, NotFound
+from bookkeeper_desktop.core.errors import (
+    DuplicateError,
+    FileFormatError,
+    NotFound,
+    ValidationError,
+)
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview, plan_import, propose_mappings, read_chart
 from bookkeeper_desktop.formats.plan import PlannedAdd, PlannedUpdate
@@ -29,7 +37,8 @@ from bookkeeper_desktop.services.exports import file_checksum
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.mapping import account_of, fill_account_row
-from bookkeeper_desktop.storage.schema import AccountMappingRow, AccountRow
+from bookkeeper_desktop.storage.schema import AccountMappingRow, AccountRow, AuditLogRow
+from bookkeeper_desktop.storage.types import utc_now
 
 
 @dataclass(frozen=True)
@@ -74,17 +83,22 @@ def apply_import(db: Database, company_id: int, preview: ImportPreview, *,
          *((a.account.depth, 1, a) for a in preview.adds)],
         key=lambda step: (step[0], step[1]))
     with db.session() as session:
+        chart = _Chart(session, company_id,
+                       [u.existing.id for u in preview.updates if u.existing.id is not None])
         updated: list[Account] = []
         added: list[Account] = []
-        for _, _, step in steps:
+        level: int | None = None
+        for depth, _, step in steps:
+            if depth != level:
+                added += chart.flush()  # parents get their ids before children are staged
+                level = depth
             if isinstance(step, PlannedUpdate):
-                updated.append(_update(session, company_id, step.updated, who))
+                updated.append(chart.update(step.updated, who))
             else:
-                fixed = account_services._normalised(step.account)
-                added.append(account_of(account_services._insert(session, company_id, fixed,
-                                                                  who)))
+                chart.add(step.account, who)
             done += 1
             _step(progress, done, total)
+        added += chart.flush()
         proposals = _store_proposals(session, company_id, preview)
         if progress is not None:
             progress.check_cancelled()
@@ -106,30 +120,129 @@ def _step(progress: Progress | None, done: int, total: int) -> None:
             progress.report(done, total)
 
 
-def _update(session: Session, company_id: int, account: Account, actor: str) -> Account:
-    """The same save as `services.accounts.update_account`, inside the import's transaction."""
-    assert account.id is not None
-    fixed = account_services._normalised(account)
-    row = session.get(AccountRow, account.id)
-    if row is None or row.company_id != company_id:
-        raise NotFound(f"Account '{account.full_name}' was deleted while the import was "
-                       "being previewed; nothing was imported.")
-    before = account_of(row)
-    old_path = row.full_name
-    fill_account_row(row, fixed, account_services._parent_id(session, company_id,
-                                                             fixed.full_name))
-    if old_path != fixed.full_name:
-        for child in account_services._rows(session, company_id):
-            if child.full_name.startswith(old_path + ":"):
+class _Chart:
+    """The company's accounts inside the import's transaction, indexed in memory once: the same
+    rules as `services.accounts` (unique name any case, unique code, parent must exist) without
+    a query per account, and new accounts inserted a tree level at a time in one statement each
+    (5,000 accounts in well under a second, where one ORM flush per account took seconds). A
+    change made by someone else since the preview still fails the transaction: the accounts are
+    read inside it, and the database's unique constraints stand behind."""
+
+    STAGED = -1  # the id of an account staged for the next flush
+
+    def __init__(self, session: Session, company_id: int, update_ids: Iterable[int]) -> None:
+        self.session = session
+        self.company_id = company_id
+        chart = session.execute(select(AccountRow.id, AccountRow.full_name, AccountRow.code)
+                                .where(AccountRow.company_id == company_id)).all()
+        self.name_ids: dict[str, int] = {str(name).lower(): int(account_id)
+                                         for account_id, name, _ in chart}
+        self.code_ids: dict[str, int] = {str(code): int(account_id)
+                                         for account_id, _, code in chart if code}
+        # Whole rows only for the accounts the import changes (and, on a rename, their
+        # subaccounts): loading 5,000 ORM rows to change none of them costs more than the rest.
+        wanted = list(update_ids)
+        self.rows = {row.id: row for row in session.execute(
+            select(AccountRow).where(AccountRow.company_id == company_id,
+                                     AccountRow.id.in_(wanted))).scalars()} if wanted else {}
+        self.staged: list[tuple[Account, dict[str, Any]]] = []
+        self.actor = ""
+
+    def _check(self, account: Account, except_id: int | None) -> None:
+        problems = []
+        same_name = self.name_ids.get(account.full_name.lower())
+        if same_name is not None and same_name != except_id:
+            problems.append(f"There is already an account called '{account.full_name}'.")
+        same_code = self.code_ids.get(account.code) if account.code else None
+        if same_code is not None and same_code != except_id:
+            problems.append(f"Account code {account.code} is already used.")
+        if problems:
+            raise DuplicateError(f"Account '{account.full_name}' cannot be imported: "
+                                 + " ".join(problems) + " Nothing was imported.")
+
+    def _parent_id(self, full_name: str) -> int | None:
+        parent = parent_path(full_name)
+        if parent is None:
+            return None
+        parent_id = self.name_ids.get(parent.lower())
+        if parent_id is None or parent_id == self.STAGED:
+            raise ValidationError(f"Account '{full_name}' cannot be imported.",
+                                  [f"Its parent account '{parent}' does not exist."])
+        return parent_id
+
+    def add(self, account: Account, actor: str) -> None:
+        """Stage a new account; it is inserted (and gets its id) at the next `flush()`."""
+        fixed = account_services._normalised(account)
+        self._check(fixed, None)
+        values = SimpleNamespace()
+        fill_account_row(cast(AccountRow, values), fixed, self._parent_id(fixed.full_name))
+        self.staged.append((fixed, {**vars(values), "company_id": self.company_id}))
+        self.name_ids[fixed.full_name.lower()] = self.STAGED
+        if fixed.code:
+            self.code_ids[fixed.code] = self.STAGED
+        self.actor = actor
+
+    def flush(self) -> list[Account]:
+        """Write pending updates and insert the staged accounts (one statement; children are
+        staged only after their parents' level is flushed), with their audit rows."""
+        self.session.flush()
+        if not self.staged:
+            return []
+        ids = self.session.scalars(
+            insert(AccountRow).returning(AccountRow.id, sort_by_parameter_order=True),
+            [values for _, values in self.staged]).all()
+        added = []
+        for (account, _), account_id in zip(self.staged, ids, strict=True):
+            self.name_ids[account.full_name.lower()] = account_id
+            if account.code:
+                self.code_ids[account.code] = account_id
+            added.append(account.with_changes(id=account_id, company_id=self.company_id))
+        now = utc_now()
+        self.session.execute(insert(AuditLogRow), [
+            {"company_id": self.company_id, "actor": self.actor, "action": "create",
+             "object_type": "account", "object_id": account.id, "at": now,
+             "details": {"full_name": account.full_name, "code": account.code,
+                         "type": account.type.value, "by": "import"}}
+            for account in added])
+        self.staged.clear()
+        return added
+
+    def update(self, account: Account, actor: str) -> Account:
+        assert account.id is not None
+        fixed = account_services._normalised(account)
+        row = self.rows.get(account.id)
+        if row is None:
+            raise NotFound(f"Account '{account.full_name}' was deleted while the import was "
+                           "being previewed; nothing was imported.")
+        self._check(fixed, row.id)
+        before = account_of(row)
+        old_path = row.full_name
+        parent_id = self._parent_id(fixed.full_name)
+        self.name_ids.pop(old_path.lower(), None)
+        if row.code:
+            self.code_ids.pop(row.code, None)
+        fill_account_row(row, fixed, parent_id)
+        if old_path != fixed.full_name:  # the subaccounts' paths follow
+            prefix = old_path.lower() + ":"
+            for name, child_id in list(self.name_ids.items()):
+                if not name.startswith(prefix) or child_id == self.STAGED:
+                    continue
+                child = self.rows.get(child_id) or self.session.get(AccountRow, child_id)
+                if child is None or not child.full_name.startswith(old_path + ":"):
+                    continue
+                self.name_ids.pop(name)
                 child.full_name = fixed.full_name + child.full_name[len(old_path):]
-    session.flush()
-    changed = {name: [str(getattr(before, name)), str(getattr(fixed, name))]
-               for name in ("full_name", "code", "type", "original_type", "source",
-                            "description", "tax_code", "detail_type", "active")
-               if getattr(before, name) != getattr(fixed, name)}
-    repositories.add_audit(session, company_id, actor, "update", obj=("account", row.id),
-                           details={**changed, "by": "import"})
-    return account_of(row)
+                self.name_ids[child.full_name.lower()] = child.id
+        self.name_ids[row.full_name.lower()] = row.id
+        if row.code:
+            self.code_ids[row.code] = row.id
+        changed = {name: [str(getattr(before, name)), str(getattr(fixed, name))]
+                   for name in ("full_name", "code", "type", "original_type", "source",
+                                "description", "tax_code", "detail_type", "active")
+                   if getattr(before, name) != getattr(fixed, name)}
+        repositories.add_audit(self.session, self.company_id, actor, "update",
+                               obj=("account", row.id), details={**changed, "by": "import"})
+        return account_of(row)
 
 
 def _store_proposals(session: Session, company_id: int, preview: ImportPreview) -> int:
@@ -138,24 +251,28 @@ def _store_proposals(session: Session, company_id: int, preview: ImportPreview) 
     Existing mappings (proposed or confirmed) are never overwritten."""
     if preview.provider is None:
         return 0
-    ours = [account_of(row) for row in account_services._rows(session, company_id)]
+    session.flush()
+    ours = [Account(full_name=name, type=AccountType(kind), code=code, id=account_id)
+            for account_id, name, code, kind in session.execute(
+                select(AccountRow.id, AccountRow.full_name, AccountRow.code, AccountRow.type)
+                .where(AccountRow.company_id == company_id).order_by(AccountRow.full_name))]
     mapped = set(session.execute(
         select(AccountMappingRow.account_id).where(
             AccountMappingRow.company_id == company_id,
             AccountMappingRow.provider == preview.provider)).scalars())
-    stored = 0
+    rows = []
     for proposal in propose_mappings(ours, preview.file_accounts):
         account_id = proposal.account.id
         if account_id is None or account_id in mapped:
             continue
-        session.add(AccountMappingRow(
-            company_id=company_id, provider=preview.provider, account_id=account_id,
-            remote_code=proposal.remote.code, remote_name=proposal.remote.full_name,
-            state="proposed", proposal_reason=proposal.reason))
+        rows.append({"company_id": company_id, "provider": preview.provider,
+                     "account_id": account_id, "remote_code": proposal.remote.code,
+                     "remote_name": proposal.remote.full_name, "state": "proposed",
+                     "proposal_reason": proposal.reason})
         mapped.add(account_id)
-        stored += 1
-    session.flush()
-    return stored
+    if rows:
+        session.execute(insert(AccountMappingRow), rows)
+    return len(rows)
 
 
 def import_chart(db: Database, company_id: int, path: Path, *, dry_run: bool = False,
