@@ -35,6 +35,7 @@ from bookkeeper_desktop.sandbox.browser import ConsentBrowser
 from bookkeeper_desktop.sandbox.qbo_server import DEMO_QBO_CLIENT, QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import DEMO_XERO_CLIENT, XeroSandbox
 from bookkeeper_desktop.services import companies, entries
+from bookkeeper_desktop.services.accounts import accounts_by_id
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import open_client, run_sync
@@ -86,8 +87,9 @@ def _connect(db: Database, provider: str, base_url: str, keychain: Keychain) -> 
     return company.id, env
 
 
-def _sync(db: Database, company_id: int, provider: str, env: dict[str, str], keychain: Keychain,
-          scale: float, *, pull: bool, push: bool) -> tuple[float, dict[str, object]]:
+def _sync(db: Database, company_id: int, provider: str, env: dict[str, str], *,
+          keychain: Keychain, scale: float, pull: bool, push: bool
+          ) -> tuple[float, dict[str, object]]:
     with open_client(db, company_id, provider, keychain=keychain, env=env,
                      time_scale=scale) as client:
         started = time.perf_counter()
@@ -100,7 +102,6 @@ def _sync(db: Database, company_id: int, provider: str, env: dict[str, str], key
 
 def _entries(db: Database, company_id: int, provider: str, count: int) -> None:
     mapped = mapping_by_account(db, company_id, provider, confirmed_only=True)
-    from bookkeeper_desktop.services.accounts import accounts_by_id
     accounts = accounts_by_id(db, company_id)
     usable = [a for a in sorted(mapped) if accounts[a].account_class.value in ("expense", "asset")
               and (provider == "qbo" or mapped[a].remote_code)
@@ -134,7 +135,8 @@ def bench(provider: str, scale: float, push_count: int, pull_count: int, folder:
             assert isinstance(server, XeroSandbox)
             _xero_bulk(server, pull_count)
         company_id, env = _connect(db, provider, server.base_url, keychain)
-        elapsed, counts = _sync(db, company_id, provider, env, keychain, scale, pull=True,
+        elapsed, counts = _sync(db, company_id, provider, env, keychain=keychain, scale=scale,
+                                pull=True,
                                 push=False)
         page, limit = (1000, 500) if provider == "qbo" else (1000, 60)
         steady_pull = pull_count / (page * limit) * window
@@ -143,7 +145,8 @@ def bench(provider: str, scale: float, push_count: int, pull_count: int, folder:
                      f"{steady_pull / elapsed:.0%}", f"{counts['created']}"))
         # Push.
         _entries(db, company_id, provider, push_count)
-        elapsed, counts = _sync(db, company_id, provider, env, keychain, scale, pull=False,
+        elapsed, counts = _sync(db, company_id, provider, env, keychain=keychain, scale=scale,
+                                pull=False,
                                 push=True)
         per_request, per_window = (30, 120) if provider == "qbo" else (50, 60)
         requests = -(-push_count // per_request)
