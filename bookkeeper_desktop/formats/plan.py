@@ -195,7 +195,13 @@ def _rename_clash(row: ChartRow, updated: Account, match: Account,
 def _missing_parents(rows: Iterable[ChartRow], existing: Sequence[Account],
                      updates: Sequence[PlannedUpdate]) -> list[PlannedAdd]:
     known = {a.full_name.lower() for a in existing}
-    known |= {u.updated.full_name.lower() for u in updates}
+    for update in updates:  # a renamed account takes its subaccounts along
+        old = update.existing.full_name.lower()
+        new = update.updated.full_name.lower()
+        if old == new:
+            continue
+        known |= {new + name[len(old):] for name in list(known)
+                  if name == old or name.startswith(old + ":")}
     rows = list(rows)
     known |= {r.full_name.lower() for r in rows}
     created: list[PlannedAdd] = []

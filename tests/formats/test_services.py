@@ -140,6 +140,24 @@ def test_updates_rename_and_reparent_in_one_go(db: Database, company_id: int, da
     assert {r.details["by"] for r in updates} == {"import"}
 
 
+def test_renaming_a_parent_by_code_moves_its_subaccounts(db: Database, company_id: int,
+                                                        tmp_path: Path) -> None:
+    account_services.add_accounts(db, company_id, [
+        Account("Old Office Name", AccountType.EXPENSE, code="6000"),
+        Account("Old Office Name:Ink", AccountType.EXPENSE, code="6001"),
+        Account("Old Office Name:Ink:Black", AccountType.EXPENSE, code="6002"),
+    ])
+    path = tmp_path / "coa.csv"
+    path.write_text("Account Number,Account Name,Type,Detail Type\n6000,Office,Expenses,x\n"
+                    "6003,Office:Ink:Colour,Expenses,x\n")
+    outcome = coa_import.import_chart(db, company_id, path)
+    assert outcome.applied
+    chart = _chart(db, company_id)
+    assert sorted(chart) == ["Office", "Office:Ink", "Office:Ink:Black", "Office:Ink:Colour"]
+    assert chart["Office:Ink:Black"].code == "6002"
+    assert chart["Office:Ink:Colour"].code == "6003"
+
+
 def test_qbo_and_xero_charts_store_mapping_proposals(db: Database, company_id: int,
                                                      data: Path, tmp_path: Path) -> None:
     xero = tmp_path / "xero.csv"
