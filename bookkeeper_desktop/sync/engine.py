@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from bookkeeper_desktop.core.errors import (
     AuthError,
     BookkeeperError,
@@ -33,6 +35,8 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.storage.schema import ConnectionRow
+from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync import push as pushing
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
@@ -134,9 +138,22 @@ def run_sync_with(db: Database, company_id: int, client: QboClient | XeroClient,
         error_count=len(errors) + (1 if status is RunStatus.FAILED else 0), message=message,
         details={**counts, "duration": duration},
     )
+    if status is RunStatus.SUCCEEDED:
+        _stamp_connection(db, company_id, provider)
     return SyncResult(run_id=run.id, company_id=company_id, provider=provider,
                       direction=direction, status=status, message=message, counts=counts,
                       errors=errors, duration=duration, retry_after=retry_after)
+
+
+def _stamp_connection(db: Database, company_id: int, provider: str) -> None:
+    """The connection's `last_sync_at` (what the Integrations card and `bookkeeper status`
+    show)."""
+    with db.session() as session:
+        row = session.execute(select(ConnectionRow).where(
+            ConnectionRow.company_id == company_id, ConnectionRow.provider == provider)
+        ).scalar_one_or_none()
+        if row is not None:
+            row.last_sync_at = utc_now()
 
 
 def next_delay(result: SyncResult | None, interval: float, idle_runs: int,

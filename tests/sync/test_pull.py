@@ -3,6 +3,7 @@ updates, deletes and voids; each object stored once; the cursor resumes where a 
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from bookkeeper_desktop.core.journal import EntrySource
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.connections import get_connection
 from bookkeeper_desktop.services.mappings import list_mappings
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.records import EntryFilter
@@ -30,6 +32,7 @@ def _entries_by_source(books: Books) -> dict[str, int]:
 
 
 def test_qbo_first_sync_pulls_chart_and_transactions_once(qbo: Books) -> None:
+    runs_started = dt.datetime.now(dt.UTC)
     first = sync(qbo)
     assert first.ok, first.message
     api = state(qbo)["api"]["realms"][qbo.tenant]["objects"]
@@ -55,6 +58,10 @@ def test_qbo_first_sync_pulls_chart_and_transactions_once(qbo: Books) -> None:
     assert second.counts["created"] == 0
     assert second.counts["updated"] == 0
     assert remote_rows(qbo) == rows
+    connection = get_connection(qbo.db, qbo.company_id, "qbo")
+    assert connection is not None
+    assert connection.last_sync_at is not None
+    assert connection.last_sync_at >= runs_started
     runs = sync_runs.list_runs(qbo.db, qbo.company_id, provider="qbo")
     assert [r.status for r in runs] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
     assert runs[1].pulled == first.counts["created"]
