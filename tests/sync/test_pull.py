@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bookkeeper_desktop.core.journal import EntrySource
+from bookkeeper_desktop.core.accounts import Account, AccountType
+from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
+from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.connections import get_connection
-from bookkeeper_desktop.services.mappings import list_mappings
+from bookkeeper_desktop.services.mappings import MappingState, confirm_mappings, list_mappings
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
@@ -152,3 +154,53 @@ def test_cursors_are_stored_per_entity(qbo: Books) -> None:
             select(SyncCursorRow).where(SyncCursorRow.company_id == qbo.company_id)).scalars()}
     assert set(cursors) == set(QBO_ENTITIES)
     assert not any(value.startswith("full:") for value in cursors.values())
+
+
+def test_existing_chart_gets_proposals_not_overwrites(qbo: Books) -> None:
+    remote = {a["Name"]: a for a in qbo.sandbox.api.objects(qbo.tenant, "Account")}
+    name = next(n for n, a in remote.items() if a.get("AccountType") == "Expense"
+                and ":" not in str(a.get("FullyQualifiedName")))
+    ours = account_service.add_account(qbo.db, qbo.company_id, Account(
+        full_name=name.upper(), type=AccountType.EXPENSE, code="E-1",
+        description="our own words"))
+    result = sync(qbo)
+    assert result.ok, result.message
+    assert result.counts["mappings_proposed"] == 1
+    mappings = {m.account_id: m for m in list_mappings(qbo.db, qbo.company_id, "qbo")}
+    assert mappings[ours.id or 0].state is MappingState.PROPOSED
+    assert mappings[ours.id or 0].remote_id == remote[name]["Id"]
+    assert mappings[ours.id or 0].proposal_reason == "normalised name"
+    kept = account_service.get_account(qbo.db, qbo.company_id, ours.id or 0)
+    assert (kept.full_name, kept.code, kept.description) == (name.upper(), "E-1", "our own words")
+    # Not duplicated as a new account, and the next pull proposes nothing again.
+    names = [a.full_name.lower() for a in account_service.list_accounts(qbo.db, qbo.company_id)]
+    assert names.count(name.lower()) == 1
+    assert sync(qbo).counts["mappings_proposed"] == 0
+    # A push through a proposed (unconfirmed) mapping is refused, naming the account.
+    other = next(m.account_id for m in mappings.values() if m.state is MappingState.CONFIRMED
+                 and account_service.get_account(qbo.db, qbo.company_id, m.account_id)
+                 .account_class.value == "asset")
+    entry_service.bulk_insert_entries(qbo.db, qbo.company_id, [JournalEntry(
+        date=dt.date(2026, 10, 5), status=EntryStatus.POSTED, number="P-1",
+        lines=(JournalLine.of(ours.id or 0, Decimal("9.00")),
+               JournalLine.of(other, Decimal("-9.00"))))])
+    refused = sync(qbo)
+    assert refused.counts["pushed"] == 0
+    assert any(name.upper() in error for error in refused.errors)
+    confirm_mappings(qbo.db, qbo.company_id, "qbo", [ours.id or 0])
+    assert sync(qbo).counts["pushed"] == 1
+
+
+def test_cursor_past_the_cdc_window_falls_back_to_a_full_query(qbo: Books) -> None:
+    assert sync(qbo).ok
+    rows = remote_rows(qbo)
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).isoformat()
+    with qbo.db.session() as session:
+        for row in session.execute(select(SyncCursorRow)).scalars():
+            row.cursor_value = old
+    result = sync(qbo)
+    assert result.ok, result.message  # CDC would refuse a changedSince 40 days back
+    assert result.counts["created"] == 0
+    assert remote_rows(qbo) == rows
+    with qbo.db.read_session() as session:
+        assert all(r.cursor_value > old for r in session.execute(select(SyncCursorRow)).scalars())

@@ -184,3 +184,33 @@ def test_xero_conflict_on_push_only_run(xero: Books) -> None:
     result = sync(xero, pull=False)
     assert result.counts["conflicts"] == 1
     assert strip_key(note(xero, _by_key(xero, entry_id))).startswith("theirs")
+
+
+def test_voiding_a_pushed_entry_deletes_it_in_qbo(qbo: Books) -> None:
+    assert sync(qbo, push=False).ok
+    (entry_id,) = make_entries(qbo, 1)
+    assert sync(qbo).counts["pushed"] == 1
+    remote_id = str(_by_key(qbo, entry_id)["Id"])
+    entry_service.void_entries(qbo.db, qbo.company_id, [entry_id], reason="wrong")
+    result = sync(qbo)
+    assert result.ok, result.message
+    assert result.counts["push_updates"] == 1
+    assert pushed_copies(qbo) == {}
+    assert remote_id in {t["Id"] for t in qbo.sandbox.api.tombstones(qbo.tenant, "JournalEntry")}
+    assert entry_service.get_entries(qbo.db, qbo.company_id, [entry_id])[0].status \
+        is EntryStatus.VOID
+    assert sync(qbo).counts["push_updates"] == 0
+
+
+def test_xero_void_of_a_pushed_entry(xero: Books) -> None:
+    assert sync(xero, push=False).ok
+    (entry_id,) = make_entries(xero, 1)
+    assert sync(xero).counts["pushed"] == 1
+    entry_service.void_entries(xero.db, xero.company_id, [entry_id], reason="wrong")
+    result = sync(xero)
+    assert result.ok, result.message
+    assert result.counts["push_updates"] == 1
+    journals = [j for j in remote_journals(xero, live_only=False)
+                if f"[bk:xero{xero.company_id}-{entry_id}-" in note(xero, j)]
+    assert [j["Status"] for j in journals] == ["VOIDED"]
+    assert sync(xero).counts["push_updates"] == 0
