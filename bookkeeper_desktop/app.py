@@ -25,7 +25,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from bookkeeper_desktop import APP_ID, APP_NAME, __version__
-from bookkeeper_desktop.core.errors import BookkeeperError, ConfigurationError
+from bookkeeper_desktop.core.errors import BookkeeperError
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.errors import (
     ErrorPresenter,
@@ -100,15 +100,23 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
     loaded = store.load()
     for problem in loaded.problems:
         log.warning("Setting ignored: %s", problem)
+    demo_stack = ExitStack()
     try:
+        # --demo first: it moves the data folder to the demo's own, so the books opened below
+        # are the demo books, never the user's real ones (demo_mode.py).
+        if args.demo:
+            # Imported only for a demo: the sandboxes and providers cost start-up time.
+            from bookkeeper_desktop.demo_mode import enter_demo_mode  # noqa: PLC0415
+
+            enter_demo_mode(demo_stack)
         db = open_database(db_url)
     except BookkeeperError as error:
+        demo_stack.close()
         uninstall_hook()
         return _startup_failed(error, args.smoke_test)
 
     runner = JobRunner()
     failures: list[str] = []
-    demo_stack = ExitStack()
     try:
         company_id: int | None = None
         try:
@@ -125,7 +133,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
         ctx.error_presenter = presenter
         runner.default_error_handler = ctx.show_error
 
-        env = start_demo(presenter, demo_stack) if args.demo else dict(os.environ)
+        env = dict(os.environ)
         window = MainWindow(ctx, database_label=db.label, integration_flows=integration_flows(
             services, lambda: ctx.settings, env), save_client_secret=save_client_secret)
         window.show()
@@ -231,30 +239,6 @@ def save_client_secret(provider: str, secret: str) -> None:
     from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
 
     Keychain().save_client_secret(Provider(provider), secret)
-
-
-def start_demo(presenter: ErrorPresenter, stack: ExitStack) -> dict[str, str]:
-    """`--demo`: start (or attach to) the QBO and Xero sandboxes and return the environment
-    that points the providers at them (`providers.config.demo_environment`)."""
-    # Only --demo needs the sandboxes; importing them costs start-up time otherwise.
-    from bookkeeper_desktop.providers.config import demo_environment  # noqa: PLC0415
-    from bookkeeper_desktop.sandbox.demo import DemoSandboxes, default_state_file  # noqa: PLC0415
-
-    sandboxes = DemoSandboxes(default_state_file())
-    try:
-        endpoints = sandboxes.start()
-    except OSError as error:
-        presenter.present(ConfigurationError(
-            f"The demo sandboxes could not start: {error}",
-            hint="Close other Bookkeeper Desktop demos, or start without --demo."))
-        return dict(os.environ)
-    stack.callback(sandboxes.stop)
-    if sandboxes.notice:
-        log.warning("%s", sandboxes.notice)
-    return {**os.environ, **demo_environment(
-        qbo_url=endpoints.qbo_url, xero_url=endpoints.xero_url,
-        qbo_client_id=endpoints.qbo_client_id, qbo_client_secret=endpoints.qbo_client_secret,
-        xero_client_id=endpoints.xero_client_id)}
 
 
 def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) -> None:

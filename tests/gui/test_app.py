@@ -65,7 +65,8 @@ def test_demo_smoke_test_starts_the_sandboxes(tmp_path: Path) -> None:
     result = run_app(tmp_path, "--smoke-test", "--demo")
     assert result.returncode == 0, result.stderr
     assert "smoke test OK" in result.stdout
-    assert (tmp_path / "data" / "demo_sandboxes.json").exists(), "demo state kept for next time"
+    demo_folder = tmp_path / "data" / "demo"  # the demo's own folder, apart from real books
+    assert (demo_folder / "demo_sandboxes.json").exists(), "demo state kept for next time"
 
 
 def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes(
