@@ -4,6 +4,7 @@
     result.summary     # one line for the card / the CLI
     list_conflicts(db, company_id) -> list[Conflict]
     resolve_conflict(db, company_id, conflict_id, keep="ours" | "theirs") -> JournalEntry
+    list_remote_records(db, company_id, provider, *, unposted_only=False) -> list[RemoteRecord]
 
 `run_sync` opens the company's connection (`open_client`: configuration from the environment and
 Settings, refresh token from the OS keychain, metadata from the `connections` table, one
@@ -42,7 +43,7 @@ from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
-from bookkeeper_desktop.storage.schema import OutboxRow
+from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.engine import SyncResult, run_sync_with
@@ -52,8 +53,8 @@ from bookkeeper_desktop.sync.store import OutboxState, fingerprint
 
 TIME_SCALE_ENV = "BOOKKEEPER_SYNC_TIME_SCALE"
 
-__all__ = ["Conflict", "SyncResult", "list_conflicts", "open_client", "resolve_conflict",
-           "run_sync"]
+__all__ = ["Conflict", "RemoteRecord", "SyncResult", "list_conflicts", "list_remote_records",
+           "open_client", "resolve_conflict", "run_sync"]
 
 _managers: dict[tuple[str, int, Provider], TokenManager] = {}
 _managers_lock = threading.Lock()
@@ -192,3 +193,36 @@ def resolve_conflict(db: Database, company_id: int, conflict_id: int, *, keep: s
                                "resolve_conflict", obj=("entry", row.entry_id),
                                details={"provider": row.provider, "kept": keep})
         return result
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """A pulled object as kept in `remote_objects`: in the ledger (`entry_id`) or listed only,
+    with the reason (`sync.remote_entries` says which kinds are posted and why)."""
+
+    object_type: str
+    remote_id: str
+    version: str | None
+    entry_id: int | None
+    deleted: bool
+    reason: str
+    payload: dict[str, Any]
+
+
+def list_remote_records(db: Database, company_id: int, provider: str, *,
+                        unposted_only: bool = False, limit: int = 1000
+                        ) -> list[RemoteRecord]:
+    """Pulled transactions (accounts excluded), newest fetch first."""
+    query = select(RemoteObjectRow).where(
+        RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+        RemoteObjectRow.object_type != "Account")
+    if unposted_only:
+        query = query.where(RemoteObjectRow.entry_id.is_(None))
+    query = query.order_by(RemoteObjectRow.fetched_at.desc(), RemoteObjectRow.id.desc())
+    with db.read_session() as session:
+        return [RemoteRecord(
+            object_type=row.object_type, remote_id=row.remote_id, version=row.version,
+            entry_id=row.entry_id, deleted=row.deleted,
+            reason=str(store.meta(row).get("reason") or ""),
+            payload={k: v for k, v in (row.payload or {}).items() if k != store.META},
+        ) for row in session.execute(query.limit(limit)).scalars()]

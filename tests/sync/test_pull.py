@@ -15,6 +15,7 @@ from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.connections import get_connection
 from bookkeeper_desktop.services.mappings import MappingState, confirm_mappings, list_mappings
+from bookkeeper_desktop.services.sync import list_remote_records
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
@@ -204,3 +205,17 @@ def test_cursor_past_the_cdc_window_falls_back_to_a_full_query(qbo: Books) -> No
     assert remote_rows(qbo) == rows
     with qbo.db.read_session() as session:
         assert all(r.cursor_value > old for r in session.execute(select(SyncCursorRow)).scalars())
+
+
+def test_unposted_records_are_listed_with_their_reason(qbo: Books) -> None:
+    result = sync(qbo)
+    unposted = list_remote_records(qbo.db, qbo.company_id, "qbo", unposted_only=True)
+    assert len(unposted) == result.counts["unposted"]
+    kinds = {r.object_type for r in unposted}
+    assert {"Invoice", "Payment", "Bill", "BillPayment"} <= kinds
+    assert all(r.entry_id is None and r.reason for r in unposted)
+    invoice = next(r for r in unposted if r.object_type == "Invoice")
+    assert "A/R" in invoice.reason
+    assert invoice.payload["Id"] == invoice.remote_id
+    everything = list_remote_records(qbo.db, qbo.company_id, "qbo")
+    assert len(everything) == result.counts["unposted"] + result.counts["created"]
