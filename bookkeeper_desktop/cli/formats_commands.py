@@ -35,6 +35,8 @@ def register(subparsers: SubParsers) -> None:
     importing.add_argument("file", metavar="FILE", type=Path)
     importing.add_argument("--dry-run", action="store_true",
                            help="show what would change and the errors; change nothing")
+    importing.add_argument("--verbose", "-v", action="store_true",
+                           help="list every account to add, update and skip, not just counts")
     importing.set_defaults(handler=import_coa)
 
     export = add_command(subparsers, "export", help="export journal entries to a file")
@@ -61,9 +63,23 @@ def register(subparsers: SubParsers) -> None:
     history.set_defaults(handler=list_exports)
 
 
-def _print_preview(ctx: Context, preview: ImportPreview) -> None:
+def _print_preview(ctx: Context, preview: ImportPreview, verbose: bool) -> None:
     ctx.print(f"{preview.file_name}: {preview.format_label}")
     ctx.print(preview.summary_line())
+    if verbose:
+        _print_items(ctx, preview)
+    else:  # parents the import creates are worth seeing even in the short form
+        for add in preview.adds:
+            if add.line is None:
+                ctx.print(f"  add     new parent: {add.account.full_name} "
+                          f"[{add.account.type.label}] ({add.note})")
+    for remark in preview.notes:
+        ctx.print(f"  note    {remark}")
+    for error in preview.errors:
+        ctx.print(f"  error   {error}")
+
+
+def _print_items(ctx: Context, preview: ImportPreview) -> None:
     for add in preview.adds:
         where = f"line {add.line}" if add.line else "new parent"
         note = f" ({add.note})" if add.note else ""
@@ -72,10 +88,6 @@ def _print_preview(ctx: Context, preview: ImportPreview) -> None:
         ctx.print(f"  update  line {update.line}: {update.existing.full_name}: {update.summary}")
     for skip in preview.skips:
         ctx.print(f"  skip    line {skip.line}: {skip.full_name}: {skip.reason}")
-    for remark in preview.notes:
-        ctx.print(f"  note    {remark}")
-    for error in preview.errors:
-        ctx.print(f"  error   {error}")
 
 
 def _preview_json(preview: ImportPreview, applied: bool) -> dict[str, object]:
@@ -107,7 +119,7 @@ def import_coa(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json:
         ctx.emit_json(_preview_json(preview, outcome.applied))
     else:
-        _print_preview(ctx, preview)
+        _print_preview(ctx, preview, args.verbose)
         if outcome.applied:
             ctx.print(f"Imported into '{company.name}': {len(outcome.added)} added, "
                       f"{len(outcome.updated)} updated.")

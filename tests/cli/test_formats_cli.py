@@ -46,6 +46,9 @@ def test_import_coa_dry_run_then_import_then_again(company: Cli, tmp_path: Path)
     assert "Imported into 'Books': 8 added, 0 updated." in done.out
     assert "new parent: Travel [Expense] (created as the parent of 'Travel:Meals' (line 7)" \
         in done.out
+    assert "line 2: Checking" not in done.out  # counts only, unless --verbose
+    verbose = company("import-coa", str(path), "--dry-run", "--verbose")
+    assert "  skip    line 2: Checking: already in the chart with the same details" in verbose.out
     again = company("import-coa", str(path), "--json")
     assert again.code == 0
     report = again.json()
