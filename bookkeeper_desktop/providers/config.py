@@ -255,7 +255,10 @@ def load_config(
     secret = env.get(f"{prefix}_CLIENT_SECRET") or (
         secret_lookup(provider) if secret_lookup is not None else None) or None
     port = settings.qbo_redirect_port if is_qbo else settings.xero_redirect_port
-    redirect_uri = (env.get(f"{prefix}_REDIRECT_URI") or
+    # The environment wins; then Settings' registered URI (QBO's HTTPS forwarding page for
+    # production keys); else the loopback listener's own address.
+    registered = settings.qbo_redirect_uri.strip() if is_qbo else ""
+    redirect_uri = (env.get(f"{prefix}_REDIRECT_URI") or registered or
                     f"http://localhost:{port}{CALLBACK_PATH}").strip()
     listen_port, path = _listener_of(redirect_uri, port)
     if is_qbo:
