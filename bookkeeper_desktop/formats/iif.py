@@ -59,8 +59,10 @@ from bookkeeper_desktop.formats.validation import (
 )
 
 FORMAT = ExportFormat.IIF
-#: QuickBooks Desktop limits each account-name segment to 31 characters (FORMATS.md A3).
+#: QuickBooks Desktop limits each account-name segment to 31 characters and customer, vendor and
+#: other names to 41 (FORMATS.md A3, marked unverified there; we keep to it to be safe).
 MAX_SEGMENT = 31
+MAX_NAME = 41
 CRLF = "\r\n"
 
 # --- reading -----------------------------------------------------------------------------------
@@ -278,6 +280,10 @@ def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
     found = base_problems(entry, accounts) + name_required_problems(entry, accounts, FORMAT)
     seen: set[int] = set()
     for number, line in enumerate(entry.lines, start=1):
+        if len(line.contact) > MAX_NAME:
+            found.append(problem(entry, f"the name '{line.contact}' is {len(line.contact)} "
+                                        f"characters; QuickBooks Desktop allows {MAX_NAME}",
+                                 number))
         account = accounts.get(line.account_id)
         if account is None or account.id in seen:
             continue

@@ -227,6 +227,12 @@ def test_check_export_names_each_entry_per_format() -> None:
     assert "does not balance" in messages
     assert "non-posting" in messages
     assert "entry M of 2026-04-01, line 1: account #99 does not exist" in messages
+    long_name = JournalEntry(dt.date(2026, 4, 1), (
+        JournalLine.of(2, "1.00", contact="N" * 42), JournalLine.of(6, "-1.00")), "LN")
+    assert [str(p) for p in check_export([long_name], accounts, "iif")] == [
+        f"entry LN of 2026-04-01, line 1: the name '{'N' * 42}' is 42 characters; QuickBooks "
+        "Desktop allows 41"]
+    assert check_export([long_name], accounts, "qbo-csv") == []
     qbo = check_export(entries, accounts, ExportFormat.QBO_CSV)
     assert _entries_named(qbo) == everywhere | {"entry AR"}
     xero = check_export(entries, accounts, "xero-csv")
