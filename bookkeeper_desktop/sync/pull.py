@@ -183,7 +183,40 @@ def _add_mapping(session: Session, ctx: SyncContext, account_id: int, raw: Mappi
 # --- transactions --------------------------------------------------------------------------------
 
 
+def repost_unmapped(ctx: SyncContext) -> None:
+    """Objects kept unposted because an account was not mapped are posted once it is (the
+    cursor has moved past them, so without this they would wait for their next remote change)."""
+    with ctx.db.session() as session:
+        rows = [row for row in session.execute(select(RemoteObjectRow).where(
+            RemoteObjectRow.company_id == ctx.company_id,
+            RemoteObjectRow.provider == ctx.provider,
+            RemoteObjectRow.entry_id.is_(None), RemoteObjectRow.deleted.is_(False),
+            RemoteObjectRow.object_type != "Account")).scalars()
+            if str(store.meta(row).get("reason") or "").startswith("accounts not mapped")]
+        if not rows:
+            return
+        accounts = store.remote_to_ours(store.mapped_accounts(
+            session, ctx.company_id, ctx.provider, confirmed_only=False))
+        for row in rows:
+            payload = {k: v for k, v in row.payload.items() if k != store.META}
+            converted, reason = (qbo_entry if ctx.provider == "qbo" else xero_entry)(
+                row.object_type, payload, accounts)
+            if converted is None:
+                meta = store.meta(row)
+                meta["reason"] = reason
+                row.payload = {**payload, store.META: meta}
+                continue
+            entry_row = repositories.insert_entry(session, ctx.company_id, converted)
+            store.save_remote(session, ctx.company_id, ctx.provider, row.object_type, payload,
+                              remote_id=row.remote_id, version=row.version,
+                              updated_at=row.remote_updated_at, entry_id=entry_row.id,
+                              local=fingerprint(converted), known=(row,))
+            ctx.counts.created += 1
+    ctx.safe_point()
+
+
 def pull_transactions(ctx: SyncContext) -> None:
+    repost_unmapped(ctx)
     kinds: Sequence[str] = QBO_ENTITIES if ctx.provider == "qbo" else XERO_COLLECTIONS
     for number, kind in enumerate(kinds):
         ctx.report(number, len(kinds), f"Pulling {kind}")

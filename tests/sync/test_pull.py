@@ -10,15 +10,24 @@ from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
+from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.connections import get_connection
-from bookkeeper_desktop.services.mappings import MappingState, confirm_mappings, list_mappings
+from bookkeeper_desktop.services.mappings import (
+    MappingState,
+    confirm_mappings,
+    list_mappings,
+    remove_mapping,
+    save_mapping,
+)
 from bookkeeper_desktop.services.sync import list_remote_records
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
+from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books
 from tests.sync.helpers import local_entries, remote_rows, state, sync
@@ -219,3 +228,32 @@ def test_unposted_records_are_listed_with_their_reason(qbo: Books) -> None:
     assert invoice.payload["Id"] == invoice.remote_id
     everything = list_remote_records(qbo.db, qbo.company_id, "qbo")
     assert len(everything) == result.counts["unposted"] + result.counts["created"]
+
+
+def test_unmapped_journal_is_kept_then_posted_once_mapped(qbo: Books) -> None:
+    assert sync(qbo).ok
+    mappings = list_mappings(qbo.db, qbo.company_id, "qbo")
+    journal = qbo.sandbox.api.objects(qbo.tenant, "JournalEntry")[0]
+    used = str(journal["Line"][0]["JournalEntryLineDetail"]["AccountRef"]["value"])
+    mapping = next(m for m in mappings if m.remote_id == used)
+    remove_mapping(qbo.db, qbo.company_id, "qbo", mapping.account_id)
+    created = qbo.sandbox.api.remote_create(qbo.tenant, "JournalEntry", {
+        "TxnDate": "2026-11-03", "PrivateNote": "uses the unmapped account",
+        "Line": [{**line, "Id": None} for line in journal["Line"]]})
+    with qbo.client() as client:  # transactions only: the account pull would re-propose it
+        ctx = SyncContext(db=qbo.db, company_id=qbo.company_id, provider="qbo", client=client,
+                          progress=Progress())
+        pulling.pull_transactions(ctx)
+    assert ctx.counts.unposted == 1
+    (kept,) = [r for r in list_remote_records(qbo.db, qbo.company_id, "qbo", unposted_only=True)
+               if r.remote_id == created["Id"] and r.object_type == "JournalEntry"]
+    assert kept.reason == f"accounts not mapped: {used}"
+    save_mapping(qbo.db, qbo.company_id, mapping)
+    result = sync(qbo)
+    assert result.ok
+    assert result.counts["created"] == 1
+    with qbo.db.read_session() as session:
+        row = session.execute(select(JournalEntryRow).where(
+            JournalEntryRow.qbo_id == created["Id"])).scalar_one()
+        assert row.memo == "uses the unmapped account"
+    assert all(n == 1 for n in remote_rows(qbo).values())
