@@ -106,6 +106,37 @@ def test_import_then_the_same_file_again_changes_nothing(db: Database, company_i
     assert imports[0].details["added"] == 0
 
 
+@pytest.mark.parametrize("name", ["iif_kit_minimal.iif", "qbo_account_list.csv",
+                                  "qbo_account_list_old.csv", "xero_chart.csv", "workbook"])
+def test_every_layout_imported_twice_changes_nothing_the_second_time(
+        db: Database, company_id: int, data: Path, tmp_path: Path, name: str) -> None:
+    if name == "workbook":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        for row in (["*Code", "*Name", "*Type", "*Tax Code"], ["090", "Petty Cash",
+                    "Current Asset", "BAS Excluded"], [None, "Cheque", "Bank", None]):
+            sheet.append(row)
+        path = tmp_path / "chart.bin"
+        workbook.save(path)
+    elif name == "xero_chart.csv":  # without its three bad rows
+        path = tmp_path / name
+        path.write_bytes(b"\n".join(line for line in (data / name).read_bytes().split(b"\n")
+                                    if not line.startswith((b"999", b",Petty", b"200,Sales a"))))
+    else:
+        path = data / name
+    first = coa_import.import_chart(db, company_id, path)
+    assert first.applied
+    assert first.added
+    chart = _chart(db, company_id)
+    second = coa_import.preview_import(db, company_id, path)
+    assert (second.adds, second.updates, second.errors) == ((), (), ())
+    assert coa_import.import_chart(db, company_id, path).added == ()
+    assert _chart(db, company_id) == chart
+
+
 def test_a_file_with_errors_imports_nothing(db: Database, company_id: int, data: Path) -> None:
     outcome = coa_import.import_chart(db, company_id, data / "qbo_coa_import.csv")
     assert not outcome.applied
