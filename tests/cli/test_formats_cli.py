@@ -92,8 +92,14 @@ def test_export_each_format_and_the_export_log(sample: Cli, tmp_path: Path) -> N
         result = sample("export", "--format", fmt, "--out", str(tmp_path / name))
         assert result.code == 0, result.err
         assert "Exported" in result.out
-    journals, _ = strict.read_iif(tmp_path / "b.iif")
+    journals, block = strict.read_iif(tmp_path / "b.iif")
     assert journals
+    assert block == []
+    assert sample("export", "--format", "iif", "--out", str(tmp_path / "a.iif"),
+                  "--with-accounts").code == 0
+    with_accounts, block = strict.read_iif(tmp_path / "a.iif")
+    assert strict.totals(with_accounts) == strict.totals(journals)
+    assert block
     as_json = sample("export", "--format", "qbo-csv", "--out", str(tmp_path / "d.csv"),
                      "--date-format", "DD/MM/YYYY", "--status", "approved", "--status",
                      "posted", "--from", "2000-01-01", "--to", "2100-12-31", "--json").json()
