@@ -15,6 +15,7 @@ limit, map account X. `watch` repeats runs at an interval, backing off while idl
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,10 +98,27 @@ def advice(error: BookkeeperError, provider: str) -> str:
     return str(error)
 
 
+_running: dict[tuple[str, int, str], threading.Lock] = {}
+_running_guard = threading.Lock()
+
+
+def _run_lock(db: Database, company_id: int, provider: str) -> threading.Lock:
+    with _running_guard:
+        return _running.setdefault((db.url, company_id, provider), threading.Lock())
+
+
 def run_sync_with(db: Database, company_id: int, client: QboClient | XeroClient, *,
                   pull: bool = True, push: bool = True, progress: Progress | None = None
                   ) -> SyncResult:
-    """One run against `client` (see the module docstring)."""
+    """One run against `client` (see the module docstring). Runs for the same company and
+    provider in this process take turns (the auto-sync timer and Sync Now never push the same
+    entry at once)."""
+    with _run_lock(db, company_id, client.provider.value):
+        return _run(db, company_id, client, pull=pull, push=push, progress=progress)
+
+
+def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull: bool,
+         push: bool, progress: Progress | None) -> SyncResult:
     provider = client.provider.value
     direction = "both" if pull and push else ("pull" if pull else "push")
     progress = progress or Progress()

@@ -4,6 +4,8 @@ committed a batch, 429 storms, 5xx, an access token expiring mid-run, the daily 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
@@ -106,3 +108,20 @@ def test_cancel_stops_at_a_safe_point_and_a_rerun_finishes(qbo: Books) -> None:
     assert finished.ok
     _exactly_once(qbo, ids)
     assert local_entries(qbo) == before
+
+
+def test_two_syncs_at_once_take_turns(qbo: Books) -> None:
+    ids = _ready(qbo, 45)
+    results = []
+
+    def run() -> None:
+        results.append(sync(qbo))
+
+    workers = [threading.Thread(target=run) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert all(r.ok for r in results)
+    assert sorted(r.counts["pushed"] for r in results) == [0, 45]
+    _exactly_once(qbo, ids)
