@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
+from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.sync.conftest import Books
 from tests.sync.helpers import local_entries, make_entries, pushed_copies, remote_rows, state, sync
@@ -125,3 +126,6 @@ def test_two_syncs_at_once_take_turns(qbo: Books) -> None:
     assert all(r.ok for r in results)
     assert sorted(r.counts["pushed"] for r in results) == [0, 45]
     _exactly_once(qbo, ids)
+    newer, older = sync_runs.list_runs(qbo.db, qbo.company_id, limit=2)
+    assert older.finished_at is not None
+    assert older.finished_at <= newer.started_at  # one after the other, never interleaved
