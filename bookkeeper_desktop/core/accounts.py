@@ -361,8 +361,8 @@ XERO_CODE_OF: dict[AccountType, str | None] = {
     AccountType.FIXED_ASSET: "FIXED",
     AccountType.OTHER_ASSET: "NONCURRENT",
     AccountType.ACCOUNTS_PAYABLE: "CURRLIAB",
-    # Xero models a card as a BANK account of BankAccountType CREDITCARD, which a chart import cannot
-    # create; as a current liability it keeps its class and imports cleanly.
+    # Xero models a card as a BANK account of BankAccountType CREDITCARD, which a chart import
+    # cannot create; as a current liability it keeps its class and imports cleanly.
     AccountType.CREDIT_CARD: "CURRLIAB",
     AccountType.OTHER_CURRENT_LIABILITY: "CURRLIAB",
     AccountType.LONG_TERM_LIABILITY: "TERMLIAB",
