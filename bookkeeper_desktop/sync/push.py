@@ -35,8 +35,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased
 
 from bookkeeper_desktop.core.errors import NetworkError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
@@ -101,24 +101,39 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
 # --- choosing what to push -----------------------------------------------------------------------
 
 
+def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]:
+    """Entries that may need a push: never sent, or changed here since the two sides last agreed
+    (the entry's `updated_at` after its remote copy's `fetched_at`); the fingerprint then decides
+    exactly. An entry synced and untouched since is not even loaded."""
+    remote_column = JournalEntryRow.qbo_id if provider == "qbo" else JournalEntryRow.xero_id
+    linked = aliased(RemoteObjectRow)
+    return list(session.execute(select(JournalEntryRow.id).outerjoin(linked, and_(
+        linked.entry_id == JournalEntryRow.id, linked.company_id == company_id,
+        linked.provider == provider, linked.object_type == kind_of(provider),
+    )).where(
+        JournalEntryRow.company_id == company_id,
+        JournalEntryRow.source.not_in([EntrySource.QBO.value, EntrySource.XERO.value]),
+        JournalEntryRow.remote_deleted.is_(False),
+        (JournalEntryRow.status.in_([EntryStatus.APPROVED.value, EntryStatus.POSTED.value])
+         | ((JournalEntryRow.status == EntryStatus.VOID.value) & remote_column.is_not(None))),
+        linked.id.is_(None) | (JournalEntryRow.updated_at > linked.fetched_at)
+        | remote_column.is_(None),
+    ).order_by(JournalEntryRow.id)).scalars().unique())
+
+
 def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
     provider = ctx.provider
-    remote_column = JournalEntryRow.qbo_id if provider == "qbo" else JournalEntryRow.xero_id
     with ctx.db.read_session() as session:
-        ids = list(session.execute(select(JournalEntryRow.id).where(
-            JournalEntryRow.company_id == ctx.company_id,
-            JournalEntryRow.source.not_in([EntrySource.QBO.value, EntrySource.XERO.value]),
-            JournalEntryRow.remote_deleted.is_(False),
-            (JournalEntryRow.status.in_([EntryStatus.APPROVED.value, EntryStatus.POSTED.value])
-             | ((JournalEntryRow.status == EntryStatus.VOID.value) & remote_column.is_not(None))),
-        ).order_by(JournalEntryRow.id)).scalars())
+        ids = candidate_ids(session, ctx.company_id, provider)
         entries = repositories.load_entries(session, ctx.company_id, ids)
-        kept = {row.entry_id: store.meta(row).get("local") for row in session.execute(
-            select(RemoteObjectRow).where(
-                RemoteObjectRow.company_id == ctx.company_id,
-                RemoteObjectRow.provider == provider,
-                RemoteObjectRow.object_type == kind_of(provider),
-                RemoteObjectRow.entry_id.is_not(None))).scalars()}
+        kept: dict[int | None, Any] = {}
+        for start in range(0, len(ids), 500):
+            for row in session.execute(select(RemoteObjectRow).where(
+                    RemoteObjectRow.company_id == ctx.company_id,
+                    RemoteObjectRow.provider == provider,
+                    RemoteObjectRow.object_type == kind_of(provider),
+                    RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
+                kept[row.entry_id] = store.meta(row).get("local")
         blocked = set(session.execute(select(OutboxRow.entry_id).where(
             OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
             OutboxRow.state == OutboxState.CONFLICT)).scalars())
@@ -259,11 +274,12 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
     kind = kind_of(ctx.provider)
     with ctx.db.session() as session:
         rows = _Rows(session, ctx, [i.key for i in items])
+        saved: list[RemoteObjectRow | None] = []
         for item, result in zip(items, results, strict=True):
             obj, fault, code = _outcome(ctx.provider, kind, result)
             if obj is not None:
-                _settle(session, ctx, item.key, obj, deleted=item.operation in ("delete", "void"),
-                        rows=rows)
+                saved.append(_settle(session, ctx, item.key, obj,
+                                     deleted=item.operation in ("delete", "void"), rows=rows))
                 if item.operation == "create":
                     ctx.counts.pushed += 1
                 else:
@@ -278,6 +294,7 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
                 row.state = OutboxState.FAILED
                 row.last_error = fault
             ctx.counts.errors.append(f"The {item.entry.label} was not accepted: {fault}")
+        _stamp_after_entries(session, saved)
 
 
 def _outcome(provider: str, kind: str, result: Mapping[str, Any]
@@ -312,12 +329,12 @@ class _Rows:
 
 
 def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any], *,
-            deleted: bool = False, rows: _Rows | None = None) -> None:
+            deleted: bool = False, rows: _Rows | None = None) -> RemoteObjectRow | None:
     """The remote side has `obj` for our outbox row `key`: record its id and version."""
     rows = rows or _Rows(session, ctx, [key])
     row = rows.outbox.get(key)
     if row is None or row.entry_id is None:
-        return
+        return None
     kind = kind_of(ctx.provider)
     remote_id = str(obj["Id"] if ctx.provider == "qbo" else obj["ManualJournalID"])
     version = version_of(ctx.provider, obj)
@@ -329,10 +346,21 @@ def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any]
     row.state = OutboxState.SENT
     row.remote_id = remote_id
     row.last_error = ""
-    store.save_remote(session, ctx.company_id, ctx.provider, kind, obj, remote_id=remote_id,
-                      version=version, updated_at=updated_at_of(ctx.provider, obj),
-                      entry_id=row.entry_id, local=key.rsplit("-", 1)[-1], deleted=deleted,
-                      known=(rows.remotes.get(remote_id),))
+    return store.save_remote(session, ctx.company_id, ctx.provider, kind, obj,
+                             remote_id=remote_id, version=version,
+                             updated_at=updated_at_of(ctx.provider, obj), entry_id=row.entry_id,
+                             local=key.rsplit("-", 1)[-1], deleted=deleted,
+                             known=(rows.remotes.get(remote_id),))
+
+
+def _stamp_after_entries(session: Session, saved: Sequence[RemoteObjectRow | None]) -> None:
+    """Writing the remote id into an entry bumps its `updated_at` at flush: stamp the remote
+    copies after that, so the entry does not look changed here at the next push."""
+    session.flush()
+    now = utc_now()
+    for row in saved:
+        if row is not None:
+            row.fetched_at = now
 
 
 def _mark_conflict(session: Session, ctx: SyncContext, item: Item, why: str) -> None:
@@ -380,8 +408,10 @@ def reconcile(ctx: SyncContext, keys: set[str] | None = None) -> None:
                     found[key] = obj
     with ctx.db.session() as session:
         preloaded = _Rows(session, ctx, list(found))
+        saved = []
         for key, obj in found.items():
             row = preloaded.outbox.get(key)
             deleted = row is not None and row.operation in ("delete", "void")
-            _settle(session, ctx, key, obj, deleted=deleted, rows=preloaded)
+            saved.append(_settle(session, ctx, key, obj, deleted=deleted, rows=preloaded))
             ctx.counts.reconciled += 1
+        _stamp_after_entries(session, saved)

@@ -13,6 +13,7 @@ from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.sync import list_conflicts, resolve_conflict
 from bookkeeper_desktop.sync.payloads import strip_key
+from bookkeeper_desktop.sync.push import candidate_ids
 from tests.sync.conftest import Books
 from tests.sync.helpers import (
     local_entries,
@@ -214,3 +215,18 @@ def test_xero_void_of_a_pushed_entry(xero: Books) -> None:
                 if f"[bk:xero{xero.company_id}-{entry_id}-" in note(xero, j)]
     assert [j["Status"] for j in journals] == ["VOIDED"]
     assert sync(xero).counts["push_updates"] == 0
+
+
+def test_synced_untouched_entries_are_not_candidates(qbo: Books) -> None:
+    assert sync(qbo, push=False).ok
+    ids = make_entries(qbo, 31)
+    draft = make_entries(qbo, 1, status=EntryStatus.DRAFT, start=31)
+    with qbo.db.read_session() as session:
+        assert candidate_ids(session, qbo.company_id, "qbo") == ids
+    assert sync(qbo).counts["pushed"] == 31
+    with qbo.db.read_session() as session:
+        assert candidate_ids(session, qbo.company_id, "qbo") == []
+    entry_service.void_entries(qbo.db, qbo.company_id, [ids[3]])
+    entry_service.approve_entries(qbo.db, qbo.company_id, draft)
+    with qbo.db.read_session() as session:
+        assert candidate_ids(session, qbo.company_id, "qbo") == [ids[3], *draft]
