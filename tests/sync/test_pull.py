@@ -257,3 +257,19 @@ def test_unmapped_journal_is_kept_then_posted_once_mapped(qbo: Books) -> None:
             JournalEntryRow.qbo_id == created["Id"])).scalar_one()
         assert row.memo == "uses the unmapped account"
     assert all(n == 1 for n in remote_rows(qbo).values())
+
+
+def test_more_changes_than_one_cdc_answer_holds(qbo: Books) -> None:
+    assert sync(qbo).ok
+    api = qbo.sandbox.api
+    template = api.objects(qbo.tenant, "JournalEntry")[0]
+    made = {api.remote_create(qbo.tenant, "JournalEntry", {
+        "TxnDate": "2026-11-04", "PrivateNote": f"bulk {n}",
+        "Line": [{**line, "Id": None} for line in template["Line"]]})["Id"]
+        for n in range(1150)}
+    result = sync(qbo)  # CDC answers at most 1,000 objects: the pull must go on past them
+    assert result.ok, result.message
+    assert result.counts["created"] == 1150
+    rows = remote_rows(qbo)
+    assert all(n == 1 for n in rows.values())
+    assert made <= {rid for kind, rid in rows if kind == "JournalEntry"}
