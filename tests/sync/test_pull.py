@@ -273,3 +273,23 @@ def test_more_changes_than_one_cdc_answer_holds(qbo: Books) -> None:
     rows = remote_rows(qbo)
     assert all(n == 1 for n in rows.values())
     assert made <= {rid for kind, rid in rows if kind == "JournalEntry"}
+
+
+def test_xero_incremental_pull_pages_past_1000(xero: Books) -> None:
+    assert sync(xero).ok
+    api = xero.sandbox.api
+    template = next(j for j in api.objects(xero.tenant, "ManualJournals")
+                    if j["Status"] == "POSTED")
+    made = {api.remote_create(xero.tenant, "ManualJournals", {
+        "Narration": f"bulk {n}", "Date": "2026-11-04", "Status": "POSTED",
+        "JournalLines": [{"LineAmount": line["LineAmount"], "AccountCode": line["AccountCode"]}
+                         for line in template["JournalLines"]]})["ManualJournalID"]
+        for n in range(1020)}
+    result = sync(xero)
+    assert result.ok, result.message
+    assert result.counts["created"] == 1020
+    rows = remote_rows(xero)
+    assert all(n == 1 for n in rows.values())
+    assert made <= {rid for kind, rid in rows if kind == "ManualJournals"}
+    for entry in entry_service.iter_entries(xero.db, xero.company_id, EntryFilter()):
+        assert entry.is_balanced
