@@ -13,6 +13,7 @@ entries.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,12 +62,16 @@ class SyncContext:
     counts: Counts = field(default_factory=Counts)
     safe_points: int = 0
     kill_at: int | None = field(default_factory=_kill_at)
+    #: Called at every safe point (the engine renews its cross-process lease there).
+    on_safe_point: Callable[[], None] | None = None
 
     def safe_point(self) -> None:
         """Everything so far is committed: the process may die or stop here."""
         self.safe_points += 1
         if self.kill_at is not None and self.safe_points >= self.kill_at:
             os._exit(KILL_EXIT_STATUS)
+        if self.on_safe_point is not None:
+            self.on_safe_point()
         self.progress.check_cancelled()
 
     def report(self, done: int, total: int | None = None, phase: str | None = None) -> None:

@@ -42,6 +42,7 @@ from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync import push as pushing
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.lease import Lease
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,15 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     direction = "both" if pull and push else ("pull" if pull else "push")
     progress = progress or Progress()
     run = sync_runs.start_run(db, company_id, provider, direction)
+    lease = Lease(db, company_id, provider)
     ctx = SyncContext(db=db, company_id=company_id, provider=provider, client=client,
-                      progress=progress)
+                      progress=progress, on_safe_point=lease.renew)
     started = time.monotonic()
     status, message, retry_after = RunStatus.SUCCEEDED, "", None
+    leased = False
     try:
+        lease.take()
+        leased = True
         pushing.reconcile(ctx)
         if pull:
             pulling.pull_accounts(ctx)
@@ -143,6 +148,9 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         sync_runs.finish_run(db, run.id, RunStatus.FAILED, message=f"Internal error: {exc!r}",
                              details=ctx.counts.as_dict(), error_count=1)
         raise
+    finally:
+        if leased:
+            lease.release()
     counts = ctx.counts.as_dict()
     errors = tuple(ctx.counts.errors)
     duration = time.monotonic() - started
