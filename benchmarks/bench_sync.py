@@ -118,36 +118,42 @@ def _min_windows(requests: int, per_window: int) -> int:
     return max(0, (requests - 1) // per_window)
 
 
+def _server(provider: str, scale: float) -> QboSandbox | XeroSandbox:
+    return (QboSandbox(limits=True, time_scale=scale) if provider == "qbo"
+            else XeroSandbox(limits=True, time_scale=scale, organisations={TENANT: "Bench"}))
+
+
 def bench(provider: str, scale: float, push_count: int, pull_count: int, folder: Path
           ) -> list[tuple[str, ...]]:
+    """Pull and push each against a fresh sandbox and fresh books (the sandboxes slow down with
+    tens of thousands of records: their own bookkeeping per write, not ours)."""
     rows: list[tuple[str, ...]] = []
     window = 60.0 * scale
     keychain = Keychain(_Keyring())
-    server: QboSandbox | XeroSandbox
-    server = (QboSandbox(limits=True, time_scale=scale) if provider == "qbo"
-              else XeroSandbox(limits=True, time_scale=scale, organisations={TENANT: "Bench"}))
-    with server, open_database(f"sqlite:///{folder / f'{provider}.sqlite'}") as db:
-        # Pull: the first full sync of a company with `pull_count` more transactions.
-        if provider == "qbo":
-            assert isinstance(server, QboSandbox)
+    # Pull: the first full sync of a company with `pull_count` more transactions.
+    with _server(provider, scale) as server, \
+            open_database(f"sqlite:///{folder / f'{provider}-pull.sqlite'}") as db:
+        if isinstance(server, QboSandbox):
             server.api.bulk_create_journal_entries(REALM, pull_count)  # type: ignore[attr-defined]
         else:
-            assert isinstance(server, XeroSandbox)
             _xero_bulk(server, pull_count)
         company_id, env = _connect(db, provider, server.base_url, keychain)
         elapsed, counts = _sync(db, company_id, provider, env, keychain=keychain, scale=scale,
-                                pull=True,
-                                push=False)
+                                pull=True, push=False)
         page, limit = (1000, 500) if provider == "qbo" else (1000, 60)
         steady_pull = pull_count / (page * limit) * window
         rows.append((provider, f"pull {pull_count:,} (+ seed)", f"{counts['api_calls']}",
                      f"{elapsed:.2f}", "-", f"{steady_pull:.2f}", "-",
                      f"{steady_pull / elapsed:.0%}", f"{counts['created']}"))
-        # Push.
+    # Push: `push_count` posted entries after a first sync of the seeded company.
+    with _server(provider, scale) as server, \
+            open_database(f"sqlite:///{folder / f'{provider}-push.sqlite'}") as db:
+        company_id, env = _connect(db, provider, server.base_url, keychain)
+        _sync(db, company_id, provider, env, keychain=keychain, scale=scale, pull=True,
+              push=False)
         _entries(db, company_id, provider, push_count)
         elapsed, counts = _sync(db, company_id, provider, env, keychain=keychain, scale=scale,
-                                pull=False,
-                                push=True)
+                                pull=False, push=True)
         per_request, per_window = (30, 120) if provider == "qbo" else (50, 60)
         requests = -(-push_count // per_request)
         bound = _min_windows(requests, per_window) * window
