@@ -12,6 +12,7 @@ reason on stderr if a pane is missing, a job failed or an error dialog opened.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
 import logging
 import os
@@ -191,7 +192,8 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
       the configuration of `providers.config.load_config` (environment over Settings, the client
       secret from the keychain), the OS keychain and the `connections` table;
     - `disconnect(company_id, provider)`: revoke, delete the keychain entry, mark disconnected;
-    - `sync`: not here yet (the sync issue adds it); Sync Now says so on the card.
+    - `sync(company_id, provider, progress) -> LastSync`: one pull-and-push run
+      (`services.sync.run_sync`) in the network lane, its one-line result for the card.
 
     `keychain` (a `providers.keychain.Keychain`; default: the OS keychain) and `open_browser`
     (default: `webbrowser.open`) are for tests.
@@ -234,7 +236,16 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
                                     store=p["store"])
         return manager.disconnect()
 
-    return {"make_flow": make_flow, "disconnect": disconnect}
+    def sync(company_id: int, provider: Any, progress: Any) -> Any:
+        # Deferred imports: see the docstring.
+        from bookkeeper_desktop.gui.integrations.state import LastSync  # noqa: PLC0415
+        from bookkeeper_desktop.services.sync import run_sync  # noqa: PLC0415
+
+        result = run_sync(services.db, company_id, str(provider.value), progress=progress,
+                          settings=settings(), env=env, keychain=parts()["keychain"])
+        return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary)
+
+    return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync}
 
 
 def save_client_secret(provider: str, secret: str) -> None:

@@ -41,6 +41,7 @@ from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.tokens import TokenManager
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
+from bookkeeper_desktop.settings import Settings
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow
@@ -69,7 +70,8 @@ def _time_scale(env: Mapping[str, str]) -> float:
 
 def open_client(db: Database, company_id: int, provider: str | Provider, *,
                 keychain: Keychain | None = None, env: Mapping[str, str] | None = None,
-                time_scale: float | None = None) -> QboClient | XeroClient:
+                time_scale: float | None = None, settings: Settings | None = None,
+                ) -> QboClient | XeroClient:
     """An API client for the company's connection to `provider`."""
     which = parse_provider(str(provider))
     environment = os.environ if env is None else env
@@ -79,7 +81,7 @@ def open_client(db: Database, company_id: int, provider: str | Provider, *,
         raise NotFound(f"This company is not connected to {which.display_name}.",
                        hint=f"Connect it in Integrations (or `bookkeeper connect {which.value}`).")
     chain = keychain or Keychain()
-    config = load_config(which, env=environment, secret_lookup=chain.client_secret)
+    config = load_config(which, settings, env=environment, secret_lookup=chain.client_secret)
     with _managers_lock:
         key = (db.url, company_id, which)
         manager = _managers.get(key)
@@ -97,12 +99,17 @@ def open_client(db: Database, company_id: int, provider: str | Provider, *,
 
 def run_sync(db: Database, company_id: int, provider: str, *, pull: bool = True,
              push: bool = True, progress: Progress | None = None,
-             client: QboClient | XeroClient | None = None) -> SyncResult:
+             client: QboClient | XeroClient | None = None,
+             settings: Settings | None = None, env: Mapping[str, str] | None = None,
+             keychain: Keychain | None = None) -> SyncResult:
     """One sync (see the module docstring). `client` overrides the connection (tests)."""
     if not (pull or push):
         raise ValidationError("A sync needs to pull, push or both.")
     own = client is None
-    api_client = client or open_client(db, company_id, provider)
+    # `settings`: the app's Settings (client ids, redirect, base URLs); the CLI uses defaults and
+    # the environment.
+    api_client = client or open_client(db, company_id, provider, settings=settings, env=env,
+                                       keychain=keychain)
     try:
         return run_sync_with(db, company_id, api_client, pull=pull, push=push,
                              progress=progress)

@@ -75,6 +75,7 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
     from PySide6.QtCore import Qt
 
     from bookkeeper_desktop.app import integration_flows
+    from bookkeeper_desktop.core.journal import EntrySource
     from bookkeeper_desktop.gui.integrations import IntegrationsPane
     from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
     from bookkeeper_desktop.gui.integrations.state import Phase, Provider
@@ -82,6 +83,8 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
     from bookkeeper_desktop.providers.keychain import Keychain
     from bookkeeper_desktop.sandbox.demo import DemoSandboxes
     from bookkeeper_desktop.services import connections as connection_service
+    from bookkeeper_desktop.services import entries
+    from bookkeeper_desktop.storage.records import EntryFilter
     from tests.providers.conftest import MemoryKeyring, ScriptedBrowser
 
     with DemoSandboxes(None, port_qbo=0, port_xero=0) as sandboxes:
@@ -107,6 +110,23 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
         assert stored is not None
         assert card.headline.text() == f"Connected to {stored.remote_company_name}"
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+
+        # Sync Now through the same wiring: the sandbox company's transactions arrive in the
+        # ledger and the card shows the run's result.
+        before = entries.count_entries(db, sample_company.id, EntryFilter(sources=frozenset(
+            {EntrySource.QBO})))
+        qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED
+                        and card.state.last_sync is not None, timeout=60_000)
+        assert card.state.last_sync is not None
+        assert card.state.last_sync.ok, card.state.last_sync.summary
+        assert "QuickBooks Online sync" in card.state.last_sync.summary
+        pulled = entries.count_entries(db, sample_company.id, EntryFilter(sources=frozenset(
+            {EntrySource.QBO})))
+        assert before == 0
+        assert pulled > 0
+        qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+
         qtbot.mouseClick(card.disconnect_button, Qt.MouseButton.LeftButton)
         assert controller.confirm_box is not None
         next(b for b in controller.confirm_box.buttons() if b.text() == "Disconnect").click()
