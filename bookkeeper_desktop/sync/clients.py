@@ -64,6 +64,11 @@ QBO_BATCH_ITEMS = 30
 XERO_WRITE_ITEMS = 50
 XERO_PAGE = 1000
 
+#: Our windows last this much longer than the provider's: we stamp a call when it leaves, the
+#: provider when it arrives, so a window of exactly the same length would free a slot a moment
+#: before the provider does and earn a 429 (and its Retry-After wait) at every window's edge.
+WINDOW_MARGIN = 1.03
+
 _budgets: dict[tuple[str, str, str, float], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
@@ -76,7 +81,7 @@ def budget_for(provider: Provider, tenant_id: str, kind: str = "api", *,
     key = (provider.value, tenant_id, kind, time_scale)
     with _budgets_lock:
         if key not in _budgets:
-            _budgets[key] = RateBudget(limits, time_scale=time_scale)
+            _budgets[key] = RateBudget(limits, time_scale=time_scale * WINDOW_MARGIN)
         return _budgets[key]
 
 
