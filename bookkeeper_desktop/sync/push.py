@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from bookkeeper_desktop.core.errors import NetworkError
+from bookkeeper_desktop.core.errors import NetworkError, RemoteError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.schema import (
@@ -211,6 +211,18 @@ def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
         ctx.safe_point()
         try:
             results = _send(ctx, pending)
+        except RemoteError as exc:
+            if exc.status == 413 and len(pending) > 1:
+                # Over the provider's request size (Xero 3.5 MB): send it in two halves.
+                half = len(pending) // 2
+                _send_batch(ctx, pending[:half])
+                _send_batch(ctx, pending[half:])
+                return
+            if exc.status in (400, 413, 422):  # the request as a whole was refused
+                _fail(ctx, pending, exc.message)
+                ctx.safe_point()
+                return
+            raise
         except NetworkError:
             # The answer was lost or the server failed: what did it commit?
             if attempt == SEND_ATTEMPTS - 1:
@@ -226,6 +238,17 @@ def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
         _apply_results(ctx, pending, results)
         ctx.safe_point()
         return
+
+
+def _fail(ctx: SyncContext, items: Sequence[Item], message: str) -> None:
+    with ctx.db.session() as session:
+        rows = store.outbox_by_keys(session, [i.key for i in items])
+        for item in items:
+            row = rows.get(item.key)
+            if row is not None:
+                row.state = OutboxState.FAILED
+                row.last_error = message
+            ctx.counts.errors.append(f"The {item.entry.label} was not accepted: {message}")
 
 
 def _record(ctx: SyncContext, items: Sequence[Item]) -> None:

@@ -230,3 +230,25 @@ def test_synced_untouched_entries_are_not_candidates(qbo: Books) -> None:
     entry_service.approve_entries(qbo.db, qbo.company_id, draft)
     with qbo.db.read_session() as session:
         assert candidate_ids(session, qbo.company_id, "qbo") == [ids[3], *draft]
+
+
+def test_xero_request_over_35_mb_is_split_and_an_oversized_entry_refused(xero: Books) -> None:
+    assert sync(xero, push=False).ok
+    debit, credit = mapped_accounts(xero)
+
+    def big(number: int, size: int) -> JournalEntry:
+        return JournalEntry(
+            date=dt.date(2026, 10, 6), status=EntryStatus.POSTED, number=f"BIG-{number}",
+            memo=f"big {number}",
+            lines=(JournalLine.of(debit, Decimal("1.00"), description="x" * size),
+                   JournalLine.of(credit, Decimal("-1.00"))))
+    fine = entry_service.bulk_insert_entries(
+        xero.db, xero.company_id, [big(n, 1_300_000) for n in range(3)])
+    (huge,) = entry_service.bulk_insert_entries(xero.db, xero.company_id, [big(9, 3_600_000)])
+    result = sync(xero)
+    assert result.ok, result.message
+    assert result.counts["pushed"] == 3
+    assert pushed_copies(xero) == dict.fromkeys(fine, 1)
+    assert len(result.errors) == 1
+    assert "BIG-9" in result.errors[0]
+    assert huge not in pushed_copies(xero)
