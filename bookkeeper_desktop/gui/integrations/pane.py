@@ -32,6 +32,7 @@ from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
+from bookkeeper_desktop.gui.integrations.conflicts import ConflictsView
 from bookkeeper_desktop.gui.integrations.models import (
     MappingColumn,
     MappingTableModel,
@@ -293,6 +294,8 @@ class IntegrationsPane(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.mapping_editor, "Account mapping")
         self.tabs.addTab(self.sync_log, "Sync log")
+        self.conflicts = ConflictsView(ctx)  # reads and resolves its own data (conflicts.py)
+        self.conflicts.attach_to(self.tabs)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)

@@ -1,0 +1,457 @@
+"""The Conflicts tab of the Integrations pane: entries changed here and at the provider.
+
+A conflict (an entry changed on both sides, or QBO's stale SyncToken; issue 6 "Push") waits in
+the outbox until the user decides; nothing is overwritten silently. The tab lists the open ones
+(`services.sync.list_conflicts`), shows both sides next to each other for the one selected, and
+settles it with **Keep ours** (our entry is pushed over theirs at the next sync, with their current
+SyncToken) or **Take theirs** (our entry takes the provider's content now), both through
+`services.sync.resolve_conflict` in a db-lane job, followed by `Changes(entries=True,
+sync_runs=True)` so the ledger and the cards refresh.
+
+Their side is shown as an entry when its accounts are mapped (`Conflict.theirs_entry`), otherwise
+as a readable summary of the provider's JSON (QBO JournalEntry `Line[].JournalEntryLineDetail`,
+Xero ManualJournal `JournalLines[]`; API_NOTES.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from typing_extensions import override
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.errors import BookkeeperError
+from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.core.money import ZERO, format_money
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.services import accounts as account_service
+from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+#: The `Conflict` behind a row.
+ConflictRole = Qt.ItemDataRole.UserRole + 1
+
+EMPTY_TEXT = "No conflicts: every entry agrees with QuickBooks Online and Xero."
+PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
+
+
+def tab_title(count: int) -> str:
+    """"Conflicts" with the number of open ones, so the user sees them from any tab."""
+    return f"Conflicts ({count})" if count else "Conflicts"
+
+
+@dataclass(frozen=True)
+class ConflictsSnapshot:
+    """The open conflicts of one company and the names of the accounts their entries use."""
+
+    conflicts: list[Conflict]
+    account_names: dict[int, str]
+
+
+def load_conflicts(db: Any, company_id: int) -> ConflictsSnapshot:
+    """Read in a db-lane job: open conflicts of every provider and the chart's names."""
+    names = {}
+    for account_id, account in account_service.accounts_by_id(db, company_id).items():
+        names[account_id] = f"{account.code} {account.full_name}" if account.code \
+            else account.full_name
+    return ConflictsSnapshot(list_conflicts(db, company_id), names)
+
+
+class ConflictColumn(IntEnum):
+    ENTRY = 0
+    DATE = 1
+    PROVIDER = 2
+    MESSAGE = 3
+
+
+_HEADERS = {ConflictColumn.ENTRY: "Entry", ConflictColumn.DATE: "Date",
+            ConflictColumn.PROVIDER: "Provider", ConflictColumn.MESSAGE: "What happened"}
+
+
+def entry_label(conflict: Conflict) -> str:
+    ours = conflict.ours
+    if ours is not None and ours.number:
+        return ours.number
+    return f"#{conflict.entry_id}"
+
+
+class ConflictTableModel(QAbstractTableModel):
+    """Open conflicts: entry number, date, provider, message. Small (one row per conflict)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Conflict] = []
+
+    def set_rows(self, rows: list[Conflict]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Conflict:
+        return self._rows[row]
+
+    def row_of(self, conflict_id: int) -> int:
+        return next((n for n, c in enumerate(self._rows) if c.id == conflict_id), -1)
+
+    @override
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    @override
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(ConflictColumn)
+
+    @override
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(ConflictColumn)):
+            return _HEADERS[ConflictColumn(section)]
+        return None
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        conflict = self._rows[index.row()]
+        column = ConflictColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column is ConflictColumn.ENTRY:
+                return entry_label(conflict)
+            if column is ConflictColumn.DATE:
+                date = conflict.ours.date if conflict.ours is not None else None
+                return date.isoformat() if date is not None else "—"
+            if column is ConflictColumn.PROVIDER:
+                return PROVIDER_NAMES.get(conflict.provider, conflict.provider)
+            return conflict.message
+        if role == Qt.ItemDataRole.ToolTipRole and column is ConflictColumn.MESSAGE:
+            return conflict.message
+        if role == ConflictRole:
+            return conflict
+        return None
+
+
+# -- the two sides -------------------------------------------------------------------------------
+
+def entry_lines(entry: JournalEntry, names: Mapping[int, str]) -> list[tuple[str, str, str, str]]:
+    """(account, debit, credit, description) per line, account names from our chart."""
+    return [(names.get(line.account_id, f"account #{line.account_id}"),
+             format_money(line.debit) if line.debit != ZERO else "",
+             format_money(line.credit) if line.credit != ZERO else "",
+             line.description) for line in entry.lines]
+
+
+def entry_heading(entry: JournalEntry) -> str:
+    parts = [entry.number or "(no number)",
+             entry.date.isoformat() if entry.date is not None else "(no date)"]
+    if entry.memo:
+        parts.append(entry.memo)
+    return " · ".join(parts)
+
+
+def summarize_remote(payload: Mapping[str, Any] | None) -> str:
+    """The provider's copy in words when it cannot be shown as an entry (an unmapped account):
+    QBO `DocNumber`/`TxnDate`/`PrivateNote` and `Line[]` with `JournalEntryLineDetail`
+    (`PostingType`, `AccountRef.name`); Xero `Narration`/`Date` and `JournalLines[]`
+    (`AccountCode`, signed `LineAmount`). Anything else is listed as key: value."""
+    if payload is None:
+        return ("The provider's copy has not been read yet; the next sync (pull) fetches it.")
+    out: list[str] = []
+    shown = set()
+    for key, label in (("DocNumber", "Number"), ("TxnDate", "Date"), ("Date", "Date"),
+                       ("PrivateNote", "Memo"), ("Narration", "Narration"),
+                       ("Status", "Status"), ("SyncToken", "Version (SyncToken)")):
+        if payload.get(key) not in (None, ""):
+            out.append(f"{label}: {payload[key]}")
+            shown.add(key)
+    lines = payload.get("Line") or payload.get("JournalLines") or []
+    if isinstance(lines, list) and lines:
+        out.append("Lines:")
+        for line in lines:
+            if not isinstance(line, Mapping):
+                continue
+            detail = line.get("JournalEntryLineDetail")
+            if isinstance(detail, Mapping):
+                account = detail.get("AccountRef") or {}
+                name = account.get("name") or account.get("value") if isinstance(
+                    account, Mapping) else account
+                side = "debit" if detail.get("PostingType") == "Debit" else "credit"
+                out.append(f"  {name}: {side} {line.get('Amount', '')}"
+                           + (f" — {line['Description']}" if line.get("Description") else ""))
+            else:
+                amount = line.get("LineAmount", line.get("Amount", ""))
+                out.append(f"  account {line.get('AccountCode', '?')}: {amount}"
+                           + (f" — {line['Description']}" if line.get("Description") else ""))
+        shown.update(("Line", "JournalLines"))
+    for key, value in payload.items():
+        if key not in shown and not isinstance(value, (dict, list)) and value not in (None, ""):
+            out.append(f"{key}: {value}")
+    return "\n".join(out)
+
+
+class SideView(QGroupBox):
+    """One side of a conflict: a heading, then the entry's lines or a text summary."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.lines = QTableWidget(0, 4)
+        self.lines.setHorizontalHeaderLabels(["Account", "Debit", "Credit", "Description"])
+        self.lines.verticalHeader().hide()
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.lines)
+        self.stack.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.stack, 1)
+
+    def show_entry(self, entry: JournalEntry, names: Mapping[int, str]) -> None:
+        self.heading.setText(entry_heading(entry))
+        rows = entry_lines(entry, names)
+        self.lines.setRowCount(len(rows))
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c in (1, 2):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.lines.setItem(r, c, item)
+        self.lines.resizeColumnToContents(1)
+        self.lines.resizeColumnToContents(2)
+        self.stack.setCurrentWidget(self.lines)
+
+    def show_text(self, heading: str, text: str) -> None:
+        self.heading.setText(heading)
+        self.summary.setPlainText(text)
+        self.stack.setCurrentWidget(self.summary)
+
+    def line_texts(self) -> list[tuple[str, ...]]:
+        """What the lines table shows (tests read it)."""
+        rows: list[tuple[str, ...]] = []
+        for r in range(self.lines.rowCount()):
+            items = [self.lines.item(r, c) for c in range(4)]
+            rows.append(tuple(item.text() if item is not None else "" for item in items))
+        return rows
+
+
+class ConflictsView(QWidget):
+    """The Conflicts tab: the list, both sides of the selected one, Keep ours / Take theirs.
+
+    Reads its data itself (db lane) on creation and whenever entries, sync runs, mappings,
+    accounts or the company change.
+
+    Signals:
+        count_changed(int): the number of open conflicts after a load (the tab title follows).
+        loaded(): a load finished and the view shows it.
+        resolved(object): a conflict was settled; carries our entry as it now stands.
+    """
+
+    count_changed = Signal(int)
+    loaded = Signal()
+    resolved = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conflictsView")
+        self.ctx = ctx
+        self.model = ConflictTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("conflictTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.ours = SideView("Ours (these books)")
+        self.theirs = SideView("Theirs")
+        self.keep_ours_button = QPushButton("Keep ours")
+        self.keep_ours_button.setToolTip(
+            "Our entry stays; the next sync sends it over the provider's copy.")
+        self.take_theirs_button = QPushButton("Take theirs")
+        self.take_theirs_button.setToolTip("Our entry takes the provider's version now.")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("conflictStatus")
+
+        sides = QHBoxLayout()
+        sides.addWidget(self.ours, 1)
+        sides.addWidget(self.theirs, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.keep_ours_button)
+        buttons.addWidget(self.take_theirs_button)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addLayout(sides, 1)
+        detail_layout.addLayout(buttons)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(1, 2)
+
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setObjectName("conflictsEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setEnabled(False)
+        self.empty.setMargin(24)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+        self._names: dict[int, str] = {}
+        self._generation = 0
+        self._busy = False
+        self.keep_ours_button.clicked.connect(lambda: self.resolve("ours"))
+        self.take_theirs_button.clicked.connect(lambda: self.resolve("theirs"))
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        ctx.changes.changed.connect(self._on_changes)
+        self._show_selected()
+        self.refresh()
+
+    # -- tab wiring --------------------------------------------------------------------------
+    def attach_to(self, tabs: QTabWidget) -> None:
+        """Add this view as a tab whose title carries the count of open conflicts."""
+        tabs.addTab(self, tab_title(self.model.rowCount()))
+        self.count_changed.connect(
+            lambda count: tabs.setTabText(tabs.indexOf(self), tab_title(count)))
+
+    # -- data --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        company_id = self.ctx.company_id
+        self._generation += 1
+        generation = self._generation
+        if company_id is None:
+            self._apply(ConflictsSnapshot([], {}), generation)
+            return
+        db = self.ctx.services.db
+        self.ctx.jobs.run(lambda progress: load_conflicts(db, company_id),
+                          on_done=lambda snapshot: self._apply(snapshot, generation),
+                          title="Reading sync conflicts", owner=self)
+
+    def _apply(self, snapshot: ConflictsSnapshot, generation: int) -> None:
+        if generation != self._generation:
+            return
+        selected = self.selected()
+        self._names = snapshot.account_names
+        self.model.set_rows(snapshot.conflicts)
+        self.stack.setCurrentWidget(self.splitter if snapshot.conflicts else self.empty)
+        if snapshot.conflicts:
+            row = self.model.row_of(selected.id) if selected is not None else -1
+            self.table.selectRow(max(row, 0))
+            self.table.resizeColumnsToContents()
+        self._show_selected()
+        self.count_changed.emit(len(snapshot.conflicts))
+        self.loaded.emit()
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.company or changes.entries or changes.sync_runs or changes.mappings \
+                or changes.accounts:
+            self.refresh()
+
+    # -- selection and detail ----------------------------------------------------------------
+    def selected(self) -> Conflict | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        value = self.model.data(rows[0], ConflictRole)
+        return value if isinstance(value, Conflict) else None
+
+    def _show_selected(self) -> None:
+        conflict = self.selected()
+        enabled = conflict is not None and not self._busy
+        self.keep_ours_button.setEnabled(enabled and conflict is not None
+                                         and conflict.ours is not None)
+        self.take_theirs_button.setEnabled(enabled and conflict is not None
+                                           and conflict.theirs_entry is not None)
+        if conflict is None:
+            self.ours.show_text("", "")
+            self.theirs.show_text("", "")
+            return
+        provider = PROVIDER_NAMES.get(conflict.provider, conflict.provider)
+        self.theirs.setTitle(f"Theirs ({provider})")
+        if conflict.ours is not None:
+            self.ours.show_entry(conflict.ours, self._names)
+        else:
+            self.ours.show_text("(entry not found)", "")
+        if conflict.theirs_entry is not None:
+            self.theirs.show_entry(conflict.theirs_entry, self._names)
+        else:
+            heading = ("Not shown as an entry: an account it uses is not mapped."
+                       if conflict.theirs is not None else "Not read yet")
+            self.theirs.show_text(heading, summarize_remote(conflict.theirs))
+        self.take_theirs_button.setToolTip(
+            "Our entry takes the provider's version now." if conflict.theirs_entry is not None
+            else "Map the accounts their version uses (Account mapping tab) or sync to read it "
+                 "first; then it can be taken.")
+
+    # -- resolving ---------------------------------------------------------------------------
+    def resolve(self, keep: str) -> None:
+        """Settle the selected conflict in a db-lane job (`keep` is "ours" or "theirs")."""
+        conflict = self.selected()
+        company_id = self.ctx.company_id
+        if conflict is None or company_id is None or self._busy:
+            return
+        self._busy = True
+        self._show_selected()
+        self.status.setText("Keeping ours…" if keep == "ours" else "Taking theirs…")
+        db = self.ctx.services.db
+        self.ctx.jobs.run(
+            lambda progress: resolve_conflict(db, company_id, conflict.id, keep=keep),
+            on_done=lambda entry: self._resolved(entry, keep),
+            on_error=self._failed,
+            title="Resolving a sync conflict", owner=self)
+
+    def _resolved(self, entry: JournalEntry, keep: str) -> None:
+        self._busy = False
+        self.status.setText(
+            f"{entry.number or 'The entry'}: kept ours; the next sync sends it."
+            if keep == "ours" else f"{entry.number or 'The entry'}: took their version.")
+        self.resolved.emit(entry)
+        self.ctx.notify(Changes(entries=True, sync_runs=True))
+
+    def _failed(self, error: BaseException) -> None:
+        """An expected error (no such conflict any more, their version not convertible) is shown
+        beside the buttons; a bug goes to the app's error presenter."""
+        self._busy = False
+        self._show_selected()
+        self.refresh()
+        if isinstance(error, BookkeeperError):
+            self.status.setText(str(error))
+        else:
+            self.status.setText("Resolving failed.")
+            self.ctx.show_error(error, self)

@@ -1,0 +1,245 @@
+"""The Conflicts tab against a real conflict: our SQLite books connected to the in-process QBO
+sandbox (limits on, time-scaled), an entry pushed, then changed on both sides (the sandbox's
+`remote_edit` and our entry service), a sync finding the conflict, as tests/sync/test_push.py
+does. Keep ours / Take theirs go through the real job runner and services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.conflicts import (
+    EMPTY_TEXT,
+    ConflictColumn,
+    ConflictsView,
+    ConflictTableModel,
+    summarize_remote,
+    tab_title,
+)
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
+from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services.sync import Conflict, list_conflicts
+from bookkeeper_desktop.storage.schema import OutboxRow
+from bookkeeper_desktop.sync.payloads import strip_key
+from tests.providers.conftest import MemoryKeyring
+from tests.sync.conftest import TIME_SCALE, Books, connect_books
+from tests.sync.helpers import make_entries, note, pushed_copies, remote_journals, sync
+
+
+@pytest.fixture
+def qbo_sandbox() -> Iterator[QboSandbox]:
+    with QboSandbox(limits=True, time_scale=TIME_SCALE) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def books(gui_db: Any, qbo_sandbox: QboSandbox) -> Books:
+    return connect_books(gui_db, "qbo", qbo_sandbox, Keychain(MemoryKeyring()))
+
+
+def _remote(books: Books, entry_id: int) -> dict[str, Any]:
+    marker = f"[bk:qbo{books.company_id}-{entry_id}-"
+    (found,) = [j for j in remote_journals(books) if marker in note(books, j)]
+    return found
+
+
+def make_conflict(books: Books) -> int:
+    """An entry pushed, then edited at QBO (memo) and here (memo); the next sync (pull finds
+    their change, our change waits) records the conflict. Returns our entry id."""
+    assert sync(books, push=False).ok
+    (entry_id,) = make_entries(books, 1, status=EntryStatus.APPROVED)
+    assert sync(books).counts["pushed"] == 1
+    remote = _remote(books, entry_id)
+    books.sandbox.api.remote_edit(books.tenant, "JournalEntry", str(remote["Id"]),
+                                  {"PrivateNote": f"theirs {remote['PrivateNote']}"})
+    entry = entry_service.get_entry(books.db, books.company_id, entry_id)
+    entry_service.update_entry(books.db, books.company_id, entry.with_changes(memo="ours"))
+    entry_service.approve_entries(books.db, books.company_id, [entry_id])
+    result = sync(books)
+    assert result.counts["conflicts"] == 1, result.message
+    assert [c.entry_id for c in list_conflicts(books.db, books.company_id)] == [entry_id]
+    return entry_id
+
+
+def open_view(qtbot: QtBot, app_ctx: AppContext, company_id: int) -> ConflictsView:
+    app_ctx.set_company(company_id)
+    view = ConflictsView(app_ctx)
+    qtbot.addWidget(view)
+    qtbot.waitSignal(view.loaded, timeout=5000).wait()
+    return view
+
+
+def outbox_state(books: Books, entry_id: int) -> list[str]:
+    with books.db.read_session() as session:
+        return [row.state for row in session.execute(select(OutboxRow).where(
+            OutboxRow.company_id == books.company_id, OutboxRow.entry_id == entry_id)
+            .order_by(OutboxRow.id)).scalars()]
+
+
+def test_shows_both_sides_and_keep_ours_pushes_ours(qtbot: QtBot, app_ctx: AppContext,
+                                                     books: Books) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    assert view.stack.currentWidget() is view.splitter
+    assert view.model.rowCount() == 1
+    ours = entry_service.get_entry(books.db, books.company_id, entry_id)
+    row = [view.model.index(0, c).data() for c in ConflictColumn]
+    assert row[:3] == [ours.number, ours.date.isoformat() if ours.date else "",
+                       "QuickBooks Online"]
+    assert row[3]
+    # Ours: our memo and our lines with account names and amounts; theirs: their memo.
+    assert "ours" in view.ours.heading.text()
+    lines = view.ours.line_texts()
+    assert len(lines) == 2
+    assert lines[0][1] == "100.25"
+    assert lines[1][2] == "100.25"
+    assert all(not text.startswith("account #") and text for text, *_ in lines)
+    assert view.theirs.stack.currentWidget() is view.theirs.lines
+    assert "theirs sync test 0" in strip_key(view.theirs.heading.text())
+    assert view.theirs.title() == "Theirs (QuickBooks Online)"
+    assert view.keep_ours_button.isEnabled()
+    assert view.take_theirs_button.isEnabled()
+
+    notices: list[Changes] = []
+    app_ctx.changes.changed.connect(notices.append)
+    with qtbot.waitSignal(view.resolved, timeout=5000):
+        qtbot.mouseClick(view.keep_ours_button, Qt.MouseButton.LeftButton)
+    assert Changes(entries=True, sync_runs=True) in notices
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.empty, timeout=5000)
+    assert "kept ours" in view.status.text()
+    assert outbox_state(books, entry_id)[-1] == "done"
+    assert list_conflicts(books.db, books.company_id) == []
+    # Our entry is unchanged and the next sync sends it over theirs, once.
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo == "ours"
+    after = sync(books)
+    assert after.ok, after.message
+    assert after.counts["push_updates"] == 1
+    assert strip_key(str(_remote(books, entry_id)["PrivateNote"])) == "ours"
+    assert pushed_copies(books) == {entry_id: 1}
+
+
+def test_take_theirs_changes_our_entry(qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    with qtbot.waitSignal(view.resolved, timeout=5000) as resolved:
+        qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    assert resolved.args[0].memo.startswith("theirs")
+    stored = entry_service.get_entry(books.db, books.company_id, entry_id)
+    assert stored.memo.startswith("theirs")
+    assert "took their version" in view.status.text()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=5000)
+    final = sync(books)
+    assert final.ok
+    assert final.counts["push_updates"] == 0
+    assert final.counts["conflicts"] == 0
+    assert pushed_copies(books) == {entry_id: 1}
+
+
+def test_a_conflict_settled_elsewhere_says_so(qtbot: QtBot, app_ctx: AppContext,
+                                              books: Books) -> None:
+    """The command line (or another window) settled it after the tab read it: the click
+    reports it and the list is re-read, nothing else happens."""
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    from bookkeeper_desktop.services.sync import resolve_conflict
+    (conflict,) = list_conflicts(books.db, books.company_id)
+    resolve_conflict(books.db, books.company_id, conflict.id, keep="theirs")
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        qtbot.mouseClick(view.keep_ours_button, Qt.MouseButton.LeftButton)
+    assert f"no open conflict #{conflict.id}" in view.status.text()
+    assert view.stack.currentWidget() is view.empty
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo.startswith("theirs")
+
+
+def test_pane_tab_title_counts_conflicts(qtbot: QtBot, app_ctx: AppContext, books: Books,
+                                         tmp_path: Path) -> None:
+    make_conflict(books)
+    app_ctx.set_company(books.company_id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    index = pane.tabs.indexOf(pane.conflicts)
+    assert index >= 0
+    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Conflicts (1)", timeout=5000)
+    pane.tabs.setCurrentIndex(index)
+    pane.resize(1100, 760)
+    pane.show()
+    qtbot.waitExposed(pane)
+    image = pane.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 9)
+               for y in range(0, image.height(), 9)}
+    assert len(colours) > 8
+    folder = os.environ.get("BOOKKEEPER_SCREENSHOT_DIR")
+    target = Path(folder) if folder else tmp_path
+    assert pane.grab().save(str(target / "integrations-conflicts.png"))
+    with qtbot.waitSignal(pane.conflicts.resolved, timeout=5000):
+        pane.conflicts.resolve("ours")
+    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Conflicts", timeout=5000)
+
+
+def test_empty_state(qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    view = open_view(qtbot, app_ctx, sample_company.id)
+    assert view.stack.currentWidget() is view.empty
+    assert view.empty.text() == EMPTY_TEXT
+    assert view.model.rowCount() == 0
+    assert not view.keep_ours_button.isEnabled()
+    assert not view.take_theirs_button.isEnabled()
+    assert tab_title(0) == "Conflicts"
+    assert tab_title(3) == "Conflicts (3)"
+
+
+def test_model_passes_qtmodeltester(qtmodeltester: Any, books: Books) -> None:
+    make_conflict(books)
+    model = ConflictTableModel()
+    model.set_rows(list_conflicts(books.db, books.company_id))
+    assert model.rowCount() == 1
+    qtmodeltester.check(model)
+    model.set_rows([])
+    qtmodeltester.check(model)
+
+
+def test_theirs_unmapped_is_a_readable_summary(qtbot: QtBot, app_ctx: AppContext,
+                                               books: Books) -> None:
+    """Their copy that cannot become an entry (an account not mapped) is shown in words and
+    Take theirs is off, with the reason in its tooltip."""
+    make_conflict(books)
+    (real,) = list_conflicts(books.db, books.company_id)
+    assert real.theirs is not None
+    unmapped = Conflict(real.id, real.provider, real.entry_id, real.message, real.ours,
+                        real.theirs, None)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    view.model.set_rows([unmapped])
+    view.table.selectRow(0)
+    assert view.theirs.stack.currentWidget() is view.theirs.summary
+    text = view.theirs.summary.toPlainText()
+    assert f"Number: {real.theirs['DocNumber']}" in text
+    assert "Memo: theirs sync test 0" in text
+    assert ": debit 100.25" in text
+    assert ": credit 100.25" in text
+    assert "not mapped" in view.theirs.heading.text()
+    assert not view.take_theirs_button.isEnabled()
+    assert "Map the accounts" in view.take_theirs_button.toolTip()
+    assert view.keep_ours_button.isEnabled()
+
+
+def test_summarize_xero_payload_and_missing_copy() -> None:
+    text = summarize_remote({"Narration": "Rent", "Date": "2026-10-01", "Status": "POSTED",
+                             "JournalLines": [{"AccountCode": "400", "LineAmount": "12.50"},
+                                              {"AccountCode": "090", "LineAmount": "-12.50",
+                                               "Description": "bank"}],
+                             "ManualJournalID": "mj-1"})
+    assert text.splitlines() == [
+        "Date: 2026-10-01", "Narration: Rent", "Status: POSTED", "Lines:",
+        "  account 400: 12.50", "  account 090: -12.50 — bank", "ManualJournalID: mj-1"]
+    assert "next sync" in summarize_remote(None)
