@@ -38,7 +38,7 @@ from bookkeeper_desktop.providers.config import Provider, load_config, parse_pro
 from bookkeeper_desktop.providers.connections import ConnectionState
 from bookkeeper_desktop.providers.http import ApiClient
 from bookkeeper_desktop.providers.keychain import Keychain
-from bookkeeper_desktop.providers.tokens import TokenManager
+from bookkeeper_desktop.providers.tokens import TokenManager, TokenManagers
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from bookkeeper_desktop.settings import Settings
@@ -71,8 +71,11 @@ def _time_scale(env: Mapping[str, str]) -> float:
 def open_client(db: Database, company_id: int, provider: str | Provider, *,
                 keychain: Keychain | None = None, env: Mapping[str, str] | None = None,
                 time_scale: float | None = None, settings: Settings | None = None,
-                ) -> QboClient | XeroClient:
-    """An API client for the company's connection to `provider`."""
+                managers: TokenManagers | None = None) -> QboClient | XeroClient:
+    """An API client for the company's connection to `provider`. `managers`: the process's
+    `TokenManagers` when the caller has one (the GUI), so that the sync and everything else
+    share one single-flight refresh per connection; otherwise one is kept here per database,
+    company and provider."""
     which = parse_provider(str(provider))
     environment = os.environ if env is None else env
     store_ = DatabaseConnectionStore(db)
@@ -82,12 +85,16 @@ def open_client(db: Database, company_id: int, provider: str | Provider, *,
                        hint=f"Connect it in Integrations (or `bookkeeper connect {which.value}`).")
     chain = keychain or Keychain()
     config = load_config(which, settings, env=environment, secret_lookup=chain.client_secret)
-    with _managers_lock:
-        key = (db.url, company_id, which)
-        manager = _managers.get(key)
-        if manager is None or (keychain is not None and manager.keychain is not chain):
-            manager = TokenManager(company_id, config, keychain=chain, store=store_)
-            _managers[key] = manager
+    if managers is not None:
+        manager = managers.get(company_id, which)
+    else:
+        with _managers_lock:
+            key = (db.url, company_id, which)
+            cached = _managers.get(key)
+            if cached is None or (keychain is not None and cached.keychain is not chain):
+                cached = TokenManager(company_id, config, keychain=chain, store=store_)
+                _managers[key] = cached
+            manager = cached
     base = config.endpoints.api_base
     scale = time_scale if time_scale is not None else _time_scale(environment)
     if which is Provider.QBO:
@@ -101,7 +108,8 @@ def run_sync(db: Database, company_id: int, provider: str, *, pull: bool = True,
              push: bool = True, progress: Progress | None = None,
              client: QboClient | XeroClient | None = None,
              settings: Settings | None = None, env: Mapping[str, str] | None = None,
-             keychain: Keychain | None = None) -> SyncResult:
+             keychain: Keychain | None = None, managers: TokenManagers | None = None
+             ) -> SyncResult:
     """One sync (see the module docstring). `client` overrides the connection (tests)."""
     if not (pull or push):
         raise ValidationError("A sync needs to pull, push or both.")
@@ -109,7 +117,7 @@ def run_sync(db: Database, company_id: int, provider: str, *, pull: bool = True,
     # `settings`: the app's Settings (client ids, redirect, base URLs); the CLI uses defaults and
     # the environment.
     api_client = client or open_client(db, company_id, provider, settings=settings, env=env,
-                                       keychain=keychain)
+                                       keychain=keychain, managers=managers)
     try:
         return run_sync_with(db, company_id, api_client, pull=pull, push=push,
                              progress=progress)

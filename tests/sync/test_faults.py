@@ -129,3 +129,25 @@ def test_two_syncs_at_once_take_turns(qbo: Books) -> None:
     newer, older = sync_runs.list_runs(qbo.db, qbo.company_id, limit=2)
     assert older.finished_at is not None
     assert older.finished_at <= newer.started_at  # one after the other, never interleaved
+
+
+def test_the_callers_token_managers_are_shared(qbo: Books) -> None:
+    """The GUI hands its `TokenManagers` in: the sync refreshes through that one manager."""
+    from bookkeeper_desktop.providers.tokens import TokenManager, TokenManagers
+    from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
+    from bookkeeper_desktop.services.sync import run_sync
+    made: list[TokenManager] = []
+
+    def factory(company_id: int, provider: object) -> TokenManager:
+        from bookkeeper_desktop.providers.config import load_config
+        manager = TokenManager(company_id, load_config("qbo", env=qbo.env),
+                               keychain=qbo.keychain, store=DatabaseConnectionStore(qbo.db))
+        made.append(manager)
+        return manager
+
+    managers = TokenManagers(factory)
+    result = run_sync(qbo.db, qbo.company_id, "qbo", pull=True, push=False, env=qbo.env,
+                      keychain=qbo.keychain, managers=managers)
+    assert result.ok, result.message
+    assert len(made) == 1
+    assert made[0].refresh_requests == 1  # the fresh manager had no access token yet
