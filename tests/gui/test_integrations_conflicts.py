@@ -16,17 +16,20 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from bookkeeper_desktop.core.changes import Changes
-from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.conflicts import (
+    DIFFERENT,
     EMPTY_TEXT,
     ConflictColumn,
     ConflictsView,
     ConflictTableModel,
+    differences,
     summarize_remote,
     tab_title,
 )
+from bookkeeper_desktop.gui.integrations.state import Phase, Provider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.services import entries as entry_service
@@ -109,6 +112,7 @@ def test_shows_both_sides_and_keep_ours_pushes_ours(qtbot: QtBot, app_ctx: AppCo
     assert view.theirs.stack.currentWidget() is view.theirs.lines
     assert "theirs sync test 0" in strip_key(view.theirs.heading.text())
     assert view.theirs.title() == "Theirs (QuickBooks Online)"
+    assert view.differs.text() == "<b>Differs:</b> memo"
     assert view.keep_ours_button.isEnabled()
     assert view.take_theirs_button.isEnabled()
 
@@ -172,6 +176,8 @@ def test_pane_tab_title_counts_conflicts(qtbot: QtBot, app_ctx: AppContext, book
     index = pane.tabs.indexOf(pane.conflicts)
     assert index >= 0
     qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Conflicts (1)", timeout=5000)
+    qtbot.waitUntil(lambda: pane.card(Provider.QBO).state.phase is Phase.CONNECTED,
+                    timeout=5000)
     pane.tabs.setCurrentIndex(index)
     pane.resize(1100, 760)
     pane.show()
@@ -243,3 +249,28 @@ def test_summarize_xero_payload_and_missing_copy() -> None:
         "Date: 2026-10-01", "Narration: Rent", "Status: POSTED", "Lines:",
         "  account 400: 12.50", "  account 090: -12.50 — bank", "ManualJournalID: mj-1"]
     assert "next sync" in summarize_remote(None)
+
+
+def test_differences_name_what_changed_and_mark_lines(qtbot: QtBot, app_ctx: AppContext,
+                                                     books: Books) -> None:
+    make_conflict(books)
+    (real,) = list_conflicts(books.db, books.company_id)
+    assert real.ours is not None
+    assert real.theirs_entry is not None
+    ours = real.ours
+    first, second = ours.lines
+    theirs = ours.with_changes(
+        number="X-1", lines=(first, JournalLine(second.account_id, credit=second.credit,
+                                                description="changed")))
+    assert differences(ours, theirs) == ["number", "line 2"]
+    assert differences(ours, ours) == []
+    shorter = JournalEntry(date=ours.date, lines=(first,), number=ours.number, memo=ours.memo)
+    assert differences(ours, shorter) == ["lines (2 here, 1 there)"]
+    view = open_view(qtbot, app_ctx, books.company_id)
+    view.model.set_rows([Conflict(real.id, real.provider, real.entry_id, real.message, ours,
+                                  real.theirs, theirs)])
+    view.table.selectRow(0)
+    assert view.differs.text() == "<b>Differs:</b> number, line 2"
+    marked = [r for r in range(2)
+              if view.theirs.lines.item(r, 0).background().color() == DIFFERENT]
+    assert marked == [1]

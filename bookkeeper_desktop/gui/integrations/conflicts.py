@@ -21,6 +21,7 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -54,6 +55,10 @@ _ROOT = QModelIndex()
 #: The `Conflict` behind a row.
 ConflictRole = Qt.ItemDataRole.UserRole + 1
 
+#: Background of a line that differs between the two sides (the mapping editor's amber).
+DIFFERENT = QColor(242, 169, 59, 80)
+HELP_TEXT = ("Keep ours: the next sync sends our entry over theirs. "
+             "Take theirs: our entry takes their version now.")
 EMPTY_TEXT = "No conflicts: every entry agrees with QuickBooks Online and Xero."
 PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
@@ -172,6 +177,25 @@ def entry_heading(entry: JournalEntry) -> str:
     return " · ".join(parts)
 
 
+def differences(ours: JournalEntry, theirs: JournalEntry) -> list[str]:
+    """What differs between the two versions, in the words of the ledger ("memo", "line 2")."""
+    found: list[str] = []
+    for label, mine, other in (("number", ours.number, theirs.number),
+                               ("date", ours.date, theirs.date),
+                               ("memo", ours.memo, theirs.memo),
+                               ("currency", ours.currency, theirs.currency)):
+        if mine != other:
+            found.append(label)
+    if len(ours.lines) != len(theirs.lines):
+        found.append(f"lines ({len(ours.lines)} here, {len(theirs.lines)} there)")
+    else:
+        pairs = zip(ours.lines, theirs.lines, strict=True)
+        found += [f"line {n}" for n, (a, b) in enumerate(pairs, 1)
+                  if (a.account_id, a.debit, a.credit, a.description)
+                  != (b.account_id, b.debit, b.credit, b.description)]
+    return found
+
+
 def summarize_remote(payload: Mapping[str, Any] | None) -> str:
     """The provider's copy in words when it cannot be shown as an entry (an unmapped account):
     QBO `DocNumber`/`TxnDate`/`PrivateNote` and `Line[]` with `JournalEntryLineDetail`
@@ -234,7 +258,10 @@ class SideView(QGroupBox):
         layout.addWidget(self.heading)
         layout.addWidget(self.stack, 1)
 
-    def show_entry(self, entry: JournalEntry, names: Mapping[int, str]) -> None:
+    def show_entry(self, entry: JournalEntry, names: Mapping[int, str],
+                   marked: frozenset[int] = frozenset()) -> None:
+        """The entry's heading and lines; line numbers (1-based) in `marked` differ from the
+        other side and are highlighted."""
         self.heading.setText(entry_heading(entry))
         rows = entry_lines(entry, names)
         self.lines.setRowCount(len(rows))
@@ -244,6 +271,8 @@ class SideView(QGroupBox):
                 if c in (1, 2):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
+                if r + 1 in marked:
+                    item.setBackground(QBrush(DIFFERENT))
                 self.lines.setItem(r, c, item)
         self.lines.resizeColumnToContents(1)
         self.lines.resizeColumnToContents(2)
@@ -299,7 +328,10 @@ class ConflictsView(QWidget):
             "Our entry stays; the next sync sends it over the provider's copy.")
         self.take_theirs_button = QPushButton("Take theirs")
         self.take_theirs_button.setToolTip("Our entry takes the provider's version now.")
-        self.status = QLabel()
+        self.differs = QLabel()
+        self.differs.setObjectName("conflictDiffers")
+        self.differs.setWordWrap(True)
+        self.status = QLabel(HELP_TEXT)
         self.status.setWordWrap(True)
         self.status.setObjectName("conflictStatus")
 
@@ -313,12 +345,14 @@ class ConflictsView(QWidget):
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.differs)
         detail_layout.addLayout(sides, 1)
         detail_layout.addLayout(buttons)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(detail)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
 
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setObjectName("conflictsEmpty")
@@ -399,17 +433,25 @@ class ConflictsView(QWidget):
         self.take_theirs_button.setEnabled(enabled and conflict is not None
                                            and conflict.theirs_entry is not None)
         if conflict is None:
+            self.differs.setText("")
             self.ours.show_text("", "")
             self.theirs.show_text("", "")
             return
         provider = PROVIDER_NAMES.get(conflict.provider, conflict.provider)
         self.theirs.setTitle(f"Theirs ({provider})")
-        if conflict.ours is not None:
-            self.ours.show_entry(conflict.ours, self._names)
+        ours, theirs = conflict.ours, conflict.theirs_entry
+        changed = differences(ours, theirs) if ours is not None and theirs is not None else []
+        marked = frozenset(int(d.split()[1]) for d in changed if d.startswith("line "))
+        self.differs.setText(
+            f"<b>Differs:</b> {', '.join(changed)}" if changed
+            else "The two versions read the same; keep either." if theirs is not None
+            else "")
+        if ours is not None:
+            self.ours.show_entry(ours, self._names, marked)
         else:
             self.ours.show_text("(entry not found)", "")
-        if conflict.theirs_entry is not None:
-            self.theirs.show_entry(conflict.theirs_entry, self._names)
+        if theirs is not None:
+            self.theirs.show_entry(theirs, self._names, marked)
         else:
             heading = ("Not shown as an entry: an account it uses is not mapped."
                        if conflict.theirs is not None else "Not read yet")
