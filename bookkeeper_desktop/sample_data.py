@@ -141,12 +141,21 @@ class _Pools:
             a for a in accounts if a.active and a.id is not None and a.type is not T.NON_POSTING
         ]
         self.by_type: dict[AccountType, list[int]] = {}
+        self.by_code: dict[str, int] = {}
         for account in usable:
             assert account.id is not None
             self.by_type.setdefault(account.type, []).append(account.id)
+            if account.code:
+                self.by_code[account.code] = account.id
         self.all = [a.id for a in usable if a.id is not None]
         if len(self.all) < 2:
             raise ValueError("generate_entries needs at least two active posting accounts")
+
+    def prefer(self, rng: random.Random, codes: Sequence[str], *types: AccountType) -> int:
+        """One of the sample chart's accounts that make sense for the line (by code), or, in a
+        chart without them (benchmarks on other charts), any account of `types`."""
+        ids = [self.by_code[code] for code in codes if code in self.by_code]
+        return rng.choice(ids) if ids else self.pick(rng, *types)
 
     def pick(self, rng: random.Random, *types: AccountType) -> int:
         for account_type in types:
@@ -156,6 +165,12 @@ class _Pools:
         return rng.choice(self.all)
 
 
+#: Expense accounts a card purchase plausibly lands on (not wages, depreciation or taxes).
+EVERYDAY_EXPENSES = ("6000", "6010", "6041", "6042", "6060", "6071", "6072", "6081", "6100")
+#: Overheads paid from the bank account.
+OVERHEADS = ("6050", "6020", "6080", "6030")
+
+
 def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLine], str]:
     """One of five everyday transactions (2 to 4 lines, 3 on average)."""
     line = JournalLine
@@ -163,30 +178,39 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
         net = _amount(rng, 40, 4000)
         tax = money((net * Decimal("0.0725")).quantize(Decimal("0.01")))
         return [
-            line(pools.pick(rng, T.BANK), debit=net + tax, description="Deposit"),
-            line(pools.pick(rng, T.INCOME), credit=net, description="Sale"),
-            line(pools.pick(rng, T.OTHER_CURRENT_LIABILITY), credit=tax, description="Sales tax"),
+            line(pools.prefer(rng, ("1000", "1220"), T.BANK), debit=net + tax,
+                 description="Deposit"),
+            line(pools.prefer(rng, ("4010", "4020"), T.INCOME), credit=net, description="Sale"),
+            line(pools.prefer(rng, ("2200",), T.OTHER_CURRENT_LIABILITY), credit=tax,
+                 description="Sales tax"),
         ], "Cash sale"
+    if kind == 1 and rng.random() < 0.3:  # an overhead paid from the bank
+        amount = _amount(rng, 300, 4500)
+        return [
+            line(pools.prefer(rng, OVERHEADS, T.EXPENSE), debit=amount),
+            line(pools.prefer(rng, ("1000",), T.BANK), credit=amount),
+        ], "Bank payment"
     if kind == 1:  # card expense
         amount = _amount(rng, 5, 900)
         return [
-            line(pools.pick(rng, T.EXPENSE), debit=amount, contact="Vendor"),
-            line(pools.pick(rng, T.CREDIT_CARD, T.BANK), credit=amount),
+            line(pools.prefer(rng, EVERYDAY_EXPENSES, T.EXPENSE), debit=amount, contact="Vendor"),
+            line(pools.prefer(rng, ("2100", "2110"), T.CREDIT_CARD, T.BANK), credit=amount),
         ], "Card purchase"
     if kind == 2:  # payroll
         gross = _amount(rng, 1500, 9000)
         federal = money((gross * Decimal("0.12")).quantize(Decimal("0.01")))
         state = money((gross * Decimal("0.04")).quantize(Decimal("0.01")))
         return [
-            line(pools.pick(rng, T.EXPENSE), debit=gross, description="Gross wages"),
-            line(pools.pick(rng, T.BANK), credit=gross - federal - state, description="Net pay"),
+            line(pools.prefer(rng, ("6090",), T.EXPENSE), debit=gross, description="Gross wages"),
+            line(pools.prefer(rng, ("1000",), T.BANK), credit=gross - federal - state,
+                 description="Net pay"),
             line(
-                pools.pick(rng, T.OTHER_CURRENT_LIABILITY),
+                pools.prefer(rng, ("2310",), T.OTHER_CURRENT_LIABILITY),
                 credit=federal,
                 description="Federal withholding",
             ),
             line(
-                pools.pick(rng, T.OTHER_CURRENT_LIABILITY),
+                pools.prefer(rng, ("2320",), T.OTHER_CURRENT_LIABILITY),
                 credit=state,
                 description="State withholding",
             ),
@@ -195,21 +219,26 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
         goods = _amount(rng, 100, 6000)
         freight = _amount(rng, 10, 150)
         return [
-            line(pools.pick(rng, T.OTHER_CURRENT_ASSET), debit=goods, description="Stock"),
-            line(pools.pick(rng, T.COST_OF_GOODS_SOLD), debit=freight, description="Freight"),
-            line(pools.pick(rng, T.ACCOUNTS_PAYABLE), credit=goods + freight, contact="Supplier"),
+            line(pools.prefer(rng, ("1200",), T.OTHER_CURRENT_ASSET), debit=goods,
+                 description="Stock"),
+            line(pools.prefer(rng, ("5030",), T.COST_OF_GOODS_SOLD), debit=freight,
+                 description="Freight"),
+            line(pools.prefer(rng, ("2000",), T.ACCOUNTS_PAYABLE), credit=goods + freight,
+                 contact="Supplier"),
         ], "Bill"
     # invoice for services, part of it consulting
     service = _amount(rng, 200, 8000)
     other = _amount(rng, 0, 500)
     lines = [
-        line(pools.pick(rng, T.ACCOUNTS_RECEIVABLE), debit=service + other, contact="Customer"),
-        line(pools.pick(rng, T.INCOME), credit=service, description="Services"),
+        line(pools.prefer(rng, ("1100",), T.ACCOUNTS_RECEIVABLE), debit=service + other,
+             contact="Customer"),
+        line(pools.prefer(rng, ("4020", "4030"), T.INCOME), credit=service,
+             description="Services"),
     ]
     if other > ZERO:
         lines.append(
             line(
-                pools.pick(rng, T.OTHER_INCOME, T.INCOME),
+                pools.prefer(rng, ("7010",), T.OTHER_INCOME, T.INCOME),
                 credit=other,
                 description="Reimbursed costs",
             )
