@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
-from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
@@ -293,3 +293,35 @@ def test_xero_incremental_pull_pages_past_1000(xero: Books) -> None:
     assert made <= {rid for kind, rid in rows if kind == "ManualJournals"}
     for entry in entry_service.iter_entries(xero.db, xero.company_id, EntryFilter()):
         assert entry.is_balanced
+
+
+def test_a_full_query_stopped_midway_resumes_at_its_page(qbo: Books) -> None:
+    qbo.sandbox.api.bulk_create_journal_entries(qbo.tenant, 2100)
+    progress = Progress()
+    pages: list[int] = []
+
+    def stop_after_first_page(snapshot: ProgressSnapshot) -> None:
+        if snapshot.phase == "Pulling JournalEntry":
+            pages.append(1)
+            progress.cancel()  # honoured at the next safe point: after the first page commits
+
+    progress = Progress(stop_after_first_page)
+    stopped = sync(qbo, push=False, progress=progress)
+    assert stopped.status is RunStatus.CANCELLED
+    with qbo.db.read_session() as session:
+        cursor = session.execute(select(SyncCursorRow.cursor_value).where(
+            SyncCursorRow.entity == "JournalEntry")).scalar_one()
+    assert cursor.startswith("full:")
+    assert cursor.endswith("|1001")
+    assert local_entries(qbo) == 1000
+    resumed = sync(qbo, push=False)
+    assert resumed.ok, resumed.message
+    total = len(qbo.sandbox.api.objects(qbo.tenant, "JournalEntry"))
+    rows = remote_rows(qbo)
+    assert all(n == 1 for n in rows.values())
+    assert sum(1 for kind, _ in rows if kind == "JournalEntry") == total
+    assert resumed.counts["created"] == local_entries(qbo) - 1000
+    # The resumed query started at position 1,001: the accounts, two more JournalEntry pages (not
+    # three) and one page for each of the 7 other entities.
+    assert total < 3000
+    assert resumed.counts["api_calls"] == 1 + 2 + 7
