@@ -1,0 +1,225 @@
+"""GUI sync benchmark: the longest event-loop stall while a sync pulls a few thousand transactions
+(issue 6 goal: under 50 ms).
+
+Run by hand:
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
+        [--time-scale 0.25] [--only qbo|xero] [--no-ledger]
+
+What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
+sync log, Conflicts tab) and, unless --no-ledger, the `LedgerPane`, on a fresh SQLite file; the
+in-process sandbox (rate limits on, time-scaled like benchmarks/bench_sync.py) seeded with
+`--pull` transactions; the books connected through the real OAuth flow. **Sync Now** goes through
+`IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
+JobRunner's network lane, the card following its progress (polled every 80 ms), then the change
+notice that makes the panes re-read in the db lane.
+
+A 5 ms `PreciseTimer` records every gap between its ticks from the click until the panes have
+re-read after the sync; reported: the longest gap, the 99th percentile, the most CPU the GUI
+thread itself used between two ticks (a long gap with little GUI-thread CPU is waiting for the
+GIL or a CPU, not our GUI code), and the longest garbage-collector pause in any thread.
+Prints a Markdown table for benchmarks/RESULTS_gui_sync.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_sync import REALM, _connect, _Keyring, _server, _xero_bulk
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.gui.ledger import LedgerPane
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
+from bookkeeper_desktop.services.sync import TIME_SCALE_ENV, run_sync
+from bookkeeper_desktop.storage.engine import open_database
+
+
+class GapMeter:
+    """Every gap between the ticks of a 5 ms timer, and the GUI thread's CPU per gap."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        #: When each gap ended (seconds after `start`), in the order of `gaps`.
+        self.ends: list[float] = []
+        self.busiest = 0.0
+        self._began = 0.0
+        self._last = 0.0
+        self._cpu = 0.0
+
+    def start(self) -> None:
+        self.gaps = []
+        self.ends = []
+        self.busiest = 0.0
+        self._last = self._began = time.perf_counter()
+        self._cpu = time.thread_time()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now, cpu = time.perf_counter(), time.thread_time()
+        gap = (now - self._last) * 1000
+        self.gaps.append(gap)
+        self.ends.append(now - self._began)
+        self.busiest = max(self.busiest, (cpu - self._cpu) * 1000)
+        self._last, self._cpu = now, cpu
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.gaps)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+class GcMeter:
+    """The longest garbage-collector pause (any generation, any thread) while active."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.active = False
+        self._began = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if not self.active:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.longest = max(self.longest, (time.perf_counter() - self._began) * 1000)
+
+
+def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: bool
+          ) -> tuple[str, ...]:
+    keychain = Keychain(_Keyring())
+    with _server(provider.value, scale) as server, \
+            open_database(f"sqlite:///{folder / f'{provider.value}.sqlite'}") as db:
+        if isinstance(server, QboSandbox):
+            server.api.bulk_create_journal_entries(REALM, pull)  # type: ignore[attr-defined]
+        else:
+            _xero_bulk(server, pull)
+        company_id, env = _connect(db, provider.value, server.base_url, keychain)
+        env = {**env, TIME_SCALE_ENV: str(scale)}
+
+        runner = JobRunner()
+        ctx = AppContext(AppServices(db), runner, company_id=company_id)
+        pane = IntegrationsPane(ctx)
+        pane.resize(1100, 760)
+        pane.show()
+        panes: list[Any] = [pane]
+        if ledger:
+            ledger_pane = LedgerPane(ctx)
+            ledger_pane.resize(1400, 860)
+            ledger_pane.show()
+            panes.append(ledger_pane)
+        outcome: dict[str, Any] = {}
+
+        def sync(company: int, which: Provider, progress: Progress) -> LastSync:
+            """What app.py's Sync Now runs, with the benchmark's environment and keychain."""
+            result = run_sync(db, company, which.value, progress=progress, env=env,
+                              keychain=keychain)
+            outcome["result"] = result
+            return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary)
+
+        controller = IntegrationsController(pane, sync=sync)
+        settle = QEventLoop()
+        QTimer.singleShot(300, settle.quit)  # the panes' first reads
+        settle.exec()
+        # As app.py does once the window shows: start-up objects out of the GC's full scans.
+        gc.freeze()
+
+        meter, gc_meter = GapMeter(), GcMeter()
+        done = QEventLoop()
+        card = pane.card(provider)
+
+        ended_at: list[float] = []
+
+        def after_sync() -> None:
+            ended_at.append(time.perf_counter() - started)
+            # The sync ended; the change notice makes every pane re-read. Stop once they did.
+            pane.loaded.connect(lambda: QTimer.singleShot(200, done.quit))
+
+        meter.start()
+        gc_meter.active = True
+        started = time.perf_counter()
+        controller.sync_now(provider)
+        job = controller.syncing[provider]
+        job.ended.connect(after_sync)
+        QTimer.singleShot(600_000, done.quit)
+        done.exec()
+        took = time.perf_counter() - started
+        meter.stop()
+        gc_meter.active = False
+        result = outcome.get("result")
+        if result is None or not result.ok or card.state.phase is not Phase.CONNECTED:
+            why = getattr(result, "message", job.error)
+            raise SystemExit(f"{provider.title} sync failed: {why}")
+        for widget in panes:
+            widget.close()
+        runner.shutdown(10_000)
+        gc.unfreeze()
+        end = ended_at[0] if ended_at else took
+        during = [g for at, g in zip(meter.ends, meter.gaps, strict=True) if at <= end]
+        after = [g for at, g in zip(meter.ends, meter.gaps, strict=True) if at > end]
+        print(f"{provider.title}: sync job {end:.2f} s; gaps over 20 ms during the job "
+              f"{[round(g) for g in during if g > 20]}, after it (panes re-reading) "
+              f"{[round(g) for g in after if g > 20]}", file=sys.stderr)
+        return (provider.title, f"{result.counts['created']:,}", f"{end:.1f}", f"{took:.1f}",
+                f"{len(meter.gaps):,}", f"{max(meter.gaps):.1f}", f"{meter.percentile(0.99):.1f}",
+                f"{max(during, default=0):.1f}", f"{max(after, default=0):.1f}",
+                f"{meter.percentile(0.5):.1f}", f"{meter.busiest:.1f}",
+                f"{gc_meter.longest:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pull", type=int, default=3000)
+    parser.add_argument("--time-scale", type=float, default=0.25)
+    parser.add_argument("--only", choices=["qbo", "xero"])
+    parser.add_argument("--no-ledger", action="store_true")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv)
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for provider in ([Provider(args.only)] if args.only else list(Provider)):
+            rows.append(bench(provider, args.pull, args.time_scale, Path(folder),
+                              not args.no_ledger))
+    del app
+    load = os.getloadavg()
+    print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
+          f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
+          f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
+          f"{'off' if args.no_ledger else 'on'}\n")
+    print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "
+          "ticks | **longest gap (ms)** | **p99 gap (ms)** | longest while the job ran (ms) | "
+          "longest while the panes re-read (ms) | median gap (ms) | most GUI-thread CPU in "
+          "one gap (ms) | longest GC pause (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
