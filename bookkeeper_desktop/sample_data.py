@@ -178,7 +178,7 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
         net = _amount(rng, 40, 4000)
         tax = money((net * Decimal("0.0725")).quantize(Decimal("0.01")))
         return [
-            line(pools.prefer(rng, ("1000", "1220"), T.BANK), debit=net + tax,
+            line(pools.prefer(rng, ("1000",), T.BANK), debit=net + tax,
                  description="Deposit"),
             line(pools.prefer(rng, ("4010", "4020"), T.INCOME), credit=net, description="Sale"),
             line(pools.prefer(rng, ("2200",), T.OTHER_CURRENT_LIABILITY), credit=tax,
@@ -197,7 +197,7 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
             line(pools.prefer(rng, ("2100", "2110"), T.CREDIT_CARD, T.BANK), credit=amount),
         ], "Card purchase"
     if kind == 2:  # payroll
-        gross = _amount(rng, 1500, 9000)
+        gross = _amount(rng, 1500, 5000)
         federal = money((gross * Decimal("0.12")).quantize(Decimal("0.01")))
         state = money((gross * Decimal("0.04")).quantize(Decimal("0.01")))
         return [
@@ -226,6 +226,13 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
             line(pools.prefer(rng, ("2000",), T.ACCOUNTS_PAYABLE), credit=goods + freight,
                  contact="Supplier"),
         ], "Bill"
+    if rng.random() < 0.4:  # a customer pays an invoice into the bank
+        amount = _amount(rng, 800, 5000)
+        return [
+            line(pools.prefer(rng, ("1000",), T.BANK), debit=amount, description="Deposit"),
+            line(pools.prefer(rng, ("1100",), T.ACCOUNTS_RECEIVABLE), credit=amount,
+                 contact="Customer"),
+        ], "Customer payment"
     # invoice for services, part of it consulting
     service = _amount(rng, 200, 8000)
     other = _amount(rng, 0, 500)
