@@ -32,12 +32,13 @@ from bookkeeper_desktop.gui.integrations.conflicts import (
 from bookkeeper_desktop.gui.integrations.state import Phase, Provider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
+from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts
 from bookkeeper_desktop.storage.schema import OutboxRow
 from bookkeeper_desktop.sync.payloads import strip_key
 from tests.providers.conftest import MemoryKeyring
-from tests.sync.conftest import TIME_SCALE, Books, connect_books
+from tests.sync.conftest import TENANT, TIME_SCALE, Books, connect_books
 from tests.sync.helpers import make_entries, note, pushed_copies, remote_journals, sync
 
 
@@ -52,8 +53,15 @@ def books(gui_db: Any, qbo_sandbox: QboSandbox) -> Books:
     return connect_books(gui_db, "qbo", qbo_sandbox, Keychain(MemoryKeyring()))
 
 
+@pytest.fixture
+def xero_books(gui_db: Any) -> Iterator[Books]:
+    with XeroSandbox(limits=True, time_scale=TIME_SCALE,
+                     organisations={TENANT: "Demo Company (NZ)"}) as sandbox:
+        yield connect_books(gui_db, "xero", sandbox, Keychain(MemoryKeyring()))
+
+
 def _remote(books: Books, entry_id: int) -> dict[str, Any]:
-    marker = f"[bk:qbo{books.company_id}-{entry_id}-"
+    marker = f"[bk:{books.provider}{books.company_id}-{entry_id}-"
     (found,) = [j for j in remote_journals(books) if marker in note(books, j)]
     return found
 
@@ -65,8 +73,13 @@ def make_conflict(books: Books) -> int:
     (entry_id,) = make_entries(books, 1, status=EntryStatus.APPROVED)
     assert sync(books).counts["pushed"] == 1
     remote = _remote(books, entry_id)
-    books.sandbox.api.remote_edit(books.tenant, "JournalEntry", str(remote["Id"]),
-                                  {"PrivateNote": f"theirs {remote['PrivateNote']}"})
+    if books.provider == "qbo":
+        books.sandbox.api.remote_edit(books.tenant, "JournalEntry", str(remote["Id"]),
+                                      {"PrivateNote": f"theirs {remote['PrivateNote']}"})
+    else:
+        books.sandbox.api.remote_edit(books.tenant, "ManualJournals",
+                                      str(remote["ManualJournalID"]),
+                                      {"Narration": f"theirs {remote['Narration']}"})
     entry = entry_service.get_entry(books.db, books.company_id, entry_id)
     entry_service.update_entry(books.db, books.company_id, entry.with_changes(memo="ours"))
     entry_service.approve_entries(books.db, books.company_id, [entry_id])
@@ -274,3 +287,50 @@ def test_differences_name_what_changed_and_mark_lines(qtbot: QtBot, app_ctx: App
     marked = [r for r in range(2)
               if view.theirs.lines.item(r, 0).background().color() == DIFFERENT]
     assert marked == [1]
+
+
+def test_xero_take_theirs(qtbot: QtBot, app_ctx: AppContext, xero_books: Books) -> None:
+    entry_id = make_conflict(xero_books)
+    view = open_view(qtbot, app_ctx, xero_books.company_id)
+    assert view.model.index(0, ConflictColumn.PROVIDER).data() == "Xero"
+    assert view.theirs.title() == "Theirs (Xero)"
+    assert view.theirs.stack.currentWidget() is view.theirs.lines
+    assert "theirs sync test 0" in view.theirs.heading.text()
+    with qtbot.waitSignal(view.resolved, timeout=5000):
+        qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    stored = entry_service.get_entry(xero_books.db, xero_books.company_id, entry_id)
+    assert strip_key(stored.memo).startswith("theirs")
+    assert outbox_state(xero_books, entry_id)[-1] == "done"
+    final = sync(xero_books)
+    assert final.ok, final.message
+    assert final.counts["conflicts"] == 0
+    assert pushed_copies(xero_books) == {entry_id: 1}
+
+
+def test_switching_company_shows_that_companys_conflicts(
+        qtbot: QtBot, app_ctx: AppContext, books: Books, sample_company: Any) -> None:
+    make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    assert view.model.rowCount() == 1
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        app_ctx.set_company(sample_company.id)
+    assert view.model.rowCount() == 0
+    assert view.stack.currentWidget() is view.empty
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        app_ctx.set_company(books.company_id)
+    assert view.model.rowCount() == 1
+
+
+def test_a_second_click_while_resolving_is_ignored(qtbot: QtBot, app_ctx: AppContext,
+                                                   books: Books) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    started: list[object] = []
+    app_ctx.jobs.job_queued.connect(lambda job: started.append(job.title))
+    with qtbot.waitSignal(view.resolved, timeout=5000):
+        view.resolve("theirs")
+        assert not view.keep_ours_button.isEnabled()
+        view.resolve("ours")
+    assert started.count("Resolving a sync conflict") == 1
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo.startswith(
+        "theirs")
