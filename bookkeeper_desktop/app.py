@@ -243,7 +243,8 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
 
         result = run_sync(services.db, company_id, str(provider.value), progress=progress,
                           settings=settings(), env=env, keychain=parts()["keychain"])
-        return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary)
+        return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary,
+                        result=result)
 
     return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync}
 

@@ -306,3 +306,48 @@ def test_auto_sync_leaves_a_card_in_trouble_alone(qtbot: QtBot, app_ctx: AppCont
     assert pane.card(Provider.QBO).state.phase is Phase.NEEDS_RECONNECT
     assert AutoSync(controller).due() == []
     assert AutoSync(IntegrationsController(pane)).due() == [], "no sync wired: nothing due"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected_minutes"),
+    [("idle", 30), ("busy", 15), ("throttled", 120), ("failed", 30)],
+)
+def test_auto_sync_backs_off_while_idle_or_throttled(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any, outcome: str,
+        expected_minutes: int) -> None:
+    """After a run it started, the next automatic run waits as `bookkeeper sync --watch` does:
+    doubled after an idle run, at least Retry-After (or twice the interval) after a failure."""
+    from bookkeeper_desktop.gui.integrations.autosync import AutoSync
+    from bookkeeper_desktop.services.sync_runs import RunStatus
+    from bookkeeper_desktop.sync.engine import SyncResult
+
+    connection_service.save_connection(app_ctx.services.db, sample_company.id, ConnectionInfo(
+        provider="qbo", tenant_id="t", remote_company_name="Books"))
+    connection_service.set_integration_setting(app_ctx.services.db, sample_company.id, "xero",
+                                               "auto_sync_minutes", "0")
+    app_ctx.set_company(sample_company.id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    status = RunStatus.FAILED if outcome in ("throttled", "failed") else RunStatus.SUCCEEDED
+    result = SyncResult(
+        run_id=1, company_id=sample_company.id, provider="qbo", direction="both",
+        status=status, message="", counts={"created": 3} if outcome == "busy" else {},
+        retry_after=7200.0 if outcome == "throttled" else None)
+    clock = Clock(NOW)
+
+    def sync(company_id: int, provider: Provider, progress: Progress) -> LastSync:
+        return LastSync(clock.now, result.ok, "done", result=result)
+
+    controller = IntegrationsController(pane, sync=sync)
+    auto = AutoSync(controller, clock=clock)
+    assert auto.due() == [Provider.QBO], "never synced: due at once"
+    auto.check()
+    qtbot.waitUntil(lambda: Provider.QBO not in controller.syncing, timeout=5000)
+    key = (sample_company.id, Provider.QBO)
+    qtbot.waitUntil(lambda: key in auto.next_due, timeout=5000)
+    assert auto.next_due[key] == NOW + dt.timedelta(minutes=expected_minutes)
+    clock.now = NOW + dt.timedelta(minutes=expected_minutes) - dt.timedelta(seconds=1)
+    assert auto.due() == []
+    clock.now += dt.timedelta(seconds=1)
+    assert auto.due() == [Provider.QBO]

@@ -3,8 +3,13 @@
 Every `check_every_ms` a timer looks at the cards of the current company: a provider that is
 connected, has an interval (minutes, per company or the app setting; 0 = off) and whose last sync
 is older than that interval is synced through the controller's Sync Now. A card in any other state
-(syncing, an error, reconnect needed) is left alone, so a failing sync is not retried in a loop;
-backing off when the provider throttles is the sync engine's job (`sync/`).
+(syncing, an error, reconnect needed) is left alone, so a failing sync is not retried in a loop.
+
+After a run it started, the next one waits as `bookkeeper sync --watch` does
+(`sync.engine.next_delay`, one rule for both): the interval, doubled for each idle run in a row up
+to 8×; after a failed or throttled run (offline, a 429, the daily limit) at least its Retry-After
+or twice the interval, so an offline laptop is not hammering a dead network and picks up again by
+itself once a run succeeds.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from bookkeeper_desktop.gui.integrations.controller import IntegrationsControlle
 from bookkeeper_desktop.gui.integrations.state import Phase, Provider
 
 Clock = Callable[[], dt.datetime]
+#: The longest automatic back-off, as a multiple of the interval.
+MAX_BACKOFF = 8
 
 
 def _utc_now() -> dt.datetime:
@@ -41,6 +48,9 @@ class AutoSync(QObject):
         self.clock = clock
         self.started: list[tuple[Provider, dt.datetime]] = []
         self._last_started: dict[tuple[int | None, Provider], dt.datetime] = {}
+        #: When the next automatic run is due after one this scheduler started (back-off).
+        self.next_due: dict[tuple[int | None, Provider], dt.datetime] = {}
+        self._idle_runs: dict[tuple[int | None, Provider], int] = {}
         self.timer = QTimer(self)
         self.timer.setInterval(check_every_ms)
         self.timer.timeout.connect(self.check)
@@ -68,7 +78,12 @@ class AutoSync(QObject):
             times = [t for t in (state.last_sync.at if state.last_sync else None,
                                  self._last_started.get((self.pane.ctx.company_id, provider)))
                      if t is not None]
-            if not times or now - max(times) >= dt.timedelta(minutes=state.auto_sync_minutes):
+            backed_off = self.next_due.get((self.pane.ctx.company_id, provider))
+            if backed_off is not None:
+                if now >= backed_off:
+                    due.append(provider)
+            elif not times or now - max(times) >= dt.timedelta(
+                    minutes=state.auto_sync_minutes):
                 due.append(provider)
         return due
 
@@ -76,5 +91,25 @@ class AutoSync(QObject):
         for provider in self.due():
             now = self.clock()
             self.started.append((provider, now))
-            self._last_started[(self.pane.ctx.company_id, provider)] = now
+            key = (self.pane.ctx.company_id, provider)
+            self._last_started[key] = now
             self.controller.sync_now(provider)
+            job = self.controller.syncing.get(provider)
+            if job is not None:
+                minutes = self.pane.cards[provider].state.auto_sync_minutes
+                job.succeeded.connect(
+                    lambda last, key=key, minutes=minutes: self._finished(key, minutes, last))
+
+    def _finished(self, key: tuple[int | None, Provider], minutes: int, last: object) -> None:
+        """Schedule the next automatic run after `last` (a `LastSync`)."""
+        result = getattr(last, "result", None)
+        if result is None:
+            return
+        # Imported on the first automatic run: the engine pulls in the HTTP stack.
+        from bookkeeper_desktop.sync.engine import is_idle, next_delay  # noqa: PLC0415
+
+        idle = self._idle_runs.get(key, 0) + 1 if is_idle(result) else 0
+        self._idle_runs[key] = idle
+        interval = minutes * 60.0
+        delay = next_delay(result, interval, idle, max_interval=interval * MAX_BACKOFF)
+        self.next_due[key] = self.clock() + dt.timedelta(seconds=delay)

@@ -51,9 +51,13 @@ class Tenant:
 
 @dataclass(frozen=True)
 class LastSync:
+    """The card's last sync. `result` is the engine's `SyncResult` when the sync ran here; the
+    auto-sync scheduler reads it to back off while idle or throttled."""
+
     at: dt.datetime
     ok: bool
     summary: str
+    result: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
