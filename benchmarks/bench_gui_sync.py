@@ -3,10 +3,13 @@
 
 Run by hand:
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
-        [--time-scale 0.25] [--only qbo|xero] [--no-ledger]
+        [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off]
 
 What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
-sync log, Conflicts tab) and, unless --no-ledger, the `LedgerPane`, on a fresh SQLite file; the
+sync log, Conflicts tab) and the `LedgerPane` on a fresh SQLite file: `--ledger hidden` (the
+default) stacks them as the main window does (the user clicked Sync Now, so Integrations is the
+pane shown and the ledger re-reads unseen), `visible` shows the ledger beside it as its own window
+(the worst case: it repaints too), `off` leaves it out; the
 in-process sandbox (rate limits on, time-scaled like benchmarks/bench_sync.py) seeded with
 `--pull` transactions; the books connected through the real OAuth flow. **Sync Now** goes through
 `IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
@@ -38,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sync import REALM, _connect, _Keyring, _server, _xero_bulk
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStackedWidget
 
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
@@ -111,7 +114,7 @@ class GcMeter:
             self.longest = max(self.longest, (time.perf_counter() - self._began) * 1000)
 
 
-def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: bool
+def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
           ) -> tuple[str, ...]:
     keychain = Keychain(_Keyring())
     with _server(provider.value, scale) as server, \
@@ -126,14 +129,20 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: boo
         runner = JobRunner()
         ctx = AppContext(AppServices(db), runner, company_id=company_id)
         pane = IntegrationsPane(ctx)
-        pane.resize(1100, 760)
-        pane.show()
-        panes: list[Any] = [pane]
-        if ledger:
+        stack = QStackedWidget()
+        stack.addWidget(pane)
+        panes: list[Any] = [stack]
+        if ledger != "off":
             ledger_pane = LedgerPane(ctx)
-            ledger_pane.resize(1400, 860)
-            ledger_pane.show()
-            panes.append(ledger_pane)
+            if ledger == "hidden":
+                stack.addWidget(ledger_pane)
+            else:
+                ledger_pane.resize(1400, 860)
+                ledger_pane.show()
+                panes.append(ledger_pane)
+        stack.setCurrentWidget(pane)
+        stack.resize(1400, 860)
+        stack.show()
         outcome: dict[str, Any] = {}
 
         def sync(company: int, which: Provider, progress: Progress) -> LastSync:
@@ -198,20 +207,20 @@ def main() -> None:
     parser.add_argument("--pull", type=int, default=3000)
     parser.add_argument("--time-scale", type=float, default=0.25)
     parser.add_argument("--only", choices=["qbo", "xero"])
-    parser.add_argument("--no-ledger", action="store_true")
+    parser.add_argument("--ledger", choices=["hidden", "visible", "off"], default="hidden")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for provider in ([Provider(args.only)] if args.only else list(Provider)):
             rows.append(bench(provider, args.pull, args.time_scale, Path(folder),
-                              not args.no_ledger))
+                              args.ledger))
     del app
     load = os.getloadavg()
     print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
           f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
-          f"{'off' if args.no_ledger else 'on'}\n")
+          f"{args.ledger}\n")
     print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "
           "ticks | **longest gap (ms)** | **p99 gap (ms)** | longest while the job ran (ms) | "
           "longest while the panes re-read (ms) | median gap (ms) | most GUI-thread CPU in "
