@@ -1,4 +1,4 @@
-"""Benchmarks of the file formats (run by hand; results go to benchmarks/RESULTS_formats.md).
+"""Benchmarks of the file formats (run by hand; results go to benchmarks/RESULTS.md).
 
     .venv/bin/python benchmarks/bench_formats.py [--entries 100000] [--skip-memory]
 

@@ -10,7 +10,7 @@ Measures (PRODUCT.md §7 budgets):
   while a 5 ms QTimer records the longest gap between its ticks — budget 50 ms;
 - a sort by amount and a status filter on the full table (time until the new ids arrive);
 - resident memory (VmRSS) with the pane open after scrolling — budget 400 MB.
-Prints a Markdown table for benchmarks/RESULTS_gui_ledger.md.
+Prints a Markdown table for benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

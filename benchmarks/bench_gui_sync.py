@@ -20,7 +20,7 @@ A 5 ms `PreciseTimer` records every gap between its ticks from the click until t
 re-read after the sync; reported: the longest gap, the 99th percentile, the most CPU the GUI
 thread itself used between two ticks (a long gap with little GUI-thread CPU is waiting for the
 GIL or a CPU, not our GUI code), and the longest garbage-collector pause in any thread.
-Prints a Markdown table for benchmarks/RESULTS_gui_sync.md.
+Prints a Markdown table for benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Storage benchmark: insert and read back 100k journal entries (about 300k lines) on SQLite.
 
 Run by hand:  .venv/bin/python benchmarks/bench_storage.py [--entries 100000] [--db URL]
-Prints a Markdown table for benchmarks/RESULTS_storage.md. Uses a temporary SQLite file unless
+Prints a Markdown table for benchmarks/RESULTS.md. Uses a temporary SQLite file unless
 --db is given (a PostgreSQL URL works too; use an empty database).
 """
 

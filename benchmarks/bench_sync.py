@@ -3,7 +3,7 @@ rate limits on (time-scaled), reported as the fraction of the rate-limit bound a
 
 Run by hand:  .venv/bin/python benchmarks/bench_sync.py [--time-scale 0.1] [--push 5000]
               [--pull 20000] [--only qbo|xero]
-Prints a Markdown table for benchmarks/RESULTS_sync.md.
+Prints a Markdown table for benchmarks/RESULTS.md.
 
 The bound: with a sliding window of L requests per window W (QBO batch 120/min of 30 items; Xero
 60/min of 50 items per write, pageSize 1,000 per read), n requests cannot finish faster than

@@ -140,7 +140,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
             services, lambda: ctx.settings, env), save_client_secret=save_client_secret)
         window.show()
         # What start-up built lives as long as the app: keep it out of the garbage collector's
-        # full scans, which otherwise pause scrolling a 100k-entry ledger (RESULTS_gui_ledger).
+        # full scans, which otherwise pause scrolling a 100k-entry ledger (benchmarks/RESULTS.md).
         gc.freeze()
         if args.smoke_test:
             presenter.dialog_opened.connect(

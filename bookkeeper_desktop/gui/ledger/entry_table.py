@@ -72,7 +72,7 @@ class CachedRow(NamedTuple):
     summary objects: CPython's garbage collector stops tracking an exact tuple of untracked values,
     so the page cache (up to 64 x 200 rows) never swells the long-lived generation a full
     collection walks; with dataclass rows, scrolling through 100k entries triggered full
-    collections that paused the GUI (benchmarks/RESULTS_gui_ledger.md).
+    collections that paused the GUI (benchmarks/RESULTS.md, "GUI: the Ledger pane").
     """
 
     id: int
