@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,23 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.jobs import JobRunner
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage_between_tests(qapp: object) -> Iterator[None]:
+    """Delete the test's widgets and collect its garbage after the test, once its job lanes
+    have stopped (this fixture is set up first, so it is torn down last).
+
+    WORKAROUND: PySide6 can crash when the garbage collector frees Qt wrappers at an arbitrary
+    moment while another QThread is running; a full suite once died "Garbage-collecting" in the
+    next test's ledger read. Collecting here makes that moment one with no worker running."""
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
