@@ -2,7 +2,10 @@
 ; (python build\build.py), then compile this with Inno Setup 6: iscc build\windows\installer.iss
 ; It installs per user (no admin rights needed), adds Start menu and optional desktop shortcuts.
 #define AppName "Bookkeeper Desktop"
-#define AppVersion "0.1.0"
+; Pass the package's version: iscc /DAppVersion=0.1.0 build\windows\installer.iss
+#ifndef AppVersion
+  #define AppVersion "0.1.0"
+#endif
 #define BundleDir "..\..\dist\bookkeeper-desktop"
 
 [Setup]
