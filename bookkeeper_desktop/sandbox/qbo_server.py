@@ -54,7 +54,8 @@ QBO_SCOPES = frozenset({ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "open
 #: The demo app every QBO sandbox knows (a development key: `http://localhost` redirects allowed).
 DEMO_QBO_CLIENT = ClientRegistration(
     client_id="ABdemoBookkeeperSandboxClientIdForQuickBooksOnline01",
-    client_secret="demoSandboxSecretNotARealIntuitSecret0001",  # noqa: S106 - public demo value
+    # Public and short on purpose: only our loopback sandboxes accept it; never a real secret.
+    client_secret="public-demo-secret",  # noqa: S106
     redirect_uris=("http://localhost:{port}/callback",),
     name="Bookkeeper Desktop (demo)",
 )

@@ -86,7 +86,8 @@ DEMO_XERO_CLIENT = ClientRegistration(
 #: for older apps.
 DEMO_XERO_WEB_CLIENT = ClientRegistration(
     client_id="5B0F2A9C7E3D4B1A8C6E0F2D4A6B8C0E",
-    client_secret="demo-web-app-secret-not-a-real-xero-secret",  # noqa: S106 - public demo value
+    # Public and short on purpose: only our loopback sandboxes accept it; never a real secret.
+    client_secret="public-demo-web-secret",  # noqa: S106
     redirect_uris=("http://localhost:{port}/callback",),
     name="Bookkeeper Desktop (demo, web app)",
 )
