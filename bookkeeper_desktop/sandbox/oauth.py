@@ -298,6 +298,23 @@ class OAuthStore:
                 return None
             return consent
 
+    def renew_consent(self, consent: PendingConsent) -> tuple[ClientRegistration, PendingConsent]:
+        """A fresh consent for the same request, for showing the page again (nothing chosen)."""
+        client = self.client(consent.client_id)
+        assert client is not None, "a consent's client stays registered"
+        return client, self.begin_consent(client, consent.redirect_uri, consent.scopes,
+                                          consent.state, consent.code_challenge)
+
+    def token_for(self, client: ClientRegistration, form: Mapping[str, str]) -> TokenSet:
+        """The token endpoint's two grants (RFC 6749 §4.1.3 and §6); `OAuthError` otherwise."""
+        grant_type = form.get("grant_type", "")
+        if grant_type == "authorization_code":
+            return self.exchange_code(client, form.get("code", ""), form.get("redirect_uri"),
+                                      form.get("code_verifier"))
+        if grant_type == "refresh_token":
+            return self.refresh(client, form.get("refresh_token", ""))
+        raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r}")
+
     def issue_code(self, consent: PendingConsent, subject: dict[str, Any]) -> str:
         code = secrets.token_urlsafe(32)
         with self.lock:
@@ -560,6 +577,32 @@ def error_page(title: str, message: str) -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{html.escape(message)}</p></body></html>\n")
+
+
+HTML = "text/html;charset=UTF-8"
+
+
+def html_error(title: str, message: str) -> Response:
+    """A 400 error page (`error_page`)."""
+    return Response.text(error_page(title, message), 400, HTML)
+
+
+def expired_consent() -> Response:
+    return html_error("This request has expired", "Start connecting again from the app.")
+
+
+def trusted_redirect(store: OAuthStore, request: Request, *, mismatch_title: str
+                     ) -> tuple[ClientRegistration, str] | Response:
+    """The client and redirect URI of an authorize request, or the error page shown instead of
+    redirecting when either cannot be trusted (RFC 6749 §4.1.2.1)."""
+    client = store.client(request.arg("client_id"))
+    if client is None:
+        return html_error("Unknown app", "The client_id is not registered.")
+    redirect_uri = request.arg("redirect_uri") or ""
+    if not client.redirect_allowed(redirect_uri):
+        return html_error(mismatch_title,
+                          "The redirect_uri does not match any registered for this app.")
+    return client, redirect_uri
 
 
 def read_challenge(request: Request) -> str | None:

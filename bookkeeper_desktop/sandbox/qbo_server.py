@@ -34,16 +34,18 @@ from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.limits import Admission, QboLimiter
 from bookkeeper_desktop.sandbox.oauth import (
+    HTML,
     QBO_POLICY,
     AccessCheck,
     ClientRegistration,
     OAuthError,
     OAuthStore,
     consent_page,
-    error_page,
+    expired_consent,
     oauth_error,
     read_challenge,
     redirect,
+    trusted_redirect,
 )
 from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
 
@@ -222,16 +224,10 @@ class QboSandbox(SandboxServer):
     # -- authorize -----------------------------------------------------------------------------
 
     def _authorize(self, request: Request) -> Response:
-        client = self.oauth.client(request.arg("client_id"))
-        if client is None:
-            return Response.text(error_page("Unknown app", "The client_id is not registered."),
-                                 400, "text/html;charset=UTF-8")
-        redirect_uri = request.arg("redirect_uri") or ""
-        if not client.redirect_allowed(redirect_uri):
-            return Response.text(error_page(
-                "Redirect URI mismatch",
-                "The redirect_uri does not match any registered for this app."),
-                400, "text/html;charset=UTF-8")
+        trusted = trusted_redirect(self.oauth, request, mismatch_title="Redirect URI mismatch")
+        if isinstance(trusted, Response):
+            return trusted
+        client, redirect_uri = trusted
         state = request.arg("state")
         try:
             if request.arg("response_type") != "code":
@@ -252,25 +248,20 @@ class QboSandbox(SandboxServer):
             consent_id=consent_id, scopes=scopes, choice_name="realm",
             choices=sorted(self.companies.items(), key=lambda kv: kv[1]), multiple=False,
             error=error)
-        return Response.text(page, 400 if error else 200, "text/html;charset=UTF-8")
+        return Response.text(page, 400 if error else 200, HTML)
 
     def _decide(self, request: Request) -> Response:
         form = request.form()
         consent = self.oauth.take_consent(form.get("consent_id", ""))
         if consent is None:
-            return Response.text(error_page("This request has expired",
-                                            "Start connecting again from the app."),
-                                 400, "text/html;charset=UTF-8")
+            return expired_consent()
         decision = form.get("decision")
         if decision != "allow":
             return redirect(consent.redirect_uri,
                             {"error": "access_denied", "state": consent.state})
         realm_id = form.get("realm", "")
         if realm_id not in self.companies:
-            client = self.oauth.client(consent.client_id)
-            assert client is not None
-            renewed = self.oauth.begin_consent(client, consent.redirect_uri, consent.scopes,
-                                               consent.state, consent.code_challenge)
+            client, renewed = self.oauth.renew_consent(consent)
             return self._consent_page(client, renewed.consent_id, consent.scopes,
                                       "Choose a company to connect.")
         code = self.oauth.issue_code(consent, {"realm_id": realm_id})
@@ -287,14 +278,7 @@ class QboSandbox(SandboxServer):
             client = self.oauth.authenticate_client(
                 basic_credentials(request.header("authorization")), form,
                 allow_post=False, allow_public=False)
-            if grant_type == "authorization_code":
-                tokens = self.oauth.exchange_code(client, form.get("code", ""),
-                                                  form.get("redirect_uri"),
-                                                  form.get("code_verifier"))
-            elif grant_type == "refresh_token":
-                tokens = self.oauth.refresh(client, form.get("refresh_token", ""))
-            else:
-                raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r}")
+            tokens = self.oauth.token_for(client, form)
         except OAuthError as exc:
             return oauth_error(exc)
         return Response.json(tokens.to_json(QBO_POLICY, include_scope=False),

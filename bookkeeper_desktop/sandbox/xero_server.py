@@ -40,16 +40,18 @@ from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, utc_datetime
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.limits import Admission, XeroLimiter
 from bookkeeper_desktop.sandbox.oauth import (
+    HTML,
     XERO_POLICY,
     ClientRegistration,
     Grant,
     OAuthError,
     OAuthStore,
     consent_page,
-    error_page,
+    expired_consent,
     oauth_error,
     read_challenge,
     redirect,
+    trusted_redirect,
 )
 from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
 
@@ -308,16 +310,10 @@ class XeroSandbox(SandboxServer):
     # -- authorize -----------------------------------------------------------------------------
 
     def _authorize(self, request: Request) -> Response:
-        client = self.oauth.client(request.arg("client_id"))
-        if client is None:
-            return Response.text(error_page("Unknown app", "The client_id is not registered."),
-                                 400, "text/html;charset=UTF-8")
-        redirect_uri = request.arg("redirect_uri") or ""
-        if not client.redirect_allowed(redirect_uri):
-            return Response.text(error_page(
-                "Invalid redirect_uri",
-                "The redirect_uri does not match any registered for this app."),
-                400, "text/html;charset=UTF-8")
+        trusted = trusted_redirect(self.oauth, request, mismatch_title="Invalid redirect_uri")
+        if isinstance(trusted, Response):
+            return trusted
+        client, redirect_uri = trusted
         state = request.arg("state")
         try:
             if request.arg("response_type") != "code":
@@ -338,30 +334,25 @@ class XeroSandbox(SandboxServer):
             scopes=scopes, choice_name="tenant",
             choices=sorted(self.organisations.items(), key=lambda kv: kv[1]), multiple=True,
             error=error)
-        return Response.text(page, 400 if error else 200, "text/html;charset=UTF-8")
+        return Response.text(page, 400 if error else 200, HTML)
 
     def _decide(self, request: Request) -> Response:
         fields = request.form()
         consent = self.oauth.take_consent(fields.get("consent_id", ""))
         if consent is None:
-            return Response.text(error_page("This request has expired",
-                                            "Start connecting again from the app."),
-                                 400, "text/html;charset=UTF-8")
+            return expired_consent()
         if fields.get("decision") != "allow":
             return redirect(consent.redirect_uri,
                             {"error": "access_denied", "state": consent.state})
         chosen = [t for t in dict.fromkeys(
             v for k, values in _multi_form(request).items() if k == "tenant" for v in values)
             if t in self.organisations]
-        client = self.oauth.client(consent.client_id)
-        assert client is not None
         if not chosen:
-            renewed = self.oauth.begin_consent(client, consent.redirect_uri, consent.scopes,
-                                               consent.state, consent.code_challenge)
+            client, renewed = self.oauth.renew_consent(consent)
             return self._consent_page(client, renewed.consent_id, consent.scopes,
                                       "Choose at least one organisation.")
         auth_event_id = str(uuid.uuid4())
-        self._connect(client.client_id, auth_event_id, chosen)
+        self._connect(consent.client_id, auth_event_id, chosen)
         code = self.oauth.issue_code(consent, {"auth_event_id": auth_event_id,
                                                "tenants": chosen})
         return redirect(consent.redirect_uri, {"code": code, "state": consent.state})
@@ -393,14 +384,7 @@ class XeroSandbox(SandboxServer):
         self.count_grant(grant_type or "(none)")
         try:
             client = self._client(request, fields)
-            if grant_type == "authorization_code":
-                tokens = self.oauth.exchange_code(client, fields.get("code", ""),
-                                                  fields.get("redirect_uri"),
-                                                  fields.get("code_verifier"))
-            elif grant_type == "refresh_token":
-                tokens = self.oauth.refresh(client, fields.get("refresh_token", ""))
-            else:
-                raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r}")
+            tokens = self.oauth.token_for(client, fields)
         except OAuthError as exc:
             if exc.error == "invalid_client":
                 exc.status = 400
