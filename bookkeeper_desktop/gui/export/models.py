@@ -6,18 +6,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from typing_extensions import override
 
+from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
 from bookkeeper_desktop.settings import EXPORT_FORMATS
 from bookkeeper_desktop.storage.records import ExportRecord
 
-ModelIndex = QModelIndex | QPersistentModelIndex
 _FORMAT_LABELS = dict(EXPORT_FORMATS)
 
 
-class PreviewRowsModel(QAbstractTableModel):
+class PreviewRowsModel(ReadOnlyTableModel):
     """A read-only grid of text: the header row of the file and its first rows."""
 
     def __init__(self) -> None:
@@ -34,30 +34,22 @@ class PreviewRowsModel(QAbstractTableModel):
         self.endResetModel()
 
     @override
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def headers(self) -> Sequence[str]:
+        return self._headers
 
     @override
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
+    def row_count(self) -> int:
+        return len(self._rows)
 
     @override
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._headers):
-            return self._headers[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
+        # Rows are numbered down the side, as a spreadsheet shows the file.
+        if (orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self._rows)):
             return section + 1
-        return None
-
-    @override
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return super().headerData(section, orientation, role)
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -84,7 +76,7 @@ def describe_filters(filters: dict[str, Any] | Any) -> str:
     return " · ".join(parts)
 
 
-class ExportHistoryModel(QAbstractTableModel):
+class ExportHistoryModel(ReadOnlyTableModel):
     """The export log, newest first."""
 
     def __init__(self) -> None:
@@ -100,27 +92,12 @@ class ExportHistoryModel(QAbstractTableModel):
         return self._records[row] if 0 <= row < len(self._records) else None
 
     @override
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
+    def headers(self) -> Sequence[str]:
+        return HISTORY_HEADERS
 
     @override
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HISTORY_HEADERS)
-
-    @override
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(HISTORY_HEADERS)):
-            return HISTORY_HEADERS[section]
-        return None
-
-    @override
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_count(self) -> int:
+        return len(self._records)
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -15,12 +15,12 @@ Xero ManualJournal `JournalLines[]`; API_NOTES.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,11 +46,9 @@ from bookkeeper_desktop.core.errors import BookkeeperError
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 #: The `Conflict` behind a row.
 ConflictRole = Qt.ItemDataRole.UserRole + 1
@@ -103,7 +101,7 @@ def entry_label(conflict: Conflict) -> str:
     return f"#{conflict.entry_id}"
 
 
-class ConflictTableModel(QAbstractTableModel):
+class ConflictTableModel(ReadOnlyTableModel):
     """Open conflicts: entry number, date, provider, message. Small (one row per conflict)."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -122,20 +120,12 @@ class ConflictTableModel(QAbstractTableModel):
         return next((n for n, c in enumerate(self._rows) if c.id == conflict_id), -1)
 
     @override
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def headers(self) -> Sequence[str]:
+        return [_HEADERS[column] for column in ConflictColumn]
 
     @override
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(ConflictColumn)
-
-    @override
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(ConflictColumn)):
-            return _HEADERS[ConflictColumn(section)]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -7,6 +7,7 @@ by Confirm/Reject is updated in place with a narrow `dataChanged` (STYLE.md prac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -15,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from typing_extensions import override
 
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
+from bookkeeper_desktop.gui.table_model import ReadOnlyTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -164,7 +166,7 @@ _NUMERIC = {SyncColumn.PULLED, SyncColumn.PUSHED, SyncColumn.CONFLICTS, SyncColu
 _PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
 
-class SyncLogModel(QAbstractTableModel):
+class SyncLogModel(ReadOnlyTableModel):
     """Every sync run, newest first: direction, counts, errors, duration."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -180,20 +182,12 @@ class SyncLogModel(QAbstractTableModel):
         return self._rows[row]
 
     @override
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def headers(self) -> Sequence[str]:
+        return [_SYNC_HEADERS[column] for column in SyncColumn]
 
     @override
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(SyncColumn)
-
-    @override
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(SyncColumn)):
-            return _SYNC_HEADERS[SyncColumn(section)]
-        return None
+    def row_count(self) -> int:
+        return len(self._rows)
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

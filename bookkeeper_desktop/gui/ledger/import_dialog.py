@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from typing_extensions import override
 
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.gui.table_model import ReadOnlyTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -95,7 +96,7 @@ class PreviewSummary:
         return ", ".join(parts)
 
 
-class PreviewTableModel(QAbstractTableModel):
+class PreviewTableModel(ReadOnlyTableModel):
     """Items of one kind: Line, Account, Code, Type, and what happens (or why not)."""
 
     HEADERS = ("Line", "Account", "Code", "Type", "Details")
@@ -106,27 +107,12 @@ class PreviewTableModel(QAbstractTableModel):
         self._headers = (*self.HEADERS[:-1], detail_header)
 
     @override
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
+    def headers(self) -> Sequence[str]:
+        return self._headers
 
     @override
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
-
-    @override
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self._headers)):
-            return self._headers[section]
-        return None
-
-    @override
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def row_count(self) -> int:
+        return len(self._items)
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
