@@ -48,16 +48,27 @@ def test_demo_books_are_apart_from_the_real_ones() -> None:
     assert [c["name"] for c in json.loads(out)] == ["Demo Bakery"]
 
 
-def test_demo_state_file_is_kept_and_reset(isolated_data_dir: Path) -> None:
+def test_demo_state_is_kept_between_commands_and_reset_forgets_it(
+        isolated_data_dir: Path) -> None:
+    from bookkeeper_desktop.sandbox.demo import DemoSandboxes
+
     state_file = isolated_data_dir / "demo" / "demo_sandboxes.json"
     assert run("--demo", "status")[0] == 0
     assert state_file.exists()
-    saved = json.loads(state_file.read_text())
-    assert saved  # the sandboxes' seeded companies are in it
+    # Something changes in the demo (a company added at the QBO sandbox) and is saved...
+    with DemoSandboxes(state_file) as sandboxes:
+        assert sandboxes.qbo is not None
+        sandboxes.qbo.add_company("4620816365999999999", "Added During The Demo")
+    assert "Added During The Demo" in state_file.read_text()
+    # ...survives the next demo command...
+    assert run("--demo", "status")[0] == 0
+    assert "Added During The Demo" in state_file.read_text()
+    # ...and sandbox-reset starts afresh from the seeded companies.
     status, out, err = run("--demo", "sandbox-reset")
     assert status == 0, err
     assert "were reset" in out
     assert state_file.exists()
+    assert "Added During The Demo" not in state_file.read_text()
 
 
 def test_sandbox_reset_needs_demo() -> None:
