@@ -1,7 +1,8 @@
 """The Conflicts tab against a real conflict: our SQLite books connected to the in-process QBO
 sandbox (limits on, time-scaled), an entry pushed, then changed on both sides (the sandbox's
 `remote_edit` and our entry service), a sync finding the conflict, as tests/sync/test_push.py
-does. Keep ours / Take theirs go through the real job runner and services."""
+does. Keep ours / Take theirs go through the real job runner and services, after the real
+confirmation (a `QMessageBox` found as the active modal widget and answered by its buttons)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -25,6 +27,8 @@ from bookkeeper_desktop.gui.integrations.conflicts import (
     ConflictColumn,
     ConflictsView,
     ConflictTableModel,
+    changed_details,
+    confirmation,
     differences,
     summarize_remote,
     tab_title,
@@ -97,6 +101,33 @@ def open_view(qtbot: QtBot, app_ctx: AppContext, company_id: int) -> ConflictsVi
     return view
 
 
+def question_box(qtbot: QtBot) -> QMessageBox:
+    """The confirmation now open: the application's active modal widget."""
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox),
+                    timeout=5000)
+    box = QApplication.activeModalWidget()
+    assert isinstance(box, QMessageBox)
+    return box
+
+
+def answer(qtbot: QtBot, choice: str) -> QMessageBox:
+    """Click `choice` ("Cancel" or the confirming button's text) in the open confirmation."""
+    box = question_box(qtbot)
+    if choice == "Cancel":
+        button = box.button(QMessageBox.StandardButton.Cancel)
+    else:
+        (button,) = [b for b in box.buttons() if b.text() == choice]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    return box
+
+
+def click_and_confirm(qtbot: QtBot, view: ConflictsView, keep: str) -> None:
+    """Click Keep ours / Take theirs and confirm the question, as a user does."""
+    button = view.keep_ours_button if keep == "ours" else view.take_theirs_button
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    answer(qtbot, button.text())
+
+
 def outbox_state(books: Books, entry_id: int) -> list[str]:
     with books.db.read_session() as session:
         return [row.state for row in session.execute(select(OutboxRow).where(
@@ -132,7 +163,7 @@ def test_shows_both_sides_and_keep_ours_pushes_ours(qtbot: QtBot, app_ctx: AppCo
     notices: list[Changes] = []
     app_ctx.changes.changed.connect(notices.append)
     with qtbot.waitSignal(view.resolved, timeout=5000):
-        qtbot.mouseClick(view.keep_ours_button, Qt.MouseButton.LeftButton)
+        click_and_confirm(qtbot, view, "ours")
     assert Changes(entries=True, sync_runs=True) in notices
     qtbot.waitUntil(lambda: view.stack.currentWidget() is view.empty, timeout=5000)
     assert "kept ours" in view.status.text()
@@ -151,7 +182,7 @@ def test_take_theirs_changes_our_entry(qtbot: QtBot, app_ctx: AppContext, books:
     entry_id = make_conflict(books)
     view = open_view(qtbot, app_ctx, books.company_id)
     with qtbot.waitSignal(view.resolved, timeout=5000) as resolved:
-        qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+        click_and_confirm(qtbot, view, "theirs")
     assert resolved.args[0].memo.startswith("theirs")
     stored = entry_service.get_entry(books.db, books.company_id, entry_id)
     assert stored.memo.startswith("theirs")
@@ -174,7 +205,7 @@ def test_a_conflict_settled_elsewhere_says_so(qtbot: QtBot, app_ctx: AppContext,
     (conflict,) = list_conflicts(books.db, books.company_id)
     resolve_conflict(books.db, books.company_id, conflict.id, keep="theirs")
     with qtbot.waitSignal(view.loaded, timeout=5000):
-        qtbot.mouseClick(view.keep_ours_button, Qt.MouseButton.LeftButton)
+        click_and_confirm(qtbot, view, "ours")
     assert f"no open conflict #{conflict.id}" in view.status.text()
     assert view.stack.currentWidget() is view.empty
     assert entry_service.get_entry(books.db, books.company_id, entry_id).memo.startswith("theirs")
@@ -204,6 +235,7 @@ def test_pane_tab_title_counts_conflicts(qtbot: QtBot, app_ctx: AppContext, book
     assert pane.grab().save(str(target / "integrations-conflicts.png"))
     with qtbot.waitSignal(pane.conflicts.resolved, timeout=5000):
         pane.conflicts.resolve("ours")
+        answer(qtbot, "Keep ours")
     qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Conflicts", timeout=5000)
 
 
@@ -296,8 +328,12 @@ def test_xero_take_theirs(qtbot: QtBot, app_ctx: AppContext, xero_books: Books) 
     assert view.theirs.title() == "Theirs (Xero)"
     assert view.theirs.stack.currentWidget() is view.theirs.lines
     assert "theirs sync test 0" in view.theirs.heading.text()
+    qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    box = question_box(qtbot)
+    assert box.windowTitle() == "Take the Xero version?"
+    assert "replaced by the Xero version" in box.text()
     with qtbot.waitSignal(view.resolved, timeout=5000):
-        qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+        answer(qtbot, "Take theirs")
     stored = entry_service.get_entry(xero_books.db, xero_books.company_id, entry_id)
     assert strip_key(stored.memo).startswith("theirs")
     assert outbox_state(xero_books, entry_id)[-1] == "done"
@@ -328,9 +364,155 @@ def test_a_second_click_while_resolving_is_ignored(qtbot: QtBot, app_ctx: AppCon
     started: list[object] = []
     app_ctx.jobs.job_queued.connect(lambda job: started.append(job.title))
     with qtbot.waitSignal(view.resolved, timeout=5000):
-        view.resolve("theirs")
+        view.resolve_now("theirs")
         assert not view.keep_ours_button.isEnabled()
-        view.resolve("ours")
+        view.resolve_now("ours")
+        view.resolve("ours")  # asks nothing while resolving
+        assert view.confirm_box is None
     assert started.count("Resolving a sync conflict") == 1
     assert entry_service.get_entry(books.db, books.company_id, entry_id).memo.startswith(
         "theirs")
+
+
+# -- the confirmation ------------------------------------------------------------------------
+
+
+def remote_memo(books: Books, entry_id: int) -> str:
+    return strip_key(str(_remote(books, entry_id)["PrivateNote"]))
+
+
+def test_take_theirs_asks_first_and_cancel_changes_nothing(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    started: list[str] = []
+    app_ctx.jobs.job_queued.connect(lambda job: started.append(job.title))
+    ours = entry_service.get_entry(books.db, books.company_id, entry_id)
+    theirs_before = remote_memo(books, entry_id)
+
+    qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    box = question_box(qtbot)
+    assert box is view.confirm_box
+    assert box.windowTitle() == "Take the QuickBooks Online version?"
+    # Our entry number, date and amount; what differs with both values; no undo.
+    assert box.text() == (f"Entry {ours.number} of 2026-10-01 (100.25 USD) will be replaced by "
+                          "the QuickBooks Online version (100.25 USD).")
+    info = strip_key(box.informativeText())
+    assert "What differs (your version is lost):" in info
+    assert f"• memo: yours “ours”, theirs “{theirs_before}”" in info
+    assert "This replaces your version in these books; it cannot be undone." in info
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert box.escapeButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert box.windowModality() is Qt.WindowModality.WindowModal
+
+    answer(qtbot, "Cancel")
+    qtbot.waitUntil(lambda: view.confirm_box is None, timeout=5000)
+    qtbot.wait(100)
+    assert "Resolving a sync conflict" not in started
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo == "ours"
+    assert outbox_state(books, entry_id)[-1] == "conflict"
+    assert [c.entry_id for c in list_conflicts(books.db, books.company_id)] == [entry_id]
+    assert view.take_theirs_button.isEnabled(), "the buttons work again after Cancel"
+
+    # Enter in the question takes the default (Cancel) too: nothing is replaced by a keystroke.
+    qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    box = question_box(qtbot)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.confirm_box is None, timeout=5000)
+    qtbot.wait(100)
+    assert "Resolving a sync conflict" not in started
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo == "ours"
+
+    # A later sync still finds the conflict: Cancel decided nothing.
+    again = sync(books)
+    assert again.counts["push_updates"] == 0
+    assert remote_memo(books, entry_id) == theirs_before
+
+    with qtbot.waitSignal(view.resolved, timeout=5000):
+        click_and_confirm(qtbot, view, "theirs")
+    assert started.count("Resolving a sync conflict") == 1
+    assert strip_key(entry_service.get_entry(books.db, books.company_id, entry_id).memo) \
+        == theirs_before
+
+
+def test_keep_ours_says_it_pushes_over_theirs_and_cancel_pushes_nothing(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    theirs_before = remote_memo(books, entry_id)
+
+    qtbot.mouseClick(view.keep_ours_button, Qt.MouseButton.LeftButton)
+    box = question_box(qtbot)
+    assert box.windowTitle() == "Send your version over the QuickBooks Online version?"
+    assert "next sync sends it to QuickBooks Online over their version" in box.text()
+    assert "100.25 USD" in box.text()
+    info = strip_key(box.informativeText())
+    assert "QuickBooks Online's changes are lost" in info
+    assert f"memo: yours “ours”, theirs “{theirs_before}”" in info
+    assert "cannot be undone" in info
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    box.reject()  # the window's close button / Escape
+    qtbot.waitUntil(lambda: view.confirm_box is None, timeout=5000)
+    qtbot.wait(100)
+    assert outbox_state(books, entry_id)[-1] == "conflict"
+    after = sync(books)
+    assert after.counts["push_updates"] == 0, "nothing sent over theirs without a yes"
+    assert remote_memo(books, entry_id) == theirs_before
+
+    with qtbot.waitSignal(view.resolved, timeout=5000):
+        click_and_confirm(qtbot, view, "ours")
+    pushed = sync(books)
+    assert pushed.counts["push_updates"] == 1
+    assert remote_memo(books, entry_id) == "ours"
+
+
+def test_the_question_is_answered_for_the_conflict_it_named(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    """Driven as a blocking dialog would be: the answer comes from a timer while the event loop
+    runs; a second click while the question is open asks nothing more."""
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    opened: list[QMessageBox] = []
+
+    def click_take_theirs() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        opened.append(box)
+        view.resolve("ours")  # another click while asked: no second question
+        assert view.confirm_box is box
+        (button,) = [b for b in box.buttons() if b.text() == "Take theirs"]
+        button.click()
+
+    QTimer.singleShot(0, click_take_theirs)
+    with qtbot.waitSignal(view.resolved, timeout=5000) as resolved:
+        view.resolve("theirs")
+    assert len(opened) == 1
+    assert resolved.args[0].id == entry_id
+    assert resolved.args[0].memo.startswith("theirs")
+
+
+def test_confirmation_names_differing_lines_with_both_values(books: Books) -> None:
+    make_conflict(books)
+    (real,) = list_conflicts(books.db, books.company_id)
+    assert real.ours is not None
+    ours = real.ours
+    first, second = ours.lines
+    names = {first.account_id: "6000 Rent", second.account_id: "1000 Checking"}
+    theirs = ours.with_changes(lines=(first, JournalLine(second.account_id, credit=second.credit,
+                                                          description="changed")))
+    assert changed_details(ours, theirs, names) == [
+        "line 2: yours 1000 Checking: credit 100.25; "
+        "theirs 1000 Checking: credit 100.25 — changed"]
+    extra = ours.with_changes(memo="", lines=(*ours.lines, JournalLine(first.account_id,
+                                                                        debit=first.debit)))
+    assert changed_details(ours, extra, names) == [
+        "memo: yours “ours”, theirs (empty)",
+        "line 3: yours (no such line); theirs 6000 Rent: debit 100.25"]
+    question = confirmation(Conflict(real.id, real.provider, real.entry_id, real.message, ours,
+                                     real.theirs, theirs), "theirs", names)
+    assert question.button == "Take theirs"
+    assert "• line 2: yours 1000 Checking: credit 100.25; theirs" in question.informative
+    unmapped = confirmation(Conflict(real.id, real.provider, real.entry_id, real.message, ours,
+                                     real.theirs, None), "ours", names)
+    assert unmapped.button == "Keep ours"
+    assert "not readable as an entry here" in unmapped.informative

@@ -8,6 +8,11 @@ SyncToken) or **Take theirs** (our entry takes the provider's content now), both
 `services.sync.resolve_conflict` in a db-lane job, followed by `Changes(entries=True,
 sync_runs=True)` so the ledger and the cards refresh.
 
+Either choice throws one version away for good, so each asks first (`confirmation`): a window-modal
+question naming the entry (number, date, amount) and what differs line by line, saying which side
+is replaced and that it cannot be undone, with **Cancel** as the default button (Enter or Escape
+keep both versions), as Disconnect does.
+
 Their side is shown as an entry when its accounts are mapped (`Conflict.theirs_entry`), otherwise
 as a readable summary of the provider's JSON (QBO JournalEntry `Line[].JournalEntryLineDetail`,
 Xero ManualJournal `JournalLines[]`; API_NOTES.md).
@@ -23,11 +28,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -43,7 +50,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import BookkeeperError
-from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
@@ -184,6 +191,94 @@ def differences(ours: JournalEntry, theirs: JournalEntry) -> list[str]:
                   if (a.account_id, a.debit, a.credit, a.description)
                   != (b.account_id, b.debit, b.credit, b.description)]
     return found
+
+
+def describe_line(line: JournalLine, names: Mapping[int, str]) -> str:
+    """One line in words: "6000 Rent: debit 100.25 — March"."""
+    account = names.get(line.account_id, f"account #{line.account_id}")
+    side = f"debit {format_money(line.debit)}" if line.debit != ZERO \
+        else f"credit {format_money(line.credit)}"
+    return f"{account}: {side}" + (f" — {line.description}" if line.description else "")
+
+
+def changed_details(ours: JournalEntry, theirs: JournalEntry, names: Mapping[int, str]
+                    ) -> list[str]:
+    """What differs, with both values: "memo: yours “rent”, theirs “Rent March”" and one item
+    per differing line (`differences` names them; this says what they hold)."""
+    def shown(value: object) -> str:
+        return f"“{value}”" if value not in (None, "") else "(empty)"
+
+    found: list[str] = []
+    for label, mine, other in (("number", ours.number, theirs.number),
+                               ("date", ours.date, theirs.date),
+                               ("memo", ours.memo, theirs.memo),
+                               ("currency", ours.currency, theirs.currency)):
+        if mine != other:
+            found.append(f"{label}: yours {shown(mine)}, theirs {shown(other)}")
+    count = max(len(ours.lines), len(theirs.lines))
+    for n in range(count):
+        mine_line = ours.lines[n] if n < len(ours.lines) else None
+        other_line = theirs.lines[n] if n < len(theirs.lines) else None
+        if mine_line is not None and other_line is not None and (
+                (mine_line.account_id, mine_line.debit, mine_line.credit, mine_line.description)
+                == (other_line.account_id, other_line.debit, other_line.credit,
+                    other_line.description)):
+            continue
+        yours = describe_line(mine_line, names) if mine_line is not None else "(no such line)"
+        their = describe_line(other_line, names) if other_line is not None else "(no such line)"
+        found.append(f"line {n + 1}: yours {yours}; theirs {their}")
+    return found
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The question asked before a conflict is settled (see the module docstring)."""
+
+    title: str
+    text: str
+    informative: str
+    button: str
+
+
+def confirmation(conflict: Conflict, keep: str, names: Mapping[int, str]) -> Confirmation:
+    """The question before Keep ours / Take theirs: which entry (number, date, amount), what the
+    replaced side loses, and that it cannot be undone.
+
+    Take theirs replaces our entry in these books now (`resolve_conflict(keep="theirs")`); Keep
+    ours sends our entry over theirs at the next sync with their current SyncToken (QBO) or as an
+    update of their ManualJournal (Xero), so their change is lost at the provider."""
+    provider = PROVIDER_NAMES.get(conflict.provider, conflict.provider)
+    ours, theirs = conflict.ours, conflict.theirs_entry
+    if ours is not None:
+        name = ours.label[0].upper() + ours.label[1:]
+        amount = f"{format_money(ours.total_debit)} {ours.currency}"
+    else:
+        name, amount = f"Entry #{conflict.entry_id}", "amount unknown"
+    if ours is not None and theirs is not None:
+        changes = changed_details(ours, theirs, names)
+        what = ("\n".join(f"• {change}" for change in changes) if changes
+                else "• nothing visible: the two versions read the same")
+    else:
+        what = (f"• {provider}'s version is not readable as an entry here "
+                "(see the Theirs panel)")
+    if keep == "theirs":
+        their_amount = (f"{format_money(theirs.total_debit)} {theirs.currency}"
+                        if theirs is not None else "unknown")
+        return Confirmation(
+            title=f"Take the {provider} version?",
+            text=f"{name} ({amount}) will be replaced by the {provider} version "
+                 f"({their_amount}).",
+            informative=f"What differs (your version is lost):\n{what}\n\n"
+                        "This replaces your version in these books; it cannot be undone.",
+            button="Take theirs")
+    return Confirmation(
+        title=f"Send your version over the {provider} version?",
+        text=f"{name} ({amount}) stays as it is here, and the next sync sends it to {provider} "
+             f"over their version.",
+        informative=f"What differs ({provider}'s changes are lost):\n{what}\n\n"
+                    f"This replaces the {provider} version at the next sync; it cannot be "
+                    "undone from here.",
+        button="Keep ours")
 
 
 def summarize_remote(payload: Mapping[str, Any] | None) -> str:
@@ -360,6 +455,8 @@ class ConflictsView(QWidget):
         self._names: dict[int, str] = {}
         self._generation = 0
         self._busy = False
+        #: The open "Take the … version?" / "Send your version …?" question, or None.
+        self.confirm_box: QMessageBox | None = None
         self.keep_ours_button.clicked.connect(lambda: self.resolve("ours"))
         self.take_theirs_button.clicked.connect(lambda: self.resolve("theirs"))
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
@@ -453,17 +550,49 @@ class ConflictsView(QWidget):
 
     # -- resolving ---------------------------------------------------------------------------
     def resolve(self, keep: str) -> None:
-        """Settle the selected conflict in a db-lane job (`keep` is "ours" or "theirs")."""
+        """Ask first (window-modal, Cancel the default), then settle the selected conflict
+        (`keep` is "ours" or "theirs"); Cancel leaves both versions as they are."""
         conflict = self.selected()
+        if conflict is None or self.ctx.company_id is None or self._busy \
+                or self.confirm_box is not None:
+            return
+        question = confirmation(conflict, keep, self._names)
+        box = QMessageBox(QMessageBox.Icon.Warning, question.title, question.text,
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("conflictConfirm")
+        box.setInformativeText(question.informative)
+        confirm = box.addButton(question.button, QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(button: QAbstractButton) -> None:
+            self.confirm_box = None
+            # The conflict asked about, even if the selection moved while the box was open.
+            if button is confirm:
+                self.resolve_now(keep, conflict)
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(self._confirm_closed)
+        self.confirm_box = box
+        box.open()
+
+    def _confirm_closed(self) -> None:
+        self.confirm_box = None
+
+    def resolve_now(self, keep: str, conflict: Conflict | None = None) -> None:
+        """Settle `conflict` (default: the selected one) without asking, in a db-lane job."""
+        chosen = conflict or self.selected()
         company_id = self.ctx.company_id
-        if conflict is None or company_id is None or self._busy:
+        if chosen is None or company_id is None or self._busy:
             return
         self._busy = True
         self._show_selected()
         self.status.setText("Keeping ours…" if keep == "ours" else "Taking theirs…")
         db = self.ctx.services.db
         self.ctx.jobs.run(
-            lambda progress: resolve_conflict(db, company_id, conflict.id, keep=keep),
+            lambda progress: resolve_conflict(db, company_id, chosen.id, keep=keep),
             on_done=lambda entry: self._resolved(entry, keep),
             on_error=self._failed,
             title="Resolving a sync conflict", owner=self)
