@@ -53,6 +53,7 @@ from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import key_in
+from bookkeeper_desktop.sync.prefetch import prefetched
 from bookkeeper_desktop.sync.remote_entries import (
     QBO_ENTITIES,
     XERO_COLLECTIONS,
@@ -260,7 +261,8 @@ def _full_query(ctx: SyncContext, client: QboClient, entity: str, cursor: str | 
     if cursor and cursor.startswith("full:"):
         started, position = cursor[5:].split("|")
         start = int(position)
-    for page, server_time in client.query_pages(entity, progress=ctx.progress, start=start):
+    for page, server_time in prefetched(client.query_pages(entity, progress=ctx.progress,
+                                                           start=start)):
         if started is None:
             started = (server_time or dt.datetime.now(dt.UTC)).isoformat()
         start += len(page)
@@ -279,8 +281,8 @@ def _pull_xero(ctx: SyncContext, client: XeroClient, collection: str) -> None:
         since_text, next_cursor, page_text = cursor[5:].split("|")
         page = int(page_text)
     since = dt.datetime.fromisoformat(since_text) if since_text else None
-    for rows, stamp in client.pages_since(collection, since, progress=ctx.progress,
-                                          start_page=page):
+    for rows, stamp in prefetched(client.pages_since(collection, since, progress=ctx.progress,
+                                                     start_page=page)):
         if next_cursor is None:
             next_cursor = (stamp or dt.datetime.now(dt.UTC)).isoformat()
         page += 1
@@ -321,6 +323,41 @@ class Page:
         self.outbox = store.outbox_by_keys(session, keys) if keys else {}
         #: (entry, object, remote id, version) to insert at the end of the page.
         self.fresh: list[tuple[JournalEntry, Mapping[str, Any], str, str]] = []
+        #: Rows of objects seen for the first time (`store.remote_values`), inserted together.
+        self.new_remotes: list[dict[str, Any]] = []
+        self.ctx = ctx
+        self.kind = kind
+
+    def save_remote(self, session: Session, obj: Mapping[str, Any], *, remote_id: str,
+                    version: str | None, entry_id: int | None, local: str | None,
+                    deleted: bool = False, reason: str = "") -> None:
+        """`store.save_remote` for an object of this page; a first-seen object waits for
+        `insert_new` (one statement for the page)."""
+        ctx, existing = self.ctx, self.remotes.get(remote_id)
+        updated_at = updated_at_of(ctx.provider, obj)
+        if existing is not None:
+            store.save_remote(session, ctx.company_id, ctx.provider, self.kind, obj,
+                              remote_id=remote_id, version=version, updated_at=updated_at,
+                              entry_id=entry_id, local=local, deleted=deleted, reason=reason,
+                              known=(existing,))
+            return
+        self.new_remotes.append(store.remote_values(
+            ctx.company_id, ctx.provider, self.kind, obj, remote_id=remote_id, version=version,
+            updated_at=updated_at, entry_id=entry_id, local=local, deleted=deleted,
+            reason=reason))
+
+    def insert_new(self, session: Session) -> None:
+        """The page's new entries, then every first-seen object's row."""
+        if self.fresh:
+            session.flush()
+            new_ids = repositories.bulk_insert_entries(
+                session, self.ctx.company_id, [entry for entry, _, _, _ in self.fresh])
+            for (entry, obj, remote_id, version), entry_id in zip(self.fresh, new_ids,
+                                                                  strict=True):
+                self.save_remote(session, obj, remote_id=remote_id, version=version,
+                                 entry_id=entry_id, local=fingerprint(entry))
+            self.ctx.counts.created += len(self.fresh)
+        store.insert_remotes(session, self.new_remotes)
 
 
 def _apply_page(ctx: SyncContext, kind: str, objects: Iterable[Mapping[str, Any]],
@@ -333,17 +370,7 @@ def _apply_page(ctx: SyncContext, kind: str, objects: Iterable[Mapping[str, Any]
         page = Page(session, ctx, kind, unique)
         for obj in unique:
             apply_remote(session, ctx, kind, obj, accounts=accounts, page=page)
-        if page.fresh:
-            session.flush()
-            new_ids = repositories.bulk_insert_entries(
-                session, ctx.company_id, [entry for entry, _, _, _ in page.fresh])
-            for (entry, obj, remote_id, version), entry_id in zip(page.fresh, new_ids,
-                                                                  strict=True):
-                store.save_remote(session, ctx.company_id, ctx.provider, kind, obj,
-                                  remote_id=remote_id, version=version,
-                                  updated_at=updated_at_of(ctx.provider, obj),
-                                  entry_id=entry_id, local=fingerprint(entry), known=(None,))
-            ctx.counts.created += len(page.fresh)
+        page.insert_new(session)
         store.set_cursor(session, ctx.company_id, ctx.provider, kind, cursor)
     ctx.safe_point()
 
@@ -355,7 +382,6 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
     version = version_of(provider, obj)
     is_gone = gone(provider, kind, obj)
     existing = page.remotes.get(remote_id)
-    known = (existing,)
     if existing is not None and existing.version == version and existing.deleted == is_gone:
         ctx.counts.unchanged += 1
         return
@@ -372,18 +398,16 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
             row = repositories.entry_row(session, ctx.company_id, entry_id)
             if row is not None:
                 row.remote_deleted = True
-        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
-                          version=version, updated_at=updated_at_of(provider, obj),
-                          entry_id=entry_id, local=local, deleted=True,
-                          reason="deleted or voided at the provider", known=known)
+        page.save_remote(session, obj, remote_id=remote_id, version=version,
+                         entry_id=entry_id, local=local, deleted=True,
+                          reason="deleted or voided at the provider")
         ctx.counts.deleted += 1
         return
     converted, reason = (qbo_entry(kind, obj, accounts) if provider == "qbo"
                          else xero_entry(kind, obj, accounts))
     if converted is None:
-        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
-                          version=version, updated_at=updated_at_of(provider, obj),
-                          entry_id=entry_id, local=local, reason=reason, known=known)
+        page.save_remote(session, obj, remote_id=remote_id, version=version,
+                         entry_id=entry_id, local=local, reason=reason)
         ctx.counts.unposted += 1
         return
     if entry_id is None:
@@ -392,9 +416,8 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
     current = store.load_entry(session, ctx.company_id, entry_id)
     if current is not None and local is not None and fingerprint(current) != local:
         _conflict(session, ctx, entry_id, f"changed here and in {_name(provider)}")
-        store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
-                          version=version, updated_at=updated_at_of(provider, obj),
-                          entry_id=entry_id, local=local, known=known)
+        page.save_remote(session, obj, remote_id=remote_id, version=version,
+                         entry_id=entry_id, local=local)
         return
     row = repositories.entry_row(session, ctx.company_id, entry_id)
     assert row is not None
@@ -403,9 +426,8 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
     repositories.replace_entry(session, row, merged)
     new_local = fingerprint(merged)
     ctx.counts.updated += 1
-    store.save_remote(session, ctx.company_id, provider, kind, obj, remote_id=remote_id,
-                      version=version, updated_at=updated_at_of(provider, obj),
-                      entry_id=entry_id, local=new_local, known=known)
+    page.save_remote(session, obj, remote_id=remote_id, version=version,
+                     entry_id=entry_id, local=new_local)
 
 
 def _theirs(current: JournalEntry, remote: JournalEntry) -> JournalEntry:

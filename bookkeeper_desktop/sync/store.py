@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.journal import JournalEntry
@@ -41,7 +42,11 @@ class OutboxState:
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
+    #: A transient failure (no answer for the item, a server error): sent again next time.
     FAILED = "failed"
+    #: The provider refused it (a validation fault): not sent again until its `basis` changes
+    #: (the entry, a mapping or a remote account changed) or the user asks for a retry.
+    REFUSED = "refused"
     CONFLICT = "conflict"
     #: A conflict the user settled, or an older push replaced by a newer one.
     DONE = "done"
@@ -104,6 +109,19 @@ def remote_for_entry(session: Session, company_id: int, provider: str, entry_id:
         RemoteObjectRow.entry_id == entry_id)).scalars().first()
 
 
+def remote_values(company_id: int, provider: str, object_type: str,
+                  payload: Mapping[str, Any], *, remote_id: str, version: str | None,
+                  updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
+                  deleted: bool = False, reason: str = "") -> dict[str, Any]:
+    """The columns of one remote object's row (`save_remote`, `insert_remotes`)."""
+    body = {k: v for k, v in _plain(payload).items() if k != META}
+    body[META] = {"local": local, "posted": entry_id is not None, "reason": reason}
+    return {"company_id": company_id, "provider": provider, "object_type": object_type,
+            "remote_id": remote_id, "payload": body, "version": version,
+            "remote_updated_at": updated_at, "entry_id": entry_id, "deleted": deleted,
+            "fetched_at": utc_now()}
+
+
 def save_remote(session: Session, company_id: int, provider: str, object_type: str,
                 payload: Mapping[str, Any], *, remote_id: str, version: str | None,
                 updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
@@ -113,19 +131,24 @@ def save_remote(session: Session, company_id: int, provider: str, object_type: s
     caller already loaded (or `(None,)`: there is none), saving a query per object."""
     row = known[0] if known is not None else remote_object(session, company_id, provider,
                                                            object_type, remote_id)
+    values = remote_values(company_id, provider, object_type, payload, remote_id=remote_id,
+                           version=version, updated_at=updated_at, entry_id=entry_id,
+                           local=local, deleted=deleted, reason=reason)
     if row is None:
-        row = RemoteObjectRow(company_id=company_id, provider=provider, object_type=object_type,
-                              remote_id=remote_id)
+        row = RemoteObjectRow(**values)
         session.add(row)
-    body = {k: v for k, v in _plain(payload).items() if k != META}
-    body[META] = {"local": local, "posted": entry_id is not None, "reason": reason}
-    row.payload = body
-    row.version = version
-    row.remote_updated_at = updated_at
-    row.entry_id = entry_id
-    row.deleted = deleted
-    row.fetched_at = utc_now()
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
     return row
+
+
+def insert_remotes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert new remote objects' rows (`remote_values`) in one statement: a first pull stores
+    tens of thousands, and one ORM object each would bind it to the database, not to the
+    provider's limits (benchmarks/RESULTS.md, "Sync")."""
+    if rows:
+        session.connection().execute(insert(RemoteObjectRow), list(rows))
 
 
 def meta(row: RemoteObjectRow) -> dict[str, Any]:
@@ -134,9 +157,21 @@ def meta(row: RemoteObjectRow) -> dict[str, Any]:
 
 
 def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-safe copy (Decimals as strings: the JSON column cannot hold Decimal)."""
-    result: dict[str, Any] = json.loads(json.dumps(payload, default=str))
-    return result
+    """JSON-safe copy (Decimals as strings: the JSON column cannot hold Decimal). A walk, not a
+    `dumps`/`loads` round trip: it runs for every pulled object."""
+    return {key: _plain_value(value) for key, value in payload.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_value(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
 
 
 # --- our entries ---------------------------------------------------------------------------------
@@ -198,6 +233,11 @@ def ours_to_remote(rows: Iterable[AccountMappingRow], provider: str
 # --- outbox --------------------------------------------------------------------------------------
 
 
+#: Outbox states of a push that is not finished (the entry still waits for something).
+OPEN_STATES = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED, OutboxState.REFUSED,
+               OutboxState.CONFLICT)
+
+
 def outbox_by_key(session: Session, key: str) -> OutboxRow | None:
     return session.execute(select(OutboxRow).where(OutboxRow.idempotency_key == key)
                            ).scalar_one_or_none()
@@ -218,8 +258,7 @@ def open_outbox_for_entries(session: Session, company_id: int, provider: str,
     return list(session.execute(select(OutboxRow).where(
         OutboxRow.company_id == company_id, OutboxRow.provider == provider,
         OutboxRow.entry_id.in_(list(entry_ids)),
-        OutboxRow.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
-                             OutboxState.CONFLICT]))).scalars())
+        OutboxRow.state.in_(OPEN_STATES))).scalars())
 
 
 def entry_rows(session: Session, company_id: int, entry_ids: Iterable[int]
@@ -250,5 +289,41 @@ def open_outbox_for_entry(session: Session, company_id: int, provider: str, entr
     return list(session.execute(select(OutboxRow).where(
         OutboxRow.company_id == company_id, OutboxRow.provider == provider,
         OutboxRow.entry_id == entry_id,
-        OutboxRow.state.in_([OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
-                             OutboxState.CONFLICT]))).scalars())
+        OutboxRow.state.in_(OPEN_STATES))).scalars())
+
+
+def refused_for_entries(session: Session, company_id: int, provider: str,
+                        entry_ids: Iterable[int] | None = None) -> dict[int, OutboxRow]:
+    """Entry id → its refused outbox row (the newest one, should there be several)."""
+    query = select(OutboxRow).where(
+        OutboxRow.company_id == company_id, OutboxRow.provider == provider,
+        OutboxRow.state == OutboxState.REFUSED, OutboxRow.entry_id.is_not(None))
+    found: dict[int, OutboxRow] = {}
+    if entry_ids is None:
+        rows = list(session.execute(query.order_by(OutboxRow.id)).scalars())
+    else:
+        wanted = list(entry_ids)
+        rows = []
+        for start in range(0, len(wanted), 500):
+            rows += session.execute(query.where(
+                OutboxRow.entry_id.in_(wanted[start:start + 500]))).scalars()
+        rows.sort(key=lambda row: row.id)
+    for row in rows:
+        assert row.entry_id is not None
+        found[row.entry_id] = row
+    return found
+
+
+def account_versions(session: Session, company_id: int, provider: str,
+                     remote_ids: Iterable[str]) -> dict[str, str | None]:
+    """Remote account id → the version (QBO SyncToken, Xero UpdatedDateUTC) last pulled."""
+    wanted = list(dict.fromkeys(remote_ids))
+    found: dict[str, str | None] = {}
+    for start in range(0, len(wanted), 500):
+        for remote_id, version in session.execute(select(
+                RemoteObjectRow.remote_id, RemoteObjectRow.version).where(
+                RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+                RemoteObjectRow.object_type == "Account",
+                RemoteObjectRow.remote_id.in_(wanted[start:start + 500]))):
+            found[remote_id] = version
+    return found
