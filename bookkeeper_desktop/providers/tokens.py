@@ -17,6 +17,20 @@ Rules it keeps (API_NOTES.md "lifetimes", "Both"; PRODUCT.md §3):
 - The refresh token is read from the keychain at each refresh, so a rotation made by another
   process of ours (the GUI and a scheduled `bookkeeper sync`) is picked up rather than replayed.
 
+Across processes (the GUI and `bookkeeper sync --watch` sharing one keychain entry) the thread lock
+is not enough: both could read the same refresh token and both send it. QBO then fails the second
+at once (`invalid_grant`); Xero accepts it in its grace period but revokes the first one's
+successor, and whichever process saves last may leave a dead token in the keychain (API_NOTES.md
+"lifetimes"). So a refresh — read the keychain, ask the provider, save the rotated token — also
+holds a `RefreshLock`: an exclusive lock (`fcntl.flock`; `msvcrt.locking` on Windows) on a file
+per keychain entry in the data folder's `locks/`. The other process waits, then reads the token
+just saved and rotates that one. The OS drops the lock when its holder dies, so a killed process
+never blocks a refresh. As a second line (a process that could not take the lock, e.g. a
+read-only data folder), an `invalid_grant` re-reads the keychain and, when another process saved a
+different refresh token meanwhile, retries **once** with it. A connection marked "needs
+reconnect" stays so without any request until the keychain holds a different refresh token than
+the one that failed (a Connect made by another process), which is then used.
+
 `disconnect()` revokes at the provider (Xero: `DELETE /connections/{id}` first, then revocation,
 which removes all of the user's connections anyway), deletes the keychain entry and marks the
 connection disconnected; a failed revoke still clears the local secrets and says so in the result.
@@ -27,10 +41,17 @@ shares the same lock.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import re
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -40,6 +61,7 @@ from bookkeeper_desktop.core.errors import (
     NetworkError,
     ReconnectNeeded,
 )
+from bookkeeper_desktop.paths import data_dir
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connections import (
     ConnectionState,
@@ -60,6 +82,113 @@ DEFAULT_LEEWAY = 120.0
 #: Keychain metadata key of the Xero connection id (for DELETE /connections/{id}).
 META_CONNECTION_ID = "connection_id"
 META_TENANT_ID = "tenant_id"
+#: How long a refresh waits for another process of ours renewing the same sign-in (two token
+#: requests with their 30-second timeouts, Xero's no-response retry included).
+REFRESH_LOCK_TIMEOUT = 90.0
+LOCKS_FOLDER = "locks"
+
+log = logging.getLogger(__name__)
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # OSError while another process holds it
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> None:
+        # flock, not lockf: two opens of the file conflict even inside one process, so two
+        # managers of one process (tests, a second window) exclude each other as well.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def refresh_lock_path(service: str, company_id: int, provider: Provider,
+                      folder: Path | None = None) -> Path:
+    """The lock file of one keychain entry (service, company, provider) in the data folder."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", service)
+    base = folder if folder is not None else data_dir(create=False) / LOCKS_FOLDER
+    return base / f"token-{safe}-company-{company_id}-{provider.value}.lock"
+
+
+class RefreshLock:
+    """An exclusive inter-process lock on a file (see the module docstring). Re-entrant for its
+    holder: the manager only takes it under its own thread lock, so the holder is one thread.
+
+    A lock file that cannot be created (read-only data folder) is logged and the refresh goes
+    on without it, relying on the keychain re-read after `invalid_grant`; a lock held by another
+    process for longer than `timeout` seconds raises `NetworkError` (try again later)."""
+
+    def __init__(self, path: Path | None, *, timeout: float = REFRESH_LOCK_TIMEOUT,
+                 poll: float = 0.02) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.poll = poll
+        self._depth = 0
+        #: How often the lock was found held by another process (diagnostics and tests).
+        self.waits = 0
+
+    @contextmanager
+    def hold(self, what: str = "the sign-in") -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        fd = self._acquire(what)
+        self._depth = 1
+        try:
+            yield
+        finally:
+            self._depth = 0
+            if fd is not None:
+                try:
+                    _unlock(fd)
+                finally:
+                    os.close(fd)
+
+    def _acquire(self, what: str) -> int | None:
+        if self.path is None:
+            return None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            log.warning("No refresh lock file %s (%s); refreshing without it.", self.path, exc)
+            return None
+        deadline = time.monotonic() + self.timeout
+        waited = False
+        while True:
+            try:
+                _try_lock(fd)
+                return fd
+            except OSError:
+                if not waited:
+                    waited = True
+                    self.waits += 1
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise NetworkError(
+                        f"Another Bookkeeper Desktop process has been renewing {what} for over "
+                        f"{self.timeout:.0f} seconds.",
+                        hint="Try again in a minute. If it keeps happening, close other "
+                             "Bookkeeper Desktop windows and stop scheduled syncs, then try "
+                             "again.") from None
+                time.sleep(self.poll)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -87,7 +216,9 @@ class TokenManager:
 
     def __init__(self, company_id: int, config: ProviderConfig, *, keychain: Keychain,
                  store: ConnectionStore, oauth: OAuthClient | None = None,
-                 clock: Clock = time.time, leeway: float = DEFAULT_LEEWAY) -> None:
+                 clock: Clock = time.time, leeway: float = DEFAULT_LEEWAY,
+                 refresh_lock: RefreshLock | None = None) -> None:
+        """`refresh_lock`: default the lock file of this keychain entry in the data folder."""
         self.company_id = company_id
         self.config = config
         self.provider = config.provider
@@ -101,6 +232,11 @@ class TokenManager:
         self._access_token: str | None = None
         self._expires_at = 0.0
         self._reconnect: ReconnectNeeded | None = None
+        #: SHA-256 of the refresh token that failed or was revoked when `_reconnect` was set
+        #: (None: there was none); a different one in the keychain is a new sign-in.
+        self._dead_token: str | None = None
+        self.refresh_lock = refresh_lock or RefreshLock(refresh_lock_path(
+            keychain.service, company_id, config.provider))
         #: How many refresh requests this manager sent (diagnostics and tests).
         self.refresh_requests = 0
 
@@ -118,6 +254,7 @@ class TokenManager:
             self._access_token = tokens.access_token
             self._expires_at = tokens.expires_at
             self._reconnect = None
+            self._dead_token = None
 
     # -- handing out access tokens -------------------------------------------------------------
     def access_token(self) -> str:
@@ -149,26 +286,45 @@ class TokenManager:
         return self._expires_at if self._access_token is not None else None
 
     def _refresh_locked(self) -> str:
-        if self._reconnect is not None:
-            raise self._reconnect
+        with self.refresh_lock.hold(f"the {self.provider.display_name} sign-in"):
+            return self._refresh_held()
+
+    def _refresh_held(self) -> str:
+        """Refresh under both locks: read the keychain, ask the provider, save, hand out."""
         stored = self.keychain.load_token(self.company_id, self.provider)
+        if self._reconnect is not None:
+            if stored is None or _digest(stored.refresh_token) == self._dead_token:
+                raise self._reconnect
+            # Another process of ours connected again and saved a new sign-in: use it.
+            self._reconnect = None
+            self._dead_token = None
         if stored is None:
             raise self._mark_reconnect(ReconnectNeeded(
                 f"There is no saved {self.provider.display_name} sign-in for this company.",
-                hint=f"Connect to {self.provider.display_name} again."))
+                hint=f"Connect to {self.provider.display_name} again."), None)
         try:
             tokens = self._refresh_request(stored.refresh_token)
         except InvalidGrant as exc:
-            raise self._mark_reconnect(exc) from None
+            # A process that refreshed without our lock may have rotated the token after we
+            # read it and saved the successor since: retry once with that one.
+            again = self.keychain.load_token(self.company_id, self.provider)
+            if again is None or again.refresh_token == stored.refresh_token:
+                raise self._mark_reconnect(exc, stored.refresh_token) from None
+            stored = again
+            try:
+                tokens = self._refresh_request(stored.refresh_token)
+            except InvalidGrant as second:
+                raise self._mark_reconnect(second, stored.refresh_token) from None
         new_refresh = tokens.refresh_token or stored.refresh_token
         try:
             # Persist the rotated refresh token before anything uses the new access token.
             self.keychain.save_token(self.company_id, self.provider,
                                      StoredToken(new_refresh, stored.metadata))
         except KeychainUnavailable as exc:
+            # The provider rotated: the token still in the keychain is dead (QBO at once).
             self._mark_reconnect(ReconnectNeeded(
                 "The renewed sign-in could not be saved in the system keychain.",
-                hint=exc.hint))
+                hint=exc.hint), stored.refresh_token)
             raise
         self._access_token = tokens.access_token
         self._expires_at = tokens.expires_at
@@ -189,8 +345,10 @@ class TokenManager:
         self.refresh_requests += 1
         return self.oauth.refresh(refresh_token)
 
-    def _mark_reconnect(self, error: ReconnectNeeded) -> ReconnectNeeded:
+    def _mark_reconnect(self, error: ReconnectNeeded, dead_token: str | None
+                        ) -> ReconnectNeeded:
         self._reconnect = error
+        self._dead_token = _digest(dead_token) if dead_token is not None else None
         self._access_token = None
         reason = error.message
         self.store.set_status(self.company_id, self.provider, ConnectionState.NEEDS_ATTENTION,
@@ -203,7 +361,8 @@ class TokenManager:
 
         Raises `KeychainUnavailable` only when the local secret cannot be deleted; a provider that
         does not confirm the revocation is reported in the result, not raised."""
-        with self._lock:  # no refresh may rotate the token while we revoke it
+        # No refresh, here or in another process of ours, may rotate the token while we revoke it.
+        with self._lock, self.refresh_lock.hold(f"the {self.provider.display_name} sign-in"):
             return self._disconnect_locked(http)
 
     def _disconnect_locked(self, http: httpx.Client | None) -> DisconnectResult:
@@ -232,6 +391,7 @@ class TokenManager:
         self._reconnect = ReconnectNeeded(
             f"Not connected to {self.provider.display_name}.",
             hint=f"Connect to {self.provider.display_name}.")
+        self._dead_token = _digest(stored.refresh_token) if stored is not None else None
         reason = "Disconnected by the user" + ("" if revoked else "; revoke not confirmed")
         self.store.set_status(self.company_id, self.provider, ConnectionState.DISCONNECTED,
                               reason)
