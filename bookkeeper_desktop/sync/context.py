@@ -31,6 +31,8 @@ class Counts:
 
     accounts_added: int = 0
     mappings_proposed: int = 0
+    #: Mapped accounts renamed or renumbered at the provider ("… account name 'A' → 'B'").
+    accounts_renamed: list[str] = field(default_factory=list)
     pulled: int = 0
     created: int = 0
     updated: int = 0

@@ -74,6 +74,9 @@ class SyncResult:
                          f"{c.get('deleted', 0)} deleted, {c.get('unposted', 0)} kept unposted")
         if self.direction in ("push", "both"):
             parts.append(f"pushed {c.get('pushed', 0)} new, {c.get('push_updates', 0)} changed")
+        if c.get("accounts_renamed"):
+            parts.append(f"{len(c['accounts_renamed'])} account(s) renamed in {name} "
+                         "(mappings updated; your account names kept)")
         if c.get("conflicts"):
             parts.append(f"{c['conflicts']} conflict(s) to resolve")
         if self.errors:

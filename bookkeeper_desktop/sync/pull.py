@@ -105,7 +105,8 @@ def pull_accounts(ctx: SyncContext) -> None:
         raws = ctx.client.accounts(progress=ctx.progress)
     with ctx.db.session() as session:
         mapped = store.mapped_accounts(session, ctx.company_id, provider, confirmed_only=False)
-        mapped_remote = set(store.remote_to_ours(mapped))
+        by_remote_id = {row.remote_id: row for row in mapped if row.remote_id}
+        by_code = {row.remote_code: row for row in mapped if row.remote_code}
         mapped_ours = {row.account_id for row in mapped}
         ours_rows = list(session.execute(select(AccountRow).where(
             AccountRow.company_id == ctx.company_id)).scalars())
@@ -116,7 +117,10 @@ def pull_accounts(ctx: SyncContext) -> None:
             store.save_remote(session, ctx.company_id, provider, "Account", raw, remote_id=rid,
                               version=version_of(provider, raw),
                               updated_at=updated_at_of(provider, raw), entry_id=None, local=None)
-            if rid in mapped_remote or (raw.get("Code") and str(raw["Code"]) in mapped_remote):
+            mapping = by_remote_id.get(rid) or (
+                by_code.get(str(raw["Code"])) if provider == "xero" and raw.get("Code") else None)
+            if mapping is not None:
+                _follow_remote_account(session, ctx, mapping, raw)
                 continue
             account = _remote_account(provider, raw)
             if account is None:
@@ -167,14 +171,42 @@ def pull_accounts(ctx: SyncContext) -> None:
     ctx.safe_point()
 
 
+def _remote_ref(provider: str, raw: Mapping[str, Any]) -> tuple[str, str | None, str]:
+    """A remote account's id, code (QBO AcctNum, Xero Code) and name."""
+    if provider == "qbo":
+        return (str(raw["Id"]), str(raw.get("AcctNum") or "") or None,
+                str(raw.get("FullyQualifiedName") or raw.get("Name") or ""))
+    return (str(raw["AccountID"]), str(raw.get("Code") or "") or None,
+            str(raw.get("Name") or ""))
+
+
+def _follow_remote_account(session: Session, ctx: SyncContext, mapping: AccountMappingRow,
+                           raw: Mapping[str, Any]) -> None:
+    """A mapped account renamed or renumbered at the provider: the mapping follows it (a Xero
+    manual journal names its accounts by code, so a stale code would make every push on that
+    account fail), the audit log and the run's result say so, and our account keeps its own
+    name and number (nothing of ours is overwritten silently; the mapping editor shows both)."""
+    remote_id, code, name = _remote_ref(ctx.provider, raw)
+    if mapping.remote_id is None:
+        mapping.remote_id = remote_id  # mapped by code alone: from now on followed by id
+    changed = {field: (old, new) for field, old, new in (
+        ("name", mapping.remote_name or "", name), ("code", mapping.remote_code or "", code or ""))
+        if old != new}
+    if not changed:
+        return
+    mapping.remote_name, mapping.remote_code = name, code
+    repositories.add_audit(session, ctx.company_id, ACTOR, "remote_account_changed",
+                           obj=("account", mapping.account_id),
+                           details={"provider": ctx.provider, "remote_id": remote_id,
+                                    **{f"old_{k}": v[0] for k, v in changed.items()},
+                                    **{f"new_{k}": v[1] for k, v in changed.items()}})
+    what = " and ".join(f"{field} '{old}' → '{new}'" for field, (old, new) in changed.items())
+    ctx.counts.accounts_renamed.append(f"{_name(ctx.provider)} account {what}")
+
+
 def _add_mapping(session: Session, ctx: SyncContext, account_id: int, raw: Mapping[str, Any],
                  *, state: str, reason: str) -> None:
-    if ctx.provider == "qbo":
-        remote_id, code = str(raw["Id"]), (str(raw.get("AcctNum") or "") or None)
-        name = str(raw.get("FullyQualifiedName") or raw.get("Name") or "")
-    else:
-        remote_id, code = str(raw["AccountID"]), (str(raw.get("Code") or "") or None)
-        name = str(raw.get("Name") or "")
+    remote_id, code, name = _remote_ref(ctx.provider, raw)
     session.add(AccountMappingRow(company_id=ctx.company_id, provider=ctx.provider,
                                   account_id=account_id, remote_id=remote_id, remote_code=code,
                                   remote_name=name, state=state, proposal_reason=reason))

@@ -14,8 +14,10 @@ from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.connections import get_connection
 from bookkeeper_desktop.services.mappings import (
+    AccountMapping,
     MappingState,
     confirm_mappings,
     list_mappings,
@@ -30,7 +32,16 @@ from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books
-from tests.sync.helpers import local_entries, remote_rows, state, sync
+from tests.sync.helpers import (
+    local_entries,
+    make_entries,
+    mapped_accounts,
+    note,
+    remote_journals,
+    remote_rows,
+    state,
+    sync,
+)
 
 
 def _entries_by_source(books: Books) -> dict[str, int]:
@@ -325,3 +336,72 @@ def test_a_full_query_stopped_midway_resumes_at_its_page(qbo: Books) -> None:
     # three) and one page for each of the 7 other entities.
     assert total < 3000
     assert resumed.counts["api_calls"] == 1 + 2 + 7
+
+
+def _mapping_of(books: Books, account_id: int) -> AccountMapping:
+    return next(m for m in list_mappings(books.db, books.company_id, books.provider)
+                if m.account_id == account_id)
+
+
+def test_a_qbo_account_renamed_there_is_followed_by_its_mapping_not_by_our_name(
+        qbo: Books) -> None:
+    assert sync(qbo).ok
+    account_id = mapped_accounts(qbo, 1)[0]
+    ours = account_service.get_account(qbo.db, qbo.company_id, account_id)
+    mapping = _mapping_of(qbo, account_id)
+    assert mapping.remote_id is not None
+    qbo.sandbox.api.remote_edit(qbo.tenant, "Account", mapping.remote_id,
+                                {"Name": "Renamed There", "FullyQualifiedName": "Renamed There",
+                                 "AcctNum": "9911"})
+    result = sync(qbo)
+    assert result.ok, result.message
+    assert result.counts["accounts_renamed"] == [
+        f"QuickBooks Online account name '{mapping.remote_name}' → 'Renamed There' and code "
+        f"'{mapping.remote_code or ''}' → '9911'"]
+    assert "1 account(s) renamed in QuickBooks Online" in result.summary
+    followed = _mapping_of(qbo, account_id)
+    assert (followed.remote_id, followed.remote_name, followed.remote_code, followed.state) == (
+        mapping.remote_id, "Renamed There", "9911", mapping.state)
+    kept = account_service.get_account(qbo.db, qbo.company_id, account_id)
+    assert (kept.full_name, kept.code) == (ours.full_name, ours.code)  # ours is never renamed
+    trail = audit_log(qbo.db, qbo.company_id, object_type="account", object_id=account_id)
+    assert trail[0].action == "remote_account_changed"
+    assert trail[0].details["new_name"] == "Renamed There"
+    # Reported once, not on every run after.
+    assert sync(qbo).counts["accounts_renamed"] == []
+
+
+def test_a_xero_account_renumbered_there_keeps_pushes_working(xero: Books) -> None:
+    assert sync(xero).ok
+    debit, _credit = mapped_accounts(xero)
+    mapping = _mapping_of(xero, debit)
+    assert mapping.remote_id is not None
+    assert mapping.remote_code
+    xero.sandbox.api.remote_edit(xero.tenant, "Accounts", mapping.remote_id,
+                                 {"Code": "987", "Name": "Renumbered Expenses"})
+    made = make_entries(xero, 3)
+    result = sync(xero)
+    assert result.ok, result.message
+    assert result.counts["pushed"] == len(made)
+    assert len(result.counts["accounts_renamed"]) == 1
+    assert _mapping_of(xero, debit).remote_code == "987"
+    # Our journals went to Xero naming the account by its new code, none by the old one.
+    ours = [j for j in remote_journals(xero) if "[bk:" in note(xero, j)]
+    assert len(ours) == len(made)
+    codes = {line["AccountCode"] for journal in ours for line in journal["JournalLines"]}
+    assert "987" in codes
+    assert mapping.remote_code not in codes
+
+
+def test_a_mapping_by_code_alone_learns_the_xero_account_id(xero: Books) -> None:
+    assert sync(xero).ok
+    account_id = mapped_accounts(xero, 1)[0]
+    mapping = _mapping_of(xero, account_id)
+    remove_mapping(xero.db, xero.company_id, "xero", account_id)
+    save_mapping(xero.db, xero.company_id, AccountMapping(
+        account_id=account_id, provider="xero", remote_id=None, remote_code=mapping.remote_code,
+        remote_name=mapping.remote_name, state=MappingState.CONFIRMED))
+    result = sync(xero)
+    assert result.ok, result.message
+    assert result.counts["accounts_renamed"] == []
+    assert _mapping_of(xero, account_id).remote_id == mapping.remote_id
