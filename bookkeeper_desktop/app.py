@@ -195,6 +195,15 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
     - `sync(company_id, provider, progress) -> LastSync`: one pull-and-push run
       (`services.sync.run_sync`) in the network lane, its one-line result for the card.
 
+    All three share **one `TokenManager` per (company, provider)** for the life of the window
+    (`providers.tokens.TokenManagers`): a Sync Now, an auto-sync and a Disconnect of the same
+    connection go through one single-flight refresh lock, so an expired access token is refreshed
+    once, and a Disconnect waits for a refresh in flight and then revokes the token it saved
+    (the vendors rotate refresh tokens: API_NOTES.md "lifetimes"). A finished Connect puts its
+    new manager in place of the old one (`ConnectFlow(managers=...)`); a Disconnect drops it, so a
+    stale refresh token held in memory is never used again. A manager made with configuration
+    that Settings has changed since is replaced at the next use.
+
     `keychain` (a `providers.keychain.Keychain`; default: the OS keychain) and `open_browser`
     (default: `webbrowser.open`) are for tests.
     A configuration problem (no client id, no keychain) becomes the card's error state. The
@@ -205,18 +214,29 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
     def parts() -> dict[str, Any]:
         if not loaded:
             # Deferred imports: see the docstring.
-            from bookkeeper_desktop.providers.config import load_config  # noqa: PLC0415
+            from bookkeeper_desktop.providers.config import (  # noqa: PLC0415
+                load_config,
+                parse_provider,
+            )
             from bookkeeper_desktop.providers.connect import ConnectFlow  # noqa: PLC0415
             from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
-            from bookkeeper_desktop.providers.tokens import TokenManager  # noqa: PLC0415
+            from bookkeeper_desktop.providers.tokens import (  # noqa: PLC0415
+                TokenManager,
+                TokenManagers,
+            )
             from bookkeeper_desktop.services.connection_store import (  # noqa: PLC0415
                 DatabaseConnectionStore,
             )
 
-            loaded.update(load_config=load_config, ConnectFlow=ConnectFlow,
-                          TokenManager=TokenManager,
-                          keychain=keychain if keychain is not None else Keychain(),
-                          store=DatabaseConnectionStore(services.db))
+            chain = keychain if keychain is not None else Keychain()
+            store = DatabaseConnectionStore(services.db)
+
+            def new_manager(company_id: int, which: Any) -> Any:
+                return TokenManager(company_id, config_for(which), keychain=chain, store=store)
+
+            loaded.update(load_config=load_config, parse_provider=parse_provider,
+                          ConnectFlow=ConnectFlow, TokenManager=TokenManager,
+                          keychain=chain, store=store, managers=TokenManagers(new_manager))
         return loaded
 
     def config_for(provider: Any) -> Any:
@@ -224,25 +244,44 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
         return p["load_config"](str(provider.value), settings(), env=env,
                                 secret_lookup=p["keychain"].client_secret)
 
+    def manager_for(company_id: int, provider: Any) -> Any:
+        """The shared manager, replaced first if Settings changed its configuration."""
+        p = parts()
+        which = p["parse_provider"](str(provider.value))
+        manager = p["managers"].get(company_id, which)
+        config = config_for(which)
+        if manager.config != config:
+            manager = p["TokenManager"](company_id, config, keychain=p["keychain"],
+                                        store=p["store"])
+            p["managers"].put(manager)
+        return manager
+
     def make_flow(company_id: int, provider: Any, choose: Any) -> Any:
         p = parts()
         extra = {"open_browser": open_browser} if open_browser is not None else {}
         return p["ConnectFlow"](company_id, config_for(provider), keychain=p["keychain"],
-                                store=p["store"], choose_tenant=choose, **extra)
+                                store=p["store"], choose_tenant=choose,
+                                managers=p["managers"], **extra)
 
     def disconnect(company_id: int, provider: Any) -> Any:
         p = parts()
-        manager = p["TokenManager"](company_id, config_for(provider), keychain=p["keychain"],
-                                    store=p["store"])
-        return manager.disconnect()
+        manager = manager_for(company_id, provider)
+        try:
+            return manager.disconnect()
+        finally:
+            # The next Connect starts a fresh manager; nothing keeps the revoked token.
+            p["managers"].forget(company_id, manager.provider)
 
     def sync(company_id: int, provider: Any, progress: Any) -> Any:
         # Deferred imports: see the docstring.
         from bookkeeper_desktop.gui.integrations.state import LastSync  # noqa: PLC0415
         from bookkeeper_desktop.services.sync import run_sync  # noqa: PLC0415
 
+        p = parts()
+        manager_for(company_id, provider)
         result = run_sync(services.db, company_id, str(provider.value), progress=progress,
-                          settings=settings(), env=env, keychain=parts()["keychain"])
+                          settings=settings(), env=env, keychain=p["keychain"],
+                          managers=p["managers"])
         return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary,
                         result=result)
 
