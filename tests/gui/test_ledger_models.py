@@ -74,6 +74,13 @@ class ListSource:
         return [self.rows_by_id[i] for i in ids if i in self.rows_by_id]
 
 
+def replace_row(source: ListSource, entry_id: int) -> tuple[object, ...]:
+    """The row as the table caches it (plain values)."""
+    row = source.rows_by_id[entry_id]
+    return (row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
+            row.total, row.line_count)
+
+
 def make_rows(count: int) -> list[Row]:
     start = dt.date(2026, 1, 1)
     statuses = list(EntryStatus)
@@ -197,13 +204,102 @@ def test_refresh_with_the_same_ids_signals_only_the_rows_that_changed(
     assert resets == []
 
 
-def test_refresh_with_different_ids_resets(qtbot: QtBot, runner: JobRunner) -> None:
-    source = ListSource(make_rows(100))
-    model = loaded_model(qtbot, runner, source)
+def test_refresh_with_different_ids_removes_and_inserts_rows_in_place(
+    qtbot: QtBot, runner: JobRunner, qtmodeltester,  # type: ignore[no-untyped-def]
+) -> None:
+    source = ListSource(make_rows(1000))
+    model = loaded_model(qtbot, runner, source, page_size=50)
+    qtmodeltester.check(model)  # stays connected: every signal below is checked by Qt's tester
+    gone = [model.entry_id(row) for row in (0, 1, 2, 500)]
+    for entry_id in gone:
+        del source.rows_by_id[entry_id]
+    new_rows = [replace(row, id=5000 + row.id) for row in make_rows(3)]
+    source.rows_by_id.update({row.id: row for row in new_rows})
+    resets: list[bool] = []
+    removed: list[tuple[int, int]] = []
+    inserted: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        model.refresh(range(0, 30))
+    assert resets == []
+    assert model.all_ids() == source.ids(None, SortSpec())
+    assert model.rowCount() == 999
+    assert removed == [(500, 500), (0, 2)]  # bottom-up, as ranges
+    # The new rows sort by date among the others: each run of them is one insertion.
+    assert sum(last - first + 1 for first, last in inserted) == 3
+    # The visible page came with the ids: no "Loading…" on screen after a refresh.
+    assert all(model.loaded_row(row) is not None for row in range(30))
+    assert model.index(0, 1).data() == source.rows_by_id[model.entry_id(0)].number
+
+
+def test_a_diff_too_large_to_replay_resets_once(qtbot: QtBot, runner: JobRunner) -> None:
+    from bookkeeper_desktop.gui.ledger.id_diff import MAX_STEPS
+
+    source = ListSource(make_rows(1000))
+    model = loaded_model(qtbot, runner, source, page_size=50)
+    # Every other row of the table: as many separate runs, one step each.
+    for entry_id in [model.entry_id(row) for row in range(0, 2 * (MAX_STEPS + 1), 2)]:
+        del source.rows_by_id[entry_id]
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        model.refresh(range(0, 30))
+    assert resets == [True]
+    assert model.all_ids() == source.ids(None, SortSpec())
+    assert model.loaded_row(0) is not None
+
+
+def test_an_entry_whose_sort_key_changed_moves_with_its_selection(
+    qtbot: QtBot, runner: JobRunner, qtmodeltester,  # type: ignore[no-untyped-def]
+) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QTableView
+
+    source = ListSource(make_rows(300))
+    model = loaded_model(qtbot, runner, source, page_size=50)
+    qtmodeltester.check(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    moving = model.entry_id(40)
+    view.setCurrentIndex(model.index(40, 0))
+    view.selectionModel().select(model.index(40, 0), QItemSelectionModel.SelectionFlag.Rows
+                                 | QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    # A pulled update gives it the newest date: sorted newest first, it goes to the top.
+    source.rows_by_id[moving] = replace(source.rows_by_id[moving], date=dt.date(2027, 1, 1))
+    moved: list[tuple[int, int]] = []
+    model.rowsMoved.connect(lambda _p, first, _last, _d, to: moved.append((first, to)))
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        model.refresh(range(0, 30))
+    assert moved == [(40, 0)]
+    assert resets == []
+    assert model.entry_id(0) == moving
+    assert view.currentIndex().row() == 0
+    assert [index.row() for index in view.selectionModel().selectedRows()] == [0]
+    assert model.index(0, 0).data() == "2027-01-01"
+
+
+def test_a_page_read_for_the_old_ids_is_dropped_and_asked_for_again(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    source = ListSource(make_rows(1000))
+    model = loaded_model(qtbot, runner, source, page_size=50)
     del source.rows_by_id[model.entry_id(0)]
-    with qtbot.waitSignals([model.modelReset, model.ids_loaded], timeout=5000):
-        model.refresh()
-    assert model.rowCount() == 99
+    model.refresh(range(0, 30))
+    model.index(600, 0).data()  # a page of the old ids, asked for after the refresh was
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        pass
+    # Row 600 now holds another entry: the page cut from the old list is not shown there; the
+    # view is told to repaint, and what it asks for then is read from the new list.
+    with qtbot.waitSignal(model.dataChanged, timeout=5000):
+        pass
+    assert model.loaded_row(600) is None
+    wait_loaded(qtbot, model, 600)
+    assert model.loaded_row(600) == tuple(replace_row(source, model.entry_id(600)))
 
 
 def test_a_failed_read_is_reported(qtbot: QtBot, runner: JobRunner) -> None:

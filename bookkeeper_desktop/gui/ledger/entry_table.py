@@ -9,9 +9,16 @@ Why this shape (STYLE.md practice 9, PRODUCT.md §7 "100k entries open and scrol
 - Requests are served newest first and only a few are kept waiting, so dragging the scroll bar from
   end to end fetches the pages the user stops on, not every page passed over.
 - A bounded cache of pages keeps memory flat however far the user scrolls.
-- `refresh()` (on a Changes notice) re-reads the ids: if they are the same, the cached pages are
-  re-read and only rows that differ emit `dataChanged`; if not, the model resets and the view
-  restores its selection by id.
+- `refresh(visible)` (on a Changes notice, e.g. after a sync) changes the table in place: one job
+  in the database lane re-reads the ids (as a filter or sort change does), works out the steps from
+  the old ids to the new (`id_diff.id_steps`: rows removed, moved and inserted as ranges) and
+  re-reads the pages under the visible rows. The GUI thread then only replays the steps
+  (`beginRemoveRows`/`beginMoveRows`/`beginInsertRows`, never `beginResetModel`), so the view's
+  selection, current row and scroll position stay on their entries, and emits `dataChanged` for
+  the visible rows whose summaries differ. Other cached pages are let go (they may be stale) and
+  are read again when scrolled to. Only a diff of more than `id_diff.MAX_STEPS` steps (e.g. 20,000
+  pulled entries spread through a sorted ledger) resets instead, which costs the GUI thread less
+  than replaying thousands of steps (benchmarks/RESULTS_gui_sync2.md).
 
 Signals:
     ids_loaded(int): the ids for the current filter and sort arrived (their count).
@@ -23,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
@@ -35,6 +42,7 @@ from typing_extensions import override
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.gui.ledger.id_diff import Move, Remove, Step, id_steps
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 #: `data(index, ENTRY_ID_ROLE)` is the entry id of the row, loaded or not.
@@ -104,6 +112,19 @@ class SortSpec:
 
     key: str = "date"
     descending: bool = True
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What a query job brings back to the GUI thread."""
+
+    ids: array[int]
+    #: From the old ids to `ids`; None: reset (a new query, or too many steps).
+    steps: list[Step] | None
+    #: Fresh pages by number, cut from `ids` (the pages under the visible rows).
+    pages: dict[int, list[RowTuple | None]]
+    #: The model's `_ids_version` the steps start from.
+    ids_version: int
 
 
 class EntryRowSource(Protocol):
@@ -183,6 +204,8 @@ class EntryTableModel(QAbstractTableModel):
         self._ids_version = 0  # of the id list: pages read for older ids are dropped
         self._loading_ids = False
         self._queried = False
+        self._reset_pending = False
+        self._replaying = False
         # Made once: `data()` runs for every visible cell on every paint, and fresh objects there
         # are garbage the collector has to walk while the user scrolls.
         self._brushes = {status: QBrush(QColor(colour))
@@ -218,55 +241,155 @@ class EntryTableModel(QAbstractTableModel):
         self._filter, self._sort = entry_filter, sort
         self._query(reset=True)
 
-    def refresh(self) -> None:
-        """Re-read after a change: rows that differ emit `dataChanged`; new ids reset the model."""
-        if self._queried:
-            self._query(reset=False)
+    def refresh(self, visible: range | None = None) -> None:
+        """Re-read after a change, in place (see the module docstring). `visible`: the rows the
+        view shows, whose pages are re-read with the ids; by default the page used last."""
+        if not self._queried:
+            return
+        if visible is None:
+            last = next(reversed(self._pages), None)
+            visible = (range(0) if last is None
+                       else range(last * self._page_size, (last + 1) * self._page_size))
+        self._query(reset=False, visible=visible)
 
-    def _query(self, *, reset: bool) -> None:
+    def _query(self, *, reset: bool, visible: range = range(0)) -> None:
         self._queried = True
         self._generation += 1
         generation = self._generation
+        # A refresh that overtakes a new query still answers that query: reset as it would have.
+        reset = self._reset_pending = reset or self._reset_pending
         entry_filter, sort, source, size = self._filter, self._sort, self._source, self._page_size
+        if reset:
+            numbers = [0]
+        else:
+            visible = range(max(0, visible.start), visible.stop)
+            numbers = (list(range(visible.start // size, (visible.stop - 1) // size + 1))
+                       if visible else [])
+        # The worker diffs against a copy: 100k ids are copied in well under a millisecond, and
+        # the GUI thread may edit its own list meanwhile (a page of the old list, a replay).
+        old = None if reset else array("q", self._ids)
+        ids_version = self._ids_version
 
-        def read(_progress: Progress) -> tuple[array[int], list[RowTuple]]:
-            # The ids become an array here, in the worker, and a fresh query brings its first
-            # page along: one trip through the db lane before the table shows real rows.
+        def read(_progress: Progress) -> _Reading:
+            # The ids become an array here, in the worker; the diff and the pages under the
+            # visible rows come along: one trip through the db lane, a few ms of GUI thread.
             ids = array("q", source.ids(entry_filter, sort))
-            first = _cached(source.rows(ids[:size].tolist())) if reset and ids else []
-            return ids, first
+            steps = None if old is None else id_steps(old, ids)
+            wanted = [ids[n * size:(n + 1) * size].tolist() for n in numbers]
+            flat = [entry_id for page_ids in wanted for entry_id in page_ids]
+            by_id = {row[0]: row for row in _cached(source.rows(flat))} if flat else {}
+            pages = {number: [by_id.get(entry_id) for entry_id in page_ids]
+                     for number, page_ids in zip(numbers, wanted, strict=True) if page_ids}
+            return _Reading(ids, steps, pages, ids_version)
 
         self._loading_ids = True
         self._runner.run(
             read, lane="db", owner=self, title="Reading journal entries",
-            on_done=lambda result: self._ids_arrived(generation, *result, reset=reset),
+            on_done=lambda reading: self._ids_arrived(generation, reading),
             on_error=lambda error: self._failed(generation, error),
         )
 
-    def _ids_arrived(
-        self, generation: int, new_ids: array[int], first: list[RowTuple], *, reset: bool,
-    ) -> None:
+    def _ids_arrived(self, generation: int, reading: _Reading) -> None:
         if generation != self._generation:
             return
         self._loading_ids = False
-        if not reset and new_ids == self._ids:
-            self._reread_cached_pages()
+        self._reset_pending = False
+        steps = reading.steps
+        if steps is not None and reading.ids_version != self._ids_version:
+            steps = None  # the list changed since the diff was made (cannot happen; be safe)
+        if steps is None:
+            self._reset_to(reading.ids, reading.pages)
+        elif steps:
+            self._replay(steps, reading)
         else:
-            self.beginResetModel()
-            self._ids_version += 1
-            self._ids = new_ids
-            self._row_of = None
-            self._pages.clear()
-            self._waiting.clear()
-            if first:
-                by_id = {row[0]: row for row in first}
-                self._pages[0] = [by_id.get(i) for i in new_ids[:self._page_size].tolist()]
-            self.endResetModel()
+            self._update_rows(reading.pages)
         self.ids_loaded.emit(len(self._ids))
+
+    def _reset_to(self, ids: array[int], pages: dict[int, list[RowTuple | None]]) -> None:
+        self.beginResetModel()
+        self._ids_version += 1
+        self._ids = ids
+        self._row_of = None
+        self._pages.clear()
+        self._pages.update(pages)
+        self._waiting.clear()
+        self.endResetModel()
+
+    def _replay(self, steps: list[Step], reading: _Reading) -> None:
+        """Replay the diff's steps as row removals, moves and insertions, then put the fresh
+        pages in and signal the visible rows that now show something else."""
+        size = self._page_size
+        shown = {number * size + offset: row
+                 for number in reading.pages if (page := self._pages.get(number)) is not None
+                 for offset, row in enumerate(page)}
+        self._ids_version += 1  # pages of the old list still on their way are dropped
+        self._row_of = None
+        self._pages.clear()
+        self._waiting.clear()
+        ids, root = self._ids, QModelIndex()
+        self._replaying = True
+        try:
+            for step in steps:
+                if isinstance(step, Remove):
+                    self.beginRemoveRows(root, step.first, step.first + step.count - 1)
+                    del ids[step.first: step.first + step.count]
+                    self.endRemoveRows()
+                elif isinstance(step, Move):
+                    # Qt's destination is the row it goes before, counted before the move.
+                    before = step.to if step.to < step.row else step.to + 1
+                    self.beginMoveRows(root, step.row, step.row, root, before)
+                    ids.insert(step.to, ids.pop(step.row))
+                    self.endMoveRows()
+                else:
+                    self.beginInsertRows(root, step.first, step.first + len(step.ids) - 1)
+                    ids[step.first: step.first] = step.ids
+                    self.endInsertRows()
+        finally:
+            self._replaying = False
+        if ids != reading.ids:  # a wrong diff must not show wrong rows (never seen; be safe)
+            self._reset_to(reading.ids, reading.pages)
+            return
+        self._pages.update(reading.pages)
+        self._emit_changed(row for row, value in self._fresh_rows(reading.pages)
+                           if shown.get(row) != value)
+
+    def _update_rows(self, pages: dict[int, list[RowTuple | None]]) -> None:
+        """Same ids: the fresh pages replace the cache (other pages may be stale: let go) and
+        only the rows that differ emit `dataChanged`."""
+        old = dict(self._pages)
+        self._pages.clear()
+        self._pages.update(pages)
+        size = self._page_size
+        self._emit_changed(
+            row for row, value in self._fresh_rows(pages)
+            if (page := old.get(row // size)) is None or page[row % size] != value)
+
+    def _fresh_rows(self, pages: dict[int, list[RowTuple | None]]
+                    ) -> Iterator[tuple[int, RowTuple | None]]:
+        size = self._page_size
+        for number, page in sorted(pages.items()):
+            for offset, value in enumerate(page):
+                yield number * size + offset, value
+
+    def _emit_changed(self, rows: Iterable[int]) -> None:
+        """One `dataChanged` per run of consecutive rows (the view repaints just those)."""
+        first = last = -2
+        for row in rows:
+            if row != last + 1:
+                if first >= 0:
+                    self._emit_rows_changed(first, last)
+                first = row
+            last = row
+        if first >= 0:
+            self._emit_rows_changed(first, last)
+
+    def _emit_rows_changed(self, first: int, last: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
 
     def _failed(self, generation: int, error: BaseException) -> None:
         if generation == self._generation:
             self._loading_ids = False
+            self._reset_pending = False
             self.load_failed.emit(error)
 
     # --- ids and rows --------------------------------------------------------------------------
@@ -303,7 +426,8 @@ class EntryTableModel(QAbstractTableModel):
             self._pages.move_to_end(number)
             offset = row % self._page_size
             return page[offset] if offset < len(page) else None
-        self._want(number)
+        if not self._replaying:  # rows are moving: their page numbers mean nothing yet
+            self._want(number)
         return None
 
     def _want(self, number: int) -> None:
@@ -323,13 +447,13 @@ class EntryTableModel(QAbstractTableModel):
         start = number * self._page_size
         self._fetch_page(number, self._ids[start: start + self._page_size].tolist())
 
-    def _fetch_page(self, number: int, page_ids: list[int], *, only_changed: bool = False) -> None:
+    def _fetch_page(self, number: int, page_ids: list[int]) -> None:
         # Pages belong to the id list they were cut from, not to the query that is running: the
         # view keeps asking for rows of the old list until the new ids arrive.
         generation = self._ids_version
 
         def done(rows: list[RowTuple]) -> None:
-            self._page_arrived(generation, number, page_ids, rows, only_changed=only_changed)
+            self._page_arrived(generation, number, page_ids, rows)
 
         self._runner.run(
             lambda _p: _cached(self._source.rows(page_ids)),
@@ -347,38 +471,24 @@ class EntryTableModel(QAbstractTableModel):
 
     def _page_arrived(
         self, generation: int, number: int, page_ids: list[int], rows: list[RowTuple],
-        *, only_changed: bool = False,
     ) -> None:
         if self._in_flight == number:
             self._in_flight = None
+        start = number * self._page_size
         if generation == self._ids_version:
             by_id = {row[0]: row for row in rows}
             page: list[RowTuple | None] = [by_id.get(entry_id) for entry_id in page_ids]
-            old = self._pages.get(number)
             self._pages[number] = page
             self._pages.move_to_end(number)
             while len(self._pages) > self._max_cached_pages:
                 self._pages.popitem(last=False)
-            start = number * self._page_size
-            if only_changed and old is not None:
-                for offset, (before, after) in enumerate(zip(old, page, strict=True)):
-                    if before != after:
-                        self._emit_row_changed(start + offset)
-            elif page:
-                self.dataChanged.emit(
-                    self.index(start, 0), self.index(start + len(page) - 1, len(COLUMNS) - 1),
-                )
+            if page:
+                self._emit_rows_changed(start, start + len(page) - 1)
+        elif number not in self._pages and start < len(self._ids):
+            # Cut from a list that has changed since: dropped. The view showed "Loading…" for
+            # these rows and asks again only when it repaints them.
+            self._emit_rows_changed(start, min(len(self._ids), start + self._page_size) - 1)
         self._next_fetch()
-
-    def _emit_row_changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-
-    def _reread_cached_pages(self) -> None:
-        """Same ids: re-read each cached page and signal only the rows that differ."""
-        for number in list(self._pages):
-            start = number * self._page_size
-            self._fetch_page(number, self._ids[start: start + self._page_size].tolist(),
-                             only_changed=True)
 
     # --- Qt model ------------------------------------------------------------------------------
 

@@ -366,7 +366,16 @@ class LedgerPane(QWidget):
         if changes.accounts or changes.entries:
             self.reload_chart()  # balances follow the entries
         if changes.entries or changes.accounts:
-            self.entry_model.refresh()
+            self.entry_model.refresh(self.visible_rows())
+
+    def visible_rows(self) -> range:
+        """The entry rows the table has room for from its first row shown (whether or not the
+        pane is on screen; rows past the end count too: after a refresh there may be rows
+        there). A refresh re-reads their pages with the ids, so they never flash "Loading…"."""
+        top = max(0, self.table.rowAt(0))
+        room = self.table.viewport().height() // max(1, self.table.verticalHeader()
+                                                      .defaultSectionSize())
+        return range(top, top + room + 1)
 
     # --- chart of accounts -----------------------------------------------------------------------
 
