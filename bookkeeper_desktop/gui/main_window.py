@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,9 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.autosync import AutoSync
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.online import monitor_for
 from bookkeeper_desktop.gui.integrations.source import IntegrationsSource
+from bookkeeper_desktop.gui.integrations.state import OFFLINE_TEXT, Phase
 from bookkeeper_desktop.gui.resources import app_icon
 from bookkeeper_desktop.gui.settings_dialog import SettingsDialog
 from bookkeeper_desktop.gui.settings_store import default_qsettings
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
         switcher: the `CompanySwitcher`.
         integrations_controller: wires the Integrations pane's Connect / Sync Now / Disconnect.
         auto_sync: the polling scheduler (`gui.integrations.autosync.AutoSync`).
+        online: the `gui.integrations.online.OnlineMonitor` that pauses it while offline.
         job_status: the status bar's `JobStatusWidget`.
         settings_dialog / about_dialog: the open dialog, or None.
     """
@@ -196,14 +200,21 @@ class MainWindow(QMainWindow):
         integrations = self.panes.get("integrations")
         self.integrations_controller: IntegrationsController | None = None
         self.auto_sync: AutoSync | None = None
+        # Probes the API address the sync uses: Settings, or the sandbox URL in the environment
+        # (what --demo sets); the OS backend is loaded once the event loop runs (after show).
+        self.online = monitor_for(ctx.jobs, lambda: self.ctx.settings, os.environ, parent=self)
         if isinstance(integrations, IntegrationsPane):
             integrations.loaded.connect(self._update_last_sync)
             # make_flow / sync / disconnect: see gui.integrations.controller (app.py wires them).
             self.integrations_controller = IntegrationsController(
                 integrations, **(integration_flows or {}))
-            auto_sync = AutoSync(self.integrations_controller)
+            auto_sync = AutoSync(self.integrations_controller, online=self.online)
             auto_sync.start()
             self.auto_sync = auto_sync
+            # After the scheduler's slot, which marks the card.
+            self.online.provider_online_changed.connect(
+                lambda _provider, _online: self._update_last_sync())
+            self.online.start()
 
         self.settings_dialog: SettingsDialog | None = None
         self.about_dialog: AboutDialog | None = None
@@ -439,9 +450,19 @@ class MainWindow(QMainWindow):
             action.setEnabled(has_company)
 
     def _update_last_sync(self) -> None:
+        """The status bar's last sync; led by "Offline — auto-sync paused" while a connected
+        provider cannot be reached."""
         integrations = self.panes.get("integrations")
         if isinstance(integrations, IntegrationsPane):
-            self.last_sync_label.setText(integrations.last_sync_text())
+            text = integrations.last_sync_text()
+            offline = [card.state.provider.title for card in integrations.cards.values()
+                       if card.offline and card.state.phase in (Phase.CONNECTED, Phase.SYNCING)]
+            if offline:
+                text = f"{OFFLINE_TEXT} · {text}"
+            self.last_sync_label.setText(text)
+            self.last_sync_label.setToolTip(
+                f"Cannot reach {' or '.join(offline)}; auto-sync resumes when it answers."
+                if offline else "")
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.company:

@@ -8,19 +8,29 @@ is older than that interval is synced through the controller's Sync Now. A card 
 After a run it started, the next one waits as `bookkeeper sync --watch` does
 (`sync.engine.next_delay`, one rule for both): the interval, doubled for each idle run in a row up
 to 8×; after a failed or throttled run (offline, a 429, the daily limit) at least its Retry-After
-or twice the interval, so an offline laptop is not hammering a dead network and picks up again by
-itself once a run succeeds.
+or twice the interval.
+
+Offline (`gui.integrations.online.OnlineMonitor`, optional): every sync, automatic or Sync Now,
+tells the monitor how it went; a failed one makes it probe the provider's host. While the
+monitor says a provider is offline no timer-driven sync of it starts and its card says
+"Offline — auto-sync paused" (Sync Now by hand still runs and says why it failed). When the host
+answers again, a provider whose last run failed is due at once (not after the failure back-off),
+and the check runs straight away, so a sync that came due while offline starts promptly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+from bookkeeper_desktop.gui.integrations.online import OnlineMonitor
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.jobs import Job
 
 Clock = Callable[[], dt.datetime]
 #: The longest automatic back-off, as a multiple of the interval.
@@ -36,12 +46,14 @@ class AutoSync(QObject):
 
     Attributes:
         started: (provider, when) of every sync this scheduler started, for the status bar/tests.
+        online: the `OnlineMonitor` that pauses it, or None (never paused).
     """
 
     CHECK_EVERY_MS = 30_000
 
     def __init__(self, controller: IntegrationsController, *, clock: Clock = _utc_now,
-                 check_every_ms: int = CHECK_EVERY_MS, parent: QObject | None = None) -> None:
+                 check_every_ms: int = CHECK_EVERY_MS, online: OnlineMonitor | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent if parent is not None else controller)
         self.controller = controller
         self.pane = controller.pane
@@ -51,9 +63,18 @@ class AutoSync(QObject):
         #: When the next automatic run is due after one this scheduler started (back-off).
         self.next_due: dict[tuple[int | None, Provider], dt.datetime] = {}
         self._idle_runs: dict[tuple[int | None, Provider], int] = {}
+        #: Company and provider whose last run (automatic or by hand) failed.
+        self._failed: set[tuple[int | None, Provider]] = set()
         self.timer = QTimer(self)
         self.timer.setInterval(check_every_ms)
         self.timer.timeout.connect(self.check)
+        self.online = online
+        if online is not None:
+            online.provider_online_changed.connect(self._online_changed)
+            # Connected after the controller's own slot: the job exists when this runs.
+            self.pane.sync_requested.connect(self._follow_manual)
+            for provider in Provider:
+                self.pane.card(provider).set_offline(online.is_offline(provider))
 
     def start(self) -> None:
         self.timer.start()
@@ -73,6 +94,8 @@ class AutoSync(QObject):
                 continue
             if provider in self.controller.syncing:
                 continue
+            if self.online is not None and self.online.is_offline(provider):
+                continue  # paused; the monitor's probe brings it back
             # The later of the last recorded sync and the last one this scheduler started (a
             # sync that records no run must not be started again at every check).
             times = [t for t in (state.last_sync.at if state.last_sync else None,
@@ -99,6 +122,51 @@ class AutoSync(QObject):
                 minutes = self.pane.cards[provider].state.auto_sync_minutes
                 job.succeeded.connect(
                     lambda last, key=key, minutes=minutes: self._finished(key, minutes, last))
+                self._observe(key, job)
+
+    def _follow_manual(self, provider: Provider) -> None:
+        """Sync Now pressed: its outcome teaches the monitor too."""
+        job = self.controller.syncing.get(provider)
+        if job is not None:
+            self._observe((self.pane.ctx.company_id, provider), job)
+
+    def _observe(self, key: tuple[int | None, Provider], job: Job[Any]) -> None:
+        """Tell the monitor how the sync `job` for `key` went."""
+        online = self.online
+        if online is None:
+            return
+        provider = key[1]
+
+        def succeeded(last: object) -> None:
+            ok = isinstance(last, LastSync) and last.ok
+            throttled = getattr(getattr(last, "result", None), "retry_after", None) is not None
+            if ok:
+                self._failed.discard(key)
+                online.run_succeeded(provider)
+            else:
+                self._failed.add(key)
+                if not throttled:  # a 429 or the daily limit: the host answered
+                    online.run_failed(provider)
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, Cancelled):
+                self._failed.add(key)
+                online.run_failed(provider, error)
+
+        job.succeeded.connect(succeeded)
+        job.failed.connect(failed)
+
+    def _online_changed(self, provider: Provider, online: bool) -> None:
+        """The monitor's verdict for `provider`: show it on the card; when back, a provider
+        whose last run failed is due now, and the check runs at once."""
+        self.pane.card(provider).set_offline(not online)
+        if not online:
+            return
+        now = self.clock()
+        for key in [k for k in self._failed if k[1] is provider]:
+            self.next_due[key] = now
+        if self.timer.isActive():
+            QTimer.singleShot(0, self, self.check)
 
     def _finished(self, key: tuple[int | None, Provider], minutes: int, last: object) -> None:
         """Schedule the next automatic run after `last` (a `LastSync`)."""

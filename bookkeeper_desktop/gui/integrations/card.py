@@ -42,6 +42,8 @@ class ProviderCard(QFrame):
 
     Attributes:
         state: the `CardState` shown.
+        offline: the provider cannot be reached (`set_offline`); kept across states, since the
+            database refreshes that replace the state know nothing of the network.
     """
 
     connect_requested = Signal()
@@ -168,6 +170,7 @@ class ProviderCard(QFrame):
         layout.addLayout(buttons)
 
         self._updating = False
+        self.offline = False
         self.state = state
         self.set_state(state)
 
@@ -178,7 +181,7 @@ class ProviderCard(QFrame):
         self.state = state
         phase = state.phase
         self.headline.setText(state.headline)
-        self.detail.setText(state.detail)
+        self.detail.setText(state.detail_while(offline=self.offline))
 
         self.url_row.setVisible(phase is Phase.WAITING_FOR_BROWSER and bool(state.auth_url))
         self.url_edit.setText(state.auth_url)
@@ -218,6 +221,12 @@ class ProviderCard(QFrame):
             phase in (Phase.CONNECTED, Phase.NEEDS_RECONNECT, Phase.ERROR)
             and bool(state.company_name))
         self.setProperty("phase", phase.value)
+
+    def set_offline(self, offline: bool) -> None:
+        """Say "Offline — auto-sync paused" (or stop saying it) above the last sync."""
+        if offline != self.offline:
+            self.offline = offline
+            self.detail.setText(self.state.detail_while(offline=offline))
 
     def copy_url(self) -> None:
         """Put the sign-in address on the clipboard (for when no browser opened)."""

@@ -16,6 +16,9 @@ from typing import Any
 from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 
+#: What the card and the status bar say while a provider cannot be reached (issue #6).
+OFFLINE_TEXT = "Offline — auto-sync paused"
+
 
 class Provider(Enum):
     QBO = "qbo"
@@ -159,6 +162,14 @@ class CardState:
             return (f"{self.reason} Press Reconnect and sign in to {p.title} again; nothing "
                     "was lost.").strip()
         return " ".join(part for part in (self.reason, self.hint) if part)
+
+    def detail_while(self, *, offline: bool) -> str:
+        """`detail`, led by `OFFLINE_TEXT` while the provider is offline (`gui.integrations.online`)
+        and the card is connected or syncing: what it last did stays visible below."""
+        if not offline or self.phase not in (Phase.CONNECTED, Phase.SYNCING):
+            return self.detail
+        paused = OFFLINE_TEXT if self.auto_sync_minutes > 0 else "Offline"
+        return f"{paused}. {self.detail}"
 
     @property
     def last_sync_text(self) -> str:
