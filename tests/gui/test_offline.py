@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -422,3 +424,31 @@ def test_connected_cards_stay_offline_across_database_refreshes(
     assert card.detail.text() == f"{OFFLINE_TEXT}. Not synced yet."
     card.set_offline(False)
     assert card.detail.text() == "Not synced yet."
+
+
+def test_closing_the_app_does_not_wait_for_a_hanging_probe(
+        qtbot: QtBot, app_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name lookup while offline can hang for seconds with no timeout of its own; the probe
+    job still stops at once when the app shuts its lanes down. (The hang is simulated: a real
+    resolver cannot be made to hang on demand here.)"""
+    from bookkeeper_desktop.gui.integrations import online
+
+    release = threading.Event()
+    entered = threading.Event()
+
+    def hanging_lookup(address: tuple[str, int], timeout: float = 0.0) -> bool:
+        entered.set()
+        release.wait(30)
+        return False
+
+    monkeypatch.setattr(online, "host_answers", hanging_lookup)
+    monitor = OnlineMonitor(app_ctx.jobs, lambda provider: ("api.example.invalid", 443),
+                            probe_timeout=30.0, use_system=False)
+    monitor.probe([Provider.XERO])
+    assert entered.wait(5)
+    started = time.monotonic()
+    try:
+        assert app_ctx.jobs.shutdown(3000), "the network lane stopped"
+        assert time.monotonic() - started < 2.0
+    finally:
+        release.set()

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from bookkeeper_desktop.core.errors import NetworkError
+from bookkeeper_desktop.core.errors import Cancelled, NetworkError
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.integrations.state import Provider
 from bookkeeper_desktop.jobs import Job, JobRunner
@@ -51,7 +53,7 @@ AddressOf = Callable[[Provider], Address | None]
 #: How often an offline provider's host is probed.
 PROBE_EVERY_MS = 30_000
 #: How long one TCP connect may take before the host counts as not answering (seconds).
-PROBE_TIMEOUT = 5.0
+PROBE_TIMEOUT = 3.0
 
 
 def api_address(provider: Provider, settings: Settings,
@@ -93,11 +95,32 @@ def os_says_offline(reachability: QNetworkInformation.Reachability | None) -> bo
     return reachability is not None and reachability.name == "Disconnected"
 
 
+def _answers_unless_cancelled(address: Address, timeout: float, progress: Progress) -> bool:
+    """`host_answers` in a helper thread, so that Cancel (the app closing its lanes) is not held
+    up by a name lookup, which has no timeout of its own and can hang for several seconds while
+    offline. Raises `Cancelled`; a lookup still hanging after `timeout` counts as no answer."""
+    answer: list[bool] = []
+    done = threading.Event()
+
+    def attempt() -> None:
+        answer.append(host_answers(address, timeout))
+        done.set()
+
+    threading.Thread(target=attempt, name="online-probe", daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not done.wait(0.05):
+        progress.check_cancelled()
+        if time.monotonic() > deadline:
+            return False
+    return answer[0]
+
+
 def _probe(targets: Mapping[Provider, Address], timeout: float,
            progress: Progress) -> dict[Provider, bool]:
     """Network-lane job: which of `targets` answer."""
     progress.phase("Checking the connection")
-    return {provider: host_answers(address, timeout) for provider, address in targets.items()}
+    return {provider: _answers_unless_cancelled(address, timeout, progress)
+            for provider, address in targets.items()}
 
 
 class OnlineMonitor(QObject):
@@ -213,7 +236,7 @@ class OnlineMonitor(QObject):
         self._probe_job = self.jobs.run(
             lambda progress: _probe(targets, timeout, progress), lane="network",
             title="Checking the connection", on_done=self._probed,
-            on_error=lambda error: log.warning("Connection check failed: %r", error), owner=self)
+            on_error=self._probe_failed, owner=self)
         self._probe_job.ended.connect(self._probe_ended)
 
     # -- internals -------------------------------------------------------------------------------
@@ -223,6 +246,10 @@ class OnlineMonitor(QObject):
     def _probed(self, answers: dict[Provider, bool]) -> None:
         for provider, answered in answers.items():
             self._set((provider,), online=answered)
+
+    def _probe_failed(self, error: BaseException) -> None:
+        if not isinstance(error, Cancelled):  # a bug: say so, the next tick tries again
+            log.warning("Connection check failed: %r", error)
 
     def _probe_ended(self) -> None:
         self._probe_job = None
