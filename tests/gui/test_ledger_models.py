@@ -289,14 +289,16 @@ def test_a_page_read_for_the_old_ids_is_dropped_and_asked_for_again(
     source = ListSource(make_rows(1000))
     model = loaded_model(qtbot, runner, source, page_size=50)
     del source.rows_by_id[model.entry_id(0)]
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda first, last, _roles=None: changed.append(
+        (first.row(), last.row())))
+    loaded: list[int] = []
+    model.ids_loaded.connect(loaded.append)
     model.refresh(range(0, 30))
     model.index(600, 0).data()  # a page of the old ids, asked for after the refresh was
-    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
-        pass
     # Row 600 now holds another entry: the page cut from the old list is not shown there; the
-    # view is told to repaint, and what it asks for then is read from the new list.
-    with qtbot.waitSignal(model.dataChanged, timeout=5000):
-        pass
+    # view is told to repaint those rows, and what it asks for then is read from the new list.
+    qtbot.waitUntil(lambda: loaded != [] and (600, 649) in changed, timeout=5000)
     assert model.loaded_row(600) is None
     wait_loaded(qtbot, model, 600)
     assert model.loaded_row(600) == tuple(replace_row(source, model.entry_id(600)))
@@ -352,6 +354,30 @@ def tree(accounts: Sequence[Account] = CHART) -> AccountTreeModel:
     model = AccountTreeModel()
     model.set_accounts(accounts, BALANCES)
     return model
+
+
+def test_new_balances_for_the_same_chart_change_just_their_cells(
+    qtmodeltester,  # type: ignore[no-untyped-def]
+) -> None:
+    model = tree()
+    qtmodeltester.check(model)
+    resets: list[bool] = []
+    changed: list[tuple[str, int, int]] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.dataChanged.connect(lambda first, last, _roles=None: changed.append(
+        (first.siblingAtColumn(NAME).data(), first.column(), last.column())))
+    # Checking got 20 more: it, and Assets that sums it, change; nothing else does.
+    assert model.update_balances(CHART, {**BALANCES, 2: Decimal("120.00")})
+    assert resets == []
+    assert sorted(changed) == [("Assets", BALANCE, BALANCE), ("Checking", BALANCE, BALANCE)]
+    assets = model.index_of(1)
+    assert model.index(assets.row(), BALANCE).data() == "170.25"
+    checking = model.index_of(2)
+    assert model.index(checking.row(), BALANCE, checking.parent()).data() == "120.00"
+    # Another chart is not patched: the caller rebuilds.
+    renamed = [*CHART[:-1], replace(CHART[-1], code="5998")]
+    assert not model.update_balances(renamed, BALANCES)
+    assert model.index(1, NAME).data() == "Expenses"
 
 
 def test_the_tree_follows_parent_child_paths_with_code_type_and_balance() -> None:

@@ -226,3 +226,46 @@ def test_a_sync_that_pulls_thousands_of_entries_into_an_empty_ledger_inserts_the
     assert "reset" not in spy.kinds()
     assert model.rowCount() == 3000
     assert all(model.loaded_row(r) is not None for r in pane.visible_rows())
+
+
+def test_the_chart_takes_new_balances_in_place_after_a_sync(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    from decimal import Decimal
+
+    from bookkeeper_desktop.gui.ledger.account_tree import BALANCE
+    from bookkeeper_desktop.services import accounts as account_services
+
+    pane = shown_pane(qtbot, ctx)
+    tree = pane.tree_model
+    posted = entry_services.entry_ids(db, company_id, EntryFilter.of_status(EntryStatus.POSTED))
+    template = entry_services.get_entry(db, company_id, posted[0])
+    account_id = template.lines[0].account_id
+    assert account_id is not None
+    index = tree.index_of(account_id)
+    pane.tree.setCurrentIndex(index)
+    pane.tree.collapseAll()
+    pane.tree.setExpanded(index.parent(), True)
+    expanded_before = [tree.index(r, 0).data() for r in range(tree.rowCount())
+                       if pane.tree.isExpanded(tree.index(r, 0))]
+    with db.session() as session:
+        repositories.bulk_insert_entries(session, company_id, [
+            sync_entry(template, "QBO-BAL-1", dt.date(2026, 6, 1))])
+    resets: list[bool] = []
+    cells: list[tuple[int, int]] = []
+    tree.modelReset.connect(lambda: resets.append(True))
+    tree.dataChanged.connect(lambda first, last, _roles=None: cells.append(
+        (first.column(), last.column())))
+
+    with qtbot.waitSignal(pane.chart_loaded, timeout=5000):
+        ctx.notify(SYNC_CHANGES)
+
+    assert resets == []
+    assert cells
+    assert set(cells) == {(BALANCE, BALANCE)}
+    balance = account_services.account_balances(db, company_id).get(account_id, Decimal(0))
+    shown = tree.index(index.row(), BALANCE, index.parent()).data()
+    assert shown in (f"{balance:,.2f}", f"{-balance:,.2f}")  # in the account's natural sign
+    assert pane.tree.currentIndex().data(0) == index.data(0)
+    assert [tree.index(r, 0).data() for r in range(tree.rowCount())
+            if pane.tree.isExpanded(tree.index(r, 0))] == expanded_before

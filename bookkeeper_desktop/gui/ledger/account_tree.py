@@ -1,8 +1,11 @@
 """The chart of accounts as a tree (`Parent:Child`) with code, type and balance.
 
 The model is rebuilt from immutable `Account` values and a balance per account id whenever the
-Changes hub says accounts or entries changed; the view keeps its expanded rows and selection
-(`AccountTreeState`), so an import shows up in place without a reload.
+chart changed; the view keeps its expanded rows and selection (`AccountTreeState`), so an import
+shows up in place without a reload. When only balances changed (entries saved, posted or pulled by
+a sync) `update_balances` changes just those cells: a rebuild repaints the whole tree, which with
+the entry table repainting beside it stalled the GUI past 50 ms after a sync
+(benchmarks/RESULTS_gui_sync2.md).
 
 Balances are shown in each account's natural sign (debits positive for assets and expenses, credits
 positive for liabilities, equity and income) and include the account's sub-accounts, as QuickBooks'
@@ -11,7 +14,7 @@ chart of accounts shows them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -74,6 +77,30 @@ class AccountTreeModel(QAbstractItemModel):
         self._accounts = list(accounts)
         self._balances = dict(balances or {})
         self._rebuild()
+
+    def update_balances(
+        self, accounts: Sequence[Account], balances: Mapping[int, Decimal],
+    ) -> bool:
+        """Take new `balances` in place when `accounts` are the ones already shown (a sync or an
+        entry changed amounts, not the chart): one `dataChanged` per balance cell that changed,
+        no rebuild, so the view keeps everything and repaints just those cells. False, with
+        nothing done, when the chart itself changed (call `set_accounts`)."""
+        if list(accounts) != self._accounts:
+            return False
+        self._balances = dict(balances)
+        nodes = list(self._nodes(self._root))
+        before = [node.balance for node in nodes]
+        self._sum_balances(self._root)
+        for node, old in zip(nodes, before, strict=True):
+            if node.balance != old:
+                cell = self.createIndex(node.row, BALANCE, node)
+                self.dataChanged.emit(cell, cell)
+        return True
+
+    def _nodes(self, node: _Node) -> Iterator[_Node]:
+        for child in node.children:
+            yield child
+            yield from self._nodes(child)
 
     def set_show_inactive(self, show: bool) -> None:
         if show != self._show_inactive:

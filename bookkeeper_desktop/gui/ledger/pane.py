@@ -395,6 +395,9 @@ class LedgerPane(QWidget):
         if company_id != self._company_id:
             return
         first = not self._accounts
+        if not first and self.tree_model.update_balances(chart.accounts, chart.balances):
+            self.chart_loaded.emit(len(chart.accounts))  # the same chart: nothing else to redo
+            return
         state = AccountTreeState.capture(self.tree, self.tree_model)
         self._accounts = {a.id: a for a in chart.accounts if a.id is not None}
         self.tree_model.set_accounts(chart.accounts, chart.balances)
