@@ -98,12 +98,19 @@ class CachedRow(NamedTuple):
                    row.total, row.line_count)
 
 
-#: A cached row: the fields of `CachedRow`, in a plain tuple.
+#: A cached row: the fields of `CachedRow`, then the text of each column, in a plain tuple.
 RowTuple = tuple[Any, ...]
 
 
 def _cached(rows: Sequence[EntryRowLike]) -> list[RowTuple]:
-    return [tuple(CachedRow.of(row)) for row in rows]
+    """Rows as the cache keeps them: the `CachedRow` fields, then each column's text, formatted
+    here, in the worker, so that painting a cell is a tuple lookup (a repaint asks for about
+    seven roles of each of some 250 cells; a sync repaints the table at least once)."""
+    cached = []
+    for row in rows:
+        fields = CachedRow.of(row)
+        cached.append((*fields, *(column.text(fields) for column in COLUMNS)))
+    return cached
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,25 @@ _STATUS_COLOURS = {
     EntryStatus.POSTED.value: "#1e8449",
     EntryStatus.VOID.value: "#c0392b",
 }
+
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ENTRY_ID = int(ENTRY_ID_ROLE)
+_STATUS = int(STATUS_ROLE)
+_ROLES = frozenset({_DISPLAY, _ALIGNMENT, _FOREGROUND, _TOOLTIP, _ENTRY_ID, _STATUS,
+                    int(Qt.ItemDataRole.FontRole)})
+_ALIGNMENTS = tuple(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    if column.align_right else None for column in COLUMNS)
+#: Where things are in a cached row tuple (`_cached`).
+_TEXTS = len(CachedRow._fields)
+_STATUS_FIELD = CachedRow._fields.index("status")
+_MEMO_FIELD = CachedRow._fields.index("memo")
+_STATUS_COLUMN = next(n for n, column in enumerate(COLUMNS) if column.sort_key == "status")
+_VOID = EntryStatus.VOID.value
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class EntryTableModel(QAbstractTableModel):
@@ -413,7 +439,7 @@ class EntryTableModel(QAbstractTableModel):
         page = self._pages.get(row // self._page_size)
         offset = row % self._page_size
         cached = None if page is None or offset >= len(page) else page[offset]
-        return None if cached is None else CachedRow._make(cached)
+        return None if cached is None else CachedRow._make(cached[:_TEXTS])
 
     @property
     def cached_pages(self) -> int:
@@ -517,39 +543,35 @@ class EntryTableModel(QAbstractTableModel):
 
     @override
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        # Most calls are for roles the table does not use (a delegate asks for seven per cell):
+        # they end at the first line.
+        if role not in _ROLES:
             return None
-        if role == ENTRY_ID_ROLE:
-            return self._ids[index.row()]
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
-                        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, STATUS_ROLE,
-                        Qt.ItemDataRole.ToolTipRole):
+        row = index.row()
+        if not 0 <= row < len(self._ids):  # an invalid index has row -1
             return None
-        column = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return (int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    if column.align_right else None)
-        cached = self._row(index.row())
+        if role == _ENTRY_ID:
+            return self._ids[row]
+        column = index.column()
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[column]
+        cached = self._row(row)
         if cached is None:
-            return LOADING if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
-        row = CachedRow._make(cached)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == STATUS_ROLE:
-            return row.status
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return row.memo or None
-        if role == Qt.ItemDataRole.ForegroundRole and column.sort_key == "status":
-            return self._brushes[row.status]
-        if role == Qt.ItemDataRole.FontRole and row.status == EntryStatus.VOID.value:
-            return self._void_font
-        return None
+            return LOADING if role == _DISPLAY and column == 0 else None
+        if role == _DISPLAY:
+            return cached[_TEXTS + column]
+        if role == _STATUS:
+            return cached[_STATUS_FIELD]
+        if role == _TOOLTIP:
+            return cached[_MEMO_FIELD] or None
+        if role == _FOREGROUND:
+            return self._brushes[cached[_STATUS_FIELD]] if column == _STATUS_COLUMN else None
+        # FontRole
+        return self._void_font if cached[_STATUS_FIELD] == _VOID else None
 
     @override
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
