@@ -1,9 +1,14 @@
-"""`bookkeeper sync [qbo|xero] [--pull] [--push] [--watch [--interval SECONDS]]`.
+"""`bookkeeper sync [qbo|xero] [--pull] [--push] [--retry-refused] [--watch [--interval SECONDS]]`.
 
 Without a provider, every provider the company is connected to is synced; without `--pull` or
 `--push`, both (pull first, then push). Each run prints one line (`SyncResult.summary`) on stdout
 and its problems (an unmapped account, a refused entry, a conflict) on stderr; `--json` prints the
 results as JSON instead.
+
+Entries the provider refused (a closed period, an inactive account) are not sent again at every
+run: they wait until the entry or its account mappings change. `--retry-refused` sends them once
+more (after the cause was fixed at the provider); a single run lists the ones still waiting on
+stderr.
 
 `--watch` polls until stopped (Ctrl+C, or `--max-runs N`): a run every `--interval` seconds
 (default 900 = 15 minutes, as the app's auto-sync), doubled after each idle run up to
@@ -27,7 +32,7 @@ from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services.connections import list_connections
-from bookkeeper_desktop.services.sync import run_sync
+from bookkeeper_desktop.services.sync import retry_refused, run_sync
 from bookkeeper_desktop.storage.records import ConnectionStatus
 from bookkeeper_desktop.sync.engine import SyncResult, watch
 
@@ -42,6 +47,9 @@ def register(subparsers: SubParsers) -> None:
     sync.add_argument("provider", nargs="?", choices=["qbo", "xero"])
     sync.add_argument("--pull", action="store_true", help="only pull (accounts, transactions)")
     sync.add_argument("--push", action="store_true", help="only push approved/posted entries")
+    sync.add_argument("--retry-refused", action="store_true",
+                      help="send entries the provider refused once more (after fixing the cause "
+                           "there, e.g. reopening a closed period)")
     sync.add_argument("--watch", action="store_true", help="keep syncing until stopped")
     sync.add_argument("--interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
                       help=f"--watch: seconds between runs (default {DEFAULT_INTERVAL:g})")
@@ -65,7 +73,7 @@ def _providers(ctx: Context, company_id: int, named: str | None) -> list[str]:
 
 
 def _run_round(ctx: Context, company_id: int, providers: Sequence[str], *, pull: bool,
-               push: bool) -> list[SyncResult]:
+               push: bool, list_waiting: bool = True) -> list[SyncResult]:
     """Each provider's sync in a worker thread, so that Ctrl+C cancels at a safe point instead
     of interrupting a write."""
     results: list[SyncResult] = []
@@ -93,13 +101,13 @@ def _run_round(ctx: Context, company_id: int, providers: Sequence[str], *, pull:
         if isinstance(outcome, BaseException):
             raise outcome
         results.append(outcome)
-        _report(ctx, outcome)
+        _report(ctx, outcome, list_waiting=list_waiting)
         if outcome.status.value == "cancelled":
             raise Cancelled("Sync cancelled at a safe point; nothing was left half done.")
     return results
 
 
-def _report(ctx: Context, result: SyncResult) -> None:
+def _report(ctx: Context, result: SyncResult, *, list_waiting: bool) -> None:
     if ctx.json:
         ctx.emit_json({"provider": result.provider, "status": result.status.value,
                        "direction": result.direction, "message": result.message,
@@ -110,12 +118,15 @@ def _report(ctx: Context, result: SyncResult) -> None:
         ctx.print(result.summary)
     for problem in result.errors:
         ctx.warn(f"{result.provider}: {problem}")
+    if list_waiting:  # refused before and still waiting (--watch does not repeat them)
+        for waiting in result.counts.get("waiting") or ():
+            ctx.warn(f"{result.provider}: {waiting}")
 
 
 def _exit_status(results: Sequence[SyncResult]) -> int:
     if any(r.status.value == "failed" for r in results):
         return 1
-    if any(r.errors or r.counts.get("conflicts") for r in results):
+    if any(r.errors or r.counts.get("conflicts") or r.counts.get("refused") for r in results):
         return PROBLEMS_EXIT
     return 0
 
@@ -125,6 +136,12 @@ def sync_command(ctx: Context, args: argparse.Namespace) -> int:
     pull = args.pull or not args.push
     push = args.push or not args.pull
     providers = _providers(ctx, company.id, args.provider)
+    if args.retry_refused:
+        for provider in providers:
+            count = retry_refused(ctx.db, company.id, provider)
+            if not ctx.json:
+                ctx.print(f"{provider}: {count} refused "
+                          f"entr{'y' if count == 1 else 'ies'} will be sent again.")
     if not args.watch:
         return _exit_status(_run_round(ctx, company.id, providers, pull=pull, push=push))
     if args.interval <= 0:
@@ -136,7 +153,8 @@ def sync_command(ctx: Context, args: argparse.Namespace) -> int:
         nonlocal rounds
         rounds += 1
         try:
-            return _run_round(ctx, company.id, providers, pull=pull, push=push)
+            return _run_round(ctx, company.id, providers, pull=pull, push=push,
+                              list_waiting=False)
         except Cancelled:
             stopping.set()
             return []

@@ -5,6 +5,13 @@
     list_conflicts(db, company_id) -> list[Conflict]
     resolve_conflict(db, company_id, conflict_id, keep="ours" | "theirs") -> JournalEntry
     list_remote_records(db, company_id, provider, *, unposted_only=False) -> list[RemoteRecord]
+    list_refused(db, company_id, provider=None) -> list[RefusedPush]
+    retry_refused(db, company_id, provider, entry_ids=None) -> int
+
+Refused pushes (the provider turned an entry down: a closed period, an inactive account, …) are
+not sent again at each sync (`sync.push`): they wait until the entry or a mapping of its accounts
+changes, or until the user asks for a retry here (`retry_refused`: the next sync sends them once
+more, e.g. after the period was reopened in QuickBooks Online).
 
 `run_sync` opens the company's connection (`open_client`: configuration from the environment and
 Settings, refresh token from the OS keychain, metadata from the `connections` table, one
@@ -25,7 +32,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +61,9 @@ from bookkeeper_desktop.sync.store import OutboxState, fingerprint
 
 TIME_SCALE_ENV = "BOOKKEEPER_SYNC_TIME_SCALE"
 
-__all__ = ["Conflict", "RemoteRecord", "SyncResult", "list_conflicts", "list_remote_records",
-           "open_client", "resolve_conflict", "run_sync"]
+__all__ = ["Conflict", "RefusedPush", "RemoteRecord", "SyncResult", "list_conflicts",
+           "list_refused", "list_remote_records", "open_client", "resolve_conflict",
+           "retry_refused", "run_sync"]
 
 _managers: dict[tuple[str, int, Provider], TokenManager] = {}
 _managers_lock = threading.Lock()
@@ -241,3 +249,48 @@ def list_remote_records(db: Database, company_id: int, provider: str, *,
             reason=str(store.meta(row).get("reason") or ""),
             payload={k: v for k, v in (row.payload or {}).items() if k != store.META},
         ) for row in session.execute(query.limit(limit)).scalars()]
+
+
+@dataclass(frozen=True)
+class RefusedPush:
+    """An entry the provider refused, waiting for a fix: `message` names the entry, the
+    provider's reason and what to do."""
+
+    id: int
+    provider: str
+    entry_id: int
+    operation: str
+    message: str
+    attempts: int
+
+
+def list_refused(db: Database, company_id: int, provider: str | None = None
+                 ) -> list[RefusedPush]:
+    """Pushes refused by the provider and not sent since (oldest first)."""
+    query = select(OutboxRow).where(OutboxRow.company_id == company_id,
+                                    OutboxRow.state == OutboxState.REFUSED,
+                                    OutboxRow.entry_id.is_not(None))
+    if provider is not None:
+        query = query.where(OutboxRow.provider == str(parse_provider(provider).value))
+    with db.read_session() as session:
+        return [RefusedPush(row.id, row.provider, row.entry_id or 0, row.operation,
+                            row.last_error, row.attempts)
+                for row in session.execute(query.order_by(OutboxRow.id)).scalars()]
+
+
+def retry_refused(db: Database, company_id: int, provider: str,
+                  entry_ids: Sequence[int] | None = None, *, actor: str | None = None) -> int:
+    """Send refused entries again at the next sync (all of the provider's, or those of
+    `entry_ids`), for when the cause was fixed at the provider (a period reopened, an account
+    made active) where our side cannot see it. Returns how many will be sent again; each retry
+    is in the audit log."""
+    which = str(parse_provider(provider).value)
+    with db.session() as session:
+        rows = store.refused_for_entries(session, company_id, which, entry_ids)
+        for entry_id, row in rows.items():
+            row.state = OutboxState.PENDING
+            row.basis = None
+            repositories.add_audit(session, company_id, actor or default_actor(),
+                                   "retry_refused", obj=("entry", entry_id),
+                                   details={"provider": which})
+        return len(rows)

@@ -304,11 +304,19 @@ class OutboxRow(Base):
     #: "create", "update", "delete" or "void".
     operation: Mapped[str] = mapped_column(String(10))
     idempotency_key: Mapped[str] = mapped_column(String(128))
-    #: "pending", "sending", "sent", "failed", "conflict".
+    #: "pending", "sending", "sent", "failed" (a transient failure: sent again at the next
+    #: sync), "refused" (the provider refused it: waits for a change or a retry), "conflict",
+    #: "done".
     state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     remote_id: Mapped[str | None] = mapped_column(String(64))
+    #: Hash of the body last sent and of the mappings it used (`sync.push`): a refused push is
+    #: sent again only when this changes or the user asks for a retry.
+    basis: Mapped[str | None] = mapped_column(String(64))
+    #: How often the provider refused this push: part of the next request id, so that the
+    #: provider's idempotency does not replay the refusal (API_NOTES "idempotency").
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

@@ -43,7 +43,11 @@ class Counts:
     push_updates: int = 0
     conflicts: int = 0
     reconciled: int = 0
+    #: Entries the provider refused that wait for a fix (refused in this run or before).
+    refused: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Why each entry refused in an earlier run is still waiting (not sent again this run).
+    waiting: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))

@@ -79,10 +79,20 @@ class SyncResult:
                          "(mappings updated; your account names kept)")
         if c.get("conflicts"):
             parts.append(f"{c['conflicts']} conflict(s) to resolve")
+        if c.get("refused"):
+            parts.append(refused_text(int(c["refused"]), self.provider))
         if self.errors:
             parts.append(f"{len(self.errors)} problem(s)")
         text = "; ".join(parts) + f" in {self.duration:.1f} s."
         return text if self.status is RunStatus.SUCCEEDED else f"{text} {self.message}"
+
+
+def refused_text(count: int, provider: str) -> str:
+    """What the card says about entries the provider refused (`sync.push`: they wait for a fix
+    and are not sent again until then)."""
+    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    what = "1 entry" if count == 1 else f"{count} entries"
+    return f"{what} refused by {name} — fix them and sync again"
 
 
 def advice(error: BookkeeperError, provider: str) -> str:
@@ -157,7 +167,9 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     counts = ctx.counts.as_dict()
     errors = tuple(ctx.counts.errors)
     duration = time.monotonic() - started
-    if not message and errors:
+    if not message and ctx.counts.refused:
+        message = refused_text(ctx.counts.refused, provider) + "."
+    elif not message and errors:
         message = errors[0]
     counts["api_calls"] = client.calls
     counts["retries"] = client.retrier.retries

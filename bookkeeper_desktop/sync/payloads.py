@@ -157,6 +157,36 @@ def entry_to_qbo(
     return body
 
 
+def voided_note(memo: str) -> str:
+    """The memo QBO gives a voided transaction: "Voided", then the old memo ("Voided - …")."""
+    return "Voided" if not memo else f"Voided - {memo}"
+
+
+def entry_to_qbo_void(
+    entry: JournalEntry,
+    refs: Mapping[int, RemoteAccountRef],
+    *,
+    key: str,
+    account_names: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
+    """A full update that voids a pushed JournalEntry the way QBO's own Void does.
+
+    QBO's API has no void for JournalEntry: `?operation=void` exists for Invoice (and
+    `operation=update&include=void` for Payment and BillPayment, python-quickbooks `VoidMixin`;
+    reference/api-research.md "Update / sparse"), while JournalEntry only has create, update and
+    delete (`?operation=delete`, api-research "Delete"). The reference material does not say so
+    in as many words for JournalEntry; it lists no void for it, and the sandbox follows that
+    (`sandbox.qbo_entities.VOIDABLE`). A delete would lose the number and the audit trail, so the
+    entry is updated as QBO's UI voids one: same number, date and accounts, every amount zero,
+    "Voided - <memo>" in `PrivateNote` (`sandbox.qbo_entities.voided`; pulled back, that is what
+    `remote_entries.gone` recognises as voided). Our key stays in the note for reconciliation."""
+    body = entry_to_qbo(entry, refs, key=key, account_names=account_names)
+    for line in body["Line"]:
+        line["Amount"] = ZERO
+    body["PrivateNote"] = tag_with_key(voided_note(entry.memo), key)
+    return body
+
+
 def entry_from_qbo(
     payload: Mapping[str, Any], account_ids: Mapping[str, int],
 ) -> tuple[JournalEntry, list[str]]:

@@ -1,11 +1,24 @@
 """Push: approved and posted entries become QBO JournalEntries / Xero ManualJournals.
 
 What is pushed (per provider): entries that are approved or posted (void ones that were sent
-before, to void/delete them there), whose source is not QBO or Xero (pulled entries stay with
-their provider), that were never sent or changed since they were last in step (their
+before, to void them there), whose source is not QBO or Xero (pulled entries stay with their
+provider), that were never sent or changed since they were last in step (their
 `store.fingerprint` differs from the one kept with the remote object), with no open conflict. An
 entry using an account with no **confirmed** mapping is skipped with a message naming the
 account; the rest go on (API_NOTES.md; `payloads.UnmappedAccounts`).
+
+**Refused pushes wait for a fix.** A push the provider refuses (QBO's per-item `Fault` of a
+`ValidationFault`, codes 2000-9999 and 610 such as 6210 "Account Period Closed" or 610 for an
+inactive account; Xero's per-item `ValidationErrors`; a request refused as a whole, narrowed
+down to the one entry by halving the batch) becomes outbox state "refused" with the provider's
+reason and a `basis`: a hash of the body sent and of the mappings of its accounts (with the
+provider's version of each remote account, as last pulled). It is **not sent again** while the
+basis stays the same: only an edit of the entry, a change of one of its accounts' mappings, a
+change of one of those accounts at the provider (seen by the pull: an archived account made
+active again), or the user's retry (`services.sync.retry_refused`) sends it again. Each run
+counts and lists the entries waiting (`Counts.refused`, `Counts.waiting`) without sending them.
+A transient failure (no answer for an item, 5xx, a dropped connection, 429) is not a refusal: it
+is retried as before (state "failed", or "sending" and reconciled).
 
 How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
 1. **Reconcile first.** Outbox rows left "sending" by a run that died (or a request whose answer
@@ -31,7 +44,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +56,7 @@ from bookkeeper_desktop.core.errors import NetworkError, RemoteError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.schema import (
+    AccountMappingRow,
     AccountRow,
     JournalEntryRow,
     OutboxRow,
@@ -59,6 +74,7 @@ from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import (
     UnmappedAccounts,
     entry_to_qbo,
+    entry_to_qbo_void,
     entry_to_xero,
     key_in,
 )
@@ -74,9 +90,12 @@ SEND_ATTEMPTS = 6
 @dataclass
 class Item:
     entry: JournalEntry
-    operation: str  # create | update | delete | void
+    operation: str  # create | update | void (older outbox rows may also say delete)
     key: str
     body: dict[str, Any]
+    #: What the provider is asked, with the mappings behind it (`basis`): a refused push is sent
+    #: again only when this changes.
+    basis: str = ""
 
 
 def kind_of(provider: str) -> str:
@@ -127,6 +146,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         ids = candidate_ids(session, ctx.company_id, provider)
         entries = repositories.load_entries(session, ctx.company_id, ids)
         kept: dict[int | None, Any] = {}
+        remote_status: dict[int | None, str] = {}
         for start in range(0, len(ids), 500):
             for row in session.execute(select(RemoteObjectRow).where(
                     RemoteObjectRow.company_id == ctx.company_id,
@@ -134,11 +154,17 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
                     RemoteObjectRow.object_type == kind_of(provider),
                     RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
                 kept[row.entry_id] = store.meta(row).get("local")
+                remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
         blocked = set(session.execute(select(OutboxRow.entry_id).where(
             OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
             OutboxRow.state == OutboxState.CONFLICT)).scalars())
-        refs = store.ours_to_remote(store.mapped_accounts(
-            session, ctx.company_id, provider, confirmed_only=True), provider)
+        refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
+                   store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
+        mappings = {row.account_id: row for row in store.mapped_accounts(
+            session, ctx.company_id, provider, confirmed_only=True)}
+        refs = store.ours_to_remote(mappings.values(), provider)
+        versions = store.account_versions(session, ctx.company_id, provider,
+                                          [m.remote_id for m in mappings.values() if m.remote_id])
         names: dict[int, str] = {}
         for account_id, name in session.execute(select(AccountRow.id, AccountRow.full_name)
                                                 .where(AccountRow.company_id == ctx.company_id)):
@@ -154,24 +180,55 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             continue
         operation = "create" if remote_id is None else "update"
         if entry.status is EntryStatus.VOID:
-            operation = "delete" if provider == "qbo" else "void"
+            operation = "void"
         key = make_key(provider, ctx.company_id, entry_id, print_)
         try:
-            body = (entry_to_qbo(entry, refs, key=key, account_names=names) if provider == "qbo"
-                    else entry_to_xero(entry, refs, key=key, account_names=names))
+            if provider == "qbo":
+                body = (entry_to_qbo_void if operation == "void" else entry_to_qbo)(
+                    entry, refs, key=key, account_names=names)
+            else:
+                body = entry_to_xero(entry, refs, key=key, account_names=names)
         except UnmappedAccounts as exc:
             ctx.counts.errors.append(exc.message + " Map and confirm "
                                      + ", ".join(f"'{names.get(a, a)}'" for a in exc.account_ids)
                                      + " in Integrations → Mappings.")
             continue
-        if operation == "delete":
-            body = {"Id": entry.qbo_id, "SyncToken": entry.qbo_sync_token or "0"}
-        elif operation == "void":
-            body = {"ManualJournalID": entry.xero_id, "Status": "VOIDED"}
-        items.append(Item(entry, operation, key, body))
+        if operation == "void" and provider == "xero":
+            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided).
+            status = "DELETED" if remote_status.get(entry_id, "").upper() == "DRAFT" else "VOIDED"
+            body = {"ManualJournalID": entry.xero_id, "Status": status}
+        item = Item(entry, operation, key, body,
+                    basis=_basis(body, (line.account_id for line in entry.lines), mappings,
+                                 versions))
+        earlier = refused.get(entry_id)
+        if earlier is not None and earlier[0] == item.basis:
+            ctx.counts.refused += 1
+            ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
+            continue
+        items.append(item)
     if check_remote and provider == "xero":
         items = _xero_unchanged_remotely(ctx, items)
     return items
+
+
+def _basis(body: Mapping[str, Any], account_ids: Iterable[int],
+           mappings: Mapping[int, AccountMappingRow], versions: Mapping[str, str | None]) -> str:
+    """A hash of what a push asks the provider (the body without the SyncToken, which moves on
+    its own) and of what could make the provider answer differently here: the mapping of each of
+    the entry's accounts (remote id, code, name, when it was last changed) and the provider's
+    version of that remote account as last pulled (QBO SyncToken, Xero UpdatedDateUTC)."""
+    accounts: list[list[int | str | None]] = []
+    for account_id in sorted(set(account_ids)):
+        row = mappings.get(account_id)
+        if row is None:
+            accounts.append([account_id])
+            continue
+        accounts.append([account_id, row.remote_id, row.remote_code, row.remote_name,
+                         row.updated_at.isoformat() if row.updated_at else None,
+                         versions.get(row.remote_id or "")])
+    data = {"body": {k: v for k, v in body.items() if k != "SyncToken"}, "accounts": accounts}
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _xero_unchanged_remotely(ctx: SyncContext, items: list[Item]) -> list[Item]:
@@ -200,26 +257,36 @@ def _xero_unchanged_remotely(ctx: SyncContext, items: list[Item]) -> list[Item]:
 # --- sending -------------------------------------------------------------------------------------
 
 
-def _batch_key(items: Sequence[Item]) -> str:
-    return hashlib.sha256("|".join(i.key for i in items).encode()).hexdigest()[:32]
+def _batch_key(items: Sequence[Item], refusals: Mapping[str, int] | None = None) -> str:
+    """The request's idempotency key (QBO `requestid`, Xero `Idempotency-Key`): the same on
+    every retry of the same send; a push refused before counts its refusals in, since the
+    provider would otherwise answer the new send with the refusal it remembers for the old."""
+    refusals = refusals or {}
+    parts = [f"{i.key}~{refusals[i.key]}" if refusals.get(i.key) else i.key for i in items]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
     pending = list(items)
     for attempt in range(SEND_ATTEMPTS):
-        _record(ctx, pending)
+        refusals = _record(ctx, pending)
         ctx.safe_point()
         try:
-            results = _send(ctx, pending)
+            results = _send(ctx, pending, refusals)
         except RemoteError as exc:
-            if exc.status == 413 and len(pending) > 1:
-                # Over the provider's request size (Xero 3.5 MB): send it in two halves.
-                half = len(pending) // 2
-                _send_batch(ctx, pending[:half])
-                _send_batch(ctx, pending[half:])
-                return
-            if exc.status in (400, 413, 422):  # the request as a whole was refused
-                _fail(ctx, pending, exc.message)
+            if exc.status in REFUSED_REQUEST:
+                if len(pending) > 1:
+                    # Over the provider's request size (Xero 3.5 MB), or one entry spoils the
+                    # whole request: two halves, down to the one entry that is refused.
+                    half = len(pending) // 2
+                    _send_batch(ctx, pending[:half])
+                    _send_batch(ctx, pending[half:])
+                    return
+                reason = exc.message
+                if exc.status == 413:
+                    reason = (f"it is larger than {provider_name(ctx.provider)} accepts in one "
+                              "request (3.5 MB)")
+                _refuse(ctx, pending, [(reason, exc.code)] * len(pending))
                 ctx.safe_point()
                 return
             raise
@@ -240,51 +307,98 @@ def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
         return
 
 
-def _fail(ctx: SyncContext, items: Sequence[Item], message: str) -> None:
+def _refuse(ctx: SyncContext, items: Sequence[Item],
+            reasons: Sequence[tuple[str, str | None]]) -> None:
+    """The provider refused these pushes: "refused" with the reason in words, not sent again
+    until their basis changes or the user retries."""
     with ctx.db.session() as session:
         rows = store.outbox_by_keys(session, [i.key for i in items])
-        for item in items:
-            row = rows.get(item.key)
-            if row is not None:
-                row.state = OutboxState.FAILED
-                row.last_error = message
-            ctx.counts.errors.append(f"The {item.entry.label} was not accepted: {message}")
+        for item, (reason, code) in zip(items, reasons, strict=True):
+            _refuse_row(ctx, rows.get(item.key), item, reason, code)
 
 
-def _record(ctx: SyncContext, items: Sequence[Item]) -> None:
-    """Outbox rows committed as "sending" before the request goes out."""
+def _refuse_row(ctx: SyncContext, row: OutboxRow | None, item: Item, reason: str,
+                code: str | None) -> None:
+    message = refusal_message(ctx.provider, item.entry, reason, code)
+    if row is not None:
+        row.state = OutboxState.REFUSED
+        row.basis = item.basis
+        row.refusals = (row.refusals or 0) + 1
+        row.last_error = message
+    ctx.counts.refused += 1
+    ctx.counts.errors.append(message)
+
+
+def provider_name(provider: str) -> str:
+    return "QuickBooks Online" if provider == "qbo" else "Xero"
+
+
+def refusal_message(provider: str, entry: JournalEntry, reason: str, code: str | None) -> str:
+    """Why the provider refused the entry, naming it, and what to do, in a bookkeeper's words:
+    "The entry JE-7 of 2026-03-01 was refused by QuickBooks Online: the account period has
+    closed … Change the entry's date or reopen the period in QuickBooks Online, then retry …"."""
+    name = provider_name(provider)
+    text = reason.strip().rstrip(".")
+    lowered = text.lower()
+    if code == "6210" or ("period" in lowered and ("closed" in lowered or "lock" in lowered)):
+        todo = (f"Its date is in a period closed in {name}: change the entry's date, or reopen "
+                f"the period in {name} and then retry the refused entries.")
+    elif code in ("610", "2500") or "archived" in lowered or "inactive" in lowered:
+        todo = (f"An account (or name) it uses is inactive or missing in {name}: make it active "
+                f"there, or map the account to another one in Integrations → Mappings. It is "
+                "sent again after that.")
+    elif "3.5 mb" in lowered:
+        todo = "Shorten its line descriptions; it is sent again when it changes."
+    else:
+        todo = (f"Correct the entry (it is sent again once it changes), or retry the refused "
+                f"entries after fixing the cause in {name}.")
+    return f"The {entry.label} was refused by {name}: {text}. {todo}"
+
+
+def _record(ctx: SyncContext, items: Sequence[Item]) -> dict[str, int]:
+    """Outbox rows committed as "sending" before the request goes out; returns how often each
+    was refused before (for the request's idempotency key)."""
+    refusals: dict[str, int] = {}
     with ctx.db.session() as session:
         existing = store.outbox_by_keys(session, [i.key for i in items])
         open_rows: dict[int, list[OutboxRow]] = {}
         for open_row in store.open_outbox_for_entries(
-                session, ctx.company_id, ctx.provider,
-                [i.entry.id for i in items if i.key not in existing and i.entry.id]):
+                session, ctx.company_id, ctx.provider, [i.entry.id for i in items if i.entry.id]):
             open_rows.setdefault(open_row.entry_id or 0, []).append(open_row)
         for item in items:
             assert item.entry.id is not None
+            # An older push of other content (failed, refused) is replaced by this one.
+            for older in open_rows.get(item.entry.id, []):
+                if older.state != OutboxState.CONFLICT and older.idempotency_key != item.key:
+                    older.state = OutboxState.DONE
             row = existing.get(item.key)
             if row is None:
-                for older in open_rows.get(item.entry.id, []):
-                    if older.state != OutboxState.CONFLICT:
-                        older.state = OutboxState.DONE
                 row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider,
                                 entry_id=item.entry.id, operation=item.operation,
                                 idempotency_key=item.key)
                 session.add(row)
             row.state = OutboxState.SENDING
+            row.basis = item.basis
             row.attempts = (row.attempts or 0) + 1
             row.updated_at = utc_now()
+            refusals[item.key] = row.refusals or 0
+    return refusals
 
 
-def _send(ctx: SyncContext, items: Sequence[Item]) -> list[dict[str, Any]]:
+def _send(ctx: SyncContext, items: Sequence[Item], refusals: Mapping[str, int]
+          ) -> list[dict[str, Any]]:
     if isinstance(ctx.client, QboClient):
-        requests = [{"bId": f"i{n}", "operation": item.operation, "JournalEntry": item.body}
+        # A void is an update in QBO (`payloads.entry_to_qbo_void`).
+        requests = [{"bId": f"i{n}", "operation": "update" if item.operation == "void"
+                     else item.operation, "JournalEntry": item.body}
                     for n, item in enumerate(items)]
-        answers = ctx.client.batch(requests, request_id=_batch_key(items), progress=ctx.progress)
+        answers = ctx.client.batch(requests, request_id=_batch_key(items, refusals),
+                                   progress=ctx.progress)
         by_bid = {str(a.get("bId")): a for a in answers}
         return [by_bid.get(f"i{n}", {}) for n in range(len(items))]
     assert isinstance(ctx.client, XeroClient)
-    answers = ctx.client.save_manual_journals([i.body for i in items], key=_batch_key(items),
+    answers = ctx.client.save_manual_journals([i.body for i in items],
+                                              key=_batch_key(items, refusals),
                                               progress=ctx.progress)
     if len(answers) != len(items):
         raise NetworkError("Xero answered a different number of journals than were sent.",
@@ -299,7 +413,7 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
         rows = _Rows(session, ctx, [i.key for i in items])
         saved: list[RemoteObjectRow | None] = []
         for item, result in zip(items, results, strict=True):
-            obj, fault, code = _outcome(ctx.provider, kind, result)
+            obj, fault, code, refused = _outcome(ctx.provider, kind, result)
             if obj is not None:
                 saved.append(_settle(session, ctx, item.key, obj,
                                      deleted=item.operation in ("delete", "void"), rows=rows))
@@ -313,29 +427,61 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
                                "sync (stale SyncToken)")
                 continue
             row = rows.outbox.get(item.key)
-            if row is not None:
+            if refused:
+                _refuse_row(ctx, row, item, fault, code)
+                continue
+            if row is not None:  # transient: sent again at the next sync
                 row.state = OutboxState.FAILED
                 row.last_error = fault
-            ctx.counts.errors.append(f"The {item.entry.label} was not accepted: {fault}")
+            ctx.counts.errors.append(f"The {item.entry.label} did not reach "
+                                     f"{provider_name(ctx.provider)} ({fault}); it is sent "
+                                     "again at the next sync.")
         _stamp_after_entries(session, saved)
 
 
+#: Whole requests the provider refused for what they carry (not for the moment they came).
+REFUSED_REQUEST = (400, 413, 422)
+#: QBO fault types that are about the moment, not the content (API_NOTES "errors"; 3xxx are
+#: throttling and authorisation codes, 10000+ severe/system errors).
+_QBO_PASSING = ("systemfault", "service", "authenticationfault", "authorizationfault")
+
+
+def _qbo_refused(fault_type: str, code: str | None) -> bool:
+    """A QBO per-item fault that will not go away by sending the same thing again: a
+    `ValidationFault`, or a code among Intuit's validation and business-rule codes (500-599
+    unsupported, 600-1999 general such as 610 Object Not Found, 2000-2999 validation, 6000-9999
+    business validation such as 6210 Account Period Closed; API_NOTES "errors",
+    reference/api-research.md "Other codes")."""
+    if fault_type.lower() in _QBO_PASSING:
+        return False
+    if fault_type.lower() == "validationfault":
+        return True
+    number = int(code) if code is not None and code.isdigit() else None
+    return number is not None and (500 <= number < 3000 or 5000 <= number < 10000)
+
+
 def _outcome(provider: str, kind: str, result: Mapping[str, Any]
-             ) -> tuple[dict[str, Any] | None, str, str | None]:
-    """(object, "", None) on success, else (None, message, vendor code)."""
+             ) -> tuple[dict[str, Any] | None, str, str | None, bool]:
+    """(object, "", None, False) on success, else (None, message, vendor code, refused): refused
+    when the provider turned the content down, not when the answer is missing or transient."""
     if provider == "qbo":
         if isinstance(result.get(kind), dict):
-            return dict(result[kind]), "", None
+            return dict(result[kind]), "", None, False
         fault = result.get("Fault") or {}
         errors = fault.get("Error") or [{}]
         first = errors[0] if errors else {}
         message = str(first.get("Detail") or first.get("Message") or "no answer for this item")
-        return None, message, (str(first["code"]) if first.get("code") is not None else None)
-    if str(result.get("StatusAttributeString") or "").upper() == "ERROR" or \
-            result.get("ValidationErrors"):
-        messages = [str(v.get("Message")) for v in result.get("ValidationErrors") or []]
-        return None, "; ".join(messages) or "Xero refused it", None
-    return dict(result), "", None
+        code = str(first["code"]) if first.get("code") is not None else None
+        refused = bool(fault) and code != STALE_OBJECT and \
+            _qbo_refused(str(fault.get("type") or ""), code)
+        return None, message, code, refused
+    validation = result.get("ValidationErrors") or []
+    if str(result.get("StatusAttributeString") or "").upper() == "ERROR" or validation:
+        messages = [str(v.get("Message")) for v in validation]
+        return None, "; ".join(messages) or "Xero did not save it", None, bool(messages)
+    if not result:
+        return None, "no answer for this journal", None, False
+    return dict(result), "", None, False
 
 
 class _Rows:

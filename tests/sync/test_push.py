@@ -187,20 +187,40 @@ def test_xero_conflict_on_push_only_run(xero: Books) -> None:
     assert strip_key(note(xero, _by_key(xero, entry_id))).startswith("theirs")
 
 
-def test_voiding_a_pushed_entry_deletes_it_in_qbo(qbo: Books) -> None:
+def test_voiding_a_pushed_entry_voids_it_in_qbo_as_qbo_does(qbo: Books) -> None:
+    """QBO's API has no void for JournalEntry; QBO's own Void keeps the journal with its number,
+    every amount zero and "Voided" in the memo. So does our push: an update, never a delete or
+    a second journal."""
     assert sync(qbo, push=False).ok
     (entry_id,) = make_entries(qbo, 1)
     assert sync(qbo).counts["pushed"] == 1
-    remote_id = str(_by_key(qbo, entry_id)["Id"])
+    before = _by_key(qbo, entry_id)
     entry_service.void_entries(qbo.db, qbo.company_id, [entry_id], reason="wrong")
     result = sync(qbo)
     assert result.ok, result.message
     assert result.counts["push_updates"] == 1
-    assert pushed_copies(qbo) == {}
-    assert remote_id in {t["Id"] for t in qbo.sandbox.api.tombstones(qbo.tenant, "JournalEntry")}
-    assert entry_service.get_entries(qbo.db, qbo.company_id, [entry_id])[0].status \
-        is EntryStatus.VOID
-    assert sync(qbo).counts["push_updates"] == 0
+    assert pushed_copies(qbo) == {entry_id: 1}
+    voided = _by_key(qbo, entry_id)
+    assert voided["Id"] == before["Id"]
+    assert voided["DocNumber"] == before["DocNumber"]
+    assert voided["TxnDate"] == before["TxnDate"]
+    assert int(str(voided["SyncToken"])) == int(str(before["SyncToken"])) + 1
+    assert str(voided["PrivateNote"]).startswith("Voided - sync test 0 [bk:")
+    assert [line["Amount"] for line in voided["Line"]] == [0, 0]
+    assert [line["JournalEntryLineDetail"]["AccountRef"]["value"] for line in voided["Line"]] \
+        == [line["JournalEntryLineDetail"]["AccountRef"]["value"] for line in before["Line"]]
+    assert voided["TotalAmt"] == 0
+    assert voided["Id"] not in {t["Id"] for t in qbo.sandbox.api.tombstones(qbo.tenant,
+                                                                            "JournalEntry")}
+    entry = entry_service.get_entries(qbo.db, qbo.company_id, [entry_id])[0]
+    assert entry.status is EntryStatus.VOID
+    assert entry.qbo_sync_token == voided["SyncToken"]
+    count = local_entries(qbo)
+    again = sync(qbo)
+    assert again.ok, again.message
+    assert again.counts["push_updates"] == again.counts["created"] == 0
+    assert local_entries(qbo) == count  # the voided journal is not pulled in as a new entry
+    assert pushed_copies(qbo) == {entry_id: 1}
 
 
 def test_xero_void_of_a_pushed_entry(xero: Books) -> None:
