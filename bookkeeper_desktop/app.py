@@ -19,7 +19,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +278,10 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
         from bookkeeper_desktop.services.sync import run_sync  # noqa: PLC0415
 
         p = parts()
-        manager_for(company_id, provider)
+        # Refresh a manager whose configuration changed; a configuration or connection problem
+        # is left to run_sync, which names it ("not connected" before "no client id").
+        with suppress(BookkeeperError):
+            manager_for(company_id, provider)
         result = run_sync(services.db, company_id, str(provider.value), progress=progress,
                           settings=settings(), env=env, keychain=p["keychain"],
                           managers=p["managers"])

@@ -516,3 +516,19 @@ def test_confirmation_names_differing_lines_with_both_values(books: Books) -> No
                                      real.theirs, None), "ours", names)
     assert unmapped.button == "Keep ours"
     assert "not readable as an entry here" in unmapped.informative
+
+
+def test_switching_company_closes_an_open_question_unanswered(
+        qtbot: QtBot, app_ctx: AppContext, books: Books, sample_company: Any) -> None:
+    entry_id = make_conflict(books)
+    view = open_view(qtbot, app_ctx, books.company_id)
+    qtbot.mouseClick(view.take_theirs_button, Qt.MouseButton.LeftButton)
+    box = question_box(qtbot)
+    assert box.isVisible()
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        app_ctx.set_company(sample_company.id)
+    assert view.confirm_box is None
+    qtbot.waitUntil(lambda: not isinstance(QApplication.activeModalWidget(), QMessageBox),
+                    timeout=5000)
+    assert entry_service.get_entry(books.db, books.company_id, entry_id).memo == "ours"
+    assert outbox_state(books, entry_id)[-1] == "conflict"

@@ -500,6 +500,9 @@ class ConflictsView(QWidget):
         self.loaded.emit()
 
     def _on_changes(self, changes: Changes) -> None:
+        if changes.company and self.confirm_box is not None:
+            # The question names an entry of the company the user just left: close it unanswered.
+            self.confirm_box.reject()
         if changes.company or changes.entries or changes.sync_runs or changes.mappings \
                 or changes.accounts:
             self.refresh()
