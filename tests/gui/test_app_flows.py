@@ -43,7 +43,7 @@ class Setup:
         self.keyring = MemoryKeyring()
         self.keychain = Keychain(self.keyring)
         env = (sandbox_env(qbo=sandbox) if isinstance(sandbox, QboSandbox)
-               else sandbox_env(xero=sandbox))
+               else sandbox_env(xero=sandbox) if isinstance(sandbox, XeroSandbox) else {})
         self.flows = integration_flows(ctx.services, lambda: ctx.settings, env,
                                        keychain=self.keychain, open_browser=ScriptedBrowser())
 

@@ -3,10 +3,10 @@
     python -m tests.providers.refresh_worker SPEC_JSON
 
 SPEC: `env` (the sandbox environment of `conftest.sandbox_env`), `provider`, `company_id`,
-`keyring` ("file:<path>" for `FileKeyring`, or "secret-service"), `service` (keychain service),
-`lock` (false: refresh without the inter-process lock, as an older version would), `ready` and
-`go` (files: this process creates `ready`, then waits for the test to create `go`, so that every
-worker refreshes at the same moment).
+`keyring` ("file:<path>" for tests/sync/file_keyring.py's `FileKeyring`, or "secret-service"),
+`service` (keychain service), `lock` (false: refresh without the inter-process lock, as an older
+version would), `ready` and `go` (files: this process creates `ready`, then waits for the test to
+create `go`, so that every worker refreshes at the same moment).
 
 It builds a `TokenManager` with nothing in memory (as a freshly started `bookkeeper sync` has),
 asks for an access token, calls the API once with it as it is (no refresh on 401) and prints one
@@ -15,7 +15,6 @@ error."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import sys
 import time
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from keyring.backend import KeyringBackend
 
 from bookkeeper_desktop.core.errors import BookkeeperError
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig, load_config
@@ -31,40 +29,7 @@ from bookkeeper_desktop.providers.connections import MemoryConnectionStore
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.oauth import tls_context
 from bookkeeper_desktop.providers.tokens import RefreshLock, TokenManager
-
-
-class FileKeyring(KeyringBackend):
-    """A real `KeyringBackend` whose entries live in one JSON file, so several processes share
-    it as they share the OS keychain. Every operation holds an exclusive `flock` on the file, as
-    a keychain daemon serialises its clients. Tests only (plain text)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def _update(self, change: Any) -> Any:
-        with self.path.open("a+", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.seek(0)
-            text = handle.read()
-            entries: dict[str, str] = json.loads(text) if text else {}
-            result = change(entries)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(json.dumps(entries))
-            return result
-
-    def get_password(self, service: str, username: str) -> str | None:
-        value: str | None = self._update(lambda e: e.get(f"{service}\n{username}"))
-        return value
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self._update(lambda e: e.__setitem__(f"{service}\n{username}", password))
-
-    def delete_password(self, service: str, username: str) -> None:
-        self._update(lambda e: e.pop(f"{service}\n{username}", None))
+from tests.sync.file_keyring import FileKeyring
 
 
 def keychain_for(spec: dict[str, Any]) -> Keychain:

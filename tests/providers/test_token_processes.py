@@ -4,7 +4,8 @@ Xero: a grace period that revokes the successor): the inter-process refresh lock
 process rotate the token the first saved, so both end with a working token and the keychain holds
 the newest; the keychain re-read after `invalid_grant` covers a process that took no lock.
 
-The processes share a keychain: `FileKeyring` (a real keyring backend on one file) everywhere, and
+The processes share a keychain: `tests.sync.file_keyring.FileKeyring` (a real keyring backend on
+one file) everywhere, and
 the real Secret Service under the `keychain` marker (.ci/with-keyring)."""
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from bookkeeper_desktop.sandbox.oauth import fingerprint
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.server import SandboxServer
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
+from tests.sync.file_keyring import FileKeyring
 
 from .conftest import COMPANY, MemoryKeyring, ScriptedBrowser, sandbox_env
-from .refresh_worker import FileKeyring, api_status
+from .refresh_worker import api_status
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = "bookkeeper-desktop-test"
@@ -347,5 +349,4 @@ def test_after_disconnect_only_a_new_sign_in_is_used(
 def test_api_status_of_a_bad_token_is_401(qbo_sandbox: QboSandbox,
                                           qbo_config: ProviderConfig) -> None:
     """The worker's check can fail: an unknown token is refused."""
-    assert api_status(qbo_config, "not-a-token", "9341453050071366") == 401
-    assert httpx.codes.UNAUTHORIZED == 401
+    assert api_status(qbo_config, "not-a-token", "9341453050071366") == httpx.codes.UNAUTHORIZED
