@@ -114,3 +114,28 @@ def test_watch_runs_until_max_runs(cli_books: tuple[Books, str]) -> None:
     assert out.count("QuickBooks Online sync succeeded") == 3
     assert len(sync_runs.list_runs(books.db, books.company_id)) == 3
 
+
+
+def test_refused_entry_exits_3_is_listed_and_retry_refused_sends_it(
+        cli_books: tuple[Books, str]) -> None:
+    books, url = cli_books
+    assert run(url, "sync", "qbo", "--pull")[0] == 0
+    debit, credit = mapped_accounts(books)
+    books.sandbox.api.set_closing_date(books.tenant, dt.date(2026, 9, 30))
+    entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
+        date=dt.date(2026, 9, 5), status=EntryStatus.POSTED, number="OLD-9",
+        lines=(JournalLine.of(debit, Decimal("5.00")), JournalLine.of(credit, Decimal("-5.00"))))])
+    code, out, err = run(url, "sync", "qbo")
+    assert code == 3
+    assert "1 entry refused by QuickBooks Online — fix them and sync again" in out
+    assert "OLD-9" in err
+    # Not sent again, still listed and still exit 3.
+    code, out, err = run(url, "sync", "qbo", "--push")
+    assert code == 3
+    assert "OLD-9" in err
+    books.sandbox.api.set_closing_date(books.tenant, None)
+    code, out, err = run(url, "sync", "qbo", "--push", "--retry-refused")
+    assert code == 0, err
+    assert out.splitlines()[0] == "qbo: 1 refused entry will be sent again."
+    assert "pushed 1 new" in out
+    assert err == ""

@@ -140,3 +140,23 @@ def test_any_balanced_entry_survives_both_providers(entry: JournalEntry) -> None
         assert [(ln.account_id, ln.debit, ln.credit) for ln in pulled.lines] == [
             (ln.account_id, ln.debit, ln.credit) for ln in entry.lines]
         assert pulled.date == entry.date
+
+
+def test_qbo_void_body_zeroes_every_line_and_marks_the_memo_as_qbo_does() -> None:
+    from bookkeeper_desktop.sync.payloads import entry_to_qbo_void, strip_key
+
+    pushed = ENTRY.with_changes(qbo_id="77", qbo_sync_token="3", status=EntryStatus.VOID)
+    body = entry_to_qbo_void(pushed, QBO_REFS, key="k-43")
+    full = entry_to_qbo(pushed, QBO_REFS, key="k-43")
+    assert body["Id"] == "77"
+    assert body["SyncToken"] == "3"
+    assert body["DocNumber"] == "JE-0042"
+    assert body["TxnDate"] == "2026-03-31"
+    assert [line["Amount"] for line in body["Line"]] == [Decimal("0.00")] * 3
+    assert [line["JournalEntryLineDetail"] for line in body["Line"]] == \
+        [line["JournalEntryLineDetail"] for line in full["Line"]]
+    assert body["PrivateNote"] == "Voided - Rent for March [bk:k-43]"
+    assert key_in(body["PrivateNote"]) == "k-43"
+    assert strip_key(entry_to_qbo_void(pushed.with_changes(memo=""), QBO_REFS,
+                                       key="k")["PrivateNote"]) == "Voided"
+    assert b'"Amount":0.00' in dumps(body)

@@ -329,3 +329,39 @@ def test_xero_void_of_a_journal_still_draft_there_deletes_it(xero: Books) -> Non
     ours = [j for j in records.values()
             if f"[bk:xero{xero.company_id}-{entry_id}-" in str(j.get("Narration"))]
     assert [j["Status"] for j in ours] == ["DELETED"]
+
+
+# --- a void whose answer was lost -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_void_whose_answer_was_lost_is_found_not_refused(
+        provider: str, request: pytest.FixtureRequest) -> None:
+    """The connection drops after the provider voided the journal: the next look-up finds it
+    voided; it is neither sent twice nor taken for a refusal."""
+    books: Books = request.getfixturevalue(provider)
+    assert sync(books, push=False).ok
+    (entry_id,) = make_entries(books, 1)
+    assert sync(books).counts["pushed"] == 1
+    entry_service.void_entries(books.db, books.company_id, [entry_id], reason="wrong")
+    if provider == "qbo":
+        books.sandbox.api.forget_request_ids(books.tenant)
+    books.sandbox.drop_next(1, after_commit=True, path=WRITES[provider], method="POST")
+    result = sync(books, pull=False)
+    assert result.ok, result.message
+    assert result.counts["refused"] == 0
+    assert result.errors == ()
+    assert list_refused(books.db, books.company_id) == []
+    if provider == "qbo":
+        assert pushed_copies(books) == {entry_id: 1}
+        (journal,) = [j for j in state(books)["api"]["realms"][books.tenant]["objects"]
+                      ["JournalEntry"].values() if "[bk:qbo" in str(j.get("PrivateNote"))]
+        assert str(journal["PrivateNote"]).startswith("Voided")
+    else:
+        records = state(books)["api"]["tenants"][books.tenant]["records"]["ManualJournals"]
+        ours = [j for j in records.values()
+                if f"[bk:xero{books.company_id}-{entry_id}-" in str(j.get("Narration"))]
+        assert [j["Status"] for j in ours] == ["VOIDED"]
+    again = sync(books)
+    assert again.ok, again.message
+    assert again.counts["push_updates"] == again.counts["refused"] == 0
