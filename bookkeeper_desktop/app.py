@@ -27,7 +27,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from bookkeeper_desktop import APP_ID, APP_NAME, __version__
-from bookkeeper_desktop.core.errors import BookkeeperError
+from bookkeeper_desktop.core.errors import BookkeeperError, ConfigurationError
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.errors import (
     ErrorPresenter,
@@ -265,12 +265,23 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
 
     def disconnect(company_id: int, provider: Any) -> Any:
         p = parts()
-        manager = manager_for(company_id, provider)
+        which = p["parse_provider"](str(provider.value))
         try:
+            try:
+                manager = manager_for(company_id, provider)
+            except ConfigurationError as exc:
+                # The provider cannot be called (its client id was removed from Settings): the
+                # sign-in is still deleted here, and the result says the revoke did not happen.
+                from bookkeeper_desktop.providers.tokens import (  # noqa: PLC0415
+                    forget_locally,
+                )
+
+                return forget_locally(company_id, which, keychain=p["keychain"],
+                                      store=p["store"], why=exc.message)
             return manager.disconnect()
         finally:
             # The next Connect starts a fresh manager; nothing keeps the revoked token.
-            p["managers"].forget(company_id, manager.provider)
+            p["managers"].forget(company_id, which)
 
     def sync(company_id: int, provider: Any, progress: Any) -> Any:
         # Deferred imports: see the docstring.

@@ -42,9 +42,9 @@ class Setup:
         self.company_id = companies.create_company(self.db, "Flow Books").id
         self.keyring = MemoryKeyring()
         self.keychain = Keychain(self.keyring)
-        env = (sandbox_env(qbo=sandbox) if isinstance(sandbox, QboSandbox)
-               else sandbox_env(xero=sandbox) if isinstance(sandbox, XeroSandbox) else {})
-        self.flows = integration_flows(ctx.services, lambda: ctx.settings, env,
+        self.env = (sandbox_env(qbo=sandbox) if isinstance(sandbox, QboSandbox)
+                    else sandbox_env(xero=sandbox) if isinstance(sandbox, XeroSandbox) else {})
+        self.flows = integration_flows(ctx.services, lambda: ctx.settings, self.env,
                                        keychain=self.keychain, open_browser=ScriptedBrowser())
 
     def connect(self) -> None:
@@ -204,3 +204,24 @@ def test_a_reconnect_replaces_the_manager_and_its_old_tokens(setup: Setup) -> No
     assert result.ok, result.summary
     assert setup.refreshes() == 0, "no 401 from a revoked access token, so no refresh"
     assert setup.saved_refresh_token() == new
+
+
+def test_disconnect_after_the_client_id_was_removed_still_deletes_the_sign_in(
+        setup: Setup) -> None:
+    """As `bookkeeper disconnect` does: the provider cannot be called without the app's client
+    id, so the keychain entry is deleted here and the result says the revoke did not happen."""
+    setup.connect()
+    assert setup.saved_refresh_token() is not None
+    prefix = "QBO" if setup.provider is Provider.QBO else "XERO"
+    del setup.env[f"{prefix}_CLIENT_ID"]
+    result = setup.disconnect()
+    assert result.local_cleared
+    assert not result.revoked
+    assert "No client ID" in result.problems[0]
+    assert setup.keyring.entries == {}
+    stored = connection_service.get_connection(setup.db, setup.company_id,
+                                               setup.provider.value)
+    assert stored is not None
+    assert stored.status.value == "disconnected"
+    assert any(g.revoked_at is None for g in setup.sandbox.oauth.grants.values()), \
+        "the grant lives on at the provider, which the result's message warns about"
