@@ -291,7 +291,12 @@ class TokenManager:
 
     def _refresh_held(self) -> str:
         """Refresh under both locks: read the keychain, ask the provider, save, hand out."""
-        stored = self.keychain.load_token(self.company_id, self.provider)
+        try:
+            stored = self.keychain.load_token(self.company_id, self.provider)
+        except KeychainUnavailable:
+            if self._reconnect is not None:
+                raise self._reconnect from None
+            raise
         if self._reconnect is not None:
             if stored is None or _digest(stored.refresh_token) == self._dead_token:
                 raise self._reconnect

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
 
-from bookkeeper_desktop.core.errors import NetworkError, ReconnectNeeded
+from bookkeeper_desktop.core.errors import KeychainUnavailable, NetworkError, ReconnectNeeded
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.connections import ConnectionState, MemoryConnectionStore
@@ -350,3 +351,33 @@ def test_api_status_of_a_bad_token_is_401(qbo_sandbox: QboSandbox,
                                           qbo_config: ProviderConfig) -> None:
     """The worker's check can fail: an unknown token is refused."""
     assert api_status(qbo_config, "not-a-token", "9341453050071366") == httpx.codes.UNAUTHORIZED
+
+
+class LockedAfterwards(MemoryKeyring):
+    """A keychain that locks (the user's session locked it) once `locked` is set."""
+
+    locked = False
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if self.locked:
+            raise keyring.errors.KeyringLocked("Collection is locked")
+        return super().get_password(service, username)
+
+
+def test_needing_reconnect_is_still_said_when_the_keychain_cannot_be_read(
+        qbo_sandbox: QboSandbox, qbo_config: ProviderConfig) -> None:
+    backend = LockedAfterwards()
+    manager = connect(qbo_config, Keychain(backend))
+    qbo_sandbox.revoke_all_grants()
+    with pytest.raises(ReconnectNeeded):
+        manager.force_refresh()
+    backend.locked = True
+    with pytest.raises(ReconnectNeeded) as caught:
+        manager.access_token()
+    assert not isinstance(caught.value, KeychainUnavailable)
+    assert refreshes(qbo_sandbox) == 1
+    # A manager in good standing reports the locked keychain itself.
+    fresh = TokenManager(COMPANY, qbo_config, keychain=Keychain(backend),
+                         store=MemoryConnectionStore())
+    with pytest.raises(KeychainUnavailable):
+        fresh.access_token()
