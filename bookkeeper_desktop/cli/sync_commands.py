@@ -120,7 +120,8 @@ def _report(ctx: Context, result: SyncResult, *, list_waiting: bool) -> None:
         ctx.warn(f"{result.provider}: {problem}")
     if list_waiting:  # refused before and still waiting (--watch does not repeat them)
         for waiting in result.counts.get("waiting") or ():
-            ctx.warn(f"{result.provider}: {waiting}")
+            if waiting not in result.errors:
+                ctx.warn(f"{result.provider}: {waiting}")
 
 
 def _exit_status(results: Sequence[SyncResult]) -> int:

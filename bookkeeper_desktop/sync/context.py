@@ -46,7 +46,8 @@ class Counts:
     #: Entries the provider refused that wait for a fix (refused in this run or before).
     refused: int = 0
     errors: list[str] = field(default_factory=list)
-    #: Why each entry refused in an earlier run is still waiting (not sent again this run).
+    #: Every entry waiting for a fix after this run (refused now, or before and not sent again):
+    #: the entry, the provider's reason and what to do.
     waiting: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:

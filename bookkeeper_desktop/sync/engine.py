@@ -168,7 +168,9 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     errors = tuple(ctx.counts.errors)
     duration = time.monotonic() - started
     if not message and ctx.counts.refused:
-        message = refused_text(ctx.counts.refused, provider) + "."
+        # The card and the sync log: how many, and the first one by number with its reason.
+        message = refused_text(ctx.counts.refused, provider) + "." + "".join(
+            f" {first}" for first in ctx.counts.waiting[:1])
     elif not message and errors:
         message = errors[0]
     counts["api_calls"] = client.calls

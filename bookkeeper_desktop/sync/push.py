@@ -16,7 +16,8 @@ provider's version of each remote account, as last pulled). It is **not sent aga
 basis stays the same: only an edit of the entry, a change of one of its accounts' mappings, a
 change of one of those accounts at the provider (seen by the pull: an archived account made
 active again), or the user's retry (`services.sync.retry_refused`) sends it again. Each run
-counts and lists the entries waiting (`Counts.refused`, `Counts.waiting`) without sending them.
+counts and lists the entries waiting (`Counts.refused`, `Counts.waiting`; the ones refused in this
+run are also among its `errors`) without sending the earlier ones again.
 A transient failure (no answer for an item, 5xx, a dropped connection, 429) is not a refusal: it
 is retried as before (state "failed", or "sending" and reconciled).
 
@@ -327,6 +328,7 @@ def _refuse_row(ctx: SyncContext, row: OutboxRow | None, item: Item, reason: str
         row.last_error = message
     ctx.counts.refused += 1
     ctx.counts.errors.append(message)
+    ctx.counts.waiting.append(message)
 
 
 def provider_name(provider: str) -> str:

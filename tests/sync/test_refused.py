@@ -64,8 +64,10 @@ def test_qbo_closed_period_refused_once_then_waits_until_retried(qbo: Books) -> 
     assert problem.startswith("The entry OLD-1 of 2026-09-15 was refused by QuickBooks Online: ")
     assert "closed" in problem
     assert "change the entry's date, or reopen the period" in problem
-    assert first.message == "1 entry refused by QuickBooks Online — fix them and sync again."
+    assert first.message == ("1 entry refused by QuickBooks Online — fix them and sync again. "
+                             + problem)
     assert "1 entry refused by QuickBooks Online — fix them and sync again" in first.summary
+    assert first.counts["waiting"] == [problem]
 
     # The next runs do not send it again: no write request at all, the entry still listed.
     for _ in range(2):
@@ -275,6 +277,7 @@ def test_xero_archived_account_refused_once_then_sent_when_restored(xero: Books)
     first = sync(xero)
     assert first.counts["refused"] == 3
     assert all("refused by Xero" in e and "archived" in e for e in first.errors)
+    assert first.counts["waiting"] == list(first.errors)
     assert any("ARCH-1" in e for e in first.errors)
     assert sync(xero).counts["refused"] == 3  # with a pull: nothing changed there either
     _zero_counts(xero)
