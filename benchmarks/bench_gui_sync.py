@@ -3,7 +3,7 @@
 
 Run by hand:
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
-        [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off]
+        [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off] [--again N]
 
 What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
 sync log, Conflicts tab) and the `LedgerPane` on a fresh SQLite file: `--ledger hidden` (the
@@ -11,7 +11,11 @@ default) stacks them as the main window does (the user clicked Sync Now, so Inte
 pane shown and the ledger re-reads unseen), `visible` shows the ledger beside it as its own window
 (the worst case: it repaints too), `off` leaves it out; the
 in-process sandbox (rate limits on, time-scaled like benchmarks/bench_sync.py) seeded with
-`--pull` transactions; the books connected through the real OAuth flow. **Sync Now** goes through
+`--pull` transactions; the books connected through the real OAuth flow. With `--again N` that
+first sync is not measured: the ledger (holding what it pulled) is scrolled to its middle with a
+row selected, N more transactions are made at the provider, and the second, incremental sync is
+the one measured (the ledger then changes in place under the user's selection).
+**Sync Now** goes through
 `IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
 JobRunner's network lane, the card following its progress (polled every 80 ms), then the change
 notice that makes the panes re-read in the db lane.
@@ -114,8 +118,18 @@ class GcMeter:
             self.longest = max(self.longest, (time.perf_counter() - self._began) * 1000)
 
 
-def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
-          ) -> tuple[str, ...]:
+def _seed_more(server: Any, count: int) -> None:
+    """`count` more remote transactions, changed now (so that the next incremental pull, QBO
+    CDC or Xero If-Modified-Since, picks them up)."""
+    if isinstance(server, QboSandbox):
+        server.api.bulk_create_journal_entries(  # type: ignore[attr-defined]
+            REALM, count, days=0, prefix="MORE")
+    else:
+        _xero_bulk(server, count)
+
+
+def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str, *,
+          again: int = 0) -> tuple[str, ...]:
     keychain = Keychain(_Keyring())
     with _server(provider.value, scale) as server, \
             open_database(f"sqlite:///{folder / f'{provider.value}.sqlite'}") as db:
@@ -156,6 +170,24 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
         settle = QEventLoop()
         QTimer.singleShot(300, settle.quit)  # the panes' first reads
         settle.exec()
+        if again:
+            # The first pull, not measured; then the user scrolls the ledger to its middle and
+            # selects a row, and `again` more transactions wait at the provider.
+            first = QEventLoop()
+            controller.sync_now(provider)
+            controller.syncing[provider].ended.connect(
+                lambda: pane.loaded.connect(lambda: QTimer.singleShot(300, first.quit)))
+            QTimer.singleShot(600_000, first.quit)
+            first.exec()
+            if ledger != "off":
+                table, model = ledger_pane.table, ledger_pane.entry_model
+                middle = model.rowCount() // 2
+                table.scrollTo(model.index(middle, 0))
+                table.selectRow(middle)
+                settle = QEventLoop()
+                QTimer.singleShot(300, settle.quit)
+                settle.exec()
+            _seed_more(server, again)
         # As app.py does once the window shows: start-up objects out of the GC's full scans.
         gc.freeze()
 
@@ -195,6 +227,11 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
         print(f"{provider.title}: sync job {end:.2f} s; gaps over 20 ms during the job "
               f"{[round(g) for g in during if g > 20]}, after it (panes re-reading) "
               f"{[round(g) for g in after if g > 20]}", file=sys.stderr)
+        if again and ledger != "off":
+            print(f"{provider.title}: ledger after the second sync: "
+                  f"{ledger_pane.entry_model.rowCount():,} rows, selected ids "
+                  f"{ledger_pane.selected_entry_ids()}, top row "
+                  f"{ledger_pane.table.rowAt(0)}", file=sys.stderr)
         return (provider.title, f"{result.counts['created']:,}", f"{end:.1f}", f"{took:.1f}",
                 f"{len(meter.gaps):,}", f"{max(meter.gaps):.1f}", f"{meter.percentile(0.99):.1f}",
                 f"{max(during, default=0):.1f}", f"{max(after, default=0):.1f}",
@@ -208,19 +245,23 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.25)
     parser.add_argument("--only", choices=["qbo", "xero"])
     parser.add_argument("--ledger", choices=["hidden", "visible", "off"], default="hidden")
+    parser.add_argument("--again", type=int, default=0, metavar="N",
+                        help="measure a second, incremental sync of N more transactions "
+                             "(the ledger holds the first pull, scrolled, a row selected)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for provider in ([Provider(args.only)] if args.only else list(Provider)):
             rows.append(bench(provider, args.pull, args.time_scale, Path(folder),
-                              args.ledger))
+                              args.ledger, again=args.again))
     del app
     load = os.getloadavg()
     print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
           f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
-          f"{args.ledger}\n")
+          f"{args.ledger}" + (f"; measured: a second sync of {args.again:,} more" if args.again
+                              else "") + "\n")
     print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "
           "ticks | **longest gap (ms)** | **p99 gap (ms)** | longest while the job ran (ms) | "
           "longest while the panes re-read (ms) | median gap (ms) | most GUI-thread CPU in "

@@ -374,6 +374,10 @@ def test_new_balances_for_the_same_chart_change_just_their_cells(
     assert model.index(assets.row(), BALANCE).data() == "170.25"
     checking = model.index_of(2)
     assert model.index(checking.row(), BALANCE, checking.parent()).data() == "120.00"
+    # The same chart listed in another order is the same chart.
+    assert model.update_balances(list(reversed(CHART)), BALANCES)
+    assert resets == []
+    assert model.index(assets.row(), BALANCE).data() == "150.25"
     # Another chart is not patched: the caller rebuilds.
     renamed = [*CHART[:-1], replace(CHART[-1], code="5998")]
     assert not model.update_balances(renamed, BALANCES)

@@ -248,9 +248,14 @@ def test_the_chart_takes_new_balances_in_place_after_a_sync(
     pane.tree.setExpanded(index.parent(), True)
     expanded_before = [tree.index(r, 0).data() for r in range(tree.rowCount())
                        if pane.tree.isExpanded(tree.index(r, 0))]
+    width_before = pane.tree.columnWidth(BALANCE)
+    # A large pulled amount: the balance text grows, and its column with it.
+    large = dataclasses.replace(template, lines=tuple(
+        dataclasses.replace(line, debit=line.debit * 100_000, credit=line.credit * 100_000)
+        for line in template.lines))
     with db.session() as session:
         repositories.bulk_insert_entries(session, company_id, [
-            sync_entry(template, "QBO-BAL-1", dt.date(2026, 6, 1))])
+            sync_entry(large, "QBO-BAL-1", dt.date(2026, 6, 1))])
     resets: list[bool] = []
     cells: list[tuple[int, int]] = []
     tree.modelReset.connect(lambda: resets.append(True))
@@ -266,6 +271,8 @@ def test_the_chart_takes_new_balances_in_place_after_a_sync(
     balance = account_services.account_balances(db, company_id).get(account_id, Decimal(0))
     shown = tree.index(index.row(), BALANCE, index.parent()).data()
     assert shown in (f"{balance:,.2f}", f"{-balance:,.2f}")  # in the account's natural sign
+    assert pane.tree.columnWidth(BALANCE) > width_before
+    assert pane.tree.columnWidth(BALANCE) > pane.tree.fontMetrics().horizontalAdvance(shown)
     assert pane.tree.currentIndex().data(0) == index.data(0)
     assert [tree.index(r, 0).data() for r in range(tree.rowCount())
             if pane.tree.isExpanded(tree.index(r, 0))] == expanded_before
