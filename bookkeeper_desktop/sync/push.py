@@ -8,18 +8,27 @@ entry using an account with no **confirmed** mapping is skipped with a message n
 account; the rest go on (API_NOTES.md; `payloads.UnmappedAccounts`).
 
 **Refused pushes wait for a fix.** A push the provider refuses (QBO's per-item `Fault` of a
-`ValidationFault`, codes 2000-9999 and 610 such as 6210 "Account Period Closed" or 610 for an
-inactive account; Xero's per-item `ValidationErrors`; a request refused as a whole, narrowed
-down to the one entry by halving the batch) becomes outbox state "refused" with the provider's
-reason and a `basis`: a hash of the body sent and of the mappings of its accounts (with the
-provider's version of each remote account, as last pulled). It is **not sent again** while the
-basis stays the same: only an edit of the entry, a change of one of its accounts' mappings, a
-change of one of those accounts at the provider (seen by the pull: an archived account made
-active again), or the user's retry (`services.sync.retry_refused`) sends it again. Each run
-counts and lists the entries waiting (`Counts.refused`, `Counts.waiting`; the ones refused in this
-run are also among its `errors`) without sending the earlier ones again.
+`ValidationFault` or a validation/business code such as 6210 "Account Period Closed" or 610 for
+an inactive account, `_qbo_refused`; Xero's per-item `ValidationErrors`; a request refused as a
+whole with 400/413/422, narrowed down to the one entry by halving the batch) becomes outbox
+state "refused" with the provider's reason and a `basis`: a hash of the body sent and of the
+mappings of its accounts (with the provider's version of each remote account, as last pulled).
+It is **not sent again** while the basis stays the same: only an edit of the entry, a change of
+one of its accounts' mappings, a change of one of those accounts at the provider (seen by the
+pull: an archived account made active again), or the user's retry
+(`services.sync.retry_refused`) sends it again. Each run counts and lists the entries waiting
+(`Counts.refused`, `Counts.waiting`; the ones refused in this run are also among its `errors`)
+without sending the earlier ones again.
 A transient failure (no answer for an item, 5xx, a dropped connection, 429) is not a refusal: it
-is retried as before (state "failed", or "sending" and reconciled).
+is retried as before (state "failed", or "sending" and reconciled). A push sent again after a
+refusal gets a new request id (the refusal count is part of it), because QBO's `requestid` and
+Xero's `Idempotency-Key` return the first answer to a repeated id (API_NOTES "idempotency").
+
+**Voids.** QBO's API has no void for a JournalEntry, and a delete would lose the journal's number
+and audit trail; a void is sent as the update QBO's own Void makes: same number, date and
+accounts, amounts zero, "Voided - <memo>" (`payloads.entry_to_qbo_void`). Xero voids a POSTED
+manual journal (`Status: VOIDED`) and deletes a DRAFT one (`Status: DELETED`; a draft cannot be
+voided: api-research.md §2.2 statuses, `sandbox.xero_books` status rules).
 
 How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
 1. **Reconcile first.** Outbox rows left "sending" by a run that died (or a request whose answer
@@ -34,7 +43,8 @@ How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
    `POST ManualJournals?summarizeErrors=false` of ≤ 50 with `Idempotency-Key` (both: a hash of
    the batch's keys, ≤ 36 characters).
 3. **Per-item results** are committed together: remote id and version into our entry and
-   `remote_objects`, the row "sent"; a fault "failed" with the vendor's words; QBO's stale
+   `remote_objects`, the row "sent"; a refusal "refused" (above), another fault "failed", both
+   with the vendor's words; QBO's stale
    SyncToken (Fault 5010) and a Xero journal changed since we last saw it are **conflicts** for
    the user to resolve, never overwritten.
 A dropped connection or a 5xx on a write goes back to step 1 for that batch before anything is
@@ -195,7 +205,8 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
                                      + " in Integrations → Mappings.")
             continue
         if operation == "void" and provider == "xero":
-            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided).
+            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided; see
+            # the module docstring, "Voids").
             status = "DELETED" if remote_status.get(entry_id, "").upper() == "DRAFT" else "VOIDED"
             body = {"ManualJournalID": entry.xero_id, "Status": status}
         item = Item(entry, operation, key, body,
