@@ -283,6 +283,25 @@ def test_an_entry_whose_sort_key_changed_moves_with_its_selection(
     assert model.index(0, 0).data() == "2027-01-01"
 
 
+def test_a_refresh_that_overtakes_a_new_filter_still_answers_it_with_a_reset(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    source = ListSource(make_rows(200))
+    model = loaded_model(qtbot, runner, source)
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    loaded: list[int] = []
+    model.ids_loaded.connect(loaded.append)
+    model.set_filter(lambda r: r.id > 3)  # the three oldest go: a diff of one step
+    model.refresh(range(0, 30))  # a change notice right behind the user's new filter
+    qtbot.waitUntil(lambda: loaded != [], timeout=5000)
+    qtbot.wait(50)
+    assert loaded == [197]  # the filter's query was dropped for the refresh, not lost
+    assert resets == [True]  # a new filter shows its first page from the top, as ever
+    assert model.all_ids() == source.ids(lambda r: r.id > 3, SortSpec())
+    assert model.loaded_row(0) is not None
+
+
 def test_a_page_read_for_the_old_ids_is_dropped_and_asked_for_again(
     qtbot: QtBot, runner: JobRunner,
 ) -> None:
