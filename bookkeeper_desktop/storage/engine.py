@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -278,6 +280,18 @@ def _install_sqlite_events(engine: Engine, busy_timeout_ms: int, read_only: bool
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write and not read_only else "BEGIN")
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns hold providers' objects as they came, amounts included: a Decimal is stored
+    as its exact text (never through float), without copying the object first."""
+    return json.dumps(value, default=_json_default)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in a JSON column")
+
+
 def open_database(
     url: str | None = None,
     *,
@@ -307,7 +321,7 @@ def open_database(
         )
     sqlite_path: Path | None = None
     read_only = False
-    engine_args: dict[str, Any] = {}
+    engine_args: dict[str, Any] = {"json_serializer": _json_text}
     if parsed.get_backend_name() == "sqlite":
         sqlite_path, read_only = _sqlite_file(parsed)
         if sqlite_path is not None:

@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -114,7 +113,8 @@ def remote_values(company_id: int, provider: str, object_type: str,
                   updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
                   deleted: bool = False, reason: str = "") -> dict[str, Any]:
     """The columns of one remote object's row (`save_remote`, `insert_remotes`)."""
-    body = {k: v for k, v in _plain(payload).items() if k != META}
+    # Amounts stay Decimal: the JSON columns store them as exact text (storage.engine).
+    body = {k: v for k, v in payload.items() if k != META}
     body[META] = {"local": local, "posted": entry_id is not None, "reason": reason}
     return {"company_id": company_id, "provider": provider, "object_type": object_type,
             "remote_id": remote_id, "payload": body, "version": version,
@@ -154,24 +154,6 @@ def insert_remotes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 def meta(row: RemoteObjectRow) -> dict[str, Any]:
     value = (row.payload or {}).get(META) or {}
     return dict(value) if isinstance(value, dict) else {}
-
-
-def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-safe copy (Decimals as strings: the JSON column cannot hold Decimal). A walk, not a
-    `dumps`/`loads` round trip: it runs for every pulled object."""
-    return {key: _plain_value(value) for key, value in payload.items()}
-
-
-def _plain_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain_value(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_value(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
 
 
 # --- our entries ---------------------------------------------------------------------------------
