@@ -446,7 +446,7 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
             if row is not None:  # transient: sent again at the next sync
                 row.state = OutboxState.FAILED
                 row.last_error = fault
-            ctx.counts.errors.append(f"The {item.entry.label} did not reach "
+            ctx.counts.errors.append(f"The {item.entry.label} was not saved by "
                                      f"{provider_name(ctx.provider)} ({fault}); it is sent "
                                      "again at the next sync.")
         _stamp_after_entries(session, saved)
