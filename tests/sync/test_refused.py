@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.mappings import mapping_by_account, save_mapping
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
 from bookkeeper_desktop.storage.schema import OutboxRow
@@ -160,6 +161,15 @@ def test_qbo_inactive_account_refused_until_the_mapping_changes(qbo: Books) -> N
     _zero_counts(qbo)
     assert sync(qbo).counts["refused"] == 1
     assert _writes(qbo) == 0
+    # A mapping of an account the entry does not use changes: still nothing sent.
+    unrelated = mapping_by_account(qbo.db, qbo.company_id, "qbo")[spare]
+    save_mapping(qbo.db, qbo.company_id, unrelated.__class__(
+        account_id=spare, provider="qbo", remote_id=unrelated.remote_id,
+        remote_code=unrelated.remote_code, remote_name=unrelated.remote_name,
+        state=unrelated.state))
+    _zero_counts(qbo)
+    assert sync(qbo).counts["refused"] == 1
+    assert _writes(qbo) == 0
     # The user maps the account to another QBO account: the entry is sent again, and accepted.
     mapping = mapping_by_account(qbo.db, qbo.company_id, "qbo")[debit]
     target = mapping_by_account(qbo.db, qbo.company_id, "qbo")[spare]
@@ -207,7 +217,10 @@ def test_retry_refused_for_some_entries_only(qbo: Books) -> None:
     assert sync(qbo).counts["refused"] == 2
     assert {r.entry_id for r in list_refused(qbo.db, qbo.company_id)} == {one, two}
     qbo.sandbox.api.set_closing_date(qbo.tenant, None)
-    assert retry_refused(qbo.db, qbo.company_id, "qbo", [two]) == 1
+    assert retry_refused(qbo.db, qbo.company_id, "qbo", [two], actor="ann") == 1
+    retries = [r for r in audit_log(qbo.db, qbo.company_id) if r.action == "retry_refused"]
+    assert [(r.actor, r.object_type, r.object_id, r.details) for r in retries] == [
+        ("ann", "entry", two, {"provider": "qbo"})]
     result = sync(qbo)
     assert result.counts["pushed"] == 1
     assert result.counts["refused"] == 1
