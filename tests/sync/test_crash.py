@@ -5,18 +5,23 @@ outbox reconciliation can prevent a duplicate."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
+from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services.sync import list_refused, retry_refused
 from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.sync.context import KILL_ENV, KILL_EXIT_STATUS
 from tests.sync.conftest import Books, connect_books
@@ -24,9 +29,11 @@ from tests.sync.file_keyring import FileKeyring
 from tests.sync.helpers import (
     local_entries,
     make_entries,
+    mapped_accounts,
     pushed_copies,
     remote_journals,
     remote_rows,
+    state,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,3 +107,43 @@ def test_xero_sync_killed_at_6_points_and_restarted(
     db, url, keychain, keyring_file = shared
     books = connect_books(db, "xero", xero_server, keychain)
     _crash_and_restart(books, url, keyring_file, [2, 5, 9, 11, 6, 10])
+
+
+@pytest.mark.slow
+def test_qbo_killed_with_refused_entries_in_its_batches(
+        shared: tuple[Database, str, Keychain, Path], qbo_server: QboSandbox) -> None:
+    """Batches mixing entries QBO takes with entries it refuses (a closed period), the process
+    killed at several points and restarted: the good ones exactly once, each refused one waiting
+    once and not sent at the next run, and all sent exactly once after a retry."""
+    db, url, keychain, keyring_file = shared
+    books = connect_books(db, "qbo", qbo_server, keychain)
+    assert _child(books, url, keyring_file, None).returncode == 0
+    qbo_server.api.set_closing_date(books.tenant, dt.date(2026, 9, 30))
+    debit, credit = mapped_accounts(books)
+    made: list[int] = []
+    refused: list[int] = []
+    for round_number, kill_at in enumerate([2, 3, 4, 5, 6, 8]):
+        made += make_entries(books, 20, start=100 * round_number)
+        refused += entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
+            date=dt.date(2026, 9, 10 + n), number=f"OLD-{round_number}-{n}",
+            status=EntryStatus.POSTED, lines=(JournalLine.of(debit, Decimal("3.00")),
+                                              JournalLine.of(credit, Decimal("-3.00"))))
+            for n in range(3)])
+        run = _child(books, url, keyring_file, kill_at)
+        assert run.returncode in (0, KILL_EXIT_STATUS), run.stderr
+        qbo_server.api.forget_request_ids(books.tenant)
+    final = _child(books, url, keyring_file, None)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert pushed_copies(books) == dict.fromkeys(made, 1)
+    assert sorted(r.entry_id for r in list_refused(books.db, books.company_id)) == refused
+    qbo_server.reset_counts()
+    again = _child(books, url, keyring_file, None)
+    assert json.loads(again.stdout)["counts"]["refused"] == len(refused)
+    batch_path = f"/v3/company/{books.tenant}/batch"
+    assert batch_path not in state(books)["requests"]["by_path"]
+    qbo_server.api.set_closing_date(books.tenant, None)
+    assert retry_refused(books.db, books.company_id, "qbo") == len(refused)
+    assert _child(books, url, keyring_file, None).returncode == 0
+    assert state(books)["requests"]["by_path"][batch_path] == 1  # 18 entries: one batch
+    assert pushed_copies(books) == dict.fromkeys(made + refused, 1)
+    assert list_refused(books.db, books.company_id) == []
