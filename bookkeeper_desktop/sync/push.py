@@ -353,7 +353,7 @@ def refusal_message(provider: str, entry: JournalEntry, reason: str, code: str |
     name = provider_name(provider)
     text = reason.strip().rstrip(".")
     lowered = text.lower()
-    if code == "6210" or ("period" in lowered and ("closed" in lowered or "lock" in lowered)):
+    if code == "6210" or "lock date" in lowered or ("period" in lowered and "closed" in lowered):
         todo = (f"Its date is in a period closed in {name}: change the entry's date, or reopen "
                 f"the period in {name} and then retry the refused entries.")
     elif code in ("610", "2500") or "archived" in lowered or "inactive" in lowered:

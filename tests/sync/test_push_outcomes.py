@@ -86,3 +86,6 @@ def test_refusal_names_the_entry_the_reason_and_what_to_do() -> None:
     locked = refusal_message("xero", ENTRY, "The document date cannot be before the period "
                              "lock date", None)
     assert "period closed in Xero" in locked
+    year_end = refusal_message("xero", ENTRY, "The document date cannot be before the end of "
+                               "year lock date", None)
+    assert "period closed in Xero" in year_end
