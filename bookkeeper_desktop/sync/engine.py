@@ -87,6 +87,10 @@ class SyncResult:
         return text if self.status is RunStatus.SUCCEEDED else f"{text} {self.message}"
 
 
+#: How many entries waiting for a fix a run's sync-log row names (all are in its result).
+WAITING_LOGGED = 20
+
+
 def refused_text(count: int, provider: str) -> str:
     """What the card says about entries the provider refused (`sync.push`: they wait for a fix
     and are not sent again until then)."""
@@ -179,7 +183,9 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         db, run.id, status, pulled=ctx.counts.created + ctx.counts.updated + ctx.counts.deleted,
         pushed=ctx.counts.pushed + ctx.counts.push_updates, conflicts=ctx.counts.conflicts,
         error_count=len(errors) + (1 if status is RunStatus.FAILED else 0), message=message,
-        details={**counts, "duration": duration},
+        # The sync log keeps the first entries waiting for a fix (the count is `refused`):
+        # the same long list at every auto-sync would make the log grow without telling more.
+        details={**counts, "waiting": counts["waiting"][:WAITING_LOGGED], "duration": duration},
     )
     if status is RunStatus.SUCCEEDED:
         _stamp_connection(db, company_id, provider)

@@ -381,3 +381,21 @@ def test_void_whose_answer_was_lost_is_found_not_refused(
     again = sync(books)
     assert again.ok, again.message
     assert again.counts["push_updates"] == again.counts["refused"] == 0
+
+
+def test_the_sync_log_names_at_most_20_waiting_entries(qbo: Books) -> None:
+    assert sync(qbo, push=False).ok
+    debit, credit = mapped_accounts(qbo)
+    qbo.sandbox.api.set_closing_date(qbo.tenant, dt.date(2026, 9, 30))
+    for n in range(25):
+        _entry(qbo, f"OLD-{n:02}", dt.date(2026, 9, 1), debit, credit)
+    assert sync(qbo).counts["refused"] == 25
+    result = sync(qbo)
+    assert result.counts["refused"] == 25
+    assert len(result.counts["waiting"]) == 25  # the result lists them all
+    (run, *_) = sync_runs.list_runs(qbo.db, qbo.company_id)
+    assert run.id == result.run_id
+    assert run.details["refused"] == 25
+    assert run.details["waiting"] == result.counts["waiting"][:20]
+    assert result.message.startswith("25 entries refused by QuickBooks Online — fix them and "
+                                     "sync again. The entry OLD-00 of 2026-09-01 was refused")
