@@ -4,6 +4,7 @@
 Run by hand:
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
         [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off] [--again N]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py --diff-costs 100000
 
 What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
 sync log, Conflicts tab) and the `LedgerPane` on a fresh SQLite file: `--ledger hidden` (the
@@ -37,6 +38,9 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +49,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sync import REALM, _connect, _Keyring, _server, _xero_bulk
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QStackedWidget
+from PySide6.QtGui import QPaintEvent
+from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView
 
+from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
 from bookkeeper_desktop.gui.ledger import LedgerPane
+from bookkeeper_desktop.gui.ledger.entry_table import EntryTableModel, PlaceKeeper
 from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
@@ -239,6 +246,145 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
                 f"{gc_meter.longest:.1f}")
 
 
+@dataclass(frozen=True)
+class _Row:
+    """An entry row as the table reads it (`storage.records.EntrySummary`'s table fields)."""
+
+    id: int
+    date: dt.date
+    number: str
+    memo: str
+    status: EntryStatus
+    source: EntrySource
+    total: Decimal
+    line_count: int
+
+
+class _Books:
+    """An in-memory `EntryRowSource` of `count` entries, newest first, whose ids can be changed
+    between two refreshes."""
+
+    def __init__(self, count: int) -> None:
+        self.order = list(range(count, 0, -1))
+
+    def ids(self, _filter: Any, _sort: Any) -> list[int]:
+        return list(self.order)
+
+    def rows(self, ids: Sequence[int]) -> list[_Row]:
+        start = dt.date(2026, 1, 1)
+        return [_Row(i, start + dt.timedelta(days=i % 365), f"JE-{i:06d}", f"Entry {i}",
+                     EntryStatus.POSTED, EntrySource.QBO, Decimal(i % 5000) + Decimal("0.25"), 2)
+                for i in ids]
+
+
+class _TimedTable(QTableView):
+    """A table view that records how long each of its paints takes on the GUI thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints: list[float] = []
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        began = time.perf_counter()
+        super().paintEvent(event)
+        self.paints.append((time.perf_counter() - began) * 1000)
+
+
+def diff_costs(entries: int) -> None:
+    """What the GUI thread pays for one refresh of the entry table after a sync, by size of
+    the change, on a ledger of `entries` rows shown in a 1200x800 table scrolled to its middle
+    with a row selected: the model's handling of the answer (replaying the steps, or the reset
+    past `id_diff.MAX_STEPS`) and the repaint that follows, each timed on the GUI thread."""
+    runner = JobRunner()
+    books = _Books(entries)
+    model = EntryTableModel(books, runner)
+    view = _TimedTable()
+    view.setModel(model)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    PlaceKeeper(view, model)  # as the Ledger pane keeps its place across a reset
+    view.resize(1200, 800)
+    view.show()
+    wait = QEventLoop()
+    model.ids_loaded.connect(wait.quit)
+    model.set_filter(None)
+    wait.exec()
+    handled: list[float] = []
+    answer = model._ids_arrived  # timed where the job's answer lands
+
+    def timed(generation: int, reading: Any) -> None:
+        began = time.perf_counter()
+        answer(generation, reading)
+        handled.append((time.perf_counter() - began) * 1000)
+
+    model._ids_arrived = timed  # type: ignore[method-assign]
+    middle = entries // 2
+    fresh = iter(range(entries + 1, entries * 10))
+    cases: list[tuple[str, Callable[[list[int]], list[int]]]] = [
+        ("nothing changed", lambda order: order),
+        ("20,000 pulled, all newer than the rest (one insertion)",
+         lambda order: [next(fresh) for _ in range(20_000)][::-1] + order),
+        ("300 pulled, newest first (one insertion)",
+         lambda order: [next(fresh) for _ in range(300)][::-1] + order),
+        ("30 inserted and 30 removed across the ledger (60 steps)",
+         lambda order: _scatter(order, 30, fresh)),
+        ("20,000 pulled, spread through the ledger (too many steps: one reset)",
+         lambda order: _spread(order, 20_000, fresh)),
+    ]
+    print(f"\nEntry table refresh on the GUI thread: {entries:,} entries, a 1200x800 table "
+          "scrolled to the middle, one row selected\n")
+    print("| change | rows after | handling the answer (ms) | table repaints after it (ms "
+          "each) | reset | selection, current row and scroll bar kept |")
+    print("|---|---|---|---|---|---|")
+    for title, change in cases:
+        view.scrollTo(model.index(middle, 0), QTableView.ScrollHint.PositionAtTop)
+        view.selectRow(middle)
+        selected, scroll = model.entry_id(middle), view.verticalScrollBar().value()
+        settle = QEventLoop()
+        QTimer.singleShot(200, settle.quit)
+        settle.exec()
+        books.order = change(books.order)
+        resets: list[bool] = []
+        model.modelReset.connect(lambda resets=resets: resets.append(True))
+        handled.clear()
+        wait = QEventLoop()
+        model.ids_loaded.connect(wait.quit)
+        model.refresh(range(view.rowAt(0), view.rowAt(0) + 40))
+        view.paints.clear()
+        wait.exec()
+        model.ids_loaded.disconnect(wait.quit)
+        settle = QEventLoop()
+        QTimer.singleShot(300, settle.quit)  # the repaints it causes, and any page it asks for
+        settle.exec()
+        painted = ", ".join(f"{ms:.1f}" for ms in view.paints) or "none"
+        kept = [model.entry_id(i.row()) for i in view.selectionModel().selectedRows()]
+        kept += [model.entry_id(view.currentIndex().row()), view.verticalScrollBar().value()]
+        same = kept == [selected, selected, scroll]
+        print(f"| {title} | {model.rowCount():,} | {handled[0]:.1f} | {painted} | "
+              f"{'yes' if resets else 'no'} | {'yes' if same else 'no'} |")
+    view.close()
+    runner.shutdown(10_000)
+
+
+def _scatter(order: list[int], count: int, fresh: Iterator[int]) -> list[int]:
+    result = list(order)
+    step = len(result) // (count + 1)
+    for n in range(count, 0, -1):
+        del result[n * step + 1]
+        result.insert(n * step - step // 2, next(fresh))
+    return result
+
+
+def _spread(order: list[int], count: int, fresh: Iterator[int]) -> list[int]:
+    every = max(1, len(order) // count)
+    result: list[int] = []
+    for index, entry_id in enumerate(order):
+        if index % every == 0 and count:
+            result.append(next(fresh))
+            count -= 1
+        result.append(entry_id)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pull", type=int, default=3000)
@@ -248,8 +394,18 @@ def main() -> None:
     parser.add_argument("--again", type=int, default=0, metavar="N",
                         help="measure a second, incremental sync of N more transactions "
                              "(the ledger holds the first pull, scrolled, a row selected)")
+    parser.add_argument("--diff-costs", type=int, default=0, metavar="ENTRIES",
+                        help="only measure the entry table's refresh on the GUI thread for "
+                             "changes of several sizes on a ledger of ENTRIES rows (no sync)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
+    if args.diff_costs:
+        diff_costs(args.diff_costs)
+        load = os.getloadavg()
+        print(f"\nMachine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
+              f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
+              f"{load[0]:.1f}")
+        return
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for provider in ([Provider(args.only)] if args.only else list(Provider)):

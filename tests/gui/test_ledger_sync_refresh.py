@@ -276,3 +276,43 @@ def test_the_chart_takes_new_balances_in_place_after_a_sync(
     assert pane.tree.currentIndex().data(0) == index.data(0)
     assert [tree.index(r, 0).data() for r in range(tree.rowCount())
             if pane.tree.isExpanded(tree.index(r, 0))] == expanded_before
+
+
+def test_a_change_too_large_to_replay_resets_once_and_the_user_keeps_their_place(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    from bookkeeper_desktop.gui.ledger.id_diff import MAX_STEPS
+
+    pane = shown_pane(qtbot, ctx)
+    model = pane.entry_model
+    selected = scroll_and_select(qtbot, pane, 61, [71, 73, 75])
+    scroll = pane.table.verticalScrollBar().value()
+    # Every other entry from the top deleted at the provider (the selected rows are odd ones):
+    # one step each, too many.
+    gone = [model.entry_id(row) for row in range(0, 2 * (MAX_STEPS + 5), 2)]
+    with db.session() as session:
+        for entry_id in gone:
+            row = repositories.entry_row(session, company_id, entry_id)
+            assert row is not None
+            row.remote_deleted = True
+
+    spy = Spy(pane)
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        ctx.notify(SYNC_CHANGES)
+
+    assert [event for event in spy.events if event[0] != "changed"] == [("reset",)]
+    assert model.all_ids() == expected_ids(db, company_id)
+    assert sorted(pane.selected_entry_ids()) == sorted(selected)
+    assert model.entry_id(pane.table.currentIndex().row()) == selected[0]
+    assert pane.table.verticalScrollBar().value() == scroll
+
+
+def test_a_new_filter_still_starts_with_nothing_selected(
+    qtbot: QtBot, ctx: AppContext,
+) -> None:
+    pane = shown_pane(qtbot, ctx)
+    scroll_and_select(qtbot, pane, 100, [110])
+    with qtbot.waitSignal(pane.entry_model.ids_loaded, timeout=5000):
+        pane.entry_model.set_filter(EntryFilter(include_remote_deleted=True))
+    assert pane.selected_entry_ids() == []
+    assert not pane.table.currentIndex().isValid()

@@ -18,7 +18,8 @@ Why this shape (STYLE.md practice 9, PRODUCT.md §7 "100k entries open and scrol
   the visible rows whose summaries differ. Other cached pages are let go (they may be stale) and
   are read again when scrolled to. Only a diff of more than `id_diff.MAX_STEPS` steps (e.g. 20,000
   pulled entries spread through a sorted ledger) resets instead, which costs the GUI thread less
-  than replaying thousands of steps (benchmarks/RESULTS_gui_sync2.md).
+  than replaying thousands of steps (benchmarks/RESULTS_gui_sync2.md); `refresh_reset` is True
+  while it does, and `row_of` is ready for the view to find its selection again by id.
 
 Signals:
     ids_loaded(int): the ids for the current filter and sort arrived (their count).
@@ -35,8 +36,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QTableView
 from typing_extensions import override
 
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
@@ -132,6 +143,9 @@ class _Reading:
     pages: dict[int, list[RowTuple | None]]
     #: The model's `_ids_version` the steps start from.
     ids_version: int
+    #: Row of each id, built in the worker when a refresh resets (the view's place is then
+    #: found again by id without a 100k-entry loop on the GUI thread).
+    row_of: dict[int, int] | None = None
 
 
 class EntryRowSource(Protocol):
@@ -232,6 +246,9 @@ class EntryTableModel(QAbstractTableModel):
         self._queried = False
         self._reset_pending = False
         self._replaying = False
+        #: True while a refresh resets the model (a diff past `MAX_STEPS`), False for a new
+        #: filter or sort: a view keeps its place by entry id across the first, not the second.
+        self.refresh_reset = False
         # Made once: `data()` runs for every visible cell on every paint, and fresh objects there
         # are garbage the collector has to walk while the user scrolls.
         self._brushes = {status: QBrush(QColor(colour))
@@ -301,12 +318,14 @@ class EntryTableModel(QAbstractTableModel):
             # visible rows come along: one trip through the db lane, a few ms of GUI thread.
             ids = array("q", source.ids(entry_filter, sort))
             steps = None if old is None else id_steps(old, ids)
+            row_of = (dict(zip(ids, range(len(ids)), strict=True))
+                      if old is not None and steps is None else None)
             wanted = [ids[n * size:(n + 1) * size].tolist() for n in numbers]
             flat = [entry_id for page_ids in wanted for entry_id in page_ids]
             by_id = {row[0]: row for row in _cached(source.rows(flat))} if flat else {}
             pages = {number: [by_id.get(entry_id) for entry_id in page_ids]
                      for number, page_ids in zip(numbers, wanted, strict=True) if page_ids}
-            return _Reading(ids, steps, pages, ids_version)
+            return _Reading(ids, steps, pages, ids_version, row_of)
 
         self._loading_ids = True
         self._runner.run(
@@ -319,23 +338,28 @@ class EntryTableModel(QAbstractTableModel):
         if generation != self._generation:
             return
         self._loading_ids = False
-        self._reset_pending = False
+        reset_query, self._reset_pending = self._reset_pending, False
         steps = reading.steps
         if steps is not None and reading.ids_version != self._ids_version:
             steps = None  # the list changed since the diff was made (cannot happen; be safe)
         if steps is None:
-            self._reset_to(reading.ids, reading.pages)
+            self.refresh_reset = not reset_query
+            try:
+                self._reset_to(reading.ids, reading.pages, reading.row_of)
+            finally:
+                self.refresh_reset = False
         elif steps:
             self._replay(steps, reading)
         else:
             self._update_rows(reading.pages)
         self.ids_loaded.emit(len(self._ids))
 
-    def _reset_to(self, ids: array[int], pages: dict[int, list[RowTuple | None]]) -> None:
+    def _reset_to(self, ids: array[int], pages: dict[int, list[RowTuple | None]],
+                  row_of: dict[int, int] | None = None) -> None:
         self.beginResetModel()
         self._ids_version += 1
         self._ids = ids
-        self._row_of = None
+        self._row_of = row_of
         self._pages.clear()
         self._pages.update(pages)
         self._waiting.clear()
@@ -373,7 +397,11 @@ class EntryTableModel(QAbstractTableModel):
         finally:
             self._replaying = False
         if ids != reading.ids:  # a wrong diff must not show wrong rows (never seen; be safe)
-            self._reset_to(reading.ids, reading.pages)
+            self.refresh_reset = True
+            try:
+                self._reset_to(reading.ids, reading.pages)
+            finally:
+                self.refresh_reset = False
             return
         self._pages.update(reading.pages)
         self._emit_changed(row for row, value in self._fresh_rows(reading.pages)
@@ -586,3 +614,67 @@ class EntryTableModel(QAbstractTableModel):
         elif spec != self._sort:
             self.set_sort(spec)
 
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the user was in the table, by entry id."""
+
+    selected: list[int]
+    current: int | None
+    scroll: int
+
+
+class PlaceKeeper(QObject):
+    """Keeps a table view's selected and current entries (found again by id: `row_of`, built in
+    the worker for that reset) and its scroll position across a refresh that had to reset the
+    model (`EntryTableModel.refresh_reset`): the same as a refresh replayed in place leaves them.
+    A new filter or sort resets without this: it starts afresh. Make one after
+    `view.setModel(model)`: the view clears its selection in its own reset handler, which must
+    run first."""
+
+    def __init__(self, view: QTableView, model: EntryTableModel) -> None:
+        super().__init__(view)
+        self._view = view
+        self._model = model
+        self._place: _Place | None = None
+        model.modelAboutToBeReset.connect(self._remember)
+        model.modelReset.connect(self._restore)
+
+    def _remember(self) -> None:
+        model, view = self._model, self._view
+        if not model.refresh_reset or view.model() is not model:
+            self._place = None
+            return
+        rows: set[int] = set()
+        selection = view.selectionModel().selection()
+        for number in range(selection.count()):
+            selected = selection.at(number)
+            rows.update(range(selected.top(), selected.bottom() + 1))
+        current = view.currentIndex()
+        self._place = _Place(model.entry_ids(sorted(rows)),
+                             model.entry_id(current.row()) if current.isValid() else None,
+                             view.verticalScrollBar().value())
+
+    def _restore(self) -> None:
+        place, self._place = self._place, None
+        if place is None:
+            return
+        model, view = self._model, self._view
+        selection = QItemSelection()
+        rows = sorted(row for row in map(model.row_of, place.selected) if row is not None)
+        last_column = model.columnCount() - 1
+        start = previous = -2
+        for row in [*rows, -2]:  # one range per run of consecutive rows
+            if row != previous + 1:
+                if start >= 0:
+                    selection.select(model.index(start, 0), model.index(previous, last_column))
+                start = row
+            previous = row
+        flags = QItemSelectionModel.SelectionFlag
+        chooser = view.selectionModel()
+        chooser.select(selection, flags.ClearAndSelect | flags.Rows)
+        current = model.row_of(place.current) if place.current is not None else None
+        if current is not None:
+            chooser.setCurrentIndex(model.index(current, 0), flags.NoUpdate)
+        view.verticalScrollBar().setValue(place.scroll)

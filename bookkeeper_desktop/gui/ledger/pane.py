@@ -63,7 +63,12 @@ from bookkeeper_desktop.gui.ledger.account_tree import (
     AccountTreeState,
 )
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
-from bookkeeper_desktop.gui.ledger.entry_table import COLUMNS, EntryTableModel, SortSpec
+from bookkeeper_desktop.gui.ledger.entry_table import (
+    COLUMNS,
+    EntryTableModel,
+    PlaceKeeper,
+    SortSpec,
+)
 from bookkeeper_desktop.gui.ledger.filters import EntryFilterBar
 from bookkeeper_desktop.gui.ledger.import_dialog import ImportPreviewDialog
 from bookkeeper_desktop.gui.ledger.lifetime import is_alive
@@ -235,6 +240,7 @@ class LedgerPane(QWidget):
         self.table.activated.connect(self._open_index)
         self.entry_model.ids_loaded.connect(self._entries_loaded)
         self.entry_model.load_failed.connect(self._entries_failed)
+        self._place_keeper = PlaceKeeper(self.table, self.entry_model)
 
         entry_bar = QToolBar()
         self.new_entry_action = self._action(entry_bar, "New entry…", self.new_entry,
@@ -347,6 +353,8 @@ class LedgerPane(QWidget):
         self.filter_bar.filter_changed.connect(model.set_filter)
         self.table.setModel(model)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self._place_keeper.deleteLater()
+        self._place_keeper = PlaceKeeper(self.table, model)
         old.deleteLater()
         header = self.table.horizontalHeader()
         model.set_query(self.filter_bar.current_filter(),
