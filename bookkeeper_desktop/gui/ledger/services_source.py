@@ -68,6 +68,10 @@ def streamed_entry_ids(db: Database, company_id: int, flt: EntryFilter,
     benchmarks/bench_gui_ledger.py). The same SQL (the storage's own conditions and order, id as
     the tie-breaker) read with `fetchmany` gives the GIL back between chunks. Any driver error
     falls back to the service, which turns it into a typed storage error.
+
+    Not fixable in storage by asking SQLAlchemy for chunks: with `yield_per(4000)` the same
+    100k-id read still held the GIL for 60 ms at a stretch and took 215 ms instead of 31 ms
+    (measured 2026-11-24 beside benchmarks/RESULTS_gui_sync2.md), so the read stays here.
     """
     try:
         return read_entry_ids(db, company_id, flt, sort)
