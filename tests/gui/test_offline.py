@@ -51,7 +51,7 @@ from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services.sync import run_sync
 from bookkeeper_desktop.settings import Settings
 from tests.providers.conftest import MemoryKeyring
-from tests.sync.conftest import TIME_SCALE, Books, connect_books
+from tests.sync.conftest import TENANT, TIME_SCALE, Books, connect_books
 
 Reachability = QNetworkInformation.Reachability
 REPO = Path(__file__).resolve().parents[2]
@@ -74,6 +74,17 @@ def qbo_sandbox() -> Iterator[QboSandbox]:
 @pytest.fixture
 def books(gui_db: Any, qbo_sandbox: QboSandbox) -> Books:
     return connect_books(gui_db, "qbo", qbo_sandbox, Keychain(MemoryKeyring()))
+
+
+@pytest.fixture(params=["qbo", "xero"])
+def either_books(request: pytest.FixtureRequest, gui_db: Any) -> Iterator[Books]:
+    """Our books connected to the QBO or the Xero sandbox."""
+    sandbox: QboSandbox | XeroSandbox = (
+        QboSandbox(limits=True, time_scale=TIME_SCALE) if request.param == "qbo"
+        else XeroSandbox(limits=True, time_scale=TIME_SCALE,
+                         organisations={TENANT: "Demo Company (NZ)"}))
+    with sandbox:
+        yield connect_books(gui_db, request.param, sandbox, Keychain(MemoryKeyring()))
 
 
 def port_of(sandbox: QboSandbox | XeroSandbox) -> int:
@@ -193,29 +204,32 @@ def test_host_answers_only_while_something_listens() -> None:
 
 
 def test_auto_sync_pauses_while_the_host_is_down_and_resumes_when_it_answers(
-        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+        qtbot: QtBot, app_ctx: AppContext, either_books: Books) -> None:
+    books = either_books
+    provider = Provider(books.provider)
+    other = Provider.XERO if provider is Provider.QBO else Provider.QBO
     sync = Recorder(books)
     pane = open_pane(qtbot, app_ctx, books.company_id)
     controller = IntegrationsController(pane, sync=sync)
     monitor = monitor_for(app_ctx.jobs, lambda: app_ctx.settings, books.env,
                           probe_every_ms=50, use_system=False)
-    assert monitor.address(Provider.QBO) == ("127.0.0.1", port_of(books.sandbox))
+    assert monitor.address(provider) == ("127.0.0.1", port_of(books.sandbox))
     start = dt.datetime.now(dt.UTC)
     clock = Clock(start)
     auto = AutoSync(controller, clock=clock, check_every_ms=20, online=monitor)
-    card = pane.card(Provider.QBO)
-    assert auto.due() == [Provider.QBO], "never synced: due at once"
+    card = pane.card(provider)
+    assert auto.due() == [provider], "never synced: due at once"
 
     port = go_offline(books.sandbox)
     auto.start()
-    qtbot.waitUntil(lambda: monitor.is_offline(Provider.QBO), timeout=10_000)
+    qtbot.waitUntil(lambda: monitor.is_offline(provider), timeout=10_000)
     assert len(sync.runs) == 1
     assert not sync.runs[0].ok
-    assert "Cannot reach QuickBooks Online" in sync.runs[0].summary
+    assert f"Cannot reach {provider.title}" in sync.runs[0].summary
     qtbot.waitUntil(lambda: card.detail.text().startswith(f"{OFFLINE_TEXT}. Last sync"),
                     timeout=5000)
     assert "Check the internet connection" in card.detail.text(), "what the last run did"
-    assert not monitor.is_offline(Provider.XERO), "only the provider that failed"
+    assert not monitor.is_offline(other), "only the provider that failed"
 
     # Hours pass, far beyond the interval and the failure back-off: the host is probed every
     # 50 ms, and no timer-driven sync starts.
@@ -229,13 +243,13 @@ def test_auto_sync_pauses_while_the_host_is_down_and_resumes_when_it_answers(
     # Sync Now by hand still runs, and says why it failed.
     clock.now = start + dt.timedelta(minutes=1)
     qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(sync.runs) == 2 and Provider.QBO not in controller.syncing,
+    qtbot.waitUntil(lambda: len(sync.runs) == 2 and provider not in controller.syncing,
                     timeout=10_000)
     assert not sync.runs[1].ok
-    qtbot.waitUntil(lambda: "Cannot reach QuickBooks Online" in card.detail.text(),
+    qtbot.waitUntil(lambda: f"Cannot reach {provider.title}" in card.detail.text(),
                     timeout=5000)
     assert card.detail.text().startswith(OFFLINE_TEXT)
-    assert monitor.is_offline(Provider.QBO)
+    assert monitor.is_offline(provider)
     assert len(auto.started) == 1
 
     # Back: the next probe finds the host and the failed sync runs at once, although the
