@@ -271,10 +271,20 @@ def _xero_unchanged_remotely(ctx: SyncContext, items: list[Item]) -> list[Item]:
 
 def _batch_key(items: Sequence[Item], refusals: Mapping[str, int] | None = None) -> str:
     """The request's idempotency key (QBO `requestid`, Xero `Idempotency-Key`): the same on
-    every retry of the same send; a push refused before counts its refusals in, since the
-    provider would otherwise answer the new send with the refusal it remembers for the old."""
+    every retry of the same send. The provider answers a repeated id with the answer it
+    remembers (API_NOTES "idempotency"), so what makes a new send differ is part of it: the
+    refusals of a push refused before, and the SyncToken an update carries (after a conflict
+    settled with "keep ours" the same content goes with their newer SyncToken, and must not get
+    the old Stale Object answer back)."""
     refusals = refusals or {}
-    parts = [f"{i.key}~{refusals[i.key]}" if refusals.get(i.key) else i.key for i in items]
+    parts = []
+    for item in items:
+        part = item.key
+        if refusals.get(item.key):
+            part += f"~{refusals[item.key]}"
+        if item.body.get("SyncToken") is not None:
+            part += f"@{item.body['SyncToken']}"
+        parts.append(part)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 

@@ -272,3 +272,56 @@ def test_xero_request_over_35_mb_is_split_and_an_oversized_entry_refused(xero: B
     assert len(result.errors) == 1
     assert "BIG-9" in result.errors[0]
     assert huge not in pushed_copies(xero)
+
+
+def test_qbo_void_of_a_journal_changed_in_qbo_is_a_conflict_then_voided(qbo: Books) -> None:
+    """A void goes with the SyncToken we last saw: a journal changed in QBO meanwhile is a
+    conflict (never overwritten); keeping ours voids their current version, in place."""
+    assert sync(qbo, push=False).ok
+    (entry_id,) = make_entries(qbo, 1)
+    assert sync(qbo).counts["pushed"] == 1
+    remote = _by_key(qbo, entry_id)
+    qbo.sandbox.api.remote_edit(qbo.tenant, "JournalEntry", str(remote["Id"]),
+                                {"DocNumber": "THEIRS"})
+    entry_service.void_entries(qbo.db, qbo.company_id, [entry_id], reason="wrong")
+    result = sync(qbo, pull=False)
+    assert result.counts["conflicts"] == 1
+    assert _by_key(qbo, entry_id)["DocNumber"] == "THEIRS"
+    assert sync(qbo, push=False).ok
+    (conflict,) = list_conflicts(qbo.db, qbo.company_id, "qbo")
+    resolve_conflict(qbo.db, qbo.company_id, conflict.id, keep="ours")
+    after = sync(qbo)
+    assert after.ok, after.message
+    assert after.counts["push_updates"] == 1, (after.counts, after.errors)
+    voided = _by_key(qbo, entry_id)
+    assert voided["Id"] == remote["Id"]
+    assert str(voided["PrivateNote"]).startswith("Voided")
+    assert voided["TotalAmt"] == 0
+    assert pushed_copies(qbo) == {entry_id: 1}
+
+
+def test_qbo_stale_sync_token_on_push_keep_ours_is_sent_with_their_token(qbo: Books) -> None:
+    """QBO answers a repeated requestid with the answer it remembers (API_NOTES): after "keep
+    ours" the same content goes again with their SyncToken, and must not get the old Stale
+    Object answer back."""
+    assert sync(qbo, push=False).ok
+    (entry_id,) = make_entries(qbo, 1, status=EntryStatus.APPROVED)
+    assert sync(qbo).counts["pushed"] == 1
+    remote = _by_key(qbo, entry_id)
+    qbo.sandbox.api.remote_edit(qbo.tenant, "JournalEntry", str(remote["Id"]),
+                                {"DocNumber": "THEIRS"})
+    entry = entry_service.get_entry(qbo.db, qbo.company_id, entry_id)
+    entry_service.update_entry(qbo.db, qbo.company_id, entry.with_changes(memo="ours"))
+    entry_service.approve_entries(qbo.db, qbo.company_id, [entry_id])
+    assert sync(qbo, pull=False).counts["conflicts"] == 1  # QBO's 5010
+    assert sync(qbo, push=False).ok
+    (conflict,) = list_conflicts(qbo.db, qbo.company_id)
+    resolve_conflict(qbo.db, qbo.company_id, conflict.id, keep="ours")
+    after = sync(qbo)
+    assert after.ok, after.message
+    assert after.counts["push_updates"] == 1
+    assert after.counts["conflicts"] == 0
+    mine = _by_key(qbo, entry_id)
+    assert strip_key(str(mine["PrivateNote"])) == "ours"
+    assert mine["DocNumber"] == "S-0"
+    assert list_conflicts(qbo.db, qbo.company_id) == []
