@@ -298,8 +298,9 @@ def test_a_failure_the_probe_contradicts_is_not_an_outage(
 
 def test_what_a_failure_says_about_the_network(qtbot: QtBot, app_ctx: AppContext,
                                                books: Books) -> None:
-    """A NetworkError is probed; a bug or a revoked consent says nothing about the network and
-    a throttled run (a 429, the daily limit) means the host answered: neither is probed."""
+    """A NetworkError is probed; a bug or a revoked consent says nothing about the network, a
+    throttled run (a 429, the daily limit) means the host answered, and a cancelled one was
+    stopped on purpose: none of those is probed."""
     from bookkeeper_desktop.services.sync_runs import RunStatus
     from bookkeeper_desktop.sync.engine import SyncResult
 
@@ -312,14 +313,19 @@ def test_what_a_failure_says_about_the_network(qtbot: QtBot, app_ctx: AppContext
     throttled = SyncResult(run_id=1, company_id=books.company_id, provider="qbo",
                            direction="both", status=RunStatus.FAILED, message="busy",
                            retry_after=60.0)
+    cancelled = SyncResult(run_id=2, company_id=books.company_id, provider="qbo",
+                           direction="both", status=RunStatus.CANCELLED, message="Cancelled")
+    results = [throttled, cancelled]
     controller = IntegrationsController(
-        pane, sync=lambda c, p, pr: LastSync(dt.datetime.now(dt.UTC), False, "busy",
-                                             result=throttled))
+        pane, sync=lambda c, p, pr: LastSync(dt.datetime.now(dt.UTC), False, "not ok",
+                                             result=results.pop(0)))
     auto = AutoSync(controller, online=monitor)
     auto.check()
     qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
     assert len(auto.started) == 1
-    assert monitor.probes == 0
+    qtbot.mouseClick(pane.card(Provider.QBO).sync_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not results and not app_ctx.jobs.busy, timeout=5000)
+    assert monitor.probes == 0, "neither a throttled nor a cancelled run is probed"
     go_offline(books.sandbox)
     monitor.run_failed(Provider.QBO, NetworkError("Cannot reach QuickBooks Online."))
     assert monitor.probes == 1

@@ -139,7 +139,14 @@ class AutoSync(QObject):
 
         def succeeded(last: object) -> None:
             ok = isinstance(last, LastSync) and last.ok
-            throttled = getattr(getattr(last, "result", None), "retry_after", None) is not None
+            result = getattr(last, "result", None)
+            if result is not None:
+                # The engine is loaded by now: it just ran.
+                from bookkeeper_desktop.services.sync_runs import RunStatus  # noqa: PLC0415
+
+                if getattr(result, "status", None) is RunStatus.CANCELLED:
+                    return  # stopped by the user or the app closing: says nothing
+            throttled = getattr(result, "retry_after", None) is not None
             if ok:
                 self._failed.discard(key)
                 online.run_succeeded(provider)
