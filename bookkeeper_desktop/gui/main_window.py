@@ -212,8 +212,7 @@ class MainWindow(QMainWindow):
             auto_sync.start()
             self.auto_sync = auto_sync
             # After the scheduler's slot, which marks the card.
-            self.online.provider_online_changed.connect(
-                lambda _provider, _online: self._update_last_sync())
+            self.online.provider_online_changed.connect(self._provider_online_changed)
             self.online.start()
 
         self.settings_dialog: SettingsDialog | None = None
@@ -463,6 +462,9 @@ class MainWindow(QMainWindow):
             self.last_sync_label.setToolTip(
                 f"Cannot reach {' or '.join(offline)}; auto-sync resumes when it answers."
                 if offline else "")
+
+    def _provider_online_changed(self, _provider: object, _online: bool) -> None:
+        self._update_last_sync()
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.company:
