@@ -314,8 +314,9 @@ class OutboxRow(Base):
     #: Hash of the body last sent and of the mappings it used (`sync.push`): a refused push is
     #: sent again only when this changes or the user asks for a retry.
     basis: Mapped[str | None] = mapped_column(String(64))
-    #: How often the provider refused this push: part of the next request id, so that the
-    #: provider's idempotency does not replay the refusal (API_NOTES "idempotency").
+    #: How often the provider answered this push without saving it (refused it, or the item
+    #: failed on its side): part of the next request id, so that the provider's idempotency
+    #: does not replay that answer (API_NOTES "idempotency").
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)

@@ -272,10 +272,11 @@ def _xero_unchanged_remotely(ctx: SyncContext, items: list[Item]) -> list[Item]:
 def _batch_key(items: Sequence[Item], refusals: Mapping[str, int] | None = None) -> str:
     """The request's idempotency key (QBO `requestid`, Xero `Idempotency-Key`): the same on
     every retry of the same send. The provider answers a repeated id with the answer it
-    remembers (API_NOTES "idempotency"), so what makes a new send differ is part of it: the
-    refusals of a push refused before, and the SyncToken an update carries (after a conflict
-    settled with "keep ours" the same content goes with their newer SyncToken, and must not get
-    the old Stale Object answer back)."""
+    remembers (API_NOTES "idempotency"), so what makes a new send differ is part of it: how
+    often the provider answered this push without saving it (refused, or an item that failed
+    on its side), and the SyncToken an update carries (after a conflict settled with "keep
+    ours" the same content goes with their newer SyncToken, and must not get the old Stale
+    Object answer back)."""
     refusals = refusals or {}
     parts = []
     for item in items:
@@ -453,9 +454,10 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
             if refused:
                 _refuse_row(ctx, row, item, fault, code)
                 continue
-            if row is not None:  # transient: sent again at the next sync
+            if row is not None:  # transient: sent again at the next sync, with a new request id
                 row.state = OutboxState.FAILED
                 row.last_error = fault
+                row.refusals = (row.refusals or 0) + 1
             ctx.counts.errors.append(f"The {item.entry.label} was not saved by "
                                      f"{provider_name(ctx.provider)} ({fault}); it is sent "
                                      "again at the next sync.")

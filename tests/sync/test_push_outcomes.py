@@ -1,6 +1,7 @@
 """Which per-item answers are refusals (the entry waits for a fix) and which are transient (sent
-again at the next sync), and the words a refusal is reported in. The shapes are the vendors'
-(API_NOTES.md "errors", "batch", "ManualJournals"); the end-to-end cases are in test_refused.py."""
+again at the next sync), the words a refusal is reported in, and the request id of a send. The
+shapes are the vendors' (API_NOTES.md "errors", "batch", "ManualJournals"); the end-to-end cases
+are in test_refused.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,20 @@ from typing import Any
 import pytest
 
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
-from bookkeeper_desktop.sync.push import _outcome, refusal_message
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.push import (
+    Item,
+    _apply_results,
+    _batch_key,
+    _outcome,
+    _plan,
+    _record,
+    refusal_message,
+)
+from bookkeeper_desktop.sync.store import OutboxState, outbox_by_key
+from tests.sync.conftest import Books
+from tests.sync.helpers import make_entries, sync
 
 
 def _qbo_fault(code: str, fault_type: str = "ValidationFault") -> dict[str, Any]:
@@ -89,3 +103,40 @@ def test_refusal_names_the_entry_the_reason_and_what_to_do() -> None:
     year_end = refusal_message("xero", ENTRY, "The document date cannot be before the end of "
                                "year lock date", None)
     assert "period closed in Xero" in year_end
+
+
+def test_request_id_changes_with_what_makes_a_send_new() -> None:
+    create = Item(ENTRY, "create", "qbo1-7-aaa", {"TxnDate": "2026-03-01"})
+    update = Item(ENTRY, "update", "qbo1-7-bbb", {"Id": "9", "SyncToken": "2"})
+    same = _batch_key([create, update])
+    assert same == _batch_key([create, update], {})  # stable for retries of the same send
+    assert _batch_key([create, update], {"qbo1-7-aaa": 1}) != same
+    assert _batch_key([create, update], {"qbo1-7-aaa": 1}) != \
+        _batch_key([create, update], {"qbo1-7-aaa": 2})
+    newer = Item(ENTRY, "update", "qbo1-7-bbb", {"Id": "9", "SyncToken": "3"})
+    assert _batch_key([create, newer]) != same
+    assert len(same) <= 36  # QBO's limit for a batch requestid (API_NOTES)
+
+
+def test_a_transient_item_failure_is_failed_not_refused_and_gets_a_new_request_id(
+        qbo: Books) -> None:
+    """QBO answered the batch (so its requestid remembers that answer) with a SystemFault for
+    the item: the row is "failed" (sent again next time), not "refused", and its next send
+    counts the failure into the request id."""
+    assert sync(qbo, push=False).ok
+    (entry_id,) = make_entries(qbo, 1)
+    with qbo.client() as client:
+        ctx = SyncContext(db=qbo.db, company_id=qbo.company_id, provider="qbo",
+                          client=client, progress=Progress())
+        (item,) = _plan(ctx, check_remote=False)
+        assert _record(ctx, [item]) == {item.key: 0}
+        _apply_results(ctx, [item], [_qbo_fault("10000", "SystemFault")])
+        with qbo.db.read_session() as session:
+            row = outbox_by_key(session, item.key)
+            assert row is not None
+            assert (row.entry_id, row.state, row.refusals) == (entry_id, OutboxState.FAILED, 1)
+        assert ctx.counts.refused == 0
+        assert "sent again at the next sync" in ctx.counts.errors[0]
+        (again,) = _plan(ctx, check_remote=False)  # a failed push is planned again at once
+        assert again.key == item.key
+        assert _record(ctx, [again]) == {item.key: 1}

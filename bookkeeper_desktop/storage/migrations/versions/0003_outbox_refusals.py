@@ -5,6 +5,10 @@ versions of those accounts) in effect when the row was sent. A push the provider
 "refused") waits until its entry, a mapping or one of the remote accounts changes, which changes
 the basis, or until the user asks to retry (`services.sync.retry_refused`).
 
+`outbox.refusals` counts the answers that saved nothing (a refusal, an item that failed on the
+provider's side), so that the next send gets a new request id: QBO's `requestid` and Xero's
+`Idempotency-Key` would otherwise replay that answer (API_NOTES "idempotency").
+
 Revision ID: 0003_outbox_refusals
 Revises: 0002_integrations
 """
