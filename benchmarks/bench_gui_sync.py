@@ -258,6 +258,7 @@ class _Row:
     source: EntrySource
     total: Decimal
     line_count: int
+    remote_deleted: bool = False
 
 
 class _Books:

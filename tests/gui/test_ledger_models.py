@@ -45,6 +45,7 @@ class Row:
     source: EntrySource
     total: Decimal
     line_count: int
+    remote_deleted: bool = False
 
 
 class ListSource:
@@ -78,7 +79,7 @@ def replace_row(source: ListSource, entry_id: int) -> tuple[object, ...]:
     """The row as the table caches it (plain values)."""
     row = source.rows_by_id[entry_id]
     return (row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
-            row.total, row.line_count)
+            row.total, row.line_count, row.remote_deleted)
 
 
 def make_rows(count: int) -> list[Row]:
@@ -321,6 +322,27 @@ def test_a_page_read_for_the_old_ids_is_dropped_and_asked_for_again(
     assert model.loaded_row(600) is None
     wait_loaded(qtbot, model, 600)
     assert model.loaded_row(600) == tuple(replace_row(source, model.entry_id(600)))
+
+
+def test_an_entry_deleted_at_the_provider_is_marked_not_hidden(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    rows = make_rows(3)
+    rows[1] = replace(rows[1], source=EntrySource.QBO, remote_deleted=True, memo="Rent")
+    model = loaded_model(qtbot, runner, ListSource(rows))
+    gone = model.row_of(rows[1].id)
+    kept = model.row_of(rows[0].id)
+    assert gone is not None
+    assert kept is not None
+    status = rows[1].status.value.capitalize()
+    assert model.index(gone, 5).data() == f"{status} · deleted in QBO"
+    assert model.index(gone, 2).data(Qt.ItemDataRole.FontRole).strikeOut()
+    assert "Deleted or voided in QBO" in model.index(gone, 2).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(gone, 2).data(Qt.ItemDataRole.ToolTipRole).startswith("Rent\n")
+    assert model.index(kept, 5).data() == rows[0].status.value.capitalize()
+    assert model.index(kept, 2).data(Qt.ItemDataRole.ToolTipRole) == rows[0].memo
+    if rows[0].status is not EntryStatus.VOID:
+        assert model.index(kept, 2).data(Qt.ItemDataRole.FontRole) is None
 
 
 def test_a_failed_read_is_reported(qtbot: QtBot, runner: JobRunner) -> None:

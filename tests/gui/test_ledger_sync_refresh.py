@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.core.changes import Changes
@@ -316,3 +316,31 @@ def test_a_new_filter_still_starts_with_nothing_selected(
         pane.entry_model.set_filter(EntryFilter(include_remote_deleted=True))
     assert pane.selected_entry_ids() == []
     assert not pane.table.currentIndex().isValid()
+
+
+def test_an_entry_deleted_at_the_provider_stays_in_place_marked(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    """With the default filter, deleted-at-the-provider entries are shown (marked, not lost):
+    the sync's change is one row's `dataChanged`, nothing moves."""
+    pane = LedgerPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1300, 760)
+    pane.show()
+    model = pane.entry_model
+    qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=5000)
+    scroll_and_select(qtbot, pane, 0, [2])
+    entry_id = model.entry_id(4)
+    with db.session() as session:
+        row = repositories.entry_row(session, company_id, entry_id)
+        assert row is not None
+        row.remote_deleted = True
+
+    spy = Spy(pane)
+    with qtbot.waitSignal(model.ids_loaded, timeout=5000):
+        ctx.notify(SYNC_CHANGES)
+
+    assert spy.events == [("changed", 4, 4)]
+    assert model.entry_id(4) == entry_id
+    assert "· deleted in" in model.index(4, 5).data()
+    assert model.index(4, 1).data(Qt.ItemDataRole.FontRole).strikeOut()

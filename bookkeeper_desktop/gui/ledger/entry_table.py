@@ -82,6 +82,8 @@ class EntryRowLike(Protocol):
     def total(self) -> Decimal: ...
     @property
     def line_count(self) -> int: ...
+    @property
+    def remote_deleted(self) -> bool: ...
 
 
 class CachedRow(NamedTuple):
@@ -102,14 +104,34 @@ class CachedRow(NamedTuple):
     source: str  # an EntrySource value
     total: Decimal
     line_count: int
+    #: Deleted or voided at QuickBooks/Xero (PRODUCT.md: "marked, not lost").
+    remote_deleted: bool = False
 
     @classmethod
     def of(cls, row: EntryRowLike) -> CachedRow:
         return cls(row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
-                   row.total, row.line_count)
+                   row.total, row.line_count, bool(row.remote_deleted))
 
 
-#: A cached row: the fields of `CachedRow`, then the text of each column, in a plain tuple.
+def _source_label(source: str) -> str:
+    return source.upper() if source in (EntrySource.QBO, EntrySource.AI) else source.capitalize()
+
+
+def _status_text(row: CachedRow) -> str:
+    status = row.status.capitalize()
+    return f"{status} · deleted in {_source_label(row.source)}" if row.remote_deleted else status
+
+
+def _tooltip(row: CachedRow) -> str | None:
+    if row.remote_deleted:
+        note = (f"Deleted or voided in {_source_label(row.source)}: kept here and marked, it no "
+                "longer counts there.")
+        return f"{row.memo}\n{note}" if row.memo else note
+    return row.memo or None
+
+
+#: A cached row: the fields of `CachedRow`, then the text of each column and the tooltip, in a
+#: plain tuple.
 RowTuple = tuple[Any, ...]
 
 
@@ -120,7 +142,7 @@ def _cached(rows: Sequence[EntryRowLike]) -> list[RowTuple]:
     cached = []
     for row in rows:
         fields = CachedRow.of(row)
-        cached.append((*fields, *(column.text(fields) for column in COLUMNS)))
+        cached.append((*fields, *(column.text(fields) for column in COLUMNS), _tooltip(fields)))
     return cached
 
 
@@ -179,9 +201,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Memo", "memo", lambda r: r.memo),
     Column("Lines", None, lambda r: str(r.line_count), align_right=True),
     Column("Amount", "total", lambda r: format_money(r.total), align_right=True),
-    Column("Status", "status", lambda r: r.status.capitalize()),
-    Column("Source", "source", lambda r: r.source.upper()
-           if r.source in (EntrySource.QBO, EntrySource.AI) else r.source.capitalize()),
+    Column("Status", "status", _status_text),
+    Column("Source", "source", lambda r: _source_label(r.source)),
 )
 _STATUS_COLOURS = {
     EntryStatus.DRAFT.value: "#7f8c8d",
@@ -204,7 +225,8 @@ _ALIGNMENTS = tuple(int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCen
 #: Where things are in a cached row tuple (`_cached`).
 _TEXTS = len(CachedRow._fields)
 _STATUS_FIELD = CachedRow._fields.index("status")
-_MEMO_FIELD = CachedRow._fields.index("memo")
+_GONE_FIELD = CachedRow._fields.index("remote_deleted")
+_TOOLTIP_FIELD = _TEXTS + len(COLUMNS)
 _STATUS_COLUMN = next(n for n, column in enumerate(COLUMNS) if column.sort_key == "status")
 _VOID = EntryStatus.VOID.value
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -595,11 +617,11 @@ class EntryTableModel(QAbstractTableModel):
         if role == _STATUS:
             return cached[_STATUS_FIELD]
         if role == _TOOLTIP:
-            return cached[_MEMO_FIELD] or None
+            return cached[_TOOLTIP_FIELD]
         if role == _FOREGROUND:
             return self._brushes[cached[_STATUS_FIELD]] if column == _STATUS_COLUMN else None
-        # FontRole
-        return self._void_font if cached[_STATUS_FIELD] == _VOID else None
+        # FontRole: struck out when void here or deleted at the provider
+        return self._void_font if cached[_STATUS_FIELD] == _VOID or cached[_GONE_FIELD] else None
 
     @override
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
