@@ -489,7 +489,9 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
     if row is None:
         return None, None
     store.set_remote_ref(row, ctx.provider, remote_id, version)
-    if outbox.state in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED):
+    # A refused push found at the provider after all is there: it no longer waits for a fix.
+    if outbox.state in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
+                        OutboxState.REFUSED):
         outbox.state = OutboxState.SENT
         outbox.remote_id = remote_id
         ctx.counts.reconciled += 1

@@ -399,3 +399,36 @@ def test_the_sync_log_names_at_most_20_waiting_entries(qbo: Books) -> None:
     assert run.details["waiting"] == result.counts["waiting"][:20]
     assert result.message.startswith("25 entries refused by QuickBooks Online — fix them and "
                                      "sync again. The entry OLD-00 of 2026-09-01 was refused")
+
+
+def test_a_refused_entry_found_at_the_provider_is_linked_not_sent_again(qbo: Books) -> None:
+    """A refusal whose entry is there after all (refused, then entered in QBO with our note, or
+    a refusal answer for a write QBO kept): the pull links it and settles the outbox row, so it
+    neither waits for a fix nor goes out a second time."""
+    assert sync(qbo, push=False).ok
+    debit, credit = mapped_accounts(qbo)
+    qbo.sandbox.api.set_closing_date(qbo.tenant, dt.date(2026, 9, 30))
+    entry_id = _entry(qbo, "OLD-2", dt.date(2026, 9, 15), debit, credit)
+    assert sync(qbo).counts["refused"] == 1
+    with qbo.db.read_session() as session:
+        key = session.execute(select(OutboxRow.idempotency_key).where(
+            OutboxRow.entry_id == entry_id)).scalar_one()
+    qbo.sandbox.api.set_closing_date(qbo.tenant, None)
+    mapping = mapping_by_account(qbo.db, qbo.company_id, "qbo", confirmed_only=True)
+    qbo.sandbox.api.remote_create(qbo.tenant, "JournalEntry", {
+        "TxnDate": "2026-09-15", "DocNumber": "OLD-2", "PrivateNote": f"memo OLD-2 [bk:{key}]",
+        "Line": [{"Amount": "40.00", "DetailType": "JournalEntryLineDetail",
+                  "JournalEntryLineDetail": {"PostingType": posting, "AccountRef": {
+                      "value": mapping[account].remote_id}}}
+                 for posting, account in (("Debit", debit), ("Credit", credit))]})
+
+    linked = sync(qbo)
+    assert linked.ok, linked.message
+    assert linked.counts["reconciled"] == 1
+    assert linked.counts["refused"] == 0
+    assert list_refused(qbo.db, qbo.company_id, "qbo") == []
+    assert pushed_copies(qbo)[entry_id] == 1
+    assert entry_service.get_entry(qbo.db, qbo.company_id, entry_id).qbo_id is not None
+    _zero_counts(qbo)
+    assert sync(qbo).counts["pushed"] == 0
+    assert _writes(qbo) == 0
