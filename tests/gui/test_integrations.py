@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -257,6 +258,27 @@ def test_mapping_model_updates_one_row_narrowly(qtbot: QtBot) -> None:
     top, bottom = changed.args[0], changed.args[1]
     assert (top.row(), bottom.row()) == (1, 1)
     assert model.data(model.index(1, MappingColumn.STATE)) == "Confirmed"
+
+
+def test_the_same_rows_again_do_not_reset_the_tables(qtbot: QtBot) -> None:
+    """A refresh after a sync that changed no mapping (the usual case) must not reset and repaint
+    the mapping table or the sync log; new rows do."""
+    mappings, runs = MappingTableModel(), SyncLogModel()
+    mappings.set_rows(MAPPINGS)
+    runs.set_rows(RUNS)
+    resets: list[str] = []
+    mappings.modelReset.connect(lambda: resets.append("mappings"))
+    runs.modelReset.connect(lambda: resets.append("runs"))
+    mappings.set_rows(list(MAPPINGS))
+    runs.set_rows(list(reversed(RUNS)))  # the same runs in another order
+    assert resets == []
+    renamed = [*MAPPINGS[:1], dataclasses.replace(MAPPINGS[1], remote_name="Sales (renamed)"),
+               *MAPPINGS[2:]]
+    mappings.set_rows(renamed)
+    runs.set_rows(RUNS[:2])
+    assert resets == ["mappings", "runs"]
+    assert mappings.data(mappings.index(1, MappingColumn.REMOTE_NAME)) == "Sales (renamed)"
+    assert runs.rowCount() == 2
 
 
 def test_sync_log_model(qtmodeltester: Any) -> None:

@@ -7,6 +7,7 @@ by Confirm/Reject is updated in place with a narrow `dataChanged` (STYLE.md prac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
@@ -62,16 +63,54 @@ _MAPPING_HEADERS = {
 }
 
 
+_MAPPING_ROLES = frozenset({
+    Qt.ItemDataRole.DisplayRole, SortRole, RowRole, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole,
+})
+
+
+def _mapping_texts(row: MappingRow) -> tuple[str, ...]:
+    """A row's cell texts in column order, made once when the rows arrive."""
+    texts = {
+        MappingColumn.CODE: row.account_code,
+        MappingColumn.ACCOUNT: row.account_name,
+        MappingColumn.TYPE: row.account_type,
+        MappingColumn.REMOTE_CODE: row.remote_code or row.remote_id,
+        MappingColumn.REMOTE_NAME: row.remote_name or "—",
+        MappingColumn.STATE: _STATE_LABELS[row.state],
+        MappingColumn.REASON: row.reason,
+    }
+    return tuple(str(texts[column] or "") for column in MappingColumn)
+
+
+@functools.cache
+def _state_brush(state: MappingState) -> QBrush:
+    return QBrush(_STATE_COLORS[state])
+
+
+@functools.cache
+def _bold_font() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
+
+
 class MappingTableModel(QAbstractTableModel):
     """Our accounts beside the remote ones; proposals are marked (bold, amber background)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[MappingRow] = []
+        self._texts: list[tuple[str, ...]] = []
 
     def set_rows(self, rows: list[MappingRow]) -> None:
+        """Swap in `rows`; the same rows again (every refresh after a sync that changed no
+        mapping) change nothing, so the table is neither reset nor repainted."""
+        if rows == self._rows:
+            return
         self.beginResetModel()
         self._rows = list(rows)
+        self._texts = [_mapping_texts(row) for row in self._rows]
         self.endResetModel()
 
     def rows(self) -> list[MappingRow]:
@@ -83,6 +122,7 @@ class MappingTableModel(QAbstractTableModel):
     def replace_row(self, row: int, new: MappingRow) -> None:
         """Update one row in place (after Confirm or Reject) with a narrow `dataChanged`."""
         self._rows[row] = new
+        self._texts[row] = _mapping_texts(new)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(MappingColumn) - 1))
 
     @override
@@ -105,27 +145,18 @@ class MappingTableModel(QAbstractTableModel):
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
+        if role not in _MAPPING_ROLES:
+            return None  # a repaint asks for many roles per cell; most end here
         row = self._rows[index.row()]
-        column = MappingColumn(index.column())
         if role in (Qt.ItemDataRole.DisplayRole, SortRole):
-            return {
-                MappingColumn.CODE: row.account_code,
-                MappingColumn.ACCOUNT: row.account_name,
-                MappingColumn.TYPE: row.account_type,
-                MappingColumn.REMOTE_CODE: row.remote_code or row.remote_id,
-                MappingColumn.REMOTE_NAME: row.remote_name or "—",
-                MappingColumn.STATE: _STATE_LABELS[row.state],
-                MappingColumn.REASON: row.reason,
-            }[column]
+            return self._texts[index.row()][index.column()]
         if role == RowRole:
             return row
         if role == Qt.ItemDataRole.BackgroundRole and row.state in _STATE_COLORS:
-            return QBrush(_STATE_COLORS[row.state])
+            return _state_brush(row.state)
         if role == Qt.ItemDataRole.FontRole and row.state in (MappingState.PROPOSED,
                                                                MappingState.CONFLICT):
-            font = QFont()
-            font.setBold(True)
-            return font
+            return _bold_font()
         if role == Qt.ItemDataRole.ToolTipRole:
             if row.state is MappingState.PROPOSED:
                 return f"Proposed ({row.reason or 'automatic match'}): confirm or reject it."
@@ -174,8 +205,12 @@ class SyncLogModel(ReadOnlyTableModel):
         self._rows: list[SyncRunRow] = []
 
     def set_rows(self, rows: list[SyncRunRow]) -> None:
+        """Swap in `rows` (newest first); the same runs again change nothing."""
+        ordered = sorted(rows, key=lambda r: r.started_at, reverse=True)
+        if ordered == self._rows:
+            return
         self.beginResetModel()
-        self._rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
+        self._rows = ordered
         self.endResetModel()
 
     def row_at(self, row: int) -> SyncRunRow:
