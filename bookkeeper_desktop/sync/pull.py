@@ -30,7 +30,7 @@ that entry, never imported a second time. An entry changed here *and* there is a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -250,59 +250,95 @@ def repost_unmapped(ctx: SyncContext) -> None:
 
 def pull_transactions(ctx: SyncContext) -> None:
     repost_unmapped(ctx)
-    kinds: Sequence[str] = QBO_ENTITIES if ctx.provider == "qbo" else XERO_COLLECTIONS
-    for number, kind in enumerate(kinds):
-        ctx.report(number, len(kinds), f"Pulling {kind}")
-        if isinstance(ctx.client, QboClient):
-            _pull_qbo(ctx, ctx.client, kind)
-        else:
-            _pull_xero(ctx, ctx.client, kind)
-    ctx.report(len(kinds), len(kinds), "Pulled")
-
-
-def _pull_qbo(ctx: SyncContext, client: QboClient, entity: str) -> None:
-    with ctx.db.read_session() as session:
-        cursor = store.get_cursor(session, ctx.company_id, "qbo", entity)
-    now = dt.datetime.now(dt.UTC)
-    if cursor is None or cursor.startswith("full:") or \
-            now - (store.cursor_time(cursor) or now) > CDC_WINDOW:
-        _full_query(ctx, client, entity, cursor)
+    if isinstance(ctx.client, QboClient):
+        _pull_qbo(ctx, ctx.client)
+        ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
         return
-    since = store.cursor_time(cursor)
-    assert since is not None
+    for number, kind in enumerate(XERO_COLLECTIONS):
+        ctx.report(number, len(XERO_COLLECTIONS), f"Pulling {kind}")
+        _pull_xero(ctx, ctx.client, kind)
+    ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
+
+
+def _pull_qbo(ctx: SyncContext, client: QboClient) -> None:
+    """Entities with no cursor, a query that died (`full:`) or a cursor past CDC's window get a
+    full query; the others come from one CDC call for all of them."""
+    with ctx.db.read_session() as session:
+        cursors = {entity: store.get_cursor(session, ctx.company_id, "qbo", entity)
+                   for entity in QBO_ENTITIES}
+    now = dt.datetime.now(dt.UTC)
+
+    def needs_query(cursor: str | None) -> bool:
+        return cursor is None or cursor.startswith("full:") or \
+            now - (store.cursor_time(cursor) or now) > CDC_WINDOW
+
+    _full_queries(ctx, client, {e: c for e, c in cursors.items() if needs_query(c)})
+    _changes(ctx, client, {e: c for e, c in cursors.items() if c and not needs_query(c)})
+
+
+def _changes(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str]) -> None:
+    """What changed since the cursors, in one `GET /cdc?entities=A,B,…` for every entity
+    (one request and one round trip where there were eight). `changedSince` is the oldest of
+    their cursors: what an entity's own later cursor already covers comes again and is skipped
+    as unchanged. An answer holds at most 1,000 objects across its entities, oldest first
+    (API_NOTES.md "CDC"): when it is full, every entity's cursor moves to the newest
+    `LastUpdatedTime` in it (everything older is in the answer) and the next call starts there."""
+    if not cursors:
+        return
+    entities = [entity for entity in QBO_ENTITIES if entity in cursors]
+    since = min(store.cursor_time(cursor) or dt.datetime.now(dt.UTC)
+                for cursor in cursors.values())
+    ctx.report(0, len(QBO_ENTITIES), "Pulling changes")
     while True:
-        found, server_time = client.cdc([entity], since, progress=ctx.progress)
-        objects = found[entity]
+        found, server_time = client.cdc(entities, since, progress=ctx.progress)
+        objects = [obj for entity in entities for obj in found[entity]]
         full = len(objects) >= 1000
         newest = max((updated_at_of("qbo", o) or since for o in objects), default=since)
         if full and newest <= since:
             # 1,000 changes inside one second: CDC cannot page past them; query everything.
-            _full_query(ctx, client, entity, None)
+            _full_queries(ctx, client, dict.fromkeys(entities))
             return
-        next_cursor = newest if full else (server_time or now)
-        _apply_page(ctx, entity, objects, next_cursor.isoformat())
+        next_cursor = (newest if full else (server_time or dt.datetime.now(dt.UTC))).isoformat()
+        for number, entity in enumerate(entities):
+            ctx.report(number, len(entities), f"Pulling {entity}")
+            _apply_page(ctx, entity, found[entity], next_cursor)
         if not full:
             return
         since = newest
 
 
-def _full_query(ctx: SyncContext, client: QboClient, entity: str, cursor: str | None) -> None:
-    """Every object of `entity`, page by page; resumes a query that died (`full:` cursor)."""
-    started: str | None = None
-    start = 1
-    if cursor and cursor.startswith("full:"):
-        started, position = cursor[5:].split("|")
-        start = int(position)
-    for page, server_time in prefetched(client.query_pages(entity, progress=ctx.progress,
-                                                           start=start)):
-        if started is None:
-            started = (server_time or dt.datetime.now(dt.UTC)).isoformat()
-        start += len(page)
-        _apply_page(ctx, entity, page, f"full:{started}|{start}")
-    final = started or dt.datetime.now(dt.UTC).isoformat()
-    with ctx.db.session() as session:
-        store.set_cursor(session, ctx.company_id, "qbo", entity, final)
-    ctx.safe_point()
+def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str | None]
+                  ) -> None:
+    """Every object of each entity, page by page; a query that died (`full:<time>|<position>`
+    cursor) resumes at its page. One reader runs ahead through all the entities, so the next
+    page, or the next entity's first page, is read while this one is committed."""
+    entities = [entity for entity in QBO_ENTITIES if entity in cursors]
+
+    def pages() -> Iterator[tuple[str, list[dict[str, Any]] | None, str]]:
+        for entity in entities:
+            cursor, started, start = cursors[entity], None, 1
+            if cursor and cursor.startswith("full:"):
+                started, position = cursor[5:].split("|")
+                start = int(position)
+            for page, server_time in client.query_pages(entity, progress=ctx.progress,
+                                                        start=start):
+                if started is None:
+                    started = (server_time or dt.datetime.now(dt.UTC)).isoformat()
+                start += len(page)
+                yield entity, page, f"full:{started}|{start}"
+            yield entity, None, started or dt.datetime.now(dt.UTC).isoformat()
+
+    current = None
+    for entity, page, cursor in prefetched(pages()):
+        if entity != current:
+            current = entity
+            ctx.report(QBO_ENTITIES.index(entity), len(QBO_ENTITIES), f"Pulling {entity}")
+        if page is not None:
+            _apply_page(ctx, entity, page, cursor)
+            continue
+        with ctx.db.session() as session:  # the entity's query is complete
+            store.set_cursor(session, ctx.company_id, "qbo", entity, cursor)
+        ctx.safe_point()
 
 
 def _pull_xero(ctx: SyncContext, client: XeroClient, collection: str) -> None:

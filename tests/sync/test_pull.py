@@ -4,13 +4,18 @@ updates, deletes and voids; each object stored once; the cursor resumes where a 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sandbox.clock import FakeClock
+from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
@@ -26,12 +31,13 @@ from bookkeeper_desktop.services.mappings import (
 )
 from bookkeeper_desktop.services.sync import list_remote_records
 from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
-from tests.sync.conftest import Books
+from tests.sync.conftest import TIME_SCALE, Books, connect_books
 from tests.sync.helpers import (
     local_entries,
     make_entries,
@@ -405,3 +411,73 @@ def test_a_mapping_by_code_alone_learns_the_xero_account_id(xero: Books) -> None
     assert result.ok, result.message
     assert result.counts["accounts_renamed"] == []
     assert _mapping_of(xero, account_id).remote_id == mapping.remote_id
+
+
+def _cdc_calls(books: Books) -> int:
+    return sum(n for path, n in state(books)["requests"]["by_path"].items()
+               if path.endswith("/cdc"))
+
+
+def _copy_of(obj: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    body = {k: v for k, v in obj.items() if k not in ("Id", "SyncToken", "MetaData", "domain")}
+    body["Line"] = [{**line, "Id": None} for line in obj["Line"]]
+    return {**body, **changes}
+
+
+def test_an_incremental_qbo_pull_asks_cdc_once_for_every_entity(qbo: Books) -> None:
+    assert sync(qbo).ok
+    api = qbo.sandbox.api
+    journal = api.objects(qbo.tenant, "JournalEntry")[0]
+    purchase = api.objects(qbo.tenant, "Purchase")[0]
+    api.remote_edit(qbo.tenant, "JournalEntry", journal["Id"], {"DocNumber": "EDITED-1"})
+    api.remote_edit(qbo.tenant, "Purchase", purchase["Id"], {"PrivateNote": "edited there"})
+    # One entity's cursor is older than the others (its last pull died after the others): the
+    # one call starts at the oldest, and what the others already have is skipped, not doubled.
+    with qbo.db.session() as session:
+        row = session.execute(select(SyncCursorRow).where(
+            SyncCursorRow.company_id == qbo.company_id,
+            SyncCursorRow.entity == "Deposit")).scalar_one()
+        row.cursor_value = (dt.datetime.fromisoformat(row.cursor_value)
+                            - dt.timedelta(days=2)).isoformat()
+    qbo.sandbox.reset_counts()
+    result = sync(qbo, push=False)
+    assert result.ok, result.message
+    assert _cdc_calls(qbo) == 1
+    assert result.counts["updated"] + result.counts["unposted"] == 2
+    assert all(n == 1 for n in remote_rows(qbo).values())
+    with qbo.db.read_session() as session:
+        cursors = {row.entity: row.cursor_value for row in session.execute(
+            select(SyncCursorRow).where(SyncCursorRow.company_id == qbo.company_id)).scalars()}
+    assert len(set(cursors.values())) == 1  # every entity moved to the same answer's time
+
+
+def test_a_full_cdc_answer_spread_over_two_entities_pages_on(db: Database,
+                                                           keychain: Keychain) -> None:
+    """CDC's 1,000 objects are per answer, across its entities (oldest first): 650 journal
+    entries and then 650 purchases take two calls, and nothing is lost or doubled at the seam.
+    The sandbox's clock is moved by hand so that the two batches have different times."""
+    clock = FakeClock(time.time())
+    with QboSandbox(limits=True, time_scale=TIME_SCALE, clock=clock) as server:
+        qbo = connect_books(db, "qbo", server, keychain)
+        assert sync(qbo).ok
+        api = server.api
+        journal = api.objects(qbo.tenant, "JournalEntry")[0]
+        purchase = next(p for p in api.objects(qbo.tenant, "Purchase")
+                        if all("AccountBasedExpenseLineDetail" in line for line in p["Line"]))
+        clock.advance(10)
+        made = {("JournalEntry", api.remote_create(qbo.tenant, "JournalEntry", _copy_of(
+            journal, DocNumber=f"J-{n}", PrivateNote=f"bulk {n}"))["Id"]) for n in range(650)}
+        clock.advance(10)
+        made |= {("Purchase", api.remote_create(qbo.tenant, "Purchase", _copy_of(
+            purchase, PrivateNote=f"bulk {n}"))["Id"]) for n in range(650)}
+        clock.advance(10)
+        server.reset_counts()
+        result = sync(qbo, push=False)
+        assert result.ok, result.message
+        # The first answer held the 650 journal entries and the oldest 350 purchases; the
+        # second started at the purchases' time and held all 650 (350 seen, skipped).
+        assert _cdc_calls(qbo) == 2
+        rows = remote_rows(qbo)
+        assert made <= set(rows)
+        assert all(n == 1 for n in rows.values())
+        assert result.counts["created"] == 1300
