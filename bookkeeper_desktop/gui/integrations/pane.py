@@ -1,4 +1,5 @@
-"""The Integrations pane: the QBO and Xero cards, the account-mapping editor and the sync log.
+"""The Integrations pane: the QBO and Xero cards, the account-mapping editor, the sync log, and
+the Conflicts and "Waiting for a fix" tabs (`conflicts.py`, `refused.py`; each reads its own data).
 
 Data is read through an `IntegrationsSource` in a db-lane job and refreshed when the change hub
 says connections, mappings, sync runs or the company changed. The Connect / Sync flows are wired
@@ -41,6 +42,7 @@ from bookkeeper_desktop.gui.integrations.models import (
     SortRole,
     SyncLogModel,
 )
+from bookkeeper_desktop.gui.integrations.refused import RefusedView
 from bookkeeper_desktop.gui.integrations.source import (
     HELD_PHASES,
     IntegrationsSnapshot,
@@ -296,6 +298,10 @@ class IntegrationsPane(QWidget):
         self.tabs.addTab(self.sync_log, "Sync log")
         self.conflicts = ConflictsView(ctx)  # reads and resolves its own data (conflicts.py)
         self.conflicts.attach_to(self.tabs)
+        # Pushes QBO/Xero refused: lists them, Open entry, Send again (refused.py).
+        self.refused = RefusedView(ctx)
+        self.refused.attach_to(self.tabs)
+        self.refused.sync_requested.connect(self._sync_after_retry)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -417,6 +423,12 @@ class IntegrationsPane(QWidget):
             on_done=self.ctx.notify,
             title="Updating account mapping", owner=self,
         )
+
+    def _sync_after_retry(self, provider: Provider) -> None:
+        """Sync now after Send again in the Waiting for a fix tab: what the card's Sync Now does
+        (the card is handed back from an error or outcome it was holding)."""
+        self._held.discard(provider)
+        self.sync_requested.emit(provider)
 
     def _save_auto_sync(self, provider: Provider, minutes: int) -> None:
         """Remember the card's interval for this company and provider (the scheduler reads it)."""

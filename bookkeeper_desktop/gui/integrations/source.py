@@ -1,4 +1,5 @@
-"""Where the Integrations pane reads its data: connections, mappings, sync runs.
+"""Where the Integrations pane reads its data: connections, mappings, sync runs, and the pushes
+waiting for a fix (`load_refused`, `retry_refused_entries` for the "Waiting for a fix" tab).
 
 `IntegrationsSource` is the small interface the pane needs; `ServicesSource` implements it on the
 application services. Every method is called inside a db-lane job, never in the GUI thread.
@@ -8,9 +9,12 @@ Tests inject their own source through the pane's constructor (qutebrowser's prac
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Protocol
+
+from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
@@ -26,8 +30,11 @@ from bookkeeper_desktop.gui.integrations.state import (
 )
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import connections as connection_service
+from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
+from bookkeeper_desktop.services.sync import list_refused, retry_refused
+from bookkeeper_desktop.storage.schema import OutboxRow
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -173,3 +180,80 @@ def card_state_for(
 #: outcome the user has not acted on yet).
 HELD_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.SYNCING,
                          Phase.ERROR, Phase.NEEDS_RECONNECT})
+
+
+# -- pushes waiting for a fix (the "Waiting for a fix" tab) ---------------------------------------
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """A push QuickBooks Online or Xero refused (a closed period, an archived or inactive
+    account, a validation fault), waiting for a fix (`services.sync.list_refused`), with the
+    entry's number, date and amount beside it.
+
+    `message` is the whole sentence the sync wrote (`sync.push.refusal_message`: which entry,
+    the provider's reason, what to do); `refused_at` is when the outbox row took that state."""
+
+    outbox_id: int
+    provider: Provider
+    entry_id: int
+    operation: str
+    number: str
+    date: dt.date | None
+    amount: Decimal | None
+    currency: str
+    message: str
+    attempts: int
+    refused_at: dt.datetime | None
+
+
+def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
+    """Read in a db-lane job: every refused push of the company (both providers, oldest first),
+    with its entry's summary (`services.entries.summaries_by_id`, one query per 500 ids)."""
+    pushes = [p for p in list_refused(db, company_id) if p.provider in _PROVIDERS]
+    summaries = entry_service.summaries_by_id(db, company_id, [p.entry_id for p in pushes])
+    refused_at = _refused_at(db, company_id, [p.id for p in pushes])
+    rows: list[RefusedRow] = []
+    for push in pushes:
+        summary = summaries.get(push.entry_id)
+        rows.append(RefusedRow(
+            outbox_id=push.id, provider=Provider(push.provider), entry_id=push.entry_id,
+            operation=push.operation,
+            number=summary.number if summary is not None else "",
+            date=summary.date if summary is not None else None,
+            amount=summary.total if summary is not None else None,
+            currency=summary.currency if summary is not None else "",
+            message=push.message, attempts=push.attempts,
+            refused_at=refused_at.get(push.id)))
+    return rows
+
+
+def _refused_at(db: Any, company_id: int, outbox_ids: Sequence[int]
+                ) -> dict[int, dt.datetime]:
+    """Outbox id -> when the row last changed, i.e. when it was refused: a refused row is left
+    alone until it is sent again (`sync.push`), so its `updated_at` is the refusal's time.
+
+    Read here because `services.sync.RefusedPush` does not carry it yet (a `refused_at` field
+    there would make this helper unnecessary)."""
+    found: dict[int, dt.datetime] = {}
+    wanted = list(outbox_ids)
+    with db.read_session() as session:
+        for start in range(0, len(wanted), 500):
+            query = select(OutboxRow.id, OutboxRow.updated_at).where(
+                OutboxRow.company_id == company_id,
+                OutboxRow.id.in_(wanted[start:start + 500]))
+            for outbox_id, updated_at in session.execute(query):
+                found[int(outbox_id)] = updated_at
+    return found
+
+
+def retry_refused_entries(db: Any, company_id: int,
+                          chosen: Mapping[Provider, Sequence[int]]) -> dict[Provider, int]:
+    """Send these refused entries again at the next sync (`services.sync.retry_refused`, one
+    call per provider, each retry in the audit log). Only the ids asked for: an entry refused
+    after the user looked is not retried behind their back. Returns how many per provider will
+    go again (fewer than asked when some were sent or settled meanwhile)."""
+    return {provider: retry_refused(db, company_id, provider.value, list(ids))
+            for provider, ids in chosen.items() if ids}
+
+
+_PROVIDERS = frozenset(p.value for p in Provider)

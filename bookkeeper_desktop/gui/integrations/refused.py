@@ -1,0 +1,531 @@
+"""The "Waiting for a fix" tab of the Integrations pane: pushes QuickBooks Online or Xero refused.
+
+A push the provider refuses for what it carries (a closed period, an archived or inactive account,
+a validation fault) is not sent again at every sync (`sync.push`): it waits until the entry is
+edited, a mapping of one of its accounts changes, or the user asks for a retry
+(`services.sync.retry_refused`), because the cause may have been fixed at the provider (a period
+reopened) where our side cannot see it. The card only says "3 entries refused by QuickBooks
+Online — fix them and sync again"; this tab lists them (`source.load_refused`): provider, entry
+number, date, amount, the provider's reason in words, attempts and when it was refused, with the
+whole sentence of what to do for the selected one.
+
+- **Open entry** (or a double-click) shows the entry in the Ledger pane through the main window's
+  navigation (`show_pane("ledger")` and the ledger pane's `open_entry`, which opens its entry
+  editor), so the user can fix it; an edit sends it again by itself at the next sync.
+- **Send again** (the selected rows) and **Send all again** ask once, naming the count and the
+  provider and saying it only makes sense when the cause was fixed at QBO/Xero (Cancel is the
+  default), then run `source.retry_refused_entries` in a db-lane job and offer **Sync now**
+  (the pane's `sync_requested`, the same as the card's button); otherwise they go at the next sync.
+
+All reads and writes run in the JobRunner's db lane; errors go to the app's error presenter
+(`gui.errors`, through `AppContext.show_error`). The tab re-reads itself after a sync, an edit
+(entries), a mapping or account change, and on a company switch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from typing_extensions import override
+
+from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.money import format_money
+from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.integrations.conflicts import Confirmation
+from bookkeeper_desktop.gui.integrations.source import (
+    RefusedRow,
+    load_refused,
+    retry_refused_entries,
+)
+from bookkeeper_desktop.gui.integrations.state import Provider
+from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
+
+#: The `RefusedRow` behind a row.
+RefusedRole = Qt.ItemDataRole.UserRole + 1
+
+TAB_NAME = "Waiting for a fix"
+EMPTY_TEXT = ("Nothing is waiting for a fix: QuickBooks Online and Xero accepted every entry "
+              "sent to them.")
+HELP_TEXT = ("Fix an entry here (Open entry) and it goes again at the next sync. If the cause "
+             "was fixed at QuickBooks Online or Xero (a period reopened, an account made "
+             "active), use Send again.")
+#: How many entry numbers a question names before "and N more".
+NAMED = 5
+
+
+def tab_title(count: int) -> str:
+    """"Waiting for a fix" with the number waiting, so the user sees them from any tab."""
+    return f"{TAB_NAME} ({count})" if count else TAB_NAME
+
+
+def entry_label(row: RefusedRow) -> str:
+    return row.number or f"#{row.entry_id}"
+
+
+def reason_text(row: RefusedRow) -> str:
+    """The provider's reason alone: the sentence `sync.push.refusal_message` wrote without its
+    opening "The entry X of D was refused by QuickBooks Online: " (the table's other columns say
+    that), the rest (reason and what to do) kept. The whole message when it reads otherwise."""
+    marker = f"refused by {row.provider.title}: "
+    at = row.message.find(marker)
+    return row.message[at + len(marker):] if at >= 0 else row.message
+
+
+def plural(count: int) -> str:
+    """"1 entry", "3 entries"."""
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _names(rows: Sequence[RefusedRow]) -> str:
+    names = [entry_label(r) for r in rows[:NAMED]]
+    if len(rows) > NAMED:
+        return ", ".join(names) + f" and {len(rows) - NAMED} more"
+    if len(names) > 1:
+        return ", ".join(names[:-1]) + f" and {names[-1]}"
+    return names[0] if names else ""
+
+
+def by_provider(rows: Sequence[RefusedRow]) -> dict[Provider, list[RefusedRow]]:
+    grouped: dict[Provider, list[RefusedRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.provider, []).append(row)
+    return grouped
+
+
+def retry_question(rows: Sequence[RefusedRow]) -> Confirmation:
+    """The one question before Send again / Send all again: how many entries, to which provider,
+    and that a retry only helps when the cause was fixed there (nothing here changed, so the
+    provider refuses the same push again otherwise)."""
+    grouped = by_provider(rows)
+    providers = " or ".join(p.title for p in grouped)
+    if len(grouped) == 1:
+        (provider,) = grouped
+        title = f"Send {plural(len(rows))} to {provider.title} again?"
+        text = f"The next sync sends {_names(rows)} to {provider.title} once more."
+    else:
+        parts = " and ".join(f"{plural(len(g))} to {p.title}" for p, g in grouped.items())
+        title = f"Send {plural(len(rows))} again?"
+        text = f"The next sync sends {parts} once more ({_names(rows)})."
+    informative = (
+        f"Only do this when the cause was fixed at {providers}: a period reopened, an account "
+        "made active again. Nothing here has changed, so otherwise they are refused again "
+        "and wait here as before.\n\nAn entry that needs a change here goes again by itself "
+        "once you edit it (Open entry).")
+    return Confirmation(title=title, text=text, informative=informative, button="Send again")
+
+
+def retried_text(counts: Mapping[Provider, int], asked: int) -> str:
+    """What a retry did: "2 entries go to QuickBooks Online again at the next sync." (and how
+    many of those asked for were no longer waiting)."""
+    total = sum(counts.values())
+    if total == 0:
+        return "None of them was still waiting for a fix; nothing changed."
+    where = " and ".join(f"{plural(n)} {'goes' if n == 1 else 'go'} to {p.title}"
+                         for p, n in counts.items() if n)
+    text = f"{where} again at the next sync."
+    if total < asked:
+        text += f" {plural(asked - total)} no longer waited."
+    return text
+
+
+class RefusedColumn(IntEnum):
+    PROVIDER = 0
+    ENTRY = 1
+    DATE = 2
+    AMOUNT = 3
+    REASON = 4
+    ATTEMPTS = 5
+    REFUSED_AT = 6
+
+
+_HEADERS = {RefusedColumn.PROVIDER: "Provider", RefusedColumn.ENTRY: "Entry",
+            RefusedColumn.DATE: "Date", RefusedColumn.AMOUNT: "Amount",
+            RefusedColumn.REASON: "Reason", RefusedColumn.ATTEMPTS: "Attempts",
+            RefusedColumn.REFUSED_AT: "Refused"}
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
+    if column is RefusedColumn.PROVIDER:
+        return row.provider.title
+    if column is RefusedColumn.ENTRY:
+        return entry_label(row)
+    if column is RefusedColumn.DATE:
+        return row.date.isoformat() if row.date is not None else "—"
+    if column is RefusedColumn.AMOUNT:
+        if row.amount is None:
+            return "—"
+        return f"{format_money(row.amount)} {row.currency}".rstrip()
+    if column is RefusedColumn.REASON:
+        return reason_text(row)
+    if column is RefusedColumn.ATTEMPTS:
+        return str(row.attempts)
+    return (row.refused_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            if row.refused_at is not None else "—")
+
+
+class RefusedTableModel(ReadOnlyTableModel):
+    """Refused pushes, one row each (few: what the provider turned down)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[RefusedRow] = []
+
+    def set_rows(self, rows: Sequence[RefusedRow]) -> None:
+        if list(rows) == self._rows:
+            return
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[RefusedRow]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> RefusedRow:
+        return self._rows[row]
+
+    def row_of(self, outbox_id: int) -> int:
+        return next((n for n, r in enumerate(self._rows) if r.outbox_id == outbox_id), -1)
+
+    @override
+    def headers(self) -> Sequence[str]:
+        return [_HEADERS[column] for column in RefusedColumn]
+
+    @override
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = RefusedColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell_text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column is RefusedColumn.REASON:
+            return row.message
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+                RefusedColumn.AMOUNT, RefusedColumn.ATTEMPTS):
+            return int(_RIGHT)
+        if role == RefusedRole:
+            return row
+        return None
+
+
+def open_in_ledger(widget: QWidget, entry_id: int) -> bool:
+    """Show entry `entry_id` in the Ledger pane of `widget`'s main window: the window's own
+    navigation (`MainWindow.show_pane("ledger")`, as its File → Import does) and the ledger
+    pane's `open_entry` (its entry editor). False when `widget` is not in such a window."""
+    window = widget.window()
+    show_pane = getattr(window, "show_pane", None)
+    panes = getattr(window, "panes", None)
+    ledger = panes.get("ledger") if isinstance(panes, dict) else None
+    open_entry = getattr(ledger, "open_entry", None)
+    if not (callable(show_pane) and callable(open_entry)):
+        return False
+    show_pane("ledger")
+    open_entry(entry_id)
+    return True
+
+
+class RefusedView(QWidget):
+    """The "Waiting for a fix" tab (see the module docstring).
+
+    Signals:
+        count_changed(int): how many wait after a load (the tab title follows).
+        loaded(): a load finished and the view shows it.
+        retried(object): a retry finished; carries {Provider: how many go again}.
+        open_entry_requested(int): Open entry was asked for this entry id.
+        sync_requested(object): Sync now after a retry, once per `Provider` retried.
+    """
+
+    count_changed = Signal(int)
+    loaded = Signal()
+    retried = Signal(object)
+    open_entry_requested = Signal(int)
+    sync_requested = Signal(object)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("refusedView")
+        self.ctx = ctx
+        self.model = RefusedTableModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("refusedTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.detail = QLabel()
+        self.detail.setObjectName("refusedDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+        self.open_button = QPushButton("Open entry")
+        self.open_button.setToolTip("Show the entry in the Ledger to fix it; an edited entry "
+                                    "goes again at the next sync.")
+        self.send_again_button = QPushButton("Send again")
+        self.send_again_button.setToolTip(
+            "Send the selected entries again at the next sync (after fixing the cause at "
+            "QuickBooks Online or Xero).")
+        self.send_all_button = QPushButton("Send all again")
+        self.send_all_button.setToolTip("Send every entry listed here again at the next sync.")
+        self.sync_now_button = QPushButton("Sync now")
+        self.sync_now_button.setObjectName("refusedSyncNow")
+        self.sync_now_button.setToolTip("Sync now instead of waiting for the next sync.")
+        self.sync_now_button.hide()
+        self.status = QLabel(HELP_TEXT)
+        self.status.setObjectName("refusedStatus")
+        self.status.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.sync_now_button)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.send_again_button)
+        buttons.addWidget(self.send_all_button)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setObjectName("refusedEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setEnabled(False)
+        self.empty.setMargin(24)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(buttons)
+
+        self._generation = 0
+        self._busy = False
+        self._read_error_shown = False
+        #: Providers whose entries the last retry sent again (Sync now syncs these).
+        self._to_sync: list[Provider] = []
+        #: The open "Send … again?" question, or None.
+        self.confirm_box: QMessageBox | None = None
+        self.open_button.clicked.connect(self.open_selected)
+        self.send_again_button.clicked.connect(lambda: self.ask_retry(self.selected()))
+        self.send_all_button.clicked.connect(lambda: self.ask_retry(self.model.rows()))
+        self.sync_now_button.clicked.connect(self.sync_now)
+        self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        ctx.changes.changed.connect(self._on_changes)
+        self._show_selected()
+        self.refresh()
+
+    # -- tab wiring --------------------------------------------------------------------------
+    def attach_to(self, tabs: QTabWidget) -> None:
+        """Add this view as a tab whose title carries how many wait."""
+        tabs.addTab(self, tab_title(self.model.rowCount()))
+        self.count_changed.connect(
+            lambda count: tabs.setTabText(tabs.indexOf(self), tab_title(count)))
+
+    # -- data --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the refused pushes of the current company (db lane)."""
+        company_id = self.ctx.company_id
+        self._generation += 1
+        generation = self._generation
+        if company_id is None:
+            self._apply([], generation)
+            return
+        db = self.ctx.services.db
+        self.ctx.jobs.run(lambda progress: load_refused(db, company_id),
+                          on_done=lambda rows: self._apply(rows, generation),
+                          on_error=lambda error: self._load_failed(error, generation),
+                          title="Reading entries waiting for a fix", owner=self)
+
+    def _apply(self, rows: list[RefusedRow], generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer read (another company, a later change) is on its way
+        self._read_error_shown = False
+        selected = {r.outbox_id for r in self.selected()}
+        self.model.set_rows(rows)
+        self.stack.setCurrentWidget(self.splitter if rows else self.empty)
+        if rows:
+            wanted = [n for n in (self.model.row_of(i) for i in selected) if n >= 0] or [0]
+            selection = QItemSelection()
+            last = self.model.columnCount() - 1
+            for n in wanted:
+                selection.select(self.model.index(n, 0), self.model.index(n, last))
+            chooser = self.table.selectionModel()
+            chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            chooser.setCurrentIndex(self.model.index(wanted[0], 0),
+                                    QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.table.resizeColumnsToContents()
+        self._show_selected()
+        self.count_changed.emit(len(rows))
+        self.loaded.emit()
+
+    def _load_failed(self, error: BaseException, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.status.setText("The entries waiting for a fix could not be read.")
+        if not self._read_error_shown:  # one dialog, not one per change notice
+            self._read_error_shown = True
+            self.ctx.show_error(error, self)
+        self.loaded.emit()
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.company:
+            if self.confirm_box is not None:
+                # The question names entries of the company the user just left.
+                self.confirm_box.reject()
+            self._offer_sync([])
+            self.status.setText(HELP_TEXT)
+        if changes.company or changes.entries or changes.sync_runs or changes.mappings \
+                or changes.accounts:
+            self.refresh()
+
+    # -- selection ---------------------------------------------------------------------------
+    def selected(self) -> list[RefusedRow]:
+        """The selected rows in table order."""
+        found: list[RefusedRow] = []
+        for index in sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row()):
+            value = self.model.data(index, RefusedRole)
+            if isinstance(value, RefusedRow):
+                found.append(value)
+        return found
+
+    def _show_selected(self) -> None:
+        rows = self.selected()
+        idle = not self._busy
+        self.open_button.setEnabled(idle and len(rows) == 1)
+        self.send_again_button.setEnabled(idle and bool(rows))
+        self.send_all_button.setEnabled(idle and self.model.rowCount() > 0)
+        if len(rows) == 1:
+            self.detail.setText(rows[0].message)
+        elif rows:
+            self.detail.setText(f"{plural(len(rows))} selected.")
+        else:
+            self.detail.setText("")
+
+    # -- Open entry --------------------------------------------------------------------------
+    def open_selected(self) -> None:
+        rows = self.selected()
+        if len(rows) == 1:
+            self._open(rows[0])
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < self.model.rowCount():
+            self._open(self.model.row_at(row))
+
+    def _open(self, row: RefusedRow) -> None:
+        self.open_entry_requested.emit(row.entry_id)
+        if not open_in_ledger(self, row.entry_id):
+            self.status.setText(f"Find {entry_label(row)} in the Ledger to fix it.")
+
+    # -- Send again --------------------------------------------------------------------------
+    def ask_retry(self, rows: Sequence[RefusedRow]) -> None:
+        """Ask once (window-modal, Cancel the default), then send `rows` again at the next sync;
+        Cancel changes nothing."""
+        chosen = list(rows)
+        if not chosen or self.ctx.company_id is None or self._busy \
+                or self.confirm_box is not None:
+            return
+        question = retry_question(chosen)
+        box = QMessageBox(QMessageBox.Icon.Question, question.title, question.text,
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("refusedConfirm")
+        box.setInformativeText(question.informative)
+        confirm = box.addButton(question.button, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(button: QAbstractButton) -> None:
+            self.confirm_box = None
+            if button is confirm:  # the rows asked about, even if the selection moved
+                self.retry_now(chosen)
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(self._confirm_closed)
+        self.confirm_box = box
+        box.open()
+
+    def _confirm_closed(self) -> None:
+        self.confirm_box = None
+
+    def retry_now(self, rows: Sequence[RefusedRow]) -> None:
+        """Send `rows` again at the next sync without asking (`retry_refused` in the db lane)."""
+        company_id = self.ctx.company_id
+        chosen = {p: [r.entry_id for r in group] for p, group in by_provider(rows).items()}
+        if not chosen or company_id is None or self._busy:
+            return
+        self._busy = True
+        self._offer_sync([])
+        self._show_selected()
+        self.status.setText("Marking them to be sent again…")
+        db = self.ctx.services.db
+        asked = len(rows)
+        self.ctx.jobs.run(lambda progress: retry_refused_entries(db, company_id, chosen),
+                          on_done=lambda counts: self._retried(counts, asked),
+                          on_error=self._retry_failed,
+                          title="Sending refused entries again", owner=self)
+
+    def _retried(self, counts: dict[Provider, int], asked: int) -> None:
+        self._busy = False
+        self.status.setText(retried_text(counts, asked))
+        self._offer_sync([p for p, n in counts.items() if n])
+        self.retried.emit(counts)
+        self.refresh()
+
+    def _retry_failed(self, error: BaseException) -> None:
+        self._busy = False
+        self.status.setText("Nothing was marked to be sent again.")
+        self._show_selected()
+        self.refresh()
+        self.ctx.show_error(error, self)
+
+    # -- Sync now ----------------------------------------------------------------------------
+    def _offer_sync(self, providers: list[Provider]) -> None:
+        self._to_sync = providers
+        self.sync_now_button.setVisible(bool(providers))
+        if providers:
+            self.sync_now_button.setToolTip(
+                "Sync with " + " and ".join(p.title for p in providers)
+                + " now instead of waiting for the next sync.")
+
+    def sync_now(self) -> None:
+        """Start a sync of each provider the last retry sent entries to (the card's Sync Now)."""
+        providers = self._to_sync
+        self._offer_sync([])
+        for provider in providers:
+            self.sync_requested.emit(provider)
+        if providers:
+            self.status.setText("Syncing…")
