@@ -8,10 +8,11 @@ to our chart (source QBO/Xero) with a confirmed mapping, since there is nothing 
 overwrite. An existing account or mapping is never changed by a pull.
 
 Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
-- QBO: Change Data Capture `GET /cdc?entities=E&changedSince=T` (inclusive; at most 1,000
-  objects, oldest first: when full, the next call starts at the newest `LastUpdatedTime` seen);
-  on the first sync or when the cursor is past CDC's 30-day window, a full query with paging
-  (`full:<time>:<startposition>` while it runs, so a pull that dies resumes at its page).
+- QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity
+  (inclusive; at most 1,000 objects per answer across its entities, oldest first: when full,
+  the next call starts at the newest `LastUpdatedTime` seen); on the first sync or when the
+  cursor is past CDC's 30-day window, a full query with paging (`full:<time>|<startposition>`
+  while it runs, so a pull that dies resumes at its page), reading ahead across entities.
   Deleted objects come as `{"Id","status":"Deleted"}`.
 - Xero: `If-Modified-Since` + `page`/`pageSize` (always paged: unpaged lists leave out lines);
   the next cursor is the first answer's `DateTimeUTC`; the filter is inclusive and records may
