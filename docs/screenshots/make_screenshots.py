@@ -5,6 +5,12 @@ Run by hand from the repository root (offscreen; no display needed):
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py [--dark]
 
 Uses a temporary database, so your own books are never touched. Look at the PNGs afterwards.
+
+The Conflicts and "Waiting for a fix" tabs need a real sync against a sandbox to have something to
+show; their tests take those screenshots (integrations-conflicts.png, integrations-refused.png):
+
+    BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest \
+        tests/gui/test_integrations_conflicts.py tests/gui/test_integrations_refused.py -k pane
 """
 
 from __future__ import annotations

@@ -146,13 +146,16 @@ def retried_text(counts: Mapping[Provider, int], asked: int) -> str:
 
 
 class RefusedColumn(IntEnum):
+    """The reason last: it is long, so it takes the width left and is elided (its tooltip and
+    the text under the table have it whole)."""
+
     PROVIDER = 0
     ENTRY = 1
     DATE = 2
     AMOUNT = 3
-    REASON = 4
-    ATTEMPTS = 5
-    REFUSED_AT = 6
+    ATTEMPTS = 4
+    REFUSED_AT = 5
+    REASON = 6
 
 
 _HEADERS = {RefusedColumn.PROVIDER: "Provider", RefusedColumn.ENTRY: "Entry",
@@ -276,7 +279,7 @@ class RefusedView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.detail = QLabel()
         self.detail.setObjectName("refusedDetail")
         self.detail.setWordWrap(True)
@@ -386,7 +389,9 @@ class RefusedView(QWidget):
             chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             chooser.setCurrentIndex(self.model.index(wanted[0], 0),
                                     QItemSelectionModel.SelectionFlag.NoUpdate)
-            self.table.resizeColumnsToContents()
+            for column in RefusedColumn:
+                if column is not RefusedColumn.REASON:
+                    self.table.resizeColumnToContents(column)
         self._show_selected()
         self.count_changed.emit(len(rows))
         self.loaded.emit()
