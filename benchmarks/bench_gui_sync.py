@@ -11,7 +11,7 @@ sync log, Conflicts tab) and the `LedgerPane` on a fresh SQLite file: `--ledger 
 default) stacks them as the main window does (the user clicked Sync Now, so Integrations is the
 pane shown and the ledger re-reads unseen), `visible` shows the ledger beside it as its own window
 (the worst case: it repaints too), `off` leaves it out; the
-in-process sandbox (rate limits on, time-scaled like benchmarks/bench_sync.py) seeded with
+sandbox in its own process (rate limits on, time-scaled like benchmarks/bench_sync.py) seeded with
 `--pull` transactions; the books connected through the real OAuth flow. With `--again N` that
 first sync is not measured: the ledger (holding what it pulled) is scrolled to its middle with a
 row selected, N more transactions are made at the provider, and the second, incremental sync is
@@ -47,7 +47,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sync import REALM, _connect, _Keyring, _server, _xero_bulk
+from bench_sync import _connect, _Keyring, remote
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView
@@ -62,7 +62,6 @@ from bookkeeper_desktop.gui.ledger import LedgerPane
 from bookkeeper_desktop.gui.ledger.entry_table import EntryTableModel, PlaceKeeper
 from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.providers.keychain import Keychain
-from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.services.sync import TIME_SCALE_ENV, run_sync
 from bookkeeper_desktop.storage.engine import open_database
 
@@ -125,25 +124,13 @@ class GcMeter:
             self.longest = max(self.longest, (time.perf_counter() - self._began) * 1000)
 
 
-def _seed_more(server: Any, count: int) -> None:
-    """`count` more remote transactions, changed now (so that the next incremental pull, QBO
-    CDC or Xero If-Modified-Since, picks them up)."""
-    if isinstance(server, QboSandbox):
-        server.api.bulk_create_journal_entries(  # type: ignore[attr-defined]
-            REALM, count, days=0, prefix="MORE")
-    else:
-        _xero_bulk(server, count)
-
-
 def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str, *,
           again: int = 0) -> tuple[str, ...]:
     keychain = Keychain(_Keyring())
-    with _server(provider.value, scale) as server, \
+    # The sandbox runs in its own process, as QBO and Xero run on their own machines: in this
+    # process it would take turns with the GUI thread for the GIL, which the app never does.
+    with remote(provider.value, scale, count=pull) as server, \
             open_database(f"sqlite:///{folder / f'{provider.value}.sqlite'}") as db:
-        if isinstance(server, QboSandbox):
-            server.api.bulk_create_journal_entries(REALM, pull)  # type: ignore[attr-defined]
-        else:
-            _xero_bulk(server, pull)
         company_id, env = _connect(db, provider.value, server.base_url, keychain)
         env = {**env, TIME_SCALE_ENV: str(scale)}
 
@@ -194,7 +181,7 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
                 settle = QEventLoop()
                 QTimer.singleShot(300, settle.quit)
                 settle.exec()
-            _seed_more(server, again)
+            server.seed_more(again)
         # As app.py does once the window shows: start-up objects out of the GC's full scans.
         gc.freeze()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import multiprocessing
 import multiprocessing.connection
@@ -122,30 +123,51 @@ def _min_windows(requests: int, per_window: int) -> int:
     return max(0, (requests - 1) // per_window)
 
 
-def _serve(provider: str, scale: float, second: bool, seed: int,
+def seed(server: QboSandbox | XeroSandbox, count: int, *, now: bool = False) -> None:
+    """`count` remote transactions (`now`: all changed now, for an incremental pull to find)."""
+    if isinstance(server, QboSandbox):
+        server.api.bulk_create_journal_entries(  # type: ignore[attr-defined]
+            REALM, count, **({"days": 0, "prefix": "MORE"} if now else {}))
+    else:
+        _xero_bulk(server, count)
+
+
+def _serve(provider: str, scale: float, second: bool, count: int,
            pipe: multiprocessing.connection.Connection) -> None:
-    """Child process: one sandbox, seeded with `seed` transactions, until told to stop."""
+    """Child process: one sandbox, seeded with `count` transactions; then `("more", n)` seeds n
+    more (answered "ok") until "stop"."""
     with _server(provider, scale, second=second) as server:
-        if seed and isinstance(server, QboSandbox):
-            server.api.bulk_create_journal_entries(REALM, seed)  # type: ignore[attr-defined]
-        elif seed and isinstance(server, XeroSandbox):
-            _xero_bulk(server, seed)
+        if count:
+            seed(server, count)
         pipe.send(server.base_url)
-        pipe.recv()
+        while (command := pipe.recv()) != "stop":
+            seed(server, int(command[1]), now=True)
+            pipe.send("ok")
+
+
+@dataclasses.dataclass
+class Remote:
+    """A sandbox running in its own process (`remote`)."""
+
+    base_url: str
+    pipe: multiprocessing.connection.Connection
+
+    def seed_more(self, count: int) -> None:
+        self.pipe.send(("more", count))
+        self.pipe.recv()
 
 
 @contextlib.contextmanager
-def _remote(provider: str, scale: float, *, second: bool = False, seed: int = 0
-            ) -> Iterator[str]:
+def remote(provider: str, scale: float, *, second: bool = False, count: int = 0
+           ) -> Iterator[Remote]:
     """A sandbox in its own process, as the provider is on its own machine: its work (paging
-    20,000 objects, encoding JSON) must not take turns with ours for this process's GIL. Yields
-    its base URL."""
+    20,000 objects, encoding JSON) must not take turns with ours for this process's GIL."""
     ours, theirs = multiprocessing.Pipe()
     child = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(provider, scale, second, seed, theirs), daemon=True)
+        target=_serve, args=(provider, scale, second, count, theirs), daemon=True)
     child.start()
     try:
-        yield str(ours.recv())
+        yield Remote(str(ours.recv()), ours)
     finally:
         ours.send("stop")
         child.join(30)
@@ -167,9 +189,9 @@ def bench(provider: str, scale: float, push_count: int, pull_count: int, folder:
     window = 60.0 * scale
     keychain = Keychain(_Keyring())
     # Pull: the first full sync of a company with `pull_count` more transactions.
-    with _remote(provider, scale, seed=pull_count) as base_url, \
+    with remote(provider, scale, count=pull_count) as server, \
             open_database(f"sqlite:///{folder / f'{provider}-pull.sqlite'}") as db:
-        company_id, env = _connect(db, provider, base_url, keychain)
+        company_id, env = _connect(db, provider, server.base_url, keychain)
         elapsed, counts = _sync(db, company_id, provider, env, keychain=keychain, scale=scale,
                                 pull=True, push=False)
         page, limit = (1000, 500) if provider == "qbo" else (1000, 60)
@@ -178,9 +200,9 @@ def bench(provider: str, scale: float, push_count: int, pull_count: int, folder:
                      f"{elapsed:.2f}", "-", f"{steady_pull:.2f}", "-",
                      f"{steady_pull / elapsed:.0%}", f"{counts['created']}"))
     # Push: `push_count` posted entries after a first sync of the seeded company.
-    with _remote(provider, scale, second=True) as base_url, \
+    with remote(provider, scale, second=True) as server, \
             open_database(f"sqlite:///{folder / f'{provider}-push.sqlite'}") as db:
-        company_id, env = _connect(db, provider, base_url, keychain)
+        company_id, env = _connect(db, provider, server.base_url, keychain)
         _sync(db, company_id, provider, env, keychain=keychain, scale=scale, pull=True,
               push=False)
         _entries(db, company_id, provider, push_count)
