@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
+from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
@@ -28,6 +29,7 @@ from bookkeeper_desktop.gui.integrations.controller import IntegrationsControlle
 from bookkeeper_desktop.gui.integrations.refused import (
     EMPTY_TEXT,
     HELP_TEXT,
+    READ_FAILED_TEXT,
     RefusedColumn,
     RefusedView,
     reason_text,
@@ -368,6 +370,7 @@ def test_company_switch_shows_the_other_company(qtbot: QtBot, app_ctx: AppContex
     with qtbot.waitSignal(view.loaded, timeout=5000):
         app_ctx.set_company(sample_company.id)
     assert view.confirm_box is None
+    assert not isinstance(QApplication.activeModalWidget(), QMessageBox)
     assert view.model.rowCount() == 0
     assert view.stack.currentWidget() is view.empty
     assert len(list_refused(books.db, books.company_id)) == 1
@@ -475,3 +478,31 @@ def test_words() -> None:
         "2 entries go to QuickBooks Online and 1 entry goes to Xero again at the next sync.")
     assert retried_text({Provider.QBO: 1}, 3) == (
         "1 entry goes to QuickBooks Online again at the next sync. 2 entries no longer waited.")
+
+
+def test_a_failed_read_is_shown_once(qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    """The outbox cannot be read: one error dialog through the app's presenter, however many
+    change notices ask the tab to read again, and the tab says so."""
+    refuse_in_closed_period(books, "OLD-1")
+    view = open_view(qtbot, app_ctx, books.company_id)
+    with books.db.session() as session:
+        session.execute(text("ALTER TABLE outbox RENAME TO outbox_gone"))
+    for _ in range(3):
+        with qtbot.waitSignal(view.loaded, timeout=5000):
+            app_ctx.notify(Changes(entries=True))
+    assert len(view.findChildren(QMessageBox, "errorDialog")) == 1
+    assert view.status.text() == READ_FAILED_TEXT
+    with books.db.session() as session:
+        session.execute(text("ALTER TABLE outbox_gone RENAME TO outbox"))
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        app_ctx.notify(Changes(sync_runs=True))
+    assert view.model.rowCount() == 1
+    assert view.status.text() == HELP_TEXT
+
+
+def test_model_passes_the_qt_model_tester(qtmodeltester: Any, qtbot: QtBot,
+                                          app_ctx: AppContext, books: Books) -> None:
+    refuse_in_closed_period(books, "OLD-1", "OLD-2")
+    view = open_view(qtbot, app_ctx, books.company_id)
+    assert view.model.rowCount() == 2
+    qtmodeltester.check(view.model)

@@ -66,6 +66,7 @@ EMPTY_TEXT = ("Nothing is waiting for a fix: QuickBooks Online and Xero accepted
 HELP_TEXT = ("Fix an entry here (Open entry) and it goes again at the next sync. If the cause "
              "was fixed at QuickBooks Online or Xero (a period reopened, an account made "
              "active), use Send again.")
+READ_FAILED_TEXT = "The entries waiting for a fix could not be read."
 #: How many entry numbers a question names before "and N more".
 NAMED = 5
 
@@ -375,6 +376,8 @@ class RefusedView(QWidget):
     def _apply(self, rows: list[RefusedRow], generation: int) -> None:
         if generation != self._generation:
             return  # a newer read (another company, a later change) is on its way
+        if self._read_error_shown:  # read again after a failure: the words go back to help
+            self.status.setText(HELP_TEXT)
         self._read_error_shown = False
         selected = {r.outbox_id for r in self.selected()}
         self.model.set_rows(rows)
@@ -399,7 +402,7 @@ class RefusedView(QWidget):
     def _load_failed(self, error: BaseException, generation: int) -> None:
         if generation != self._generation:
             return
-        self.status.setText("The entries waiting for a fix could not be read.")
+        self.status.setText(READ_FAILED_TEXT)
         if not self._read_error_shown:  # one dialog, not one per change notice
             self._read_error_shown = True
             self.ctx.show_error(error, self)
