@@ -27,6 +27,7 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.refused import (
+    EDITED_TEXT,
     EMPTY_TEXT,
     HELP_TEXT,
     READ_FAILED_TEXT,
@@ -69,10 +70,11 @@ def xero_books(gui_db: Any) -> Iterator[Books]:
 
 
 def add_entry(books: Books, number: str, day: dt.date, amount: str = "40.00",
-              accounts: tuple[int, int] | None = None) -> int:
+              accounts: tuple[int, int] | None = None, *,
+              status: EntryStatus = EntryStatus.POSTED) -> int:
     debit, credit = accounts or mapped_accounts(books)
     (entry_id,) = entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
-        date=day, number=number, memo=f"memo {number}", status=EntryStatus.POSTED,
+        date=day, number=number, memo=f"memo {number}", status=status,
         lines=(JournalLine.of(debit, Decimal(amount)), JournalLine.of(credit, -Decimal(amount))))])
     return entry_id
 
@@ -155,7 +157,7 @@ def test_lists_a_real_refusal_with_its_reason(qtbot: QtBot, app_ctx: AppContext,
     summary = entry_service.summaries_by_id(books.db, books.company_id, [entry_id])[entry_id]
     row = cells(view)
     assert row[RefusedColumn.PROVIDER] == "QuickBooks Online"
-    assert row[RefusedColumn.ENTRY] == "OLD-1"
+    assert row[RefusedColumn.ENTRY] == "OLD-1"  # not edited since
     assert row[RefusedColumn.DATE] == "2026-09-10"
     assert row[RefusedColumn.AMOUNT] == f"40.00 {summary.currency}"
     # The provider's reason in words, without the "The entry … was refused by …" opening.
@@ -209,6 +211,44 @@ def test_xero_archived_account_is_listed(qtbot: QtBot, app_ctx: AppContext,
     assert again.counts["refused"] == 2
     assert {r.entry_id for r in list_refused(books.db, books.company_id)} == {
         r.entry_id for r in view.model.rows()}
+
+
+def test_an_edited_entry_is_marked_until_the_next_sync_sends_it(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    """Fixed here (Open entry, edit): still listed, marked as edited, until the next sync sends
+    it; an edit that does not fix it is refused again and loses the mark; a fixing one leaves."""
+    assert sync(books, push=False).ok
+    books.sandbox.api.set_closing_date(books.tenant, CLOSED_UNTIL)
+    entry_id = add_entry(books, "OLD-E", dt.date(2026, 9, 2), status=EntryStatus.APPROVED)
+    assert sync(books).counts["refused"] == 1
+    view = open_view(qtbot, app_ctx, books.company_id)
+    assert cells(view)[RefusedColumn.ENTRY] == "OLD-E"
+
+    def edit(**changes: Any) -> None:
+        entry = entry_service.get_entry(books.db, books.company_id, entry_id)
+        entry_service.update_entry(books.db, books.company_id, entry.with_changes(**changes))
+        entry_service.approve_entries(books.db, books.company_id, [entry_id])
+        with qtbot.waitSignal(view.loaded, timeout=5000):
+            app_ctx.notify(Changes(entries=True))  # what the ledger says after a save
+
+    edit(memo="still in September")
+    assert cells(view)[RefusedColumn.ENTRY] == "OLD-E (edited)"
+    assert view.detail.text().endswith(EDITED_TEXT)
+    assert view.model.index(0, RefusedColumn.ENTRY).data(Qt.ItemDataRole.ToolTipRole) \
+        == EDITED_TEXT
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        assert sync(books).counts["refused"] == 1  # sent once more, refused once more
+        app_ctx.notify(Changes(sync_runs=True))
+    assert cells(view)[RefusedColumn.ENTRY] == "OLD-E"
+    assert not view.detail.text().endswith(EDITED_TEXT)
+
+    edit(date=dt.date(2026, 10, 2))
+    assert cells(view)[RefusedColumn.ENTRY] == "OLD-E (edited)"
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        assert sync(books).counts["pushed"] == 1
+        app_ctx.notify(Changes(sync_runs=True))
+    assert view.stack.currentWidget() is view.empty
+    assert pushed_copies(books) == {entry_id: 1}
 
 
 def test_empty_state(qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:

@@ -66,6 +66,8 @@ EMPTY_TEXT = ("Nothing is waiting for a fix: QuickBooks Online and Xero accepted
 HELP_TEXT = ("Fix an entry here (Open entry) and it goes again at the next sync. If the cause "
              "was fixed at QuickBooks Online or Xero (a period reopened, an account made "
              "active), use Send again.")
+EDITED_TEXT = ("Edited here since it was refused: the next sync sends it again if what it "
+               "sends changed.")
 READ_FAILED_TEXT = "The entries waiting for a fix could not be read."
 #: How many entry numbers a question names before "and N more".
 NAMED = 5
@@ -170,7 +172,7 @@ def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
     if column is RefusedColumn.PROVIDER:
         return row.provider.title
     if column is RefusedColumn.ENTRY:
-        return entry_label(row)
+        return f"{entry_label(row)} (edited)" if row.edited else entry_label(row)
     if column is RefusedColumn.DATE:
         return row.date.isoformat() if row.date is not None else "—"
     if column is RefusedColumn.AMOUNT:
@@ -226,6 +228,8 @@ class RefusedTableModel(ReadOnlyTableModel):
             return cell_text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole and column is RefusedColumn.REASON:
             return row.message
+        if role == Qt.ItemDataRole.ToolTipRole and column is RefusedColumn.ENTRY and row.edited:
+            return EDITED_TEXT
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
                 RefusedColumn.AMOUNT, RefusedColumn.ATTEMPTS):
             return int(_RIGHT)
@@ -436,7 +440,8 @@ class RefusedView(QWidget):
         self.send_again_button.setEnabled(idle and bool(rows))
         self.send_all_button.setEnabled(idle and self.model.rowCount() > 0)
         if len(rows) == 1:
-            self.detail.setText(rows[0].message)
+            self.detail.setText(rows[0].message + (f"\n\n{EDITED_TEXT}" if rows[0].edited
+                                                   else ""))
         elif rows:
             self.detail.setText(f"{plural(len(rows))} selected.")
         else:

@@ -191,7 +191,9 @@ class RefusedRow:
     entry's number, date and amount beside it.
 
     `message` is the whole sentence the sync wrote (`sync.push.refusal_message`: which entry,
-    the provider's reason, what to do); `refused_at` is when the outbox row took that state."""
+    the provider's reason, what to do); `refused_at` is when the outbox row took that state;
+    `edited` says the entry was saved here after that (it stays listed until the next sync,
+    which sends it again when what it sends changed)."""
 
     outbox_id: int
     provider: Provider
@@ -204,6 +206,7 @@ class RefusedRow:
     message: str
     attempts: int
     refused_at: dt.datetime | None
+    edited: bool = False
 
 
 def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
@@ -223,8 +226,14 @@ def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
             amount=summary.total if summary is not None else None,
             currency=summary.currency if summary is not None else "",
             message=push.message, attempts=push.attempts,
-            refused_at=refused_at.get(push.id)))
+            refused_at=refused_at.get(push.id),
+            edited=_after(summary.updated_at if summary is not None else None,
+                          refused_at.get(push.id))))
     return rows
+
+
+def _after(edited_at: dt.datetime | None, refused_at: dt.datetime | None) -> bool:
+    return edited_at is not None and refused_at is not None and edited_at > refused_at
 
 
 def _refused_at(db: Any, company_id: int, outbox_ids: Sequence[int]
