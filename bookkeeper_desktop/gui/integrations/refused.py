@@ -11,7 +11,8 @@ whole sentence of what to do for the selected one.
 
 - **Open entry** (or a double-click) shows the entry in the Ledger pane through the main window's
   navigation (`show_pane("ledger")` and the ledger pane's `open_entry`, which opens its entry
-  editor), so the user can fix it; an edit sends it again by itself at the next sync.
+  editor), so the user can fix it; an edit sends it again by itself at the next sync, and until
+  then the row says "(edited)" (the entry was saved after the refusal).
 - **Send again** (the selected rows) and **Send all again** ask once, naming the count and the
   provider and saying it only makes sense when the cause was fixed at QBO/Xero (Cancel is the
   default), then run `source.retry_refused_entries` in a db-lane job and offer **Sync now**
