@@ -245,6 +245,15 @@ class MainWindow(QMainWindow):
         """Show the pane `key` (ledger, export, integrations)."""
         self.sidebar.setCurrentRow(PANE_KEYS.index(key))
 
+    def open_entry(self, entry_id: int) -> None:
+        """Show the Ledger with entry `entry_id` open in its editor (from another pane, e.g. an
+        entry QBO/Xero refused)."""
+        self.show_pane("ledger")
+        ledger = self.panes.get("ledger")
+        open_in_editor = getattr(ledger, "open_entry", None)  # absent on a placeholder pane
+        if callable(open_in_editor):
+            open_in_editor(entry_id)
+
     def current_pane(self) -> str:
         row = self.sidebar.currentRow()
         return PANE_KEYS[row] if 0 <= row < len(PANE_KEYS) else PANE_KEYS[0]

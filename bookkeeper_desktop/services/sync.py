@@ -30,6 +30,7 @@ sandboxes started with the same `time_scale`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -262,6 +263,9 @@ class RefusedPush:
     operation: str
     message: str
     attempts: int
+    #: When it was refused: a refused row is left alone until it is sent again, so its last
+    #: change is the refusal.
+    refused_at: dt.datetime
 
 
 def list_refused(db: Database, company_id: int, provider: str | None = None
@@ -274,7 +278,7 @@ def list_refused(db: Database, company_id: int, provider: str | None = None
         query = query.where(OutboxRow.provider == str(parse_provider(provider).value))
     with db.read_session() as session:
         return [RefusedPush(row.id, row.provider, row.entry_id or 0, row.operation,
-                            row.last_error, row.attempts)
+                            row.last_error, row.attempts, row.updated_at)
                 for row in session.execute(query.order_by(OutboxRow.id)).scalars()]
 
 

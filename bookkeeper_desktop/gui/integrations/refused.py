@@ -9,10 +9,9 @@ Online — fix them and sync again"; this tab lists them (`source.load_refused`)
 number, date, amount, the provider's reason in words, attempts and when it was refused, with the
 whole sentence of what to do for the selected one.
 
-- **Open entry** (or a double-click) shows the entry in the Ledger pane through the main window's
-  navigation (`show_pane("ledger")` and the ledger pane's `open_entry`, which opens its entry
-  editor), so the user can fix it; an edit sends it again by itself at the next sync, and until
-  then the row says "(edited)" (the entry was saved after the refusal).
+- **Open entry** (or a double-click) shows the entry in the Ledger pane's editor through the main
+  window (`MainWindow.open_entry`), so the user can fix it; an edit sends it again by itself at
+  the next sync, and until then the row says "(edited)" (the entry was saved after the refusal).
 - **Send again** (the selected rows) and **Send all again** ask once, naming the count and the
   provider and saying it only makes sense when the cause was fixed at QBO/Xero (Cancel is the
   default), then run `source.retry_refused_entries` in a db-lane job and offer **Sync now**
@@ -240,17 +239,11 @@ class RefusedTableModel(ReadOnlyTableModel):
 
 
 def open_in_ledger(widget: QWidget, entry_id: int) -> bool:
-    """Show entry `entry_id` in the Ledger pane of `widget`'s main window: the window's own
-    navigation (`MainWindow.show_pane("ledger")`, as its File → Import does) and the ledger
-    pane's `open_entry` (its entry editor). False when `widget` is not in such a window."""
-    window = widget.window()
-    show_pane = getattr(window, "show_pane", None)
-    panes = getattr(window, "panes", None)
-    ledger = panes.get("ledger") if isinstance(panes, dict) else None
-    open_entry = getattr(ledger, "open_entry", None)
-    if not (callable(show_pane) and callable(open_entry)):
+    """Show entry `entry_id` in the Ledger of `widget`'s main window (`MainWindow.open_entry`).
+    False when `widget` is not in the main window (a tab shown on its own)."""
+    open_entry = getattr(widget.window(), "open_entry", None)
+    if not callable(open_entry):
         return False
-    show_pane("ledger")
     open_entry(entry_id)
     return True
 

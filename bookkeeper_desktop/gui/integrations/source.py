@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select
-
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ConfigurationError
@@ -34,7 +32,6 @@ from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
-from bookkeeper_desktop.storage.schema import OutboxRow
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -214,7 +211,6 @@ def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
     with its entry's summary (`services.entries.summaries_by_id`, one query per 500 ids)."""
     pushes = [p for p in list_refused(db, company_id) if p.provider in _PROVIDERS]
     summaries = entry_service.summaries_by_id(db, company_id, [p.entry_id for p in pushes])
-    refused_at = _refused_at(db, company_id, [p.id for p in pushes])
     rows: list[RefusedRow] = []
     for push in pushes:
         summary = summaries.get(push.entry_id)
@@ -226,33 +222,14 @@ def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
             amount=summary.total if summary is not None else None,
             currency=summary.currency if summary is not None else "",
             message=push.message, attempts=push.attempts,
-            refused_at=refused_at.get(push.id),
+            refused_at=push.refused_at,
             edited=_after(summary.updated_at if summary is not None else None,
-                          refused_at.get(push.id))))
+                          push.refused_at)))
     return rows
 
 
 def _after(edited_at: dt.datetime | None, refused_at: dt.datetime | None) -> bool:
     return edited_at is not None and refused_at is not None and edited_at > refused_at
-
-
-def _refused_at(db: Any, company_id: int, outbox_ids: Sequence[int]
-                ) -> dict[int, dt.datetime]:
-    """Outbox id -> when the row last changed, i.e. when it was refused: a refused row is left
-    alone until it is sent again (`sync.push`), so its `updated_at` is the refusal's time.
-
-    Read here because `services.sync.RefusedPush` does not carry it yet (a `refused_at` field
-    there would make this helper unnecessary)."""
-    found: dict[int, dt.datetime] = {}
-    wanted = list(outbox_ids)
-    with db.read_session() as session:
-        for start in range(0, len(wanted), 500):
-            query = select(OutboxRow.id, OutboxRow.updated_at).where(
-                OutboxRow.company_id == company_id,
-                OutboxRow.id.in_(wanted[start:start + 500]))
-            for outbox_id, updated_at in session.execute(query):
-                found[int(outbox_id)] = updated_at
-    return found
 
 
 def retry_refused_entries(db: Any, company_id: int,
