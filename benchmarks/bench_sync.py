@@ -3,6 +3,7 @@ rate limits on (time-scaled), reported as the fraction of the rate-limit bound a
 
 Run by hand:  .venv/bin/python benchmarks/bench_sync.py [--time-scale 0.1] [--push 5000]
               [--pull 20000] [--only qbo|xero]
+(`--push 0` measures the pull alone, e.g. at `--time-scale 1`, the providers' real limits.)
 Prints a Markdown table for benchmarks/RESULTS.md.
 
 The bound: with a sliding window of L requests per window W (QBO batch 120/min of 30 items; Xero
@@ -199,6 +200,8 @@ def bench(provider: str, scale: float, push_count: int, pull_count: int, folder:
         rows.append((provider, f"pull {pull_count:,} (+ seed)", f"{counts['api_calls']}",
                      f"{elapsed:.2f}", "-", f"{steady_pull:.2f}", "-",
                      f"{steady_pull / elapsed:.0%}", f"{counts['created']}"))
+    if not push_count:
+        return rows
     # Push: `push_count` posted entries after a first sync of the seeded company.
     with remote(provider, scale, second=True) as server, \
             open_database(f"sqlite:///{folder / f'{provider}-push.sqlite'}") as db:
