@@ -241,10 +241,12 @@ def test_module_entry_point_prints_urls_and_client_ids(
 def test_standalone_process_serves_until_interrupted_and_saves(
         tmp_path: Path, http: httpx.Client) -> None:
     state_file = tmp_path / "standalone.json"
+    # -X faulthandler: if it ever fails to stop, SIGABRT makes it print every thread's stack
+    # (a one-off 30 s hang was seen in a CI run and could not be reproduced since).
     process = subprocess.Popen(
-        [sys.executable, "-m", "bookkeeper_desktop.sandbox", "--port-qbo", "0", "--port-xero",
-         "0", "--state", str(state_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+        [sys.executable, "-X", "faulthandler", "-m", "bookkeeper_desktop.sandbox",
+         "--port-qbo", "0", "--port-xero", "0", "--state", str(state_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
@@ -255,7 +257,12 @@ def test_standalone_process_serves_until_interrupted_and_saves(
         http.post(qbo_url + "/__sandbox__/faults", json={"kind": "latency", "seconds": 0.01})
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stacks = process.communicate(timeout=30)
+            pytest.fail(f"the sandbox did not stop on SIGINT; its threads:\n{stacks}")
     assert process.returncode == 0
     assert json.loads(state_file.read_text())["qbo"]["vendor"] == "qbo"
 
