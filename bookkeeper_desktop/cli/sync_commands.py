@@ -10,23 +10,24 @@ run: they wait until the entry or its account mappings change. `--retry-refused`
 more (after the cause was fixed at the provider); a single run lists the ones still waiting on
 stderr.
 
-`--watch` polls until stopped (Ctrl+C, or `--max-runs N`): a run every `--interval` seconds
+`--watch` polls until stopped (Ctrl+C, SIGTERM, or `--max-runs N`): a run every `--interval` seconds
 (default 900 = 15 minutes, as the app's auto-sync), doubled after each idle run up to
 `--max-interval`, and at least the provider's Retry-After after a throttled run — for a scheduled
 task or a server.
 
 Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 succeeded, but some
 entries were not sent or conflicts wait (see stderr); 1 a run failed (the message says what to do:
-reconnect, wait for the daily limit); 130 cancelled with Ctrl+C (the run stops at a safe point,
-nothing half-written); 2 usage. `--watch` exits 0 when stopped.
+reconnect, wait for the daily limit); 130 cancelled with Ctrl+C or SIGTERM (the run stops at a
+safe point, nothing half-written); 2 usage. `--watch` exits 0 when stopped.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
@@ -144,7 +145,8 @@ def sync_command(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.print(f"{provider}: {count} refused "
                           f"entr{'y' if count == 1 else 'ies'} will be sent again.")
     if not args.watch:
-        return _exit_status(_run_round(ctx, company.id, providers, pull=pull, push=push))
+        with sigterm_as_interrupt():
+            return _exit_status(_run_round(ctx, company.id, providers, pull=pull, push=push))
     if args.interval <= 0:
         raise ConfigurationError("The interval must be a positive number of seconds.")
     rounds = 0
@@ -163,7 +165,27 @@ def sync_command(ctx: Context, args: argparse.Namespace) -> int:
     def stop() -> bool:
         return stopping.is_set() or (args.max_runs is not None and rounds >= args.max_runs)
 
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), sigterm_as_interrupt():
         watch(once, interval=args.interval,
               max_interval=args.max_interval or args.interval * 8, stop=stop)
     return 0
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM, what a service manager or `kill` sends to stop `sync --watch`, does what Ctrl+C
+    does: the run in progress stops at its next safe point and the command ends. Without this,
+    Python ends at once on SIGTERM (safe, thanks to the outbox, but the run is left "running"
+    in the sync log). Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -7,6 +7,7 @@ state in FILE; without it, nothing is written and every run starts from the seed
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
         print("Already running in another process; using it.", flush=True)
         return 0
     waiter = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_signals(waiter)
     try:
         while not waiter.wait(0.5):
             pass
@@ -77,6 +80,17 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     finally:
         demo.stop()
     return 0
+
+
+def _stop_on_signals(waiter: threading.Event) -> None:
+    """Ctrl+C (SIGINT) and SIGTERM (a service manager, `kill`) stop the sandboxes after saving.
+    Set explicitly: a process started in the background by a non-interactive shell inherits
+    SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler of its own."""
+    def handle(_signum: int, _frame: object) -> None:
+        waiter.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, handle)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +17,7 @@ import keyring
 import pytest
 
 from bookkeeper_desktop.cli.main import main
+from bookkeeper_desktop.cli.sync_commands import sigterm_as_interrupt
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.providers.keychain import Keychain
@@ -139,3 +143,18 @@ def test_refused_entry_exits_3_is_listed_and_retry_refused_sends_it(
     assert out.splitlines()[0] == "qbo: 1 refused entry will be sent again."
     assert "pushed 1 new" in out
     assert err == ""
+
+
+def test_sigterm_stops_like_ctrl_c_and_the_handler_is_put_back() -> None:
+    """What a service manager sends to stop `sync --watch` becomes the KeyboardInterrupt the
+    command already turns into a stop at a safe point (a real signal to this process)."""
+    before = signal.getsignal(signal.SIGTERM)
+
+    def terminated() -> None:
+        with sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives before this ends
+
+    with pytest.raises(KeyboardInterrupt):  # unconverted, SIGTERM would end pytest itself
+        terminated()
+    assert signal.getsignal(signal.SIGTERM) is before
