@@ -179,19 +179,23 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         message = errors[0]
     counts["api_calls"] = client.calls
     counts["retries"] = client.retrier.retries
+    result = SyncResult(run_id=run.id, company_id=company_id, provider=provider,
+                        direction=direction, status=status, message=message, counts=counts,
+                        errors=errors, duration=duration, retry_after=retry_after)
     sync_runs.finish_run(
         db, run.id, status, pulled=ctx.counts.created + ctx.counts.updated + ctx.counts.deleted,
         pushed=ctx.counts.pushed + ctx.counts.push_updates, conflicts=ctx.counts.conflicts,
-        error_count=len(errors) + (1 if status is RunStatus.FAILED else 0), message=message,
+        error_count=len(errors) + (1 if status is RunStatus.FAILED else 0),
+        # A run with nothing to say keeps its one-line summary, so the card and the sync log
+        # read the same text whether they show the run just finished or the stored one.
+        message=message or result.summary,
         # The sync log keeps the first entries waiting for a fix (the count is `refused`):
         # the same long list at every auto-sync would make the log grow without telling more.
         details={**counts, "waiting": counts["waiting"][:WAITING_LOGGED], "duration": duration},
     )
     if status is RunStatus.SUCCEEDED:
         _stamp_connection(db, company_id, provider)
-    return SyncResult(run_id=run.id, company_id=company_id, provider=provider,
-                      direction=direction, status=status, message=message, counts=counts,
-                      errors=errors, duration=duration, retry_after=retry_after)
+    return result
 
 
 def _stamp_connection(db: Database, company_id: int, provider: str) -> None:

@@ -95,6 +95,9 @@ def test_qbo_first_sync_pulls_chart_and_transactions_once(qbo: Books) -> None:
     assert [r.status for r in runs] == [RunStatus.SUCCEEDED, RunStatus.SUCCEEDED]
     assert runs[1].pulled == first.counts["created"]
     assert runs[1].finished_at is not None
+    # A run with nothing to report keeps its summary: the card and the sync log show the same
+    # line for the stored run as for the one just finished.
+    assert (runs[0].message, runs[1].message) == (second.summary, first.summary)
 
 
 def test_qbo_incremental_pull_sees_creates_updates_deletes_and_voids(qbo: Books) -> None:
