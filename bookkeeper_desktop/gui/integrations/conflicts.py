@@ -53,7 +53,7 @@ from bookkeeper_desktop.core.errors import BookkeeperError
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
-from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
+from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
 
@@ -108,20 +108,8 @@ def entry_label(conflict: Conflict) -> str:
     return f"#{conflict.entry_id}"
 
 
-class ConflictTableModel(ReadOnlyTableModel):
+class ConflictTableModel(RowsTableModel[Conflict]):
     """Open conflicts: entry number, date, provider, message. Small (one row per conflict)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Conflict] = []
-
-    def set_rows(self, rows: list[Conflict]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Conflict:
-        return self._rows[row]
 
     def row_of(self, conflict_id: int) -> int:
         return next((n for n, c in enumerate(self._rows) if c.id == conflict_id), -1)
@@ -131,14 +119,10 @@ class ConflictTableModel(ReadOnlyTableModel):
         return [_HEADERS[column] for column in ConflictColumn]
 
     @override
-    def row_count(self) -> int:
-        return len(self._rows)
-
-    @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        conflict = self.row_for(index)
+        if conflict is None:
             return None
-        conflict = self._rows[index.row()]
         column = ConflictColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             if column is ConflictColumn.ENTRY:

@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from typing_extensions import override
 
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
-from bookkeeper_desktop.gui.table_model import ReadOnlyTableModel
+from bookkeeper_desktop.gui.table_model import RowsTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -197,38 +197,22 @@ _NUMERIC = {SyncColumn.PULLED, SyncColumn.PUSHED, SyncColumn.CONFLICTS, SyncColu
 _PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
 
-class SyncLogModel(ReadOnlyTableModel):
+class SyncLogModel(RowsTableModel[SyncRunRow]):
     """Every sync run, newest first: direction, counts, errors, duration."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[SyncRunRow] = []
-
-    def set_rows(self, rows: list[SyncRunRow]) -> None:
-        """Swap in `rows` (newest first); the same runs again change nothing."""
-        ordered = sorted(rows, key=lambda r: r.started_at, reverse=True)
-        if ordered == self._rows:
-            return
-        self.beginResetModel()
-        self._rows = ordered
-        self.endResetModel()
-
-    def row_at(self, row: int) -> SyncRunRow:
-        return self._rows[row]
+    @override
+    def ordered(self, rows: list[SyncRunRow]) -> list[SyncRunRow]:
+        return sorted(rows, key=lambda r: r.started_at, reverse=True)
 
     @override
     def headers(self) -> Sequence[str]:
         return [_SYNC_HEADERS[column] for column in SyncColumn]
 
     @override
-    def row_count(self) -> int:
-        return len(self._rows)
-
-    @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        run = self.row_for(index)
+        if run is None:
             return None
-        run = self._rows[index.row()]
         column = SyncColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(run, column)

@@ -55,7 +55,7 @@ from bookkeeper_desktop.gui.integrations.source import (
     retry_refused_entries,
 )
 from bookkeeper_desktop.gui.integrations.state import Provider
-from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
+from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
 
 #: The `RefusedRow` behind a row.
 RefusedRole = Qt.ItemDataRole.UserRole + 1
@@ -187,25 +187,8 @@ def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
             if row.refused_at is not None else "—")
 
 
-class RefusedTableModel(ReadOnlyTableModel):
+class RefusedTableModel(RowsTableModel[RefusedRow]):
     """Refused pushes, one row each (few: what the provider turned down)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[RefusedRow] = []
-
-    def set_rows(self, rows: Sequence[RefusedRow]) -> None:
-        if list(rows) == self._rows:
-            return
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[RefusedRow]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> RefusedRow:
-        return self._rows[row]
 
     def row_of(self, outbox_id: int) -> int:
         return next((n for n, r in enumerate(self._rows) if r.outbox_id == outbox_id), -1)
@@ -215,14 +198,10 @@ class RefusedTableModel(ReadOnlyTableModel):
         return [_HEADERS[column] for column in RefusedColumn]
 
     @override
-    def row_count(self) -> int:
-        return len(self._rows)
-
-    @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        row = self.row_for(index)
+        if row is None:
             return None
-        row = self._rows[index.row()]
         column = RefusedColumn(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_text(row, column)
