@@ -87,3 +87,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.qt_log_ignore(*OFFSCREEN_NOISE))
+
+
+@pytest.fixture
+def books(gui_db: Any) -> Iterator[Any]:
+    """Our books in `gui_db` connected to the QBO sandbox (`tests.gui.sandbox_books`)."""
+    from tests.gui.sandbox_books import connected
+
+    yield from connected(gui_db, "qbo")
+
+
+@pytest.fixture
+def xero_books(gui_db: Any) -> Iterator[Any]:
+    """Our books in `gui_db` connected to the Xero sandbox."""
+    from tests.gui.sandbox_books import connected
+
+    yield from connected(gui_db, "xero")

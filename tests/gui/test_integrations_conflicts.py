@@ -7,11 +7,9 @@ confirmation (a `QMessageBox` found as the active modal widget and answered by i
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -34,34 +32,13 @@ from bookkeeper_desktop.gui.integrations.conflicts import (
     tab_title,
 )
 from bookkeeper_desktop.gui.integrations.state import Phase, Provider
-from bookkeeper_desktop.providers.keychain import Keychain
-from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
-from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts
 from bookkeeper_desktop.storage.schema import OutboxRow
 from bookkeeper_desktop.sync.payloads import strip_key
-from tests.providers.conftest import MemoryKeyring
-from tests.sync.conftest import TENANT, TIME_SCALE, Books, connect_books
+from tests.gui.sandbox_books import answer, question_box
+from tests.sync.conftest import Books
 from tests.sync.helpers import make_entries, note, pushed_copies, remote_journals, sync
-
-
-@pytest.fixture
-def qbo_sandbox() -> Iterator[QboSandbox]:
-    with QboSandbox(limits=True, time_scale=TIME_SCALE) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def books(gui_db: Any, qbo_sandbox: QboSandbox) -> Books:
-    return connect_books(gui_db, "qbo", qbo_sandbox, Keychain(MemoryKeyring()))
-
-
-@pytest.fixture
-def xero_books(gui_db: Any) -> Iterator[Books]:
-    with XeroSandbox(limits=True, time_scale=TIME_SCALE,
-                     organisations={TENANT: "Demo Company (NZ)"}) as sandbox:
-        yield connect_books(gui_db, "xero", sandbox, Keychain(MemoryKeyring()))
 
 
 def _remote(books: Books, entry_id: int) -> dict[str, Any]:
@@ -99,26 +76,6 @@ def open_view(qtbot: QtBot, app_ctx: AppContext, company_id: int) -> ConflictsVi
     qtbot.addWidget(view)
     qtbot.waitSignal(view.loaded, timeout=5000).wait()
     return view
-
-
-def question_box(qtbot: QtBot) -> QMessageBox:
-    """The confirmation now open: the application's active modal widget."""
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox),
-                    timeout=5000)
-    box = QApplication.activeModalWidget()
-    assert isinstance(box, QMessageBox)
-    return box
-
-
-def answer(qtbot: QtBot, choice: str) -> QMessageBox:
-    """Click `choice` ("Cancel" or the confirming button's text) in the open confirmation."""
-    box = question_box(qtbot)
-    if choice == "Cancel":
-        button = box.button(QMessageBox.StandardButton.Cancel)
-    else:
-        (button,) = [b for b in box.buttons() if b.text() == choice]
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    return box
 
 
 def click_and_confirm(qtbot: QtBot, view: ConflictsView, keep: str) -> None:

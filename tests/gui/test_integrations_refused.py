@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -42,31 +40,15 @@ from bookkeeper_desktop.gui.integrations.source import RefusedRow
 from bookkeeper_desktop.gui.integrations.state import LastSync, Provider
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.main_window import MainWindow
-from bookkeeper_desktop.providers.keychain import Keychain
-from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
-from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused
-from tests.providers.conftest import MemoryKeyring
-from tests.sync.conftest import TENANT, TIME_SCALE, Books, connect_books
+from tests.gui.sandbox_books import answer, question_box
+from tests.sync.conftest import Books
 from tests.sync.helpers import mapped_accounts, pushed_copies, state, sync
 
 CLOSED_UNTIL = dt.date(2026, 9, 30)
-
-
-@pytest.fixture
-def books(gui_db: Any) -> Iterator[Books]:
-    with QboSandbox(limits=True, time_scale=TIME_SCALE) as sandbox:
-        yield connect_books(gui_db, "qbo", sandbox, Keychain(MemoryKeyring()))
-
-
-@pytest.fixture
-def xero_books(gui_db: Any) -> Iterator[Books]:
-    with XeroSandbox(limits=True, time_scale=TIME_SCALE,
-                     organisations={TENANT: "Demo Company (NZ)"}) as sandbox:
-        yield connect_books(gui_db, "xero", sandbox, Keychain(MemoryKeyring()))
 
 
 def add_entry(books: Books, number: str, day: dt.date, amount: str = "40.00",
@@ -106,25 +88,6 @@ def open_view(qtbot: QtBot, app_ctx: AppContext, company_id: int) -> RefusedView
 
 def cells(view: RefusedView, row: int = 0) -> dict[RefusedColumn, str]:
     return {c: view.model.index(row, c).data() for c in RefusedColumn}
-
-
-def question_box(qtbot: QtBot) -> QMessageBox:
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox),
-                    timeout=5000)
-    box = QApplication.activeModalWidget()
-    assert isinstance(box, QMessageBox)
-    return box
-
-
-def answer(qtbot: QtBot, choice: str) -> QMessageBox:
-    """Click `choice` ("Cancel" or "Send again") in the open question."""
-    box = question_box(qtbot)
-    if choice == "Cancel":
-        button = box.button(QMessageBox.StandardButton.Cancel)
-    else:
-        (button,) = [b for b in box.buttons() if b.text() == choice]
-    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    return box
 
 
 def select_rows(view: RefusedView, *rows: int) -> None:

@@ -43,15 +43,14 @@ from bookkeeper_desktop.gui.integrations.state import (
     Provider,
 )
 from bookkeeper_desktop.gui.main_window import MainWindow
-from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import ConnectionInfo
 from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services.sync import run_sync
 from bookkeeper_desktop.settings import Settings
-from tests.providers.conftest import MemoryKeyring
-from tests.sync.conftest import TENANT, TIME_SCALE, Books, connect_books
+from tests.gui.sandbox_books import connected
+from tests.sync.conftest import Books
 
 Reachability = QNetworkInformation.Reachability
 REPO = Path(__file__).resolve().parents[2]
@@ -65,26 +64,10 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def qbo_sandbox() -> Iterator[QboSandbox]:
-    with QboSandbox(limits=True, time_scale=TIME_SCALE) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def books(gui_db: Any, qbo_sandbox: QboSandbox) -> Books:
-    return connect_books(gui_db, "qbo", qbo_sandbox, Keychain(MemoryKeyring()))
-
-
 @pytest.fixture(params=["qbo", "xero"])
 def either_books(request: pytest.FixtureRequest, gui_db: Any) -> Iterator[Books]:
     """Our books connected to the QBO or the Xero sandbox."""
-    sandbox: QboSandbox | XeroSandbox = (
-        QboSandbox(limits=True, time_scale=TIME_SCALE) if request.param == "qbo"
-        else XeroSandbox(limits=True, time_scale=TIME_SCALE,
-                         organisations={TENANT: "Demo Company (NZ)"}))
-    with sandbox:
-        yield connect_books(gui_db, request.param, sandbox, Keychain(MemoryKeyring()))
+    yield from connected(gui_db, str(request.param))
 
 
 def port_of(sandbox: QboSandbox | XeroSandbox) -> int:
