@@ -53,6 +53,7 @@ from bookkeeper_desktop.core.errors import BookkeeperError
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
@@ -423,12 +424,7 @@ class ConflictsView(QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
 
-        self.empty = QLabel(EMPTY_TEXT)
-        self.empty.setObjectName("conflictsEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setEnabled(False)
-        self.empty.setMargin(24)
+        self.empty = empty_label(EMPTY_TEXT, "conflictsEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)

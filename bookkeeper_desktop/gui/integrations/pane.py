@@ -32,6 +32,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.conflicts import ConflictsView
 from bookkeeper_desktop.gui.integrations.models import (
@@ -64,15 +65,6 @@ from bookkeeper_desktop.jobs import Job
 T = TypeVar("T")
 
 DEMO_BANNER = "Demo sandbox — no real data. Connect and Sync talk to local test servers."
-
-
-def _empty_label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setEnabled(False)  # drawn in the palette's muted colour
-    label.setMargin(24)
-    return label
 
 
 class _RowFilter(QSortFilterProxyModel):
@@ -141,8 +133,7 @@ class MappingEditor(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(
             MappingColumn.ACCOUNT, QHeaderView.ResizeMode.Interactive)
-        self.empty = _empty_label(self.EMPTY_TEXT)
-        self.empty.setObjectName("mappingEmpty")
+        self.empty = empty_label(self.EMPTY_TEXT, "mappingEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)
@@ -232,8 +223,7 @@ class SyncLogView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.empty = _empty_label(self.EMPTY_TEXT)
-        self.empty.setObjectName("syncLogEmpty")
+        self.empty = empty_label(self.EMPTY_TEXT, "syncLogEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)

@@ -48,6 +48,7 @@ from typing_extensions import override
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.conflicts import Confirmation
 from bookkeeper_desktop.gui.integrations.source import (
     RefusedRow,
@@ -297,12 +298,7 @@ class RefusedView(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
 
-        self.empty = QLabel(EMPTY_TEXT)
-        self.empty.setObjectName("refusedEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
-        self.empty.setEnabled(False)
-        self.empty.setMargin(24)
+        self.empty = empty_label(EMPTY_TEXT, "refusedEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.splitter)
