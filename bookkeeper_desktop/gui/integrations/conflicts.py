@@ -159,15 +159,17 @@ def entry_heading(entry: JournalEntry) -> str:
     return " · ".join(parts)
 
 
+def changed_fields(ours: JournalEntry, theirs: JournalEntry
+                   ) -> list[tuple[str, object, object]]:
+    """(label, ours, theirs) of each header field (number, date, memo, currency) that differs."""
+    fields = (("number", ours.number, theirs.number), ("date", ours.date, theirs.date),
+              ("memo", ours.memo, theirs.memo), ("currency", ours.currency, theirs.currency))
+    return [(label, mine, other) for label, mine, other in fields if mine != other]
+
+
 def differences(ours: JournalEntry, theirs: JournalEntry) -> list[str]:
     """What differs between the two versions, in the words of the ledger ("memo", "line 2")."""
-    found: list[str] = []
-    for label, mine, other in (("number", ours.number, theirs.number),
-                               ("date", ours.date, theirs.date),
-                               ("memo", ours.memo, theirs.memo),
-                               ("currency", ours.currency, theirs.currency)):
-        if mine != other:
-            found.append(label)
+    found = [label for label, _, _ in changed_fields(ours, theirs)]
     if len(ours.lines) != len(theirs.lines):
         found.append(f"lines ({len(ours.lines)} here, {len(theirs.lines)} there)")
     else:
@@ -193,13 +195,8 @@ def changed_details(ours: JournalEntry, theirs: JournalEntry, names: Mapping[int
     def shown(value: object) -> str:
         return f"“{value}”" if value not in (None, "") else "(empty)"
 
-    found: list[str] = []
-    for label, mine, other in (("number", ours.number, theirs.number),
-                               ("date", ours.date, theirs.date),
-                               ("memo", ours.memo, theirs.memo),
-                               ("currency", ours.currency, theirs.currency)):
-        if mine != other:
-            found.append(f"{label}: yours {shown(mine)}, theirs {shown(other)}")
+    found = [f"{label}: yours {shown(mine)}, theirs {shown(other)}"
+             for label, mine, other in changed_fields(ours, theirs)]
     count = max(len(ours.lines), len(theirs.lines))
     for n in range(count):
         mine_line = ours.lines[n] if n < len(ours.lines) else None
