@@ -395,12 +395,7 @@ def _record(ctx: SyncContext, items: Sequence[Item]) -> dict[str, int]:
             for older in open_rows.get(item.entry.id, []):
                 if older.state != OutboxState.CONFLICT and older.idempotency_key != item.key:
                     older.state = OutboxState.DONE
-            row = existing.get(item.key)
-            if row is None:
-                row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider,
-                                entry_id=item.entry.id, operation=item.operation,
-                                idempotency_key=item.key)
-                session.add(row)
+            row = existing.get(item.key) or _new_outbox_row(session, ctx, item)
             row.state = OutboxState.SENDING
             row.basis = item.basis
             row.attempts = (row.attempts or 0) + 1
@@ -557,13 +552,15 @@ def _stamp_after_entries(session: Session, saved: Sequence[RemoteObjectRow | Non
             row.fetched_at = now
 
 
+def _new_outbox_row(session: Session, ctx: SyncContext, item: Item) -> OutboxRow:
+    row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider, entry_id=item.entry.id,
+                    operation=item.operation, idempotency_key=item.key)
+    session.add(row)
+    return row
+
+
 def _mark_conflict(session: Session, ctx: SyncContext, item: Item, why: str) -> None:
-    row = store.outbox_by_key(session, item.key)
-    if row is None:
-        row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider,
-                        entry_id=item.entry.id, operation=item.operation,
-                        idempotency_key=item.key)
-        session.add(row)
+    row = store.outbox_by_key(session, item.key) or _new_outbox_row(session, ctx, item)
     row.state = OutboxState.CONFLICT
     row.last_error = f"The {item.entry.label} was {why}."
     ctx.counts.conflicts += 1
