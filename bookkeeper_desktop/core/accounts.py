@@ -385,6 +385,22 @@ def from_xero(code_or_display_name: str) -> AccountType | None:
     return XERO_CODE_TYPES[code] if code else None
 
 
+def xero_account_type(remote: Mapping[str, object]) -> AccountType | None:
+    """Our type for an account as Xero's API sends it: its `SystemAccount` first (DEBTORS is
+    accounts receivable and CREDITORS accounts payable, though their `Type` says CURRENT and
+    CURRLIAB), a BANK account of `BankAccountType` CREDITCARD is a credit card, else its
+    `Type`."""
+    system = str(remote.get("SystemAccount") or "").upper()
+    if system == "DEBTORS":
+        return AccountType.ACCOUNTS_RECEIVABLE
+    if system == "CREDITORS":
+        return AccountType.ACCOUNTS_PAYABLE
+    kind = str(remote.get("Type") or "")
+    if kind.upper() == "BANK" and str(remote.get("BankAccountType") or "").upper() == "CREDITCARD":
+        return AccountType.CREDIT_CARD
+    return from_xero(kind)
+
+
 def xero_api_code(code_or_display_name: str) -> str | None:
     """The Xero API code for a CSV display name, system pseudo-type or code (any case)."""
     key = type_key(code_or_display_name)

@@ -54,11 +54,13 @@ class JournalLine:
     description: str = ""
     contact: str = ""
     tracking: str = ""
+    #: Xero TaxType / QBO TaxCode; empty means the account's own default tax code.
+    tax_code: str = ""
 
     @classmethod
     def of(
         cls, account_id: int, amount: Decimal | int | str, *, description: str = "",
-        contact: str = "", tracking: str = "",
+        contact: str = "", tracking: str = "", tax_code: str = "",
     ) -> JournalLine:
         """A line from a signed amount: positive is a debit, negative a credit."""
         value = money(amount)
@@ -66,7 +68,7 @@ class JournalLine:
             account_id=account_id,
             debit=value if value > 0 else ZERO,
             credit=-value if value < 0 else ZERO,
-            description=description, contact=contact, tracking=tracking,
+            description=description, contact=contact, tracking=tracking, tax_code=tax_code,
         )
 
     @property
@@ -91,6 +93,10 @@ class JournalEntry:
     qbo_id: str | None = None
     qbo_sync_token: str | None = None
     xero_id: str | None = None
+    #: What the entry became at each provider (`core.kinds.Kind` value); None for the journal
+    #: kinds (QBO JournalEntry, Xero ManualJournals).
+    qbo_kind: str | None = None
+    xero_kind: str | None = None
     created_at: dt.datetime | None = field(default=None, compare=False)
     updated_at: dt.datetime | None = field(default=None, compare=False)
 

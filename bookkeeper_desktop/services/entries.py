@@ -29,6 +29,7 @@ from bookkeeper_desktop.core.journal import (
     validate_entry,
 )
 from bookkeeper_desktop.core.money import ZERO
+from bookkeeper_desktop.services import contacts
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -169,6 +170,7 @@ def add_entries(
                 },
             )
             saved.append(_reload(session, company_id, row.id))
+        contacts.ensure_named(session, company_id, saved, accounts)
         return saved
 
 
@@ -184,8 +186,10 @@ def update_entry(
         current = entry_of(row, list(row.lines))
         ensure_editable(current)
         updated = entry.with_changes(status=EntryStatus.DRAFT, company_id=company_id)
-        ensure_valid(updated, _accounts(session, company_id))
+        accounts = _accounts(session, company_id)
+        ensure_valid(updated, accounts)
         repositories.replace_entry(session, row, updated)
+        contacts.ensure_named(session, company_id, [updated], accounts)
         repositories.add_audit(
             session,
             company_id,
@@ -351,14 +355,17 @@ def bulk_insert_entries(
     """
     with db.session() as session:
         accounts = _accounts(session, company_id)
+        names: dict[str, tuple[str, set[str]]] = {}
 
         def checked() -> Iterator[JournalEntry]:
             for entry in entries:
                 if validate:
                     ensure_valid(entry, accounts)
+                contacts.collect_names(entry, accounts, names)
                 yield entry
 
         ids = repositories.bulk_insert_entries(session, company_id, checked())
+        contacts.ensure_names(session, company_id, names)
         repositories.add_audit(
             session,
             company_id,

@@ -73,6 +73,7 @@ def line_of(row: JournalLineRow) -> JournalLine:
         description=row.description,
         contact=row.contact,
         tracking=row.tracking,
+        tax_code=row.tax_code or "",
     )
 
 
@@ -90,6 +91,8 @@ def entry_of(row: JournalEntryRow, lines: list[JournalLineRow]) -> JournalEntry:
         qbo_id=row.qbo_id,
         qbo_sync_token=row.qbo_sync_token,
         xero_id=row.xero_id,
+        qbo_kind=row.qbo_kind,
+        xero_kind=row.xero_kind,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -107,6 +110,8 @@ def fill_entry_row(row: JournalEntryRow, entry: JournalEntry) -> None:
     row.qbo_id = entry.qbo_id
     row.qbo_sync_token = entry.qbo_sync_token
     row.xero_id = entry.xero_id
+    row.qbo_kind = entry.qbo_kind
+    row.xero_kind = entry.xero_kind
     row.total = entry.total_debit
     row.line_count = len(entry.lines)
 
@@ -121,6 +126,7 @@ def line_rows(entry: JournalEntry) -> list[JournalLineRow]:
             description=line.description,
             contact=line.contact,
             tracking=line.tracking,
+            tax_code=line.tax_code,
         )
         for number, line in enumerate(entry.lines, start=1)
     ]

@@ -61,7 +61,7 @@ _SUMMARY_COLUMNS = (
 
 _ENTRY_COLUMNS = (
     E.id, E.company_id, E.number, E.date, E.memo, E.currency, E.status, E.source, E.qbo_id,
-    E.qbo_sync_token, E.xero_id, E.created_at, E.updated_at,
+    E.qbo_sync_token, E.xero_id, E.qbo_kind, E.xero_kind, E.created_at, E.updated_at,
 )
 
 
@@ -181,21 +181,22 @@ def load_entries(session: Session, company_id: int, ids: Sequence[int]
             continue
         line_query = (
             select(L.entry_id, L.account_id, L.debit, L.credit, L.description, L.contact,
-                   L.tracking)
+                   L.tracking, L.tax_code)
             .where(_among(session, L.entry_id, list(lines)))
             .order_by(L.entry_id, L.line_no)
         )
-        for entry_id, account_id, debit, credit, description, contact, tracking in (
+        for entry_id, account_id, debit, credit, description, contact, tracking, tax_code in (
             session.execute(line_query)
         ):
             lines[entry_id].append(JournalLine(account_id, debit, credit, description, contact,
-                                               tracking))
+                                               tracking, tax_code or ""))
         for row in headers:
             found[row.id] = JournalEntry(
                 date=row.date, lines=tuple(lines[row.id]), number=row.number, memo=row.memo,
                 currency=row.currency, status=EntryStatus(row.status),
                 source=EntrySource(row.source), id=row.id, company_id=row.company_id,
                 qbo_id=row.qbo_id, qbo_sync_token=row.qbo_sync_token, xero_id=row.xero_id,
+                qbo_kind=row.qbo_kind, xero_kind=row.xero_kind,
                 created_at=row.created_at, updated_at=row.updated_at,
             )
     return found
@@ -269,6 +270,8 @@ def bulk_insert_entries(
                 "qbo_id": e.qbo_id,
                 "qbo_sync_token": e.qbo_sync_token,
                 "xero_id": e.xero_id,
+                "qbo_kind": e.qbo_kind,
+                "xero_kind": e.xero_kind,
                 "remote_deleted": False,
                 "created_at": now,
                 "updated_at": now,
@@ -290,6 +293,7 @@ def bulk_insert_entries(
                 "description": line.description,
                 "contact": line.contact,
                 "tracking": line.tracking,
+                "tax_code": line.tax_code,
             }
             for entry_id, e in zip(new_ids, batch, strict=True)
             for number, line in enumerate(e.lines, start=1)
@@ -310,12 +314,13 @@ def bulk_insert_entries(
 
 _COPY_ENTRIES = (
     "COPY journal_entries (id, company_id, number, date, memo, currency, status, source, total, "
-    "line_count, qbo_id, qbo_sync_token, xero_id, remote_deleted, created_at, updated_at) "
+    "line_count, qbo_id, qbo_sync_token, xero_id, qbo_kind, xero_kind, remote_deleted, "
+    "created_at, updated_at) "
     "FROM STDIN"
 )
 _COPY_LINES = (
     "COPY journal_lines (entry_id, line_no, account_id, debit, credit, description, contact, "
-    "tracking) FROM STDIN"
+    "tracking, tax_code) FROM STDIN"
 )
 
 
@@ -342,7 +347,7 @@ def _bulk_insert_postgres(
                 copy.write_row((
                     entry_id, company_id, e.number, e.date, e.memo, e.currency, e.status.value,
                     e.source.value, e.total_debit, len(e.lines), e.qbo_id, e.qbo_sync_token,
-                    e.xero_id, False, now, now,
+                    e.xero_id, e.qbo_kind, e.xero_kind, False, now, now,
                 ))
         with cursor.copy(_COPY_LINES) as copy:
             for entry_id, e in zip(new_ids, batch, strict=True):
@@ -350,6 +355,7 @@ def _bulk_insert_postgres(
                     copy.write_row((
                         entry_id, number, line.account_id, money(line.debit),
                         money(line.credit), line.description, line.contact, line.tracking,
+                        line.tax_code,
                     ))
         ids.extend(new_ids)
         batch.clear()

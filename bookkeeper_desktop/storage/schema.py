@@ -129,6 +129,10 @@ class JournalEntryRow(Base):
     qbo_id: Mapped[str | None] = mapped_column(String(40))
     qbo_sync_token: Mapped[str | None] = mapped_column(String(40))
     xero_id: Mapped[str | None] = mapped_column(String(64))
+    #: What the entry became at the provider (`core.kinds`); NULL for the journal kinds (QBO
+    #: JournalEntry, Xero ManualJournals). `qbo_id` / `xero_id` are ids of that kind.
+    qbo_kind: Mapped[str | None] = mapped_column(String(20))
+    xero_kind: Mapped[str | None] = mapped_column(String(20))
     #: The provider deleted or voided its copy; we keep ours and mark it (PRODUCT.md §4).
     remote_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
@@ -158,8 +162,33 @@ class JournalLineRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
     tracking: Mapped[str] = mapped_column(String(200), default="")
+    #: Xero TaxType / QBO TaxCode; empty for the account's own default.
+    tax_code: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     entry: Mapped[JournalEntryRow] = relationship(back_populates="lines")
+
+
+class ContactRow(Base):
+    """A customer or supplier (PRODUCT.md §1 "Contact"); lines name one by `name`. The remote
+    ids link it to a QBO Customer and/or Vendor and a Xero Contact."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    is_customer: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_supplier: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "manual", "sample", "qbo", "xero", "entry" (named on a line first).
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    qbo_customer_id: Mapped[str | None] = mapped_column(String(40))
+    qbo_vendor_id: Mapped[str | None] = mapped_column(String(40))
+    xero_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class AccountMappingRow(Base):
@@ -318,6 +347,9 @@ class OutboxRow(Base):
     #: failed on its side): part of the next request id, so that the provider's idempotency
     #: does not replay that answer (API_NOTES "idempotency").
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The kind pushed (`core.kinds`): where reconciliation looks for it. NULL for the journal
+    #: kinds.
+    object_type: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

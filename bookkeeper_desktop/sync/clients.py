@@ -25,6 +25,7 @@ called there, never in the middle of a write.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 import threading
 import time
@@ -310,6 +311,24 @@ class QboClient(ProviderClient):
                             budgets=(self.budget, self.batch_budget))
         return list(answer.get("BatchItemResponse") or [])
 
+    def find_or_create_name(self, entity: str, display_name: str, *,
+                            progress: Progress | None) -> str:
+        """The Id of the `entity` (Customer or Vendor) called `display_name`, created when QBO
+        has none. Looked up first, so a retry after a lost answer finds the one it made; the
+        create also carries a `requestid` derived from the name (API_NOTES "idempotency")."""
+        quoted = display_name.replace("\\", "\\\\").replace("'", "\\'")
+        answer = self.read("query", progress=progress, params={
+            "query": f"select * from {entity} where DisplayName = '{quoted}'",
+            "minorversion": QBO_MINOR_VERSION})
+        rows = list((answer.get("QueryResponse") or {}).get(entity) or [])
+        if rows:
+            return str(rows[0]["Id"])
+        request_id = hashlib.sha256(f"{entity}|{display_name}".encode()).hexdigest()[:36]
+        created = self.write("POST", entity.lower(), {"DisplayName": display_name},
+                             progress=progress,
+                             params={"requestid": request_id, "minorversion": QBO_MINOR_VERSION})
+        return str(created[entity]["Id"])
+
     def get(self, entity: str, object_id: str, *, progress: Progress | None
             ) -> dict[str, Any] | None:
         try:
@@ -369,15 +388,36 @@ class XeroClient(ProviderClient):
                 return
             page += 1
 
+    def save(self, collection: str, items: Sequence[Mapping[str, Any]], *, key: str,
+             progress: Progress | None, void: bool = False) -> list[dict[str, Any]]:
+        """Create or update documents of `collection` with `Idempotency-Key`; each item's answer
+        with `StatusAttributeString` and `ValidationErrors`, in the order sent
+        (`summarizeErrors=false`). ManualJournals, BankTransactions and Invoices take
+        `POST` (create, or update by id); Payments and BankTransfers are created with `PUT`,
+        and a payment is deleted with `POST Payments/{PaymentID}`, one at a time (Xero's API
+        reference for each endpoint)."""
+        if collection == "Payments" and void:
+            return [self._one("POST", f"Payments/{item['PaymentID']}", collection, item,
+                              key=f"{key}-{n}", progress=progress)
+                    for n, item in enumerate(items)]
+        method = "PUT" if collection in ("Payments", "BankTransfers") else "POST"
+        answer = self.write(method, collection, {collection: list(items)}, progress=progress,
+                            params={"summarizeErrors": "false"},
+                            headers={"Idempotency-Key": key})
+        return list(answer.get(collection) or [])
+
     def save_manual_journals(self, journals: Sequence[Mapping[str, Any]], *, key: str,
                              progress: Progress | None) -> list[dict[str, Any]]:
-        """`POST ManualJournals?summarizeErrors=false` (create or update by ManualJournalID) with
-        `Idempotency-Key`; each item's answer with `StatusAttributeString` and
-        `ValidationErrors`, in the order sent."""
-        answer = self.write("POST", "ManualJournals", {"ManualJournals": list(journals)},
-                            progress=progress, params={"summarizeErrors": "false"},
+        """`POST ManualJournals?summarizeErrors=false` (create or update by ManualJournalID)."""
+        return self.save("ManualJournals", journals, key=key, progress=progress)
+
+    def _one(self, method: str, path: str, collection: str, item: Mapping[str, Any], *,
+             key: str, progress: Progress | None) -> dict[str, Any]:
+        answer = self.write(method, path, {collection: [item]}, progress=progress,
+                            params={"summarizeErrors": "false"},
                             headers={"Idempotency-Key": key})
-        return list(answer.get("ManualJournals") or [])
+        rows = answer.get(collection) or [{}]
+        return dict(rows[0])
 
     def get(self, collection: str, record_id: str, *, progress: Progress | None
             ) -> dict[str, Any] | None:

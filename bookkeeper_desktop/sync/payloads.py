@@ -70,10 +70,12 @@ def strip_key(text: str) -> str:
     return KEY_MARKER.sub("", text).strip()
 
 
-def _refs_for(
+def check_refs(
     entry: JournalEntry, refs: Mapping[int, RemoteAccountRef], provider: str,
     names: Mapping[int, str],
 ) -> list[RemoteAccountRef]:
+    """What `provider` calls each line's account; `UnmappedAccounts` naming those it has none
+    for."""
     missing = tuple(dict.fromkeys(
         line.account_id for line in entry.lines if line.account_id not in refs
     ))
@@ -125,17 +127,25 @@ def entry_to_qbo(
     *,
     key: str,
     account_names: Mapping[int, str] | None = None,
+    entities: Mapping[int, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A QBO JournalEntry create/update body for `entry` (Id/SyncToken added when it has them)."""
+    """A QBO JournalEntry create/update body for `entry` (Id/SyncToken added when it has them).
+    `entities`: line index → the Customer or Vendor of a receivable or payable line ({Type,
+    value, name}), sent as the line's `Entity` (QBO refuses those lines without one: Fault
+    6000, API_NOTES.md)."""
     if entry.date is None:
         raise ValidationError(f"The {entry.label} has no date.")
-    line_refs = _refs_for(entry, refs, "QuickBooks Online", account_names or {})
+    line_refs = check_refs(entry, refs, "QuickBooks Online", account_names or {})
     lines: list[dict[str, Any]] = []
     for index, (line, ref) in enumerate(zip(entry.lines, line_refs, strict=True), start=1):
         detail: dict[str, Any] = {
             "PostingType": "Debit" if line.debit else "Credit",
             "AccountRef": {"value": ref.remote_id, **({"name": ref.name} if ref.name else {})},
         }
+        entity = (entities or {}).get(index - 1)
+        if entity is not None:
+            detail["Entity"] = {"Type": entity["Type"],
+                                "EntityRef": {"value": entity["value"], "name": entity["name"]}}
         lines.append({
             "Id": str(index),
             "Description": line.description,
@@ -168,6 +178,7 @@ def entry_to_qbo_void(
     *,
     key: str,
     account_names: Mapping[int, str] | None = None,
+    entities: Mapping[int, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A full update that voids a pushed JournalEntry the way QBO's own Void does.
 
@@ -180,7 +191,7 @@ def entry_to_qbo_void(
     entry is updated as QBO's UI voids one: same number, date and accounts, every amount zero,
     "Voided - <memo>" in `PrivateNote` (`sandbox.qbo_entities.voided`; pulled back, that is what
     `remote_entries.gone` recognises as voided). Our key stays in the note for reconciliation."""
-    body = entry_to_qbo(entry, refs, key=key, account_names=account_names)
+    body = entry_to_qbo(entry, refs, key=key, account_names=account_names, entities=entities)
     for line in body["Line"]:
         line["Amount"] = ZERO
     body["PrivateNote"] = tag_with_key(voided_note(entry.memo), key)
@@ -259,7 +270,7 @@ def entry_to_xero(
     (Xero's own import makes drafts, and a draft can still be reviewed there)."""
     if entry.date is None:
         raise ValidationError(f"The {entry.label} has no date.")
-    line_refs = _refs_for(entry, codes, "Xero", account_names or {})
+    line_refs = check_refs(entry, codes, "Xero", account_names or {})
     narration = entry.memo or (f"Journal {entry.number}" if entry.number else "Journal entry")
     body: dict[str, Any] = {
         "Narration": tag_with_key(narration, key),

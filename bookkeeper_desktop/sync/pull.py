@@ -37,8 +37,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookkeeper_desktop.core.accounts import Account, AccountSource, from_qbo, from_xero
+from bookkeeper_desktop.core.accounts import (
+    Account,
+    AccountSource,
+    AccountType,
+    from_qbo,
+    xero_account_type,
+)
 from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.core.kinds import JOURNAL_KIND, KINDS
 from bookkeeper_desktop.formats.plan import propose_mappings
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.mapping import account_of, fill_account_row
@@ -66,6 +73,7 @@ from bookkeeper_desktop.sync.remote_entries import (
     xero_entry,
 )
 from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+from bookkeeper_desktop.sync.xero_documents import key_text
 
 #: CDC looks back at most 30 days (API_NOTES.md "CDC"); older cursors fall back to a query.
 CDC_WINDOW = dt.timedelta(days=29, hours=12)
@@ -84,7 +92,7 @@ def _remote_account(provider: str, raw: Mapping[str, Any]) -> Account | None:
         active = bool(raw.get("Active", True))
         source = AccountSource.QBO
     else:
-        kind = from_xero(str(raw.get("Type") or ""))
+        kind = xero_account_type(raw)
         name = str(raw.get("Name") or "")
         code = str(raw.get("Code") or "") or None
         active = str(raw.get("Status") or "ACTIVE").upper() == "ACTIVE"
@@ -190,6 +198,8 @@ def _follow_remote_account(session: Session, ctx: SyncContext, mapping: AccountM
     remote_id, code, name = _remote_ref(ctx.provider, raw)
     if mapping.remote_id is None:
         mapping.remote_id = remote_id  # mapped by code alone: from now on followed by id
+    if ctx.provider == "xero":
+        _correct_xero_type(session, ctx, mapping.account_id, raw)
     changed = {field: (old, new) for field, old, new in (
         ("name", mapping.remote_name or "", name), ("code", mapping.remote_code or "", code or ""))
         if old != new}
@@ -203,6 +213,31 @@ def _follow_remote_account(session: Session, ctx: SyncContext, mapping: AccountM
                                     **{f"new_{k}": v[1] for k, v in changed.items()}})
     what = " and ".join(f"{field} '{old}' → '{new}'" for field, (old, new) in changed.items())
     ctx.counts.accounts_renamed.append(f"{_name(ctx.provider)} account {what}")
+
+
+#: The types a pull before `xero_account_type` gave Xero's system and card accounts.
+_OLD_XERO_TYPES = {AccountType.ACCOUNTS_RECEIVABLE: AccountType.OTHER_CURRENT_ASSET,
+                   AccountType.ACCOUNTS_PAYABLE: AccountType.OTHER_CURRENT_LIABILITY,
+                   AccountType.CREDIT_CARD: AccountType.BANK}
+
+
+def _correct_xero_type(session: Session, ctx: SyncContext, account_id: int,
+                       raw: Mapping[str, Any]) -> None:
+    """An account created from Xero by an earlier pull, before system accounts (DEBTORS,
+    CREDITORS) and credit cards got their own type, takes that type now; one of our own
+    accounts, or one the user retyped, is left alone."""
+    wanted = xero_account_type(raw)
+    if wanted is None or wanted not in _OLD_XERO_TYPES:
+        return
+    row = session.get(AccountRow, account_id)
+    if row is None or row.source != AccountSource.XERO.value or \
+            row.type != _OLD_XERO_TYPES[wanted].value:
+        return
+    row.type = wanted.value
+    repositories.add_audit(session, ctx.company_id, ACTOR, "retype_account",
+                           obj=("account", account_id),
+                           details={"from": _OLD_XERO_TYPES[wanted].value, "to": wanted.value,
+                                    "why": "Xero system or credit-card account"})
 
 
 def _add_mapping(session: Session, ctx: SyncContext, account_id: int, raw: Mapping[str, Any],
@@ -379,7 +414,9 @@ class Page:
                     RemoteObjectRow.remote_id.in_(ids[start:start + 500]))).scalars():
                 self.remotes[row.remote_id] = row
         self.entry_ids: dict[str, int] = {}
-        if kind in ("JournalEntry", "ManualJournals"):
+        if kind in [k.value for k in KINDS[ctx.provider]]:
+            # QBO ids are unique per entity only: a JournalEntry is found by `qbo_id` (every QBO
+            # push is one); Xero's ids are GUIDs, unique across its collections.
             column = JournalEntryRow.qbo_id if ctx.provider == "qbo" else JournalEntryRow.xero_id
             for start in range(0, len(ids), 500):
                 for entry_id, remote_id in session.execute(
@@ -387,8 +424,7 @@ class Page:
                             JournalEntryRow.company_id == ctx.company_id,
                             column.in_(ids[start:start + 500]))):
                     self.entry_ids.setdefault(str(remote_id), entry_id)
-        keys = [k for k in (key_in(str(o.get("PrivateNote") or o.get("Narration") or ""))
-                            for o in objects) if k]
+        keys = [k for k in (key_in(key_text(kind, o)) for o in objects) if k]
         self.outbox = store.outbox_by_keys(session, keys) if keys else {}
         #: (entry, object, remote id, version) to insert at the end of the page.
         self.fresh: list[tuple[JournalEntry, Mapping[str, Any], str, str]] = []
@@ -514,9 +550,9 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
               remote_id: str, version: str, page: Page) -> tuple[int | None, str | None]:
     """An object we pushed ourselves (our `[bk:KEY]` in its note): link it to that entry and
     settle the outbox row, so a crash between send and commit never imports it twice."""
-    if kind not in ("JournalEntry", "ManualJournals"):
+    if kind not in [k.value for k in KINDS[ctx.provider]]:
         return None, None
-    key = key_in(str(obj.get("PrivateNote") or obj.get("Narration") or ""))
+    key = key_in(key_text(kind, obj))
     if key is None:
         return None, None
     outbox = page.outbox.get(key)
@@ -525,7 +561,8 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
     row = repositories.entry_row(session, ctx.company_id, outbox.entry_id)
     if row is None:
         return None, None
-    store.set_remote_ref(row, ctx.provider, remote_id, version)
+    store.set_remote_ref(row, ctx.provider, remote_id, version,
+                         kind=None if kind == JOURNAL_KIND[ctx.provider] else kind)
     # A refused push found at the provider after all is there: it no longer waits for a fix.
     if outbox.state in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED,
                         OutboxState.REFUSED):

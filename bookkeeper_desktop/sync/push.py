@@ -57,18 +57,32 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from bookkeeper_desktop.core.accounts import AccountType
+from bookkeeper_desktop.core.contacts import clean_name
 from bookkeeper_desktop.core.errors import NetworkError, RemoteError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
+from bookkeeper_desktop.core.kinds import (
+    JOURNAL_KIND,
+    KINDS,
+    Kind,
+    Role,
+    own_role,
+    qbo_role,
+    shape_for,
+    xero_role,
+)
+from bookkeeper_desktop.services.contacts import contact_rows
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.schema import (
     AccountMappingRow,
     AccountRow,
+    ContactRow,
     JournalEntryRow,
     OutboxRow,
     RemoteObjectRow,
@@ -83,7 +97,9 @@ from bookkeeper_desktop.sync.clients import (
 )
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import (
+    RemoteAccountRef,
     UnmappedAccounts,
+    check_refs,
     entry_to_qbo,
     entry_to_qbo_void,
     entry_to_xero,
@@ -91,6 +107,14 @@ from bookkeeper_desktop.sync.payloads import (
 )
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+from bookkeeper_desktop.sync.xero_documents import (
+    ID_FIELDS,
+    document,
+    key_text,
+    open_invoice,
+    taxed_lines,
+    void_body,
+)
 
 STALE_OBJECT = "5010"
 #: How far before an outbox row's time reconciliation looks (clock skew between us and them).
@@ -107,10 +131,26 @@ class Item:
     #: What the provider is asked, with the mappings behind it (`basis`): a refused push is sent
     #: again only when this changes.
     basis: str = ""
+    #: What the entry goes as (`core.kinds.Kind` value).
+    kind: str = ""
+    #: A payment's contact (the `Contact` reference) and the type of invoice it settles.
+    contact: dict[str, str] | None = None
+    invoice_type: str = ""
 
 
 def kind_of(provider: str) -> str:
-    return "JournalEntry" if provider == "qbo" else "ManualJournals"
+    """The journal kind of `provider` (what every entry was sent as before kinds)."""
+    return JOURNAL_KIND[provider].value
+
+
+def entry_kind(entry: JournalEntry, provider: str) -> str:
+    """The kind `entry` was sent to `provider` as."""
+    return (entry.qbo_kind if provider == "qbo" else entry.xero_kind) or kind_of(provider)
+
+
+#: The order kinds are sent in within a run: an invoice before the payment that settles it.
+SEND_ORDER = {Kind.JOURNAL_ENTRY: 0, Kind.MANUAL_JOURNAL: 0, Kind.BANK_TRANSACTION: 1,
+              Kind.BANK_TRANSFER: 2, Kind.INVOICE: 3, Kind.PAYMENT: 4}
 
 
 def make_key(provider: str, company_id: int, entry_id: int, print_: str) -> str:
@@ -121,11 +161,19 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
     reconcile(ctx)
     items = _plan(ctx, check_remote=not pulled)
     size = QBO_BATCH_ITEMS if ctx.provider == "qbo" else XERO_WRITE_ITEMS
-    total = len(items)
+    total, done = len(items), 0
     ctx.report(0, total, "Pushing entries")
-    for start in range(0, total, size):
-        _send_batch(ctx, items[start:start + size])
-        ctx.report(min(total, start + size), total, "Pushing entries")
+    items.sort(key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
+    # A request carries one kind (one Xero collection); payments are planned after the
+    # invoices of this run are saved, so that they find them.
+    for kind in dict.fromkeys(i.kind for i in items):
+        of_kind = [i for i in items if i.kind == kind]
+        if kind == Kind.PAYMENT:
+            of_kind = _plan_payments(ctx, of_kind)
+        for start in range(0, len(of_kind), size):
+            _send_batch(ctx, of_kind[start:start + size])
+            done += len(of_kind[start:start + size])
+            ctx.report(min(total, done), total, "Pushing entries")
 
 
 # --- choosing what to push -----------------------------------------------------------------------
@@ -139,7 +187,7 @@ def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]
     linked = aliased(RemoteObjectRow)
     return list(session.execute(select(JournalEntryRow.id).outerjoin(linked, and_(
         linked.entry_id == JournalEntryRow.id, linked.company_id == company_id,
-        linked.provider == provider, linked.object_type == kind_of(provider),
+        linked.provider == provider, linked.object_type.in_([k.value for k in KINDS[provider]]),
     )).where(
         JournalEntryRow.company_id == company_id,
         JournalEntryRow.source.not_in([EntrySource.QBO.value, EntrySource.XERO.value]),
@@ -149,6 +197,48 @@ def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]
         linked.id.is_(None) | (JournalEntryRow.updated_at > linked.fetched_at)
         | remote_column.is_(None),
     ).order_by(JournalEntryRow.id)).scalars().unique())
+
+
+@dataclass
+class _Books:
+    """What planning a push reads from our books, once per run."""
+
+    refs: dict[int, RemoteAccountRef]
+    names: dict[int, str]
+    roles: dict[int, Role]
+    account_tax: dict[int, str | None]
+    mappings: dict[int, AccountMappingRow]
+    versions: dict[str, str | None]
+    contacts: dict[str, dict[str, str | None]]
+    #: Contacts QBO would not take (lower-cased name → its reason).
+    contact_errors: dict[str, str] = field(default_factory=dict)
+
+
+def _read_books(session: Session, ctx: SyncContext) -> _Books:
+    provider = ctx.provider
+    mappings = {row.account_id: row for row in store.mapped_accounts(
+        session, ctx.company_id, provider, confirmed_only=True)}
+    versions = store.account_versions(session, ctx.company_id, provider,
+                                      [m.remote_id for m in mappings.values() if m.remote_id])
+    remote_accounts = store.remote_payloads(session, ctx.company_id, provider, "Account")
+    names: dict[int, str] = {}
+    roles: dict[int, Role] = {}
+    account_tax: dict[int, str | None] = {}
+    for row in session.execute(select(AccountRow).where(
+            AccountRow.company_id == ctx.company_id)).scalars():
+        names[row.id] = row.full_name
+        account_tax[row.id] = row.tax_code
+        mapping = mappings.get(row.id)
+        remote = remote_accounts.get(mapping.remote_id or "") if mapping is not None else None
+        if remote is not None:
+            roles[row.id] = qbo_role(remote) if provider == "qbo" else xero_role(remote)
+        else:
+            roles[row.id] = own_role(AccountType(row.type))
+    contacts = {key: {"name": row.name, "qbo_customer": row.qbo_customer_id,
+                      "qbo_vendor": row.qbo_vendor_id, "xero": row.xero_id}
+                for key, row in contact_rows(session, ctx.company_id).items()}
+    return _Books(store.ours_to_remote(mappings.values(), provider), names, roles, account_tax,
+                  mappings, versions, contacts)
 
 
 def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
@@ -162,7 +252,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             for row in session.execute(select(RemoteObjectRow).where(
                     RemoteObjectRow.company_id == ctx.company_id,
                     RemoteObjectRow.provider == provider,
-                    RemoteObjectRow.object_type == kind_of(provider),
+                    RemoteObjectRow.object_type.in_([k.value for k in KINDS[provider]]),
                     RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
                 kept[row.entry_id] = store.meta(row).get("local")
                 remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
@@ -171,16 +261,11 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             OutboxRow.state == OutboxState.CONFLICT)).scalars())
         refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
                    store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
-        mappings = {row.account_id: row for row in store.mapped_accounts(
-            session, ctx.company_id, provider, confirmed_only=True)}
-        refs = store.ours_to_remote(mappings.values(), provider)
-        versions = store.account_versions(session, ctx.company_id, provider,
-                                          [m.remote_id for m in mappings.values() if m.remote_id])
-        names: dict[int, str] = {}
-        for account_id, name in session.execute(select(AccountRow.id, AccountRow.full_name)
-                                                .where(AccountRow.company_id == ctx.company_id)):
-            names[account_id] = name
+        books = _read_books(session, ctx)
+    if provider == "qbo":
+        _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
     items: list[Item] = []
+    stopped: list[tuple[Item, str]] = []
     for entry_id in ids:
         entry = entries[entry_id]
         if entry_id in blocked:
@@ -194,33 +279,226 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             operation = "void"
         key = make_key(provider, ctx.company_id, entry_id, print_)
         try:
-            if provider == "qbo":
-                body = (entry_to_qbo_void if operation == "void" else entry_to_qbo)(
-                    entry, refs, key=key, account_names=names)
-            else:
-                body = entry_to_xero(entry, refs, key=key, account_names=names)
+            item = _item_for(ctx, books, entry, operation=operation, key=key,
+                             remote_status=remote_status.get(entry_id, ""))
         except UnmappedAccounts as exc:
             ctx.counts.errors.append(exc.message + " Map and confirm "
-                                     + ", ".join(f"'{names.get(a, a)}'" for a in exc.account_ids)
-                                     + " in Integrations → Mappings.")
+                                     + ", ".join(f"'{books.names.get(a, a)}'"
+                                                 for a in exc.account_ids)
+                                     + " in Integrations → Account mapping.")
             continue
-        if operation == "void" and provider == "xero":
-            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided; see
-            # the module docstring, "Voids").
-            status = "DELETED" if remote_status.get(entry_id, "").upper() == "DRAFT" else "VOIDED"
-            body = {"ManualJournalID": entry.xero_id, "Status": status}
-        item = Item(entry, operation, key, body,
-                    basis=_basis(body, (line.account_id for line in entry.lines), mappings,
-                                 versions))
+        except _Stopped as exc:
+            item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
+            item.basis = _basis(item.body, (line.account_id for line in entry.lines),
+                                books.mappings, books.versions)
+            earlier = refused.get(entry_id)
+            if earlier is not None and earlier[0] == item.basis:
+                ctx.counts.refused += 1
+                ctx.counts.waiting.append(earlier[1] or exc.reason)
+                continue
+            stopped.append((item, exc.reason))
+            continue
+        item.basis = _basis(item.body, (line.account_id for line in entry.lines),
+                            books.mappings, books.versions)
         earlier = refused.get(entry_id)
         if earlier is not None and earlier[0] == item.basis:
             ctx.counts.refused += 1
             ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
             continue
         items.append(item)
+    if stopped:
+        _stop(ctx, stopped)
     if check_remote and provider == "xero":
         items = _xero_unchanged_remotely(ctx, items)
     return items
+
+
+class _Stopped(Exception):
+    """An entry that cannot go to the provider as it is: stopped before sending, with why."""
+
+    def __init__(self, reason: str, kind: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+
+
+def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation: str,
+              key: str, remote_status: str) -> Item:
+    """The push of `entry` as the kind its shape needs (`core.kinds`), or `_Stopped`."""
+    provider = ctx.provider
+    name = provider_name(provider)
+    previous = entry_kind(entry, provider)
+    if operation == "void":
+        kind = previous
+    else:
+        shape = shape_for(provider, entry, books.roles, books.names)
+        if shape.kind is None:
+            raise _Stopped(f"The {entry.label} cannot be sent to {name}: {shape.problem}")
+        kind = shape.kind.value
+        if operation == "update" and kind != previous:
+            raise _Stopped(
+                f"The {entry.label} was sent to {name} as a {Kind(previous).label}; as it is "
+                f"now it would be a {shape.kind.label}, and {name} cannot change one into the "
+                "other. Void it and enter a new entry.", kind)
+    if provider == "qbo":
+        entities = _qbo_entities(entry, books)
+        for index, line in enumerate(entry.lines):
+            role = books.roles.get(line.account_id)
+            if role in (Role.RECEIVABLE, Role.PAYABLE) and index not in entities:
+                who = "customer" if role is Role.RECEIVABLE else "vendor"
+                why = books.contact_errors.get(clean_name(line.contact).lower(), "")
+                raise _Stopped(f"The {entry.label} cannot be sent to {name}: its {who} "
+                               f"'{clean_name(line.contact)}' is not in {name} and could not be "
+                               f"created there{': ' + why if why else ''}.", kind)
+        body = (entry_to_qbo_void if operation == "void" else entry_to_qbo)(
+            entry, books.refs, key=key, account_names=books.names, entities=entities)
+        return Item(entry, operation, key, body, kind=kind)
+    if kind == Kind.MANUAL_JOURNAL:
+        body = entry_to_xero(entry, books.refs, key=key, account_names=books.names)
+        if operation == "void":
+            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided; see
+            # the module docstring, "Voids"); the whole journal goes with its new status, as
+            # Xero's schema requires Narration and lines on every ManualJournal.
+            body["Status"] = "DELETED" if remote_status.upper() == "DRAFT" else "VOIDED"
+        return Item(entry, operation, key, body, kind=kind)
+    if operation == "void":
+        assert entry.xero_id is not None
+        void = void_body(kind, entry.xero_id, remote_status)
+        if void is None:
+            raise _Stopped(f"The {entry.label} was sent to Xero as a {Kind(kind).label}, which "
+                           "Xero's API cannot delete or change: delete it in Xero itself.", kind)
+        return Item(entry, operation, key, void, kind=kind)
+    check_refs(entry, books.refs, "Xero", books.names)
+    taxed = taxed_lines(entry, books.account_tax, [])
+    if taxed:
+        raise _Stopped(f"The {entry.label} cannot be sent to Xero: line(s) "
+                       f"{', '.join(map(str, taxed))} carry a tax code, and Xero would add tax "
+                       "at its own rate to a bank transaction, invoice or payment. Give those "
+                       "lines the tax code NONE and enter the tax on a line of its own.", kind)
+    contact = books.contacts.get(shape.contact.lower(), {})
+    ref = {"ContactID": str(contact["xero"])} if contact.get("xero") else {"Name": shape.contact}
+    body = document(entry, shape, books.refs, key=key, contact=ref,
+                    remote_id=entry.xero_id if operation == "update" else None)
+    item = Item(entry, operation, key, body, kind=kind)
+    if shape.kind is Kind.PAYMENT:
+        assert shape.party_line is not None
+        assert shape.bank_line is not None
+        receivable = books.roles.get(entry.lines[shape.party_line].account_id) is Role.RECEIVABLE
+        money_in = bool(entry.lines[shape.bank_line].debit)
+        if receivable != money_in:
+            raise _Stopped(f"The {entry.label} cannot be sent to Xero: it is a refund ("
+                           f"money {'out to a customer' if receivable else 'in from a supplier'}"
+                           "), which Xero records against a credit note; enter it in Xero.", kind)
+        if operation == "update":
+            raise _Stopped(f"The {entry.label} was sent to Xero as a payment, which Xero cannot "
+                           "change: void it and enter a new one.", kind)
+        item.contact = {**ref, "_name": shape.contact}
+        item.invoice_type = "ACCREC" if receivable else "ACCPAY"
+    return item
+
+
+def _qbo_entities(entry: JournalEntry, books: _Books) -> dict[int, dict[str, str]]:
+    """Line index → QBO `Entity` for the receivable (Customer) and payable (Vendor) lines."""
+    found: dict[int, dict[str, str]] = {}
+    for index, line in enumerate(entry.lines):
+        role = books.roles.get(line.account_id)
+        if role not in (Role.RECEIVABLE, Role.PAYABLE) or not line.contact.strip():
+            continue
+        contact = books.contacts.get(clean_name(line.contact).lower(), {})
+        which = "qbo_customer" if role is Role.RECEIVABLE else "qbo_vendor"
+        if contact.get(which):
+            found[index] = {"Type": "Customer" if role is Role.RECEIVABLE else "Vendor",
+                            "value": str(contact[which]), "name": str(contact["name"])}
+    return found
+
+
+def _ensure_qbo_contacts(ctx: SyncContext, books: _Books, entries: Sequence[JournalEntry]
+                         ) -> None:
+    """QBO needs a Customer on receivable lines and a Vendor on payable lines (Fault 6000):
+    every one the entries name is found at QBO by its DisplayName, or created there, and its id
+    kept with our contact, before the journals are built."""
+    wanted: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        for line in entry.lines:
+            role = books.roles.get(line.account_id)
+            name = clean_name(line.contact)
+            if role not in (Role.RECEIVABLE, Role.PAYABLE) or not name:
+                continue
+            which = "Customer" if role is Role.RECEIVABLE else "Vendor"
+            column = "qbo_customer" if which == "Customer" else "qbo_vendor"
+            if not books.contacts.get(name.lower(), {}).get(column):
+                wanted[(which, name.lower())] = name
+    if not wanted:
+        return
+    assert isinstance(ctx.client, QboClient)
+    for (which, lowered), name in wanted.items():
+        try:
+            remote_id = ctx.client.find_or_create_name(which, name, progress=ctx.progress)
+        except RemoteError as exc:
+            if exc.status not in REFUSED_REQUEST:
+                raise
+            books.contact_errors[lowered] = exc.message
+            continue
+        column = "qbo_customer" if which == "Customer" else "qbo_vendor"
+        books.contacts.setdefault(lowered, {"name": name, "qbo_customer": None,
+                                            "qbo_vendor": None, "xero": None})[column] = remote_id
+        with ctx.db.session() as session:
+            rows = contact_rows(session, ctx.company_id)
+            row = rows.get(lowered)
+            if row is None:
+                row = ContactRow(company_id=ctx.company_id, name=name, source="entry")
+                session.add(row)
+            if which == "Customer":
+                row.qbo_customer_id, row.is_customer = remote_id, True
+            else:
+                row.qbo_vendor_id, row.is_supplier = remote_id, True
+        ctx.safe_point()
+
+
+def _plan_payments(ctx: SyncContext, items: list[Item]) -> list[Item]:
+    """Each payment names the open invoice it settles: the contact's AUTHORISED invoice with
+    that much due (pulled, or sent earlier in this run). None: the payment waits, saying so."""
+    with ctx.db.read_session() as session:
+        invoices = list(store.remote_payloads(session, ctx.company_id, "xero",
+                                              Kind.INVOICE.value).values())
+    ready: list[Item] = []
+    stopped: list[tuple[Item, str]] = []
+    for item in items:
+        if item.operation == "void" or "Invoice" not in item.body:
+            ready.append(item)
+            continue
+        entry, contact = item.entry, item.contact or {}
+        found = open_invoice(invoices, contact_id=contact.get("ContactID"),
+                             contact_name=contact.get("_name", ""),
+                             invoice_type=item.invoice_type, amount=item.body["Amount"])
+        if found is None:
+            who = contact.get("_name") or "the contact"
+            what = "invoice" if item.invoice_type == "ACCREC" else "bill"
+            stopped.append((item, f"The {entry.label} is a payment, but {who} has no open {what} "
+                            f"in Xero with {item.body['Amount']} due for it to settle. Send the "
+                            f"{what} first (or enter it in Xero); the payment is sent once it "
+                            "is there."))
+            continue
+        item.body["Invoice"] = {"InvoiceID": str(found["InvoiceID"])}
+        ready.append(item)
+    if stopped:
+        _stop(ctx, stopped)
+    return ready
+
+
+def _stop(ctx: SyncContext, stopped: Sequence[tuple[Item, str]]) -> None:
+    """Entries that cannot be sent as they are wait in "Waiting for a fix" with the reason, as
+    refused pushes do, and are looked at again when they (or their mappings) change."""
+    with ctx.db.session() as session:
+        rows = store.outbox_by_keys(session, [i.key for i, _ in stopped])
+        for item, reason in stopped:
+            row = rows.get(item.key) or _new_outbox_row(session, ctx, item)
+            row.state = OutboxState.REFUSED
+            row.basis = item.basis
+            row.last_error = reason
+            ctx.counts.refused += 1
+            ctx.counts.errors.append(reason)
+            ctx.counts.waiting.append(reason)
 
 
 def _basis(body: Mapping[str, Any], account_ids: Iterable[int],
@@ -254,9 +532,9 @@ def _xero_unchanged_remotely(ctx: SyncContext, items: list[Item]) -> list[Item]:
             kept.append(item)
             continue
         assert item.entry.xero_id is not None
-        current = ctx.client.get("ManualJournals", item.entry.xero_id, progress=ctx.progress)
+        current = ctx.client.get(item.kind, item.entry.xero_id, progress=ctx.progress)
         with ctx.db.session() as session:
-            row = store.remote_object(session, ctx.company_id, "xero", "ManualJournals",
+            row = store.remote_object(session, ctx.company_id, "xero", item.kind,
                                       item.entry.xero_id)
             if current is not None and row is not None and \
                     version_of("xero", current) != row.version:
@@ -396,6 +674,7 @@ def _record(ctx: SyncContext, items: Sequence[Item]) -> dict[str, int]:
                 if older.state != OutboxState.CONFLICT and older.idempotency_key != item.key:
                     older.state = OutboxState.DONE
             row = existing.get(item.key) or _new_outbox_row(session, ctx, item)
+            row.object_type = _object_type(ctx.provider, item.kind)
             row.state = OutboxState.SENDING
             row.basis = item.basis
             row.attempts = (row.attempts or 0) + 1
@@ -416,9 +695,9 @@ def _send(ctx: SyncContext, items: Sequence[Item], refusals: Mapping[str, int]
         by_bid = {str(a.get("bId")): a for a in answers}
         return [by_bid.get(f"i{n}", {}) for n in range(len(items))]
     assert isinstance(ctx.client, XeroClient)
-    answers = ctx.client.save_manual_journals([i.body for i in items],
-                                              key=_batch_key(items, refusals),
-                                              progress=ctx.progress)
+    kind = items[0].kind or kind_of("xero")
+    answers = ctx.client.save(kind, [i.body for i in items], key=_batch_key(items, refusals),
+                              progress=ctx.progress, void=items[0].operation == "void")
     if len(answers) != len(items):
         raise NetworkError("Xero answered a different number of journals than were sent.",
                            hint="Sync will check what arrived and try again.")
@@ -427,15 +706,17 @@ def _send(ctx: SyncContext, items: Sequence[Item], refusals: Mapping[str, int]
 
 def _apply_results(ctx: SyncContext, items: Sequence[Item],
                    results: Sequence[Mapping[str, Any]]) -> None:
-    kind = kind_of(ctx.provider)
     with ctx.db.session() as session:
         rows = _Rows(session, ctx, [i.key for i in items])
         saved: list[RemoteObjectRow | None] = []
         for item, result in zip(items, results, strict=True):
+            kind = item.kind or kind_of(ctx.provider)
             obj, fault, code, refused = _outcome(ctx.provider, kind, result)
             if obj is not None:
                 saved.append(_settle(session, ctx, item.key, obj,
-                                     deleted=item.operation in ("delete", "void"), rows=rows))
+                                     deleted=item.operation in ("delete", "void"), rows=rows,
+                                     kind=kind))
+                _remember_contact(session, ctx, item, obj)
                 if item.operation == "create":
                     ctx.counts.pushed += 1
                 else:
@@ -514,22 +795,26 @@ class _Rows:
         entry_ids = [r.entry_id for r in self.outbox.values() if r.entry_id is not None]
         self.entries = store.entry_rows(session, ctx.company_id, entry_ids)
         self.remotes = store.remotes_for_entries(session, ctx.company_id, ctx.provider,
-                                                 kind_of(ctx.provider), entry_ids)
+                                                 [k.value for k in KINDS[ctx.provider]],
+                                                 entry_ids)
 
 
 def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any], *,
-            deleted: bool = False, rows: _Rows | None = None) -> RemoteObjectRow | None:
-    """The remote side has `obj` for our outbox row `key`: record its id and version."""
+            deleted: bool = False, rows: _Rows | None = None, kind: str | None = None
+            ) -> RemoteObjectRow | None:
+    """The remote side has `obj` (of `kind`) for our outbox row `key`: record its id and
+    version."""
     rows = rows or _Rows(session, ctx, [key])
     row = rows.outbox.get(key)
     if row is None or row.entry_id is None:
         return None
-    kind = kind_of(ctx.provider)
-    remote_id = str(obj["Id"] if ctx.provider == "qbo" else obj["ManualJournalID"])
+    kind = kind or row.object_type or kind_of(ctx.provider)
+    remote_id = str(obj["Id"] if ctx.provider == "qbo" else obj[ID_FIELDS[kind]])
     version = version_of(ctx.provider, obj)
     entry_row = rows.entries.get(row.entry_id)
     if entry_row is not None:
-        store.set_remote_ref(entry_row, ctx.provider, remote_id, version)
+        store.set_remote_ref(entry_row, ctx.provider, remote_id, version,
+                             kind=_object_type(ctx.provider, kind))
         if deleted:
             entry_row.remote_deleted = True
     row.state = OutboxState.SENT
@@ -554,9 +839,29 @@ def _stamp_after_entries(session: Session, saved: Sequence[RemoteObjectRow | Non
 
 def _new_outbox_row(session: Session, ctx: SyncContext, item: Item) -> OutboxRow:
     row = OutboxRow(company_id=ctx.company_id, provider=ctx.provider, entry_id=item.entry.id,
-                    operation=item.operation, idempotency_key=item.key)
+                    operation=item.operation, idempotency_key=item.key,
+                    object_type=_object_type(ctx.provider, item.kind))
     session.add(row)
     return row
+
+
+def _object_type(provider: str, kind: str | None) -> str | None:
+    """What `outbox.object_type` and `journal_entries.*_kind` store: None for the journal
+    kind."""
+    return None if not kind or kind == kind_of(provider) else kind
+
+
+def _remember_contact(session: Session, ctx: SyncContext, item: Item,
+                      obj: Mapping[str, Any]) -> None:
+    """A Xero document names its contact by id in the answer: keep it with ours, so the next
+    push sends the id, not the name."""
+    contact = obj.get("Contact") if ctx.provider == "xero" else None
+    if not isinstance(contact, Mapping) or not contact.get("ContactID"):
+        return
+    name = clean_name(str(contact.get("Name") or ""))
+    row = contact_rows(session, ctx.company_id).get(name.lower()) if name else None
+    if row is not None and not row.xero_id:
+        row.xero_id = str(contact["ContactID"])
 
 
 def _mark_conflict(session: Session, ctx: SyncContext, item: Item, why: str) -> None:
@@ -581,6 +886,7 @@ def reconcile(ctx: SyncContext, keys: set[str] | None = None) -> None:
     since = min(r.updated_at for r in rows) - RECONCILE_MARGIN
     wanted = {r.idempotency_key for r in rows}
     found: dict[str, dict[str, Any]] = {}
+    kinds: dict[str, str] = {}
     if isinstance(ctx.client, QboClient):
         stamp = since.astimezone(dt.UTC).isoformat(timespec="seconds")
         for page, _ in ctx.client.query_pages(
@@ -592,17 +898,19 @@ def reconcile(ctx: SyncContext, keys: set[str] | None = None) -> None:
                     found[key] = obj
     else:
         assert isinstance(ctx.client, XeroClient)
-        for page, _ in ctx.client.pages_since("ManualJournals", since, progress=ctx.progress):
-            for obj in page:
-                key = key_in(str(obj.get("Narration") or ""))
-                if key in wanted:
-                    found[key] = obj
+        for kind in dict.fromkeys(r.object_type or kind_of("xero") for r in rows):
+            for page, _ in ctx.client.pages_since(kind, since, progress=ctx.progress):
+                for obj in page:
+                    key = key_in(key_text(kind, obj))
+                    if key in wanted:
+                        found[key], kinds[key] = obj, kind
     with ctx.db.session() as session:
         preloaded = _Rows(session, ctx, list(found))
         saved = []
         for key, obj in found.items():
             row = preloaded.outbox.get(key)
             deleted = row is not None and row.operation in ("delete", "void")
-            saved.append(_settle(session, ctx, key, obj, deleted=deleted, rows=preloaded))
+            saved.append(_settle(session, ctx, key, obj, deleted=deleted, rows=preloaded,
+                                 kind=kinds.get(key)))
             ctx.counts.reconciled += 1
         _stamp_after_entries(session, saved)

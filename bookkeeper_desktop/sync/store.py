@@ -57,7 +57,10 @@ def fingerprint(entry: JournalEntry) -> str:
     data = [
         entry.date.isoformat() if entry.date else None, entry.number, entry.memo, entry.currency,
         entry.status.value,
-        [[line.account_id, str(line.debit), str(line.credit), line.description]
+        # A line's contact and tax code count only when set, so that entries sent before
+        # lines had them do not all look changed.
+        [[line.account_id, str(line.debit), str(line.credit), line.description,
+          *([line.contact, line.tax_code] if line.contact or line.tax_code else [])]
          for line in entry.lines],
     ]
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
@@ -171,11 +174,12 @@ def load_entry(session: Session, company_id: int, entry_id: int) -> JournalEntry
 
 
 def set_remote_ref(row: JournalEntryRow, provider: str, remote_id: str,
-                   version: str | None) -> None:
+                   version: str | None, *, kind: str | None = None) -> None:
+    """Our entry is `remote_id` at `provider`, an object of `kind` (None: the journal kind)."""
     if provider == "qbo":
-        row.qbo_id, row.qbo_sync_token = remote_id, version
+        row.qbo_id, row.qbo_sync_token, row.qbo_kind = remote_id, version, kind
     else:
-        row.xero_id = remote_id
+        row.xero_id, row.xero_kind = remote_id, kind
 
 
 # --- account mappings ----------------------------------------------------------------------------
@@ -250,13 +254,25 @@ def entry_rows(session: Session, company_id: int, entry_ids: Iterable[int]
         JournalEntryRow.id.in_(list(entry_ids)))).scalars()}
 
 
-def remotes_for_entries(session: Session, company_id: int, provider: str, object_type: str,
-                        entry_ids: Iterable[int]) -> dict[str, RemoteObjectRow]:
-    """Remote id → row, for the objects linked to these entries."""
+def remotes_for_entries(session: Session, company_id: int, provider: str,
+                        object_types: Iterable[str], entry_ids: Iterable[int]
+                        ) -> dict[str, RemoteObjectRow]:
+    """Remote id → row, for the objects (of these kinds) linked to these entries."""
     return {row.remote_id: row for row in session.execute(select(RemoteObjectRow).where(
         RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
-        RemoteObjectRow.object_type == object_type,
+        RemoteObjectRow.object_type.in_(list(object_types)),
         RemoteObjectRow.entry_id.in_(list(entry_ids)))).scalars()}
+
+
+def remote_payloads(session: Session, company_id: int, provider: str, object_type: str
+                    ) -> dict[str, dict[str, Any]]:
+    """Remote id → the object as last pulled (or pushed), for every object of a type that is not
+    deleted: the remote accounts' types, the open invoices a payment can settle."""
+    return {row.remote_id: dict(row.payload or {}) for row in session.execute(
+        select(RemoteObjectRow).where(
+            RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
+            RemoteObjectRow.object_type == object_type,
+            RemoteObjectRow.deleted.is_(False))).scalars()}
 
 
 def outbox_rows(session: Session, company_id: int, provider: str, states: Iterable[str]

@@ -60,14 +60,17 @@ def pushed_copies(books: Books) -> Counter[int]:
 
 
 def mapped_accounts(books: Books, count: int = 2) -> list[int]:
-    """Ids of our accounts with a confirmed mapping that a journal line can use."""
+    """Ids of our accounts with a confirmed mapping that a journal line can use: no bank,
+    receivable or payable account, so that the entries go as journals at both providers (a bank
+    line makes a Xero bank transaction or transfer; `core.kinds`)."""
     mappings = mapping_by_account(books.db, books.company_id, books.provider,
                                   confirmed_only=True)
     accounts = accounts_by_id(books.db, books.company_id)
     usable = [a for a in sorted(mappings) if accounts[a].active
               and accounts[a].account_class.value in ("expense", "asset", "income")
               and (books.provider == "qbo" or mappings[a].remote_code)
-              and accounts[a].type.value not in ("accounts_receivable", "accounts_payable")]
+              and accounts[a].type.value not in ("accounts_receivable", "accounts_payable",
+                                                 "bank", "credit_card")]
     return usable[:count]
 
 
