@@ -130,6 +130,11 @@ def sample_accounts() -> list[Account]:
     ]
 
 
+def _name(names: Sequence[str], amount: Decimal) -> str:
+    """A name of `names` chosen by an amount already drawn (no new random number)."""
+    return names[int(amount * 100) % len(names)]
+
+
 def _amount(rng: random.Random, low: int, high: int) -> Decimal:
     """A random amount between `low` and `high` whole units, with cents."""
     return money(Decimal(rng.randint(low * 100, high * 100)) / 100)
@@ -165,14 +170,45 @@ class _Pools:
         return rng.choice(self.all)
 
 
+#: The sample company's customers and suppliers. The demo's QBO sandbox company holds the same
+#: names (its seed's customers and vendors), so they match there by name; Xero creates a contact
+#: by name for the first document that names one.
+CUSTOMERS = ("Amy's Bird Sanctuary", "Bill's Windsurf Shop", "Cool Cars", "Diego Rodriguez",
+             "Freeman Sporting Goods", "Jeff's Jalopies")
+#: Who is paid for what: bills of stock, card purchases and overheads.
+STOCK_SUPPLIERS = ("Norton Lumber and Building Materials", "Hicks Hardware")
+CARD_SUPPLIERS = ("Computers by Jenni", "Hicks Hardware", "Lee Advertising")
+OVERHEAD_SUPPLIERS = ("Cal Telephone", "PG&E", "Brosnahan Insurance Agency", "Lee Advertising")
+#: The contact of a cash sale and of the net pay out of the bank (a Xero bank transaction needs
+#: one; QBO journal lines on a bank account do not).
+CASH_CUSTOMER = "Cash Customers"
+PAYROLL_CONTACT = "Staff Payroll"
+CONTACT_NAMES = (*CUSTOMERS, *dict.fromkeys(STOCK_SUPPLIERS + CARD_SUPPLIERS + OVERHEAD_SUPPLIERS),
+                 CASH_CUSTOMER, PAYROLL_CONTACT)
+
+
+class _OpenInvoices:
+    """Posted invoices not yet paid, oldest first: a customer payment settles one of them in
+    full, as a payment does at QBO and Xero."""
+
+    def __init__(self) -> None:
+        self.open: list[tuple[str, Decimal]] = []
+
+    def settle(self) -> tuple[str, Decimal] | None:
+        return self.open.pop(0) if self.open else None
+
+
 #: Expense accounts a card purchase plausibly lands on (not wages, depreciation or taxes).
 EVERYDAY_EXPENSES = ("6000", "6010", "6041", "6042", "6060", "6071", "6072", "6081", "6100")
 #: Overheads paid from the bank account.
 OVERHEADS = ("6050", "6020", "6080", "6030")
 
 
-def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLine], str]:
-    """One of five everyday transactions (2 to 4 lines, 3 on average)."""
+def _lines(rng: random.Random, pools: _Pools, kind: int, invoices: _OpenInvoices
+           ) -> tuple[list[JournalLine], str]:
+    """One of five everyday transactions (2 to 4 lines, 3 on average), each naming its customer
+    or supplier. (Names are chosen from the amounts already drawn, so the random sequence, and
+    with it every amount, stays what it was before contacts.)"""
     line = JournalLine
     if kind == 0:  # cash sale with sales tax
         net = _amount(rng, 40, 4000)
@@ -180,20 +216,23 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
         return [
             line(pools.prefer(rng, ("1000",), T.BANK), debit=net + tax,
                  description="Deposit"),
-            line(pools.prefer(rng, ("4010", "4020"), T.INCOME), credit=net, description="Sale"),
+            line(pools.prefer(rng, ("4010", "4020"), T.INCOME), credit=net, description="Sale",
+                 contact=CASH_CUSTOMER),
             line(pools.prefer(rng, ("2200",), T.OTHER_CURRENT_LIABILITY), credit=tax,
                  description="Sales tax"),
         ], "Cash sale"
     if kind == 1 and rng.random() < 0.3:  # an overhead paid from the bank
         amount = _amount(rng, 300, 4500)
         return [
-            line(pools.prefer(rng, OVERHEADS, T.EXPENSE), debit=amount),
+            line(pools.prefer(rng, OVERHEADS, T.EXPENSE), debit=amount,
+                 contact=_name(OVERHEAD_SUPPLIERS, amount)),
             line(pools.prefer(rng, ("1000",), T.BANK), credit=amount),
         ], "Bank payment"
     if kind == 1:  # card expense
         amount = _amount(rng, 5, 900)
         return [
-            line(pools.prefer(rng, EVERYDAY_EXPENSES, T.EXPENSE), debit=amount, contact="Vendor"),
+            line(pools.prefer(rng, EVERYDAY_EXPENSES, T.EXPENSE), debit=amount,
+                 contact=_name(CARD_SUPPLIERS, amount)),
             line(pools.prefer(rng, ("2100", "2110"), T.CREDIT_CARD, T.BANK), credit=amount),
         ], "Card purchase"
     if kind == 2:  # payroll
@@ -201,7 +240,8 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
         federal = money((gross * Decimal("0.12")).quantize(Decimal("0.01")))
         state = money((gross * Decimal("0.04")).quantize(Decimal("0.01")))
         return [
-            line(pools.prefer(rng, ("6090",), T.EXPENSE), debit=gross, description="Gross wages"),
+            line(pools.prefer(rng, ("6090",), T.EXPENSE), debit=gross, description="Gross wages",
+                 contact=PAYROLL_CONTACT),
             line(pools.prefer(rng, ("1000",), T.BANK), credit=gross - federal - state,
                  description="Net pay"),
             line(
@@ -224,21 +264,25 @@ def _lines(rng: random.Random, pools: _Pools, kind: int) -> tuple[list[JournalLi
             line(pools.prefer(rng, ("5030",), T.COST_OF_GOODS_SOLD), debit=freight,
                  description="Freight"),
             line(pools.prefer(rng, ("2000",), T.ACCOUNTS_PAYABLE), credit=goods + freight,
-                 contact="Supplier"),
+                 contact=_name(STOCK_SUPPLIERS, goods)),
         ], "Bill"
     if rng.random() < 0.4:  # a customer pays an invoice into the bank
         amount = _amount(rng, 800, 5000)
+        settled = invoices.settle()
+        customer = _name(CUSTOMERS, amount)
+        if settled is not None:
+            customer, amount = settled
         return [
             line(pools.prefer(rng, ("1000",), T.BANK), debit=amount, description="Deposit"),
             line(pools.prefer(rng, ("1100",), T.ACCOUNTS_RECEIVABLE), credit=amount,
-                 contact="Customer"),
+                 contact=customer),
         ], "Customer payment"
     # invoice for services, part of it consulting
     service = _amount(rng, 200, 8000)
     other = _amount(rng, 0, 500)
     lines = [
         line(pools.prefer(rng, ("1100",), T.ACCOUNTS_RECEIVABLE), debit=service + other,
-             contact="Customer"),
+             contact=_name(CUSTOMERS, service)),
         line(pools.prefer(rng, ("4020", "4030"), T.INCOME), credit=service,
              description="Services"),
     ]
@@ -278,12 +322,15 @@ def generate_entries(
     weights = status_weights or DEFAULT_STATUS_WEIGHTS
     statuses, status_weights_list = list(weights), list(weights.values())
     pools = _Pools(accounts)
+    invoices = _OpenInvoices()
     days = sorted(rng.randint(0, span) for _ in range(n))
     for index, offset in enumerate(days, start=1):
-        lines, memo = _lines(rng, pools, rng.randrange(5))
+        lines, memo = _lines(rng, pools, rng.randrange(5), invoices)
         status = rng.choices(statuses, status_weights_list)[0]
         if offset < span * 0.7 and status in (EntryStatus.DRAFT, EntryStatus.APPROVED):
             status = EntryStatus.POSTED
+        if memo == "Invoice" and status is EntryStatus.POSTED:
+            invoices.open.append((lines[0].contact, lines[0].debit))
         yield JournalEntry(
             date=first + dt.timedelta(days=offset),
             lines=tuple(lines),
@@ -308,7 +355,7 @@ def create_sample_company(
 ) -> Company:
     """A new company with the sample chart and `entries` entries, in one transaction: if
     anything fails, or `progress` is cancelled, nothing of it is left behind."""
-    from bookkeeper_desktop.services import accounts, companies  # noqa: PLC0415
+    from bookkeeper_desktop.services import accounts, companies, contacts  # noqa: PLC0415
     from bookkeeper_desktop.services.common import default_actor  # noqa: PLC0415
     from bookkeeper_desktop.services.entries import BULK_CHECKPOINT_AFTER  # noqa: PLC0415
 
@@ -319,18 +366,21 @@ def create_sample_company(
         stored = accounts.insert_accounts(session, company.id, sample_accounts(), actor=who)
         chart = {a.id: a for a in stored if a.id is not None}
         progress.phase("Making sample entries", entries)
+        names: dict[str, tuple[str, set[str]]] = {}
 
         def checked() -> Iterator[JournalEntry]:
             made = generate_entries(entries, stored, seed=seed, end=end,
                                     currency=company.currency)
             for done, entry in enumerate(made, start=1):
                 ensure_valid(entry, chart)
+                contacts.collect_names(entry, chart, names)
                 if done % 100 == 0 or done == entries:
                     progress.report(done, entries)
                     progress.check_cancelled()
                 yield entry
 
         ids = repositories.bulk_insert_entries(session, company.id, checked())
+        contacts.ensure_names(session, company.id, names, source="sample")
         repositories.add_audit(session, company.id, who, "bulk_create", obj=("entry", None),
                                details={"count": len(ids), "note": "sample data"})
     if entries >= BULK_CHECKPOINT_AFTER:
