@@ -67,7 +67,7 @@ def contact_key(name: str) -> str:
     dropped ("The Acme Co., Ltd." and "acme" match)."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("&", " and ")
+    text = re.sub(r"['\u2019`]", "", text.replace("&", " and "))  # "Amy's" is "Amys"
     words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _SUFFIXES]
     return " ".join(words)
 

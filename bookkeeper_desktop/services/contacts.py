@@ -17,7 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
-from bookkeeper_desktop.core.contacts import Contact, clean_name, name_problem
+from bookkeeper_desktop.core.contacts import (
+    Contact,
+    ContactMatch,
+    clean_name,
+    name_problem,
+    propose_contact_matches,
+)
 from bookkeeper_desktop.core.errors import DuplicateError, NotFound, ValidationError
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.services.common import default_actor
@@ -173,3 +179,29 @@ def ensure_named(session: Session, company_id: int, entries: Iterable[JournalEnt
     for entry in entries:
         collect_names(entry, accounts, names)
     return ensure_names(session, company_id, names, source=source)
+
+
+#: The remote object types of each provider's contacts, with the role they give.
+_REMOTE_TYPES = {"qbo": (("Customer", "customer"), ("Vendor", "supplier")),
+                 "xero": (("Contacts", "customer"),)}
+
+
+def contact_proposals(db: Database, company_id: int, provider: str) -> list[ContactMatch]:
+    """Our contacts not linked at `provider`, proposed against its pulled contacts that are
+    linked to none of ours (similar names only: the same name is linked by the pull). Confirm
+    one with `link`."""
+    from bookkeeper_desktop.sync.store import remote_payloads  # noqa: PLC0415 - sync uses us
+
+    found: list[ContactMatch] = []
+    with db.read_session() as session:
+        ours = [contact_of(row) for row in contact_rows(session, company_id).values()]
+        for object_type, role in _REMOTE_TYPES.get(provider, ()):
+            column = REMOTE_COLUMNS[(provider, role)]
+            linked = {getattr(c, column) for c in ours if getattr(c, column)}
+            remote = {rid: str(obj.get("DisplayName") or obj.get("Name") or "")
+                      for rid, obj in remote_payloads(session, company_id, provider,
+                                                      object_type).items()
+                      if rid not in linked}
+            free = [c for c in ours if not getattr(c, column)]
+            found.extend(propose_contact_matches(free, remote))
+    return found

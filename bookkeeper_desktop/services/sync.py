@@ -56,7 +56,7 @@ from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.engine import SyncResult, run_sync_with
-from bookkeeper_desktop.sync.pull import _theirs
+from bookkeeper_desktop.sync.pull import NOT_TRANSACTIONS, _theirs
 from bookkeeper_desktop.sync.remote_entries import qbo_entry, xero_entry
 from bookkeeper_desktop.sync.store import OutboxState, fingerprint
 
@@ -236,10 +236,10 @@ class RemoteRecord:
 def list_remote_records(db: Database, company_id: int, provider: str, *,
                         unposted_only: bool = False, limit: int = 1000
                         ) -> list[RemoteRecord]:
-    """Pulled transactions (accounts excluded), newest fetch first."""
+    """Pulled transactions (accounts and contacts excluded), newest fetch first."""
     query = select(RemoteObjectRow).where(
         RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
-        RemoteObjectRow.object_type != "Account")
+        RemoteObjectRow.object_type.not_in(NOT_TRANSACTIONS))
     if unposted_only:
         query = query.where(RemoteObjectRow.entry_id.is_(None))
     query = query.order_by(RemoteObjectRow.fetched_at.desc(), RemoteObjectRow.id.desc())

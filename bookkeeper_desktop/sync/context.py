@@ -31,6 +31,9 @@ class Counts:
 
     accounts_added: int = 0
     mappings_proposed: int = 0
+    #: Contacts pulled from the provider: new in our list, or linked to one of ours by name.
+    contacts_added: int = 0
+    contacts_linked: int = 0
     #: Mapped accounts renamed or renumbered at the provider ("… account name 'A' → 'B'").
     accounts_renamed: list[str] = field(default_factory=list)
     pulled: int = 0

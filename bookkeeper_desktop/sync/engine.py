@@ -41,6 +41,7 @@ from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync import push as pushing
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.contacts_pull import pull_contacts
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.lease import Lease
 
@@ -153,6 +154,7 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         pushing.reconcile(ctx)
         if pull:
             pulling.pull_accounts(ctx)
+            pull_contacts(ctx)
             pulling.pull_transactions(ctx)
         if push:
             pushing.push(ctx, pulled=pull)

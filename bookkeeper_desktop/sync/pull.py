@@ -59,6 +59,7 @@ from bookkeeper_desktop.storage.schema import (
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.contacts_pull import CONTACT_TYPES
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import key_in
 from bookkeeper_desktop.sync.prefetch import prefetched
@@ -75,6 +76,8 @@ from bookkeeper_desktop.sync.remote_entries import (
 from bookkeeper_desktop.sync.store import OutboxState, fingerprint
 from bookkeeper_desktop.sync.xero_documents import key_text
 
+#: Remote objects kept that are not transactions (never posted, never listed as unposted).
+NOT_TRANSACTIONS = ("Account", *CONTACT_TYPES)
 #: CDC looks back at most 30 days (API_NOTES.md "CDC"); older cursors fall back to a query.
 CDC_WINDOW = dt.timedelta(days=29, hours=12)
 ACTOR = "sync"
@@ -260,7 +263,7 @@ def repost_unmapped(ctx: SyncContext) -> None:
             RemoteObjectRow.company_id == ctx.company_id,
             RemoteObjectRow.provider == ctx.provider,
             RemoteObjectRow.entry_id.is_(None), RemoteObjectRow.deleted.is_(False),
-            RemoteObjectRow.object_type != "Account")).scalars()
+            RemoteObjectRow.object_type.not_in(NOT_TRANSACTIONS))).scalars()
             if str(store.meta(row).get("reason") or "").startswith("accounts not mapped")]
         if not rows:
             return
@@ -593,5 +596,6 @@ def unposted(session: Session, company_id: int, provider: str) -> list[RemoteObj
     """Pulled objects kept but not in the ledger (for the Integrations pane)."""
     return list(session.execute(select(RemoteObjectRow).where(
         RemoteObjectRow.company_id == company_id, RemoteObjectRow.provider == provider,
-        RemoteObjectRow.entry_id.is_(None), RemoteObjectRow.object_type != "Account",
+        RemoteObjectRow.entry_id.is_(None),
+        RemoteObjectRow.object_type.not_in(NOT_TRANSACTIONS),
     )).scalars())
