@@ -362,6 +362,12 @@ class XeroClient(ProviderClient):
 
     provider = Provider.XERO
 
+    def base_currency(self, *, progress: Progress | None) -> str | None:
+        """The organisation's `BaseCurrency` (`GET Organisation`): the currency every manual
+        journal is booked in, since manual journals carry none (API_NOTES.md business rules)."""
+        organisations = self.read("Organisation", progress=progress).get("Organisations") or []
+        return str(organisations[0].get("BaseCurrency") or "") or None if organisations else None
+
     def accounts(self, *, progress: Progress | None) -> list[dict[str, Any]]:
         """`GET Accounts` (no paging on Accounts; API_NOTES.md "change capture")."""
         return list(self.read("Accounts", progress=progress).get("Accounts") or [])

@@ -212,6 +212,8 @@ class _Books:
     contacts: dict[str, dict[str, str | None]]
     #: Contacts QBO would not take (lower-cased name → its reason).
     contact_errors: dict[str, str] = field(default_factory=dict)
+    #: Xero's organisation currency, the one its manual journals are booked in.
+    base_currency: str | None = None
 
 
 def _read_books(session: Session, ctx: SyncContext) -> _Books:
@@ -264,6 +266,9 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         books = _read_books(session, ctx)
     if provider == "qbo":
         _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
+    elif ids:
+        assert isinstance(ctx.client, XeroClient)
+        books.base_currency = ctx.client.base_currency(progress=ctx.progress)
     items: list[Item] = []
     stopped: list[tuple[Item, str]] = []
     for entry_id in ids:
@@ -354,6 +359,12 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
             entry, books.refs, key=key, account_names=books.names, entities=entities)
         return Item(entry, operation, key, body, kind=kind)
     if kind == Kind.MANUAL_JOURNAL:
+        base = books.base_currency
+        if base and entry.currency != base and operation != "void":
+            raise _Stopped(
+                f"The {entry.label} cannot be sent to Xero: it is in {entry.currency}, and a Xero "
+                f"manual journal has no currency: Xero would book its amounts as {base}. Enter "
+                f"it in {base}.", kind)
         body = entry_to_xero(entry, books.refs, key=key, account_names=books.names)
         if operation == "void":
             # Xero voids a posted journal and deletes a draft one (a draft cannot be voided; see

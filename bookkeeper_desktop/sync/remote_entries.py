@@ -131,7 +131,14 @@ def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, i
     made, reason = _entry(pairs, accounts, raw_date, EntrySource.XERO)
     if made is None:
         return None, reason
-    return made.with_changes(number=str(obj.get("Reference") or "")[:40]), ""
+    # The contact goes on the lines other than the bank's, as ours name it (`core.kinds`).
+    contact = str((obj.get("Contact") or {}).get("Name") or "")
+    bank_account = accounts.get(str(bank.get("AccountID") or bank.get("Code") or ""))
+    lines = tuple(line if line.account_id == bank_account else
+                  JournalLine.of(line.account_id, line.signed_amount, contact=contact)
+                  for line in made.lines)
+    return made.with_changes(number=str(obj.get("Reference") or "")[:40], lines=lines,
+                             currency=str(obj.get("CurrencyCode") or made.currency)), ""
 
 
 def _date(raw: Any) -> dt.date | None:

@@ -74,6 +74,12 @@ def mapped_accounts(books: Books, count: int = 2) -> list[int]:
     return usable[:count]
 
 
+def books_currency(books: Books) -> str:
+    """The remote company's own currency (the QBO sandbox company is in USD, the Xero one in
+    NZD): a Xero manual journal has none, so ours must be in the organisation's."""
+    return "NZD" if books.provider == "xero" else "USD"
+
+
 def make_entries(books: Books, count: int, *, status: EntryStatus = EntryStatus.POSTED,
                  start: int = 0) -> list[int]:
     debit, credit = mapped_accounts(books)
@@ -81,7 +87,8 @@ def make_entries(books: Books, count: int, *, status: EntryStatus = EntryStatus.
         date=dt.date(2026, 10, 1) + dt.timedelta(days=n % 28),
         lines=(JournalLine.of(debit, Decimal(f"{100 + n}.25"), description=f"line {n}"),
                JournalLine.of(credit, -Decimal(f"{100 + n}.25"))),
-        number=f"S-{start + n}", memo=f"sync test {start + n}", status=status)
+        number=f"S-{start + n}", memo=f"sync test {start + n}", status=status,
+        currency=books_currency(books))
         for n in range(count)]
     return entry_service.bulk_insert_entries(books.db, books.company_id, made)
 

@@ -16,6 +16,7 @@ from bookkeeper_desktop.sync.payloads import strip_key
 from bookkeeper_desktop.sync.push import candidate_ids
 from tests.sync.conftest import Books
 from tests.sync.helpers import (
+    books_currency,
     local_entries,
     make_entries,
     mapped_accounts,
@@ -259,7 +260,7 @@ def test_xero_request_over_35_mb_is_split_and_an_oversized_entry_refused(xero: B
     def big(number: int, size: int) -> JournalEntry:
         return JournalEntry(
             date=dt.date(2026, 10, 6), status=EntryStatus.POSTED, number=f"BIG-{number}",
-            memo=f"big {number}",
+            memo=f"big {number}", currency=books_currency(xero),
             lines=(JournalLine.of(debit, Decimal("1.00"), description="x" * size),
                    JournalLine.of(credit, Decimal("-1.00"))))
     fine = entry_service.bulk_insert_entries(

@@ -157,3 +157,21 @@ def test_qbo_receivable_line_carries_the_customer_created_at_qbo(qbo: Books) -> 
     objects = state(qbo)["api"]["realms"][qbo.tenant]["objects"]
     assert len([c for c in objects["Customer"].values()
                 if c["DisplayName"] == "Brand New Customer Ltd"]) == 1
+
+
+def test_xero_journal_in_another_currency_waits_instead_of_being_booked_as_base(
+        xero: Books) -> None:
+    """Xero's manual journals have no currency (API_NOTES business rules: "a foreign amount is
+    booked as base currency, silently"): a USD journal for an NZD organisation is not sent."""
+    assert sync(xero, push=False).ok
+    rent, wages_payable = _account(xero, "469"), _account(xero, "814")
+    entry = JournalEntry(date=dt.date(2026, 11, 3), number="USD-1", currency="USD",
+                         status=EntryStatus.POSTED,
+                         lines=(JournalLine.of(rent, Decimal("10.00")),
+                                JournalLine.of(wages_payable, Decimal("-10.00"))))
+    entry_id = entry_service.bulk_insert_entries(xero.db, xero.company_id, [entry])[0]
+    result = sync(xero)
+    assert result.counts["refused"] == 1
+    assert "it is in USD, and a Xero manual journal has no currency: Xero would book its " \
+           "amounts as NZD" in result.counts["waiting"][0]
+    assert _ours(_records(xero, "ManualJournals"), entry_id, xero) == []

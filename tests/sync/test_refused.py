@@ -20,7 +20,14 @@ from bookkeeper_desktop.services.sync import list_refused, retry_refused
 from bookkeeper_desktop.storage.schema import OutboxRow
 from bookkeeper_desktop.sync.store import OutboxState
 from tests.sync.conftest import Books
-from tests.sync.helpers import make_entries, mapped_accounts, pushed_copies, state, sync
+from tests.sync.helpers import (
+    books_currency,
+    make_entries,
+    mapped_accounts,
+    pushed_copies,
+    state,
+    sync,
+)
 
 WRITES = {"qbo": "/batch", "xero": "/ManualJournals"}
 
@@ -42,6 +49,7 @@ def _entry(books: Books, number: str, day: dt.date, debit: int, credit: int, *,
     amount = "40.00"
     (entry_id,) = entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
         date=day, number=number, memo=f"memo {number}", status=status,
+        currency=books_currency(books),
         lines=(JournalLine.of(debit, Decimal(amount)), JournalLine.of(credit, -Decimal(amount))))])
     return entry_id
 
@@ -314,6 +322,7 @@ def test_xero_oversized_entry_is_refused_once(xero: Books) -> None:
     debit, credit = mapped_accounts(xero)
     (huge,) = entry_service.bulk_insert_entries(xero.db, xero.company_id, [JournalEntry(
         date=dt.date(2026, 10, 6), status=EntryStatus.POSTED, number="HUGE-1",
+        currency=books_currency(xero),
         lines=(JournalLine.of(debit, Decimal("1.00"), description="x" * 3_600_000),
                JournalLine.of(credit, Decimal("-1.00"))))])
     fine = make_entries(xero, 1)
