@@ -98,7 +98,7 @@ class Relay:
             return _oauth_error("unsupported_grant_type",
                                 "Only authorization_code and refresh_token are relayed.", 400)
         forwarded = {name: form[name] for name in fields if name in form}
-        return await self._forward("token", grant, self.settings.token_url,
+        return await self._forward(f"token {grant}", self.settings.token_url,
                                    content=urlencode(forwarded).encode(),
                                    content_type="application/x-www-form-urlencoded")
 
@@ -115,7 +115,7 @@ class Relay:
         refused = self._check_client(data.get("client_id"))
         if refused is not None:
             return refused
-        return await self._forward("revoke", "revoke", self.settings.revoke_url,
+        return await self._forward("revoke", self.settings.revoke_url,
                                    content=json.dumps({"token": data["token"]}).encode(),
                                    content_type="application/json")
 
@@ -127,7 +127,7 @@ class Relay:
             return _oauth_error("invalid_client", "This relay serves one app only.", 401)
         return None
 
-    async def _forward(self, what: str, grant: str, url: str, *, content: bytes,
+    async def _forward(self, what: str, url: str, *, content: bytes,
                        content_type: str) -> Response:
         if self.upstream is None:
             raise RuntimeError("The relay's upstream client is not open")
@@ -137,11 +137,10 @@ class Relay:
                 headers={"Content-Type": content_type, "Accept": "application/json"})
         except httpx.HTTPError as exc:
             # The type of failure only: an httpx message can quote the request.
-            log.warning("%s %s: no answer from Intuit (%s)", what, grant, type(exc).__name__)
+            log.warning("%s: no answer from Intuit (%s)", what, type(exc).__name__)
             return _oauth_error("temporarily_unavailable",
                                 "QuickBooks Online's sign-in service did not answer.", 502)
-        log.info("%s %s: Intuit answered %d%s", what, grant, answer.status_code,
-                 _error_code(answer))
+        log.info("%s: Intuit answered %d%s", what, answer.status_code, _error_code(answer))
         headers = {**NO_STORE, "Content-Type": answer.headers.get("Content-Type",
                                                                   "application/json")}
         return Response(answer.content, status_code=answer.status_code, headers=headers)

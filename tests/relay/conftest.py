@@ -36,13 +36,12 @@ def relay_settings(sandbox: QboSandbox, **changes: object) -> RelaySettings:
 
 
 @contextmanager
-def running_relay(settings: RelaySettings, *, limiter: AddressLimiter | None = None,
-                  sock: socket.socket | None = None) -> Iterator[str]:
+def running_relay(settings: RelaySettings, *,
+                  limiter: AddressLimiter | None = None) -> Iterator[str]:
     """Serve the relay with uvicorn, configured as `bookkeeper_relay.__main__` does (no access
     log, proxy headers believed from 127.0.0.1 only), on 127.0.0.1; yields its base URL."""
-    if sock is None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(settings, limiter=limiter), access_log=False,
                             log_config=None, server_header=False, proxy_headers=True,
