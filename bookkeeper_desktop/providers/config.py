@@ -39,11 +39,13 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from bookkeeper_desktop.core.errors import ConfigurationError
 from bookkeeper_desktop.providers.publisher import (
+    PUBLISHER_FILE_ENV,
     RELAY_CALLBACK_PATH,
     RELAY_REVOKE_PATH,
     RELAY_TOKEN_PATH,
@@ -406,15 +408,36 @@ def load_config(
     return config
 
 
+DEMO_PUBLISHER_NAME = "Bookkeeper Desktop demo"
+
+
 def demo_environment(*, qbo_url: str, xero_url: str, qbo_client_id: str,
-                     qbo_client_secret: str, xero_client_id: str) -> dict[str, str]:
+                     qbo_client_secret: str, xero_client_id: str,
+                     publisher_file: Path | None = None) -> dict[str, str]:
     """The environment variables that point `load_config` at running demo sandboxes
     (`sandbox.demo.DemoEndpoints`): their base URLs, the demo apps' credentials, and redirect
-    URIs with port 0 (the demo apps accept any loopback port, RFC 8252 §7.3)."""
-    return {
+    URIs with port 0 (the demo apps accept any loopback port, RFC 8252 §7.3).
+
+    A demo never uses the installer's own publisher file: a sandbox's code must never reach the
+    publisher's real relay. With `publisher_file`, a demo publisher file is written there naming
+    the Xero sandbox's PKCE app, and Xero connects through it as a published install does (one
+    click, no client id anywhere). QBO's demo app stays a development-keys app with its secret
+    in the environment: the token relay is a separate web service, not part of the desktop app,
+    so a demo has none to call."""
+    env = {
         "BOOKKEEPER_SANDBOX_QBO_URL": qbo_url, "BOOKKEEPER_SANDBOX_XERO_URL": xero_url,
         "QBO_CLIENT_ID": qbo_client_id, "QBO_CLIENT_SECRET": qbo_client_secret,
-        "XERO_CLIENT_ID": xero_client_id,
         "QBO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
         "XERO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
+        PUBLISHER_FILE_ENV: "",
     }
+    if publisher_file is None:
+        env["XERO_CLIENT_ID"] = xero_client_id
+        return env
+    publisher_file.parent.mkdir(parents=True, exist_ok=True)
+    publisher_file.write_text(
+        "# Written by --demo: the demo sandboxes' public app settings.\n"
+        f'name = "{DEMO_PUBLISHER_NAME}"\n[xero]\nclient_id = "{xero_client_id}"\n',
+        encoding="utf-8")
+    env[PUBLISHER_FILE_ENV] = str(publisher_file)
+    return env
