@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from bookkeeper_desktop.core.errors import ConfigurationError
+from bookkeeper_desktop.core.errors import ConfigurationError, SettingsNeeded
 from bookkeeper_desktop.providers.publisher import (
     PUBLISHER_FILE_ENV,
     RELAY_CALLBACK_PATH,
@@ -313,9 +313,9 @@ def _published_app(provider: Provider, publisher: Publisher, settings: Settings,
                 qbo_environment=qbo.environment, publisher_name=publisher.name)
 
 
-def _missing_client_id(provider: Provider) -> ConfigurationError:
+def _missing_client_id(provider: Provider) -> SettingsNeeded:
     site = "developer.intuit.com" if provider is Provider.QBO else "developer.xero.com"
-    return ConfigurationError(
+    return SettingsNeeded(
         f"No client ID is set for {provider.display_name}, so Bookkeeper Desktop cannot "
         "connect to it.",
         hint=f"This copy came without a publisher's app settings: enter the Client ID of your "
@@ -393,14 +393,14 @@ def load_config(
     if sandbox_url:
         config = config.for_sandbox(sandbox_url)
     elif is_qbo and app.qbo_environment == "production" and not config.forwards_redirect:
-        raise ConfigurationError(
+        raise SettingsNeeded(
             "Intuit accepts http://localhost redirect URIs only for development keys, not for "
             "production.",
             hint="Register an https page that forwards to http://localhost:PORT/callback and set "
                  "QBO_REDIRECT_URI to it (see the README), or use the Sandbox environment.",
         )
     if is_qbo and not config.client_secret and config.relay_url is None:
-        raise ConfigurationError(
+        raise SettingsNeeded(
             "No client secret is set for QuickBooks Online.",
             hint="Enter it in Settings → QuickBooks Online (it is kept in the system keychain), "
                  "or set QBO_CLIENT_SECRET. Intuit issues one with every app's keys.",
