@@ -171,3 +171,42 @@ def test_connect_refresh_and_revoke_through_the_relay_with_nothing_secret_in_the
         assert secret
         assert secret not in logs
 
+
+
+def test_the_command_line_connects_and_disconnects_through_the_relay_too(
+        qbo_sandbox: QboSandbox, relay: RelayProcess, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bookkeeper connect qbo` reads the same publisher file (PRODUCT.md §6: one configuration
+    for both faces)."""
+    import io
+
+    import keyring
+
+    from bookkeeper_desktop.cli.main import main
+    from bookkeeper_desktop.services import companies
+    from bookkeeper_desktop.storage.engine import open_database
+    from tests.cli.test_connect_cli import Running
+
+    for name in ("QBO_CLIENT_ID", "QBO_CLIENT_SECRET", "QBO_REDIRECT_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(PUBLISHER_FILE_ENV, str(write_publisher_file(tmp_path, relay.url)))
+    monkeypatch.setenv("BOOKKEEPER_SANDBOX_QBO_URL", qbo_sandbox.base_url)
+    db_url = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    db = open_database(db_url)
+    companies.create_company(db, "Acme Books")
+    db.close()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        run = Running(["--db", db_url, "connect", "qbo", "--no-browser", "--timeout", "20"])
+        url = run.url_line()
+        assert parse_qs(urlsplit(url).query)["client_id"] == [PUBLISHER_APP.client_id]
+        ScriptedBrowser()(url)
+        assert run.finish() == 0, run.err.getvalue()
+        assert "Connected to Craig's Design and Landscaping Services" in run.out.getvalue()
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["--db", db_url, "disconnect", "qbo"], out=out, err=err) == 0
+        assert "access was revoked" in out.getvalue(), err.getvalue()
+    finally:
+        keyring.set_keyring(previous)
+    assert "POST /qbo/revoke 200" in relay.log
