@@ -5,7 +5,10 @@ talk to QuickBooks Online or Xero: client id and secret, redirect URI, scopes an
 built from Settings (`bookkeeper_desktop.settings`) and the environment variables named in the seed
 (`QBO_CLIENT_ID`, `QBO_CLIENT_SECRET`, `QBO_REDIRECT_URI`, `XERO_CLIENT_ID`, `XERO_CLIENT_SECRET`,
 `XERO_REDIRECT_URI`; the environment wins), with the client secret otherwise read from the OS
-keychain (`keychain.ClientSecrets`): secrets are never settings.
+keychain (`keychain.ClientSecrets`): secrets are never settings. An installer's publisher file
+(`providers.publisher`) supplies the publisher's apps when neither the environment nor Settings'
+"Advanced: use my own developer app" names one; its QBO app has no secret here and makes its token
+calls through the publisher's relay (`ProviderConfig.relay_url`, `bookkeeper_relay`).
 
 Endpoints (API_NOTES.md):
 - QBO: authorize `https://appcenter.intuit.com/connect/oauth2`, token

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from bookkeeper_desktop.core.errors import NetworkError, ReconnectNeeded
+from bookkeeper_desktop.providers.config import load_config
+from bookkeeper_desktop.providers.oauth import OAuthClient
+from bookkeeper_desktop.providers.publisher import PUBLISHER_FILE_ENV
 from bookkeeper_desktop.sandbox.qbo_server import DEMO_QBO_CLIENT, QboSandbox
+from bookkeeper_desktop.settings import Settings
 from bookkeeper_relay.app import MAX_BODY
 from bookkeeper_relay.ratelimit import AddressLimiter
+from bookkeeper_relay.settings import RelaySettings
 
 from .conftest import relay_settings, running_relay
 
 CLIENT_ID = DEMO_QBO_CLIENT.client_id
 STATE = "48123.AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+
+def refresh(client: httpx.Client, refresh_token: str = "AB11x",
+            client_id: str = CLIENT_ID) -> httpx.Response:
+    """A refresh call as the desktop app sends it to the relay (public client: no secret)."""
+    return client.post("/qbo/token", data={"grant_type": "refresh_token",
+                                           "refresh_token": refresh_token,
+                                           "client_id": client_id})
+
+
+def refresh_through(settings: RelaySettings) -> httpx.Response:
+    """One refresh call through a relay started with `settings`."""
+    with running_relay(settings) as url, httpx.Client(base_url=url) as client:
+        return refresh(client)
 
 
 @pytest.fixture
@@ -73,8 +94,7 @@ def test_callback_without_a_usable_port_in_state_is_a_page_not_a_redirect(
 
 def test_token_for_another_client_id_is_refused_without_reaching_intuit(
         relay: httpx.Client, qbo_sandbox: QboSandbox) -> None:
-    answer = relay.post("/qbo/token", data={"grant_type": "refresh_token",
-                                            "refresh_token": "AB11x", "client_id": "someone"})
+    answer = refresh(relay, client_id="someone")
     assert answer.status_code == 401
     assert answer.json()["error"] == "invalid_client"
     assert qbo_sandbox.token_grant_counts() == {}
@@ -92,9 +112,7 @@ def test_token_call_reaches_intuit_authenticated_and_its_answer_comes_back(
         relay: httpx.Client, qbo_sandbox: QboSandbox) -> None:
     # An unknown refresh token: the sandbox checks the client's Basic credentials first, so
     # `invalid_grant` (not `invalid_client`) proves the relay added the publisher's secret.
-    answer = relay.post("/qbo/token", data={"grant_type": "refresh_token",
-                                            "refresh_token": "AB11unknown",
-                                            "client_id": CLIENT_ID})
+    answer = refresh(relay, "AB11unknown")
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
     assert answer.headers["cache-control"] == "no-store"
@@ -103,11 +121,7 @@ def test_token_call_reaches_intuit_authenticated_and_its_answer_comes_back(
 
 def test_a_wrong_secret_on_the_relay_shows_as_intuits_invalid_client(
         qbo_sandbox: QboSandbox) -> None:
-    settings = relay_settings(qbo_sandbox, client_secret="not-the-secret")
-    with running_relay(settings) as url, httpx.Client(base_url=url) as client:
-        answer = client.post("/qbo/token", data={"grant_type": "refresh_token",
-                                                 "refresh_token": "AB11x",
-                                                 "client_id": CLIENT_ID})
+    answer = refresh_through(relay_settings(qbo_sandbox, client_secret="not-the-secret"))
     assert answer.status_code == 401
     assert answer.json()["error"] == "invalid_client"
 
@@ -121,13 +135,9 @@ def test_revoke_needs_json_with_the_publishers_client_id(relay: httpx.Client) ->
                                            "client_id": CLIENT_ID}).status_code == 200
 
 
-def test_intuit_unreachable_is_a_502_the_app_reads_as_try_again(
-        qbo_sandbox: QboSandbox) -> None:
-    settings = relay_settings(qbo_sandbox, token_url="http://127.0.0.1:9/oauth2/v1/tokens/bearer")
-    with running_relay(settings) as url, httpx.Client(base_url=url) as client:
-        answer = client.post("/qbo/token", data={"grant_type": "refresh_token",
-                                                 "refresh_token": "AB11x",
-                                                 "client_id": CLIENT_ID})
+def test_intuit_unreachable_is_a_502_temporarily_unavailable(qbo_sandbox: QboSandbox) -> None:
+    answer = refresh_through(relay_settings(
+        qbo_sandbox, token_url="http://127.0.0.1:9/oauth2/v1/tokens/bearer"))
     assert answer.status_code == 502
     assert answer.json()["error"] == "temporarily_unavailable"
 
@@ -163,3 +173,27 @@ def test_the_limit_refills_with_time() -> None:
     now[0] += 1.0
     assert limiter.admit("a") == 0
     assert limiter.admit("a") > 0
+
+
+def test_the_app_reads_the_relays_refusals_as_what_to_do(
+        qbo_sandbox: QboSandbox, tmp_path: Path) -> None:
+    """Through the desktop app's own OAuth client: a busy relay (429) and an unreachable Intuit
+    (502) are "try again in a minute", not a reconnect."""
+    with running_relay(relay_settings(qbo_sandbox), limiter=AddressLimiter(1)) as url:
+        publisher = tmp_path / "publisher.toml"
+        publisher.write_text(f'name = "P"\n[qbo]\nclient_id = "{CLIENT_ID}"\n'
+                             f'relay_url = "{url}"\n', encoding="utf-8")
+        config = load_config("qbo", Settings(), env={PUBLISHER_FILE_ENV: str(publisher)})
+        client = OAuthClient(config)
+        with pytest.raises(ReconnectNeeded):
+            client.refresh("AB11unknown")  # Intuit's invalid_grant, passed on
+        with pytest.raises(NetworkError, match="busy") as busy:
+            client.refresh("AB11unknown")
+        assert not isinstance(busy.value, ReconnectNeeded)
+    down = relay_settings(qbo_sandbox, token_url="http://127.0.0.1:9/oauth2/v1/tokens/bearer")
+    with running_relay(down) as url:
+        publisher.write_text(f'name = "P"\n[qbo]\nclient_id = "{CLIENT_ID}"\n'
+                             f'relay_url = "{url}"\n', encoding="utf-8")
+        config = load_config("qbo", Settings(), env={PUBLISHER_FILE_ENV: str(publisher)})
+        with pytest.raises(NetworkError, match="could not complete the sign-in"):
+            OAuthClient(config).refresh("AB11x")
