@@ -138,7 +138,7 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
         env = dict(os.environ)
         window = MainWindow(ctx, database_label=db.label, integration_flows=integration_flows(
             services, lambda: ctx.settings, env), save_client_secret=save_client_secret,
-            has_client_secret=has_client_secret, publisher_name=publisher_name(env))
+            has_client_secret=has_client_secret, published_apps=published_apps(env))
         window.show()
         # What start-up built lives as long as the app: keep it out of the garbage collector's
         # full scans, which otherwise pause scrolling a 100k-entry ledger (benchmarks/RESULTS.md).
@@ -319,16 +319,20 @@ def has_client_secret(provider: str) -> bool:
     return Keychain().client_secret(Provider(provider)) is not None
 
 
-def publisher_name(env: Mapping[str, str]) -> str | None:
-    """The publisher whose apps Connect uses (the publisher file, `providers.publisher`), or
-    None. A broken publisher file is reported when Connect reads it, with the line."""
+def published_apps(env: Mapping[str, str]) -> dict[str, str]:
+    """Provider ("qbo"/"xero") -> the publisher whose app Connect uses for it (the publisher
+    file, `providers.publisher`). A broken publisher file is reported when Connect reads it,
+    with the line; Settings then shows the developer fields."""
     from bookkeeper_desktop.providers.publisher import load_publisher  # noqa: PLC0415
 
     try:
         publisher = load_publisher(env)
     except ConfigurationError:
-        return None
-    return publisher.name if publisher is not None else None
+        return {}
+    if publisher is None:
+        return {}
+    apps = {"qbo": publisher.qbo, "xero": publisher.xero}
+    return {provider: publisher.name for provider, app in apps.items() if app is not None}
 
 
 def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) -> None:

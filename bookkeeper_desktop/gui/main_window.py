@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         integration_flows: dict[str, Any] | None = None,
         save_client_secret: Callable[[str, str], None] | None = None,
         has_client_secret: Callable[[str], bool] | None = None,
-        publisher_name: str | None = None,
+        published_apps: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -139,8 +139,9 @@ class MainWindow(QMainWindow):
         self.save_client_secret = save_client_secret
         #: provider -> whether a client secret is in the OS keychain (run in a worker).
         self.has_client_secret = has_client_secret
-        #: The publisher whose apps Connect uses (`providers.publisher`), None without one.
-        self.publisher_name = publisher_name
+        #: Provider ("qbo"/"xero") -> the publisher whose app Connect uses for it
+        #: (`providers.publisher`); providers without a published app are absent.
+        self.published_apps = dict(published_apps or {})
         self.setWindowIcon(app_icon())
         ctx.error_presenter.default_parent = self
         # Bound methods, not lambdas: Qt drops the connection when this window is deleted.
@@ -375,7 +376,7 @@ class MainWindow(QMainWindow):
             return self.settings_dialog
         dialog = SettingsDialog(self.ctx.settings, self,
                                 secret_fields=self.save_client_secret is not None,
-                                publisher_name=self.publisher_name)
+                                published_apps=self.published_apps)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))

@@ -7,6 +7,8 @@ in the dialog and it stays open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -76,14 +78,16 @@ class SettingsDialog(QDialog):
     Its placeholder says whether one is saved once the caller knows (`set_secret_saved`: the
     keychain is read in a worker, not here).
 
-    With `publisher_name` (the installer carries a publisher file, `providers.publisher`), each
-    provider tab says whose app connects, and its developer fields show only while
-    "Advanced: use my own developer app" is ticked. Without one, the tick box is hidden and the
-    fields always show, as the user's own app is the only one.
+    `published_apps` maps a provider ("qbo"/"xero") to the publisher whose app connects it (the
+    installer's publisher file, `providers.publisher`). Such a provider's tab says so, and its
+    developer fields show only while "Advanced: use my own developer app" is ticked. For a
+    provider with no published app, the tick box is hidden and the fields always show, as the
+    user's own app is the only one.
     """
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *,
-                 secret_fields: bool = False, publisher_name: str | None = None) -> None:
+                 secret_fields: bool = False,
+                 published_apps: Mapping[str, str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
@@ -91,7 +95,7 @@ class SettingsDialog(QDialog):
         self._result = settings
         self._editors: dict[str, Editor] = {}
         self.secret_editors: dict[str, QLineEdit] = {}
-        self.publisher_name = publisher_name
+        self.published_apps = dict(published_apps or {})
         #: Provider key -> the rows of its own developer app (shown per `use_own_app`).
         self._developer_rows: dict[str, tuple[QFormLayout, list[QWidget]]] = {}
         self.tabs = QTabWidget()
@@ -154,11 +158,12 @@ class SettingsDialog(QDialog):
     def _add_publisher_rows(self, form: QFormLayout, provider: str, label: QLabel,
                             widget: QWidget) -> None:
         """The "whose app connects" line and the Advanced tick box (hidden with no publisher)."""
-        if self.publisher_name is None:
+        publisher = self.published_apps.get(provider)
+        if publisher is None:
             form.addRow(label, widget)
             form.setRowVisible(widget, False)
             return
-        note = QLabel(f"Connect uses the app registered by {self.publisher_name}: there is "
+        note = QLabel(f"Connect uses the app registered by {publisher}: there is "
                       "nothing to fill in here.")
         note.setObjectName(f"publisher_{provider}")
         note.setWordWrap(True)
@@ -174,7 +179,7 @@ class SettingsDialog(QDialog):
     def _show_developer_rows(self, provider: str) -> None:
         form, widgets = self._developer_rows[provider]
         editor = self._editors[f"{provider}/use_own_app"]
-        visible = (self.publisher_name is None
+        visible = (provider not in self.published_apps
                    or (isinstance(editor, QCheckBox) and editor.isChecked()))
         for widget in widgets:
             form.setRowVisible(widget, visible)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QCheckBox, QLabel
 from pytestqt.qtbot import QtBot
 
-from bookkeeper_desktop.app import integration_flows, publisher_name
+from bookkeeper_desktop.app import integration_flows, published_apps
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
@@ -106,7 +106,8 @@ def test_the_secret_field_says_whether_a_secret_is_saved(
 
 
 def test_with_a_publisher_the_developer_fields_wait_under_advanced(qtbot: QtBot) -> None:
-    dialog = SettingsDialog(Settings(), secret_fields=True, publisher_name="Example Books Ltd")
+    both = {"qbo": "Example Books Ltd", "xero": "Example Books Ltd"}
+    dialog = SettingsDialog(Settings(), secret_fields=True, published_apps=both)
     qtbot.addWidget(dialog)
     note = dialog.findChild(QLabel, "publisher_qbo")
     assert isinstance(note, QLabel)
@@ -132,10 +133,18 @@ def test_without_a_publisher_the_developer_fields_show_as_before(qtbot: QtBot) -
     assert not form.isRowVisible(own), "no publisher: nothing to choose between"
 
 
-def test_the_window_names_the_publisher_from_the_publisher_file(tmp_path: Path) -> None:
+def test_only_a_provider_the_publisher_covers_hides_its_fields(qtbot: QtBot) -> None:
+    dialog = SettingsDialog(Settings(), published_apps={"xero": "Bookkeeper Desktop demo"})
+    qtbot.addWidget(dialog)
+    assert not dialog.developer_fields_shown("xero")
+    assert dialog.developer_fields_shown("qbo")
+    assert dialog.findChild(QLabel, "publisher_qbo") is None
+
+
+def test_the_window_learns_the_published_apps_from_the_publisher_file(tmp_path: Path) -> None:
     path = tmp_path / "publisher.toml"
     path.write_text('name = "Example Books Ltd"\n[xero]\nclient_id = "X1"\n', encoding="utf-8")
-    assert publisher_name({PUBLISHER_FILE_ENV: str(path)}) == "Example Books Ltd"
-    assert publisher_name(NO_PUBLISHER) is None
+    assert published_apps({PUBLISHER_FILE_ENV: str(path)}) == {"xero": "Example Books Ltd"}
+    assert published_apps(NO_PUBLISHER) == {}
     path.write_text("name = \n", encoding="utf-8")
-    assert publisher_name({PUBLISHER_FILE_ENV: str(path)}) is None, "reported at Connect"
+    assert published_apps({PUBLISHER_FILE_ENV: str(path)}) == {}, "reported at Connect"
