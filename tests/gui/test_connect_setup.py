@@ -148,3 +148,45 @@ def test_the_window_learns_the_published_apps_from_the_publisher_file(tmp_path: 
     assert published_apps(NO_PUBLISHER) == {}
     path.write_text("name = \n", encoding="utf-8")
     assert published_apps({PUBLISHER_FILE_ENV: str(path)}) == {}, "reported at Connect"
+
+
+def test_a_published_installers_demo_connects_each_provider_with_one_click(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any, tmp_path: Path) -> None:
+    """The installer's publisher file names real apps and a real relay; `--demo` swaps in its
+    own publisher file, so one Connect each reaches the sandboxes and nothing else."""
+    from bookkeeper_desktop.providers.config import demo_environment
+    from bookkeeper_desktop.sandbox.demo import DemoSandboxes
+    from bookkeeper_desktop.sandbox.xero_server import DEMO_ORGANISATIONS
+
+    installers = tmp_path / "publisher.toml"
+    installers.write_text('name = "Example Books Ltd"\n[xero]\nclient_id = "REALXERO"\n[qbo]\n'
+                          'client_id = "REALQBO"\nrelay_url = "https://relay.invalid"\n',
+                          encoding="utf-8")
+    with DemoSandboxes(None, port_qbo=0, port_xero=0, limits=False) as sandboxes:
+        endpoints = sandboxes.start()
+        env = {PUBLISHER_FILE_ENV: str(installers)} | demo_environment(
+            qbo_url=endpoints.qbo_url, xero_url=endpoints.xero_url,
+            qbo_client_id=endpoints.qbo_client_id,
+            qbo_client_secret=endpoints.qbo_client_secret,
+            xero_client_id=endpoints.xero_client_id,
+            publisher_file=tmp_path / "demo" / "publisher.toml")
+        browser = ScriptedBrowser()
+        flows = integration_flows(app_ctx.services, lambda: app_ctx.settings, env,
+                                  keychain=Keychain(MemoryKeyring()), open_browser=browser)
+        app_ctx.set_company(sample_company.id)
+        pane = IntegrationsPane(app_ctx)
+        qtbot.addWidget(pane)
+        qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+        IntegrationsController(pane, **flows)
+        for provider in (Provider.QBO, Provider.XERO):
+            # On Xero's consent page the user ticks one organisation; QBO's names one company.
+            browser.choose = ([next(iter(DEMO_ORGANISATIONS.values()))]
+                              if provider is Provider.XERO else None)
+            card = pane.card(provider)
+            qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda card=card: card.state.phase is Phase.CONNECTED,
+                            timeout=15_000)
+            qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+        assert all(url.startswith((endpoints.qbo_url, endpoints.xero_url))
+                   for url in browser.opened), "nothing went to the installer's real apps"
+        assert not any("REAL" in url for url in browser.opened)
