@@ -137,7 +137,8 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
 
         env = dict(os.environ)
         window = MainWindow(ctx, database_label=db.label, integration_flows=integration_flows(
-            services, lambda: ctx.settings, env), save_client_secret=save_client_secret)
+            services, lambda: ctx.settings, env), save_client_secret=save_client_secret,
+            has_client_secret=has_client_secret, published_apps=published_apps(env))
         window.show()
         # What start-up built lives as long as the app: keep it out of the garbage collector's
         # full scans, which otherwise pause scrolling a 100k-entry ledger (benchmarks/RESULTS.md).
@@ -308,6 +309,30 @@ def save_client_secret(provider: str, secret: str) -> None:
     from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
 
     Keychain().save_client_secret(Provider(provider), secret)
+
+
+def has_client_secret(provider: str) -> bool:
+    """Whether the OS keychain holds a client secret for `provider` (Settings says so)."""
+    from bookkeeper_desktop.providers.config import Provider  # noqa: PLC0415 - see above
+    from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
+
+    return Keychain().client_secret(Provider(provider)) is not None
+
+
+def published_apps(env: Mapping[str, str]) -> dict[str, str]:
+    """Provider ("qbo"/"xero") -> the publisher whose app Connect uses for it (the publisher
+    file, `providers.publisher`). A broken publisher file is reported when Connect reads it,
+    with the line; Settings then shows the developer fields."""
+    from bookkeeper_desktop.providers.publisher import load_publisher  # noqa: PLC0415
+
+    try:
+        publisher = load_publisher(env)
+    except ConfigurationError:
+        return {}
+    if publisher is None:
+        return {}
+    apps = {"qbo": publisher.qbo, "xero": publisher.xero}
+    return {provider: publisher.name for provider, app in apps.items() if app is not None}
 
 
 def _smoke_sequence(window: MainWindow, runner: JobRunner, failures: list[str]) -> None:

@@ -8,7 +8,9 @@ user's real books so that a demo connection can never pull sandbox data into the
 - tokens go to the keychain service `bookkeeper-desktop-demo`, never over a real connection's
   entry;
 - the sandboxes start in-process (or a running demo is reused) and the providers' environment
-  variables point at them (`providers.config.demo_environment`).
+  variables point at them (`providers.config.demo_environment`), with a demo publisher file
+  naming the Xero sandbox's app in place of the installer's own (whose relay must never see a
+  sandbox's code).
 
 Everything it changes in `os.environ` is put back when the `ExitStack` closes.
 """
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from bookkeeper_desktop.sandbox.demo import DemoEndpoints, DemoSandboxes
 
 DEMO_FOLDER = "demo"
+#: The demo's own publisher file, in the demo data folder (`providers.config.demo_environment`).
+DEMO_PUBLISHER_FILE_NAME = "publisher.toml"
 DEMO_KEYCHAIN_SERVICE = f"{SERVICE}-demo"
 
 
@@ -70,7 +74,8 @@ def enter_demo_mode(stack: ExitStack) -> tuple[DemoEndpoints, DemoSandboxes]:
     _set_env(stack, demo_environment(
         qbo_url=endpoints.qbo_url, xero_url=endpoints.xero_url,
         qbo_client_id=endpoints.qbo_client_id, qbo_client_secret=endpoints.qbo_client_secret,
-        xero_client_id=endpoints.xero_client_id))
+        xero_client_id=endpoints.xero_client_id,
+        publisher_file=paths.data_dir() / DEMO_PUBLISHER_FILE_NAME))
     return endpoints, sandboxes
 
 

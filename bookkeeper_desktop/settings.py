@@ -137,6 +137,12 @@ SCHEMA: tuple[SettingSpec, ...] = (
         minimum=0, maximum=1440,
     ),
     SettingSpec(
+        "qbo/use_own_app", SettingKind.BOOL, False, "Advanced: use my own developer app", QBO,
+        "Connect with an Intuit app you registered yourself (the fields below) instead of the "
+        "one this installer's publisher registered. Without a publisher, your own app is always "
+        "used.",
+    ),
+    SettingSpec(
         "qbo/client_id", SettingKind.TEXT, "", "Client ID", QBO,
         "From your app's Keys & credentials page at developer.intuit.com. The client secret is "
         "kept in the system keychain, not here.",
@@ -163,6 +169,12 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec(
         "qbo/production_base_url", SettingKind.URL, "https://quickbooks.api.intuit.com",
         "Production API address", QBO,
+    ),
+    SettingSpec(
+        "xero/use_own_app", SettingKind.BOOL, False, "Advanced: use my own developer app", XERO,
+        "Connect with a Xero app you registered yourself (the fields below) instead of the one "
+        "this installer's publisher registered. Without a publisher, your own app is always "
+        "used.",
     ),
     SettingSpec(
         "xero/client_id", SettingKind.TEXT, "", "Client ID", XERO,
@@ -254,6 +266,10 @@ class Settings:
     @property
     def auto_sync_minutes(self) -> int:
         return int(self.get("sync/auto_interval_minutes"))
+
+    def use_own_app(self, provider: str) -> bool:
+        """"Advanced: use my own developer app" for `provider` ("qbo" or "xero")."""
+        return bool(self.get(f"{provider}/use_own_app"))
 
     @property
     def qbo_client_id(self) -> str:

@@ -121,6 +121,11 @@ class ConfigurationError(BookkeeperError):
     exit_code = 2
 
 
+class SettingsNeeded(ConfigurationError):
+    """Something the user can fill in under Settings is missing (a client id or secret of their
+    own app, a production redirect URI): the Integrations card offers **Open Settings**."""
+
+
 class AuthError(BookkeeperError):
     """Anything that stops us from acting on the user's behalf at QBO or Xero."""
 

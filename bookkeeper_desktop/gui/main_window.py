@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
@@ -127,6 +127,8 @@ class MainWindow(QMainWindow):
         pane_factories: dict[str, Callable[[AppContext], QWidget]] | None = None,
         integration_flows: dict[str, Any] | None = None,
         save_client_secret: Callable[[str, str], None] | None = None,
+        has_client_secret: Callable[[str], bool] | None = None,
+        published_apps: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -135,6 +137,11 @@ class MainWindow(QMainWindow):
         self.database_label = database_label
         #: (provider, secret) -> None; puts a client secret in the OS keychain (app.py wires it).
         self.save_client_secret = save_client_secret
+        #: provider -> whether a client secret is in the OS keychain (run in a worker).
+        self.has_client_secret = has_client_secret
+        #: Provider ("qbo"/"xero") -> the publisher whose app Connect uses for it
+        #: (`providers.publisher`); providers without a published app are absent.
+        self.published_apps = dict(published_apps or {})
         self.setWindowIcon(app_icon())
         ctx.error_presenter.default_parent = self
         # Bound methods, not lambdas: Qt drops the connection when this window is deleted.
@@ -205,6 +212,7 @@ class MainWindow(QMainWindow):
         self.online = monitor_for(ctx.jobs, lambda: self.ctx.settings, os.environ, parent=self)
         if isinstance(integrations, IntegrationsPane):
             integrations.loaded.connect(self._update_last_sync)
+            integrations.settings_requested.connect(self.open_settings_for)
             # make_flow / sync / disconnect: see gui.integrations.controller (app.py wires them).
             self.integrations_controller = IntegrationsController(
                 integrations, **(integration_flows or {}))
@@ -364,14 +372,49 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         """Open Settings (window-modal, not blocking); OK applies and saves them."""
+        if self.settings_dialog is not None:  # one at a time (it is window-modal)
+            return self.settings_dialog
         dialog = SettingsDialog(self.ctx.settings, self,
-                                secret_fields=self.save_client_secret is not None)
+                                secret_fields=self.save_client_secret is not None,
+                                published_apps=self.published_apps)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))
         self.settings_dialog = dialog
+        self._show_saved_secrets(dialog)
         dialog.open()
         return dialog
+
+    def open_settings_for(self, provider: object) -> SettingsDialog:
+        """Open Settings at a provider's tab (a card's Open Settings)."""
+        dialog = self.open_settings()
+        dialog.show_group(str(getattr(provider, "title", provider)))
+        return dialog
+
+    def _show_saved_secrets(self, dialog: SettingsDialog) -> None:
+        """Tell the dialog which client secrets the keychain holds, read in a worker (the
+        keychain may block on D-Bus or a locked collection)."""
+        check = self.has_client_secret
+        providers = list(dialog.secret_editors)
+        if check is None or not providers:
+            return
+
+        def saved(progress: Progress) -> dict[str, bool | None]:
+            found: dict[str, bool | None] = {}
+            for provider in providers:
+                try:
+                    found[provider] = check(provider)
+                except Exception:  # no keychain: say nothing rather than something wrong
+                    found[provider] = None
+            return found
+
+        def show(found: dict[str, bool | None]) -> None:
+            if self.settings_dialog is dialog:
+                for provider, is_saved in found.items():
+                    dialog.set_secret_saved(provider, is_saved)
+
+        self.ctx.jobs.run(saved, lane="network", title="Reading the system keychain",
+                          on_done=show, on_error=lambda _error: None, owner=self)
 
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
         self.ctx.apply_settings(dialog.settings())

@@ -7,6 +7,8 @@ in the dialog and it stays open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -59,6 +61,12 @@ class _FolderEditor(QWidget):
 
 #: Schema group -> provider key of the client secret field shown in that tab.
 SECRET_GROUPS = {QBO: "qbo", XERO: "xero"}
+#: What the client secret field says while it is empty: saved or not (None: not known yet).
+SECRET_PLACEHOLDERS: dict[bool | None, str] = {
+    None: "checking the system keychain…",
+    True: "unchanged — kept in the system keychain",
+    False: "none saved — paste your app's client secret",
+}
 
 
 class SettingsDialog(QDialog):
@@ -67,10 +75,19 @@ class SettingsDialog(QDialog):
     With `secret_fields=True`, the QuickBooks Online and Xero tabs also get a "Client secret"
     field. It is never filled in (secrets are not read back into a window) and is not a setting:
     `secret_changes()` returns what the user typed, for the caller to put in the OS keychain.
+    Its placeholder says whether one is saved once the caller knows (`set_secret_saved`: the
+    keychain is read in a worker, not here).
+
+    `published_apps` maps a provider ("qbo"/"xero") to the publisher whose app connects it (the
+    installer's publisher file, `providers.publisher`). Such a provider's tab says so, and its
+    developer fields show only while "Advanced: use my own developer app" is ticked. For a
+    provider with no published app, the tick box is hidden and the fields always show, as the
+    user's own app is the only one.
     """
 
     def __init__(self, settings: Settings, parent: QWidget | None = None, *,
-                 secret_fields: bool = False) -> None:
+                 secret_fields: bool = False,
+                 published_apps: Mapping[str, str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
@@ -78,10 +95,14 @@ class SettingsDialog(QDialog):
         self._result = settings
         self._editors: dict[str, Editor] = {}
         self.secret_editors: dict[str, QLineEdit] = {}
+        self.published_apps = dict(published_apps or {})
+        #: Provider key -> the rows of its own developer app (shown per `use_own_app`).
+        self._developer_rows: dict[str, tuple[QFormLayout, list[QWidget]]] = {}
         self.tabs = QTabWidget()
         for group in groups():
             page = QWidget()
             form = QFormLayout(page)
+            provider = SECRET_GROUPS.get(group)
             for spec in (s for s in SCHEMA if s.group == group):
                 widget, editor = self._make_editor(spec)
                 self._editors[spec.key] = editor
@@ -90,17 +111,25 @@ class SettingsDialog(QDialog):
                 if spec.help:
                     label.setToolTip(spec.help)
                     widget.setToolTip(spec.help)
+                if provider is not None and spec.key == f"{provider}/use_own_app":
+                    self._add_publisher_rows(form, provider, label, widget)
+                    continue
                 form.addRow(label, widget)
-            if secret_fields and group in SECRET_GROUPS:
+                if provider is not None:
+                    self._developer_row(provider, form, widget)
+            if secret_fields and provider is not None:
                 secret = QLineEdit()
                 secret.setEchoMode(QLineEdit.EchoMode.Password)
-                secret.setPlaceholderText("unchanged — kept in the system keychain")
-                secret.setToolTip("Type a new client secret to replace the saved one. It is "
-                                  "stored in the system keychain, never in a file.")
-                secret.setObjectName(f"secret_{SECRET_GROUPS[group]}")
-                self.secret_editors[SECRET_GROUPS[group]] = secret
+                secret.setPlaceholderText(SECRET_PLACEHOLDERS[None])
+                secret.setToolTip("Type a client secret to save it (or replace the saved one). "
+                                  "It is stored in the system keychain, never in a file.")
+                secret.setObjectName(f"secret_{provider}")
+                self.secret_editors[provider] = secret
                 form.addRow(QLabel("Client secret"), secret)
+                self._developer_row(provider, form, secret)
             self.tabs.addTab(page, group)
+        for provider in self._developer_rows:
+            self._show_developer_rows(provider)
         self.note = QLabel("Client secrets and sign-ins are kept in the system keychain, "
                            "never in these settings.")
         self.note.setWordWrap(True)
@@ -124,6 +153,54 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.problems)
         layout.addWidget(buttons)
         self.resize(560, 420)
+
+    # -- the publisher's app or the user's own -------------------------------------------------
+    def _add_publisher_rows(self, form: QFormLayout, provider: str, label: QLabel,
+                            widget: QWidget) -> None:
+        """The "whose app connects" line and the Advanced tick box (hidden with no publisher)."""
+        publisher = self.published_apps.get(provider)
+        if publisher is None:
+            form.addRow(label, widget)
+            form.setRowVisible(widget, False)
+            return
+        note = QLabel(f"Connect uses the app registered by {publisher}: there is "
+                      "nothing to fill in here.")
+        note.setObjectName(f"publisher_{provider}")
+        note.setWordWrap(True)
+        form.addRow(note)
+        form.addRow(label, widget)
+        editor = self._editors[f"{provider}/use_own_app"]
+        if isinstance(editor, QCheckBox):
+            editor.toggled.connect(lambda _on: self._show_developer_rows(provider))
+
+    def _developer_row(self, provider: str, form: QFormLayout, widget: QWidget) -> None:
+        self._developer_rows.setdefault(provider, (form, []))[1].append(widget)
+
+    def _show_developer_rows(self, provider: str) -> None:
+        form, widgets = self._developer_rows[provider]
+        editor = self._editors[f"{provider}/use_own_app"]
+        visible = (provider not in self.published_apps
+                   or (isinstance(editor, QCheckBox) and editor.isChecked()))
+        for widget in widgets:
+            form.setRowVisible(widget, visible)
+
+    def developer_fields_shown(self, provider: str) -> bool:
+        """Whether the provider's own-app fields are shown (tests read it)."""
+        form, widgets = self._developer_rows[provider]
+        return all(form.isRowVisible(widget) for widget in widgets)
+
+    def set_secret_saved(self, provider: str, saved: bool | None) -> None:
+        """Say in the empty secret field whether a client secret is saved for `provider`."""
+        editor = self.secret_editors.get(provider)
+        if editor is not None:
+            editor.setPlaceholderText(SECRET_PLACEHOLDERS[saved])
+
+    def show_group(self, group: str) -> None:
+        """Open the tab of `group` (e.g. "Xero", from a card's Open Settings)."""
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == group:
+                self.tabs.setCurrentIndex(index)
+                return
 
     def editor(self, key: str) -> Editor:
         """The widget that edits setting `key` (tests drive it)."""

@@ -5,7 +5,10 @@ talk to QuickBooks Online or Xero: client id and secret, redirect URI, scopes an
 built from Settings (`bookkeeper_desktop.settings`) and the environment variables named in the seed
 (`QBO_CLIENT_ID`, `QBO_CLIENT_SECRET`, `QBO_REDIRECT_URI`, `XERO_CLIENT_ID`, `XERO_CLIENT_SECRET`,
 `XERO_REDIRECT_URI`; the environment wins), with the client secret otherwise read from the OS
-keychain (`keychain.ClientSecrets`): secrets are never settings.
+keychain (`keychain.ClientSecrets`): secrets are never settings. An installer's publisher file
+(`providers.publisher`) supplies the publisher's apps when neither the environment nor Settings'
+"Advanced: use my own developer app" names one; its QBO app has no secret here and makes its token
+calls through the publisher's relay (`ProviderConfig.relay_url`, `bookkeeper_relay`).
 
 Endpoints (API_NOTES.md):
 - QBO: authorize `https://appcenter.intuit.com/connect/oauth2`, token
@@ -39,9 +42,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
-from bookkeeper_desktop.core.errors import ConfigurationError
+from bookkeeper_desktop.core.errors import ConfigurationError, SettingsNeeded
+from bookkeeper_desktop.providers.publisher import (
+    PUBLISHER_FILE_ENV,
+    RELAY_CALLBACK_PATH,
+    RELAY_REVOKE_PATH,
+    RELAY_TOKEN_PATH,
+    Publisher,
+    load_publisher,
+)
 from bookkeeper_desktop.settings import Settings
 
 #: The path our loopback listener answers on; both vendors match the redirect URI exactly.
@@ -141,6 +154,11 @@ class ProviderConfig:
     scopes: tuple[str, ...]
     endpoints: Endpoints
     is_sandbox: bool = False
+    #: The publisher's token relay (QBO): token and revoke calls go there, and it adds the
+    #: client secret the app does not have (`bookkeeper_relay`).
+    relay_url: str | None = None
+    #: The publisher whose app this is (shown on the consent pages), None for the user's own.
+    publisher_name: str | None = None
 
     def __repr__(self) -> str:
         secret = "set" if self.client_secret else "none"
@@ -150,8 +168,17 @@ class ProviderConfig:
 
     @property
     def forwards_redirect(self) -> bool:
-        """True when the redirect URI is an HTTPS forwarding page, not our listener itself."""
-        return urlsplit(self.redirect_uri).scheme == "https"
+        """True when the redirect URI is a forwarding page (an HTTPS page, or the relay's
+        forwarder), not our listener itself."""
+        return (urlsplit(self.redirect_uri).scheme == "https"
+                or self.relay_forwards_redirect)
+
+    @property
+    def relay_forwards_redirect(self) -> bool:
+        """True when Intuit redirects to the relay's forwarder, which reads the listener's port
+        from `state` (`providers.oauth.state_with_port`)."""
+        return (self.relay_url is not None
+                and self.redirect_uri == self.relay_url + RELAY_CALLBACK_PATH)
 
     @property
     def label(self) -> str:
@@ -171,10 +198,15 @@ class ProviderConfig:
         vendors': see `bookkeeper_desktop.sandbox`)."""
         base = base_url.rstrip("/")
         if self.provider is Provider.QBO:
+            # Through the publisher's relay, token calls still go to the relay (which forwards
+            # them to the sandbox it was started for).
+            relay = self.relay_url
             endpoints = Endpoints(
                 authorize=f"{base}/connect/oauth2",
-                token=f"{base}/oauth2/v1/tokens/bearer",
-                revoke=f"{base}/v2/oauth2/tokens/revoke",
+                token=f"{base}/oauth2/v1/tokens/bearer" if relay is None
+                else relay + RELAY_TOKEN_PATH,
+                revoke=f"{base}/v2/oauth2/tokens/revoke" if relay is None
+                else relay + RELAY_REVOKE_PATH,
                 api_base=f"{base}/v3",
                 discovery=f"{base}/.well-known/openid_configuration",
             )
@@ -224,34 +256,27 @@ def _listener_of(redirect_uri: str, fallback_port: int) -> tuple[int, str]:
 SecretLookup = Callable[[Provider], str | None]
 
 
-def load_config(
-    provider: Provider | str,
-    settings: Settings | None = None,
-    *,
-    env: Mapping[str, str] | None = None,
-    secret_lookup: SecretLookup | None = None,
-    broad_scopes: bool = False,
-) -> ProviderConfig:
-    """The configuration to connect `provider` with, from `settings` and the environment.
+@dataclass(frozen=True)
+class _App:
+    """Which app a provider is connected as, before endpoints are chosen."""
 
-    The environment variables win over Settings. The client secret comes from
-    `{QBO,XERO}_CLIENT_SECRET`, else from `secret_lookup` (the keychain), else there is none
-    (right for a Xero PKCE app; QBO needs one). Raises `ConfigurationError` naming where to set
-    what is missing."""
-    provider = parse_provider(provider) if isinstance(provider, str) else provider
-    settings = settings or Settings()
-    env = os.environ if env is None else env
+    client_id: str
+    secret: str | None
+    redirect_uri: str
+    listen_port: int
+    callback_path: str
+    relay_url: str | None = None
+    #: QBO environment of the app's keys (production / sandbox).
+    qbo_environment: str = "sandbox"
+    publisher_name: str | None = None
+
+
+def _own_app(provider: Provider, settings: Settings, env: Mapping[str, str],
+             secret_lookup: SecretLookup | None, client_id: str) -> _App:
+    """The user's own developer app (environment variables over Settings), as before publisher
+    files existed."""
     prefix = provider.env_prefix
     is_qbo = provider is Provider.QBO
-    client_id = (env.get(f"{prefix}_CLIENT_ID") or
-                 (settings.qbo_client_id if is_qbo else settings.xero_client_id)).strip()
-    if not client_id:
-        site = "developer.intuit.com" if is_qbo else "developer.xero.com"
-        raise ConfigurationError(
-            f"No client ID is set for {provider.display_name}.",
-            hint=f"Enter it in Settings → {provider.display_name} → Client ID, or set "
-                 f"{prefix}_CLIENT_ID (from your app at {site}).",
-        )
     secret = env.get(f"{prefix}_CLIENT_SECRET") or (
         secret_lookup(provider) if secret_lookup is not None else None) or None
     port = settings.qbo_redirect_port if is_qbo else settings.xero_redirect_port
@@ -261,11 +286,93 @@ def load_config(
     redirect_uri = (env.get(f"{prefix}_REDIRECT_URI") or registered or
                     f"http://localhost:{port}{CALLBACK_PATH}").strip()
     listen_port, path = _listener_of(redirect_uri, port)
+    return _App(client_id, secret, redirect_uri, listen_port, path,
+                qbo_environment=settings.qbo_environment)
+
+
+def _published_app(provider: Provider, publisher: Publisher, settings: Settings,
+                   env: Mapping[str, str]) -> _App | None:
+    """The publisher's app for `provider`, or None when the publisher file has none. Its QBO
+    secret is on the relay: the app itself holds none."""
+    if provider is Provider.XERO:
+        if publisher.xero is None:
+            return None
+        port = settings.xero_redirect_port
+        redirect_uri = (env.get("XERO_REDIRECT_URI") or
+                        f"http://localhost:{port}{CALLBACK_PATH}").strip()
+        listen_port, path = _listener_of(redirect_uri, port)
+        return _App(publisher.xero.client_id, None, redirect_uri, listen_port, path,
+                    publisher_name=publisher.name)
+    qbo = publisher.qbo
+    if qbo is None:
+        return None
+    redirect_uri = env.get("QBO_REDIRECT_URI", "").strip() or qbo.redirect_uri
+    if redirect_uri == qbo.relay_url + RELAY_CALLBACK_PATH:
+        # The relay's forwarder finds the listener's port in `state`: any free port will do.
+        listen_port, path = 0, CALLBACK_PATH
+    else:
+        listen_port, path = _listener_of(redirect_uri, settings.qbo_redirect_port)
+    return _App(qbo.client_id, None, redirect_uri, listen_port, path, relay_url=qbo.relay_url,
+                qbo_environment=qbo.environment, publisher_name=publisher.name)
+
+
+def _missing_client_id(provider: Provider) -> SettingsNeeded:
+    site = "developer.intuit.com" if provider is Provider.QBO else "developer.xero.com"
+    return SettingsNeeded(
+        f"No client ID is set for {provider.display_name}, so Bookkeeper Desktop cannot "
+        "connect to it.",
+        hint=f"This copy came without a publisher's app settings: enter the Client ID of your "
+             f"own app at {site} in Settings → {provider.display_name} → Client ID (under "
+             f"Advanced), or set {provider.env_prefix}_CLIENT_ID.",
+    )
+
+
+def load_config(
+    provider: Provider | str,
+    settings: Settings | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    secret_lookup: SecretLookup | None = None,
+    broad_scopes: bool = False,
+    publisher: Publisher | Literal["auto"] | None = "auto",
+) -> ProviderConfig:
+    """The configuration to connect `provider` with.
+
+    Which app (first that applies): `{QBO,XERO}_CLIENT_ID` in the environment; Settings' own
+    developer app when "Advanced: use my own developer app" is on; the publisher file's app
+    (`providers.publisher`, read from `env` when `publisher="auto"`); Settings' client id (an
+    unpublished build, as before). For the user's own app the client secret comes from
+    `{QBO,XERO}_CLIENT_SECRET`, else from `secret_lookup` (the keychain), else there is none
+    (right for a Xero PKCE app; QBO needs one). The publisher's QBO app has no secret here: its
+    token calls go through the publisher's relay, which adds it. Raises `ConfigurationError`
+    naming where to set what is missing."""
+    provider = parse_provider(provider) if isinstance(provider, str) else provider
+    settings = settings or Settings()
+    env = os.environ if env is None else env
+    prefix = provider.env_prefix
+    is_qbo = provider is Provider.QBO
+    if publisher == "auto":
+        publisher = load_publisher(env)
+    env_id = env.get(f"{prefix}_CLIENT_ID", "").strip()
+    settings_id = (settings.qbo_client_id if is_qbo else settings.xero_client_id).strip()
+    published = (_published_app(provider, publisher, settings, env)
+                 if publisher is not None else None)
+    if env_id:
+        app = _own_app(provider, settings, env, secret_lookup, env_id)
+    elif published is not None and not settings.use_own_app(provider.value):
+        app = published
+    elif settings_id:
+        app = _own_app(provider, settings, env, secret_lookup, settings_id)
+    else:
+        raise _missing_client_id(provider)
     if is_qbo:
-        production = settings.qbo_environment == "production"
+        production = app.qbo_environment == "production"
+        base = settings.get("qbo/production_base_url" if production else "qbo/sandbox_base_url")
         endpoints = Endpoints(
-            authorize=QBO_AUTHORIZE, token=QBO_TOKEN, revoke=QBO_REVOKE,
-            api_base=settings.qbo_base_url.rstrip("/") + "/v3",
+            authorize=QBO_AUTHORIZE,
+            token=QBO_TOKEN if app.relay_url is None else app.relay_url + RELAY_TOKEN_PATH,
+            revoke=QBO_REVOKE if app.relay_url is None else app.relay_url + RELAY_REVOKE_PATH,
+            api_base=str(base).rstrip("/") + "/v3",
             discovery=QBO_DISCOVERY_PRODUCTION if production else QBO_DISCOVERY_SANDBOX,
         )
         scopes = QBO_SCOPES
@@ -280,22 +387,23 @@ def load_config(
     if explicit:  # exactly what the app is registered for (e.g. an older Xero app's set)
         scopes = tuple(dict.fromkeys(explicit))
     config = ProviderConfig(
-        provider=provider, client_id=client_id, client_secret=secret,
-        redirect_uri=redirect_uri, listen_port=listen_port, callback_path=path,
-        scopes=scopes, endpoints=endpoints,
+        provider=provider, client_id=app.client_id, client_secret=app.secret,
+        redirect_uri=app.redirect_uri, listen_port=app.listen_port,
+        callback_path=app.callback_path, scopes=scopes, endpoints=endpoints,
+        relay_url=app.relay_url, publisher_name=app.publisher_name,
     )
     sandbox_url = env.get(SANDBOX_URL_ENV[provider.value])
     if sandbox_url:
         config = config.for_sandbox(sandbox_url)
-    elif is_qbo and settings.qbo_environment == "production" and not config.forwards_redirect:
-        raise ConfigurationError(
+    elif is_qbo and app.qbo_environment == "production" and not config.forwards_redirect:
+        raise SettingsNeeded(
             "Intuit accepts http://localhost redirect URIs only for development keys, not for "
             "production.",
             hint="Register an https page that forwards to http://localhost:PORT/callback and set "
                  "QBO_REDIRECT_URI to it (see the README), or use the Sandbox environment.",
         )
-    if is_qbo and not config.client_secret:
-        raise ConfigurationError(
+    if is_qbo and not config.client_secret and config.relay_url is None:
+        raise SettingsNeeded(
             "No client secret is set for QuickBooks Online.",
             hint="Enter it in Settings → QuickBooks Online (it is kept in the system keychain), "
                  "or set QBO_CLIENT_SECRET. Intuit issues one with every app's keys.",
@@ -303,15 +411,36 @@ def load_config(
     return config
 
 
+DEMO_PUBLISHER_NAME = "Bookkeeper Desktop demo"
+
+
 def demo_environment(*, qbo_url: str, xero_url: str, qbo_client_id: str,
-                     qbo_client_secret: str, xero_client_id: str) -> dict[str, str]:
+                     qbo_client_secret: str, xero_client_id: str,
+                     publisher_file: Path | None = None) -> dict[str, str]:
     """The environment variables that point `load_config` at running demo sandboxes
     (`sandbox.demo.DemoEndpoints`): their base URLs, the demo apps' credentials, and redirect
-    URIs with port 0 (the demo apps accept any loopback port, RFC 8252 §7.3)."""
-    return {
+    URIs with port 0 (the demo apps accept any loopback port, RFC 8252 §7.3).
+
+    A demo never uses the installer's own publisher file: a sandbox's code must never reach the
+    publisher's real relay. With `publisher_file`, a demo publisher file is written there naming
+    the Xero sandbox's PKCE app, and Xero connects through it as a published install does (one
+    click, no client id anywhere). QBO's demo app stays a development-keys app with its secret
+    in the environment: the token relay is a separate web service, not part of the desktop app,
+    so a demo has none to call."""
+    env = {
         "BOOKKEEPER_SANDBOX_QBO_URL": qbo_url, "BOOKKEEPER_SANDBOX_XERO_URL": xero_url,
         "QBO_CLIENT_ID": qbo_client_id, "QBO_CLIENT_SECRET": qbo_client_secret,
-        "XERO_CLIENT_ID": xero_client_id,
         "QBO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
         "XERO_REDIRECT_URI": f"http://localhost:0{CALLBACK_PATH}",
+        PUBLISHER_FILE_ENV: "",
     }
+    if publisher_file is None:
+        env["XERO_CLIENT_ID"] = xero_client_id
+        return env
+    publisher_file.parent.mkdir(parents=True, exist_ok=True)
+    publisher_file.write_text(
+        "# Written by --demo: the demo sandboxes' public app settings.\n"
+        f'name = "{DEMO_PUBLISHER_NAME}"\n[xero]\nclient_id = "{xero_client_id}"\n',
+        encoding="utf-8")
+    env[PUBLISHER_FILE_ENV] = str(publisher_file)
+    return env

@@ -163,7 +163,7 @@ class ConnectFlow:
         listener.start()
         try:
             redirect_uri = self.config.redirect_uri_for_port(listener.port)
-            request = self.oauth.authorization_request(redirect_uri)
+            request = self.oauth.authorization_request(redirect_uri, listen_port=listener.port)
             listener.state = request.state
         except BaseException:
             listener.close()

@@ -16,6 +16,17 @@ public clients; for QBO it costs nothing and binds the code to this app instance
 
 Revocation: QBO POSTs JSON `{"token": …}` with Basic auth; Xero POSTs the form `token=…` (RFC 7009),
 which also removes all of the user's connections (API_NOTES.md).
+
+Through the publisher's token relay (`ProviderConfig.relay_url`, QBO only; `bookkeeper_relay`):
+Intuit has no public-client flow, so the app sends its token and revoke calls to the relay as a
+public client (`client_id` in the body, no secret) and the relay adds HTTP Basic with the
+publisher's secret before forwarding them to Intuit. Everything else stays RFC 8252: the app makes
+`state` and the PKCE verifier, the verifier never leaves the app except in the code exchange
+itself (which the relay forwards unchanged), and the redirect ends at the loopback listener on
+127.0.0.1. The relay's forwarder page cannot know which port the listener took, so the app puts it
+at the front of `state` (`state_with_port`): `state` comes back unchanged in Intuit's redirect
+(RFC 6749 §4.1.2), the forwarder reads the port from it, and the listener still compares the
+whole `state`, so a forged or stale redirect is refused as before.
 """
 
 from __future__ import annotations
@@ -48,6 +59,14 @@ VERIFIER_LENGTH = 64
 STATE_LENGTH = 32
 
 Clock = Callable[[], float]
+
+
+def state_with_port(port: int) -> str:
+    """A fresh `state` that carries the loopback listener's port for the relay's forwarder:
+    `"<port>.<32 random characters>"` (the relay parses exactly this, `bookkeeper_relay.forward`).
+    The port is no secret (anything on this computer can see the listening socket); the random
+    part is what the listener checks."""
+    return f"{port}.{generate_token(STATE_LENGTH)}"
 
 
 @functools.cache
@@ -147,10 +166,15 @@ class OAuthClient:
         self.close()
 
     # -- authorize --------------------------------------------------------------------------------
-    def authorization_request(self, redirect_uri: str | None = None) -> AuthorizationRequest:
-        """A fresh state and PKCE verifier and the consent URL carrying them."""
+    def authorization_request(self, redirect_uri: str | None = None, *,
+                              listen_port: int | None = None) -> AuthorizationRequest:
+        """A fresh state and PKCE verifier and the consent URL carrying them. With the relay's
+        forwarder as redirect, `state` carries `listen_port` (`state_with_port`)."""
         redirect = redirect_uri or self.config.redirect_uri
-        state = generate_token(STATE_LENGTH)
+        if self.config.relay_forwards_redirect and listen_port is not None:
+            state = state_with_port(listen_port)
+        else:
+            state = generate_token(STATE_LENGTH)
         verifier = generate_token(VERIFIER_LENGTH)
         params = [
             ("client_id", self.config.client_id),
@@ -208,6 +232,9 @@ class OAuthClient:
         if response.status_code >= 500:
             return NetworkError(f"{title} could not complete the sign-in "
                                 f"(HTTP {response.status_code}).", hint="Try again in a minute.")
+        if response.status_code == 429:  # the publisher's relay limits requests per address
+            return NetworkError(f"{title}'s sign-in service is busy (too many requests).",
+                                hint="Try again in a minute.")
         try:
             body = response.json()
         except ValueError:
@@ -254,7 +281,14 @@ class OAuthClient:
     def revoke(self, token: str) -> None:
         """Revoke `token` (the refresh token revokes the whole grant). Raises `NetworkError` or
         `AuthError` when the provider did not confirm."""
-        if self.config.provider is Provider.QBO:
+        if self.config.relay_url is not None:
+            # The relay adds the client secret (module docstring); it checks the client id.
+            response = self.send(
+                "POST", self.config.endpoints.revoke,
+                json={"token": token, "client_id": self.config.client_id},
+                headers={"Accept": "application/json"},
+            )
+        elif self.config.provider is Provider.QBO:
             if not self.config.client_secret:
                 raise ConfigurationError("QuickBooks Online needs the client secret to revoke.")
             response = self.send(

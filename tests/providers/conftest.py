@@ -160,7 +160,8 @@ class ScriptedBrowser:
             self.before_redirect(location)
         if self.tamper is not None:
             location = self.tamper(location)
-        final = client.get(location)
+        # Follow on: a forwarding page (the publisher's relay) redirects again to the listener.
+        final = client.get(location, follow_redirects=True)
         self.pages.append((location, final.status_code, final.text))
 
     @property

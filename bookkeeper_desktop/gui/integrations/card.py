@@ -35,6 +35,7 @@ class ProviderCard(QFrame):
         cancel_requested(): Cancel pressed while waiting for the browser or syncing.
         sync_requested(): Sync Now pressed.
         disconnect_requested(): Disconnect pressed.
+        settings_requested(): Open Settings pressed when a setting is missing.
         retry_requested(): Try Again pressed in the error state (same as Connect when not
             connected; the pane decides).
         tenant_chosen(str): a Xero organisation was picked (its tenant id).
@@ -51,6 +52,7 @@ class ProviderCard(QFrame):
     sync_requested = Signal()
     disconnect_requested = Signal()
     retry_requested = Signal()
+    settings_requested = Signal()
     tenant_chosen = Signal(str)
     auto_sync_changed = Signal(int)
 
@@ -133,6 +135,9 @@ class ProviderCard(QFrame):
         self.retry_button = QPushButton("Try Again")
         self.retry_button.setObjectName("retryButton")
         self.retry_button.clicked.connect(self.retry_requested)
+        self.settings_button = QPushButton("Open Settings")
+        self.settings_button.setObjectName("openSettingsButton")
+        self.settings_button.clicked.connect(self.settings_requested)
         self.sync_button = QPushButton("Sync Now")
         self.sync_button.setObjectName("syncButton")
         self.sync_button.clicked.connect(self.sync_requested)
@@ -146,8 +151,8 @@ class ProviderCard(QFrame):
         self.cancel_button.clicked.connect(self.cancel_requested)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.connect_button, self.reconnect_button, self.retry_button,
-                       self.sync_button, self.cancel_button):
+        for button in (self.connect_button, self.reconnect_button, self.settings_button,
+                       self.retry_button, self.sync_button, self.cancel_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.disconnect_button)
@@ -213,12 +218,14 @@ class ProviderCard(QFrame):
 
         self.connect_button.setVisible(phase is Phase.NOT_CONNECTED)
         self.reconnect_button.setVisible(phase is Phase.NEEDS_RECONNECT)
-        self.retry_button.setVisible(phase is Phase.ERROR)
+        self.settings_button.setVisible(phase is Phase.NEEDS_SETTINGS)
+        # After Open Settings, Try Again connects with what was filled in.
+        self.retry_button.setVisible(phase in (Phase.ERROR, Phase.NEEDS_SETTINGS))
         self.sync_button.setVisible(phase is Phase.CONNECTED)
         self.cancel_button.setVisible(phase in (Phase.WAITING_FOR_BROWSER, Phase.SYNCING,
                                                 Phase.CHOOSE_TENANT))
         self.disconnect_button.setVisible(
-            phase in (Phase.CONNECTED, Phase.NEEDS_RECONNECT, Phase.ERROR)
+            phase in (Phase.CONNECTED, Phase.NEEDS_RECONNECT, Phase.ERROR, Phase.NEEDS_SETTINGS)
             and bool(state.company_name))
         self.setProperty("phase", phase.value)
 

@@ -246,6 +246,8 @@ class IntegrationsPane(QWidget):
         connect_requested(object), cancel_requested(object), sync_requested(object),
         disconnect_requested(object), tenant_chosen(object, str),
         auto_sync_changed(object, int): forwarded from the cards for the connect and sync flows.
+        settings_requested(object): Open Settings pressed on a card (the window opens them at
+            the provider's tab).
         loaded(): a refresh finished and the views show its data.
     """
 
@@ -255,6 +257,7 @@ class IntegrationsPane(QWidget):
     disconnect_requested = Signal(object)
     tenant_chosen = Signal(object, str)
     auto_sync_changed = Signal(object, int)
+    settings_requested = Signal(object)
     loaded = Signal()
 
     def __init__(self, ctx: AppContext, source: IntegrationsSource | None = None,
@@ -440,6 +443,7 @@ class IntegrationsPane(QWidget):
         card.cancel_requested.connect(lambda: self.cancel_requested.emit(provider))
         card.sync_requested.connect(lambda: self.sync_requested.emit(provider))
         card.disconnect_requested.connect(lambda: self.disconnect_requested.emit(provider))
+        card.settings_requested.connect(lambda: self.settings_requested.emit(provider))
         card.tenant_chosen.connect(lambda tenant: self.tenant_chosen.emit(provider, tenant))
         card.auto_sync_changed.connect(
             lambda minutes: self.auto_sync_changed.emit(provider, minutes))

@@ -176,7 +176,7 @@ def card_state_for(
 #: Phases a flow sets that a database refresh must not overwrite (a flow in progress, or its
 #: outcome the user has not acted on yet).
 HELD_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.SYNCING,
-                         Phase.ERROR, Phase.NEEDS_RECONNECT})
+                         Phase.ERROR, Phase.NEEDS_RECONNECT, Phase.NEEDS_SETTINGS})
 
 
 # -- pushes waiting for a fix (the "Waiting for a fix" tab) ---------------------------------------

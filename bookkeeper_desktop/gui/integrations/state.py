@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded
+from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded, SettingsNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 
 #: What the card and the status bar say while a provider cannot be reached (issue #6).
@@ -41,6 +41,8 @@ class Phase(Enum):
     CONNECTED = "connected"
     SYNCING = "syncing"
     NEEDS_RECONNECT = "needs_reconnect"
+    #: A setting the user can fill in is missing (no client id...): Open Settings.
+    NEEDS_SETTINGS = "needs_settings"
     ERROR = "error"
 
 
@@ -114,6 +116,10 @@ class CardState:
     def needs_reconnect(self, reason: str) -> CardState:
         return replace(self, phase=Phase.NEEDS_RECONNECT, reason=reason, progress=None)
 
+    def needs_settings(self, reason: str, hint: str = "") -> CardState:
+        return replace(self, phase=Phase.NEEDS_SETTINGS, reason=reason, hint=hint,
+                       progress=None)
+
     def failed(self, reason: str, hint: str = "") -> CardState:
         return replace(self, phase=Phase.ERROR, reason=reason, hint=hint, progress=None)
 
@@ -121,6 +127,8 @@ class CardState:
         """The state a failed connect or sync leaves the card in."""
         if isinstance(error, ReconnectNeeded):
             return self.needs_reconnect(error.message)
+        if isinstance(error, SettingsNeeded):
+            return self.needs_settings(error.message, error.hint or "")
         if isinstance(error, BookkeeperError):
             return self.failed(error.message, error.hint or "")
         return self.failed(f"Unexpected problem: {error}",
@@ -139,6 +147,7 @@ class CardState:
             Phase.CONNECTED: f"Connected to {self.company_name}",
             Phase.SYNCING: f"Syncing with {self.company_name}" if self.company_name else "Syncing",
             Phase.NEEDS_RECONNECT: "Reconnect needed",
+            Phase.NEEDS_SETTINGS: "Settings needed",
             Phase.ERROR: "Something went wrong",
         }[self.phase]
 
