@@ -46,7 +46,7 @@ from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused
 from tests.gui.sandbox_books import answer, question_box
 from tests.sync.conftest import Books
-from tests.sync.helpers import mapped_accounts, pushed_copies, state, sync
+from tests.sync.helpers import books_currency, mapped_accounts, pushed_copies, state, sync
 
 CLOSED_UNTIL = dt.date(2026, 9, 30)
 
@@ -57,6 +57,7 @@ def add_entry(books: Books, number: str, day: dt.date, amount: str = "40.00",
     debit, credit = accounts or mapped_accounts(books)
     (entry_id,) = entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
         date=day, number=number, memo=f"memo {number}", status=status,
+        currency=books_currency(books),
         lines=(JournalLine.of(debit, Decimal(amount)), JournalLine.of(credit, -Decimal(amount))))])
     return entry_id
 
