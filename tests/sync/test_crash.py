@@ -21,9 +21,12 @@ from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
 from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.sync.context import KILL_ENV, KILL_EXIT_STATUS
+from bookkeeper_desktop.sync.payloads import key_in
+from bookkeeper_desktop.sync.xero_documents import key_text
 from tests.sync.conftest import Books, connect_books
 from tests.sync.file_keyring import FileKeyring
 from tests.sync.helpers import (
@@ -150,3 +153,64 @@ def test_qbo_killed_with_refused_entries_in_its_batches(
     assert state(books)["requests"]["by_path"][batch_path] == 1  # 18 entries: one batch
     assert pushed_copies(books) == dict.fromkeys(made + refused, 1)
     assert list_refused(books.db, books.company_id) == []
+
+
+def _xero_copies(books: Books) -> dict[int, int]:
+    """Our entry id → how many Xero documents of any kind carry its key (live ones)."""
+    records = state(books)["api"]["tenants"][books.tenant]["records"]
+    found: dict[int, int] = {}
+    for collection in ("ManualJournals", "BankTransactions", "Invoices", "Payments"):
+        for record in records[collection].values():
+            if str(record.get("Status") or "").upper() in ("DELETED", "VOIDED"):
+                continue
+            key = key_in(key_text(collection, record))
+            if key and key.startswith(f"xero{books.company_id}-"):
+                entry_id = int(key.split("-")[1])
+                found[entry_id] = found.get(entry_id, 0) + 1
+    return found
+
+
+@pytest.mark.slow
+def test_xero_everyday_kinds_killed_and_restarted(
+        shared: tuple[Database, str, Keychain, Path], xero_server: XeroSandbox) -> None:
+    """Bank spends and receipts, invoices, bills, payments and journals pushed by a process
+    killed at several points of the push and restarted: each is at Xero exactly once, of the
+    kind its shape needs, and nothing is pulled back as a second entry."""
+    db, url, keychain, keyring_file = shared
+    books = connect_books(db, "xero", xero_server, keychain)
+    assert _child(books, url, keyring_file, None).returncode == 0
+    codes = {m.remote_code: a for a, m in mapping_by_account(
+        books.db, books.company_id, "xero", confirmed_only=True).items()}
+    bank, sales, rent = codes["090"], codes["200"], codes["469"]
+    receivable, payable, accrued = codes["610"], codes["800"], codes["814"]
+    made: list[int] = []
+    killed = 0
+    # A run's safe points 1-11 are the pull (accounts, contacts, four collections); from 12 on,
+    # two per request of the push (recorded, then answered), one request per kind.
+    for round_number, kill_at in enumerate([13, 12, 16, 15, 19, 22]):
+        n = round_number
+
+        def post(number: str, *lines: tuple[int, str, str], n: int = n) -> JournalEntry:
+            return JournalEntry(date=dt.date(2026, 11, 1 + n), number=f"{number}-{n}",
+                                currency="NZD", status=EntryStatus.POSTED, lines=tuple(
+                                    JournalLine.of(a, Decimal(v), contact=c) for a, v, c in lines))
+        made += entry_service.bulk_insert_entries(books.db, books.company_id, [
+            post("SP", (rent, "12.00", "City Landlord"), (bank, "-12.00", "")),
+            post("RC", (bank, "30.00", ""), (sales, "-30.00", "Cash Customers")),
+            post("IN", (receivable, "70.00", f"Customer {n}"), (sales, "-70.00", "")),
+            post("BI", (rent, "40.00", ""), (payable, "-40.00", "City Landlord")),
+            post("PA", (bank, "70.00", ""), (receivable, "-70.00", f"Customer {n}")),
+            post("AC", (rent, "5.00", ""), (accrued, "-5.00", "")),
+        ])
+        run = _child(books, url, keyring_file, kill_at)
+        assert run.returncode in (0, KILL_EXIT_STATUS), run.stdout + run.stderr
+        killed += run.returncode == KILL_EXIT_STATUS
+    assert killed >= 5
+    before = local_entries(books)
+    final = _child(books, url, keyring_file, None)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert _xero_copies(books) == dict.fromkeys(made, 1)  # zero duplicates, zero lost
+    assert all(n == 1 for n in remote_rows(books).values())
+    assert local_entries(books) == before
+    again = _child(books, url, keyring_file, None)
+    assert json.loads(again.stdout)["counts"]["pushed"] == 0
