@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services.accounts import accounts_by_id
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
 from bookkeeper_desktop.storage.engine import Database, open_database
@@ -214,3 +216,58 @@ def test_xero_everyday_kinds_killed_and_restarted(
     assert local_entries(books) == before
     again = _child(books, url, keyring_file, None)
     assert json.loads(again.stdout)["counts"]["pushed"] == 0
+
+
+@pytest.mark.slow
+def test_qbo_entries_naming_new_customers_and_vendors_killed_and_restarted(
+        shared: tuple[Database, str, Keychain, Path], qbo_server: QboSandbox) -> None:
+    """Receivable and payable journals naming customers and vendors QBO does not have yet: the
+    process is killed while it creates them and while it sends the journals; after a restart
+    each journal is at QBO once, with its name, and each customer or vendor exists once."""
+    db, url, keychain, keyring_file = shared
+    books = connect_books(db, "qbo", qbo_server, keychain)
+    assert _child(books, url, keyring_file, None).returncode == 0
+    accounts = accounts_by_id(books.db, books.company_id)
+    mapped = mapping_by_account(books.db, books.company_id, "qbo", confirmed_only=True)
+    receivable = next(a for a in mapped if accounts[a].type is AccountType.ACCOUNTS_RECEIVABLE)
+    payable = next(a for a in mapped if accounts[a].type is AccountType.ACCOUNTS_PAYABLE)
+    income = next(a for a in mapped if accounts[a].type is AccountType.INCOME
+                  and accounts[a].active)
+    expense = next(a for a in mapped if accounts[a].type is AccountType.EXPENSE
+                   and accounts[a].active)
+    made: list[int] = []
+    killed = 0
+    # Safe points 1-11 are the pull; then one per customer or vendor made at QBO, then two per
+    # batch of journals.
+    for n, kill_at in enumerate([12, 13, 14, 15, 16]):
+        made += entry_service.bulk_insert_entries(books.db, books.company_id, [
+            JournalEntry(date=dt.date(2026, 11, 2), number=f"IN-{n}", status=EntryStatus.POSTED,
+                         lines=(JournalLine.of(receivable, Decimal("70.00"),
+                                               contact=f"New Customer {n}"),
+                                JournalLine.of(income, Decimal("-70.00")))),
+            JournalEntry(date=dt.date(2026, 11, 2), number=f"BI-{n}", status=EntryStatus.POSTED,
+                         lines=(JournalLine.of(expense, Decimal("30.00")),
+                                JournalLine.of(payable, Decimal("-30.00"),
+                                               contact=f"New Vendor {n}"))),
+        ])
+        run = _child(books, url, keyring_file, kill_at)
+        assert run.returncode in (0, KILL_EXIT_STATUS), run.stdout + run.stderr
+        killed += run.returncode == KILL_EXIT_STATUS
+        qbo_server.api.forget_request_ids(books.tenant)
+    assert killed >= 4
+    final = _child(books, url, keyring_file, None)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert pushed_copies(books) == dict.fromkeys(made, 1)
+    objects = state(books)["api"]["realms"][books.tenant]["objects"]
+    names = [c["DisplayName"] for c in objects["Customer"].values()] + \
+        [v["DisplayName"] for v in objects["Vendor"].values()]
+    for n in range(5):
+        assert names.count(f"New Customer {n}") == 1
+        assert names.count(f"New Vendor {n}") == 1
+    for journal in remote_journals(books):
+        for line in journal["Line"]:
+            account = str(line["JournalEntryLineDetail"]["AccountRef"]["value"])
+            if account in (mapped[receivable].remote_id, mapped[payable].remote_id) and \
+                    str(journal.get("DocNumber", "")).startswith(("IN-", "BI-")):
+                assert line["JournalEntryLineDetail"]["Entity"]["EntityRef"]["name"].startswith(
+                    ("New Customer", "New Vendor"))
