@@ -1,4 +1,5 @@
-"""`bookkeeper sync [qbo|xero] [--pull] [--push] [--retry-refused] [--watch [--interval SECONDS]]`.
+"""`bookkeeper sync [qbo|xero] [--pull] [--push] [--retry-refused] [--watch [--interval SECONDS]]`,
+and `bookkeeper sync undo RUN_ID [--yes]` (`cli.undo_commands`).
 
 Without a provider, every provider the company is connected to is synced; without `--pull` or
 `--push`, both (pull first, then push). Each run prints one line (`SyncResult.summary`) on stdout
@@ -30,6 +31,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
+from bookkeeper_desktop.cli.undo_commands import undo_command
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services.connections import list_connections
@@ -45,7 +47,11 @@ def register(subparsers: SubParsers) -> None:
     sync = add_command(subparsers, "sync",
                        help="pull from and push to QuickBooks Online or Xero (all connected "
                             "providers when none is named)")
-    sync.add_argument("provider", nargs="?", choices=["qbo", "xero"])
+    sync.add_argument("provider", nargs="?", choices=["qbo", "xero", "undo"],
+                      help="qbo or xero; or `undo RUN_ID` to take back what a run sent")
+    sync.add_argument("run", nargs="?", type=int, metavar="RUN_ID", help=argparse.SUPPRESS)
+    sync.add_argument("--yes", action="store_true",
+                      help="undo: do not ask before taking a run's pushes back")
     sync.add_argument("--pull", action="store_true", help="only pull (accounts, transactions)")
     sync.add_argument("--push", action="store_true", help="only push approved/posted entries")
     sync.add_argument("--retry-refused", action="store_true",
@@ -134,6 +140,8 @@ def _exit_status(results: Sequence[SyncResult]) -> int:
 
 
 def sync_command(ctx: Context, args: argparse.Namespace) -> int:
+    if args.provider == "undo":
+        return undo_command(ctx, args)
     company = ctx.company()
     pull = args.pull or not args.push
     push = args.push or not args.pull

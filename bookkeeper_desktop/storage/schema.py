@@ -350,6 +350,8 @@ class OutboxRow(Base):
     #: The kind pushed (`core.kinds`): where reconciliation looks for it. NULL for the journal
     #: kinds.
     object_type: Mapped[str | None] = mapped_column(String(40))
+    #: The sync run that got it to the provider (`sync.undo` takes a run's pushes back).
+    run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

@@ -71,6 +71,8 @@ class SyncContext:
     progress: Progress
     counts: Counts = field(default_factory=Counts)
     safe_points: int = 0
+    #: The sync log's row for this run (`outbox.run_id` of what it sends).
+    run_id: int | None = None
     kill_at: int | None = field(default_factory=_kill_at)
     #: Called at every safe point (the engine renews its cross-process lease there).
     on_safe_point: Callable[[], None] | None = None

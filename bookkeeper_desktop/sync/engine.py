@@ -144,7 +144,7 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     run = sync_runs.start_run(db, company_id, provider, direction)
     lease = Lease(db, company_id, provider)
     ctx = SyncContext(db=db, company_id=company_id, provider=provider, client=client,
-                      progress=progress, on_safe_point=lease.renew)
+                      progress=progress, on_safe_point=lease.renew, run_id=run.id)
     started = time.monotonic()
     status, message, retry_after = RunStatus.SUCCEEDED, "", None
     leased = False

@@ -561,6 +561,8 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
     outbox = page.outbox.get(key)
     if outbox is None or outbox.company_id != ctx.company_id or outbox.entry_id is None:
         return None, None
+    if outbox.state == OutboxState.DONE and gone(ctx.provider, kind, obj):
+        return None, None  # taken back (an undone sync): no longer that entry's copy
     row = repositories.entry_row(session, ctx.company_id, outbox.entry_id)
     if row is None:
         return None, None
@@ -571,6 +573,7 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
                         OutboxState.REFUSED):
         outbox.state = OutboxState.SENT
         outbox.remote_id = remote_id
+        outbox.run_id = ctx.run_id
         ctx.counts.reconciled += 1
     entry = store.load_entry(session, ctx.company_id, outbox.entry_id)
     return outbox.entry_id, (fingerprint(entry) if entry is not None else None)

@@ -831,6 +831,7 @@ def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any]
     row.state = OutboxState.SENT
     row.remote_id = remote_id
     row.last_error = ""
+    row.run_id = ctx.run_id
     return store.save_remote(session, ctx.company_id, ctx.provider, kind, obj,
                              remote_id=remote_id, version=version,
                              updated_at=updated_at_of(ctx.provider, obj), entry_id=row.entry_id,

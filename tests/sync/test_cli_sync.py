@@ -158,3 +158,31 @@ def test_sigterm_stops_like_ctrl_c_and_the_handler_is_put_back() -> None:
     with pytest.raises(KeyboardInterrupt):  # unconverted, SIGTERM would end pytest itself
         terminated()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sync_undo_previews_then_takes_a_run_back(cli_books: tuple[Books, str]) -> None:
+    """`bookkeeper sync undo RUN_ID`: the preview names each entry, --yes takes them back, a
+    second undo of the same run is refused, and without a terminal it will not ask."""
+    books, url = cli_books
+    assert run(url, "sync", "qbo")[0] == 0
+    debit, credit = mapped_accounts(books)
+    entry_service.bulk_insert_entries(books.db, books.company_id, [JournalEntry(
+        date=dt.date(2026, 10, 5), status=EntryStatus.POSTED, number=f"U-{n}",
+        lines=(JournalLine.of(debit, Decimal("5.00")), JournalLine.of(credit, Decimal("-5.00"))))
+        for n in range(2)])
+    code, out, _ = run(url, "sync", "qbo", "--json")
+    assert code == 0
+    run_id = json.loads(out)["run_id"]
+    code, _, err = run(url, "sync", "undo", str(run_id))
+    assert code == 2
+    assert "add --yes" in err
+    code, out, err = run(url, "sync", "undo", str(run_id), "--yes")
+    assert code == 0, err
+    assert f"Undo sync run #{run_id}: 2 to take back, 0 that cannot be." in out
+    assert "U-0 of 2026-10-05 (journal entry): delete in QuickBooks Online" in out
+    assert "Taken back: 2." in out
+    journals = books.sandbox.api.objects(books.tenant, "JournalEntry")
+    assert not [j for j in journals if str(j.get("DocNumber", "")).startswith("U-")]
+    code, _, err = run(url, "sync", "undo", str(run_id), "--yes")
+    assert code == 1
+    assert "already undone" in err

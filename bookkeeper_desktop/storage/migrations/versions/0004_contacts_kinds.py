@@ -9,7 +9,8 @@
   journal kinds, QBO JournalEntry and Xero ManualJournals, which is what every entry was before);
   `qbo_id` / `xero_id` are ids of that kind.
 - `outbox.object_type`: the kind of the push, so that reconciliation looks for it in the right
-  collection (NULL for the journal kinds).
+  collection (NULL for the journal kinds); `outbox.run_id`: the sync run that got it to the
+  provider (what "Undo this sync" takes back).
 
 Revision ID: 0004_contacts_kinds
 Revises: 0003_outbox_refusals
@@ -59,10 +60,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("xero_kind", sa.String(length=20), nullable=True))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("object_type", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("run_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("run_id")
         batch.drop_column("object_type")
     with op.batch_alter_table("journal_entries") as batch:
         batch.drop_column("xero_kind")

@@ -1,0 +1,57 @@
+"""`bookkeeper sync undo RUN_ID [--yes]`: take back at QBO/Xero what a sync run created there
+(`sync.undo`). The preview is printed first; without `--yes` the command asks before it changes
+anything (and refuses to ask when stdin is not a terminal). Run ids are in `bookkeeper status`
+and in the sync log (`--json` prints them with each run).
+
+Exit statuses: 0 all taken back; 3 some could not be (listed on stderr); 1 refused (no such
+run, already undone); 130 cancelled."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bookkeeper_desktop.cli.common import Context
+from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
+from bookkeeper_desktop.services.sync import open_client
+from bookkeeper_desktop.sync.undo import plan_undo, undo_run
+
+PROBLEMS_EXIT = 3
+
+
+def undo_command(ctx: Context, args: argparse.Namespace) -> int:
+    if args.run is None:
+        raise ConfigurationError("Name the sync run to undo: bookkeeper sync undo RUN_ID.")
+    company = ctx.company()
+    plan = plan_undo(ctx.db, company.id, args.run)
+    lines = plan.describe()
+    if not ctx.json:
+        ctx.print(f"Undo sync run #{plan.run_id}: {len(plan.doable)} to take back, "
+                  f"{len(plan.not_doable)} that cannot be.")
+        for line in lines:
+            ctx.print(f"  {line}")
+    if not plan.doable:
+        if ctx.json:
+            ctx.emit_json({"run_id": plan.run_id, "undone": 0, "failed": [],
+                           "not_undone": [lines[i] for i, item in enumerate(plan.items)]})
+        return PROBLEMS_EXIT if plan.not_doable else 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ConfigurationError("Undoing a sync changes QuickBooks Online or Xero: add "
+                                     "--yes to confirm when not at a terminal.")
+        if input("Take these back? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise Cancelled("Nothing was changed.")
+    client = open_client(ctx.db, company.id, plan.provider)
+    try:
+        result = undo_run(ctx.db, company.id, plan, client)
+    finally:
+        client.close()
+    if ctx.json:
+        ctx.emit_json({"run_id": result.run_id, "undone": result.undone,
+                       "failed": result.failed, "not_undone": result.not_undone})
+    else:
+        ctx.print(f"Taken back: {result.undone}. Those entries show as not sent; the next sync "
+                  "sends them again.")
+    for problem in result.failed + result.not_undone:
+        ctx.warn(problem)
+    return PROBLEMS_EXIT if result.failed or result.not_undone else 0
