@@ -149,6 +149,12 @@ class XeroAccountingApi:
         with self._lock:
             return list(self._books)
 
+    def lock_dates(self, tenant_id: str) -> dict[str, str | None]:
+        """The organisation's `PeriodLockDate` and `EndOfYearLockDate` as ISO dates (or None)."""
+        with self._lock:
+            return {name: day.isoformat() if day else None
+                    for name, day in self._tenant(tenant_id).lock_dates().items()}
+
     def set_lock_dates(self, tenant_id: str, *, period: dt.date | None = None,
                        end_of_year: dt.date | None = None) -> dict[str, str | None]:
         """Set the organisation's `PeriodLockDate` and `EndOfYearLockDate` (None clears one), as
@@ -157,8 +163,7 @@ class XeroAccountingApi:
             books = self._tenant(tenant_id)
             books.set_lock_dates(period=period, end_of_year=end_of_year)
             books.version += 1
-            return {name: day.isoformat() if day else None
-                    for name, day in books.lock_dates().items()}
+        return self.lock_dates(tenant_id)
 
     # --- state -------------------------------------------------------------------------------
 

@@ -35,9 +35,9 @@ api-research.md §2.2):
   must be specified for this type of transaction"); an unknown name makes a new contact, as
   Xero does when a PUT Invoice carries a new contact's Name (a decision of ours from public
   sample requests such as gist.github.com/ronanq/4650059; our notes do not quote Xero on it),
-  stored only when the document is. A Payment names its invoice by `InvoiceID` or `InvoiceNumber` and
-  may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from Xero's API pages and the
-  status enums of xero-python 15): invoices DRAFT/SUBMITTED → DELETED (or on to AUTHORISED),
+  stored only when the document is. A Payment names its invoice by `InvoiceID` or
+  `InvoiceNumber` and may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from the status enums of
+  xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED (or on to AUTHORISED),
   AUTHORISED → VOIDED only with no payment applied; bank transactions, payments and bank
   transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID, VOIDED or DELETED.
 - BankTransfers (xero-python 15 `create_bank_transfer` PUT, `delete_bank_transfer(s)` POST with
