@@ -36,9 +36,9 @@ api-research.md §2.2):
   Xero does when a PUT Invoice carries a new contact's Name (a decision of ours from public
   sample requests such as gist.github.com/ronanq/4650059; our notes do not quote Xero on it),
   stored only when the document is. A Payment names its invoice by `InvoiceID` or
-  `InvoiceNumber` and may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from the status enums of
-  xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED (or on to AUTHORISED),
-  AUTHORISED → VOIDED only with no payment applied; bank transactions, payments and bank
+  `InvoiceNumber` and may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from
+  the status enums of xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED
+  (or on to AUTHORISED), AUTHORISED → VOIDED only with no payment applied; bank transactions, payments and bank
   transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID, VOIDED or DELETED.
 - BankTransfers (xero-python 15 `create_bank_transfer` PUT, `delete_bank_transfer(s)` POST with
   `Status: DELETED`; no update exists in the API): `FromBankAccount` and `ToBankAccount` (Code or
@@ -46,7 +46,8 @@ api-research.md §2.2):
 - The general ledger (`Journals`): every posting, edit of something posted, void or delete adds a
   numbered journal (reversing the one it replaces), as Xero's Journals endpoint reports them.
 
-Messages: the debits/credits one is quoted in our research notes; those marked `# Xero's text`
+Messages: the debits/credits, lock-date, TaxType-for-account and status ones are quoted in our
+notes (API_NOTES.md business rules); those marked `# Xero's text`
 are Xero's wording as developers commonly report it (not in our notes, so not verified here);
 the rest are ours and marked `# wording ours`.
 """
