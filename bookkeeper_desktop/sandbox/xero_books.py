@@ -38,8 +38,9 @@ api-research.md §2.2):
   stored only when the document is. A Payment names its invoice by `InvoiceID` or
   `InvoiceNumber` and may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from
   the status enums of xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED
-  (or on to AUTHORISED), AUTHORISED → VOIDED only with no payment applied; bank transactions, payments and bank
-  transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID, VOIDED or DELETED.
+  (or on to AUTHORISED), AUTHORISED → VOIDED only with no payment applied; bank transactions,
+  payments and bank transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID,
+  VOIDED or DELETED.
 - BankTransfers (xero-python 15 `create_bank_transfer` PUT, `delete_bank_transfer(s)` POST with
   `Status: DELETED`; no update exists in the API): `FromBankAccount` and `ToBankAccount` (Code or
   AccountID) two different BANK accounts, `Amount` above zero, `Date`, `Reference`.
