@@ -269,10 +269,18 @@ def _line_ids(lines: list[dict[str, Any]], first: int) -> None:
 # --- lists ---------------------------------------------------------------------------------------
 
 
+#: Entities whose DisplayName is unique across all of them: Intuit's Customer/Vendor reference
+#: says DisplayName "must be unique across all Customer, Vendor, and Employee objects" (6240
+#: "Duplicate Name Exists Error"); the sandbox has no Employee entity.
+_NAME_SHARING = {"Customer": ("Customer", "Vendor"), "Vendor": ("Customer", "Vendor")}
+
+
 def _unique_name(lookup: Lookup, entity: str, key: str, name: str, own_id: str | None) -> None:
-    for other in lookup.all(entity):
-        if str(other.get(key, "")).lower() == name.lower() and other.get("Id") != own_id:
-            raise qbo_faults.duplicate_name(name, str(other["Id"]))
+    for kind in _NAME_SHARING.get(entity, (entity,)):
+        for other in lookup.all(kind):
+            if str(other.get(key, "")).lower() == name.lower() and not (
+                    kind == entity and other.get("Id") == own_id):
+                raise qbo_faults.duplicate_name(name, str(other["Id"]))
 
 
 def normalise_account(body: Mapping[str, Any], lookup: Lookup, own_id: str | None
@@ -464,7 +472,7 @@ def normalise_journal_entry(body: Mapping[str, Any], lookup: Lookup, own_id: str
 
 
 _NAME_REQUIRED = {
-    "Accounts Receivable": ("Customer", "When you use Accounts Receivable, you must choose a "
+    "Accounts Receivable": ("Customer", "When you use Accounts Receivable, you must select a "
                             "customer in the Name field."),
     "Accounts Payable": ("Vendor", "When you use Accounts Payable, you must select a vendor in "
                          "the Name field."),
