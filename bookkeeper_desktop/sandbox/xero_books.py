@@ -327,7 +327,7 @@ class Books:
         account_class = ACCOUNT_CLASS.get(str(account.get("Type")), "")
         if account_class in TAX_RATE_EXCLUDED_CLASSES.get(tax_type, ()):
             problems.append(f"The TaxType code '{tax_type}' cannot be used with account code "
-                            f"'{account.get('Code', '')}'.")
+                            f"'{account.get('Code', '')}'")
 
     def resolve_account(self, ref: Mapping[str, Any], problems: list[str],
                         *, allow_archived: bool = False) -> dict[str, Any] | None:

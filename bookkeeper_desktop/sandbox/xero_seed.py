@@ -54,6 +54,13 @@ CHART: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("489", "Telephone & Internet", "EXPENSE", "INPUT2", {}),
     ("493", "Travel - National", "EXPENSE", "INPUT2", {"ShowInExpenseClaims": True}),
     ("505", "Income Tax Expense", "EXPENSE", "NONE", {}),
+    # The currency accounts a Xero organisation has (Bank Revaluations is locked for manual
+    # journals, Realised Currency Gains is not: help.xero.com locked system accounts).
+    ("497", "Bank Revaluations", "OVERHEADS", "NONE", {"SystemAccount": "BANKCURRENCYGAIN"}),
+    ("498", "Unrealised Currency Gains", "OVERHEADS", "NONE",
+     {"SystemAccount": "UNREALISEDCURRENCYGAIN"}),
+    ("499", "Realised Currency Gains", "OVERHEADS", "NONE",
+     {"SystemAccount": "REALISEDCURRENCYGAIN"}),
     ("610", "Accounts Receivable", "CURRENT", "NONE", {"SystemAccount": "DEBTORS"}),
     ("620", "Prepayments", "CURRENT", "NONE", {}),
     ("630", "Inventory", "INVENTORY", "NONE", {}),
