@@ -106,9 +106,10 @@ def test_preferences_are_served_in_intuits_shape() -> None:
     names = {nv["Name"]: nv["Value"] for nv in prefs["OtherPrefs"]["NameValue"]}
     assert names["WarnDuplicateJournalNumber"] == "true"
     assert prefs["AccountingInfoPrefs"]["BookCloseDate"] == "2026-06-30"
-    for bad in ({"BookClosePassword": "yes"}, {"ClosingDate": "2026-01-01"},
-                {"BookCloseDate": "June"}):
-        with pytest.raises(ValueError):
+    for bad, words in (({"BookClosePassword": "yes"}, "true or false"),
+                       ({"ClosingDate": "2026-01-01"}, "unknown preferences"),
+                       ({"BookCloseDate": "June"}, "isoformat")):
+        with pytest.raises(ValueError, match=words):
             api.set_preferences(REALM, bad)
     restored = QboAccountingApi()
     restored.from_state(api.to_state())
