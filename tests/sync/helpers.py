@@ -59,15 +59,23 @@ def pushed_copies(books: Books) -> Counter[int]:
     return found
 
 
+#: Account types real Xero refuses in a manual journal (API_NOTES.md business rules: bank and
+#: credit-card bank accounts; receivables and payables are locked system accounts).
+_NOT_IN_A_XERO_JOURNAL = ("bank", "credit_card")
+
+
 def mapped_accounts(books: Books, count: int = 2) -> list[int]:
-    """Ids of our accounts with a confirmed mapping that a journal line can use."""
+    """Ids of our accounts with a confirmed mapping that a journal line can use (for Xero, only
+    accounts a real Xero manual journal accepts)."""
     mappings = mapping_by_account(books.db, books.company_id, books.provider,
                                   confirmed_only=True)
     accounts = accounts_by_id(books.db, books.company_id)
     usable = [a for a in sorted(mappings) if accounts[a].active
               and accounts[a].account_class.value in ("expense", "asset", "income")
               and (books.provider == "qbo" or mappings[a].remote_code)
-              and accounts[a].type.value not in ("accounts_receivable", "accounts_payable")]
+              and accounts[a].type.value not in ("accounts_receivable", "accounts_payable")
+              and (books.provider == "qbo"
+                   or accounts[a].type.value not in _NOT_IN_A_XERO_JOURNAL)]
     return usable[:count]
 
 
