@@ -8,6 +8,17 @@ names an existing account; DocNumber is at most 21 characters. Money is read int
 `core.money.money()`, so totals are exact; `TotalAmt`, `Balance` and the like are computed here, as
 Intuit computes them, whatever the request says.
 
+Business rules (API_NOTES.md "Business rules the real services enforce", QBO rows): a
+JournalEntry line on Accounts Receivable names a Customer, on Accounts Payable a Vendor
+(`JournalEntryLineDetail.Entity`), else fault 6000 "Business Validation Error: When you use
+Accounts Receivable, you must select a customer in the Name field." (… Payable … vendor); a
+reference to an inactive account, customer or vendor is 610 "Something you're trying to use has
+been made inactive"; a Customer or Vendor DisplayName already used by either is 6240 "Duplicate
+Name Exists Error" (Intuit: unique across Customer, Vendor and Employee; no Employee here); a
+Transfer moves a positive Amount between two different accounts and can be created, updated and
+deleted, not voided. Closed books (6200/6210) and duplicate journal numbers (6140) depend on the
+company's preferences, so `qbo_api` checks them.
+
 Each `normalise_*` takes the request body (already free of Id/SyncToken/MetaData) and a `Lookup`
 over the realm's stored objects, raises `QboFault` on the first problem, and returns the object to
 store (without the bookkeeping properties the store adds).
