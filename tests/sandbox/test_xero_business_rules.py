@@ -432,11 +432,15 @@ def test_a_bank_transfer_is_deleted_not_updated_and_replays_its_idempotency_key(
         -ln["NetAmount"] for ln in original["JournalLines"]]
 
 
-def test_bank_transfers_survive_a_state_round_trip() -> None:
-    """The sandbox's state keeps bank transfers (the demo saves it to a file)."""
+def test_bank_transfers_and_lock_dates_survive_a_state_round_trip() -> None:
+    """The sandbox's state keeps bank transfers and lock dates (the demo saves it to a file)."""
     api, _ = make_api()
     created = put_one(api, "BankTransfers", transfer())
+    api.set_lock_dates(TENANT, period=dt.date(2026, 10, 31))
     restored = XeroAccountingApi()
     restored.from_state(api.to_state())
     assert [t["BankTransferID"] for t in restored.objects(TENANT, "BankTransfers")] == [
         created["BankTransferID"]]
+    assert restored.lock_dates(TENANT) == {"PeriodLockDate": "2026-10-31",
+                                           "EndOfYearLockDate": None}
+    assert call(restored, "PUT", "BankTransfers", transfer(Date="2026-10-01")).status == 400
