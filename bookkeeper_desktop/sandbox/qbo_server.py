@@ -47,7 +47,7 @@ from bookkeeper_desktop.sandbox.oauth import (
     redirect,
     trusted_redirect,
 )
-from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
+from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials, json_object
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 QBO_SCOPES = frozenset({ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "profile",
@@ -163,10 +163,7 @@ class QboSandbox(SandboxServer):
             return Response.json({"error": "use POST"}, 405)
         setter = getattr(self.api, "set_preferences", None)
         try:
-            body = request.json()
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            changes = dict(body)
+            changes = json_object(request)
             realm_id = str(changes.pop("realm_id", "") or "")
             if realm_id not in self.companies:
                 raise ValueError(f"no company {realm_id!r}; give realm_id")

@@ -241,6 +241,14 @@ def _json_error(message: str, status: int = 400) -> Response:
     return Response.json({"error": message}, status)
 
 
+def json_object(request: Request) -> dict[str, Any]:
+    """The body of a test-only endpoint call, which must be a JSON object (`ValueError` if not)."""
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
 class SandboxServer:
     """What both vendor sandboxes share. Subclasses implement `route`, `vendor_state`,
     `load_vendor_state`, and the vendor-shaped `error_response` / `throttled_response`.
@@ -494,9 +502,7 @@ class SandboxServer:
             return self._faults_endpoint(request)
         if name == "limits" and request.method == "POST":
             try:
-                body = request.json()
-                if not isinstance(body, dict):
-                    raise ValueError("expected a JSON object")
+                body = json_object(request)
                 enabled = body.get("enabled")
                 scale = body.get("time_scale")
                 self.configure_limits(

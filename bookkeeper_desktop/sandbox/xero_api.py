@@ -345,14 +345,7 @@ class XeroAccountingApi:
             return self._bank_transfers(books, request, as_json)
         if record_id is not None:
             return self._ok({endpoint: [self._find(books, endpoint, record_id)]}, as_json)
-        since = request.header("if-modified-since")
-        since_ms: int | None = None
-        if since:
-            try:
-                since_ms = fmt.parse_if_modified_since(since)
-            except ValueError:
-                raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
-                                             "valid date", as_json)) from None
+        since_ms = _if_modified_since(request, as_json)
         if endpoint != "Accounts" and not request.arg("where") and not request.arg("order"):
             records = books.listing(endpoint, since_ms)
         else:
@@ -382,13 +375,8 @@ class XeroAccountingApi:
         records = list(books.records["BankTransfers"].values())
         if (request.arg("includeDeleted") or "").lower() != "true":
             records = [r for r in records if r["Status"] != "DELETED"]
-        since = request.header("if-modified-since")
-        if since:
-            try:
-                since_ms = fmt.parse_if_modified_since(since)
-            except ValueError:
-                raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
-                                             "valid date", as_json)) from None
+        since_ms = _if_modified_since(request, as_json)
+        if since_ms is not None:
             records = [r for r in records if fmt.ms_of(r["CreatedDateUTC"]) >= since_ms]
         return self._ok({"BankTransfers": self._query(records, request, "BankTransfers",
                                                       as_json)}, as_json)
@@ -437,13 +425,8 @@ class XeroAccountingApi:
             return _validation([], "The offset parameter must be a whole number", as_json)
         offset = int(offset_text)
         journals = [j for j in books.journals if j["JournalNumber"] > offset]
-        since = request.header("if-modified-since")
-        if since:
-            try:
-                since_ms = fmt.parse_if_modified_since(since)
-            except ValueError:
-                return _validation([], f"The If-Modified-Since header '{since}' is not a valid "
-                                       "date", as_json)
+        since_ms = _if_modified_since(request, as_json)
+        if since_ms is not None:
             journals = [j for j in journals if fmt.ms_of(j["CreatedDateUTC"]) >= since_ms]
         return self._ok({"Journals": journals[:JOURNALS_PER_CALL]}, as_json)
 
@@ -678,6 +661,18 @@ def _items(request: Request, endpoint: str, as_json: bool) -> list[dict[str, Any
         raise _Reply(_error_payload(400, 14, "PostDataInvalidException",
                                     f"Expected {{\"{endpoint}\": [ … ]}}", as_json=as_json))
     return [dict(i) for i in items]
+
+
+def _if_modified_since(request: Request, as_json: bool) -> int | None:
+    """The `If-Modified-Since` header in epoch ms, None without one; a 400 for a bad one."""
+    since = request.header("if-modified-since")
+    if not since:
+        return None
+    try:
+        return fmt.parse_if_modified_since(since)
+    except ValueError:
+        raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a valid "
+                                     "date", as_json)) from None
 
 
 def _echo(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -856,13 +856,7 @@ class Books:
                 "EnablePaymentsToAccount"):
             problems.append(f"Payments cannot be made to account '{account.get('Code', '')}'; "
                             "it must be a bank account or allow payments.")  # wording ours
-        try:
-            amount = fmt.cents(fmt.parse_amount(data.get("Amount")))
-        except ValueError:
-            problems.append("Payment amount must be a number.")  # wording ours
-            amount = ZERO
-        if amount <= 0:
-            problems.append("Payment amount must be greater than zero.")  # wording ours
+        amount = _positive_amount(data, "Payment amount", problems)
         day = self._date(data.get("Date"), today, problems)
         self.check_lock_dates(day, problems)
         if invoice is not None:
@@ -912,13 +906,7 @@ class Books:
                 "AccountID"]:
             problems.append("The FromBankAccount and ToBankAccount must be different "
                             "accounts.")  # wording ours
-        try:
-            amount = fmt.cents(fmt.parse_amount(data.get("Amount")))
-        except ValueError:
-            problems.append("The Amount must be a number.")  # wording ours
-            amount = ZERO
-        if amount <= 0:
-            problems.append("The Amount must be greater than zero.")  # wording ours
+        amount = _positive_amount(data, "The Amount", problems)
         day = self._date(data.get("Date"), today, problems)
         self.check_lock_dates(day, problems)
         if problems or source is None or target is None:
@@ -1020,6 +1008,18 @@ class Books:
         self.reverse_journal(record_id, now_ms)
         if collection == "Payments":
             self.apply_payment(record, now_ms, sign=-1)
+
+
+def _positive_amount(data: Mapping[str, Any], label: str, problems: list[str]) -> Decimal:
+    """`data["Amount"]` in cents, with a problem when it is not a number above zero."""
+    try:
+        amount = fmt.cents(fmt.parse_amount(data.get("Amount")))
+    except ValueError:
+        problems.append(f"{label} must be a number.")  # wording ours
+        return ZERO
+    if amount <= 0:
+        problems.append(f"{label} must be greater than zero.")  # wording ours
+    return amount
 
 
 def _content(journal: Mapping[str, Any]) -> tuple[Any, ...]:

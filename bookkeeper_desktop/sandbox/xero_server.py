@@ -53,7 +53,7 @@ from bookkeeper_desktop.sandbox.oauth import (
     redirect,
     trusted_redirect,
 )
-from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
+from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials, json_object
 
 BROAD_SCOPES = frozenset({
     "accounting.transactions", "accounting.transactions.read", "accounting.reports.read",
@@ -246,9 +246,7 @@ class XeroSandbox(SandboxServer):
             return Response.json({"error": "use POST"}, 405)
         setter = getattr(self.api, "set_lock_dates", None)
         try:
-            body = request.json()
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
+            body = json_object(request)
             tenant_id = str(body.get("tenant_id") or "")
             if tenant_id not in self.organisations:
                 raise ValueError(f"no organisation {tenant_id!r}; give tenant_id")
