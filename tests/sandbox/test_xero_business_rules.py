@@ -373,6 +373,7 @@ def test_a_bank_transfer_between_two_bank_accounts_is_created_read_and_posted() 
     [one] = parsed(call(api, "GET", f"BankTransfers/{created['BankTransferID']}")
                    )["BankTransfers"]
     assert one == created
+    assert call(api, "GET", "BankTransfers/00000000-0000-4000-8000-000000000000").status == 404
     [posted] = ledger_for(api, created["BankTransferID"])
     assert posted["SourceType"] == "TRANSFER"
     assert sorted((ln["AccountCode"], ln["NetAmount"]) for ln in posted["JournalLines"]) == [
