@@ -34,6 +34,7 @@ def sdk_read(body: bytes, response_type: str) -> Any:
     ("Invoices?page=1", "Invoices", "invoices"),
     ("BankTransactions?page=1", "BankTransactions", "bank_transactions"),
     ("Payments?page=1", "Payments", "payments"),
+    ("BankTransfers", "BankTransfers", "bank_transfers"),
     ("Contacts?page=1", "Contacts", "contacts"),
     ("Journals", "Journals", "journals"),
     ("TaxRates", "TaxRates", "tax_rates"),
