@@ -42,6 +42,13 @@ fingerprint (`oauth.fingerprint(token)`), the API's `to_state()`, Xero connectio
 `request_counts()`, `token_grant_counts()` in Python. `to_state()` / `load_state()` persist.
 `configure_limits(enabled=, time_scale=)` or `POST /__sandbox__/limits`.
 
+Company settings a user changes in the service itself (test-only endpoints, see the servers):
+Xero lock dates `xero.api.set_lock_dates(tenant_id, period=date|None, end_of_year=date|None)` or
+`POST /__sandbox__/lock_dates {"tenant_id", "PeriodLockDate", "EndOfYearLockDate"}`; QBO closing
+date and duplicate-number warning `qbo.api.set_preferences(realm_id, book_close_date=,
+book_close_password=, warn_duplicate_journal_number=)` or `POST /__sandbox__/preferences
+{"realm_id", "BookCloseDate", "BookClosePassword", "WarnDuplicateJournalNumber"}`.
+
 Demo runner: `demo.DemoSandboxes(state_file).start() -> DemoEndpoints` (URLs, demo credentials,
 label), `.stop()`, `.reset()`, `.owned` (False when it attached to a running demo of the same
 state file), `.notice`; `demo.default_state_file()` is in the app's data folder. Standalone:

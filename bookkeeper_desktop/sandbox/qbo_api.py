@@ -17,10 +17,15 @@ Contract (the server in `sandbox/server.py` calls it; tests call it without a so
     api.tombstones(realm_id, entity) -> list[dict]
     api.bulk_create_journal_entries(realm_id, count, days=20) -> list[str]   # pull benchmarks
     api.forget_request_ids(realm_id) -> int        # Intuit's requestid "does not always" dedupe
-    api.set_closing_date(realm_id, date | None)    # closed books: 6210 on older transactions
+    api.set_closing_date(realm_id, date | None, password=False)   # closed books: 6200 (6210)
+    api.set_preferences(realm_id, {"BookCloseDate", "BookClosePassword",
+                                   "WarnDuplicateJournalNumber"}) -> preferences  # see below
 
 `handle` serves, under `/v3/company/{realmId}/` (API_NOTES.md, QuickBooks):
-- `companyinfo/{realmId}` GET;
+- `companyinfo/{realmId}` GET; `preferences` GET (Intuit's Preferences entity, read only here:
+  `AccountingInfoPrefs.BookCloseDate` and `OtherPrefs.NameValue` WarnDuplicateCheckNumber,
+  WarnDuplicateBillNumber, WarnDuplicateJournalNumber, the names Intuit's Preferences answers
+  carry);
 - `query` GET `?query=` or POST with an `application/text` body (`qbo_query` has the grammar);
 - `{entity}` POST: create (no Id), update (Id + current SyncToken, full or `"sparse": true`),
   `?operation=delete` (Id + SyncToken, transactions only), void (`?operation=void` on Invoice,
@@ -48,8 +53,21 @@ for `count(*)`); lists (accounts, customers, vendors, items) are never deleted, 
 which adds " (deleted)" to the name and hides them from queries that do not ask about `Active`;
 a reference to an inactive one is fault 610; a payment changes its invoice's Balance and
 LinkedTxn (and so the invoice's SyncToken); an account's CurrentBalance is derived from every
-transaction's postings and never moves its SyncToken; a closed period (`set_closing_date`)
-refuses changes with 6210.
+transaction's postings and never moves its SyncToken.
+
+Business rules (API_NOTES.md "Business rules the real services enforce", QBO rows):
+- closed books: a transaction dated on or before the company's closing date
+  (`Preferences.AccountingInfoPrefs.BookCloseDate`; `set_closing_date`, `set_preferences` or
+  `POST /__sandbox__/preferences`) is not added, changed, voided or deleted: fault 6200 "Account
+  Period Closed", or 6210 "Account Period Closed, Cannot Update Through Services API" when the
+  closing date has a password (the Details are ours);
+- duplicate DocNumber: with `OtherPrefs` WarnDuplicateJournalNumber true, a JournalEntry whose
+  DocNumber another journal entry has is refused with 6140 "Duplicate Doc Num", unless the
+  request says `include=allowduplicatedocnum` (Intuit's API reference, Purchase.DocNumber: "If a
+  duplicate DocNumber needs to be supplied, add the query parameter name/value pair,
+  `include=allowduplicatedocnum` to the URI"); the Detail is the wording developers report;
+- the A/R customer and A/P vendor rule, 610 for an inactive account or name, and 6240 for a
+  DisplayName another Customer or Vendor has: see `qbo_entities`.
 
 Idempotency (API_NOTES, "idempotency"): a `requestid` on a create/update/delete/void or batch
 (at most 50 characters; 36 on batch) is remembered per realm with its successful response (the
@@ -135,6 +153,10 @@ class _Realm:
     replies: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The books are closed through this date (ISO), or None (QBO's "closing date").
     closing_date: str | None = None
+    #: Whether the closing date has a password (6210 instead of 6200).
+    closing_password: bool = False
+    #: `OtherPrefs` WarnDuplicateJournalNumber: duplicate journal DocNumbers are refused (6140).
+    warn_duplicate_journal_number: bool = False
     #: Bumped on every change; the derived account balances are cached per revision.
     revision: int = 0
     balance_cache: tuple[int, dict[str, Decimal]] | None = None
@@ -279,6 +301,8 @@ class QboAccountingApi:
                     "next_id": realm.next_id,
                     "replies": realm.replies,
                     "closing_date": realm.closing_date,
+                    "closing_password": realm.closing_password,
+                    "warn_duplicate_journal_number": realm.warn_duplicate_journal_number,
                 }
                 for realm_id, realm in self._realms.items()
             }
@@ -310,6 +334,9 @@ class QboAccountingApi:
                     name=data["name"], company=data["company"], objects=data["objects"],
                     deleted=data["deleted"], next_id=data["next_id"], replies=data["replies"],
                     closing_date=data.get("closing_date"),
+                    closing_password=bool(data.get("closing_password", False)),
+                    warn_duplicate_journal_number=bool(
+                        data.get("warn_duplicate_journal_number", False)),
                 )
                 for realm_id, data in loaded["realms"].items()
             }
@@ -379,12 +406,64 @@ class QboAccountingApi:
             result: dict[str, Any] = loads(dumps(obj))
             return result
 
-    def set_closing_date(self, realm_id: str, closing: dt.date | None) -> None:
+    def set_closing_date(self, realm_id: str, closing: dt.date | None, *,
+                         password: bool = False) -> None:
         """Close the books through `closing` (None reopens them), as an accountant does in QBO's
-        settings: from then on the API refuses to touch transactions dated on or before it."""
+        settings, with or without a closing-date password: from then on the API refuses to
+        touch transactions dated on or before it (6200, or 6210 with a password)."""
         with self._lock:
             realm = self._realm(realm_id)
             realm.closing_date = closing.isoformat() if closing else None
+            realm.closing_password = password and closing is not None
+
+    def set_preferences(self, realm_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change the company preferences the sandbox honours, by Intuit's names:
+        `BookCloseDate` (ISO date or None), `BookClosePassword` (bool: the closing date has a
+        password), `WarnDuplicateJournalNumber` (bool); keys left out keep their value.
+        `ValueError` for anything else. Returns the Preferences object."""
+        known = {"BookCloseDate", "BookClosePassword", "WarnDuplicateJournalNumber"}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown preferences {sorted(unknown)}; use {sorted(known)}")
+        for flag in ("BookClosePassword", "WarnDuplicateJournalNumber"):
+            if flag in changes and not isinstance(changes[flag], bool):
+                raise ValueError(f"{flag} must be true or false")
+        with self._lock:
+            realm = self._realm(realm_id)
+            closing = realm.closing_date
+            if "BookCloseDate" in changes:
+                raw = changes["BookCloseDate"]
+                closing = None if raw is None else dt.date.fromisoformat(str(raw)).isoformat()
+            password = bool(changes.get("BookClosePassword", realm.closing_password))
+            realm.closing_date = closing
+            realm.closing_password = password and closing is not None
+            realm.warn_duplicate_journal_number = bool(changes.get(
+                "WarnDuplicateJournalNumber", realm.warn_duplicate_journal_number))
+            realm.revision += 1
+            return self._preferences(realm)
+
+    def preferences(self, realm_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._preferences(self._realm(realm_id))
+
+    @staticmethod
+    def _preferences(realm: _Realm) -> dict[str, Any]:
+        """The part of Intuit's Preferences entity the sandbox honours, in Intuit's shape."""
+        flags = {"WarnDuplicateCheckNumber": False, "WarnDuplicateBillNumber": False,
+                 "WarnDuplicateJournalNumber": realm.warn_duplicate_journal_number}
+        accounting: dict[str, Any] = {"TrackDepartments": False, "ClassTrackingPerTxn": False,
+                                      "ClassTrackingPerTxnLine": False,
+                                      "CustomerTerminology": "Customers"}
+        if realm.closing_date:
+            accounting["BookCloseDate"] = realm.closing_date
+        return {
+            "AccountingInfoPrefs": accounting,
+            "CurrencyPrefs": {"MultiCurrencyEnabled": False, "HomeCurrency": {"value": "USD"}},
+            "OtherPrefs": {"NameValue": [{"Name": name, "Value": "true" if on else "false"}
+                                         for name, on in flags.items()]},
+            "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": str(realm.revision),
+            "MetaData": dict(realm.company["MetaData"]),
+        }
 
     def forget_request_ids(self, realm_id: str) -> int:
         """Forget every requestid of the realm, so a retry acts again: API_NOTES reports that
@@ -476,6 +555,8 @@ class QboAccountingApi:
         realm = self._realms[realm_id]
         if resource == "companyinfo":
             return self._company_info(request, realm, realm_id, rest, now)
+        if resource == "preferences" and not rest and request.method == "GET":
+            return self._reply({"Preferences": self._preferences(realm)}, now)
         if resource == "query" and not rest:
             return self._reply(self._query(realm, self._query_text(request), now), now)
         if resource == "cdc" and not rest and request.method == "GET":
@@ -705,6 +786,8 @@ class QboAccountingApi:
             return self._void(realm, entity, body, now)
         if operation not in ("", "create", "update"):
             raise qbo_faults.unsupported(f"Operation {operation} is not supported.")
+        if entity == "JournalEntry" and include != "allowduplicatedocnum":
+            self._check_doc_number(realm, body)
         if operation == "update" or (operation != "create" and body.get("Id") not in (None, "")):
             return self._update(realm, entity, body, now)
         return self._create(realm, entity, body, now)
@@ -731,20 +814,29 @@ class QboAccountingApi:
         return obj
 
     @staticmethod
+    def _check_doc_number(realm: _Realm, body: Mapping[str, Any]) -> None:
+        """6140 for a journal DocNumber another journal entry has, when the company warns on
+        duplicate journal numbers (API_NOTES business rules; the preference name is the one
+        Intuit's Preferences answers carry)."""
+        doc = str(body.get("DocNumber") or "").strip()
+        if not realm.warn_duplicate_journal_number or not doc:
+            return
+        own_id = str(body.get("Id") or "")
+        for other in realm.table("JournalEntry").values():
+            if other.get("DocNumber") == doc and other["Id"] != own_id:
+                raise qbo_faults.duplicate_doc_number(doc, "Journal Entry", str(other["Id"]))
+
+    @staticmethod
     def _check_period(realm: _Realm, entity: str, *objects: Mapping[str, Any]) -> None:
         """No transaction dated on or before the closing date may be added, changed, voided or
-        deleted (Intuit's fault 6210)."""
+        deleted: Intuit's fault 6200, or 6210 when the closing date has a password."""
         if realm.closing_date is None or entity not in qbo_entities.TRANSACTIONS:
             return
         for obj in objects:
             txn_date = str(obj.get("TxnDate") or "")
             if txn_date and txn_date <= realm.closing_date:
-                raise QboFault(
-                    "6210", "Account Period Closed, Cannot Update Through Services API",
-                    f"The account period has closed: the books are closed through "
-                    f"{realm.closing_date} and this {entity} is dated {txn_date}.",
-                    element="TxnDate",
-                )
+                raise qbo_faults.period_closed(entity, txn_date, realm.closing_date,
+                                               password=realm.closing_password)
 
     def _current(self, realm: _Realm, entity: str, body: Mapping[str, Any]
                  ) -> tuple[str, dict[str, Any]]:

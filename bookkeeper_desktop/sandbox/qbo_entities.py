@@ -8,6 +8,17 @@ names an existing account; DocNumber is at most 21 characters. Money is read int
 `core.money.money()`, so totals are exact; `TotalAmt`, `Balance` and the like are computed here, as
 Intuit computes them, whatever the request says.
 
+Business rules (API_NOTES.md "Business rules the real services enforce", QBO rows): a
+JournalEntry line on Accounts Receivable names a Customer, on Accounts Payable a Vendor
+(`JournalEntryLineDetail.Entity`), else fault 6000 "Business Validation Error: When you use
+Accounts Receivable, you must select a customer in the Name field." (… Payable … vendor); a
+reference to an inactive account, customer or vendor is 610 "Something you're trying to use has
+been made inactive"; a Customer or Vendor DisplayName already used by either is 6240 "Duplicate
+Name Exists Error" (Intuit: unique across Customer, Vendor and Employee; no Employee here); a
+Transfer moves a positive Amount between two different accounts and can be created, updated and
+deleted, not voided. Closed books (6200/6210) and duplicate journal numbers (6140) depend on the
+company's preferences, so `qbo_api` checks them.
+
 Each `normalise_*` takes the request body (already free of Id/SyncToken/MetaData) and a `Lookup`
 over the realm's stored objects, raises `QboFault` on the first problem, and returns the object to
 store (without the bookkeeping properties the store adds).
@@ -269,10 +280,18 @@ def _line_ids(lines: list[dict[str, Any]], first: int) -> None:
 # --- lists ---------------------------------------------------------------------------------------
 
 
+#: Entities whose DisplayName is unique across all of them: Intuit's Customer/Vendor reference
+#: says DisplayName "must be unique across all Customer, Vendor, and Employee objects" (6240
+#: "Duplicate Name Exists Error"); the sandbox has no Employee entity.
+_NAME_SHARING = {"Customer": ("Customer", "Vendor"), "Vendor": ("Customer", "Vendor")}
+
+
 def _unique_name(lookup: Lookup, entity: str, key: str, name: str, own_id: str | None) -> None:
-    for other in lookup.all(entity):
-        if str(other.get(key, "")).lower() == name.lower() and other.get("Id") != own_id:
-            raise qbo_faults.duplicate_name(name, str(other["Id"]))
+    for kind in _NAME_SHARING.get(entity, (entity,)):
+        for other in lookup.all(kind):
+            if str(other.get(key, "")).lower() == name.lower() and not (
+                    kind == entity and other.get("Id") == own_id):
+                raise qbo_faults.duplicate_name(name, str(other["Id"]))
 
 
 def normalise_account(body: Mapping[str, Any], lookup: Lookup, own_id: str | None
@@ -464,7 +483,7 @@ def normalise_journal_entry(body: Mapping[str, Any], lookup: Lookup, own_id: str
 
 
 _NAME_REQUIRED = {
-    "Accounts Receivable": ("Customer", "When you use Accounts Receivable, you must choose a "
+    "Accounts Receivable": ("Customer", "When you use Accounts Receivable, you must select a "
                             "customer in the Name field."),
     "Accounts Payable": ("Vendor", "When you use Accounts Payable, you must select a vendor in "
                          "the Name field."),

@@ -20,9 +20,12 @@ Codes used here, with the words Intuit uses where we know them:
 | 4000 | Error parsing query | QueryParserError: OR, JOIN, a bad token |
 | 4001 | Invalid query | QueryValidationError: unknown entity or property, MAXRESULTS > 1000 |
 | 5010 | Stale Object Error | an update or delete with an old SyncToken |
-| 6000 | A business validation error has occurred while processing your request | unbalanced |
-| 6210 | Account Period Closed, Cannot Update Through Services API | dated in closed books |
-| 6240 | Duplicate Name Exists Error | an account/customer/vendor name already used |
+| 6000 | A business validation error has occurred while processing your request | unbalanced, |
+|      |  | A/R without a customer, A/P without a vendor |
+| 6140 | Duplicate Doc Num | a journal DocNumber already used, when the company warns |
+| 6200 | Account Period Closed | dated in closed books |
+| 6210 | Account Period Closed, Cannot Update Through Services API | closed books, password set |
+| 6240 | Duplicate Name Exists Error | an account name, or a customer/vendor DisplayName, used |
 
 The codes for limits Intuit documents only in words (more than 30 batch items, a CDC window past
 30 days, a requestid too long) are this sandbox's choice: 2010 with a Detail saying which limit.
@@ -118,6 +121,30 @@ def duplicate_name(name: str, existing_id: str) -> QboFault:
     return QboFault(
         "6240", "Duplicate Name Exists Error",
         f"The name supplied already exists. : {name} (Id={existing_id})", element="Name",
+    )
+
+
+def period_closed(entity: str, txn_date: str, closing_date: str, *, password: bool
+                  ) -> QboFault:
+    """6200, or 6210 when the closing date has a password (API_NOTES.md business rules);
+    the Detail is ours."""
+    code, message = (("6210", "Account Period Closed, Cannot Update Through Services API")
+                     if password else ("6200", "Account Period Closed"))
+    return QboFault(
+        code, message,
+        f"The account period has closed: the books are closed through {closing_date} and this "
+        f"{entity} is dated {txn_date}.", element="TxnDate",
+    )
+
+
+def duplicate_doc_number(doc_number: str, txn_type: str, txn_id: str) -> QboFault:
+    """6140 "Duplicate Doc Num" (API_NOTES.md business rules); the Detail is the wording
+    developers report from QBO (not in our notes)."""
+    return QboFault(
+        "6140", "Duplicate Doc Num",
+        "Duplicate Document Number Error : You must specify a different number. This number "
+        f"has already been used. DocNumber={doc_number} is assigned to TxnType={txn_type} "
+        f"with TxnId={txn_id}", element="DocNumber",
     )
 
 

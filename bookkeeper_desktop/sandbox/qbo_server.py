@@ -47,7 +47,7 @@ from bookkeeper_desktop.sandbox.oauth import (
     redirect,
     trusted_redirect,
 )
-from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials
+from bookkeeper_desktop.sandbox.server import SandboxServer, basic_credentials, json_object
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 QBO_SCOPES = frozenset({ACCOUNTING_SCOPE, "com.intuit.quickbooks.payment", "openid", "profile",
@@ -151,6 +151,29 @@ class QboSandbox(SandboxServer):
     def configure_limits(self, *, enabled: bool | None = None,
                          time_scale: float | None = None) -> None:
         self.limiter.configure(enabled=enabled, time_scale=time_scale)
+
+    def vendor_test_endpoint(self, name: str, request: Request) -> Response | None:
+        """`POST /__sandbox__/preferences` with `{"realm_id", "BookCloseDate",
+        "BookClosePassword", "WarnDuplicateJournalNumber"}` (keys left out keep their value)
+        changes what a QBO user sets in Account and Settings; answers the Preferences object
+        (also served, read-only, at the API's `preferences`). Test-only."""
+        if name != "preferences":
+            return None
+        if request.method != "POST":
+            return Response.json({"error": "use POST"}, 405)
+        setter = getattr(self.api, "set_preferences", None)
+        try:
+            changes = json_object(request)
+            realm_id = str(changes.pop("realm_id", "") or "")
+            if realm_id not in self.companies:
+                raise ValueError(f"no company {realm_id!r}; give realm_id")
+            if setter is None:
+                raise ValueError("this accounting API has no preferences")
+            with self.api_lock:
+                answer = setter(realm_id, changes)
+        except (ValueError, TypeError) as exc:
+            return Response.json({"error": str(exc)}, 400)
+        return Response.json(answer)
 
     # -- vendor shapes -------------------------------------------------------------------------
 

@@ -15,6 +15,9 @@ the fault plan, request counters and the test-only endpoints:
   `faults.Fault.from_json`, or an action `{"action": "expire_tokens"}` /
   `{"action": "revoke_grants"}`; `GET` lists them, `DELETE` clears them.
 - `POST /__sandbox__/limits` — `{"enabled": bool, "time_scale": float}`.
+- vendor settings a real company changes in the service's own screens: Xero's lock dates
+  (`POST /__sandbox__/lock_dates`, see `xero_server`), QBO's closing date and duplicate-number
+  warning (`POST /__sandbox__/preferences`, see `qbo_server`);
 - `GET /__sandbox__/info` — vendor, base URL and `info` (the demo runner's state file);
   `POST /__sandbox__/reset` — back to the seeded data; `DELETE /__sandbox__/counts` — zero the
   request counters.
@@ -236,6 +239,14 @@ class LoopbackServer:
 
 def _json_error(message: str, status: int = 400) -> Response:
     return Response.json({"error": message}, status)
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The body of a test-only endpoint call, which must be a JSON object (`ValueError` if not)."""
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
 
 
 class SandboxServer:
@@ -491,9 +502,7 @@ class SandboxServer:
             return self._faults_endpoint(request)
         if name == "limits" and request.method == "POST":
             try:
-                body = request.json()
-                if not isinstance(body, dict):
-                    raise ValueError("expected a JSON object")
+                body = json_object(request)
                 enabled = body.get("enabled")
                 scale = body.get("time_scale")
                 self.configure_limits(
@@ -505,7 +514,17 @@ class SandboxServer:
         if name == "counts" and request.method == "DELETE":
             self.reset_counts()
             return Response(204)
+        vendor = self.vendor_test_endpoint(name, request)
+        if vendor is not None:
+            if request.method not in ("GET", "HEAD") and vendor.status < 400:
+                self._changed(None)
+            return vendor
         return _json_error(f"no test endpoint {request.method} {request.path}", 404)
+
+    def vendor_test_endpoint(self, name: str, request: Request) -> Response | None:
+        """Vendor hook: a test-only endpoint of one vendor's sandbox (`/__sandbox__/{name}`),
+        or None when it has none of that name."""
+        return None
 
     def _faults_endpoint(self, request: Request) -> Response:
         if request.method == "GET":

@@ -23,6 +23,18 @@ Endpoints (shapes of xero-python 15's models, generated from Xero's OpenAPI spec
   paging, `where`, `order`; one by id) and PUT (create); POST with an id and a `Status` makes
   Xero's status changes (void or delete an invoice, delete a bank transaction or a payment).
   `TaxRates`, `TrackingCategories`: GET. Writes over 3.5 MB: 413.
+- `BankTransfers` as xero-python 15 has them (`get_bank_transfers(if_modified_since, where,
+  order)`, no paging; `get_bank_transfer`; `create_bank_transfer` PUT; `delete_bank_transfer`
+  POST `/BankTransfers/{id}` and `delete_bank_transfers` POST `/BankTransfers`, each with
+  `{"Status":"DELETED"}`). There is no update in Xero's API, so a POST that changes anything
+  else is refused. Xero's BankTransfer has `CreatedDateUTC` and no `UpdatedDateUTC`, so
+  `If-Modified-Since` is compared with `CreatedDateUTC`; deleted transfers are listed only
+  with `includeDeleted=true` (a GET parameter of Xero's newer OpenAPI spec).
+- Lock dates (`set_lock_dates()`, or `POST /__sandbox__/lock_dates` on the server): shown by
+  `GET Organisation` as `PeriodLockDate` / `EndOfYearLockDate`; every document dated on or
+  before them is refused (`xero_books` has the rules and their sources).
+- A refused item is echoed with its `Date`/`DueDate` in Xero's `/Date(…)/` form, as Xero
+  echoes what it parsed (issue #13), whatever form the request used.
 - `GET Journals?offset=N` (100 journals numbered above N): since 2 Mar 2026 only on Xero's Advanced
   tier, so 401 `AuthorizationUnsuccessful` unless the organisation was seeded `advanced=True`.
 - `Idempotency-Key` (≤ 128 characters) on PUT/POST: a replay returns the first answer and acts
@@ -85,7 +97,10 @@ STATE_VERSION = 1
 _ENDPOINTS = {name.lower(): name for name in (
     *COLLECTIONS, "Organisation", "Journals", "TaxRates", "TrackingCategories")}
 _PAGED = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Contacts")
-_CREATABLE = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Contacts")
+_CREATABLE = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Contacts",
+              "BankTransfers")
+#: The fields of a POST to an existing bank transfer: Xero's API only deletes them.
+_BANK_TRANSFER_DELETE_FIELDS = frozenset({"BankTransferID", "Status"})
 
 Staged = tuple[dict[str, Any], Mapping[str, Any] | None]
 
@@ -133,6 +148,22 @@ class XeroAccountingApi:
     def tenant_ids(self) -> list[str]:
         with self._lock:
             return list(self._books)
+
+    def lock_dates(self, tenant_id: str) -> dict[str, str | None]:
+        """The organisation's `PeriodLockDate` and `EndOfYearLockDate` as ISO dates (or None)."""
+        with self._lock:
+            return {name: day.isoformat() if day else None
+                    for name, day in self._tenant(tenant_id).lock_dates().items()}
+
+    def set_lock_dates(self, tenant_id: str, *, period: dt.date | None = None,
+                       end_of_year: dt.date | None = None) -> dict[str, str | None]:
+        """Set the organisation's `PeriodLockDate` and `EndOfYearLockDate` (None clears one), as
+        an adviser does in Xero's financial settings; returns both as ISO dates (or None)."""
+        with self._lock:
+            books = self._tenant(tenant_id)
+            books.set_lock_dates(period=period, end_of_year=end_of_year)
+            books.version += 1
+        return self.lock_dates(tenant_id)
 
     # --- state -------------------------------------------------------------------------------
 
@@ -210,8 +241,8 @@ class XeroAccountingApi:
             return copy.deepcopy(record)
 
     def remote_void(self, tenant_id: str, collection: str, record_id: str) -> dict[str, Any]:
-        """Void a posted manual journal, an approved invoice or a bank transaction; delete a
-        payment (Xero deletes payments rather than voiding them)."""
+        """Void a posted manual journal or an approved invoice; delete a bank transaction, a
+        payment or a bank transfer (Xero deletes those rather than voiding them)."""
         return self._remote_status(tenant_id, collection, record_id, "VOIDED")
 
     def remote_delete(self, tenant_id: str, collection: str, record_id: str) -> dict[str, Any]:
@@ -237,7 +268,7 @@ class XeroAccountingApi:
                     record["ContactStatus" if name == "Contacts" else "Status"] = "ARCHIVED"
                     record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
                     return copy.deepcopy(record)
-                if name == "Payments":
+                if name in ("Payments", "BankTransactions", "BankTransfers"):
                     status = "DELETED"
                 books.set_status(name, record, status, now_ms)
             except ItemErrors as exc:
@@ -310,16 +341,11 @@ class XeroAccountingApi:
             return self._ok({"TrackingCategories": _tracking_categories(books)}, as_json)
         if endpoint == "Journals":
             return self._journals(books, request, record_id, as_json)
+        if endpoint == "BankTransfers" and record_id is None:
+            return self._bank_transfers(books, request, as_json)
         if record_id is not None:
             return self._ok({endpoint: [self._find(books, endpoint, record_id)]}, as_json)
-        since = request.header("if-modified-since")
-        since_ms: int | None = None
-        if since:
-            try:
-                since_ms = fmt.parse_if_modified_since(since)
-            except ValueError:
-                raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a "
-                                             "valid date", as_json)) from None
+        since_ms = _if_modified_since(request, as_json)
         if endpoint != "Accounts" and not request.arg("where") and not request.arg("order"):
             records = books.listing(endpoint, since_ms)
         else:
@@ -342,6 +368,18 @@ class XeroAccountingApi:
             records = [{k: v for k, v in r.items() if k != lines} for r in records]
         payload[endpoint] = records
         return self._ok(payload, as_json)
+
+    def _bank_transfers(self, books: Books, request: Request, as_json: bool) -> Response:
+        """`GET BankTransfers`: no paging; `If-Modified-Since` against `CreatedDateUTC` (the
+        model has no UpdatedDateUTC); DELETED ones only with `includeDeleted=true`."""
+        records = list(books.records["BankTransfers"].values())
+        if (request.arg("includeDeleted") or "").lower() != "true":
+            records = [r for r in records if r["Status"] != "DELETED"]
+        since_ms = _if_modified_since(request, as_json)
+        if since_ms is not None:
+            records = [r for r in records if fmt.ms_of(r["CreatedDateUTC"]) >= since_ms]
+        return self._ok({"BankTransfers": self._query(records, request, "BankTransfers",
+                                                      as_json)}, as_json)
 
     def _query(self, records: list[dict[str, Any]], request: Request, endpoint: str,
                as_json: bool) -> list[dict[str, Any]]:
@@ -387,13 +425,8 @@ class XeroAccountingApi:
             return _validation([], "The offset parameter must be a whole number", as_json)
         offset = int(offset_text)
         journals = [j for j in books.journals if j["JournalNumber"] > offset]
-        since = request.header("if-modified-since")
-        if since:
-            try:
-                since_ms = fmt.parse_if_modified_since(since)
-            except ValueError:
-                return _validation([], f"The If-Modified-Since header '{since}' is not a valid "
-                                       "date", as_json)
+        since_ms = _if_modified_since(request, as_json)
+        if since_ms is not None:
             journals = [j for j in journals if fmt.ms_of(j["CreatedDateUTC"]) >= since_ms]
         return self._ok({"Journals": journals[:JOURNALS_PER_CALL]}, as_json)
 
@@ -422,7 +455,7 @@ class XeroAccountingApi:
                     staged.append(self._stage(books, endpoint, item, record_id, put=put))
                     outcomes.append((item, staged[-1][0], []))
                 except ItemErrors as exc:
-                    outcomes.append((item, None, exc.messages))
+                    outcomes.append((_echo(item), None, exc.messages))
             failed = [(item, msgs) for item, _, msgs in outcomes if msgs]
             if failed:
                 return _validation(failed, "A validation exception occurred", as_json)
@@ -433,7 +466,7 @@ class XeroAccountingApi:
             try:
                 record, previous = self._stage(books, endpoint, item, record_id, put=put)
             except ItemErrors as exc:
-                results.append({**item, "StatusAttributeString": "ERROR",
+                results.append({**_echo(item), "StatusAttributeString": "ERROR",
                                 "ValidationErrors": [{"Message": m} for m in exc.messages]})
                 continue
             results.append({**self._save(books, endpoint, record, previous),
@@ -458,6 +491,10 @@ class XeroAccountingApi:
                                       "again; update it with POST."])  # wording ours
             return books.manual_journal(item, existing, now_ms, today), existing
         wanted = record_id or item.get(ID_FIELD[endpoint])
+        if endpoint == "BankTransfers" and not put and (
+                not wanted or set(item) - _BANK_TRANSFER_DELETE_FIELDS):
+            raise ItemErrors(["A bank transfer cannot be changed through the API; only its "
+                              "Status can be set to DELETED."])  # wording ours
         if wanted and endpoint != "Contacts":
             # POST to an existing document: the sandbox supports Xero's status changes (void or
             # delete an invoice, delete a bank transaction or a payment), not edits.
@@ -480,6 +517,8 @@ class XeroAccountingApi:
             return books.bank_transaction(item, now_ms, today), None
         if endpoint == "Payments":
             return books.payment(item, now_ms, today), None
+        if endpoint == "BankTransfers":
+            return books.bank_transfer(item, now_ms, today), None
         return books.new_contact(item, now_ms, pending=True), None
 
     def _save(self, books: Books, endpoint: str, record: dict[str, Any],
@@ -498,6 +537,8 @@ class XeroAccountingApi:
             books.save_bank_transaction(record, now_ms)
         elif endpoint == "Payments":
             books.save_payment(record, now_ms)
+        elif endpoint == "BankTransfers":
+            books.save_bank_transfer(record, now_ms)
         else:
             books.commit_contact(record)
         return record
@@ -620,6 +661,33 @@ def _items(request: Request, endpoint: str, as_json: bool) -> list[dict[str, Any
         raise _Reply(_error_payload(400, 14, "PostDataInvalidException",
                                     f"Expected {{\"{endpoint}\": [ … ]}}", as_json=as_json))
     return [dict(i) for i in items]
+
+
+def _if_modified_since(request: Request, as_json: bool) -> int | None:
+    """The `If-Modified-Since` header in epoch ms, None without one; a 400 for a bad one."""
+    since = request.header("if-modified-since")
+    if not since:
+        return None
+    try:
+        return fmt.parse_if_modified_since(since)
+    except ValueError:
+        raise _Reply(_validation([], f"The If-Modified-Since header '{since}' is not a valid "
+                                     "date", as_json)) from None
+
+
+def _echo(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A refused item as Xero echoes it: the dates it could read in its `/Date(…)/` form (a
+    date it could not read stays as sent)."""
+    echoed = dict(item)
+    for name in ("Date", "DueDate"):
+        value = echoed.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            echoed[name] = fmt.ms_date(fmt.parse_input_date(value))
+        except ValueError:
+            continue
+    return echoed
 
 
 def _positive_int(text: str, name: str, as_json: bool) -> int:

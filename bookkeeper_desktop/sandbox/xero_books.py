@@ -4,18 +4,51 @@ Records are kept in Xero's own JSON shape (field names of xero-python 15's model
 generated from Xero's OpenAPI spec), with amounts as `Decimal` and dates already in `/Date(…)/`
 form, so serving a record is a copy. Each write stamps `UpdatedDateUTC` with the clock's time.
 
-Rules followed (API_NOTES.md "Xero" and api-research.md §2.2):
+Rules followed (API_NOTES.md "Xero", its table "Business rules the real services enforce", and
+api-research.md §2.2):
 - ManualJournal: `Narration` required; at least two `JournalLines`; `LineAmount` debits positive,
   credits negative, and the journal balances ("The total debits (100.00) must equal total credits
   (-10.00)", Xero's wording); `AccountCode`/`AccountID` of an active account; at most two tracking
   categories per line; `Status` DRAFT or POSTED on create, then DRAFT → POSTED/DELETED and
-  POSTED → VOIDED (xero-python's enum: DRAFT, POSTED, DELETED, VOIDED, ARCHIVED).
+  POSTED → VOIDED (xero-python's enum: DRAFT, POSTED, DELETED, VOIDED, ARCHIVED); any other
+  change answers "The status 'X' cannot be applied to the document" (API_NOTES, statuses row).
+- ManualJournal lines may not use a bank account (Type BANK, credit-card bank accounts included):
+  help.xero.com "You can't post a manual journal to a bank account in Xero" (API_NOTES, first
+  business-rule row); nor the locked system accounts `MJ_LOCKED_SYSTEM_ACCOUNTS` (help.xero.com's
+  locked system accounts table, API_NOTES second row; the `SystemAccount` codes are xero-python
+  15's `Account.system_account` enum, generated from Xero's OpenAPI spec). Historical
+  Adjustment, Realised Currency Gains, Retained Earnings and GST are allowed. Current Earnings
+  is worked out by Xero for the balance sheet and has no account a journal could name.
+- Lock dates (API_NOTES business rules, "lock dates"): no ManualJournal, Invoice,
+  BankTransaction, Payment or BankTransfer dated on or before the organisation's
+  `EndOfYearLockDate` or `PeriodLockDate` is created, changed, voided or deleted: "The document
+  date cannot be before the period lock date, currently set at 30-Nov-2018" (the end-of-year
+  variant's words are quoted in waynerobinson/xeroizer#92: "The document date cannot be before
+  the end of year lock date, currently set at 31-Jul-2013").
+- TaxType valid for the account (API_NOTES business rules): a line's TaxType must be one of the
+  organisation's tax rates (its tax system) and that rate's `CanApplyTo…` flag (xero-python
+  `TaxRate`: Assets, Equity, Expenses, Liabilities, Revenue) must allow the account's class:
+  "The TaxType code 'X' cannot be used with account code 'Y'".
 - Invoices (ACCREC/ACCPAY), BankTransactions (RECEIVE/SPEND) and Payments with their totals, tax at
   the organisation's rates, payments reducing `AmountDue` and marking an invoice PAID.
+  Invoices and BankTransactions need a Contact, by `ContactID` or `Name` (missing: "A Contact
+  must be specified for this type of transaction"); an unknown name makes a new contact, as
+  Xero does when a PUT Invoice carries a new contact's Name (a decision of ours from public
+  sample requests such as gist.github.com/ronanq/4650059; our notes do not quote Xero on it),
+  stored only when the document is. A Payment names its invoice by `InvoiceID` or
+  `InvoiceNumber` and may not exceed its `AmountDue`. Status changes (`STATUS_CHANGES`, from
+  the status enums of xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED
+  (or on to AUTHORISED), AUTHORISED → VOIDED only with no payment applied; bank transactions,
+  payments and bank transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID,
+  VOIDED or DELETED.
+- BankTransfers (xero-python 15 `create_bank_transfer` PUT, `delete_bank_transfer(s)` POST with
+  `Status: DELETED`; no update exists in the API): `FromBankAccount` and `ToBankAccount` (Code or
+  AccountID) two different BANK accounts, `Amount` above zero, `Date`, `Reference`.
 - The general ledger (`Journals`): every posting, edit of something posted, void or delete adds a
   numbered journal (reversing the one it replaces), as Xero's Journals endpoint reports them.
 
-Messages: the debits/credits one is quoted in our research notes; those marked `# Xero's text`
+Messages: the debits/credits, lock-date, TaxType-for-account and status ones are quoted in our
+notes (API_NOTES.md business rules); those marked `# Xero's text`
 are Xero's wording as developers commonly report it (not in our notes, so not verified here);
 the rest are ours and marked `# wording ours`.
 """
@@ -36,10 +69,12 @@ ZERO = Decimal("0.00")
 
 COLLECTIONS = (
     "Accounts", "Contacts", "ManualJournals", "Invoices", "BankTransactions", "Payments",
+    "BankTransfers",
 )
 ID_FIELD = {
     "Accounts": "AccountID", "Contacts": "ContactID", "ManualJournals": "ManualJournalID",
     "Invoices": "InvoiceID", "BankTransactions": "BankTransactionID", "Payments": "PaymentID",
+    "BankTransfers": "BankTransferID",
     "Journals": "JournalID", "TaxRates": "TaxType",
 }
 #: Fields holding the lines that Xero leaves out of list responses unless `page` is given
@@ -70,6 +105,23 @@ NZ_TAX_RATES: tuple[tuple[str, str, Decimal], ...] = (
     ("ZERORATED", "Zero Rated", Decimal(0)),
     ("GSTONIMPORTS", "GST on Imports", Decimal(0)),
 )
+#: Account classes a rate may not be used with (`CanApplyTo…` false). GST on Imports is only for
+#: the liability Xero posts import GST to (Xero's TaxRates example shows it with
+#: CanApplyToLiabilities alone; not in our notes, so a decision of ours); the rest apply to all.
+TAX_RATE_EXCLUDED_CLASSES: dict[str, frozenset[str]] = {
+    "GSTONIMPORTS": frozenset({"ASSET", "EQUITY", "EXPENSE", "REVENUE"}),
+}
+_CAN_APPLY_FIELD = {"ASSET": "CanApplyToAssets", "EQUITY": "CanApplyToEquity",
+                    "EXPENSE": "CanApplyToExpenses", "LIABILITY": "CanApplyToLiabilities",
+                    "REVENUE": "CanApplyToRevenue"}
+
+#: `SystemAccount` → name of the system accounts a manual journal may not use (help.xero.com's
+#: locked system accounts table, API_NOTES.md; codes from xero-python 15's enum).
+MJ_LOCKED_SYSTEM_ACCOUNTS: dict[str, str] = {
+    "DEBTORS": "Accounts Receivable", "CREDITORS": "Accounts Payable",
+    "UNPAIDEXPCLM": "Unpaid Expense Claims", "TRACKINGTRANSFERS": "Tracking Transfers",
+    "BANKCURRENCYGAIN": "Bank Revaluations",
+}
 
 MJ_CREATE_STATUSES = ("DRAFT", "POSTED")
 MJ_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -79,6 +131,26 @@ MJ_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "DELETED": (),
 }
 LINE_AMOUNT_TYPES = {"notax": "NoTax", "exclusive": "Exclusive", "inclusive": "Inclusive"}
+#: Status changes Xero makes on a document that exists (current → allowed new statuses).
+STATUS_CHANGES: dict[str, dict[str, tuple[str, ...]]] = {
+    "Invoices": {"DRAFT": ("DRAFT", "SUBMITTED", "AUTHORISED", "DELETED"),
+                 "SUBMITTED": ("SUBMITTED", "DRAFT", "AUTHORISED", "DELETED"),
+                 "AUTHORISED": ("VOIDED",)},
+    "BankTransactions": {"AUTHORISED": ("DELETED",)},
+    "Payments": {"AUTHORISED": ("DELETED",)},
+    "BankTransfers": {"AUTHORISED": ("DELETED",)},
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def status_refused(status: str) -> str:
+    """Xero's answer to a status change it does not make (API_NOTES.md, statuses row)."""
+    return f"The status '{status}' cannot be applied to the document"
+
+
+def xero_day(day: dt.date) -> str:
+    """30-Nov-2018, as Xero writes a date in its lock-date message."""
+    return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year}"
 
 
 class ItemErrors(Exception):
@@ -206,8 +278,8 @@ class Books:
         return [
             {"Name": name, "TaxType": code, "ReportTaxType": "OUTPUT" if "Income" in name else
              "INPUT" if "Expenses" in name else "NONE",
-             "CanApplyToAssets": True, "CanApplyToEquity": True, "CanApplyToExpenses": True,
-             "CanApplyToLiabilities": True, "CanApplyToRevenue": True,
+             **{flag: account_class not in TAX_RATE_EXCLUDED_CLASSES.get(code, ())
+                for account_class, flag in _CAN_APPLY_FIELD.items()},
              "DisplayTaxRate": rate, "EffectiveRate": rate, "Status": "ACTIVE",
              "TaxComponents": [{"Name": "GST", "Rate": rate, "IsCompound": False,
                                 "IsNonRecoverable": False}]}
@@ -219,6 +291,43 @@ class Books:
             if code == tax_type:
                 return name, rate
         return None
+
+    def lock_dates(self) -> dict[str, dt.date | None]:
+        """The organisation's `PeriodLockDate` and `EndOfYearLockDate` (None when not set)."""
+        return {name: fmt.day_of(self.organisation[name]) if self.organisation.get(name) else None
+                for name in ("PeriodLockDate", "EndOfYearLockDate")}
+
+    def set_lock_dates(self, *, period: dt.date | None, end_of_year: dt.date | None) -> None:
+        """Set (or, with None, clear) both lock dates, as an adviser does in Xero's settings."""
+        for name, day in (("PeriodLockDate", period), ("EndOfYearLockDate", end_of_year)):
+            if day is None:
+                self.organisation.pop(name, None)
+            else:
+                self.organisation[name] = fmt.ms_date(day)
+
+    def check_lock_dates(self, day: dt.date, problems: list[str]) -> None:
+        """A document dated on or before a lock date is refused, in Xero's words (API_NOTES
+        business rules; the end-of-year variant as quoted in waynerobinson/xeroizer#92). The
+        end-of-year lock date binds advisers too, so it is checked first."""
+        locks = self.lock_dates()
+        for name, words in (("EndOfYearLockDate", "end of year lock date"),
+                            ("PeriodLockDate", "period lock date")):
+            lock = locks[name]
+            if lock is not None and day <= lock:
+                problems.append(f"The document date cannot be before the {words}, currently set "
+                                f"at {xero_day(lock)}")
+                return
+
+    def check_tax_for_account(self, tax_type: str, account: Mapping[str, Any] | None,
+                              problems: list[str]) -> None:
+        """The rate's `CanApplyTo…` flag for the account's class must be true (API_NOTES
+        business rules: "The TaxType code 'X' cannot be used with account code 'Y'")."""
+        if account is None:
+            return
+        account_class = ACCOUNT_CLASS.get(str(account.get("Type")), "")
+        if account_class in TAX_RATE_EXCLUDED_CLASSES.get(tax_type, ()):
+            problems.append(f"The TaxType code '{tax_type}' cannot be used with account code "
+                            f"'{account.get('Code', '')}'")
 
     def resolve_account(self, ref: Mapping[str, Any], problems: list[str],
                         *, allow_archived: bool = False) -> dict[str, Any] | None:
@@ -422,6 +531,17 @@ class Books:
                           fmt.day_of(payment["Date"]), payment.get("Reference", ""),
                           lines=lines, now_ms=now_ms)
 
+    def post_bank_transfer(self, transfer: Mapping[str, Any], now_ms: int) -> None:
+        """Money leaves one bank account and reaches the other (Journals `SourceType`
+        TRANSFER, one of xero-python 15's journal source types)."""
+        amount = transfer["Amount"]
+        lines = [self._gl_line(self.get("Accounts", transfer["FromBankAccount"]["AccountID"]),
+                               -amount, ZERO, "NONE"),
+                 self._gl_line(self.get("Accounts", transfer["ToBankAccount"]["AccountID"]),
+                               amount, ZERO, "NONE")]
+        self._add_journal("TRANSFER", transfer["BankTransferID"], fmt.day_of(transfer["Date"]),
+                          transfer.get("Reference", ""), lines=lines, now_ms=now_ms)
+
     # --- manual journals -------------------------------------------------------------------
 
     def _tracking(self, raw: object, problems: list[str]) -> list[dict[str, Any]]:
@@ -468,7 +588,26 @@ class Books:
             # Xero's text
             problems.append(f"The TaxType code '{tax_type}' does not exist or cannot be used for "
                             "this type of transaction.")
+        else:
+            self.check_tax_for_account(str(tax_type), account, problems)
         return str(tax_type)
+
+    @staticmethod
+    def _check_journal_account(account: Mapping[str, Any], problems: list[str]) -> None:
+        """Manual journals may not use bank accounts or the locked system accounts
+        (API_NOTES.md business rules, from help.xero.com)."""
+        code = account.get("Code", "")
+        if account.get("Type") == "BANK":
+            # help.xero.com's words ("You can't post a manual journal to a bank account in
+            # Xero"); the account named and the way out are ours.
+            problems.append(f"You can't post a manual journal to a bank account in Xero "
+                            f"(account code '{code}'); use a bank transaction, a bank transfer "
+                            "or a payment.")
+            return
+        locked = MJ_LOCKED_SYSTEM_ACCOUNTS.get(str(account.get("SystemAccount") or ""))
+        if locked is not None:
+            problems.append(f"Account code '{code}' is the locked system account {locked} and "
+                            "cannot be used in a manual journal.")  # wording ours
 
     def manual_journal(self, data: Mapping[str, Any], existing: Mapping[str, Any] | None,
                        now_ms: int, today: dt.date) -> dict[str, Any]:
@@ -484,12 +623,7 @@ class Books:
                 problems.append(f"A manual journal cannot be created with a status of {status}; "
                                 "use DRAFT or POSTED.")  # wording ours
         elif status not in MJ_TRANSITIONS.get(old_status, ()):
-            if old_status in ("VOIDED", "DELETED"):
-                problems.append(f"This manual journal has been {old_status.lower()} and cannot "
-                                "be changed.")  # wording ours
-            else:
-                problems.append(f"A {old_status} manual journal cannot be changed to "
-                                f"{status}.")  # wording ours
+            problems.append(status_refused(status))
         leaving = status in ("VOIDED", "DELETED")
         narration = str(merged.get("Narration") or "").strip()
         if not narration:
@@ -499,6 +633,9 @@ class Books:
         except ValueError:
             problems.append(f"The date '{merged.get('Date')}' is not a valid date.")  # ours
             day = today
+        self.check_lock_dates(day, problems)
+        if existing is not None and fmt.day_of(existing["Date"]) != day:
+            self.check_lock_dates(fmt.day_of(existing["Date"]), problems)
         amount_types = LINE_AMOUNT_TYPES.get(str(merged.get("LineAmountTypes") or "NoTax")
                                              .lower())
         if amount_types is None:
@@ -515,6 +652,8 @@ class Books:
                 problems.append("Each journal line must be an object.")  # wording ours
                 continue
             account = self.resolve_account(raw, problems, allow_archived=leaving)
+            if account is not None and not leaving:
+                self._check_journal_account(account, problems)
             try:
                 amount = fmt.cents(fmt.parse_amount(raw.get("LineAmount")))
             except ValueError:
@@ -638,6 +777,7 @@ class Books:
         amount_types = LINE_AMOUNT_TYPES.get(str(data.get("LineAmountTypes") or "Exclusive")
                                              .lower(), "Exclusive")
         day = self._date(data.get("Date"), today, problems)
+        self.check_lock_dates(day, problems)
         due = self._date(data.get("DueDate"), day + dt.timedelta(days=30), problems, "DueDate")
         items = self._line_items(data.get("LineItems"), amount_types, problems)
         contact = self.resolve_contact(data.get("Contact"), problems, now_ms,
@@ -672,6 +812,7 @@ class Books:
         amount_types = LINE_AMOUNT_TYPES.get(str(data.get("LineAmountTypes") or "Exclusive")
                                              .lower(), "Exclusive")
         day = self._date(data.get("Date"), today, problems)
+        self.check_lock_dates(day, problems)
         bank_ref = data.get("BankAccount")
         bank = self.resolve_account(bank_ref if isinstance(bank_ref, Mapping) else {}, problems)
         if bank is not None and bank["Type"] != "BANK":
@@ -715,14 +856,9 @@ class Books:
                 "EnablePaymentsToAccount"):
             problems.append(f"Payments cannot be made to account '{account.get('Code', '')}'; "
                             "it must be a bank account or allow payments.")  # wording ours
-        try:
-            amount = fmt.cents(fmt.parse_amount(data.get("Amount")))
-        except ValueError:
-            problems.append("Payment amount must be a number.")  # wording ours
-            amount = ZERO
-        if amount <= 0:
-            problems.append("Payment amount must be greater than zero.")  # wording ours
+        amount = _positive_amount(data, "Payment amount", problems)
         day = self._date(data.get("Date"), today, problems)
+        self.check_lock_dates(day, problems)
         if invoice is not None:
             if invoice["Status"] != "AUTHORISED":
                 problems.append("Payments can only be made against approved (AUTHORISED) "
@@ -744,6 +880,49 @@ class Books:
                         "InvoiceNumber": invoice["InvoiceNumber"],
                         "Contact": dict(invoice["Contact"])},
             "HasValidationErrors": False,
+        }
+
+    def bank_transfer(self, data: Mapping[str, Any], now_ms: int, today: dt.date
+                      ) -> dict[str, Any]:
+        """A BankTransfer between two different BANK accounts (xero-python 15 `BankTransfer`:
+        FromBankAccount, ToBankAccount, Amount, Date, Reference), validated."""
+        problems: list[str] = []
+        ends: list[dict[str, Any] | None] = []
+        for side in ("FromBankAccount", "ToBankAccount"):
+            ref = data.get(side)
+            if not isinstance(ref, Mapping) or not (ref.get("Code") or ref.get("AccountCode")
+                                                    or ref.get("AccountID")):
+                problems.append(f"{side} must be specified.")  # wording ours
+                ends.append(None)
+                continue
+            account = self.resolve_account(ref, problems)
+            if account is not None and account["Type"] != "BANK":
+                problems.append(f"Account code '{account.get('Code', '')}' is not a bank "
+                                "account.")  # wording ours
+                account = None
+            ends.append(account)
+        source, target = ends
+        if source is not None and target is not None and source["AccountID"] == target[
+                "AccountID"]:
+            problems.append("The FromBankAccount and ToBankAccount must be different "
+                            "accounts.")  # wording ours
+        amount = _positive_amount(data, "The Amount", problems)
+        day = self._date(data.get("Date"), today, problems)
+        self.check_lock_dates(day, problems)
+        if problems or source is None or target is None:
+            raise ItemErrors(problems)
+        return {
+            "BankTransferID": self.new_id(),
+            "FromBankAccount": {"AccountID": source["AccountID"], "Code": source.get("Code", ""),
+                                "Name": source["Name"]},
+            "ToBankAccount": {"AccountID": target["AccountID"], "Code": target.get("Code", ""),
+                              "Name": target["Name"]},
+            "Amount": amount, "Date": fmt.ms_date(day), "CurrencyRate": Decimal("1.0000"),
+            "FromBankTransactionID": self.new_id(), "ToBankTransactionID": self.new_id(),
+            "FromIsReconciled": bool(data.get("FromIsReconciled", False)),
+            "ToIsReconciled": bool(data.get("ToIsReconciled", False)),
+            "Reference": str(data.get("Reference") or ""), "HasAttachments": False,
+            "CreatedDateUTC": fmt.ms_datetime(now_ms), "Status": "AUTHORISED",
         }
 
     def apply_payment(self, payment: dict[str, Any], now_ms: int, *, sign: int = 1) -> None:
@@ -787,28 +966,31 @@ class Books:
         self.apply_payment(payment, now_ms)
         self.post_payment(payment, now_ms)
 
-    @staticmethod
-    def check_status(collection: str, record: Mapping[str, Any], status: str) -> None:
-        """Raise `ItemErrors` unless Xero lets `record` move to `status`: invoices DRAFT ⇄
-        SUBMITTED → AUTHORISED → VOIDED (not while paid), drafts DELETED; bank transactions and
-        payments from AUTHORISED to DELETED (or VOIDED)."""
+    def save_bank_transfer(self, transfer: dict[str, Any], now_ms: int) -> None:
+        self.store("BankTransfers", transfer)
+        self.post_bank_transfer(transfer, now_ms)
+
+    def check_status(self, collection: str, record: Mapping[str, Any], status: str) -> None:
+        """Raise `ItemErrors` unless Xero lets `record` move to `status` (`STATUS_CHANGES`): an
+        invoice with a payment applied cannot be voided, and nothing dated in a locked period
+        changes."""
         current = record["Status"]
-        if collection == "Invoices":
-            allowed = {"DRAFT": ("DELETED", "AUTHORISED", "SUBMITTED"),
-                       "SUBMITTED": ("DELETED", "AUTHORISED", "DRAFT"),
-                       "AUTHORISED": ("VOIDED",)}.get(current, ())
-            if status in ("VOIDED", "DELETED") and record["AmountPaid"] > 0:
-                raise ItemErrors(["This invoice has payments applied; remove the payments "
-                                  "before voiding it."])  # wording ours
-            if status not in allowed:
-                raise ItemErrors([f"An invoice with status {current} cannot be changed to "
-                                  f"{status}."])  # wording ours
-        elif current != "AUTHORISED" or status not in ("DELETED", "VOIDED"):
-            raise ItemErrors([f"A {current} record cannot be changed to {status}."])  # ours
+        if collection == "Invoices" and status in ("VOIDED", "DELETED") and record[
+                "AmountPaid"] > 0:
+            # Xero's text as developers report it (not in our notes).
+            raise ItemErrors(["This document cannot be edited as it has a payment or credit "
+                              "note allocated to it."])
+        if status not in STATUS_CHANGES.get(collection, {}).get(current, ()):
+            raise ItemErrors([status_refused(status)])
+        problems: list[str] = []
+        self.check_lock_dates(fmt.day_of(record["Date"]), problems)
+        if problems:
+            raise ItemErrors(problems)
 
     def set_status(self, collection: str, record: dict[str, Any], status: str, now_ms: int
                    ) -> None:
-        """Void or delete an invoice, bank transaction or payment as Xero allows it."""
+        """Void or delete an invoice, or delete a bank transaction, payment or bank transfer, as
+        Xero allows it."""
         self.check_status(collection, record, status)
         current = record["Status"]
         if collection == "Invoices":
@@ -820,11 +1002,24 @@ class Books:
                 self.reverse_journal(record["InvoiceID"], now_ms)
             return
         record["Status"] = status
-        record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
+        if collection != "BankTransfers":  # Xero's BankTransfer has no UpdatedDateUTC
+            record["UpdatedDateUTC"] = fmt.ms_datetime(now_ms)
         record_id = record[ID_FIELD[collection]]
         self.reverse_journal(record_id, now_ms)
         if collection == "Payments":
             self.apply_payment(record, now_ms, sign=-1)
+
+
+def _positive_amount(data: Mapping[str, Any], label: str, problems: list[str]) -> Decimal:
+    """`data["Amount"]` in cents, with a problem when it is not a number above zero."""
+    try:
+        amount = fmt.cents(fmt.parse_amount(data.get("Amount")))
+    except ValueError:
+        problems.append(f"{label} must be a number.")  # wording ours
+        return ZERO
+    if amount <= 0:
+        problems.append(f"{label} must be greater than zero.")  # wording ours
+    return amount
 
 
 def _content(journal: Mapping[str, Any]) -> tuple[Any, ...]:

@@ -1,11 +1,13 @@
 """A realistic small New Zealand business for the Xero-compatible sandbox.
 
 The chart follows Xero's default NZ chart (codes 090–970, system accounts DEBTORS, CREDITORS, GST,
-HISTORICAL, ROUNDING, TRACKINGTRANSFERS, RETAINEDEARNINGS, UNPAIDEXPCLM; FORMATS.md C1), with two
-bank accounts, a credit card and one archived account. Four months of invoices, bills, payments,
-bank transactions and manual journals are created through the same code paths as the API, so
-their totals, tax and ledger journals are what the API itself would produce. Everything is
-derived from the tenant id and the clock, so a given seed is reproducible.
+HISTORICAL, ROUNDING, TRACKINGTRANSFERS, RETAINEDEARNINGS, UNPAIDEXPCLM, and the currency accounts
+BANKCURRENCYGAIN, UNREALISEDCURRENCYGAIN, REALISEDCURRENCYGAIN; FORMATS.md C1), with two bank
+accounts, a credit card and one archived account. Four months of invoices, bills, payments, bank
+transactions, bank transfers and manual journals are created through the same code paths as the
+API, so they obey the same business rules (no manual journal touches a bank or locked system
+account) and their totals, tax and ledger journals are what the API itself would produce.
+Everything is derived from the tenant id and the clock, so a given seed is reproducible.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ CHART: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("489", "Telephone & Internet", "EXPENSE", "INPUT2", {}),
     ("493", "Travel - National", "EXPENSE", "INPUT2", {"ShowInExpenseClaims": True}),
     ("505", "Income Tax Expense", "EXPENSE", "NONE", {}),
+    # The currency accounts a Xero organisation has (Bank Revaluations is locked for manual
+    # journals, Realised Currency Gains is not: help.xero.com locked system accounts).
+    ("497", "Bank Revaluations", "OVERHEADS", "NONE", {"SystemAccount": "BANKCURRENCYGAIN"}),
+    ("498", "Unrealised Currency Gains", "OVERHEADS", "NONE",
+     {"SystemAccount": "UNREALISEDCURRENCYGAIN"}),
+    ("499", "Realised Currency Gains", "OVERHEADS", "NONE",
+     {"SystemAccount": "REALISEDCURRENCYGAIN"}),
     ("610", "Accounts Receivable", "CURRENT", "NONE", {"SystemAccount": "DEBTORS"}),
     ("620", "Prepayments", "CURRENT", "NONE", {}),
     ("630", "Inventory", "INVENTORY", "NONE", {}),
@@ -158,6 +167,17 @@ class _Seeder:
         self.books.save_bank_transaction(record, at)
         return record
 
+    def transfer(self, offset: int, amount: Decimal, *, source: str = "090",
+                 target: str = "091", reference: str = "") -> dict[str, Any]:
+        """A BankTransfer made through the same validation as `PUT BankTransfers`."""
+        day = self.day(offset)
+        at = self.at(day)
+        record = self.books.bank_transfer({
+            "FromBankAccount": {"Code": source}, "ToBankAccount": {"Code": target},
+            "Amount": amount, "Date": day.isoformat(), "Reference": reference}, at, day)
+        self.books.save_bank_transfer(record, at)
+        return record
+
     def journal(self, offset: int, narration: str, lines: list[tuple[str, Decimal, str]],
                 status: str = "POSTED", tracking: list[dict[str, str]] | None = None
                 ) -> dict[str, Any]:
@@ -234,6 +254,10 @@ def seed_books(tenant_id: str, name: str, now: dt.datetime, *, advanced: bool = 
     deleted = seed.bank("SPEND", SUPPLIERS[3], 60, code="461", description="Toner (duplicate)",
                         amount=Decimal("89.00"))
     books.set_status("BankTransactions", deleted, "DELETED", seed.at(seed.day(61)))
+    # Money moved between the bank accounts: savings each month, the card paid off once.
+    for month in range(3):
+        seed.transfer(20 + month * 30, Decimal("500.00"), reference="Monthly savings")
+    seed.transfer(75, Decimal("240.00"), target="092", reference="Credit card payment")
     # Month-end manual journals.
     for month in range(4):
         offset = 28 + month * 30

@@ -698,7 +698,7 @@ def test_receivable_and_payable_lines_need_a_customer_or_vendor() -> None:
     payable, rent = account_id(api, "2000"), account_id(api, "6050")
     no_customer = fault_of(call(api, "POST", "journalentry", je_body(receivable, income)))
     assert no_customer["code"] == "6000"
-    assert "you must choose a customer" in no_customer["Detail"]
+    assert "you must select a customer in the Name field" in no_customer["Detail"]
     no_vendor = fault_of(call(api, "POST", "journalentry", je_body(rent, payable)))
     assert "you must select a vendor" in no_vendor["Detail"]
     body = je_body(receivable, income)
@@ -867,10 +867,12 @@ def test_balance_with_sub_accounts_rolls_up_and_the_sheet_balances() -> None:
         a["AcctNum"] for a in accounts if a["CurrentBalance"] > 20000}
 
 
-def test_closed_books_refuse_older_transactions_with_6210() -> None:
+def test_closed_books_with_a_password_refuse_older_transactions_with_6210() -> None:
+    """API_NOTES.md business rules: "closed books: 6200 'Account Period Closed'; 6210 when the
+    closing date has a password"."""
     api, _ = make_api()
     old = api.objects(REALM, "JournalEntry")[0]
-    api.set_closing_date(REALM, dt.date(2026, 10, 31))
+    api.set_closing_date(REALM, dt.date(2026, 10, 31), password=True)
     body = je_body(account_id(api, "1000"), account_id(api, "4000"), TxnDate="2026-10-31")
     refused = call(api, "POST", "journalentry", body)
     assert refused.status == 400

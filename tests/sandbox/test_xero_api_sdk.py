@@ -18,7 +18,7 @@ from xero_python.api_client import ModelFinder
 from xero_python.api_client.deserializer import deserialize
 from xero_python.api_client.serializer import serialize
 
-from tests.sandbox.test_xero_api_helpers import call, make_api
+from tests.sandbox.test_xero_api_helpers import TENANT, call, make_api
 
 FINDER = ModelFinder(models)
 
@@ -34,6 +34,7 @@ def sdk_read(body: bytes, response_type: str) -> Any:
     ("Invoices?page=1", "Invoices", "invoices"),
     ("BankTransactions?page=1", "BankTransactions", "bank_transactions"),
     ("Payments?page=1", "Payments", "payments"),
+    ("BankTransfers", "BankTransfers", "bank_transfers"),
     ("Contacts?page=1", "Contacts", "contacts"),
     ("Journals", "Journals", "journals"),
     ("TaxRates", "TaxRates", "tax_rates"),
@@ -100,3 +101,30 @@ def test_what_the_sdk_sends_is_accepted() -> None:
     assert saved.date == dt.date(2026, 11, 20)
     assert [line.line_amount for line in saved.journal_lines] == [Decimal("10.50"),
                                                                    Decimal("-10.50")]
+
+
+def test_the_sdks_bank_transfer_create_and_delete_are_accepted_and_read_back() -> None:
+    """xero-python 15 `BankTransfers` (PUT create), `BankTransfersDelete` (POST with
+    `Status: DELETED`) and the `Organisation` lock dates deserialize as the SDK expects."""
+    api, _ = make_api()
+    transfer = models.BankTransfer(
+        from_bank_account=models.Account(code="090"),
+        to_bank_account=models.Account(code="091"), amount=Decimal("42.10"),
+        date=dt.date(2026, 11, 20), reference="SDK transfer")
+    response = call(api, "PUT", "BankTransfers",
+                    serialize(models.BankTransfers(bank_transfers=[transfer])))
+    assert response.status == 200, response.body
+    [saved] = sdk_read(response.body, "BankTransfers").bank_transfers
+    assert (saved.amount, saved.date, saved.status) == (Decimal("42.10"),
+                                                        dt.date(2026, 11, 20), "AUTHORISED")
+    assert saved.to_bank_account.code == "091"
+    assert saved.created_date_utc.tzinfo is not None
+    delete = serialize(models.BankTransfersDelete(bank_transfers=[
+        models.BankTransferDelete(bank_transfer_id=saved.bank_transfer_id)]))
+    [deleted] = sdk_read(call(api, "POST", "BankTransfers", delete).body,
+                         "BankTransfers").bank_transfers
+    assert deleted.status == "DELETED"
+    api.set_lock_dates(TENANT, period=dt.date(2026, 10, 31))
+    [org] = sdk_read(call(api, "GET", "Organisation").body, "Organisations").organisations
+    assert org.period_lock_date == dt.date(2026, 10, 31)
+    assert org.end_of_year_lock_date is None
