@@ -356,6 +356,11 @@ def if_modified_since(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
+#: Xero collections its API does not page: `GET BankTransfers` takes If-Modified-Since (compared
+#: with CreatedDateUTC: a transfer has no UpdatedDateUTC) and `includeDeleted`, not `page`.
+XERO_UNPAGED = ("BankTransfers",)
+
+
 class XeroClient(ProviderClient):
     """Calls to one Xero tenant (`api.base_url` = `{api_base}`; the tenant header is added by
     `ApiClient`)."""
@@ -380,6 +385,12 @@ class XeroClient(ProviderClient):
         we page may move, so the newest `UpdatedDateUTC` seen is not safe; xero_api.py). Always
         paged: an unpaged list leaves out the lines."""
         headers = {"If-Modified-Since": if_modified_since(since)} if since else {}
+        if collection in XERO_UNPAGED:
+            answer = self.read(collection, progress=progress, headers=headers,
+                               params={"includeDeleted": "true"})
+            stamp = answer.get("DateTimeUTC")
+            yield list(answer.get(collection) or []), (xero_time(stamp) if stamp else None)
+            return
         page = start_page
         while True:
             answer = self.read(collection, progress=progress, headers=headers,
@@ -399,14 +410,14 @@ class XeroClient(ProviderClient):
         """Create or update documents of `collection` with `Idempotency-Key`; each item's answer
         with `StatusAttributeString` and `ValidationErrors`, in the order sent
         (`summarizeErrors=false`). ManualJournals, BankTransactions and Invoices take
-        `POST` (create, or update by id); Payments and BankTransfers are created with `PUT`,
-        and a payment is deleted with `POST Payments/{PaymentID}`, one at a time (Xero's API
-        reference for each endpoint)."""
+        `POST` (create, or update by id); Payments and BankTransfers are created with `PUT`;
+        a payment is deleted with `POST Payments/{PaymentID}`, one at a time, bank transfers
+        with `POST BankTransfers` (xero-python's `delete_bank_transfers`)."""
         if collection == "Payments" and void:
             return [self._one("POST", f"Payments/{item['PaymentID']}", collection, item,
                               key=f"{key}-{n}", progress=progress)
                     for n, item in enumerate(items)]
-        method = "PUT" if collection in ("Payments", "BankTransfers") else "POST"
+        method = "PUT" if collection in ("Payments", "BankTransfers") and not void else "POST"
         answer = self.write(method, collection, {collection: list(items)}, progress=progress,
                             params={"summarizeErrors": "false"},
                             headers={"Idempotency-Key": key})

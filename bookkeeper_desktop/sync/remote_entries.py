@@ -9,6 +9,7 @@ accounts are clear from the payload alone:
   the other way round;
 - QBO `Deposit`: debit `DepositToAccountRef`, credit each line's `DepositLineDetail.AccountRef`;
 - QBO `Transfer`: credit `FromAccountRef`, debit `ToAccountRef` with `Amount`;
+- Xero `BankTransfers`: debit the `ToBankAccount`, credit the `FromBankAccount` with `Amount`;
 - Xero `BankTransactions` of type SPEND / RECEIVE without tax (`LineAmountTypes` NoTax or a zero
   `TotalTax`): the bank account against each line's `AccountCode`.
 
@@ -41,9 +42,11 @@ from bookkeeper_desktop.sync.payloads import (
 
 QBO_ENTITIES = ("JournalEntry", "Purchase", "Deposit", "Transfer", "Invoice", "Payment", "Bill",
                 "BillPayment")
-XERO_COLLECTIONS = ("ManualJournals", "BankTransactions", "Invoices", "Payments")
+XERO_COLLECTIONS = ("ManualJournals", "BankTransactions", "Invoices", "Payments",
+                    "BankTransfers")
 XERO_ID_FIELD = {"ManualJournals": "ManualJournalID", "BankTransactions": "BankTransactionID",
-                 "Invoices": "InvoiceID", "Payments": "PaymentID"}
+                 "Invoices": "InvoiceID", "Payments": "PaymentID",
+                 "BankTransfers": "BankTransferID"}
 
 Result = tuple[JournalEntry | None, str]
 
@@ -109,6 +112,16 @@ def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, i
     if collection == "ManualJournals":
         entry, unmapped = entry_from_xero(obj, accounts)
         return (None, _missing(unmapped)) if unmapped else (entry, "")
+    if collection == "BankTransfers":
+        amount = _amount(obj.get("Amount"))
+        into, out = obj.get("ToBankAccount") or {}, obj.get("FromBankAccount") or {}
+        legs = [(str(into.get("AccountID") or into.get("Code") or "") or None, amount),
+                (str(out.get("AccountID") or out.get("Code") or "") or None, -amount)]
+        made, reason = _entry(legs, accounts, obj.get("Date"), EntrySource.XERO)
+        if made is None:
+            return None, reason
+        return made.with_changes(number=str(obj.get("Reference") or "")[:40],
+                                 memo="Bank transfer"), ""
     if collection != "BankTransactions":
         return None, f"Xero {collection} kept as a remote record (accounts come from items, " \
                      "tax rates and A/R/A/P)"

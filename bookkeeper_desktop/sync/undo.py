@@ -10,8 +10,8 @@ each one it *created*:
   journal is sent, as its schema requires Narration and lines); Invoice VOIDED (DELETED when a
   draft); BankTransaction and Payment DELETED; payments first, since Xero does not void an
   invoice with a payment applied;
-- Xero BankTransfer: Xero's API can neither delete nor change one: listed as not undone, to
-  delete in Xero itself.
+- Xero BankTransfer: DELETED (it cannot be changed, only deleted: xero-python's
+  `delete_bank_transfer`).
 Updates and voids the run sent are not reverted (the provider keeps no earlier version we could
 send back): listed as not undone. `plan_undo` is the preview (no network); `undo_run` does it,
 then writes an audit row and marks the run in the sync log. An entry taken back is sent again
@@ -120,8 +120,6 @@ def _action(provider: str, kind: str, operation: str) -> tuple[str, str]:
                    "no earlier version to send back)"
     if provider == "qbo":
         return "delete", ""
-    if kind == Kind.BANK_TRANSFER:
-        return "", "Xero's API cannot delete a bank transfer: delete it in Xero"
     if kind in (Kind.MANUAL_JOURNAL, Kind.INVOICE):
         return "void", ""
     return "delete", ""

@@ -135,12 +135,13 @@ def document(entry: JournalEntry, shape: Shape, refs: Mapping[int, RemoteAccount
 
 def void_body(kind: str, remote_id: str, remote_status: str) -> dict[str, Any] | None:
     """How Xero takes a document back, as its API allows: an invoice is VOIDED (a draft one
-    DELETED), a bank transaction or a payment DELETED. None for a bank transfer, which the API
-    cannot delete or change."""
+    DELETED); a bank transaction, a payment or a bank transfer DELETED (xero-python's
+    `delete_bank_transfer`: a transfer cannot be changed, only deleted). None for another
+    kind."""
     if kind == Kind.INVOICE:
         status = "DELETED" if remote_status.upper() in ("DRAFT", "SUBMITTED") else "VOIDED"
         return {"InvoiceID": remote_id, "Status": status}
-    if kind in (Kind.BANK_TRANSACTION, Kind.PAYMENT):
+    if kind in (Kind.BANK_TRANSACTION, Kind.PAYMENT, Kind.BANK_TRANSFER):
         return {ID_FIELDS[kind]: remote_id, "Status": "DELETED"}
     return None
 

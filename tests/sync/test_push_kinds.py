@@ -67,6 +67,8 @@ def test_xero_everyday_entries_go_as_the_documents_xero_takes(xero: Books) -> No
     bill = _post(xero, "BILL-1", (rent, "80.00", ""), (payable, "-80.00", "City Landlord"))
     payment = _post(xero, "PAY-1", (bank, "300.00", ""), (receivable, "-300.00", "Bayside Club"))
     accrual = _post(xero, "ACC-1", (rent, "60.00", ""), (wages_payable, "-60.00", ""))
+    savings = _account(xero, "091")
+    transfer = _post(xero, "TR-1", (savings, "500.00", ""), (bank, "-500.00", ""))
 
     result = sync(xero)
     assert result.counts["refused"] == 0, result.counts["waiting"]
@@ -85,6 +87,9 @@ def test_xero_everyday_entries_go_as_the_documents_xero_takes(xero: Books) -> No
     [settled] = [i for i in _records(xero, "Invoices") if i["InvoiceID"] == sale["InvoiceID"]]
     assert settled["Status"] == "PAID"
     assert len(_ours(_records(xero, "ManualJournals"), accrual, xero)) == 1
+    [moved] = _ours(_records(xero, "BankTransfers"), transfer, xero)
+    assert (moved["FromBankAccount"]["Code"], moved["ToBankAccount"]["Code"],
+            _money(moved["Amount"])) == ("090", "091", Decimal("500.00"))
     # The contact Xero made from the name is linked to ours, for the next push.
     landlord = find_contact(xero.db, xero.company_id, "City Landlord")
     assert landlord is not None
@@ -97,7 +102,8 @@ def test_xero_everyday_entries_go_as_the_documents_xero_takes(xero: Books) -> No
     assert (again.counts["pushed"], again.counts["created"]) == (0, 0)
     assert local_entries(xero) == before
     for collection, entry_id in (("BankTransactions", spend), ("Invoices", invoice),
-                                 ("Payments", payment), ("ManualJournals", accrual)):
+                                 ("Payments", payment), ("ManualJournals", accrual),
+                                 ("BankTransfers", transfer)):
         assert len(_ours(_records(xero, collection), entry_id, xero)) == 1
 
 
