@@ -81,19 +81,24 @@ def parse_date(text: str, fmt: str) -> dt.date:
 
 
 def detect_date_format(samples: Sequence[str], *, day_first: bool = False) -> str | None:
-    """The layout that reads every sample; when several do (01/02/2026 is either), the one whose
+    """The layout that reads the most samples (at least 80% of them: a mistyped date is refused
+    later with its line number); when several read as many (01/02/2026 is either), the one whose
     dates span the shortest time (statements cover weeks, not years), then day-first when the
     file writes decimal commas (`day_first`)."""
     values = [s.strip() for s in samples if s.strip()]
     if not values:
         return None
-    fits: list[tuple[int, int, str]] = []
+    fits: list[tuple[int, int, int, str]] = []
     for order, (fmt, _name) in enumerate(DATE_FORMATS):
-        try:
-            dates = [parse_date(v, fmt) for v in values]
-        except ValueError:
+        dates: list[dt.date] = []
+        for value in values:
+            try:
+                dates.append(parse_date(value, fmt))
+            except ValueError:
+                continue
+        if len(dates) < max(1, int(len(values) * 0.8)):
             continue
         span = (max(dates) - min(dates)).days
         prefers = 0 if (fmt.startswith("%d") == day_first or fmt.startswith("%Y")) else 1
-        fits.append((span, prefers * 100 + order, fmt))
-    return min(fits)[2] if fits else None
+        fits.append((-len(dates), span, prefers * 100 + order, fmt))
+    return min(fits)[3] if fits else None

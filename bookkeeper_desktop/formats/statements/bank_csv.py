@@ -34,11 +34,12 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "date": ("transactiondate", "postingdate", "posteddate", "bookingdate", "date", "txndate",
              "buchungstag", "buchungsdatum", "datum", "dateoperation", "fecha", "boekingsdatum",
              "valuedate", "valutadatum", "wertstellung", "dateval"),
-    "description": ("description", "transactiondescription", "details", "narrative",
-                    "payee", "name", "merchant", "memo", "particulars", "transactiondetails",
-                    "verwendungszweck", "buchungstext", "beguenstigterzahlungspflichtiger",
-                    "naamomschrijving", "omschrijving", "mededelingen", "libelle", "libellé",
-                    "concepto", "counterparty", "reference1", "text"),
+    # Payee columns first: the first text column found is the line's payee.
+    "description": ("payee", "name", "merchant", "counterparty", "counterpartyname",
+                    "beguenstigterzahlungspflichtiger", "naamomschrijving", "beneficiaire",
+                    "description", "transactiondescription", "narrative", "particulars",
+                    "transactiondetails", "verwendungszweck", "omschrijving", "mededelingen",
+                    "libelle", "concepto", "memo", "text"),
     "amount": ("amount", "transactionamount", "value", "betrag", "betrageur", "bedrag",
                "bedrageur", "montant", "importe", "amountgbp", "amounteur", "amountusd"),
     "debit": ("debit", "debitamount", "withdrawal", "withdrawals", "moneyout", "paidout",
@@ -166,7 +167,7 @@ def read_bank_csv(text: str, mapping: CsvMapping | None = None) -> Statement:
         closing=closing,
         refused=tuple(refused),
         csv_mapping=used.__class__(**{**used.__dict__, "headers": headers}),
-        notes=(f"Columns: {used.describe()}; dates {date_format_label(used.date_format)}.",),
+        notes=(f"Columns: {used.describe()}.",),
     )
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bookkeeper_desktop.core.errors import LineProblem
+from bookkeeper_desktop.formats.statements.amounts import date_format_label
 
 
 class StatementFormat(StrEnum):
@@ -104,7 +105,7 @@ class CsvMapping:
                 return "-"
             return f'"{self.headers[i]}"' if i < len(self.headers) else f"column {i + 1}"
 
-        parts = [f"date = {name(self.date)} ({self.date_format})",
+        parts = [f"date = {name(self.date)} ({date_format_label(self.date_format)})",
                  "description = " + " + ".join(name(i) for i in self.description)]
         if self.amount is not None:
             parts.append(f"amount = {name(self.amount)}")
