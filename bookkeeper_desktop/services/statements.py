@@ -493,8 +493,8 @@ def _store_lines(session: Session, company_id: int, preview: StatementPreview,
                                             "statement": preview.file_name})
             row.entry_id = entry_row.id
             row.state = "proposed"
+            row.proposed_account_id = counter
             if proposal is not None:
-                row.proposed_account_id = proposal.account_id
                 row.proposed_contact = proposal.contact
                 row.proposed_tax_code = proposal.tax_code or (
                     accounts[counter].tax_code or "" if counter in accounts else "")
