@@ -9,7 +9,11 @@ from bookkeeper_desktop.formats.statements.model import (
     StatementFormat,
     StatementLine,
 )
-from bookkeeper_desktop.formats.statements.reader import read_statement, read_statement_bytes
+from bookkeeper_desktop.formats.statements.reader import (
+    looks_like_statement,
+    read_statement,
+    read_statement_bytes,
+)
 
 __all__ = [
     "Balance",
@@ -17,6 +21,7 @@ __all__ = [
     "Statement",
     "StatementFormat",
     "StatementLine",
+    "looks_like_statement",
     "read_statement",
     "read_statement_bytes",
 ]

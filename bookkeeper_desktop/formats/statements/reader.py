@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bookkeeper_desktop.core.errors import FileFormatError
 from bookkeeper_desktop.formats.common import decode
-from bookkeeper_desktop.formats.statements.bank_csv import read_bank_csv
+from bookkeeper_desktop.formats.statements.bank_csv import detect_mapping, read_bank_csv
 from bookkeeper_desktop.formats.statements.camt import looks_like_camt, read_camt
 from bookkeeper_desktop.formats.statements.model import CsvMapping, Statement
 from bookkeeper_desktop.formats.statements.ofx import looks_like_ofx, read_ofx
@@ -44,3 +44,25 @@ def read_statement_bytes(data: bytes, csv_mapping: CsvMapping | None = None) -> 
             "This XML file is neither an OFX nor a CAMT.053 statement.",
             hint="Statements can be OFX/QFX, CAMT.053 (ISO 20022) or a bank CSV.")
     return [read_bank_csv(text, csv_mapping)]
+
+
+def looks_like_statement(path: Path) -> bool:
+    """True when the file at `path` reads as a statement by its first 64 KB: OFX, CAMT.053, or a
+    CSV with a date and an amount column (a chart of accounts has neither; IIF files, which may
+    have both, start with `!`). How a dropped file is routed to the statement import."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return False
+    text, _encoding = decode(head)
+    if looks_like_ofx(text) or looks_like_camt(text):
+        return True
+    stripped = text.lstrip()
+    if not stripped or stripped.startswith(("!", "<", "PK")):
+        return False
+    try:
+        detect_mapping(text)
+    except FileFormatError:
+        return False
+    return True

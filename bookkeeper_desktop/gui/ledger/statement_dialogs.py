@@ -1,0 +1,150 @@
+"""The small dialogs of the statement review: the line picker (account, contact, tax code), the
+split (a line across accounts) and the rule ("description contains … → account"). Each only
+collects values; the review dialog runs the service in a job."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.categorise import Rule
+from bookkeeper_desktop.core.money import format_money
+from bookkeeper_desktop.core.payees import normalise_payee
+from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker, postable
+from bookkeeper_desktop.services.statement_review import Choice, ReviewLine, SplitPart
+
+
+def _buttons(dialog: QDialog) -> QDialogButtonBox:
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                           | QDialogButtonBox.StandardButton.Cancel)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box
+
+
+class LinePickerDialog(QDialog):
+    """Account (type part of a code or name), contact and tax code for one line.
+
+    Attributes:
+        account_picker / contact_edit / tax_edit: the fields (tests fill them).
+    """
+
+    def __init__(self, line: ReviewLine, accounts: Sequence[Account],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Change the account")
+        self.account_picker = AccountPicker(
+            [a for a in postable(accounts) if a.id != line.bank_account_id], self)
+        self.account_picker.setObjectName("statementAccountPicker")
+        self.account_picker.select_account(line.account_id)
+        self.contact_edit = QLineEdit(line.contact, self)
+        self.tax_edit = QLineEdit(line.tax_code, self)
+        form = QFormLayout()
+        form.addRow(QLabel(f"{line.date.isoformat()}  {format_money(line.amount)}  {line.text}"))
+        form.addRow("&Account:", self.account_picker)
+        form.addRow("C&ontact:", self.contact_edit)
+        form.addRow("&Tax code:", self.tax_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+        self.account_picker.setFocus()
+
+    def choice(self) -> Choice | None:
+        account = self.account_picker.selected_account()
+        if account is None or account.id is None:
+            return None
+        return Choice(account.id, self.contact_edit.text().strip(), self.tax_edit.text().strip())
+
+
+class SplitDialog(QDialog):
+    """A line across several accounts: rows of account and amount (signed as the line).
+
+    Attributes:
+        rows: (AccountPicker, QLineEdit) per part; `add_row()` adds one.
+    """
+
+    def __init__(self, line: ReviewLine, accounts: Sequence[Account],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Split the line")
+        self._accounts = [a for a in postable(accounts) if a.id != line.bank_account_id]
+        self.rows: list[tuple[AccountPicker, QLineEdit]] = []
+        self._grid = QGridLayout()
+        self._grid.addWidget(QLabel("Account"), 0, 0)
+        self._grid.addWidget(QLabel("Amount"), 0, 1)
+        add = QPushButton("&Add a part", self)
+        add.setAutoDefault(False)
+        add.clicked.connect(self.add_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{line.text}: {format_money(line.amount)} in all"))
+        layout.addLayout(self._grid)
+        layout.addWidget(add)
+        layout.addWidget(_buttons(self))
+        self.add_row(line.account_id, line.amount)
+        self.add_row()
+
+    def add_row(self, account_id: int | None = None, amount: Decimal | None = None) -> None:
+        picker = AccountPicker(self._accounts, self)
+        picker.select_account(account_id)
+        edit = QLineEdit(str(amount) if amount is not None else "", self)
+        row = len(self.rows) + 1
+        self._grid.addWidget(picker, row, 0)
+        self._grid.addWidget(edit, row, 1)
+        self.rows.append((picker, edit))
+
+    def parts(self) -> list[SplitPart]:
+        """The filled rows; `ValueError` naming the first amount that is not one."""
+        parts: list[SplitPart] = []
+        for picker, edit in self.rows:
+            account = picker.selected_account()
+            text = edit.text().strip().replace(",", "")
+            if account is None or account.id is None or not text:
+                continue
+            try:
+                parts.append(SplitPart(account.id, Decimal(text)))
+            except ArithmeticError:
+                raise ValueError(f"'{edit.text()}' is not an amount") from None
+        return parts
+
+
+class RuleDialog(QDialog):
+    """A rule from a line in one step: the payee as the text to look for, the line's account."""
+
+    def __init__(self, line: ReviewLine, accounts: Sequence[Account],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Make a rule")
+        self.contains_edit = QLineEdit(normalise_payee(line.text) or line.text[:40], self)
+        self.account_picker = AccountPicker(
+            [a for a in postable(accounts) if a.id != line.bank_account_id], self)
+        self.account_picker.select_account(line.account_id)
+        self.contact_edit = QLineEdit(line.contact, self)
+        self.tax_edit = QLineEdit(line.tax_code, self)
+        form = QFormLayout()
+        form.addRow("Description &contains:", self.contains_edit)
+        form.addRow("&Account:", self.account_picker)
+        form.addRow("C&ontact:", self.contact_edit)
+        form.addRow("&Tax code:", self.tax_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+
+    def rule(self) -> Rule | None:
+        account = self.account_picker.selected_account()
+        if account is None or account.id is None or not self.contains_edit.text().strip():
+            return None
+        return Rule(self.contains_edit.text().strip(), account.id,
+                    self.contact_edit.text().strip(), self.tax_edit.text().strip())
