@@ -252,5 +252,10 @@ def _plural(count: int, phrase: str) -> str:
         "receipts", "receipt")
 
 
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec")
+
+
 def _day(day: dt.date | None) -> str:
-    return f"{day.day} {day:%b %Y}" if day else ""
+    """"3 Nov 2026" (not strftime, which is slow and follows the locale)."""
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}" if day else ""
