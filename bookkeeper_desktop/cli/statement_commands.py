@@ -74,7 +74,7 @@ def _print_preview(ctx: Context, preview: statements.StatementPreview) -> None:
     how = f" ({preview.account_how})" if preview.account_how else ""
     ctx.print(f"{preview.file_name}: {statement.format.label}, {statement.account_label} → "
               f"{account}{how}")
-    for note in statement.notes:
+    for note in (*statement.notes, *preview.notes):
         ctx.print(f"  note    {note}")
     ctx.print("  " + preview.summary_line())
     for check in preview.balance_checks:
@@ -98,7 +98,7 @@ def _preview_json(preview: statements.StatementPreview) -> dict[str, object]:
         "file": preview.file_name, "format": preview.statement.format.value,
         "statement_account": preview.statement.account_label,
         "account": preview.account.full_name if preview.account else None,
-        "balance_checks": list(preview.balance_checks),
+        "balance_checks": list(preview.balance_checks), "notes": list(preview.notes),
         "lines": [{"line": i.line.line, "date": i.line.date.isoformat(),
                    "amount": str(i.line.amount), "text": i.line.text, "outcome": i.outcome.value,
                    "account_id": i.proposal.account_id if i.proposal else None,

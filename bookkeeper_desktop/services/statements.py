@@ -102,6 +102,8 @@ class StatementPreview:
     lines: tuple[PreviewLine, ...] = ()
     balance_checks: tuple[str, ...] = ()
     balance_differences: tuple[Decimal, ...] = ()
+    #: Things the user should know before importing (a currency other than the company's).
+    notes: tuple[str, ...] = ()
 
     @property
     def refused(self) -> tuple[LineProblem, ...]:
@@ -358,7 +360,8 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
         lines = _classify(session, company_id, statement, account, context)
         checks, differences = _balance_checks(session, company_id, statement, account, lines)
         previews.append(StatementPreview(path.name, statement, account, how, tuple(lines),
-                                         checks, differences))
+                                         checks, differences,
+                                         _currency_notes(session, company_id, statement)))
     return previews, seeded
 
 
@@ -530,6 +533,14 @@ def _make_transfer(session: Session, company_id: int, item: PreviewLine, account
     other.proposal_source = "transfer"
     other.reason = (f"A transfer to/from {account.full_name}: its statement has the opposite "
                     f"line within {MATCH_DAYS} days.")
+
+
+def _currency_notes(session: Session, company_id: int, statement: Statement) -> tuple[str, ...]:
+    books = _company_currency(session, company_id)
+    if statement.currency and statement.currency.upper() != books.upper():
+        return (f"The statement is in {statement.currency}, the books in {books}: its entries "
+                f"are made in {statement.currency}.",)
+    return ()
 
 
 def _company_currency(session: Session, company_id: int) -> str:

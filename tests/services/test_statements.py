@@ -109,6 +109,8 @@ def test_balances_are_checked_and_a_difference_is_shown(
                                            account_id=_id(chart["1010"]))[0]
     assert preview.balance_checks[0] == "Opening balance 0.00 agrees with our books."
     assert preview.balance_differences == (Decimal("0.00"), Decimal("0.00"))
+    assert preview.notes == ("The statement is in EUR, the books in USD: its entries are made "
+                             "in EUR.",)
     checking = statements.preview_statement(db, company.id, statements_dir / OFX,
                                             account_id=_id(chart["1000"]))[0]
     assert checking.balance_differences[-1] != Decimal("0.00")

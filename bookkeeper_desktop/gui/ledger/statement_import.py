@@ -153,7 +153,7 @@ class StatementImportDialog(QDialog):
             self.account_combo.setCurrentIndex(self.account_combo.findData(first.account.id))
         texts = [p.summary_line() for p in previews]
         for preview in previews:
-            texts += list(preview.balance_checks) + list(preview.statement.notes)
+            texts += [*preview.balance_checks, *preview.statement.notes, *preview.notes]
             texts += [f"Refused {problem}" for problem in preview.refused]
         if not all(p.can_apply for p in previews):
             texts.append("Choose the account this statement belongs to; it is remembered for "
