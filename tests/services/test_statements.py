@@ -255,3 +255,33 @@ def test_two_bank_csvs_and_the_mapping_is_remembered(
     uk = _import(db, company, statements_dir / "ours-nationwide-uk.csv", chart["1010"])
     assert len(uk.created_line_ids) == 4
     assert _import(db, company, statements_dir / "ours-nationwide-uk.csv").created_line_ids == ()
+
+
+def test_done_means_four_statements_on_the_sample_company(
+        db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
+    """An OFX, a CAMT.053 and two bank CSVs: each read, matched to its account, deduplicated
+    (a second drop adds nothing; the same line in another format is matched, not added),
+    proposed with reasons, and accepted into approved entries."""
+    files = [(OFX, "1000"), (CAMT, "1010"), ("ours-chase-checking.csv", "1000"),
+             ("ours-nationwide-uk.csv", "1020")]
+    created = {name: _import(db, company, statements_dir / name, chart[code])
+               for name, code in files}
+    chase = created["ours-chase-checking.csv"].previews[0]
+    comcast = next(x for x in chase.lines if "COMCAST" in x.line.text)
+    assert comcast.outcome is statements.Outcome.MATCHED  # the OFX's line, 3 days earlier
+    for name, _code in files:
+        assert _import(db, company, statements_dir / name).created_line_ids == ()
+    waiting = review.review_lines(db, company.id)
+    assert all(x.reason for x in waiting)
+    # A few corrections, then a rule, then everything at or above 90%.
+    corrections = {_by_text(waiting, "SHELL").id: review.Choice(_id(chart["6100"])),
+                   _by_text(waiting, "NORTHWIND").id: review.Choice(_id(chart["1100"])),
+                   _by_text(waiting, "BRITISH GAS").id: review.Choice(_id(chart["6080"]))}
+    assert len(review.accept_lines(db, company.id, list(corrections),
+                                   choices=corrections).done) == 3
+    review.add_rule(db, company.id, Rule("STAPLES", _id(chart["6042"])))
+    above = review.accept_above(db, company.id, 90)
+    assert len(above.done) >= 2  # the Staples line and the savings transfer
+    approved = entry_services.get_entries(db, company.id, list(above.entry_ids))
+    assert {e.status for e in approved} == {EntryStatus.APPROVED}
+    assert all(e.is_balanced for e in approved)
