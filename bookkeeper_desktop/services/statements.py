@@ -39,6 +39,7 @@ from bookkeeper_desktop.core.journal import (
     ensure_valid,
 )
 from bookkeeper_desktop.core.money import ZERO, format_money
+from bookkeeper_desktop.core.progress import Progress, no_progress
 from bookkeeper_desktop.formats.statements import (
     CsvMapping,
     Statement,
@@ -298,32 +299,40 @@ def _proposal_context(session: Session, company_id: int, accounts: Mapping[int, 
 
 
 def _classify(session: Session, company_id: int, statement: Statement, account: Account,
-              context: _Context) -> list[PreviewLine]:
+              context: _Context, *, progress: Progress) -> list[PreviewLine]:
     assert account.id is not None
     lines = statement.lines
     if not lines:
         return []
     start, end = min(x.date for x in lines), max(x.date for x in lines)
     known = _known_refs(session, company_id, account.id)
-    candidates = _candidate_entries(session, company_id, account.id, start, end)
-    others = _waiting_other_sides(session, company_id, account.id, start, end)
+    # Indexed by amount: a statement of 10,000 lines meets thousands of entries.
+    candidates: dict[Decimal, list[tuple[int, dt.date, Decimal]]] = {}
+    for candidate in _candidate_entries(session, company_id, account.id, start, end):
+        candidates.setdefault(candidate[2], []).append(candidate)
+    others: dict[Decimal, list[StatementLineRow]] = {}
+    for other_row in _waiting_other_sides(session, company_id, account.id, start, end):
+        others.setdefault(other_row.amount, []).append(other_row)
     used_entries: set[int] = set()
     used_others: set[int] = set()
     result: list[PreviewLine] = []
-    for line in lines:
+    for done, line in enumerate(lines, start=1):
+        if done % 200 == 0:
+            progress.report(done, len(lines))
+            progress.check_cancelled()
         state = known.get(line.bank_ref)
         if state is not None:
             outcome = Outcome.IGNORED if state == "ignored" else Outcome.DUPLICATE
             result.append(PreviewLine(line, outcome, note="imported before"))
             continue
-        match = next((c for c in candidates if c[0] not in used_entries and c[2] == line.amount
+        match = next((c for c in candidates.get(line.amount, ()) if c[0] not in used_entries
                       and _near(c[1], line.date)), None)
         if match is not None:
             used_entries.add(match[0])
             result.append(PreviewLine(line, Outcome.MATCHED, entry_id=match[0],
                                       note=f"entry #{match[0]} of {match[1].isoformat()}"))
             continue
-        other = next((o for o in others if o.id not in used_others and o.amount == -line.amount
+        other = next((o for o in others.get(-line.amount, ()) if o.id not in used_others
                       and _near(o.date, line.date)), None)
         if other is not None:
             used_others.add(other.id)
@@ -341,8 +350,11 @@ def _classify(session: Session, company_id: int, statement: Statement, account: 
 
 
 def _previews(session: Session, company_id: int, path: Path, account_id: int | None,
-              csv_mapping: CsvMapping | None) -> tuple[list[StatementPreview], int]:
+              csv_mapping: CsvMapping | None, *, progress: Progress
+              ) -> tuple[list[StatementPreview], int]:
+    progress.phase(f"Reading {path.name}")
     statements = read_statement(path, csv_mapping)
+    progress.phase("Matching and proposing", sum(len(s.lines) for s in statements))
     accounts = _accounts(session, company_id)
     previews: list[StatementPreview] = []
     seeded = 0
@@ -354,7 +366,7 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
             continue
         context, learned = _proposal_context(session, company_id, accounts, account.id)
         seeded += learned
-        lines = _classify(session, company_id, statement, account, context)
+        lines = _classify(session, company_id, statement, account, context, progress=progress)
         checks, differences = _balance_checks(session, company_id, statement, account, lines)
         previews.append(StatementPreview(path.name, statement, account, how, tuple(lines),
                                          checks, differences,
@@ -363,24 +375,29 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
 
 
 def preview_statement(db: Database, company_id: int, path: Path, *,
-                      account_id: int | None = None, csv_mapping: CsvMapping | None = None
-                      ) -> list[StatementPreview]:
+                      account_id: int | None = None, csv_mapping: CsvMapping | None = None,
+                      progress: Progress | None = None) -> list[StatementPreview]:
     """What importing `path` would do, one preview per statement in the file; nothing changes
     (not even the model's first learning from the ledger, which is rolled back)."""
     with db.session() as session:
-        previews, _ = _previews(session, company_id, path, account_id, csv_mapping)
+        previews, _ = _previews(session, company_id, path, account_id, csv_mapping,
+                                progress=progress or no_progress())
         session.rollback()
     return previews
 
 
 def import_statement(db: Database, company_id: int, path: Path, *,
                      account_id: int | None = None, csv_mapping: CsvMapping | None = None,
-                     actor: str | None = None) -> ImportOutcome:
+                     actor: str | None = None, progress: Progress | None = None
+                     ) -> ImportOutcome:
     """Import every statement of `path` whose account is known, in one transaction; a statement
-    whose account is not known yet raises `ValidationError` and nothing is imported."""
+    whose account is not known yet raises `ValidationError` and nothing is imported, and so does
+    a cancelled `progress` (`Cancelled`)."""
     who = actor or default_actor()
+    progress = progress or no_progress()
     with db.session() as session:
-        previews, seeded = _previews(session, company_id, path, account_id, csv_mapping)
+        previews, seeded = _previews(session, company_id, path, account_id, csv_mapping,
+                                     progress=progress)
         unknown = [p for p in previews if p.account is None]
         if unknown:
             raise ValidationError(
@@ -391,10 +408,13 @@ def import_statement(db: Database, company_id: int, path: Path, *,
         created: list[int] = []
         entries: list[int] = []
         accounts = _accounts(session, company_id)
+        progress.phase("Saving the lines and their drafts",
+                       sum(len(p.lines) for p in previews))
         for preview in previews:
             assert preview.account is not None
             _remember_account(session, company_id, preview)
-            made, made_entries = _store_lines(session, company_id, preview, accounts, who)
+            made, made_entries = _store_lines(session, company_id, preview, accounts, who,
+                                              progress=progress)
             created.extend(made)
             entries.extend(made_entries)
         repositories.add_audit(session, company_id, who, "import_statement",
@@ -449,14 +469,18 @@ def statement_entry(line: StatementLine, bank_id: int, counter_id: int, *, curre
 
 
 def _store_lines(session: Session, company_id: int, preview: StatementPreview,
-                 accounts: dict[int, Account], actor: str) -> tuple[list[int], list[int]]:
+                 accounts: dict[int, Account], actor: str, *, progress: Progress
+                 ) -> tuple[list[int], list[int]]:
     account = preview.account
     assert account is not None
     assert account.id is not None
     currency = preview.statement.currency or _company_currency(session, company_id)
     created: list[int] = []
     entries: list[int] = []
-    for item in preview.lines:
+    for done, item in enumerate(preview.lines, start=1):
+        if done % 200 == 0:
+            progress.report(done, len(preview.lines))
+            progress.check_cancelled()
         if item.outcome in (Outcome.DUPLICATE, Outcome.IGNORED):
             continue
         line = item.line

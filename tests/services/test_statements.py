@@ -12,8 +12,9 @@ import pytest
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.categorise import Rule
-from bookkeeper_desktop.core.errors import ValidationError
+from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
+from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services import statement_review as review
 from bookkeeper_desktop.services import statements
@@ -285,3 +286,25 @@ def test_done_means_four_statements_on_the_sample_company(
     approved = entry_services.get_entries(db, company.id, list(above.entry_ids))
     assert {e.status for e in approved} == {EntryStatus.APPROVED}
     assert all(e.is_balanced for e in approved)
+
+
+def test_a_cancelled_import_of_a_long_statement_changes_nothing(
+        db: Database, company: Company, chart: dict[str, Account], tmp_path: Path) -> None:
+    rows = "".join(f"2026-11-{1 + n % 28:02d},SHOP {n},-{n % 90 + 1}.25\n" for n in range(900))
+    path = tmp_path / "long.csv"
+    path.write_text("Date,Description,Amount\n" + rows)
+    seen: list[ProgressSnapshot] = []
+
+    def cancel_midway(snapshot: ProgressSnapshot) -> None:
+        seen.append(snapshot)
+        if snapshot.phase == "Saving the lines and their drafts" and snapshot.done >= 400:
+            progress.cancel()
+
+    progress = Progress(on_report=cancel_midway)
+    with pytest.raises(Cancelled):
+        statements.import_statement(db, company.id, path, account_id=_id(chart["1000"]),
+                                    progress=progress)
+    assert any(s.phase == "Matching and proposing" and s.total == 900 for s in seen)
+    assert review.review_lines(db, company.id) == []
+    done = statements.import_statement(db, company.id, path, account_id=_id(chart["1000"]))
+    assert len(done.created_line_ids) == 900

@@ -9,7 +9,9 @@ Signals:
     imported(object): the import ended (`ImportOutcome`).
 
 Attributes:
-    account_combo, lines_table, import_button, summary_label: for tests and the keyboard.
+    account_combo, lines_table, import_button, summary_label, progress_bar, cancel_button: for
+        tests and the keyboard. A long statement shows its progress; Cancel stops the reading or
+        the import (which then changes nothing).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -33,7 +36,9 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.money import format_money
+from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_picker import account_label
 from bookkeeper_desktop.gui.table_model import RowsTableModel
@@ -86,6 +91,13 @@ class StatementImportDialog(QDialog):
         self.lines_table.verticalHeader().hide()
         self.lines_table.horizontalHeader().setSectionResizeMode(
             6, QHeaderView.ResizeMode.Stretch)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setVisible(False)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.setVisible(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self._job: Any = None
         self.import_button = QPushButton("&Import", self)
         self.import_button.setEnabled(False)
         self.import_button.clicked.connect(self.start_import)
@@ -96,7 +108,8 @@ class StatementImportDialog(QDialog):
         account_row.addWidget(QLabel("Account in our books:", self))
         account_row.addWidget(self.account_combo, 1)
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        buttons.addWidget(self.progress_bar, 1)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.import_button)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -130,19 +143,49 @@ class StatementImportDialog(QDialog):
         db, company_id, path = self.ctx.services.db, self.company_id, self.path
         account_id = self._chosen_account()
 
-        def read(_progress: object) -> list[StatementPreview]:
+        def read(progress: Progress) -> list[StatementPreview]:
             mapping = statements.remembered_mapping(db, company_id, path)
             return statements.preview_statement(db, company_id, path, account_id=account_id,
-                                                csv_mapping=mapping)
+                                                csv_mapping=mapping, progress=progress)
 
-        self.ctx.jobs.run(read, lane="db", owner=self, title=f"Reading {path.name}",
-                          on_done=self._show, on_error=self._failed)
+        self._track(self.ctx.jobs.run(read, lane="db", owner=self, title=f"Reading {path.name}",
+                                      on_done=self._show, on_error=self._failed))
+
+    def _track(self, job: Any) -> None:
+        """Show the job's progress with a Cancel button while it runs (long statements)."""
+        self._job = job
+        self.cancel_button.setVisible(True)
+        job.progressed.connect(self._progressed)
+
+    def _progressed(self, snapshot: ProgressSnapshot) -> None:
+        self.progress_bar.setVisible(True)
+        if snapshot.total:
+            self.progress_bar.setRange(0, snapshot.total)
+            self.progress_bar.setValue(min(snapshot.done, snapshot.total))
+        else:
+            self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat(f"{snapshot.phase} %p%")
+
+    def _stopped(self) -> None:
+        self._job = None
+        self.progress_bar.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+    def cancel(self) -> None:
+        """Stop the reading or the import; an import cancelled changes nothing."""
+        if self._job is not None:
+            self._job.cancel()
 
     def _failed(self, error: BaseException) -> None:
+        self._stopped()
+        if isinstance(error, Cancelled):
+            self.summary_label.setText("Cancelled; nothing was imported.")
+            return
         self.summary_label.setText("The file could not be read; nothing was imported.")
         self.ctx.show_error(error, self)
 
     def _show(self, previews: list[StatementPreview]) -> None:
+        self._stopped()
         self.previews = previews
         first = previews[0]
         statement = first.statement
@@ -168,15 +211,16 @@ class StatementImportDialog(QDialog):
         account_id = self._chosen_account()
         self.import_button.setEnabled(False)
 
-        def work(_progress: object) -> statements.ImportOutcome:
+        def work(progress: Progress) -> statements.ImportOutcome:
             mapping = statements.remembered_mapping(db, company_id, path)
             return statements.import_statement(db, company_id, path, account_id=account_id,
-                                               csv_mapping=mapping)
+                                               csv_mapping=mapping, progress=progress)
 
-        self.ctx.jobs.run(work, lane="db", owner=self, title=f"Importing {path.name}",
-                          on_done=self._imported, on_error=self._failed)
+        self._track(self.ctx.jobs.run(work, lane="db", owner=self, title=f"Importing {path.name}",
+                                      on_done=self._imported, on_error=self._failed))
 
     def _imported(self, outcome: statements.ImportOutcome) -> None:
+        self._stopped()
         self.summary_label.setText(f"Imported {len(outcome.created_line_ids)} line(s).")
         self.ctx.notify(Changes(entries=True, accounts=True))
         self.imported.emit(outcome)
