@@ -158,12 +158,54 @@ def _load_from_database(lines: list[HistoryLine]) -> tuple[float, float]:
         return seconds
 
 
+def service_speed(lines: list[HistoryLine], count: int = 10_000) -> dict[str, float]:
+    """Preview and import of a 10,000-line bank CSV into a company whose model learned the
+    history, through the services the GUI and CLI call (reading, matching against the books,
+    proposing, storing lines and drafts)."""
+    from bookkeeper_desktop.core.accounts import Account, AccountType  # noqa: PLC0415
+    from bookkeeper_desktop.services import accounts, companies, statements  # noqa: PLC0415
+    from bookkeeper_desktop.services.statement_model import save_changes  # noqa: PLC0415
+    from bookkeeper_desktop.storage.engine import open_database  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{Path(folder) / 'books.sqlite'}")
+        company = companies.create_company(db, "Bench", actor="bench")
+        codes = sorted({x.account_code for x in lines})
+        stored = accounts.add_accounts(db, company.id, [
+            Account("Checking", AccountType.BANK, code="BANK"),
+            *(Account(f"Account {code}", AccountType.EXPENSE, code=code) for code in codes)],
+            actor="bench")
+        ids = {a.code or "": a.id or 0 for a in stored}
+        model = Model()
+        for line in lines:
+            model.learn(Example(line.text, line.amount, line.date, ids[line.account_code]))
+        with db.session() as session:
+            save_changes(session, company.id, model)
+        path = Path(folder) / "statement.csv"
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write("Date,Description,Amount\n")
+            for n in range(count):
+                line = lines[n % len(lines)]
+                day = line.date.replace(year=2027)
+                text = line.text.replace('"', "")
+                handle.write(f'{day.isoformat()},"{text} {n}",{line.amount}\n')
+        bank = ids["BANK"]
+        preview_wall, preview_cpu = _best_of(1, lambda: statements.preview_statement(
+            db, company.id, path, account_id=bank))
+        import_wall, import_cpu = _best_of(1, lambda: statements.import_statement(
+            db, company.id, path, account_id=bank, actor="bench"))
+        db.close()
+    return {"lines": count, "preview_seconds": preview_wall, "preview_cpu_seconds": preview_cpu,
+            "import_seconds": import_wall, "import_cpu_seconds": import_cpu}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     lines = history()
     result = {"accuracy": evaluate(lines), "speed": speed(lines),
+              "service": service_speed(lines),
               "machine": f"{platform.system()} {platform.machine()}, Python "
                          f"{platform.python_version()}"}
     if args.json:
@@ -183,6 +225,12 @@ def main() -> None:
           f"({fast['propose_seconds']:.3f} s wall; {fast['per_line_us']:.0f} µs CPU each); "
           f"model loaded from SQLite in {fast['load_cpu_seconds']:.3f} s CPU "
           f"({fast['load_seconds']:.3f} s wall)")
+    service = result["service"]
+    assert isinstance(service, dict)
+    print(f"a {service['lines']}-line CSV through the services: preview "
+          f"{service['preview_cpu_seconds']:.2f} s CPU ({service['preview_seconds']:.2f} s wall), "
+          f"import {service['import_cpu_seconds']:.2f} s CPU ({service['import_seconds']:.2f} s "
+          "wall)")
 
 
 if __name__ == "__main__":

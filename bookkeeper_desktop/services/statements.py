@@ -471,12 +471,14 @@ def statement_entry(line: StatementLine, bank_id: int, counter_id: int, *, curre
 def _store_lines(session: Session, company_id: int, preview: StatementPreview,
                  accounts: dict[int, Account], actor: str, *, progress: Progress
                  ) -> tuple[list[int], list[int]]:
+    """Store the preview's lines and the drafts of its new ones (in bulk: a statement may have
+    10,000 lines; one audit row names them all)."""
     account = preview.account
     assert account is not None
     assert account.id is not None
     currency = preview.statement.currency or _company_currency(session, company_id)
-    created: list[int] = []
-    entries: list[int] = []
+    rows: list[StatementLineRow] = []
+    drafts: list[tuple[StatementLineRow, JournalEntry]] = []
     for done, item in enumerate(preview.lines, start=1):
         if done % 200 == 0:
             progress.report(done, len(preview.lines))
@@ -488,7 +490,8 @@ def _store_lines(session: Session, company_id: int, preview: StatementPreview,
             company_id=company_id, account_id=account.id, bank_ref=line.bank_ref,
             date=line.date, amount=line.amount, description=line.description[:2000],
             payee=line.payee[:200], reference=line.reference[:100],
-            file_name=preview.file_name[:400], file_line=line.line,
+            file_name=preview.file_name[:400], file_line=line.line, proposed_contact="",
+            proposed_tax_code="", confidence=0, proposal_source="none", reason="",
         )
         if item.outcome is Outcome.MATCHED:
             row.state, row.entry_id = "matched", item.entry_id
@@ -501,34 +504,41 @@ def _store_lines(session: Session, company_id: int, preview: StatementPreview,
             row.proposed_account_id = account.id
             row.reason = f"A transfer: {item.note}."
         else:
-            proposal = item.proposal
-            counter = proposal.account_id if proposal and proposal.account_id else \
-                uncategorised_account(session, company_id, line.amount > 0, accounts)
-            contact = (proposal.contact if proposal else "") or ""
-            entry = statement_entry(line, account.id, counter, currency=currency,
-                                    contact=contact)
-            ensure_valid(entry, accounts)
-            entry_row = repositories.insert_entry(session, company_id, entry)
-            entries.append(entry_row.id)
-            repositories.add_audit(session, company_id, actor, "create",
-                                   obj=("entry", entry_row.id),
-                                   details={"status": "draft", "source": "import",
-                                            "total": str(entry_row.total),
-                                            "statement": preview.file_name})
-            row.entry_id = entry_row.id
-            row.state = "proposed"
-            row.proposed_account_id = counter
-            if proposal is not None:
-                row.proposed_contact = proposal.contact
-                row.proposed_tax_code = proposal.tax_code or (
-                    accounts[counter].tax_code or "" if counter in accounts else "")
-                row.confidence = proposal.percent
-                row.proposal_source = proposal.source.value
-                row.reason = proposal.reason
-        session.add(row)
-        session.flush()
-        created.append(row.id)
-    return created, entries
+            drafts.append((row, _draft_of(session, company_id, item, account.id, accounts,
+                                          currency=currency, row=row)))
+        rows.append(row)
+    entry_ids = repositories.bulk_insert_entries(session, company_id,
+                                                 (entry for _row, entry in drafts))
+    for (row, _entry), entry_id in zip(drafts, entry_ids, strict=True):
+        row.entry_id = entry_id
+    session.add_all(rows)
+    session.flush()
+    if entry_ids:
+        repositories.add_audit(session, company_id, actor, "bulk_create", obj=("entry", None),
+                               details={"count": len(entry_ids), "status": "draft",
+                                        "source": "import", "statement": preview.file_name})
+    return [row.id for row in rows], entry_ids
+
+
+def _draft_of(session: Session, company_id: int, item: PreviewLine, bank_id: int,
+              accounts: dict[int, Account], *, currency: str, row: StatementLineRow
+              ) -> JournalEntry:
+    """The draft entry of a new line (checked), with its proposal written on `row`."""
+    proposal = item.proposal
+    counter = proposal.account_id if proposal and proposal.account_id else \
+        uncategorised_account(session, company_id, item.line.amount > 0, accounts)
+    entry = statement_entry(item.line, bank_id, counter, currency=currency,
+                            contact=proposal.contact if proposal else "")
+    ensure_valid(entry, accounts)
+    row.state = "proposed"
+    row.proposed_account_id = counter
+    if proposal is not None:
+        row.proposed_contact = proposal.contact
+        row.proposed_tax_code = proposal.tax_code or accounts[counter].tax_code or ""
+        row.confidence = proposal.percent
+        row.proposal_source = proposal.source.value
+        row.reason = proposal.reason
+    return entry
 
 
 def _make_transfer(session: Session, company_id: int, item: PreviewLine, account: Account,
