@@ -155,3 +155,34 @@ def test_a_chart_file_still_goes_to_the_chart_import(
     dialog = drop_file_on(qtbot, pane, pane, chart_file(tmp_path))
     assert pane.statement_dialog is None
     dialog.close_button.click()  # type: ignore[attr-defined]
+
+
+def test_a_bank_csvs_columns_are_confirmed_once_and_remembered(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    pane = loaded_pane(qtbot, ctx)
+    dialog = drop_statement(qtbot, pane, DATA / "ours-chase-checking.csv")
+    assert dialog.columns_button.isVisible()
+    assert "description = \"Description\"" in dialog.summary_label.text()
+    dialog.columns_button.click()
+    columns = dialog.mapping_dialog
+    assert columns is not None
+    assert columns.combos["date"].currentText() == "Posting Date"
+    assert columns.date_format_combo.currentText() == "MM/DD/YYYY"
+    details = columns.combos["description2"].findText("Details")
+    columns.combos["description2"].setCurrentIndex(details)
+    savings = dialog.account_combo.findData(_account_id(db, company_id, "1010"))
+    dialog.account_combo.setCurrentIndex(savings)
+    with qtbot.waitSignal(dialog.previewed, timeout=10000):
+        columns.accept()
+    texts = [dialog.model.row_at(r).line.text for r in range(dialog.model.rowCount())]
+    assert "COMCAST BUSINESS 8773 DEBIT" in texts
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: pane.review_dialog is not None, timeout=10000)
+    assert pane.review_dialog is not None
+    pane.review_dialog.close()
+
+    again = drop_statement(qtbot, pane, DATA / "ours-chase-checking.csv")
+    assert again.account_combo.currentData() == _account_id(db, company_id, "1010")
+    assert "description = \"Description\" + \"Details\"" in again.summary_label.text()
+    assert "4 imported before" in again.summary_label.text()

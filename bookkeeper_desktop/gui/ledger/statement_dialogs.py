@@ -1,13 +1,16 @@
-"""The small dialogs of the statement review: the line picker (account, contact, tax code), the
-split (a line across accounts) and the rule ("description contains … → account"). Each only
-collects values; the review dialog runs the service in a job."""
+"""The small dialogs of statements: the line picker (account, contact, tax code), the split (a
+line across accounts), the rule ("description contains … → account") and a bank CSV's columns.
+Each only collects values; the review and import dialogs run the services in jobs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,6 +26,8 @@ from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.categorise import Rule
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.payees import normalise_payee
+from bookkeeper_desktop.formats.statements import CsvMapping
+from bookkeeper_desktop.formats.statements.amounts import DATE_FORMATS
 from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker, postable
 from bookkeeper_desktop.services.statement_review import Choice, ReviewLine, SplitPart
 
@@ -148,3 +153,73 @@ class RuleDialog(QDialog):
             return None
         return Rule(self.contains_edit.text().strip(), account.id,
                     self.contact_edit.text().strip(), self.tax_edit.text().strip())
+
+
+class CsvMappingDialog(QDialog):
+    """Which column of a bank CSV holds what, as detected; the user confirms or corrects it once
+    per bank account (it is remembered with the account at import).
+
+    Attributes:
+        combos: role → QComboBox of "(none)" and the file's headers; date_format_combo;
+            decimal_comma_check.
+    """
+
+    ROLES = (("date", "Date"), ("description", "Description"), ("description2", "More text"),
+             ("amount", "Amount (signed)"), ("debit", "Money out"), ("credit", "Money in"),
+             ("balance", "Balance"), ("reference", "Reference"))
+
+    def __init__(self, mapping: CsvMapping, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Columns of this bank's CSV")
+        self._mapping = mapping
+        current = {"date": mapping.date, "amount": mapping.amount, "debit": mapping.debit,
+                   "credit": mapping.credit, "balance": mapping.balance,
+                   "reference": mapping.reference,
+                   "description": mapping.description[0] if mapping.description else None,
+                   "description2": mapping.description[1] if len(mapping.description) > 1
+                   else None}
+        form = QFormLayout()
+        self.combos: dict[str, QComboBox] = {}
+        for role, label in self.ROLES:
+            combo = QComboBox(self)
+            combo.addItem("(none)", None)
+            for index, header in enumerate(mapping.headers):
+                combo.addItem(header or f"column {index + 1}", index)
+            combo.setCurrentIndex(combo.findData(current[role]) if current[role] is not None
+                                  else 0)
+            self.combos[role] = combo
+            form.addRow(f"{label}:", combo)
+        self.date_format_combo = QComboBox(self)
+        for fmt, name in DATE_FORMATS:
+            self.date_format_combo.addItem(name, fmt)
+        self.date_format_combo.setCurrentIndex(self.date_format_combo.findData(mapping.date_format))
+        form.addRow("Dates look like:", self.date_format_combo)
+        self.decimal_comma_check = QCheckBox("Amounts use a decimal comma (1.234,56)", self)
+        self.decimal_comma_check.setChecked(mapping.decimal_comma)
+        form.addRow(self.decimal_comma_check)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(_buttons(self))
+
+    def _column(self, role: str) -> int | None:
+        data = self.combos[role].currentData()
+        return int(data) if data is not None else None
+
+    def mapping(self) -> CsvMapping:
+        """The mapping as chosen; `ValueError` saying what is missing."""
+        date = self._column("date")
+        amount = self._column("amount")
+        debit, credit = self._column("debit"), self._column("credit")
+        if date is None:
+            raise ValueError("Choose the column that holds the date.")
+        if amount is None and (debit is None or credit is None):
+            raise ValueError("Choose the amount column, or both money out and money in.")
+        description = tuple(c for c in (self._column("description"),
+                                        self._column("description2")) if c is not None)
+        return replace(self._mapping, date=date, amount=amount,
+                       debit=None if amount is not None else debit,
+                       credit=None if amount is not None else credit,
+                       balance=self._column("balance"), reference=self._column("reference"),
+                       description=description,
+                       date_format=str(self.date_format_combo.currentData()),
+                       decimal_comma=self.decimal_comma_check.isChecked())

@@ -2,7 +2,9 @@
 would do, before anything changes: the account it belongs to (chosen once when the statement's
 account is not linked yet, then remembered), the balance checks, each line's outcome (new with its
 proposal and reason, already in the books, a transfer, imported or skipped before) and the lines
-refused with their file line numbers. Import stores the lines and drafts in one transaction.
+refused with their file line numbers. A bank CSV's columns, as detected, are shown and can be
+corrected (Columns…); the mapping used is remembered with the account at import. Import stores the
+lines and drafts in one transaction.
 
 Signals:
     previewed(object): the preview was read (a list of `StatementPreview`).
@@ -36,11 +38,13 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
-from bookkeeper_desktop.core.errors import Cancelled
+from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
+from bookkeeper_desktop.formats.statements import CsvMapping
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_picker import account_label
+from bookkeeper_desktop.gui.ledger.statement_dialogs import CsvMappingDialog
 from bookkeeper_desktop.gui.table_model import RowsTableModel
 from bookkeeper_desktop.services import statements
 from bookkeeper_desktop.services.statements import Outcome, PreviewLine, StatementPreview
@@ -98,6 +102,13 @@ class StatementImportDialog(QDialog):
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel)
         self._job: Any = None
+        #: The CSV column mapping the user chose in this dialog (None: remembered or detected).
+        self.csv_mapping: CsvMapping | None = None
+        self.mapping_dialog: CsvMappingDialog | None = None
+        self.columns_button = QPushButton("C&olumns…", self)
+        self.columns_button.setAutoDefault(False)
+        self.columns_button.setVisible(False)
+        self.columns_button.clicked.connect(self.edit_columns)
         self.import_button = QPushButton("&Import", self)
         self.import_button.setEnabled(False)
         self.import_button.clicked.connect(self.start_import)
@@ -108,6 +119,7 @@ class StatementImportDialog(QDialog):
         account_row.addWidget(QLabel("Account in our books:", self))
         account_row.addWidget(self.account_combo, 1)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.columns_button)
         buttons.addWidget(self.progress_bar, 1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.import_button)
@@ -143,8 +155,10 @@ class StatementImportDialog(QDialog):
         db, company_id, path = self.ctx.services.db, self.company_id, self.path
         account_id = self._chosen_account()
 
+        chosen = self.csv_mapping
+
         def read(progress: Progress) -> list[StatementPreview]:
-            mapping = statements.remembered_mapping(db, company_id, path)
+            mapping = chosen or statements.remembered_mapping(db, company_id, path)
             return statements.preview_statement(db, company_id, path, account_id=account_id,
                                                 csv_mapping=mapping, progress=progress)
 
@@ -203,16 +217,38 @@ class StatementImportDialog(QDialog):
                          "the next statements.")
         self.summary_label.setText("\n".join(texts))
         self.model.set_rows([line for p in previews for line in p.lines])
+        self.columns_button.setVisible(statement.csv_mapping is not None)
         self.import_button.setEnabled(all(p.can_apply for p in previews))
         self.previewed.emit(previews)
+
+    def edit_columns(self) -> None:
+        """Confirm or correct a bank CSV's columns; the preview is read again with them."""
+        mapping = self.previews[0].statement.csv_mapping if self.previews else None
+        if mapping is None:
+            return
+        self.mapping_dialog = CsvMappingDialog(mapping, self)
+
+        def chosen() -> None:
+            assert self.mapping_dialog is not None
+            try:
+                self.csv_mapping = self.mapping_dialog.mapping()
+            except ValueError as exc:
+                self.ctx.show_error(ValidationError(str(exc)), self)
+                return
+            self._preview()
+
+        self.mapping_dialog.accepted.connect(chosen)
+        self.mapping_dialog.open()
 
     def start_import(self) -> None:
         db, company_id, path = self.ctx.services.db, self.company_id, self.path
         account_id = self._chosen_account()
         self.import_button.setEnabled(False)
 
+        chosen = self.csv_mapping
+
         def work(progress: Progress) -> statements.ImportOutcome:
-            mapping = statements.remembered_mapping(db, company_id, path)
+            mapping = chosen or statements.remembered_mapping(db, company_id, path)
             return statements.import_statement(db, company_id, path, account_id=account_id,
                                                csv_mapping=mapping, progress=progress)
 
