@@ -19,7 +19,7 @@ What happens to each line of the file:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -350,8 +350,12 @@ def _classify(session: Session, company_id: int, statement: Statement, account: 
 
 
 def _previews(session: Session, company_id: int, path: Path, account_id: int | None,
-              csv_mapping: CsvMapping | None, *, progress: Progress
+              csv_mapping: CsvMapping | None, *, progress: Progress,
+              store: Callable[[StatementPreview], None] | None = None,
               ) -> tuple[list[StatementPreview], int]:
+    """A preview per statement of the file. With `store`, each is stored before the next is
+    matched, so that a file holding two of our accounts (a multi-account OFX) pairs the two
+    sides of a transfer between them."""
     progress.phase(f"Reading {path.name}")
     statements = read_statement(path, csv_mapping)
     progress.phase("Matching and proposing", sum(len(s.lines) for s in statements))
@@ -363,6 +367,8 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
                                      account_id if len(statements) == 1 else None)
         if account is None or account.id is None:
             previews.append(StatementPreview(path.name, statement, None, ""))
+            if store is not None:
+                store(previews[-1])
             continue
         context, learned = _proposal_context(session, company_id, accounts, account.id)
         seeded += learned
@@ -371,6 +377,8 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
         previews.append(StatementPreview(path.name, statement, account, how, tuple(lines),
                                          checks, differences,
                                          _currency_notes(session, company_id, statement)))
+        if store is not None:
+            store(previews[-1])
     return previews, seeded
 
 
@@ -395,28 +403,27 @@ def import_statement(db: Database, company_id: int, path: Path, *,
     a cancelled `progress` (`Cancelled`)."""
     who = actor or default_actor()
     progress = progress or no_progress()
+    created: list[int] = []
+    entries: list[int] = []
     with db.session() as session:
-        previews, seeded = _previews(session, company_id, path, account_id, csv_mapping,
-                                     progress=progress)
-        unknown = [p for p in previews if p.account is None]
-        if unknown:
-            raise ValidationError(
-                f"'{path.name}' is a statement of {unknown[0].statement.account_label}, which is "
-                "not linked to one of your accounts yet.",
-                hint="Choose the bank or card account it belongs to (--account CODE); it is "
-                     "remembered for the next statements.")
-        created: list[int] = []
-        entries: list[int] = []
         accounts = _accounts(session, company_id)
-        progress.phase("Saving the lines and their drafts",
-                       sum(len(p.lines) for p in previews))
-        for preview in previews:
-            assert preview.account is not None
+
+        def store(preview: StatementPreview) -> None:
+            if preview.account is None:
+                raise ValidationError(
+                    f"'{path.name}' is a statement of {preview.statement.account_label}, which "
+                    "is not linked to one of your accounts yet.",
+                    hint="Choose the bank or card account it belongs to (--account CODE); it is "
+                         "remembered for the next statements.")
+            progress.phase("Saving the lines and their drafts", len(preview.lines))
             _remember_account(session, company_id, preview)
             made, made_entries = _store_lines(session, company_id, preview, accounts, who,
                                               progress=progress)
             created.extend(made)
             entries.extend(made_entries)
+
+        previews, seeded = _previews(session, company_id, path, account_id, csv_mapping,
+                                     progress=progress, store=store)
         repositories.add_audit(session, company_id, who, "import_statement",
                                obj=("statement", None),
                                details={"file": path.name, "lines": len(created)})

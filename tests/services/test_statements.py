@@ -308,3 +308,19 @@ def test_a_cancelled_import_of_a_long_statement_changes_nothing(
     assert review.review_lines(db, company.id) == []
     done = statements.import_statement(db, company.id, path, account_id=_id(chart["1000"]))
     assert len(done.created_line_ids) == 900
+
+
+def test_a_transfer_inside_one_multi_account_file_becomes_one_entry(
+        db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
+    from bookkeeper_desktop.services import accounts as account_services
+
+    for code, number in (("1000", "000123456789"), ("1010", "000987654321")):
+        account_services.update_account(db, company.id, chart[code].with_changes(
+            description=f"Account no. {number}"))
+    outcome = _import(db, company, statements_dir / "ours-two-accounts-ofx102.ofx")
+    assert [p.account_how for p in outcome.previews] == [
+        "its number is in the account's description"] * 2
+    savings_side = outcome.previews[1].lines[0]
+    assert savings_side.outcome is statements.Outcome.TRANSFER
+    entry = entry_services.get_entry(db, company.id, savings_side.entry_id or 0)
+    assert {x.account_id for x in entry.lines} == {_id(chart["1000"]), _id(chart["1010"])}
