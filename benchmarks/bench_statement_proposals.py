@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -125,33 +126,40 @@ def speed(lines: list[HistoryLine], count: int = 10_000) -> dict[str, float]:
             "load_cpu_seconds": load_cpu}
 
 
-def _load_from_database(lines: list[HistoryLine]) -> tuple[float, float]:
-    """Seconds to read the trained model's counts back from an SQLite database."""
+def _trained_books(folder: str, lines: list[HistoryLine]) -> tuple[Any, int, dict[str, int]]:
+    """An SQLite database in `folder` with a company (a bank account and an account per code)
+    whose model learned `lines`: (database, company id, account id by code)."""
     from bookkeeper_desktop.core.accounts import Account, AccountType  # noqa: PLC0415
     from bookkeeper_desktop.services import accounts, companies  # noqa: PLC0415
-    from bookkeeper_desktop.services.statement_model import (  # noqa: PLC0415
-        load_model,
-        save_changes,
-    )
+    from bookkeeper_desktop.services.statement_model import save_changes  # noqa: PLC0415
     from bookkeeper_desktop.storage.engine import open_database  # noqa: PLC0415
 
+    db = open_database(f"sqlite:///{Path(folder) / 'books.sqlite'}")
+    company = companies.create_company(db, "Bench", actor="bench")
+    codes = sorted({x.account_code for x in lines})
+    stored = accounts.add_accounts(db, company.id, [
+        Account("Checking", AccountType.BANK, code="BANK"),
+        *(Account(f"Account {code}", AccountType.EXPENSE, code=code) for code in codes)],
+        actor="bench")
+    ids = {a.code or "": a.id or 0 for a in stored}
+    model = Model()
+    for line in lines:
+        model.learn(Example(line.text, line.amount, line.date, ids[line.account_code]))
+    with db.session() as session:
+        save_changes(session, company.id, model)
+    return db, company.id, ids
+
+
+def _load_from_database(lines: list[HistoryLine]) -> tuple[float, float]:
+    """Seconds to read the trained model's counts back from an SQLite database."""
+    from bookkeeper_desktop.services.statement_model import load_model  # noqa: PLC0415
+
     with tempfile.TemporaryDirectory() as folder:
-        db = open_database(f"sqlite:///{Path(folder) / 'books.sqlite'}")
-        company = companies.create_company(db, "Bench", actor="bench")
-        codes = sorted({x.account_code for x in lines})
-        stored = accounts.add_accounts(db, company.id, [
-            Account(f"Account {code}", AccountType.EXPENSE, code=code) for code in codes],
-            actor="bench")
-        ids = {a.code or "": a.id or 0 for a in stored}
-        model = Model()
-        for line in lines:
-            model.learn(Example(line.text, line.amount, line.date, ids[line.account_code]))
-        with db.session() as session:
-            save_changes(session, company.id, model)
+        db, company_id, _ids = _trained_books(folder, lines)
 
         def load() -> None:
             with db.read_session() as session:
-                load_model(session, company.id)
+                load_model(session, company_id)
 
         seconds = _best_of(3, load)
         db.close()
@@ -162,25 +170,10 @@ def service_speed(lines: list[HistoryLine], count: int = 10_000) -> dict[str, fl
     """Preview and import of a 10,000-line bank CSV into a company whose model learned the
     history, through the services the GUI and CLI call (reading, matching against the books,
     proposing, storing lines and drafts)."""
-    from bookkeeper_desktop.core.accounts import Account, AccountType  # noqa: PLC0415
-    from bookkeeper_desktop.services import accounts, companies, statements  # noqa: PLC0415
-    from bookkeeper_desktop.services.statement_model import save_changes  # noqa: PLC0415
-    from bookkeeper_desktop.storage.engine import open_database  # noqa: PLC0415
+    from bookkeeper_desktop.services import statements  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as folder:
-        db = open_database(f"sqlite:///{Path(folder) / 'books.sqlite'}")
-        company = companies.create_company(db, "Bench", actor="bench")
-        codes = sorted({x.account_code for x in lines})
-        stored = accounts.add_accounts(db, company.id, [
-            Account("Checking", AccountType.BANK, code="BANK"),
-            *(Account(f"Account {code}", AccountType.EXPENSE, code=code) for code in codes)],
-            actor="bench")
-        ids = {a.code or "": a.id or 0 for a in stored}
-        model = Model()
-        for line in lines:
-            model.learn(Example(line.text, line.amount, line.date, ids[line.account_code]))
-        with db.session() as session:
-            save_changes(session, company.id, model)
+        db, company_id, ids = _trained_books(folder, lines)
         path = Path(folder) / "statement.csv"
         with path.open("w", encoding="utf-8") as handle:
             handle.write("Date,Description,Amount\n")
@@ -191,9 +184,9 @@ def service_speed(lines: list[HistoryLine], count: int = 10_000) -> dict[str, fl
                 handle.write(f'{day.isoformat()},"{text} {n}",{line.amount}\n')
         bank = ids["BANK"]
         preview_wall, preview_cpu = _best_of(1, lambda: statements.preview_statement(
-            db, company.id, path, account_id=bank))
+            db, company_id, path, account_id=bank))
         import_wall, import_cpu = _best_of(1, lambda: statements.import_statement(
-            db, company.id, path, account_id=bank, actor="bench"))
+            db, company_id, path, account_id=bank, actor="bench"))
         db.close()
     return {"lines": count, "preview_seconds": preview_wall, "preview_cpu_seconds": preview_cpu,
             "import_seconds": import_wall, "import_cpu_seconds": import_cpu}

@@ -40,6 +40,23 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
     return box
 
 
+class _LineFields:
+    """The account picker (every postable account but the line's own bank account), contact and
+    tax code of a line, filled from its proposal: the fields the picker and the rule share."""
+
+    def __init__(self, line: ReviewLine, accounts: Sequence[Account], parent: QWidget) -> None:
+        self.account_picker = AccountPicker(
+            [a for a in postable(accounts) if a.id != line.bank_account_id], parent)
+        self.account_picker.select_account(line.account_id)
+        self.contact_edit = QLineEdit(line.contact, parent)
+        self.tax_edit = QLineEdit(line.tax_code, parent)
+
+    def add_to(self, form: QFormLayout) -> None:
+        form.addRow("&Account:", self.account_picker)
+        form.addRow("C&ontact:", self.contact_edit)
+        form.addRow("&Tax code:", self.tax_edit)
+
+
 class LinePickerDialog(QDialog):
     """Account (type part of a code or name), contact and tax code for one line.
 
@@ -51,17 +68,13 @@ class LinePickerDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Change the account")
-        self.account_picker = AccountPicker(
-            [a for a in postable(accounts) if a.id != line.bank_account_id], self)
+        fields = _LineFields(line, accounts, self)
+        self.account_picker = fields.account_picker
         self.account_picker.setObjectName("statementAccountPicker")
-        self.account_picker.select_account(line.account_id)
-        self.contact_edit = QLineEdit(line.contact, self)
-        self.tax_edit = QLineEdit(line.tax_code, self)
+        self.contact_edit, self.tax_edit = fields.contact_edit, fields.tax_edit
         form = QFormLayout()
         form.addRow(QLabel(f"{line.date.isoformat()}  {format_money(line.amount)}  {line.text}"))
-        form.addRow("&Account:", self.account_picker)
-        form.addRow("C&ontact:", self.contact_edit)
-        form.addRow("&Tax code:", self.tax_edit)
+        fields.add_to(form)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(_buttons(self))
@@ -133,16 +146,12 @@ class RuleDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Make a rule")
         self.contains_edit = QLineEdit(normalise_payee(line.text) or line.text[:40], self)
-        self.account_picker = AccountPicker(
-            [a for a in postable(accounts) if a.id != line.bank_account_id], self)
-        self.account_picker.select_account(line.account_id)
-        self.contact_edit = QLineEdit(line.contact, self)
-        self.tax_edit = QLineEdit(line.tax_code, self)
+        fields = _LineFields(line, accounts, self)
+        self.account_picker = fields.account_picker
+        self.contact_edit, self.tax_edit = fields.contact_edit, fields.tax_edit
         form = QFormLayout()
         form.addRow("Description &contains:", self.contains_edit)
-        form.addRow("&Account:", self.account_picker)
-        form.addRow("C&ontact:", self.contact_edit)
-        form.addRow("&Tax code:", self.tax_edit)
+        fields.add_to(form)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(_buttons(self))

@@ -45,6 +45,7 @@ from bookkeeper_desktop.formats.statements import CsvMapping
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_picker import account_label
 from bookkeeper_desktop.gui.ledger.statement_dialogs import CsvMappingDialog
+from bookkeeper_desktop.gui.status import show_progress
 from bookkeeper_desktop.gui.table_model import RowsTableModel
 from bookkeeper_desktop.services import statements
 from bookkeeper_desktop.services.statements import Outcome, PreviewLine, StatementPreview
@@ -173,11 +174,7 @@ class StatementImportDialog(QDialog):
 
     def _progressed(self, snapshot: ProgressSnapshot) -> None:
         self.progress_bar.setVisible(True)
-        if snapshot.total:
-            self.progress_bar.setRange(0, snapshot.total)
-            self.progress_bar.setValue(min(snapshot.done, snapshot.total))
-        else:
-            self.progress_bar.setRange(0, 0)
+        show_progress(self.progress_bar, snapshot)
         self.progress_bar.setFormat(f"{snapshot.phase} %p%")
 
     def _stopped(self) -> None:
