@@ -35,11 +35,11 @@ from bookkeeper_desktop.services.statement_model import (
     load_rules,
     save_changes,
 )
-from bookkeeper_desktop.services.statements import UNCATEGORISED
+from bookkeeper_desktop.services.statements import UNCATEGORISED, company_accounts
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
-from bookkeeper_desktop.storage.mapping import account_of, entry_of
-from bookkeeper_desktop.storage.schema import AccountRow, JournalEntryRow, StatementLineRow
+from bookkeeper_desktop.storage.mapping import entry_of
+from bookkeeper_desktop.storage.schema import JournalEntryRow, StatementLineRow
 
 #: "Accept all above" uses this confidence unless told otherwise.
 DEFAULT_THRESHOLD = 90
@@ -98,11 +98,6 @@ def line_text(row: StatementLineRow) -> str:
     return row.description or row.payee
 
 
-def _accounts(session: Session, company_id: int) -> dict[int, Account]:
-    rows = session.execute(select(AccountRow).where(AccountRow.company_id == company_id))
-    return {row.id: account_of(row) for row in rows.scalars()}
-
-
 def _review_line(row: StatementLineRow, accounts: Mapping[int, Account]) -> ReviewLine:
     account = accounts.get(row.proposed_account_id) if row.proposed_account_id else None
     bank = accounts.get(row.account_id)
@@ -119,7 +114,7 @@ def review_lines(db: Database, company_id: int, *, states: Iterable[str] = ("pro
                  ids: Sequence[int] | None = None) -> list[ReviewLine]:
     """Lines in `states` (or with `ids`), by date; the proposals first by bank account."""
     with db.read_session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
         query = select(StatementLineRow).where(StatementLineRow.company_id == company_id)
         if ids is not None:
             query = query.where(StatementLineRow.id.in_(list(ids)))
@@ -187,7 +182,7 @@ def change_line(db: Database, company_id: int, line_id: int, choice: Choice, *,
                 actor: str | None = None) -> ReviewLine:
     """Change a waiting line's account, contact and tax code (its draft entry follows)."""
     with db.session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
         row = _line_row(session, company_id, line_id)
         _apply_choice(session, company_id, row, choice, accounts)
         repositories.add_audit(session, company_id, actor or default_actor(), "update",
@@ -202,7 +197,7 @@ def split_line(db: Database, company_id: int, line_id: int, parts: Sequence[Spli
                actor: str | None = None) -> ReviewLine:
     """Spread a waiting line across several accounts; the parts add up to the line's amount."""
     with db.session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
         row = _line_row(session, company_id, line_id)
         total = sum((money(p.amount) for p in parts), ZERO)
         if len(parts) < 2:
@@ -240,7 +235,7 @@ def accept_lines(db: Database, company_id: int, line_ids: Sequence[int], *,
     entries: list[int] = []
     refused: list[tuple[int, str]] = []
     with db.session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
         uncategorised = {i for i, a in accounts.items() if a.full_name in UNCATEGORISED.values()}
         model = load_model(session, company_id)
         for line_id in dict.fromkeys(line_ids):
@@ -331,7 +326,7 @@ def add_rule(db: Database, company_id: int, rule: Rule, *, actor: str | None = N
     if len(rule.contains.strip()) < 2:
         raise ValidationError("A rule needs at least two characters of text to look for.")
     with db.session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
         if rule.account_id not in accounts:
             raise NotFound(f"There is no account #{rule.account_id}.")
         saved = insert_rule(session, company_id, rule)

@@ -140,7 +140,8 @@ class ImportOutcome:
 # --- reading and matching the account ------------------------------------------------------------
 
 
-def _accounts(session: Session, company_id: int) -> dict[int, Account]:
+def company_accounts(session: Session, company_id: int) -> dict[int, Account]:
+    """Every account of the company (inactive ones too) by id, in an open session."""
     rows = session.execute(select(AccountRow).where(AccountRow.company_id == company_id))
     return {row.id: account_of(row) for row in rows.scalars()}
 
@@ -148,7 +149,7 @@ def _accounts(session: Session, company_id: int) -> dict[int, Account]:
 def statement_accounts(db: Database, company_id: int) -> list[Account]:
     """The accounts a statement can belong to: active bank and credit-card accounts."""
     with db.read_session() as session:
-        return [a for a in _accounts(session, company_id).values()
+        return [a for a in company_accounts(session, company_id).values()
                 if a.type.value in STATEMENT_ACCOUNT_TYPES and a.active]
 
 
@@ -359,7 +360,7 @@ def _previews(session: Session, company_id: int, path: Path, account_id: int | N
     progress.phase(f"Reading {path.name}")
     statements = read_statement(path, csv_mapping)
     progress.phase("Matching and proposing", sum(len(s.lines) for s in statements))
-    accounts = _accounts(session, company_id)
+    accounts = company_accounts(session, company_id)
     previews: list[StatementPreview] = []
     seeded = 0
     for statement in statements:
@@ -406,7 +407,7 @@ def import_statement(db: Database, company_id: int, path: Path, *,
     created: list[int] = []
     entries: list[int] = []
     with db.session() as session:
-        accounts = _accounts(session, company_id)
+        accounts = company_accounts(session, company_id)
 
         def store(preview: StatementPreview) -> None:
             if preview.account is None:
