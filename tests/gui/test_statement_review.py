@@ -186,3 +186,30 @@ def test_a_bank_csvs_columns_are_confirmed_once_and_remembered(
     assert again.account_combo.currentData() == _account_id(db, company_id, "1010")
     assert "description = \"Description\" + \"Details\"" in again.summary_label.text()
     assert "4 imported before" in again.summary_label.text()
+
+
+def test_split_with_ctrl_l_then_enter_accepts_it(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    _pane, reviewer = imported_review(qtbot, ctx, db, company_id)
+    comcast = _select(reviewer, "COMCAST")
+    qtbot.keyClick(reviewer.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    split = reviewer.split_dialog
+    assert split is not None
+    assert split.rows[0][1].text() == "-129.99"
+    (first, first_amount), (second, second_amount) = split.rows
+    first.select_account(_account_id(db, company_id, "6081"))
+    first_amount.setText("-100.00")
+    second.select_account(_account_id(db, company_id, "6040"))
+    second_amount.setText("-29.99")
+    with qtbot.waitSignal(reviewer.acted, timeout=10000) as acted:
+        qtbot.keyClick(second_amount, Qt.Key.Key_Return)
+    assert "into 2 parts" in acted.args[0]
+    qtbot.waitUntil(lambda: _select(reviewer, "COMCAST").source == "user", timeout=10000)
+    reviewer.table.setFocus()
+    with qtbot.waitSignal(reviewer.acted, timeout=10000) as acted:
+        qtbot.keyClick(reviewer.table, Qt.Key.Key_Return)
+    assert acted.args[0] == "1 line(s) accepted."
+    entry = entry_services.get_entry(db, company_id, comcast.entry_id or 0)
+    assert entry.status is EntryStatus.APPROVED
+    assert len(entry.lines) == 3
