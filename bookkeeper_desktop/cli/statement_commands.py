@@ -58,6 +58,11 @@ def register(subparsers: SubParsers) -> None:
     rule.add_argument("--contact", default="")
     rule.add_argument("--tax-code", default="")
     rule.set_defaults(handler=add_rule)
+    rules = add_command(commands, "rules", help="list your rules")
+    rules.set_defaults(handler=list_rules)
+    forget = add_command(commands, "rule-delete", help="delete a rule")
+    forget.add_argument("rule_id", metavar="RULE", type=int)
+    forget.set_defaults(handler=delete_rule)
 
 
 def _account_id(ctx: Context, company: Company, text: str) -> int:
@@ -198,4 +203,27 @@ def add_rule(ctx: Context, args: argparse.Namespace) -> int:
     else:
         ctx.print(f"Rule #{rule.id} saved: description contains '{rule.contains}'; "
                   f"{changed} waiting line(s) changed.")
+    return 0
+
+
+def list_rules(ctx: Context, _args: argparse.Namespace) -> int:
+    company = ctx.company()
+    rules = review.list_rules(ctx.db, company.id)
+    if ctx.json:
+        ctx.emit_json(rules)
+        return 0
+    if not rules:
+        ctx.print("No rules yet. Add one with: bookkeeper statements rule TEXT --account CODE")
+        return 0
+    names = {a.id: a.full_name for a in account_services.list_accounts(ctx.db, company.id)}
+    ctx.table(["RULE", "DESCRIPTION CONTAINS", "ACCOUNT", "CONTACT", "TAX CODE"],
+              [[r.id, r.contains, names.get(r.account_id, "?"), r.contact, r.tax_code]
+               for r in rules])
+    return 0
+
+
+def delete_rule(ctx: Context, args: argparse.Namespace) -> int:
+    company = ctx.company()
+    review.remove_rule(ctx.db, company.id, args.rule_id)
+    ctx.print(f"Rule #{args.rule_id} deleted.")
     return 0

@@ -30,6 +30,7 @@ from bookkeeper_desktop.core.journal import (
 from bookkeeper_desktop.core.money import ZERO, format_money, money
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.statement_model import (
+    delete_rule,
     insert_rule,
     load_model,
     load_rules,
@@ -134,13 +135,14 @@ def _line_row(session: Session, company_id: int, line_id: int) -> StatementLineR
 
 def _draft(session: Session, company_id: int, row: StatementLineRow
            ) -> tuple[JournalEntryRow, JournalEntry]:
-    if row.state != "proposed" or row.entry_id is None:
+    if row.state != "proposed":
         raise ValidationError(f"The line of {row.date.isoformat()} ({format_money(row.amount)}) "
                               f"is {row.state}, not waiting for review.")
-    entry_row = repositories.entry_row(session, company_id, row.entry_id, for_update=True)
+    entry_row = repositories.entry_row(session, company_id, row.entry_id, for_update=True) \
+        if row.entry_id is not None else None
     if entry_row is None:
         raise NotFound(f"The draft entry of the line of {row.date.isoformat()} was deleted.",
-                       hint="Import the statement again to make it anew.")
+                       hint="Skip the line, or enter the entry by hand.")
     return entry_row, entry_of(entry_row, list(entry_row.lines))
 
 
@@ -307,16 +309,35 @@ def ignore_lines(db: Database, company_id: int, line_ids: Sequence[int], *,
             try:
                 row = _line_row(session, company_id, line_id)
                 entry_row, _entry = _draft(session, company_id, row)
+            except NotFound:  # its draft was deleted in the ledger: skipping is all that is left
+                entry_row = None
             except BookkeeperError as exc:
                 refused.append((line_id, str(exc)))
                 continue
-            repositories.add_audit(session, company_id, who, "delete",
-                                   obj=("entry", entry_row.id),
-                                   details={"statement_line": line_id, "note": "line skipped"})
+            if entry_row is not None:
+                repositories.add_audit(session, company_id, who, "delete",
+                                       obj=("entry", entry_row.id),
+                                       details={"statement_line": line_id,
+                                                "note": "line skipped"})
+                session.delete(entry_row)
             row.state, row.entry_id = "ignored", None
-            session.delete(entry_row)
             done.append(line_id)
     return ReviewResult(tuple(done), tuple(refused))
+
+
+def list_rules(db: Database, company_id: int) -> list[Rule]:
+    with db.read_session() as session:
+        return load_rules(session, company_id)
+
+
+def remove_rule(db: Database, company_id: int, rule_id: int, *, actor: str | None = None) -> None:
+    """Delete one of the user's rules (lines it proposed keep their accounts)."""
+    with db.session() as session:
+        if not any(r.id == rule_id for r in load_rules(session, company_id)):
+            raise NotFound(f"There is no rule #{rule_id}.")
+        delete_rule(session, company_id, rule_id)
+        repositories.add_audit(session, company_id, actor or default_actor(), "delete",
+                               obj=("statement_rule", rule_id))
 
 
 def add_rule(db: Database, company_id: int, rule: Rule, *, actor: str | None = None

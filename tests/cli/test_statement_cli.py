@@ -58,3 +58,16 @@ def test_rule_then_accept_above_then_accept_with_an_account(sample: Cli) -> None
     assert sample("statements", "accept", str(fee["id"]), "--account", "6010").code == 0
     assert sample("statements", "skip", str(lines[0]["id"])).code == 0
     assert len(sample("statements", "review", "--json").json()) == len(lines) - 3
+
+
+def test_rules_are_listed_and_deleted(sample: Cli) -> None:
+    assert sample("statements", "rules").out.startswith("No rules yet.")
+    assert sample("statements", "rule", "SHELL", "--account", "6100").code == 0
+    listed = sample("statements", "rules", "--json").json()
+    assert [(r["contains"], r["id"]) for r in listed] == [("SHELL", 1)]
+    assert "Vehicle Expenses" in sample("statements", "rules").out
+    assert sample("statements", "rule-delete", "1").code == 0
+    assert sample("statements", "rules", "--json").json() == []
+    missing = sample("statements", "rule-delete", "1")
+    assert missing.code == 1
+    assert "There is no rule #1." in missing.err

@@ -324,3 +324,13 @@ def test_a_transfer_inside_one_multi_account_file_becomes_one_entry(
     assert savings_side.outcome is statements.Outcome.TRANSFER
     entry = entry_services.get_entry(db, company.id, savings_side.entry_id or 0)
     assert {x.account_id for x in entry.lines} == {_id(chart["1000"]), _id(chart["1010"])}
+
+
+def test_a_line_whose_draft_was_deleted_in_the_ledger_says_so_and_can_be_skipped(
+        db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
+    _import(db, company, statements_dir / OFX, chart["1000"])
+    fee = _by_text(review.review_lines(db, company.id), "SERVICE FEE")
+    assert entry_services.delete_drafts(db, company.id, [fee.entry_id or 0]).done
+    refused = review.accept_lines(db, company.id, [fee.id])
+    assert "was deleted" in refused.refused[0][1]
+    assert review.ignore_lines(db, company.id, [fee.id]).done == (fee.id,)
