@@ -28,6 +28,7 @@ from bookkeeper_desktop.core.journal import (
     transition,
 )
 from bookkeeper_desktop.core.money import ZERO, format_money, money
+from bookkeeper_desktop.core.progress import Progress, no_progress
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.statement_model import (
     delete_rule,
@@ -229,10 +230,13 @@ def split_line(db: Database, company_id: int, line_id: int, parts: Sequence[Spli
 
 def accept_lines(db: Database, company_id: int, line_ids: Sequence[int], *,
                  choices: Mapping[int, Choice] | None = None, post: bool = False,
-                 actor: str | None = None) -> ReviewResult:
+                 actor: str | None = None, progress: Progress | None = None) -> ReviewResult:
     """Approve (or post) the draft of each line, with the user's `choices` where given; a line
-    still on an "Uncategorized" account is refused with the reason. The model learns each."""
+    still on an "Uncategorized" account is refused with the reason. The model learns each.
+    All in one transaction: a cancelled `progress` leaves every line as it was."""
     who = actor or default_actor()
+    progress = progress or no_progress()
+    progress.phase("Accepting statement lines", len(line_ids))
     done: list[int] = []
     entries: list[int] = []
     refused: list[tuple[int, str]] = []
@@ -240,7 +244,10 @@ def accept_lines(db: Database, company_id: int, line_ids: Sequence[int], *,
         accounts = company_accounts(session, company_id)
         uncategorised = {i for i, a in accounts.items() if a.full_name in UNCATEGORISED.values()}
         model = load_model(session, company_id)
-        for line_id in dict.fromkeys(line_ids):
+        for count, line_id in enumerate(dict.fromkeys(line_ids), start=1):
+            if count % 100 == 0:
+                progress.report(count, len(line_ids))
+                progress.check_cancelled()
             try:
                 row = _line_row(session, company_id, line_id)
                 choice = (choices or {}).get(line_id)
@@ -287,7 +294,8 @@ def _mark_accepted(session: Session, company_id: int, row: StatementLineRow) -> 
 
 
 def accept_above(db: Database, company_id: int, threshold: int = DEFAULT_THRESHOLD, *,
-                 post: bool = False, actor: str | None = None) -> ReviewResult:
+                 post: bool = False, actor: str | None = None,
+                 progress: Progress | None = None) -> ReviewResult:
     """Accept every waiting line whose proposal is at least `threshold` percent sure."""
     with db.read_session() as session:
         ids = list(session.execute(select(StatementLineRow.id).where(
@@ -295,7 +303,7 @@ def accept_above(db: Database, company_id: int, threshold: int = DEFAULT_THRESHO
             StatementLineRow.confidence >= threshold,
             StatementLineRow.proposed_account_id.is_not(None))
             .order_by(StatementLineRow.date, StatementLineRow.id)).scalars())
-    return accept_lines(db, company_id, ids, post=post, actor=actor)
+    return accept_lines(db, company_id, ids, post=post, actor=actor, progress=progress)
 
 
 def ignore_lines(db: Database, company_id: int, line_ids: Sequence[int], *,

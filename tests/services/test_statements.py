@@ -334,3 +334,17 @@ def test_a_line_whose_draft_was_deleted_in_the_ledger_says_so_and_can_be_skipped
     refused = review.accept_lines(db, company.id, [fee.id])
     assert "was deleted" in refused.refused[0][1]
     assert review.ignore_lines(db, company.id, [fee.id]).done == (fee.id,)
+
+
+def test_a_cancelled_accept_all_leaves_every_line_waiting(
+        db: Database, company: Company, chart: dict[str, Account], tmp_path: Path) -> None:
+    rows = "".join(f"2026-11-{1 + n % 28:02d},STAPLES {n},-{n % 90 + 1}.25\n" for n in range(250))
+    path = tmp_path / "staples.csv"
+    path.write_text("Date,Description,Amount\n" + rows)
+    statements.import_statement(db, company.id, path, account_id=_id(chart["1000"]))
+    review.add_rule(db, company.id, Rule("STAPLES", _id(chart["6042"])))
+    progress = Progress(on_report=lambda s: progress.cancel() if s.done >= 200 else None)
+    with pytest.raises(Cancelled):
+        review.accept_above(db, company.id, 90, progress=progress)
+    assert len(review.review_lines(db, company.id)) == 250
+    assert len(review.accept_above(db, company.id, 90).done) == 250

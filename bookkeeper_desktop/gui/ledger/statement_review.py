@@ -6,7 +6,8 @@ accepts with it; **Ctrl+Shift+A** accepts every line at or above the threshold; 
 skips the line (remembered for re-imports); **Ctrl+L** splits it across accounts; **Ctrl+R**
 makes a rule from it. The reason of the current line's proposal is shown under the table.
 
-Every action runs in the database lane of the job runner; the table reloads when it ends and
+Every action runs in the database lane of the job runner (accepting many lines reports progress,
+and the status bar's Cancel leaves them all as they were); the table reloads when it ends and
 `ctx.notify` tells the other views that entries changed.
 
 Signals:
@@ -42,6 +43,7 @@ from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import ValidationError
 from bookkeeper_desktop.core.money import format_money
+from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.statement_dialogs import (
     LinePickerDialog,
@@ -205,7 +207,8 @@ class StatementReviewDialog(QDialog):
 
     # --- actions -------------------------------------------------------------------------------
 
-    def _run(self, title: str, work: Callable[[], Any], message: Callable[[Any], str]) -> None:
+    def _run(self, title: str, work: Callable[[Progress], Any],
+             message: Callable[[Any], str]) -> None:
         row = self.table.currentIndex().row()
 
         def done(result: Any) -> None:
@@ -215,8 +218,8 @@ class StatementReviewDialog(QDialog):
             self.reload(select_row=max(row, 0))
             self.acted.emit(text)
 
-        self.ctx.jobs.run(lambda _p: work(), lane="db", owner=self, title=title,
-                          on_done=done, on_error=lambda error: self.ctx.show_error(error, self))
+        self.ctx.jobs.run(work, lane="db", owner=self, title=title, on_done=done,
+                          on_error=lambda error: self.ctx.show_error(error, self))
 
     def _post(self) -> bool:
         return str(self.ctx.settings.get("statements/on_accept")) == "posted"
@@ -224,7 +227,8 @@ class StatementReviewDialog(QDialog):
     def _accept(self, ids: list[int], choices: dict[int, review.Choice] | None = None) -> None:
         db, company_id, post = self.ctx.services.db, self.company_id, self._post()
         self._run("Accepting statement lines",
-                  lambda: review.accept_lines(db, company_id, ids, choices=choices, post=post),
+                  lambda progress: review.accept_lines(db, company_id, ids, choices=choices,
+                                                       post=post, progress=progress),
                   _result_text("accepted"))
 
     def accept_current(self) -> None:
@@ -236,7 +240,8 @@ class StatementReviewDialog(QDialog):
         db, company_id, post = self.ctx.services.db, self.company_id, self._post()
         threshold = self.threshold.value()
         self._run(f"Accepting lines at or above {threshold}%",
-                  lambda: review.accept_above(db, company_id, threshold, post=post),
+                  lambda progress: review.accept_above(db, company_id, threshold, post=post,
+                                                       progress=progress),
                   _result_text("accepted"))
 
     def change_current(self) -> None:
@@ -260,7 +265,7 @@ class StatementReviewDialog(QDialog):
             return
         db, company_id = self.ctx.services.db, self.company_id
         self._run("Skipping a statement line",
-                  lambda: review.ignore_lines(db, company_id, [line.id]),
+                  lambda _progress: review.ignore_lines(db, company_id, [line.id]),
                   _result_text("skipped"))
 
     def split_current(self) -> None:
@@ -278,7 +283,7 @@ class StatementReviewDialog(QDialog):
                 return
             db, company_id = self.ctx.services.db, self.company_id
             self._run("Splitting a statement line",
-                      lambda: review.split_line(db, company_id, line.id, parts),
+                      lambda _progress: review.split_line(db, company_id, line.id, parts),
                       lambda _r: f"Split the line of {line.date.isoformat()} into "
                                  f"{len(parts)} parts; Enter accepts it.")
 
@@ -297,7 +302,8 @@ class StatementReviewDialog(QDialog):
             if rule is None:
                 return
             db, company_id = self.ctx.services.db, self.company_id
-            self._run("Saving a rule", lambda: review.add_rule(db, company_id, rule),
+            self._run("Saving a rule",
+                      lambda _progress: review.add_rule(db, company_id, rule),
                       lambda result: f"Rule saved: description contains '{result[0].contains}';"
                                      f" {result[1]} waiting line(s) follow it.")
 
