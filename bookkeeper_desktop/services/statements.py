@@ -246,9 +246,13 @@ def _known_refs(session: Session, company_id: int, account_id: int) -> dict[str,
 
 def _candidate_entries(session: Session, company_id: int, account_id: int, start: dt.date,
                        end: dt.date) -> list[tuple[int, dt.date, Decimal]]:
-    """(entry id, date, signed amount on the account) of live entries near the statement's dates,
-    those made from earlier statements included: the same bank line downloaded again in another
-    format (OFX, then CSV) has another bank id but is the same money."""
+    """(entry id, date, signed amount on the account) of live entries near the statement's dates
+    that no statement line of this account stands for yet: one entry is one bank line, so two
+    coffees of the same price on consecutive statements stay two (the price of this: the same
+    line downloaded again in another format, OFX then CSV, has another bank id and is new)."""
+    linked = select(StatementLineRow.entry_id).where(
+        StatementLineRow.company_id == company_id, StatementLineRow.entry_id.is_not(None),
+        StatementLineRow.account_id == account_id)
     rows = session.execute(
         select(JournalEntryRow.id, JournalEntryRow.date, JournalLineRow.debit,
                JournalLineRow.credit)
@@ -258,7 +262,8 @@ def _candidate_entries(session: Session, company_id: int, account_id: int, start
                JournalEntryRow.remote_deleted.is_(False),
                JournalLineRow.account_id == account_id,
                JournalEntryRow.date.between(start - dt.timedelta(days=MATCH_DAYS),
-                                            end + dt.timedelta(days=MATCH_DAYS)))
+                                            end + dt.timedelta(days=MATCH_DAYS)),
+               JournalEntryRow.id.not_in(linked))
         .order_by(JournalEntryRow.date, JournalEntryRow.id))
     return [(entry_id, date, debit - credit) for entry_id, date, debit, credit in rows]
 

@@ -261,15 +261,15 @@ def test_two_bank_csvs_and_the_mapping_is_remembered(
 def test_done_means_four_statements_on_the_sample_company(
         db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
     """An OFX, a CAMT.053 and two bank CSVs: each read, matched to its account, deduplicated
-    (a second drop adds nothing; the same line in another format is matched, not added),
-    proposed with reasons, and accepted into approved entries."""
+    (a second drop adds nothing), proposed with reasons, and accepted into approved entries."""
     files = [(OFX, "1000"), (CAMT, "1010"), ("ours-chase-checking.csv", "1000"),
              ("ours-nationwide-uk.csv", "1020")]
     created = {name: _import(db, company, statements_dir / name, chart[code])
                for name, code in files}
     chase = created["ours-chase-checking.csv"].previews[0]
     comcast = next(x for x in chase.lines if "COMCAST" in x.line.text)
-    assert comcast.outcome is statements.Outcome.MATCHED  # the OFX's line, 3 days earlier
+    # The OFX's COMCAST line 3 days earlier has its own entry: one entry is one bank line.
+    assert comcast.outcome is statements.Outcome.NEW
     for name, _code in files:
         assert _import(db, company, statements_dir / name).created_line_ids == ()
     waiting = review.review_lines(db, company.id)
@@ -348,3 +348,13 @@ def test_a_cancelled_accept_all_leaves_every_line_waiting(
         review.accept_above(db, company.id, 90, progress=progress)
     assert len(review.review_lines(db, company.id)) == 250
     assert len(review.accept_above(db, company.id, 90).done) == 250
+
+
+def test_the_same_price_on_consecutive_statements_stays_two_lines(
+        db: Database, company: Company, chart: dict[str, Account], tmp_path: Path) -> None:
+    first, second = tmp_path / "nov.csv", tmp_path / "dec.csv"
+    first.write_text("Date,Description,Amount\n2026-11-30,STARBUCKS 0042,-4.50\n")
+    second.write_text("Date,Description,Amount\n2026-12-01,STARBUCKS 0042,-4.50\n")
+    _import(db, company, first, chart["1000"])
+    again = _import(db, company, second, chart["1000"])
+    assert again.previews[0].lines[0].outcome is statements.Outcome.NEW
