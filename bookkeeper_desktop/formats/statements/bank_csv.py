@@ -1,13 +1,14 @@
 """Bank CSV statements: the columns are detected from the header (English, German, French, Dutch
-and Spanish names banks use), the delimiter from the text (`,` `;` tab `|`), dates in every
-common layout and amounts with a decimal point or comma, one signed column or money out / money
-in. The detected `CsvMapping` is shown to the user before anything changes, and remembered per
+and Spanish names banks use; accents ignored), the delimiter from the text (`,` `;` tab `|`),
+dates in every common layout and amounts with a decimal point or comma: one signed column, an
+unsigned amount with a direction column (ING's Af/Bij, D/C), or money out / money in. The detected `CsvMapping` is shown to the user before anything changes, and remembered per
 bank account once imported (`services.statements`); a remembered mapping is used as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Sequence
 
 from bookkeeper_desktop.core.errors import FileFormatError, LineProblem
@@ -32,6 +33,7 @@ from bookkeeper_desktop.formats.statements.model import (
 #: Header names (reduced by `header_key`) for each column we read, most specific first.
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "date": ("transactiondate", "postingdate", "posteddate", "bookingdate", "date", "txndate",
+             "datedoperation",
              "buchungstag", "buchungsdatum", "datum", "dateoperation", "fecha", "boekingsdatum",
              "valuedate", "valutadatum", "wertstellung", "dateval"),
     # Payee columns first: the first text column found is the line's payee.
@@ -39,7 +41,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
                     "beguenstigterzahlungspflichtiger", "naamomschrijving", "beneficiaire",
                     "description", "transactiondescription", "narrative", "particulars",
                     "transactiondetails", "verwendungszweck", "omschrijving", "mededelingen",
-                    "libelle", "concepto", "memo", "text"),
+                    "libelle", "libelleoperation", "concepto", "memo", "text"),
     "amount": ("amount", "transactionamount", "value", "betrag", "betrageur", "bedrag",
                "bedrageur", "montant", "importe", "amountgbp", "amounteur", "amountusd"),
     "debit": ("debit", "debitamount", "withdrawal", "withdrawals", "moneyout", "paidout",
@@ -49,7 +51,14 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "balance": ("balance", "runningbalance", "saldo", "solde", "kontostand", "ledgerbalance"),
     "reference": ("reference", "ref", "transactionid", "checknumber", "chequenumber", "checkno",
                   "referenz", "kundenreferenz", "fitid", "id"),
+    "direction": ("afbij", "debitcredit", "creditdebit", "dc", "cd", "drcr", "sollhaben",
+                  "debitcreditindicator", "cdtdbtind", "sens"),
 }
+#: Values of a direction column (any case) for money out and money in.
+MONEY_OUT_MARKS = frozenset(("af", "d", "db", "dr", "debit", "debet", "s", "soll", "-", "out",
+                             "debito", "débit"))
+MONEY_IN_MARKS = frozenset(("bij", "c", "cr", "credit", "h", "haben", "+", "in", "credito",
+                            "crédit"))
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH_ROWS = 15
 SAMPLE_ROWS = 200
@@ -61,8 +70,14 @@ def _delimiter(text: str) -> str:
     return max(DELIMITERS, key=lambda d: counts[d])
 
 
+def _key(header: str) -> str:
+    """`header_key` after dropping accents: "Libellé" → "libelle", "Débit" → "debit"."""
+    plain = unicodedata.normalize("NFKD", header)
+    return header_key("".join(c for c in plain if not unicodedata.combining(c)))
+
+
 def _match_columns(headers: Sequence[str]) -> dict[str, list[int]]:
-    keys = [header_key(h) for h in headers]
+    keys = [_key(h) for h in headers]
     found: dict[str, list[int]] = {}
     taken: set[int] = set()
     for column, names in COLUMN_NAMES.items():
@@ -80,7 +95,7 @@ def _match_columns(headers: Sequence[str]) -> dict[str, list[int]]:
 
 def account_key_for(headers: Sequence[str]) -> str:
     """How a bank CSV's layout is recognised next time: a hash of its header."""
-    text = "|".join(header_key(h) for h in headers)
+    text = "|".join(_key(h) for h in headers)
     return "csv:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
@@ -124,6 +139,7 @@ def _mapping(delimiter: str, line: int, headers: Sequence[str], found: dict[str,
         debit=column("debit") if amount is None else None,
         credit=column("credit") if amount is None else None,
         balance=column("balance"), reference=column("reference"),
+        direction=column("direction") if amount is not None else None,
         decimal_comma=decimal_comma, headers=tuple(h.strip() for h in headers),
     )
 
@@ -205,6 +221,14 @@ def _line(line: int, fields: Sequence[str], mapping: CsvMapping) -> StatementLin
         if not text:
             raise ValueError("the amount is empty")
         amount = parse_bank_amount(text, decimal_comma=mapping.decimal_comma)
+        if mapping.direction is not None:
+            mark = _cell(fields, mapping.direction).strip()
+            if mark.lower() in MONEY_OUT_MARKS:
+                amount = -abs(amount)
+            elif mark.lower() in MONEY_IN_MARKS:
+                amount = abs(amount)
+            else:
+                raise ValueError(f"'{mark}' says neither money in nor money out")
     else:
         out_text, in_text = _cell(fields, mapping.debit), _cell(fields, mapping.credit)
         if not out_text and not in_text:

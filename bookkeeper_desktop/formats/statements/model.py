@@ -71,6 +71,8 @@ class CsvMapping:
     credit: int | None = None
     balance: int | None = None
     reference: int | None = None
+    #: A column that says which way the (unsigned) amount went: "Af"/"Bij", "D"/"C", "DR"/"CR".
+    direction: int | None = None
     decimal_comma: bool = False
     headers: tuple[str, ...] = ()
 
@@ -79,6 +81,7 @@ class CsvMapping:
                 "date_format": self.date_format, "description": list(self.description),
                 "amount": self.amount, "debit": self.debit, "credit": self.credit,
                 "balance": self.balance, "reference": self.reference,
+                "direction": self.direction,
                 "decimal_comma": self.decimal_comma, "headers": list(self.headers)}
 
     @classmethod
@@ -95,7 +98,8 @@ class CsvMapping:
                    date=int(str(data["date"])), date_format=str(data["date_format"]),
                    description=tuple(int(i) for i in description), amount=index("amount"),
                    debit=index("debit"), credit=index("credit"), balance=index("balance"),
-                   reference=index("reference"), decimal_comma=bool(data.get("decimal_comma")),
+                   reference=index("reference"), direction=index("direction"),
+                   decimal_comma=bool(data.get("decimal_comma")),
                    headers=tuple(str(h) for h in headers))
 
     def describe(self) -> str:
@@ -111,6 +115,8 @@ class CsvMapping:
             parts.append(f"amount = {name(self.amount)}")
         else:
             parts.append(f"money out = {name(self.debit)}, money in = {name(self.credit)}")
+        if self.direction is not None:
+            parts.append(f"money in or out = {name(self.direction)}")
         if self.balance is not None:
             parts.append(f"balance = {name(self.balance)}")
         if self.reference is not None:

@@ -175,7 +175,8 @@ class CsvMappingDialog(QDialog):
 
     ROLES = (("date", "Date"), ("description", "Description"), ("description2", "More text"),
              ("amount", "Amount (signed)"), ("debit", "Money out"), ("credit", "Money in"),
-             ("balance", "Balance"), ("reference", "Reference"))
+             ("direction", "Money in or out (Af/Bij, D/C)"), ("balance", "Balance"),
+             ("reference", "Reference"))
 
     def __init__(self, mapping: CsvMapping, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -183,6 +184,7 @@ class CsvMappingDialog(QDialog):
         self._mapping = mapping
         current = {"date": mapping.date, "amount": mapping.amount, "debit": mapping.debit,
                    "credit": mapping.credit, "balance": mapping.balance,
+                   "direction": mapping.direction,
                    "reference": mapping.reference,
                    "description": mapping.description[0] if mapping.description else None,
                    "description2": mapping.description[1] if len(mapping.description) > 1
@@ -229,6 +231,7 @@ class CsvMappingDialog(QDialog):
                        debit=None if amount is not None else debit,
                        credit=None if amount is not None else credit,
                        balance=self._column("balance"), reference=self._column("reference"),
+                       direction=self._column("direction") if amount is not None else None,
                        description=description,
                        date_format=str(self.date_format_combo.currentData()),
                        decimal_comma=self.decimal_comma_check.isChecked())

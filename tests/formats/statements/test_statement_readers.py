@@ -187,3 +187,22 @@ def test_decimal_comma_and_ambiguous_dates() -> None:
     samples = [f"{d:02d}/02/2026" for d in range(1, 13)]
     assert detect_date_format(samples) == "%d/%m/%Y"
     assert detect_date_format(["11/28/2026", "11/02/2026"]) == "%m/%d/%Y"
+
+
+def test_ing_csv_unsigned_amounts_with_an_af_bij_column_and_yyyymmdd_dates() -> None:
+    statement = one("ours-ing-nl.csv")
+    mapping = statement.csv_mapping
+    assert mapping is not None
+    assert (mapping.date_format, mapping.decimal_comma, mapping.direction) == ("%Y%m%d", True, 5)
+    assert [x.amount for x in statement.lines] == [Decimal("-23.45"), Decimal("1250.00"),
+                                                  Decimal("-45.00")]
+    assert [(p.line, p.message) for p in statement.refused] == [
+        (5, "'X' says neither money in nor money out")]
+
+
+def test_french_csv_accented_headers_debit_credit_and_narrow_spaces() -> None:
+    statement = one("ours-banque-fr.csv")
+    assert [x.amount for x in statement.lines] == [Decimal("-18.90"), Decimal("2400.00"),
+                                                  Decimal("-39.99")]
+    assert statement.lines[0].date == dt.date(2026, 11, 3)
+    assert statement.notes[0].startswith('Columns: date = "Date opération" (DD/MM/YYYY)')
