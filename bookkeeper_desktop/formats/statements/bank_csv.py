@@ -1,8 +1,9 @@
 """Bank CSV statements: the columns are detected from the header (English, German, French, Dutch
 and Spanish names banks use; accents ignored), the delimiter from the text (`,` `;` tab `|`),
 dates in every common layout and amounts with a decimal point or comma: one signed column, an
-unsigned amount with a direction column (ING's Af/Bij, D/C), or money out / money in. The detected `CsvMapping` is shown to the user before anything changes, and remembered per
-bank account once imported (`services.statements`); a remembered mapping is used as it is.
+unsigned amount with a direction column (ING's Af/Bij, D/C), or money out / money in. The
+detected `CsvMapping` is shown to the user before anything changes, and remembered per bank
+account once imported (`services.statements`); a remembered mapping is used as it is.
 """
 
 from __future__ import annotations
