@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 from bookkeeper_desktop.core.errors import FileFormatError
-from bookkeeper_desktop.formats.statements import StatementFormat, read_statement
+from bookkeeper_desktop.formats.statements import (
+    StatementFormat,
+    looks_like_statement,
+    read_statement,
+)
 from bookkeeper_desktop.formats.statements.amounts import (
     detect_date_format,
     looks_decimal_comma,
@@ -206,3 +210,17 @@ def test_french_csv_accented_headers_debit_credit_and_narrow_spaces() -> None:
                                                   Decimal("-39.99")]
     assert statement.lines[0].date == dt.date(2026, 11, 3)
     assert statement.notes[0].startswith('Columns: date = "Date opération" (DD/MM/YYYY)')
+
+
+@pytest.mark.parametrize("name", ["ours-checking-ofx102.ofx", "ours-visa-ofx211.qfx",
+                                  "ours-savings-camt053.xml", "ours-chase-checking.csv",
+                                  "ours-sparkasse-de.csv", "ours-ing-nl.csv"])
+def test_statements_are_recognised_for_the_drop(name: str) -> None:
+    assert looks_like_statement(DATA / name)
+
+
+@pytest.mark.parametrize("name", ["iif_kit_minimal.iif", "qbo_coa_import.csv",
+                                  "qbo_account_list.csv", "xero_chart.csv", "binary.dat",
+                                  "empty.csv", "iif_list_export.iif"])
+def test_charts_and_other_files_go_to_the_chart_import(name: str) -> None:
+    assert not looks_like_statement(DATA.parents[1] / "data" / name)
