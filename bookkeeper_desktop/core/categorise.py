@@ -27,11 +27,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from bookkeeper_desktop.core.payees import normalise_payee, payee_words
+from bookkeeper_desktop.core.payees import contact_name, normalise_payee, payee_words
 
 #: Word feature added for the direction of the money.
 MONEY_IN, MONEY_OUT = "<money in>", "<money out>"
@@ -168,6 +168,16 @@ def propose(
 ) -> Proposal:
     """The proposal for one line. `account_names` names accounts in reasons; `allowed` (when
     given) keeps proposals to accounts that can still take entries (active, posting)."""
+    proposal = _propose(model, rules, text, amount, account_names, allowed=allowed)
+    if proposal.contact or not proposal.payee:
+        return proposal
+    # Bank spend and receive money carry a contact (Xero requires one): the payee, until the
+    # user names it otherwise (the name they choose is learned with the line).
+    return replace(proposal, contact=contact_name(proposal.payee))
+
+
+def _propose(model: Model, rules: Sequence[Rule], text: str, amount: Decimal,
+             account_names: Mapping[int, str], *, allowed: Iterable[int] | None) -> Proposal:
     usable = set(allowed) if allowed is not None else None
     payee = normalise_payee(text)
     for rule in rules:

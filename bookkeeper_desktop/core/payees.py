@@ -79,3 +79,8 @@ def payee_words(text: str) -> list[str]:
         if len(word) > 1 and word not in BANK_WORDS and word not in PLACES:
             seen.setdefault(word.lower(), None)
     return list(seen)
+
+
+def contact_name(payee: str) -> str:
+    """A normalised payee as a contact's name: `SHELL OIL` → `Shell Oil`, `AT&T` stays."""
+    return " ".join(word if "&" in word else word.capitalize() for word in payee.split())

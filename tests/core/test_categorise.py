@@ -99,8 +99,9 @@ def test_words_speak_for_a_payee_never_seen() -> None:
 
 def test_nothing_known_is_said_so_and_inactive_accounts_are_not_proposed() -> None:
     model = Model()
-    nothing = propose(model, [], "NEW PLACE", OUT, NAMES)
+    nothing = propose(model, [], "POS NEW PLACE 1234", OUT, NAMES)
     assert (nothing.account_id, nothing.source) == (None, ProposalSource.NONE)
+    assert nothing.contact == "New Place"  # the payee, until the user names it otherwise
     _learn(model, "STAPLES", 2, 1)
     assert propose(model, [], "STAPLES", OUT, NAMES, allowed={1, 3}).account_id is None
 
