@@ -106,6 +106,7 @@ EXPORT = "Export"
 SYNC = "Sync"
 QBO = "QuickBooks Online"
 XERO = "Xero"
+STATEMENTS = "Statements"
 
 #: THE schema. Order is the order of the Settings dialog.
 SCHEMA: tuple[SettingSpec, ...] = (
@@ -135,6 +136,16 @@ SCHEMA: tuple[SettingSpec, ...] = (
         "sync/auto_interval_minutes", SettingKind.INT, 15, "Auto-sync every (minutes)", SYNC,
         "How often a connected company is synced in the background. 0 turns auto-sync off.",
         minimum=0, maximum=1440,
+    ),
+    SettingSpec(
+        "statements/on_accept", SettingKind.CHOICE, "approved", "Accepted statement lines are",
+        STATEMENTS, "What an accepted line's entry becomes; both go out with the next sync.",
+        choices=(("approved", "Approved"), ("posted", "Posted")),
+    ),
+    SettingSpec(
+        "statements/accept_above", SettingKind.INT, 90, "Accept all at or above (%)",
+        STATEMENTS, "The confidence \"Accept all\" starts from in the statement review.",
+        minimum=0, maximum=100,
     ),
     SettingSpec(
         "qbo/use_own_app", SettingKind.BOOL, False, "Advanced: use my own developer app", QBO,

@@ -298,6 +298,12 @@ class MainWindow(QMainWindow):
         self.import_action = self._action(
             "&Import Chart of Accounts…", self.import_chart, "Ctrl+I",
             tip="Read accounts from an IIF, CSV or Excel file")
+        self.import_statement_action = self._action(
+            "Import &Statement…", self.import_statement, "Ctrl+Shift+I",
+            tip="Read a bank or card statement (OFX/QFX, CAMT.053, bank CSV) into draft entries")
+        self.review_statements_action = self._action(
+            "Re&view Statement Lines…", self.review_statements, "Ctrl+Shift+R",
+            tip="Accept, change, split or skip the proposed entries of imported statements")
         self.export_action = self._action(
             "&Export…", self.start_export, "Ctrl+E",
             tip="Write journal entries for QuickBooks, Xero or Excel")
@@ -315,6 +321,8 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.import_statement_action)
+        file_menu.addAction(self.review_statements_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -352,6 +360,16 @@ class MainWindow(QMainWindow):
         """File → Import: the Ledger pane's import flow (file dialog, preview, apply)."""
         self.show_pane("ledger")
         self._call_pane("ledger", "open_import_dialog", "start_import")
+
+    def import_statement(self) -> None:
+        """File → Import Statement: the Ledger pane's statement import (preview, then review)."""
+        self.show_pane("ledger")
+        self._call_pane("ledger", "open_statement_import")
+
+    def review_statements(self) -> None:
+        """File → Review Statement Lines: the Ledger pane's review of proposed entries."""
+        self.show_pane("ledger")
+        self._call_pane("ledger", "open_statement_review")
 
     def start_export(self) -> None:
         """File → Export: the Export pane, starting its Save As flow when it has one."""

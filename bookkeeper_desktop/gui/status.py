@@ -11,7 +11,17 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.jobs import SHOW_AFTER_MS, Job, JobRunner, JobState
+
+
+def show_progress(bar: QProgressBar, snapshot: ProgressSnapshot) -> None:
+    """`bar` at the snapshot's count, or busy (no range) while the total is unknown."""
+    if snapshot.total:
+        bar.setRange(0, snapshot.total)
+        bar.setValue(min(snapshot.done, snapshot.total))
+    else:
+        bar.setRange(0, 0)
 
 
 class JobStatusWidget(QWidget):
@@ -80,11 +90,7 @@ class JobStatusWidget(QWidget):
         if len(jobs) > 1:
             text += f" (+{len(jobs) - 1} more)"
         self.label.setText(text)
-        if snapshot.total:
-            self.bar.setRange(0, snapshot.total)
-            self.bar.setValue(min(snapshot.done, snapshot.total))
-        else:
-            self.bar.setRange(0, 0)
+        show_progress(self.bar, snapshot)
         self.cancel_button.setEnabled(not job.cancel_requested)
         self.show()
 

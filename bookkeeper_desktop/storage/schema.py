@@ -402,3 +402,105 @@ class AuditLogRow(Base):
 
 #: The seed's per-provider export logs, kept as views over `export_log`.
 EXPORT_LOG_VIEWS = {"qbo_export_log": "qbo", "xero_export_log": "xero"}
+
+
+# --- bank and card statements (issue #14) -------------------------------------------------------
+
+
+class StatementAccountRow(Base):
+    """How a statement names one of our accounts (OFX "ofx:BANKID/ACCTID", CAMT "iban:…", a bank
+    CSV's "csv:<header hash>"), asked once and remembered; a CSV's confirmed column mapping."""
+
+    __tablename__ = "statement_accounts"
+    __table_args__ = (UniqueConstraint("company_id", "account_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    account_key: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    csv_mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class StatementLineRow(Base):
+    """A statement line, kept with the bank's id for it (`bank_ref`: OFX FITID, CAMT reference,
+    else a hash of the row) so that nothing is imported twice, and its proposal with the reason.
+
+    `state`: "proposed" (a draft entry waits for review), "matched" (an entry already in the books
+    is this line), "transfer" (the other side of a transfer between two of our accounts: the entry
+    of the first side covers it), "accepted" (its entry was approved), "ignored" (skipped by the
+    user; a re-import keeps it skipped)."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        UniqueConstraint("company_id", "account_id", "bank_ref"),
+        Index(None, "company_id", "state", "date"),
+        Index(None, "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    bank_ref: Mapped[str] = mapped_column(String(128))
+    date: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column()
+    description: Mapped[str] = mapped_column(Text, default="")
+    payee: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    file_line: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="SET NULL")
+    )
+    proposed_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
+    proposed_contact: Mapped[str] = mapped_column(String(200), default="")
+    #: Until journal lines carry a tax code (the contacts/tax issue), the proposal keeps it here.
+    proposed_tax_code: Mapped[str] = mapped_column(String(40), default="")
+    #: 0-100: how sure the proposal is.
+    confidence: Mapped[int] = mapped_column(Integer, default=0)
+    #: "rule", "payee", "words", "none", "match" or "transfer".
+    proposal_source: Mapped[str] = mapped_column(String(10), default="none")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
+
+
+class StatementRuleRow(Base):
+    """The user's rule: "description contains … → account, contact, tax code"."""
+
+    __tablename__ = "statement_rules"
+    __table_args__ = (Index(None, "company_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    contains: Mapped[str] = mapped_column(String(200))
+    #: "in", "out" or "" (both).
+    direction: Mapped[str] = mapped_column(String(4), default="")
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    tax_code: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+
+
+class CategoriserCountRow(Base):
+    """The proposal model's state (`core.categorise.Model`): how many approved lines of a payee
+    ("payee") or holding a word ("word") went to an account. Learned only from lines the user
+    created or approved in this app, never from entries pulled from QBO or Xero."""
+
+    __tablename__ = "categoriser_counts"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "key", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    kind: Mapped[str] = mapped_column(String(6))
+    key: Mapped[str] = mapped_column(String(200))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_date: Mapped[dt.date | None] = mapped_column(Date)
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    tax_code: Mapped[str] = mapped_column(String(40), default="")

@@ -1,5 +1,6 @@
 """The Ledger pane: the chart of accounts (tree with balances; add, edit, deactivate; import by
-dropping a file anywhere on the pane or File → Import), the journal-entry table (lazy, filtered and
+dropping a file anywhere on the pane or File → Import; a dropped bank or card statement goes to the
+statement import and review instead), the journal-entry table (lazy, filtered and
 sorted in SQL), the entry editor, bulk approve and post, and the trial balance.
 
 Everything that reads or writes the books runs through `ctx.jobs.run` in the database lane, on the
@@ -15,8 +16,8 @@ Signals:
     entry_dialog_opened(EntryEditorDialog): an entry editor opened.
 
 Attributes:
-    import_dialog / entry_dialog / account_dialog / trial_balance_dialog: the dialog currently
-        open, if any (tests drive them).
+    import_dialog / entry_dialog / account_dialog / trial_balance_dialog / statement_dialog /
+        review_dialog: the dialog currently open, if any (tests drive them).
     bulk_report: the message of the last bulk action (every refusal named by entry).
 """
 
@@ -51,6 +52,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.formats.statements import looks_like_statement
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_dialog import AccountDialog, describe_account
 from bookkeeper_desktop.gui.ledger.account_tree import (
@@ -80,12 +82,16 @@ from bookkeeper_desktop.gui.ledger.source import (
     LedgerSource,
     PreparedImport,
 )
+from bookkeeper_desktop.gui.ledger.statement_import import StatementImportDialog
+from bookkeeper_desktop.gui.ledger.statement_review import StatementReviewDialog
 from bookkeeper_desktop.gui.ledger.trial_balance import TrialBalanceDialog
 from bookkeeper_desktop.storage.records import BulkResult, EntryFilter
 
 #: File name patterns offered by File → Import (the format is sniffed from the content anyway).
 CHART_FILE_FILTER = ("Chart of accounts (*.iif *.IIF *.csv *.CSV *.xlsx *.XLSX *.txt);;"
                      "All files (*)")
+STATEMENT_FILE_FILTER = ("Bank or card statement (*.ofx *.OFX *.qfx *.QFX *.xml *.XML *.csv "
+                         "*.CSV *.txt);;All files (*)")
 
 ConfirmFn = Callable[[QWidget, str, str], bool]
 AskPathFn = Callable[[QWidget], Path | None]
@@ -100,6 +106,12 @@ def ask_yes_no(parent: QWidget, title: str, question: str) -> bool:
 def ask_chart_file(parent: QWidget) -> Path | None:
     name, _ = QFileDialog.getOpenFileName(parent, "Import chart of accounts", "",
                                           CHART_FILE_FILTER)
+    return Path(name) if name else None
+
+
+def ask_statement_file(parent: QWidget) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(parent, "Import bank or card statement", "",
+                                          STATEMENT_FILE_FILTER)
     return Path(name) if name else None
 
 
@@ -156,6 +168,8 @@ class LedgerPane(QWidget):
         self.entry_dialog: EntryEditorDialog | None = None
         self.account_dialog: AccountDialog | None = None
         self.trial_balance_dialog: TrialBalanceDialog | None = None
+        self.statement_dialog: StatementImportDialog | None = None
+        self.review_dialog: StatementReviewDialog | None = None
         self.bulk_report = ""
         self._read_error_shown = False
         self.setAcceptDrops(True)
@@ -524,7 +538,37 @@ class LedgerPane(QWidget):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open_import_dialog(path)
+        if looks_like_statement(path):
+            self.open_statement_import(path)
+        else:
+            self.open_import_dialog(path)
+
+    # --- statements ------------------------------------------------------------------------------
+
+    def open_statement_import(self, path: Path | str | None = None) -> None:
+        """Preview a bank or card statement (asking for one when `path` is None), import it,
+        then open the review. The main window's File → Import Statement calls this."""
+        company_id = self._company_id
+        if company_id is None:
+            return
+        chosen = Path(path) if path is not None else ask_statement_file(self)
+        if chosen is None:
+            return
+        dialog = StatementImportDialog(self.ctx, company_id, chosen, self)
+        self.statement_dialog = dialog
+        dialog.imported.connect(lambda _outcome: self.open_statement_review())
+        dialog.open()
+        dialog.start()
+
+    def open_statement_review(self) -> None:
+        """The review of the statement lines waiting for the user (keyboard first)."""
+        company_id = self._company_id
+        if company_id is None:
+            return
+        dialog = StatementReviewDialog(self.ctx, company_id, self)
+        self.review_dialog = dialog
+        dialog.open()
+        dialog.reload()
 
     def open_import_dialog(self, path: Path | str | None = None) -> None:
         """Read a chart-of-accounts file (asking for one when `path` is None) and show its preview.
