@@ -153,7 +153,7 @@ def _with_counter(entry: JournalEntry, bank_id: int, parts: Sequence[SplitPart])
         raise ValidationError(f"The {entry.label} is not the draft of one statement line.")
     bank = bank_lines[0]
     counters = tuple(JournalLine.of(p.account_id, -p.amount, description=bank.description,
-                                    contact=p.contact) for p in parts)
+                                    contact=p.contact, tax_code=p.tax_code) for p in parts)
     contact = parts[0].contact if len(parts) == 1 else bank.contact
     return entry.with_changes(lines=(JournalLine.of(bank_id, bank.signed_amount,
                                                     description=bank.description,

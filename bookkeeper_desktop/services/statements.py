@@ -470,13 +470,15 @@ def uncategorised_account(session: Session, company_id: int, income: bool,
 
 
 def statement_entry(line: StatementLine, bank_id: int, counter_id: int, *, currency: str,
-                    contact: str = "") -> JournalEntry:
-    """The draft entry of one statement line: the bank line and its counter line."""
+                    contact: str = "", tax_code: str = "") -> JournalEntry:
+    """The draft entry of one statement line: the bank line and its counter line (which carries
+    the proposed tax code; empty means the account's own default)."""
     text = line.text[:500]
     return JournalEntry(
         date=line.date,
         lines=(JournalLine.of(bank_id, line.amount, description=text, contact=contact),
-               JournalLine.of(counter_id, -line.amount, description=text, contact=contact)),
+               JournalLine.of(counter_id, -line.amount, description=text, contact=contact,
+                              tax_code=tax_code)),
         memo=text, currency=currency, status=EntryStatus.DRAFT, source=EntrySource.IMPORT,
     )
 
@@ -541,7 +543,8 @@ def _draft_of(session: Session, company_id: int, item: PreviewLine, bank_id: int
     counter = proposal.account_id if proposal and proposal.account_id else \
         uncategorised_account(session, company_id, item.line.amount > 0, accounts)
     entry = statement_entry(item.line, bank_id, counter, currency=currency,
-                            contact=proposal.contact if proposal else "")
+                            contact=proposal.contact if proposal else "",
+                            tax_code=proposal.tax_code if proposal else "")
     ensure_valid(entry, accounts)
     row.state = "proposed"
     row.proposed_account_id = counter

@@ -124,11 +124,12 @@ def test_an_acceptance_with_a_correction_teaches_the_next_proposal_at_once(
     shell = _by_text(review.review_lines(db, company.id), "SHELL")
     vehicle = _id(chart["6100"])
     result = review.accept_lines(db, company.id, [shell.id], actor="tester",
-                                 choices={shell.id: review.Choice(vehicle, "Shell")})
+                                 choices={shell.id: review.Choice(vehicle, "Shell", "INPUT2")})
     assert result.done == (shell.id,)
     entry = entry_services.get_entry(db, company.id, shell.entry_id or 0)
     assert entry.status is EntryStatus.APPROVED
-    assert vehicle in {x.account_id for x in entry.lines}
+    [counter] = [x for x in entry.lines if x.account_id == vehicle]
+    assert (counter.contact, counter.tax_code) == ("Shell", "INPUT2")
 
     _import(db, company, statements_dir / QFX, chart["2100"])
     card_shell = _by_text(review.review_lines(db, company.id), "SHELL")
