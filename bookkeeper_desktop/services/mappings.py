@@ -42,6 +42,8 @@ class AccountMapping:
     proposal_reason: str = ""
     id: int | None = None
     company_id: int | None = None
+    #: What to look at before confirming ("type differs: …", "names differ"); empty when exact.
+    warning: str = ""
 
 
 def _of(row: AccountMappingRow) -> AccountMapping:
@@ -49,7 +51,7 @@ def _of(row: AccountMappingRow) -> AccountMapping:
         account_id=row.account_id, provider=row.provider, remote_id=row.remote_id,
         remote_code=row.remote_code, remote_name=row.remote_name,
         state=MappingState(row.state), proposal_reason=row.proposal_reason, id=row.id,
-        company_id=row.company_id,
+        company_id=row.company_id, warning=row.warning or "",
     )
 
 
@@ -107,6 +109,7 @@ def save_mapping(db: Database, company_id: int, mapping: AccountMapping, *,
         row.remote_name = mapping.remote_name
         row.state = mapping.state.value
         row.proposal_reason = mapping.proposal_reason
+        row.warning = mapping.warning
         row.updated_at = utc_now()
         session.flush()
         add_audit(session, company_id, actor or default_actor(), "map", obj=("mapping", row.id),
@@ -135,7 +138,7 @@ def propose_mappings(db: Database, company_id: int, proposals: Iterable[AccountM
                 account_id=proposal.account_id, provider=proposal.provider,
                 remote_id=proposal.remote_id, remote_code=proposal.remote_code,
                 remote_name=proposal.remote_name, state=MappingState.PROPOSED,
-                proposal_reason=proposal.proposal_reason,
+                proposal_reason=proposal.proposal_reason, warning=proposal.warning,
             ),
             actor=actor,
         ))

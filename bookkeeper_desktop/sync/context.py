@@ -31,6 +31,8 @@ class Counts:
 
     accounts_added: int = 0
     mappings_proposed: int = 0
+    #: Exact proposals confirmed on their own (the company's setting allows it).
+    mappings_confirmed: int = 0
     #: Mapped accounts renamed or renumbered at the provider ("… account name 'A' → 'B'").
     accounts_renamed: list[str] = field(default_factory=list)
     pulled: int = 0

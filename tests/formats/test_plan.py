@@ -141,7 +141,7 @@ def test_xero_system_accounts_are_skipped_with_the_reason(data: Path) -> None:
     assert preview.provider == "xero"
 
 
-def test_propose_mappings_by_number_then_exact_then_normalised_name() -> None:
+def test_propose_mappings_by_number_and_type_then_name_never_across_kinds() -> None:
     ours = [
         Account("Checking", AccountType.BANK, code="1000", id=1),
         Account("Office Supplies", AccountType.EXPENSE, code="6100", id=2),
@@ -149,24 +149,57 @@ def test_propose_mappings_by_number_then_exact_then_normalised_name() -> None:
         Account("Travel:Meals", AccountType.EXPENSE, id=4),
         Account("Sales", AccountType.INCOME, id=5),
         Account("Unmatched", AccountType.EXPENSE, id=6),
+        Account("Business Checking", AccountType.BANK, code="1010", id=7),
     ]
     remote = [
         Account("Business Bank", AccountType.BANK, code="1000"),
         Account("Office Supplies", AccountType.EXPENSE, code="429"),
-        Account("bank-charges", AccountType.EXPENSE, code="404"),
+        Account("bank-charges", AccountType.COST_OF_GOODS_SOLD, code="404"),
         Account("Travel - Meals", AccountType.EXPENSE, code="420"),
-        Account("SALES", AccountType.OTHER_CURRENT_ASSET, code="200"),
-        Account("Checking", AccountType.BANK, code="090"),  # name taken by the number match
+        Account("SALES", AccountType.OTHER_CURRENT_ASSET, code="200"),  # an asset: never
+        Account("Checking", AccountType.BANK, code="090"),
+        Account("Business Checking", AccountType.BANK, code="1010"),
     ]
     proposals = propose_mappings(ours, remote)
-    assert [(p.account.full_name, p.remote.full_name, p.reason, p.same_class)
+    assert [(p.account.full_name, p.remote.full_name, p.reason, p.warning)
             for p in proposals] == [
-        ("Checking", "Business Bank", "number", True),
-        ("Office Supplies", "Office Supplies", "exact name", True),
-        ("Bank Charges", "bank-charges", "normalised name", True),
-        ("Travel:Meals", "Travel - Meals", "normalised name", True),
-        ("Sales", "SALES", "normalised name", False),
+        ("Business Checking", "Business Checking", "number, name and type", ""),
+        ("Checking", "Checking", "name and type", ""),
+        ("Office Supplies", "Office Supplies", "name and type", ""),
+        ("Bank Charges", "bank-charges", "name and type",
+         "type differs: Expense here, Cost of goods sold there"),
+        ("Travel:Meals", "Travel - Meals", "name and type", ""),
     ]
+
+
+def test_the_wrong_proposals_of_issue_12_are_not_made_or_are_flagged() -> None:
+    """A number alone proposed 1200 Inventory Asset → A/R, 6080 Utilities → Travel:Meals…"""
+    ours = [
+        Account("Inventory Asset", AccountType.OTHER_CURRENT_ASSET, code="1200", id=1),
+        Account("Utilities", AccountType.EXPENSE, code="6080", id=2),
+        Account("Interest Expense", AccountType.OTHER_EXPENSE, code="8000", id=3),
+        Account("Vehicle Expenses", AccountType.EXPENSE, code="6100", id=4),
+        Account("Sales", AccountType.INCOME, code="4000", id=5),
+    ]
+    remote = [
+        Account("Accounts Receivable (A/R)", AccountType.ACCOUNTS_RECEIVABLE, code="1200"),
+        Account("Travel:Meals", AccountType.EXPENSE, code="6080"),
+        Account("Depreciation", AccountType.EXPENSE, code="8000"),
+        Account("Payroll Expenses", AccountType.EXPENSE, code="6100"),
+        Account("Advertising", AccountType.EXPENSE, code="4000"),  # an expense for an income
+    ]
+    found = {p.account.full_name: p for p in propose_mappings(ours, remote)}
+    assert "Inventory Asset" not in found and "Sales" not in found
+    assert {name: (p.reason, p.warning) for name, p in found.items()} == {
+        "Utilities": ("number and type", "names differ"),
+        "Interest Expense": ("number and type",
+                             "type differs: Other expense here, Expense there; names differ"),
+        "Vehicle Expenses": ("number and type", "names differ"),
+    }
+    # In Xero's terms other expense and expense are the same type.
+    xero = {p.account.full_name: p.warning for p in propose_mappings(ours, remote,
+                                                                       provider="xero")}
+    assert xero["Interest Expense"] == "names differ"
 
 
 def test_each_remote_account_is_proposed_once() -> None:
