@@ -310,6 +310,14 @@ class QboClient(ProviderClient):
                             budgets=(self.budget, self.batch_budget))
         return list(answer.get("BatchItemResponse") or [])
 
+    def create_account(self, body: Mapping[str, Any], *, request_id: str,
+                       progress: Progress | None) -> dict[str, Any]:
+        """`POST /account` with a `requestid` (a resend with the same id is answered, not
+        acted on again); the Account created."""
+        answer = self.write("POST", "account", body, progress=progress,
+                            params={"requestid": request_id, "minorversion": QBO_MINOR_VERSION})
+        return dict(answer.get("Account") or {})
+
     def get(self, entity: str, object_id: str, *, progress: Progress | None
             ) -> dict[str, Any] | None:
         try:
@@ -368,6 +376,14 @@ class XeroClient(ProviderClient):
                     (count is None and len(rows) < XERO_PAGE):
                 return
             page += 1
+
+    def create_account(self, body: Mapping[str, Any], *, key: str,
+                       progress: Progress | None) -> dict[str, Any]:
+        """`PUT Accounts` (one account) with an `Idempotency-Key`; the account created."""
+        answer = self.write("PUT", "Accounts", body, progress=progress,
+                            headers={"Idempotency-Key": key})
+        rows = answer.get("Accounts") or []
+        return dict(rows[0]) if rows else {}
 
     def save_manual_journals(self, journals: Sequence[Mapping[str, Any]], *, key: str,
                              progress: Progress | None) -> list[dict[str, Any]]:
