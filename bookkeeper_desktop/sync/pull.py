@@ -5,9 +5,9 @@ account is kept in `remote_objects`. Remote accounts with no mapping are matched
 accounts with `formats.plan.propose_mappings` (number with a compatible type, then name; never
 across incompatible kinds: `core.account_matching`): exact ones are confirmed on their own unless
 the company's setting says otherwise (`store.AUTO_CONFIRM_EXACT`), the others stored as
-**proposed** mappings for the user to confirm, with what differs; remote accounts that match none of ours are added
-to our chart (source QBO/Xero) with a confirmed mapping, since there is nothing of ours they could
-overwrite. An existing account or mapping is never changed by a pull.
+**proposed** mappings for the user to confirm, with what differs; remote accounts that match
+none of ours are added to our chart (source QBO/Xero) with a confirmed mapping, since there is
+nothing of ours they could overwrite. An existing account or mapping is never changed by a pull.
 
 Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
 - QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity

@@ -36,8 +36,8 @@ from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync.context import SyncContext
-from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 from tests.sync.conftest import TIME_SCALE, Books, connect_books
 from tests.sync.helpers import (
     local_entries,
