@@ -390,7 +390,7 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     editor = pane.mapping_editor
     assert editor.stack.currentWidget() is editor.table
     assert editor.model.rowCount() == 5
-    assert editor.summary.text() == "1 confirmed, 1 proposed, 1 in conflict"
+    assert editor.summary.text() == "1 confirmed, 1 proposed, 1 in conflict, 1 not mapped"
     editor.only_proposed.setChecked(True)
     assert editor.proxy.rowCount() == 2
     editor.only_proposed.setChecked(False)
@@ -420,7 +420,7 @@ def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
     assert source.changes == [(sample_company.id, 2, MappingState.CONFIRMED)]
     assert Changes(mappings=True) in notified
     assert editor.proxy.rowCount() == 1, "the proposal is confirmed; the conflict remains"
-    assert editor.summary.text() == "2 confirmed, 0 proposed, 1 in conflict"
+    assert editor.summary.text() == "2 confirmed, 0 proposed, 1 in conflict, 1 not mapped"
 
 
 def test_flows_drive_cards_and_a_refresh_leaves_a_running_flow_alone(
@@ -602,7 +602,7 @@ def test_real_mappings_and_sync_log_from_the_services(
     editor = pane.mapping_editor
     assert editor.stack.currentWidget() is editor.table
     assert editor.model.rowCount() == len(chart), "every account of ours, mapped or not"
-    assert editor.summary.text() == "0 confirmed, 2 proposed"
+    assert editor.summary.text() == f"0 confirmed, 2 proposed, {len(chart) - 2} not mapped"
     assert pane.sync_log.model.rowCount() == 1
     assert pane.sync_log.model.data(pane.sync_log.model.index(0, SyncColumn.PULLED)) == "42"
 
@@ -622,7 +622,7 @@ def test_real_mappings_and_sync_log_from_the_services(
     with qtbot.waitSignal(pane.loaded, timeout=5000):
         qtbot.mouseClick(editor.reject_button, Qt.MouseButton.LeftButton)
     assert sales.id not in mapping_service.mapping_by_account(db, sample_company.id, "qbo")
-    assert editor.summary.text() == "1 confirmed, 0 proposed"
+    assert editor.summary.text() == f"1 confirmed, 0 proposed, {len(chart) - 1} not mapped"
 
 
 def test_mapping_filter_proxy_passes_the_model_tester(qtmodeltester: Any, qapp: object) -> None:

@@ -31,6 +31,8 @@ from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
+from bookkeeper_desktop.services.mappings import RemoteAccount
+from bookkeeper_desktop.services.remote_accounts import PlannedAccount, plan_remote_accounts
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
@@ -57,6 +59,15 @@ class IntegrationsSource(Protocol):
 
     def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes: ...
 
+    def list_remote_accounts(self, company_id: int, provider: Provider
+                             ) -> list[RemoteAccount]: ...
+
+    def map_by_hand(self, company_id: int, row: MappingRow, remote: RemoteAccount
+                    ) -> Changes: ...
+
+    def plan_remote_accounts(self, company_id: int, provider: Provider,
+                             account_ids: Sequence[int] | None) -> list[PlannedAccount]: ...
+
 
 class ServicesSource:
     """`IntegrationsSource` on the application services (`gui.context.AppServices`).
@@ -67,8 +78,12 @@ class ServicesSource:
       mapping (`services.mappings.list_mappings`), unmapped accounts marked, once the provider has
       any mapping at all (before the first sync the editor shows its empty state);
     - sync log: `services.sync_runs.list_runs` (newest 200);
-    - Confirm: `mappings.confirm_mappings`; Reject: `mappings.remove_mapping` (the proposal is
-      dropped; the next sync may propose another).
+    - Confirm: `mappings.confirm_mappings` (proposals with a warning only once the user
+      accepted them); Reject / Clear: `mappings.remove_mapping` (the next sync may propose
+      another);
+    - Map to…: `mappings.list_remote_accounts` (the picker's list), `mappings.map_by_hand`;
+    - Create in …: `remote_accounts.plan_remote_accounts` (the preview; creating itself is
+      network work, run by the controller).
     """
 
     #: How many sync runs the log shows.
@@ -99,11 +114,12 @@ class ServicesSource:
                 sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
         return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
 
-    def set_mapping_state(self, company_id: int, row: MappingRow,
-                          state: MappingState) -> Changes:
+    def set_mapping_state(self, company_id: int, row: MappingRow, state: MappingState,
+                          *, accept_warnings: bool = False) -> Changes:
         db = self.services.db
         if state is MappingState.CONFIRMED:
-            mapping_service.confirm_mappings(db, company_id, row.provider, [row.account_id])
+            mapping_service.confirm_mappings(db, company_id, row.provider, [row.account_id],
+                                             accept_warnings=accept_warnings)
         elif state is MappingState.REJECTED:
             mapping_service.remove_mapping(db, company_id, row.provider, row.account_id)
         else:
@@ -114,6 +130,21 @@ class ServicesSource:
         connection_service.set_integration_setting(
             self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
         return Changes(connections=True)
+
+    def list_remote_accounts(self, company_id: int, provider: Provider
+                             ) -> list[RemoteAccount]:
+        return mapping_service.list_remote_accounts(self.services.db, company_id,
+                                                    provider.value)
+
+    def map_by_hand(self, company_id: int, row: MappingRow, remote: RemoteAccount
+                    ) -> Changes:
+        mapping_service.map_by_hand(self.services.db, company_id, row.provider,
+                                    row.account_id, remote)
+        return Changes(mappings=True)
+
+    def plan_remote_accounts(self, company_id: int, provider: Provider,
+                             account_ids: Sequence[int] | None) -> list[PlannedAccount]:
+        return plan_remote_accounts(self.services.db, company_id, provider.value, account_ids)
 
 
 def _mapping_rows(provider: Provider, chart: Sequence[Account],
@@ -140,6 +171,7 @@ def _mapping_rows(provider: Provider, chart: Sequence[Account],
             else MappingState.UNMAPPED,
             reason=str(getattr(mapping, "proposal_reason", "") or ""),
             provider=provider.value,
+            warning=str(getattr(mapping, "warning", "") or ""),
         ))
     return rows
 
