@@ -158,8 +158,13 @@ class RemoteAccountPicker(QDialog):
 
     @override
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # Up/Down in the search field move through the list, so typing and choosing need no
-        # mouse and no Tab.
+        # Up/Down in the search field move through the list and Enter chooses, so typing and
+        # choosing need no mouse and no Tab.
+        if watched is self.search and event.type() == QEvent.Type.KeyPress \
+                and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.accept()
+            return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress \
                 and isinstance(event, QKeyEvent) \
                 and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
