@@ -9,9 +9,13 @@ current liability (what we write for one in Xero). A proposal never crosses inco
 
 Proposals are made in this order, each remote account used once:
 1. same number, compatible type and names that agree (a shared word) — "number, name and type";
-2. same full name, then same normalised name (case, spacing, punctuation ignored), compatible
-   type — "name and type";
-3. same number, compatible type, names unrelated — "number and type", with the warning "names
+2. same full name, then same normalised name (case, spacing, punctuation and a bracketed
+   abbreviation ignored), compatible type — "name and type";
+3. the only receivable (payable) account left on each side — "the only one of its type";
+4. the same last part of the name under another parent — "name and type", warning "parent
+   account differs"; then names sharing a word, when only one remote account does — "name and
+   type", warning "names differ";
+5. same number, compatible type, names unrelated — "number and type", with the warning "names
    differ" (this is how "6080 Utilities" would meet "6080 Travel:Meals").
 A compatible pair whose types still differ in the provider's terms (Expense / Cost of Goods Sold)
 gets the warning "type differs". A proposal without a warning is **exact**: it may be confirmed on
@@ -100,9 +104,12 @@ class MatchReason(StrEnum):
     NUMBER_NAME_TYPE = "number, name and type"
     NAME_TYPE = "name and type"
     NUMBER_TYPE = "number and type"
+    #: The only receivable (payable) account on each side.
+    ONLY_OF_TYPE = "the only one of its type"
 
 
 WARNING_NAMES_DIFFER = "names differ"
+WARNING_PARENT_DIFFERS = "parent account differs"
 
 
 @dataclass(frozen=True)
@@ -144,7 +151,15 @@ def names_agree(a: str, b: str) -> bool:
 
 
 def _name_key(account: Account) -> str:
-    return type_key(" ".join(split_path(account.full_name)))
+    """The full name without case, spacing, punctuation or a bracketed abbreviation:
+    "Accounts Receivable (A/R)" and "accounts receivable" meet."""
+    return type_key(" ".join(re.sub(r"\([^)]*\)", " ", part)
+                             for part in split_path(account.full_name)))
+
+
+#: Kinds a company normally has one account of: when each side has exactly one left, they are
+#: each other's, whatever the names.
+_ONE_OF_A_KIND = frozenset({AccountKind.RECEIVABLE, AccountKind.PAYABLE})
 
 
 def type_warning(provider: str, ours: Account, theirs: Account) -> str | None:
@@ -195,5 +210,30 @@ def match_accounts(our_accounts: Sequence[Account], remote_accounts: Sequence[Ac
         lambda o, r: fits(o, r) and names_agree(o.full_name, r.full_name))
     run(MatchReason.NAME_TYPE, lambda a: a.full_name, fits)
     run(MatchReason.NAME_TYPE, _name_key, fits)
+    for kind in sorted(_ONE_OF_A_KIND):
+        def of_kind(account: Account, kind: AccountKind = kind) -> str | None:
+            return kind.value if kind_of(account.type) is kind else None
+
+        if all(sum(1 for a in side if of_kind(a)) == 1 for side in (ours_left, remote_left)):
+            run(MatchReason.ONLY_OF_TYPE, of_kind, fits)
+    # The same last part under another parent ("Equipment:Accumulated Depreciation" /
+    # "Accumulated Depreciation"), then one shared word with one candidate only: worth a look.
+    run(MatchReason.NAME_TYPE, lambda a: _name_key(a.with_changes(full_name=a.name)), fits,
+        (WARNING_PARENT_DIFFERS,))
+    similar: list[tuple[Account, Account]] = []
+    for ours in ours_left:
+        candidates = [r for r in remote_left if fits(ours, r)
+                      and names_agree(ours.name, r.name)]
+        if len(candidates) == 1:
+            similar.append((ours, candidates[0]))
+    taken = [id(r) for _, r in similar]
+    for ours, theirs in similar:
+        if taken.count(id(theirs)) == 1:  # two of ours want it: the user decides
+            typed = type_warning(provider, ours, theirs)
+            matches.append(Match(ours, theirs, MatchReason.NAME_TYPE,
+                                 (*((typed,) if typed else ()), WARNING_NAMES_DIFFER)))
+    used = {id(m.account) for m in matches} | {id(m.remote) for m in matches}
+    ours_left = [a for a in ours_left if id(a) not in used]
+    remote_left = [r for r in remote_left if id(r) not in used]
     run(MatchReason.NUMBER_TYPE, number, fits, (WARNING_NAMES_DIFFER,))
     return matches

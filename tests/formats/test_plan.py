@@ -256,3 +256,39 @@ def test_any_chart_survives_our_iif_block(tmp_path_factory: pytest.TempPathFacto
                  ExportOptions(include_accounts=True))
     read = {r.full_name: (r.type, r.code) for r in read_chart(out).rows}
     assert read == {a.full_name: (a.type, a.code) for a in accounts.values()}
+
+
+def test_receivables_meet_by_name_without_the_abbreviation_or_as_the_only_ones() -> None:
+    ours = [Account("Accounts Receivable", AccountType.ACCOUNTS_RECEIVABLE, code="1100", id=1),
+            Account("Trade Creditors", AccountType.ACCOUNTS_PAYABLE, code="2000", id=2),
+            Account("Other Debtors", AccountType.OTHER_CURRENT_ASSET, code="1150", id=3)]
+    remote = [Account("Accounts Receivable (A/R)", AccountType.ACCOUNTS_RECEIVABLE, code="1200"),
+              Account("Accounts Payable (A/P)", AccountType.ACCOUNTS_PAYABLE, code="2100")]
+    found = {p.account.full_name: (p.remote.full_name, p.reason, p.warning)
+             for p in propose_mappings(ours, remote)}
+    assert found == {
+        "Accounts Receivable": ("Accounts Receivable (A/R)", "name and type", ""),
+        "Trade Creditors": ("Accounts Payable (A/P)", "the only one of its type", ""),
+    }
+    # Two payables on their side: which one is ours is for the user to say.
+    remote.append(Account("Payables 2", AccountType.ACCOUNTS_PAYABLE, code="2200"))
+    assert "Trade Creditors" not in {p.account.full_name for p in propose_mappings(ours, remote)}
+
+
+def test_same_last_part_or_one_shared_word_is_proposed_with_a_warning() -> None:
+    ours = [Account("Equipment:Accumulated Depreciation", AccountType.FIXED_ASSET, "1530", id=1),
+            Account("Equipment:Furniture", AccountType.FIXED_ASSET, "1520", id=2),
+            Account("Equipment:Computers", AccountType.FIXED_ASSET, "1510", id=3),
+            Account("Office Supplies", AccountType.EXPENSE, "6010", id=4)]
+    remote = [Account("Accumulated Depreciation", AccountType.FIXED_ASSET, "1590"),
+              Account("Furniture & Fixtures", AccountType.FIXED_ASSET, "1510"),
+              Account("Office Rent", AccountType.EXPENSE, "6500"),
+              Account("Office Expenses", AccountType.EXPENSE, "6510")]
+    found = {p.account.full_name: (p.remote.full_name, p.warning)
+             for p in propose_mappings(ours, remote)}
+    assert found == {
+        "Equipment:Accumulated Depreciation": ("Accumulated Depreciation",
+                                               "parent account differs"),
+        # Furniture meets Furniture & Fixtures by name before Computers could by number.
+        "Equipment:Furniture": ("Furniture & Fixtures", "names differ"),
+    }  # Office Supplies shares "office" with two: nothing proposed

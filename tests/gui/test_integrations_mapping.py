@@ -5,12 +5,15 @@ Sync Now sending everything, and the question before confirming a proposal that 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
+from bookkeeper_desktop import sample_data
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.progress import Progress
@@ -21,6 +24,7 @@ from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
 from bookkeeper_desktop.gui.integrations.models import MappingColumn, RowRole
 from bookkeeper_desktop.gui.integrations.picker import RemoteAccountPicker
 from bookkeeper_desktop.gui.integrations.state import MappingRow, Provider
+from bookkeeper_desktop.gui.integrations.state import MappingState as RowState
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
@@ -230,3 +234,36 @@ def test_confirming_a_proposal_that_differs_asks_first(qtbot: QtBot, app_ctx: Ap
         answer(qtbot, "Confirm anyway")
     assert mapping_service.mapping_by_account(db, sample_company.id, "qbo")[utilities.id] \
         .state is MappingState.CONFIRMED
+
+
+def test_mapping_tab_and_picker_screenshots(qtbot: QtBot, app_ctx: AppContext, books: Books,
+                                            tmp_path: Path) -> None:
+    """The sample chart against the QBO sandbox's: exact matches confirmed, the rest proposed
+    with what to check, or not mapped; then the picker for a row. With
+    BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots this refreshes integrations-mapping.png and
+    mapping-picker.png."""
+    account_service.add_accounts(books.db, books.company_id, sample_data.sample_accounts())
+    assert sync(books, push=False).ok
+    pane = _open_pane(qtbot, app_ctx, books.company_id)
+    editor = pane.mapping_editor
+    rows = editor.model.rows()
+    assert {r.state for r in rows} >= {RowState.CONFIRMED, RowState.UNMAPPED}
+    assert not [r for r in rows if r.state is RowState.PROPOSED and not r.warning
+                and r.reason.startswith("number")], "nothing proposed by a number alone"
+    pane.resize(1100, 760)
+    pane.show()
+    qtbot.waitExposed(pane)
+    folder = os.environ.get("BOOKKEEPER_SCREENSHOT_DIR")
+    target = Path(folder) if folder else tmp_path
+    shot = pane.grab()
+    assert not shot.isNull()
+    assert shot.save(str(target / "integrations-mapping.png"))
+    unmapped = next(r for r in rows if r.state is RowState.UNMAPPED)
+    _select(editor, unmapped.account_name)
+    qtbot.mouseClick(editor.pick_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: pane.picker is not None and pane.picker.isVisible(), timeout=5000)
+    picker = pane.picker
+    assert picker is not None
+    qtbot.keyClicks(picker.search, unmapped.account_name.split(":")[-1].split()[0][:4])
+    assert picker.grab().save(str(target / "mapping-picker.png"))
+    picker.reject()

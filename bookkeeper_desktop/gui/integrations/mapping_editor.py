@@ -136,6 +136,9 @@ class MappingEditor(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # One line per account: wrapped names made rows of uneven height, hard to scan.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -203,7 +206,10 @@ class MappingEditor(QWidget):
 
     def _show_provider(self) -> None:
         rows = self._rows[self.provider]
+        changed = rows != self.model.rows()
         self.model.set_rows(rows)
+        if changed and rows:
+            self._fit_columns()
         self.stack.setCurrentWidget(self.table if rows else self.empty)
         proposed = sum(1 for r in rows if r.state is MappingState.PROPOSED)
         confirmed = sum(1 for r in rows if r.state is MappingState.CONFIRMED)
@@ -223,6 +229,17 @@ class MappingEditor(QWidget):
                                           "(a preview comes first)")
         self.create_all_button.setEnabled(bool(unmapped))
         self._update_buttons()
+
+    #: Widest a name column opens at (the rest is elided in the middle; the tooltip has all).
+    NAME_WIDTH = 220
+
+    def _fit_columns(self) -> None:
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for column in (MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME):
+            header.resizeSection(column, min(header.sectionSize(column), self.NAME_WIDTH))
+        for column in (MappingColumn.TYPE, MappingColumn.REMOTE_CODE, MappingColumn.REASON):
+            header.resizeSection(column, min(header.sectionSize(column), self.NAME_WIDTH * 3 // 4))
 
     def _update_buttons(self) -> None:
         selected = self.selected_rows()

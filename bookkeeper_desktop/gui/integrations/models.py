@@ -57,7 +57,7 @@ _MAPPING_HEADERS = {
     MappingColumn.CODE: "Code",
     MappingColumn.ACCOUNT: "Our account",
     MappingColumn.TYPE: "Type",
-    MappingColumn.REMOTE_CODE: "Remote code / id",
+    MappingColumn.REMOTE_CODE: "Remote no.",
     MappingColumn.REMOTE_NAME: "Remote account",
     MappingColumn.STATE: "State",
     MappingColumn.REASON: "Why",
@@ -161,6 +161,8 @@ class MappingTableModel(QAbstractTableModel):
                                                                MappingState.CONFLICT):
             return _bold_font()
         if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() in (MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME):
+                return self._texts[index.row()][index.column()]  # the whole name
             return _tooltip(row)
         return None
 

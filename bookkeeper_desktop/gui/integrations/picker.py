@@ -91,6 +91,8 @@ class RemoteAccountModel(QAbstractListModel):
             return _label(remote, self._ours, used)
         if role == RemoteRole:
             return remote
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == Qt.ItemDataRole.ForegroundRole and (
                 not remote.active or (self._ours is not None and remote.account is not None
                                       and not compatible(self._ours, remote.account.type))):
@@ -136,7 +138,7 @@ class RemoteAccountPicker(QDialog):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.empty)
         layout.addWidget(self.buttons)
-        self.resize(560, 420)
+        self.resize(640, 420)
 
         self.search.textChanged.connect(self._filter)
         self.search.installEventFilter(self)
