@@ -576,7 +576,7 @@ class LedgerPane(QWidget):
         summary = dialog.summary
         if is_alive(dialog):
             dialog.finish()
-        self.message_label.setText(f"Imported {summary.file_name}: {summary.sentence()}.")
+        self.message_label.setText(f"Imported {summary.file_name}: {summary.done_sentence()}.")
         self.ctx.notify(changes)
 
     def _import_failed(self, dialog: ImportPreviewDialog, error: BaseException) -> None:
