@@ -9,7 +9,8 @@ The pane only shows states and emits requests; this controller turns them into w
   copy; `wait()` runs next in the same lane until the redirect, the timeout or Cancel. A Xero
   consent with several organisations asks the card to choose (`WorkerQuestion`).
 - **Sync Now**: `sync(company_id, provider, progress) -> LastSync` runs in the network lane and
-  drives the card through `IntegrationsPane.follow_sync_job`.
+  drives the card through `IntegrationsPane.follow_sync_job`; a first one starts on its own
+  right after a Connect (both providers alike).
 - **Disconnect**: `disconnect(company_id, provider)` (revoke at the provider, delete from the
   keychain) runs in the network lane.
 - **Create in QuickBooks Online / Xero** (after the pane's preview):
@@ -137,7 +138,13 @@ class IntegrationsController(QObject):
         progress_of_wait: list[Progress] = []
 
         def choose(tenants: Sequence[Any]) -> Any:
-            chosen = question.ask(tenants, progress_of_wait[0] if progress_of_wait else None)
+            progress = progress_of_wait[0] if progress_of_wait else None
+            if progress is not None:  # the status bar follows the card, not the browser
+                progress.phase(f"Choose the {provider.remote_company_word} on the "
+                               f"{provider.title} card")
+            chosen = question.ask(tenants, progress)
+            if progress is not None:
+                progress.phase("Finishing the connection")
             return next((t for t in tenants if str(getattr(t, "tenant_id", "")) == chosen), None)
 
         try:
@@ -187,6 +194,10 @@ class IntegrationsController(QObject):
         self.pane.set_card_state(CardState.connected(
             provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes))
         self.ctx.notify(Changes(connections=True))
+        # A first sync straight away, for QuickBooks Online and Xero alike: it pulls the chart
+        # and proposes the account mapping, which the user looks at next.
+        if self.sync_function is not None:
+            self.sync_now(provider)
 
     def _connect_failed(self, provider: Provider, error: BaseException) -> None:
         attempt = self.connecting.pop(provider, None)
