@@ -87,6 +87,9 @@ def test_waiting_for_browser_shows_the_url_to_copy(qtbot: QtBot) -> None:
     assert shown(card) == {"cancel"}
     qtbot.mouseClick(card.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == AUTH_URL
+    assert card.copy_button.text() == "Copied ✓"  # it says so
+    qtbot.waitUntil(lambda: card.copy_button.text() == "Copy",
+                    timeout=card.COPIED_MS + 2000)
     with qtbot.waitSignal(card.cancel_requested):
         qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
 
@@ -636,3 +639,31 @@ def test_mapping_filter_proxy_passes_the_model_tester(qtmodeltester: Any, qapp: 
     editor.only_proposed.setChecked(False)
     qtmodeltester.check(editor.proxy)
     assert editor.proxy.rowCount() == len(MAPPINGS)
+
+
+def test_the_card_keeps_its_height_whatever_it_says(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.not_connected(Provider.QBO))
+    card.show()
+    qtbot.waitExposed(card)
+    heights = {card.height()}
+    long_message = "; ".join(f"{n} account mapping(s) proposed — check them" for n in range(40))
+    for state in (CONNECTED, CONNECTED.syncing(),
+                  CONNECTED.sync_finished(LastSync(NOW, True, long_message)),
+                  CardState.waiting_for_browser(Provider.QBO, AUTH_URL),
+                  CONNECTED.after_error(RuntimeError(long_message))):
+        card.set_state(state)
+        heights.add(card.height())
+    assert len(heights) == 1, "the tabs below do not jump"
+    assert long_message in card.detail.text()  # all of it, scrolling within the card
+
+
+def test_the_badge_is_green_only_when_connected(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.not_connected(Provider.QBO))
+    assert card.badge_colour == "#9E9E9E"
+    assert card.badge.toolTip() == "Not connected"
+    card.set_state(CONNECTED)
+    assert card.badge_colour == "#2E9E44"
+    card.set_state(CONNECTED.after_error(RuntimeError("boom")))
+    assert card.badge_colour == "#C0392B"
+    xero = make_card(qtbot, CardState.not_connected(Provider.XERO))
+    assert xero.badge_colour == "#9E9E9E"
