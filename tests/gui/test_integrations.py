@@ -523,8 +523,34 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     assert card.progress_bar.value() == 2
     with qtbot.waitSignal(job.ended, timeout=5000):
         step.set()
-    assert card.state.phase is Phase.CONNECTED
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED,
+                    timeout=pane.MIN_SYNCING_SHOWN_MS + 2000)
     assert "7 pushed" in card.detail.text()
+
+
+def test_a_fast_sync_still_shows_syncing_then_its_counts(qtbot: QtBot, app_ctx: AppContext,
+                                                         sample_company: Any) -> None:
+    import time
+
+    from bookkeeper_desktop.core.progress import Progress
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+
+    def quick(progress: Progress) -> str:
+        progress.phase("Pulling accounts")
+        return "pulled 3 new, 0 changed; pushed 2 new"
+
+    started = time.monotonic()
+    job = app_ctx.jobs.run(quick, lane="network", title="Syncing with QuickBooks Online")
+    pane.follow_sync_job(Provider.QBO, job, lambda text: LastSync(NOW, True, text))
+    qtbot.waitSignal(job.ended, timeout=5000).wait()
+    assert card.state.phase is Phase.SYNCING, "still showing that it syncs"
+    assert card.headline.text().startswith("Syncing")
+    assert card.progress_bar.isVisibleTo(card)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=5000)
+    assert time.monotonic() - started >= pane.MIN_SYNCING_SHOWN_MS / 1000 - 0.05
+    assert "pulled 3 new, 0 changed; pushed 2 new" in card.detail.text()
 
 
 def test_cancel_on_the_card_cancels_the_sync_job(qtbot: QtBot, app_ctx: AppContext,

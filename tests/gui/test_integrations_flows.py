@@ -350,6 +350,9 @@ def test_auto_sync_backs_off_while_idle_or_throttled(
     qtbot.waitUntil(lambda: Provider.QBO not in controller.syncing, timeout=5000)
     key = (sample_company.id, Provider.QBO)
     qtbot.waitUntil(lambda: key in auto.next_due, timeout=5000)
+    # The card shows "Syncing…" a moment longer (IntegrationsPane.MIN_SYNCING_SHOWN_MS).
+    qtbot.waitUntil(lambda: pane.card(Provider.QBO).state.phase is not Phase.SYNCING,
+                    timeout=5000)
     assert auto.next_due[key] == NOW + dt.timedelta(minutes=expected_minutes)
     clock.now = NOW + dt.timedelta(minutes=expected_minutes) - dt.timedelta(seconds=1)
     assert auto.due() == []

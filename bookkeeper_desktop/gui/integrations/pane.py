@@ -8,10 +8,11 @@ by their own modules through the pane's signals and `set_card_state()`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -110,6 +111,9 @@ class IntegrationsPane(QWidget):
         loaded(): a refresh finished and the views show its data.
     """
 
+    #: The least time a sync shows as "Syncing…" on its card, however fast it was.
+    MIN_SYNCING_SHOWN_MS = 800
+
     connect_requested = Signal(object)
     cancel_requested = Signal(object)
     sync_requested = Signal(object)
@@ -168,6 +172,10 @@ class IntegrationsPane(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self._snapshot: IntegrationsSnapshot | None = None
+        #: Per provider: which sync the card follows, and those that ended while it still shows
+        #: "Syncing…" (`MIN_SYNCING_SHOWN_MS`).
+        self._sync_generation: dict[Provider, int] = {}
+        self._syncs_ended: set[Provider] = set()
         self._held: set[Provider] = set()
         self._load_generation = 0
         ctx.changes.changed.connect(self._on_changes)
@@ -197,6 +205,7 @@ class IntegrationsPane(QWidget):
         afterwards the card shows `summarize(result)` as the last sync, goes back to connected
         when cancelled, or shows the error (Reconnect for `ReconnectNeeded`)."""
         card = self.cards[provider]
+        self._syncs_ended.discard(provider)
         self.set_card_state(card.state.syncing())
 
         def progressed(snapshot: ProgressSnapshot) -> None:
@@ -207,8 +216,18 @@ class IntegrationsPane(QWidget):
             if which is provider:
                 job.cancel()
 
+        started = time.monotonic()
+        self._sync_generation[provider] = generation = self._sync_generation.get(provider, 0) + 1
+
         def succeeded(result: T) -> None:
-            self.set_card_state(card.state.sync_finished(summarize(result)))
+            finished = card.state.sync_finished(summarize(result))
+            # A sync of 0.4 s used to flash by unseen: "Syncing…" stays up for a moment, then
+            # the result with its counts.
+            left_ms = self.MIN_SYNCING_SHOWN_MS - int((time.monotonic() - started) * 1000)
+            if left_ms <= 0:
+                self.set_card_state(finished)
+                return
+            QTimer.singleShot(left_ms, self, lambda: self._finish_shown(finished, generation))
 
         def failed(error: BaseException) -> None:
             if isinstance(error, Cancelled):
@@ -218,6 +237,8 @@ class IntegrationsPane(QWidget):
 
         def ended() -> None:
             self.cancel_requested.disconnect(cancel)
+            if self._sync_generation.get(provider) == generation:
+                self._syncs_ended.add(provider)
             self.refresh()
 
         self.cancel_requested.connect(cancel)
@@ -225,6 +246,18 @@ class IntegrationsPane(QWidget):
         job.succeeded.connect(succeeded)
         job.failed.connect(failed)
         job.ended.connect(ended)
+
+    def _finish_shown(self, finished: CardState, generation: int) -> None:
+        card = self.cards[finished.provider]
+        # Nothing else took the card meanwhile (another sync, an error, a disconnect).
+        if card.state.phase is Phase.SYNCING and \
+                self._sync_generation.get(finished.provider) == generation:
+            self.set_card_state(finished)
+
+    def sync_showing_after_end(self, provider: Provider) -> bool:
+        """The card still says "Syncing…" for a sync that has ended (see
+        `MIN_SYNCING_SHOWN_MS`): the scheduler may start the next one."""
+        return provider in self._syncs_ended and self.cards[provider].state.phase is Phase.SYNCING
 
     def last_sync_text(self) -> str:
         """For the status bar: the newest sync run of the company, or "Not synced yet"."""
