@@ -52,6 +52,7 @@ from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import NoCompanyPanel
 from bookkeeper_desktop.gui.ledger.account_dialog import AccountDialog, describe_account
 from bookkeeper_desktop.gui.ledger.account_tree import (
     BALANCE,
@@ -297,12 +298,12 @@ class LedgerPane(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([440, 760])
-        self.empty_label = QLabel("No company is open. Create one or open the sample company "
-                                  "from the company menu.")
-        self.empty_label.setObjectName("emptyLabel")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # No company open: say so, with buttons to create one or open the sample (the main
+        # window connects them to the company switcher).
+        self.no_company = NoCompanyPanel()
+        self.empty_label = self.no_company.label
         layout = QVBoxLayout(self)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.no_company)
         layout.addWidget(self.splitter, 1)
 
     def _action(
@@ -331,7 +332,7 @@ class LedgerPane(QWidget):
     def _set_company(self, company_id: int | None) -> None:
         self._company_id = company_id
         has_company = company_id is not None
-        self.empty_label.setVisible(not has_company)
+        self.no_company.setVisible(not has_company)
         self.splitter.setVisible(has_company)
         for action in (self.new_entry_action, self.trial_balance_action, self.import_action,
                        self.add_account_action):
