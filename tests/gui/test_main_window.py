@@ -477,3 +477,19 @@ def test_status_bar_counts_other_running_jobs(qtbot: QtBot, window: MainWindow) 
     with qtbot.waitSignals([first.ended, second.ended], timeout=5000):
         pass
     qtbot.waitUntil(lambda: not status.isVisible(), timeout=3000)
+
+
+def test_labels_and_titles_are_not_cut_short(qtbot: QtBot, window: MainWindow) -> None:
+    ledger = window.panes["ledger"]
+    tree = ledger.tree  # type: ignore[attr-defined]
+    from bookkeeper_desktop.gui.ledger.account_tree import TYPE
+
+    widest = tree.fontMetrics().horizontalAdvance("Other current liability")
+    assert tree.columnWidth(TYPE) > widest, "not 'Other current li…'"
+    window.new_company_action.trigger()
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    title = "New company — Bookkeeper Desktop"  # as the window manager shows it
+    qtbot.waitUntil(lambda: dialog.width() > dialog.fontMetrics().horizontalAdvance(title) + 60,
+                    timeout=2000)
+    dialog.reject()

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
@@ -182,10 +182,12 @@ class LedgerPane(QWidget):
         # row on each `dataChanged`, 20 ms for a 45-account chart after a sync.
         header.setSectionResizeMode(CODE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(BALANCE, QHeaderView.ResizeMode.Interactive)
-        # The type labels are long ("Other current liability"): a fixed, elided column keeps the
-        # names readable in a narrow window.
+        # The type column is fixed (names stay readable in a narrow window) but as wide as the
+        # longest type label: at 112 px "Other current liability" read "Other current li…".
         header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(TYPE, 112)
+        metrics = self.tree.fontMetrics()
+        self.tree.setColumnWidth(TYPE, max(metrics.horizontalAdvance(kind.label)
+                                           for kind in AccountType) + 24)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.doubleClicked.connect(lambda _i: self.edit_selected_account())
 
