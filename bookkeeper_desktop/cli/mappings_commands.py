@@ -1,6 +1,6 @@
-"""`bookkeeper mappings list|remote|set|confirm|reject|create-remote qbo|xero …`: the account
-mapping from the command line, so that a server running `bookkeeper sync --watch` can be made
-to push without the app.
+"""`bookkeeper mappings list|remote|set|confirm|reject|create-remote|auto-confirm qbo|xero …`:
+the account mapping from the command line, so that a server running `bookkeeper sync --watch`
+can be made to push without the app.
 
 - `list PROVIDER [--unmapped | --proposed]`: our accounts and what each is mapped to, with why
   and what differs.
@@ -12,6 +12,8 @@ to push without the app.
 - `reject PROVIDER ACCOUNT…`: drop a proposal or clear a mapping.
 - `create-remote PROVIDER [ACCOUNT…] [--dry-run]`: create these accounts (default: every one
   with no mapping) in QuickBooks Online / Xero and map them; `--dry-run` only shows the preview.
+- `auto-confirm PROVIDER [on|off]`: whether a sync confirms exact matches (same number or name,
+  same type) on its own; on by default.
 
 Exit statuses: 0 done; 3 done, but some proposals wait for `--accept-warnings` or some accounts
 could not be created (see stderr); 1 an error (not connected, unknown account); 2 usage.
@@ -27,11 +29,13 @@ from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.errors import NotFound
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import mappings
+from bookkeeper_desktop.services.connections import integration_settings, set_integration_setting
 from bookkeeper_desktop.services.remote_accounts import (
     PROVIDER_NAMES,
     create_remote_accounts,
     plan_remote_accounts,
 )
+from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 
 PROBLEMS_EXIT = 3
 
@@ -75,6 +79,11 @@ def register(subparsers: SubParsers) -> None:
     create.add_argument("--dry-run", action="store_true",
                         help="only show what would be created")
     create.set_defaults(handler=create_command)
+    auto = command("auto-confirm", "whether a sync confirms exact matches on its own "
+                                   "(same number or name, same type); default on")
+    auto.add_argument("switch", nargs="?", choices=["on", "off"],
+                      help="turn it on or off (without: show it)")
+    auto.set_defaults(handler=auto_confirm_command)
 
 
 def _account(ctx: Context, company_id: int, text: str) -> Account:
@@ -211,3 +220,18 @@ def create_command(ctx: Context, args: argparse.Namespace) -> int:
     for failed in outcome.failed:
         ctx.warn(f"not created: {failed}")
     return PROBLEMS_EXIT if outcome.failed else 0
+
+
+def auto_confirm_command(ctx: Context, args: argparse.Namespace) -> int:
+    company = ctx.company()
+    if args.switch is not None:
+        set_integration_setting(ctx.db, company.id, args.provider, AUTO_CONFIRM_EXACT,
+                                "1" if args.switch == "on" else "0")
+    raw = integration_settings(ctx.db, company.id, args.provider).get(AUTO_CONFIRM_EXACT, "1")
+    on = str(raw).strip().lower() not in ("0", "false", "no", "off")
+    if ctx.json:
+        ctx.emit_json({"provider": args.provider, "auto_confirm_exact": on})
+    else:
+        ctx.print(f"Exact matches are {'confirmed on their own' if on else 'left for you'} "
+                  f"at each {PROVIDER_NAMES[args.provider]} sync.")
+    return 0

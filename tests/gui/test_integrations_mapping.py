@@ -267,3 +267,24 @@ def test_mapping_tab_and_picker_screenshots(qtbot: QtBot, app_ctx: AppContext, b
     qtbot.keyClicks(picker.search, unmapped.account_name.split(":")[-1].split()[0][:4])
     assert picker.grab().save(str(target / "mapping-picker.png"))
     picker.reject()
+
+
+def test_the_auto_confirm_setting_is_kept_per_provider(qtbot: QtBot, app_ctx: AppContext,
+                                                       sample_company: Any) -> None:
+    from bookkeeper_desktop.services.connections import integration_settings
+    from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
+
+    db = app_ctx.services.db
+    chart = account_service.list_accounts(db, sample_company.id)
+    assert chart[0].id is not None
+    mapping_service.propose_mappings(db, sample_company.id, [mapping_service.AccountMapping(
+        chart[0].id, "qbo", "1", None, "Checking", proposal_reason="name and type")])
+    pane = _open_pane(qtbot, app_ctx, sample_company.id)
+    editor = pane.mapping_editor
+    assert editor.auto_confirm.isChecked(), "on by default"
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        qtbot.mouseClick(editor.auto_confirm, Qt.MouseButton.LeftButton)
+    assert integration_settings(db, sample_company.id, "qbo")[AUTO_CONFIRM_EXACT] == "0"
+    assert not editor.auto_confirm.isChecked()
+    editor.provider_combo.setCurrentIndex(editor.provider_combo.findData(Provider.XERO))
+    assert editor.auto_confirm.isChecked(), "Xero keeps its own"

@@ -93,3 +93,20 @@ def test_unknown_account_is_an_error_a_bookkeeper_understands(
     code, _, err = run(url, "mappings", "set", "qbo", "no such account", "1")
     assert code == 1
     assert "There is no account 'no such account' in this company." in err
+
+
+def test_auto_confirm_can_be_turned_off_and_a_sync_then_only_proposes(
+        cli_books: tuple[Books, str]) -> None:
+    books, url = cli_books
+    code, out, _ = run(url, "mappings", "auto-confirm", "qbo")
+    assert (code, out.strip()) == (
+        0, "Exact matches are confirmed on their own at each QuickBooks Online sync.")
+    code, out, _ = run(url, "mappings", "auto-confirm", "qbo", "off", "--json")
+    assert json.loads(out) == {"provider": "qbo", "auto_confirm_exact": False}
+    remote = next(a for a in books.sandbox.api.objects(books.tenant, "Account")
+                  if a.get("AccountType") == "Expense" and a.get("AcctNum"))
+    ours = _add(books, str(remote["Name"]), str(remote["AcctNum"]))
+    assert run(url, "sync", "qbo", "--pull")[0] == 0
+    code, out, _ = run(url, "mappings", "list", "qbo", "--proposed", "--json")
+    assert [(r["account_id"], r["reason"]) for r in json.loads(out)] == [
+        (ours, "number, name and type")]

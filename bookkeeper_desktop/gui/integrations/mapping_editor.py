@@ -94,9 +94,12 @@ class MappingEditor(QWidget):
         pick_requested(object): "Map to…" for this MappingRow.
         create_requested(object, object): (Provider, list of account ids, or None for every
             unmapped account) to create at the provider.
+        auto_confirm_changed(object, bool): the user turned "Confirm exact matches on their
+            own" on or off for this Provider.
     """
 
     state_change_requested = Signal(object, object)
+    auto_confirm_changed = Signal(object, bool)
     confirm_accepted = Signal(object)
     pick_requested = Signal(object)
     create_requested = Signal(object, object)
@@ -112,6 +115,12 @@ class MappingEditor(QWidget):
         for provider in Provider:
             self.provider_combo.addItem(provider.title, provider)
         self.only_proposed = QCheckBox("Only proposals and conflicts")
+        self.auto_confirm = QCheckBox("Confirm exact matches on their own")
+        self.auto_confirm.setObjectName("autoConfirmCheck")
+        self.auto_confirm.setToolTip(
+            "At each sync, a proposal with the same number or name and the same type is "
+            "confirmed without asking; the others wait for you here.")
+        self._auto_confirm: dict[Provider, bool] = {}
         self.summary = QLabel()
         self.confirm_button = QPushButton("Confirm")
         self.confirm_button.setToolTip("Use the proposed remote account for this account")
@@ -155,6 +164,7 @@ class MappingEditor(QWidget):
         top.addWidget(QLabel("Provider:"))
         top.addWidget(self.provider_combo)
         top.addWidget(self.only_proposed)
+        top.addWidget(self.auto_confirm)
         top.addStretch(1)
         top.addWidget(self.summary)
         actions = QHBoxLayout()
@@ -171,6 +181,8 @@ class MappingEditor(QWidget):
         self._rows: dict[Provider, list[MappingRow]] = {p: [] for p in Provider}
         self.provider_combo.currentIndexChanged.connect(self._show_provider)
         self.only_proposed.toggled.connect(self.proxy.set_only_proposed)
+        self.auto_confirm.clicked.connect(
+            lambda on: self.auto_confirm_changed.emit(self.provider, bool(on)))
         self.confirm_button.clicked.connect(self.confirm_selected)
         self.reject_button.clicked.connect(lambda: self._request(MappingState.REJECTED))
         self.pick_button.clicked.connect(self._pick_current)
@@ -188,8 +200,11 @@ class MappingEditor(QWidget):
         data = self.provider_combo.currentData()
         return data if isinstance(data, Provider) else Provider.QBO
 
-    def set_rows(self, rows: dict[Provider, list[MappingRow]]) -> None:
+    def set_rows(self, rows: dict[Provider, list[MappingRow]],
+                 auto_confirm: dict[Provider, bool] | None = None) -> None:
         self._rows = {p: list(rows.get(p, [])) for p in Provider}
+        if auto_confirm is not None:
+            self._auto_confirm = dict(auto_confirm)
         self._show_provider()
 
     def selected_rows(self) -> list[MappingRow]:
@@ -221,6 +236,7 @@ class MappingEditor(QWidget):
         if unmapped:
             text += f", {unmapped} not mapped"
         self.summary.setText(text)
+        self.auto_confirm.setChecked(self._auto_confirm.get(self.provider, True))
         title = self.provider.title
         self.create_button.setText(f"Create in {title}…")
         self.create_button.setToolTip(f"Create the selected accounts in {title} with our names "

@@ -151,6 +151,7 @@ class IntegrationsPane(QWidget):
         self.mapping_editor.confirm_accepted.connect(
             lambda row: self._change_mapping(row, MappingState.CONFIRMED, accept_warnings=True))
         self.mapping_editor.pick_requested.connect(self.pick_remote_account)
+        self.mapping_editor.auto_confirm_changed.connect(self._save_auto_confirm)
         self.mapping_editor.create_requested.connect(self.preview_create_remote)
         #: The open picker or create preview, or None.
         self.picker: RemoteAccountPicker | None = None
@@ -296,7 +297,7 @@ class IntegrationsPane(QWidget):
             card.set_state(card_state_for(provider, snapshot.connections.get(provider),
                                           snapshot.sync_runs,
                                           snapshot.auto_sync.get(provider, minutes)))
-        self.mapping_editor.set_rows(snapshot.mappings)
+        self.mapping_editor.set_rows(snapshot.mappings, snapshot.auto_confirm)
         self.sync_log.set_rows(list(snapshot.sync_runs))
         self.loaded.emit()
 
@@ -385,6 +386,15 @@ class IntegrationsPane(QWidget):
         (the card is handed back from an error or outcome it was holding)."""
         self._held.discard(provider)
         self.sync_requested.emit(provider)
+
+    def _save_auto_confirm(self, provider: Provider, on: bool) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.source
+        self.ctx.jobs.run(lambda progress: source.set_auto_confirm(company_id, provider, on),
+                          on_done=self.ctx.notify, title="Saving the mapping setting",
+                          owner=self)
 
     def _save_auto_sync(self, provider: Provider, minutes: int) -> None:
         """Remember the card's interval for this company and provider (the scheduler reads it)."""

@@ -34,6 +34,7 @@ from bookkeeper_desktop.services import sync_runs as sync_run_service
 from bookkeeper_desktop.services.mappings import RemoteAccount
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount, plan_remote_accounts
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
+from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -49,6 +50,8 @@ class IntegrationsSnapshot:
     sync_runs: list[SyncRunRow]
     #: Auto-sync interval per provider where the company set one (else the app setting).
     auto_sync: dict[Provider, int] = field(default_factory=dict)
+    #: Per provider: are exact mapping proposals confirmed on their own? (default yes)
+    auto_confirm: dict[Provider, bool] = field(default_factory=dict)
 
 
 class IntegrationsSource(Protocol):
@@ -67,6 +70,8 @@ class IntegrationsSource(Protocol):
 
     def plan_remote_accounts(self, company_id: int, provider: Provider,
                              account_ids: Sequence[int] | None) -> list[PlannedAccount]: ...
+
+    def set_auto_confirm(self, company_id: int, provider: Provider, on: bool) -> Changes: ...
 
 
 class ServicesSource:
@@ -103,16 +108,19 @@ class ServicesSource:
         chart = [a for a in account_service.list_accounts(db, company_id) if a.active]
         mappings: dict[Provider, list[MappingRow]] = {}
         auto_sync: dict[Provider, int] = {}
+        auto_confirm: dict[Provider, bool] = {}
         for provider in Provider:
             mappings[provider] = _mapping_rows(
                 provider, chart, mapping_service.list_mappings(db, company_id, provider.value))
-            raw = connection_service.integration_settings(db, company_id, provider.value).get(
-                AUTO_SYNC_KEY)
+            settings = connection_service.integration_settings(db, company_id, provider.value)
+            raw = settings.get(AUTO_SYNC_KEY)
             if raw is not None and str(raw).isdigit():
                 auto_sync[provider] = int(raw)
+            auto_confirm[provider] = str(settings.get(AUTO_CONFIRM_EXACT, "1")).strip().lower() \
+                not in ("0", "false", "no", "off")
         runs = [SyncRunRow.from_record(run) for run in
                 sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
-        return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
+        return IntegrationsSnapshot(connections, mappings, runs, auto_sync, auto_confirm)
 
     def set_mapping_state(self, company_id: int, row: MappingRow, state: MappingState,
                           *, accept_warnings: bool = False) -> Changes:
@@ -130,6 +138,11 @@ class ServicesSource:
         connection_service.set_integration_setting(
             self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
         return Changes(connections=True)
+
+    def set_auto_confirm(self, company_id: int, provider: Provider, on: bool) -> Changes:
+        connection_service.set_integration_setting(
+            self.services.db, company_id, provider.value, AUTO_CONFIRM_EXACT, "1" if on else "0")
+        return Changes(mappings=True)
 
     def list_remote_accounts(self, company_id: int, provider: Provider
                              ) -> list[RemoteAccount]:
