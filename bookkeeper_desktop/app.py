@@ -194,9 +194,11 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
       secret from the keychain), the OS keychain and the `connections` table;
     - `disconnect(company_id, provider)`: revoke, delete the keychain entry, mark disconnected;
     - `sync(company_id, provider, progress) -> LastSync`: one pull-and-push run
-      (`services.sync.run_sync`) in the network lane, its one-line result for the card.
+      (`services.sync.run_sync`) in the network lane, its one-line result for the card;
+    - `create_remote(company_id, provider, account_ids, progress) -> CreateOutcome`: Create in
+      QuickBooks Online / Xero (`services.remote_accounts.create_remote_accounts`).
 
-    All three share **one `TokenManager` per (company, provider)** for the life of the window
+    All of them share **one `TokenManager` per (company, provider)** for the life of the window
     (`providers.tokens.TokenManagers`): a Sync Now, an auto-sync and a Disconnect of the same
     connection go through one single-flight refresh lock, so an expired access token is refreshed
     once, and a Disconnect waits for a refresh in flight and then revokes the token it saved
@@ -300,7 +302,22 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
         return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary,
                         result=result)
 
-    return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync}
+    def create_remote(company_id: int, provider: Any, account_ids: Any, progress: Any) -> Any:
+        # Deferred import: see the docstring.
+        from bookkeeper_desktop.services.remote_accounts import (  # noqa: PLC0415
+            create_remote_accounts,
+        )
+
+        p = parts()
+        with suppress(BookkeeperError):
+            manager_for(company_id, provider)
+        return create_remote_accounts(services.db, company_id, str(provider.value),
+                                      list(account_ids), progress=progress,
+                                      settings=settings(), env=env, keychain=p["keychain"],
+                                      managers=p["managers"])
+
+    return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync,
+            "create_remote": create_remote}
 
 
 def save_client_secret(provider: str, secret: str) -> None:

@@ -111,9 +111,11 @@ STATEMENTS = "Statements"
 #: THE schema. Order is the order of the Settings dialog.
 SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec(
-        "export/date_format", SettingKind.CHOICE, "MM/DD/YYYY", "Date format in exported files",
-        EXPORT, "How dates are written in CSV and IIF files (QuickBooks US uses MM/DD/YYYY; "
-        "Xero organisations outside the US usually read DD/MM/YYYY).", choices=DATE_FORMATS,
+        "export/date_format", SettingKind.CHOICE, "MM/DD/YYYY",
+        "Date format in QuickBooks Online CSV files", EXPORT,
+        "How dates are written in QuickBooks Online CSV exports (QuickBooks US uses MM/DD/YYYY). "
+        "Other files do not use it: IIF files are always MM/DD/YYYY and Xero CSV files always "
+        "DD/MM/YYYY, as QuickBooks Desktop and Xero require.", choices=DATE_FORMATS,
     ),
     SettingSpec(
         "export/format", SettingKind.CHOICE, "iif", "Default export format", EXPORT,

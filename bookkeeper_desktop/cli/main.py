@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bookkeeper_desktop.cli.demo_commands",
     "bookkeeper_desktop.cli.sync_commands",
     "bookkeeper_desktop.cli.statement_commands",
+    "bookkeeper_desktop.cli.mappings_commands",
 )
 
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE

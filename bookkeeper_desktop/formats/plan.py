@@ -18,20 +18,20 @@ Rules (decided here, shown in the preview):
   chart are **errors**; any error makes `can_apply` false: nothing is imported.
 
 `propose_mappings` pairs our accounts with a remote chart (an imported QBO/Xero chart now, the
-remote accounts sync pulls later): by code/number, then exact full name, then normalised name.
+remote accounts sync pulls later): by number with a compatible type, then by name, never across
+incompatible kinds (`core.account_matching`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bookkeeper_desktop.core.account_matching import match_accounts
 from bookkeeper_desktop.core.accounts import (
     Account,
     AccountSource,
     parent_path,
-    split_path,
-    type_key,
 )
 from bookkeeper_desktop.core.errors import LineProblem
 from bookkeeper_desktop.formats.common import ChartRow, ParsedChart
@@ -250,51 +250,22 @@ def preview_rows(preview: ImportPreview) -> list[PreviewRow]:
 
 @dataclass(frozen=True)
 class Proposal:
-    """Our account ↔ a remote account, and why (`reason` is "number", "exact name" or
-    "normalised name": the words the mapping table stores). `same_class` is false when the two
-    disagree on asset/liability/equity/income/expense, which the mapping editor should flag."""
+    """Our account ↔ a remote account, and why (`reason`: a `core.account_matching.MatchReason`,
+    the words the mapping table stores). `warning` is empty for an exact match, otherwise what
+    the user should look at ("type differs: …", "names differ"); `same_class` is false when the
+    two disagree on asset/liability/equity/income/expense."""
 
     account: Account
     remote: Account
     reason: str
     same_class: bool = True
+    warning: str = ""
 
 
-def _name_key(account: Account) -> str:
-    return type_key(" ".join(split_path(account.full_name)))
-
-
-def propose_mappings(our_accounts: Sequence[Account], remote_accounts: Sequence[Account]
-                     ) -> list[Proposal]:
-    """Pair each of our accounts with at most one remote account: by code, then exact full name,
-    then normalised name (case, spaces, punctuation and `:` ignored). First match wins; each
-    remote account is used once."""
-    proposals: list[Proposal] = []
-    ours_left = list(our_accounts)
-    remote_left = list(remote_accounts)
-
-    def run(reason: str, key: Callable[[Account], Hashable]) -> None:
-        nonlocal ours_left, remote_left
-        index: dict[Hashable, Account] = {}
-        for remote in remote_left:
-            k = key(remote)
-            if k and k not in index:
-                index[k] = remote
-        used: set[int] = set()
-        still: list[Account] = []
-        for ours in ours_left:
-            k = key(ours)
-            found = index.get(k) if k else None
-            if found is None or id(found) in used:
-                still.append(ours)
-                continue
-            used.add(id(found))
-            proposals.append(Proposal(ours, found, reason,
-                                      ours.account_class is found.account_class))
-        ours_left = still
-        remote_left = [r for r in remote_left if id(r) not in used]
-
-    run("number", lambda a: a.code or None)
-    run("exact name", lambda a: a.full_name)
-    run("normalised name", _name_key)
-    return proposals
+def propose_mappings(our_accounts: Sequence[Account], remote_accounts: Sequence[Account], *,
+                     provider: str = "qbo") -> list[Proposal]:
+    """Pair each of our accounts with at most one compatible remote account (number with a
+    compatible type, then name; never across incompatible kinds: `core.account_matching`)."""
+    return [Proposal(m.account, m.remote, m.reason.value,
+                     m.account.account_class is m.remote.account_class, m.warning)
+            for m in match_accounts(our_accounts, remote_accounts, provider=provider)]

@@ -175,6 +175,12 @@ class CompanySwitcher(QWidget):
         dialog.finished.connect(self._dialog_closed)
         self.name_dialog = dialog
         dialog.open()
+        # Wide enough for its title with the app's name the platform adds ("New c…esktop"):
+        # the dialog's layout sizes it from its contents, so the name field sets the width.
+        field = dialog.findChild(QLineEdit)
+        if field is not None:
+            field.setMinimumWidth(max(360, dialog.fontMetrics().horizontalAdvance(
+                f"{title} — Bookkeeper Desktop") + 120))
 
     def _dialog_closed(self) -> None:
         if self.name_dialog is not None:

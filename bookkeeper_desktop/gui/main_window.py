@@ -41,6 +41,7 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.about import AboutDialog
 from bookkeeper_desktop.gui.company_switcher import CompanySource, CompanySwitcher
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import NoCompanyPanel
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.autosync import AutoSync
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
@@ -184,6 +185,11 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(140, 36))
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self._row_changed)
+        for pane in self.panes.values():
+            no_company = getattr(pane, "no_company", None)
+            if isinstance(no_company, NoCompanyPanel):
+                no_company.new_company_requested.connect(self.switcher.ask_new_company)
+                no_company.sample_company_requested.connect(self.switcher.open_sample_company)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -510,9 +516,11 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         company_id = self.ctx.company_id
         name = self._company_names.get(company_id) if company_id is not None else None
-        title = f"{name} — {APP_NAME}" if name else APP_NAME
+        # The platform adds the application's display name (app.py sets it) after the title:
+        # the title itself is the company alone, or nothing before one is open.
+        title = name or ""
         if self.ctx.demo:
-            title += " [Demo sandbox]"
+            title = f"{title} [Demo sandbox]".strip()
         self.setWindowTitle(title)
         has_company = company_id is not None
         for action in (self.import_action, self.export_action, self.rename_company_action):

@@ -261,7 +261,7 @@ def _store_proposals(session: Session, company_id: int, preview: ImportPreview) 
             AccountMappingRow.company_id == company_id,
             AccountMappingRow.provider == preview.provider)).scalars())
     rows = []
-    for proposal in propose_mappings(ours, preview.file_accounts):
+    for proposal in propose_mappings(ours, preview.file_accounts, provider=preview.provider):
         account_id = proposal.account.id
         if account_id is None or account_id in mapped:
             continue

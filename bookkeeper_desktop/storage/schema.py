@@ -209,8 +209,12 @@ class AccountMappingRow(Base):
     remote_name: Mapped[str | None] = mapped_column(String(400))
     #: "proposed" or "confirmed".
     state: Mapped[str] = mapped_column(String(12), default="proposed")
-    #: Why it was proposed: "number", "exact name", "normalised name", "user".
+    #: Why it was proposed: "number, name and type", "name and type", "number and type",
+    #: "chosen by hand", "created in …" (older rows: "number", "exact name", "normalised name").
     proposal_reason: Mapped[str] = mapped_column(String(200), default="")
+    #: What the user should look at before confirming ("type differs: …", "names differ");
+    #: empty for an exact proposal (core.account_matching).
+    warning: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

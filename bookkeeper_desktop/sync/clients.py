@@ -329,6 +329,14 @@ class QboClient(ProviderClient):
                              params={"requestid": request_id, "minorversion": QBO_MINOR_VERSION})
         return str(created[entity]["Id"])
 
+    def create_account(self, body: Mapping[str, Any], *, request_id: str,
+                       progress: Progress | None) -> dict[str, Any]:
+        """`POST /account` with a `requestid` (a resend with the same id is answered, not
+        acted on again); the Account created."""
+        answer = self.write("POST", "account", body, progress=progress,
+                            params={"requestid": request_id, "minorversion": QBO_MINOR_VERSION})
+        return dict(answer.get("Account") or {})
+
     def get(self, entity: str, object_id: str, *, progress: Progress | None
             ) -> dict[str, Any] | None:
         try:
@@ -422,6 +430,14 @@ class XeroClient(ProviderClient):
                             params={"summarizeErrors": "false"},
                             headers={"Idempotency-Key": key})
         return list(answer.get(collection) or [])
+
+    def create_account(self, body: Mapping[str, Any], *, key: str,
+                       progress: Progress | None) -> dict[str, Any]:
+        """`PUT Accounts` (one account) with an `Idempotency-Key`; the account created."""
+        answer = self.write("PUT", "Accounts", body, progress=progress,
+                            headers={"Idempotency-Key": key})
+        rows = answer.get("Accounts") or []
+        return dict(rows[0]) if rows else {}
 
     def save_manual_journals(self, journals: Sequence[Mapping[str, Any]], *, key: str,
                              progress: Progress | None) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ class Counts:
     #: Contacts pulled from the provider: new in our list, or linked to one of ours by name.
     contacts_added: int = 0
     contacts_linked: int = 0
+    #: Exact proposals confirmed on their own (the company's setting allows it).
+    mappings_confirmed: int = 0
     #: Mapped accounts renamed or renumbered at the provider ("… account name 'A' → 'B'").
     accounts_renamed: list[str] = field(default_factory=list)
     pulled: int = 0

@@ -78,6 +78,12 @@ class SyncResult:
         if c.get("accounts_renamed"):
             parts.append(f"{len(c['accounts_renamed'])} account(s) renamed in {name} "
                          "(mappings updated; your account names kept)")
+        if c.get("mappings_confirmed"):
+            parts.append(f"{c['mappings_confirmed']} account mapping(s) matched exactly and "
+                         "confirmed")
+        if c.get("mappings_proposed"):
+            parts.append(f"{c['mappings_proposed']} account mapping(s) proposed — check them in "
+                         "Integrations → Account mapping")
         if c.get("conflicts"):
             parts.append(f"{c['conflicts']} conflict(s) to resolve")
         if c.get("refused"):

@@ -2,10 +2,12 @@
 
 Accounts (QBO `Account` query with paging; Xero `GET Accounts`, API_NOTES.md): each remote
 account is kept in `remote_objects`. Remote accounts with no mapping are matched to our unmapped
-accounts with `formats.plan.propose_mappings` (number, exact name, normalised name) and stored as
-**proposed** mappings for the user to confirm; remote accounts that match none of ours are added
-to our chart (source QBO/Xero) with a confirmed mapping, since there is nothing of ours they could
-overwrite. An existing account or mapping is never changed by a pull.
+accounts with `formats.plan.propose_mappings` (number with a compatible type, then name; never
+across incompatible kinds: `core.account_matching`): exact ones are confirmed on their own unless
+the company's setting says otherwise (`store.AUTO_CONFIRM_EXACT`), the others stored as
+**proposed** mappings for the user to confirm, with what differs; remote accounts that match
+none of ours are added to our chart (source QBO/Xero) with a confirmed mapping, since there is
+nothing of ours they could overwrite. An existing account or mapping is never changed by a pull.
 
 Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
 - QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity
@@ -86,7 +88,9 @@ ACTOR = "sync"
 # --- accounts ------------------------------------------------------------------------------------
 
 
-def _remote_account(provider: str, raw: Mapping[str, Any]) -> Account | None:
+def remote_account(provider: str, raw: Mapping[str, Any]) -> Account | None:
+    """A remote account (QBO `Account` / Xero `Accounts` JSON) as one of ours, or None when its
+    type is one we do not know."""
     if provider == "qbo":
         kind = from_qbo(str(raw.get("AccountType") or "")) or \
             from_qbo(str(raw.get("AccountSubType") or ""))
@@ -134,7 +138,7 @@ def pull_accounts(ctx: SyncContext) -> None:
             if mapping is not None:
                 _follow_remote_account(session, ctx, mapping, raw)
                 continue
-            account = _remote_account(provider, raw)
+            account = remote_account(provider, raw)
             if account is None:
                 ctx.counts.errors.append(f"Remote account '{raw.get('Name')}' has a type we do "
                                          "not know; map it by hand.")
@@ -142,24 +146,29 @@ def pull_accounts(ctx: SyncContext) -> None:
             remote.append((account, raw))
         by_identity: dict[int, Mapping[str, Any]] = {id(a): r for a, r in remote}
         proposals = propose_mappings([a for a in ours if a.id not in mapped_ours],
-                                     [account for account, _ in remote])
+                                     [account for account, _ in remote], provider=provider)
+        auto_confirm = store.auto_confirms_exact(session, ctx.company_id, provider)
         matched: set[int] = set()
         for proposal in proposals:
             matched_raw = by_identity[id(proposal.remote)]
             matched.add(id(proposal.remote))
             assert proposal.account.id is not None
-            _add_mapping(session, ctx, proposal.account.id, matched_raw, state="proposed",
-                         reason=proposal.reason)
-            ctx.counts.mappings_proposed += 1
+            confirm = auto_confirm and not proposal.warning
+            _add_mapping(session, ctx, proposal.account.id, matched_raw,
+                         state="confirmed" if confirm else "proposed", reason=proposal.reason,
+                         warning=proposal.warning)
+            if confirm:
+                ctx.counts.mappings_confirmed += 1
+            else:
+                ctx.counts.mappings_proposed += 1
         codes = {a.code for a in ours if a.code}
         names = {a.full_name.lower(): a for a in ours}
         ids = {a.full_name.lower(): a.id for a in ours}
-        for remote_account, new_raw in sorted(((a, r) for a, r in remote if id(a) not in matched),
-                                          key=lambda pair: pair[0].depth):
-            if remote_account.full_name.lower() in names:
+        for theirs, new_raw in sorted(((a, r) for a, r in remote if id(a) not in matched),
+                                      key=lambda pair: pair[0].depth):
+            if theirs.full_name.lower() in names:
                 continue  # a name we already use but did not match: left for the user
-            account = (remote_account.with_changes(code=None) if remote_account.code in codes
-                       else remote_account)
+            account = theirs.with_changes(code=None) if theirs.code in codes else theirs
             parent = account.parent_full_name
             parent_id = ids.get(parent.lower()) if parent else None
             if parent and parent_id is None:
@@ -244,11 +253,12 @@ def _correct_xero_type(session: Session, ctx: SyncContext, account_id: int,
 
 
 def _add_mapping(session: Session, ctx: SyncContext, account_id: int, raw: Mapping[str, Any],
-                 *, state: str, reason: str) -> None:
+                 *, state: str, reason: str, warning: str = "") -> None:
     remote_id, code, name = _remote_ref(ctx.provider, raw)
     session.add(AccountMappingRow(company_id=ctx.company_id, provider=ctx.provider,
                                   account_id=account_id, remote_id=remote_id, remote_code=code,
-                                  remote_name=name, state=state, proposal_reason=reason))
+                                  remote_name=name, state=state, proposal_reason=reason,
+                                  warning=warning))
     session.flush()
 
 

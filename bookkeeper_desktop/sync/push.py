@@ -287,10 +287,11 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             item = _item_for(ctx, books, entry, operation=operation, key=key,
                              remote_status=remote_status.get(entry_id, ""))
         except UnmappedAccounts as exc:
-            ctx.counts.errors.append(exc.message + " Map and confirm "
+            ctx.counts.errors.append(exc.message + " Map "
                                      + ", ".join(f"'{books.names.get(a, a)}'"
                                                  for a in exc.account_ids)
-                                     + " in Integrations → Account mapping.")
+                                     + " in Integrations → Account mapping (Map to…, or Create "
+                                     f"in {provider_name(provider)}), then sync again.")
             continue
         except _Stopped as exc:
             item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
@@ -658,7 +659,7 @@ def refusal_message(provider: str, entry: JournalEntry, reason: str, code: str |
                 f"the period in {name} and then retry the refused entries.")
     elif code in ("610", "2500") or "archived" in lowered or "inactive" in lowered:
         todo = (f"An account (or name) it uses is inactive or missing in {name}: make it active "
-                f"there, or map the account to another one in Integrations → Mappings. It is "
+                f"there, or map the account to another one in Integrations → Account mapping. It is "
                 "sent again after that.")
     elif "3.5 mb" in lowered:
         todo = "Shorten its line descriptions; it is sent again when it changes."

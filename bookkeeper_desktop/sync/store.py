@@ -26,6 +26,7 @@ from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.schema import (
     AccountMappingRow,
+    IntegrationSettingRow,
     JournalEntryRow,
     OutboxRow,
     RemoteObjectRow,
@@ -325,3 +326,17 @@ def account_versions(session: Session, company_id: int, provider: str,
                 RemoteObjectRow.remote_id.in_(wanted[start:start + 500]))):
             found[remote_id] = version
     return found
+
+
+#: `integration_settings` key: "1" (the default) confirms exact mapping proposals (same number
+#: or name, same type: no warning) on their own, so that a company whose charts agree syncs with
+#: one click; "0" leaves every proposal for the user.
+AUTO_CONFIRM_EXACT = "auto_confirm_exact_mappings"
+
+
+def auto_confirms_exact(session: Session, company_id: int, provider: str) -> bool:
+    value = session.execute(select(IntegrationSettingRow.value).where(
+        IntegrationSettingRow.company_id == company_id,
+        IntegrationSettingRow.provider == provider,
+        IntegrationSettingRow.key == AUTO_CONFIRM_EXACT)).scalar_one_or_none()
+    return value is None or value.strip().lower() not in ("0", "false", "no", "off")

@@ -11,6 +11,11 @@ show; their tests take those screenshots (integrations-conflicts.png, integratio
 
     BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest \
         tests/gui/test_integrations_conflicts.py tests/gui/test_integrations_refused.py -k pane
+
+The account-mapping tab and its picker (integrations-mapping.png, mapping-picker.png) likewise:
+
+    BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest \
+        tests/gui/test_integrations_mapping.py -k screenshots
 """
 
 from __future__ import annotations

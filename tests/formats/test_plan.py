@@ -141,7 +141,7 @@ def test_xero_system_accounts_are_skipped_with_the_reason(data: Path) -> None:
     assert preview.provider == "xero"
 
 
-def test_propose_mappings_by_number_then_exact_then_normalised_name() -> None:
+def test_propose_mappings_by_number_and_type_then_name_never_across_kinds() -> None:
     ours = [
         Account("Checking", AccountType.BANK, code="1000", id=1),
         Account("Office Supplies", AccountType.EXPENSE, code="6100", id=2),
@@ -149,24 +149,58 @@ def test_propose_mappings_by_number_then_exact_then_normalised_name() -> None:
         Account("Travel:Meals", AccountType.EXPENSE, id=4),
         Account("Sales", AccountType.INCOME, id=5),
         Account("Unmatched", AccountType.EXPENSE, id=6),
+        Account("Business Checking", AccountType.BANK, code="1010", id=7),
     ]
     remote = [
         Account("Business Bank", AccountType.BANK, code="1000"),
         Account("Office Supplies", AccountType.EXPENSE, code="429"),
-        Account("bank-charges", AccountType.EXPENSE, code="404"),
+        Account("bank-charges", AccountType.COST_OF_GOODS_SOLD, code="404"),
         Account("Travel - Meals", AccountType.EXPENSE, code="420"),
-        Account("SALES", AccountType.OTHER_CURRENT_ASSET, code="200"),
-        Account("Checking", AccountType.BANK, code="090"),  # name taken by the number match
+        Account("SALES", AccountType.OTHER_CURRENT_ASSET, code="200"),  # an asset: never
+        Account("Checking", AccountType.BANK, code="090"),
+        Account("Business Checking", AccountType.BANK, code="1010"),
     ]
     proposals = propose_mappings(ours, remote)
-    assert [(p.account.full_name, p.remote.full_name, p.reason, p.same_class)
+    assert [(p.account.full_name, p.remote.full_name, p.reason, p.warning)
             for p in proposals] == [
-        ("Checking", "Business Bank", "number", True),
-        ("Office Supplies", "Office Supplies", "exact name", True),
-        ("Bank Charges", "bank-charges", "normalised name", True),
-        ("Travel:Meals", "Travel - Meals", "normalised name", True),
-        ("Sales", "SALES", "normalised name", False),
+        ("Business Checking", "Business Checking", "number, name and type", ""),
+        ("Checking", "Checking", "name and type", ""),
+        ("Office Supplies", "Office Supplies", "name and type", ""),
+        ("Bank Charges", "bank-charges", "name and type",
+         "type differs: Expense here, Cost of goods sold there"),
+        ("Travel:Meals", "Travel - Meals", "name and type", ""),
     ]
+
+
+def test_the_wrong_proposals_of_issue_12_are_not_made_or_are_flagged() -> None:
+    """A number alone proposed 1200 Inventory Asset → A/R, 6080 Utilities → Travel:Meals…"""
+    ours = [
+        Account("Inventory Asset", AccountType.OTHER_CURRENT_ASSET, code="1200", id=1),
+        Account("Utilities", AccountType.EXPENSE, code="6080", id=2),
+        Account("Interest Expense", AccountType.OTHER_EXPENSE, code="8000", id=3),
+        Account("Vehicle Expenses", AccountType.EXPENSE, code="6100", id=4),
+        Account("Sales", AccountType.INCOME, code="4000", id=5),
+    ]
+    remote = [
+        Account("Accounts Receivable (A/R)", AccountType.ACCOUNTS_RECEIVABLE, code="1200"),
+        Account("Travel:Meals", AccountType.EXPENSE, code="6080"),
+        Account("Depreciation", AccountType.EXPENSE, code="8000"),
+        Account("Payroll Expenses", AccountType.EXPENSE, code="6100"),
+        Account("Advertising", AccountType.EXPENSE, code="4000"),  # an expense for an income
+    ]
+    found = {p.account.full_name: p for p in propose_mappings(ours, remote)}
+    assert "Inventory Asset" not in found
+    assert "Sales" not in found
+    assert {name: (p.reason, p.warning) for name, p in found.items()} == {
+        "Utilities": ("number and type", "names differ"),
+        "Interest Expense": ("number and type",
+                             "type differs: Other expense here, Expense there; names differ"),
+        "Vehicle Expenses": ("number and type", "names differ"),
+    }
+    # In Xero's terms other expense and expense are the same type.
+    xero = {p.account.full_name: p.warning for p in propose_mappings(ours, remote,
+                                                                       provider="xero")}
+    assert xero["Interest Expense"] == "names differ"
 
 
 def test_each_remote_account_is_proposed_once() -> None:
@@ -222,3 +256,39 @@ def test_any_chart_survives_our_iif_block(tmp_path_factory: pytest.TempPathFacto
                  ExportOptions(include_accounts=True))
     read = {r.full_name: (r.type, r.code) for r in read_chart(out).rows}
     assert read == {a.full_name: (a.type, a.code) for a in accounts.values()}
+
+
+def test_receivables_meet_by_name_without_the_abbreviation_or_as_the_only_ones() -> None:
+    ours = [Account("Accounts Receivable", AccountType.ACCOUNTS_RECEIVABLE, code="1100", id=1),
+            Account("Trade Creditors", AccountType.ACCOUNTS_PAYABLE, code="2000", id=2),
+            Account("Other Debtors", AccountType.OTHER_CURRENT_ASSET, code="1150", id=3)]
+    remote = [Account("Accounts Receivable (A/R)", AccountType.ACCOUNTS_RECEIVABLE, code="1200"),
+              Account("Accounts Payable (A/P)", AccountType.ACCOUNTS_PAYABLE, code="2100")]
+    found = {p.account.full_name: (p.remote.full_name, p.reason, p.warning)
+             for p in propose_mappings(ours, remote)}
+    assert found == {
+        "Accounts Receivable": ("Accounts Receivable (A/R)", "name and type", ""),
+        "Trade Creditors": ("Accounts Payable (A/P)", "the only one of its type", ""),
+    }
+    # Two payables on their side: which one is ours is for the user to say.
+    remote.append(Account("Payables 2", AccountType.ACCOUNTS_PAYABLE, code="2200"))
+    assert "Trade Creditors" not in {p.account.full_name for p in propose_mappings(ours, remote)}
+
+
+def test_same_last_part_or_one_shared_word_is_proposed_with_a_warning() -> None:
+    ours = [Account("Equipment:Accumulated Depreciation", AccountType.FIXED_ASSET, "1530", id=1),
+            Account("Equipment:Furniture", AccountType.FIXED_ASSET, "1520", id=2),
+            Account("Equipment:Computers", AccountType.FIXED_ASSET, "1510", id=3),
+            Account("Office Supplies", AccountType.EXPENSE, "6010", id=4)]
+    remote = [Account("Accumulated Depreciation", AccountType.FIXED_ASSET, "1590"),
+              Account("Furniture & Fixtures", AccountType.FIXED_ASSET, "1510"),
+              Account("Office Rent", AccountType.EXPENSE, "6500"),
+              Account("Office Expenses", AccountType.EXPENSE, "6510")]
+    found = {p.account.full_name: (p.remote.full_name, p.warning)
+             for p in propose_mappings(ours, remote)}
+    assert found == {
+        "Equipment:Accumulated Depreciation": ("Accumulated Depreciation",
+                                               "parent account differs"),
+        # Furniture meets Furniture & Fixtures by name before Computers could by number.
+        "Equipment:Furniture": ("Furniture & Fixtures", "names differ"),
+    }  # Office Supplies shares "office" with two: nothing proposed

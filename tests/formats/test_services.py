@@ -220,8 +220,8 @@ def test_qbo_and_xero_charts_store_mapping_proposals(db: Database, company_id: i
     assert {(r.provider, r.state) for r in rows} == {("xero", "proposed")}
     by_name = {r.remote_name: r for r in rows}
     assert by_name["Sales"].remote_code == "200"
-    assert by_name["Sales"].proposal_reason == "number"
-    assert by_name["Business Bank Account"].proposal_reason == "exact name"  # no code
+    assert by_name["Sales"].proposal_reason == "number, name and type"
+    assert by_name["Business Bank Account"].proposal_reason == "name and type"  # no code
     again = coa_import.import_chart(db, company_id, xero)
     assert again.proposals == 0  # never duplicated or overwritten
     iif = coa_import.import_chart(db, company_id, data / "iif_kit_minimal.iif")

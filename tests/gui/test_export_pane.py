@@ -334,6 +334,15 @@ def test_export_models_pass_the_model_tester(qtmodeltester, tmp_path: Path) -> N
     assert history.index(0, 1).data() == "QuickBooks Online (CSV)"
     assert describe_filters({"status": ["posted"], "from": "2026-01-01", "to": None}) == (
         "posted · from 2026-01-01")
+    # What the export services log (services.exporting), in words.
+    assert describe_filters({"statuses": ["approved", "posted"], "date_from": "2026-01-01",
+                             "date_to": "2026-03-31", "include_accounts": True}) == (
+        "approved, posted · from 2026-01-01 · to 2026-03-31 · with the chart of accounts")
+    assert describe_filters({"statuses": ["posted"], "date_from": None, "date_to": None,
+                             "tax_rate": "Tax Exempt", "include_accounts": False}) == (
+        "posted · tax rate Tax Exempt")
+    assert describe_filters({"statuses": ["posted"], "date_format": "MM/DD/YYYY"}) == (
+        "posted · dates as MM/DD/YYYY")
 
 
 # --- on the real formats writers and the export services -----------------------------------------

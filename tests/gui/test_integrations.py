@@ -87,6 +87,9 @@ def test_waiting_for_browser_shows_the_url_to_copy(qtbot: QtBot) -> None:
     assert shown(card) == {"cancel"}
     qtbot.mouseClick(card.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == AUTH_URL
+    assert card.copy_button.text() == "Copied ✓"  # it says so
+    qtbot.waitUntil(lambda: card.copy_button.text() == "Copy",
+                    timeout=card.COPIED_MS + 2000)
     with qtbot.waitSignal(card.cancel_requested):
         qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
 
@@ -390,7 +393,7 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     editor = pane.mapping_editor
     assert editor.stack.currentWidget() is editor.table
     assert editor.model.rowCount() == 5
-    assert editor.summary.text() == "1 confirmed, 1 proposed, 1 in conflict"
+    assert editor.summary.text() == "1 confirmed, 1 proposed, 1 in conflict, 1 not mapped"
     editor.only_proposed.setChecked(True)
     assert editor.proxy.rowCount() == 2
     editor.only_proposed.setChecked(False)
@@ -420,7 +423,7 @@ def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
     assert source.changes == [(sample_company.id, 2, MappingState.CONFIRMED)]
     assert Changes(mappings=True) in notified
     assert editor.proxy.rowCount() == 1, "the proposal is confirmed; the conflict remains"
-    assert editor.summary.text() == "2 confirmed, 0 proposed, 1 in conflict"
+    assert editor.summary.text() == "2 confirmed, 0 proposed, 1 in conflict, 1 not mapped"
 
 
 def test_flows_drive_cards_and_a_refresh_leaves_a_running_flow_alone(
@@ -520,8 +523,34 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     assert card.progress_bar.value() == 2
     with qtbot.waitSignal(job.ended, timeout=5000):
         step.set()
-    assert card.state.phase is Phase.CONNECTED
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED,
+                    timeout=pane.MIN_SYNCING_SHOWN_MS + 2000)
     assert "7 pushed" in card.detail.text()
+
+
+def test_a_fast_sync_still_shows_syncing_then_its_counts(qtbot: QtBot, app_ctx: AppContext,
+                                                         sample_company: Any) -> None:
+    import time
+
+    from bookkeeper_desktop.core.progress import Progress
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+
+    def quick(progress: Progress) -> str:
+        progress.phase("Pulling accounts")
+        return "pulled 3 new, 0 changed; pushed 2 new"
+
+    started = time.monotonic()
+    job = app_ctx.jobs.run(quick, lane="network", title="Syncing with QuickBooks Online")
+    pane.follow_sync_job(Provider.QBO, job, lambda text: LastSync(NOW, True, text))
+    qtbot.waitSignal(job.ended, timeout=5000).wait()
+    assert card.state.phase is Phase.SYNCING, "still showing that it syncs"
+    assert card.headline.text().startswith("Syncing")
+    assert card.progress_bar.isVisibleTo(card)
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=5000)
+    assert time.monotonic() - started >= pane.MIN_SYNCING_SHOWN_MS / 1000 - 0.05
+    assert "pulled 3 new, 0 changed; pushed 2 new" in card.detail.text()
 
 
 def test_cancel_on_the_card_cancels_the_sync_job(qtbot: QtBot, app_ctx: AppContext,
@@ -602,7 +631,7 @@ def test_real_mappings_and_sync_log_from_the_services(
     editor = pane.mapping_editor
     assert editor.stack.currentWidget() is editor.table
     assert editor.model.rowCount() == len(chart), "every account of ours, mapped or not"
-    assert editor.summary.text() == "0 confirmed, 2 proposed"
+    assert editor.summary.text() == f"0 confirmed, 2 proposed, {len(chart) - 2} not mapped"
     assert pane.sync_log.model.rowCount() == 1
     assert pane.sync_log.model.data(pane.sync_log.model.index(0, SyncColumn.PULLED)) == "42"
 
@@ -622,7 +651,7 @@ def test_real_mappings_and_sync_log_from_the_services(
     with qtbot.waitSignal(pane.loaded, timeout=5000):
         qtbot.mouseClick(editor.reject_button, Qt.MouseButton.LeftButton)
     assert sales.id not in mapping_service.mapping_by_account(db, sample_company.id, "qbo")
-    assert editor.summary.text() == "1 confirmed, 0 proposed"
+    assert editor.summary.text() == f"1 confirmed, 0 proposed, {len(chart) - 1} not mapped"
 
 
 def test_mapping_filter_proxy_passes_the_model_tester(qtmodeltester: Any, qapp: object) -> None:
@@ -636,3 +665,31 @@ def test_mapping_filter_proxy_passes_the_model_tester(qtmodeltester: Any, qapp: 
     editor.only_proposed.setChecked(False)
     qtmodeltester.check(editor.proxy)
     assert editor.proxy.rowCount() == len(MAPPINGS)
+
+
+def test_the_card_keeps_its_height_whatever_it_says(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.not_connected(Provider.QBO))
+    card.show()
+    qtbot.waitExposed(card)
+    heights = {card.height()}
+    long_message = "; ".join(f"{n} account mapping(s) proposed — check them" for n in range(40))
+    for state in (CONNECTED, CONNECTED.syncing(),
+                  CONNECTED.sync_finished(LastSync(NOW, True, long_message)),
+                  CardState.waiting_for_browser(Provider.QBO, AUTH_URL),
+                  CONNECTED.after_error(RuntimeError(long_message))):
+        card.set_state(state)
+        heights.add(card.height())
+    assert len(heights) == 1, "the tabs below do not jump"
+    assert long_message in card.detail.text()  # all of it, scrolling within the card
+
+
+def test_the_badge_is_green_only_when_connected(qtbot: QtBot) -> None:
+    card = make_card(qtbot, CardState.not_connected(Provider.QBO))
+    assert card.badge_colour == "#9E9E9E"
+    assert card.badge.toolTip() == "Not connected"
+    card.set_state(CONNECTED)
+    assert card.badge_colour == "#2E9E44"
+    card.set_state(CONNECTED.after_error(RuntimeError("boom")))
+    assert card.badge_colour == "#C0392B"
+    xero = make_card(qtbot, CardState.not_connected(Provider.XERO))
+    assert xero.badge_colour == "#9E9E9E"

@@ -116,6 +116,10 @@ def test_xero_with_several_organisations_asks_which(qtbot: QtBot, pane: Integrat
     qtbot.waitUntil(lambda: card.state.phase is Phase.CHOOSE_TENANT, timeout=10_000)
     names = [card.tenant_combo.itemText(i) for i in range(card.tenant_combo.count())]
     assert sorted(names) == sorted(DEMO_ORGANISATIONS.values())
+    # The status bar says what is awaited now: the card's chooser, not the browser.
+    phases = [job.snapshot().phase for job in app_ctx.jobs.active_jobs()]
+    assert "Choose the organisation on the Xero card" in phases
+    assert "Waiting for the browser" not in phases
     card.tenant_combo.setCurrentIndex(names.index("Kowhai Landscaping Ltd"))
     qtbot.mouseClick(card.choose_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=10_000)
@@ -346,8 +350,38 @@ def test_auto_sync_backs_off_while_idle_or_throttled(
     qtbot.waitUntil(lambda: Provider.QBO not in controller.syncing, timeout=5000)
     key = (sample_company.id, Provider.QBO)
     qtbot.waitUntil(lambda: key in auto.next_due, timeout=5000)
+    # The card shows "Syncing…" a moment longer (IntegrationsPane.MIN_SYNCING_SHOWN_MS).
+    qtbot.waitUntil(lambda: pane.card(Provider.QBO).state.phase is not Phase.SYNCING,
+                    timeout=5000)
     assert auto.next_due[key] == NOW + dt.timedelta(minutes=expected_minutes)
     clock.now = NOW + dt.timedelta(minutes=expected_minutes) - dt.timedelta(seconds=1)
     assert auto.due() == []
     clock.now += dt.timedelta(seconds=1)
     assert auto.due() == [Provider.QBO]
+
+
+@pytest.mark.parametrize("provider", [Provider.QBO, Provider.XERO])
+def test_both_providers_sync_once_right_after_connecting(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any,
+        configs: dict[Provider, ProviderConfig], provider: Provider) -> None:
+    app_ctx.set_company(sample_company.id)
+    keychain = Keychain(MemoryKeyring())
+    store = DatabaseConnectionStore(app_ctx.services.db)
+    synced: list[Provider] = []
+
+    def make_flow(company_id: int, which: Provider, choose: Any) -> ConnectFlow:
+        return ConnectFlow(company_id, configs[which], keychain=keychain, store=store,
+                           open_browser=ScriptedBrowser(), choose_tenant=choose, timeout=20)
+
+    def sync(company_id: int, which: Provider, progress: Any) -> LastSync:
+        synced.append(which)
+        return LastSync(dt.datetime.now(dt.UTC), True, "synced")
+
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    IntegrationsController(pane, make_flow=make_flow, sync=sync)
+    qtbot.mouseClick(pane.card(provider).connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: synced == [provider], timeout=10_000)
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    assert synced == [provider]

@@ -68,6 +68,31 @@ def test_preview_lists_each_kind_with_line_numbers_and_applies(qtbot: QtBot) -> 
     assert dialog.result() == dialog.DialogCode.Accepted
 
 
+def test_a_long_list_of_notes_scrolls_and_enter_does_not_apply(qtbot: QtBot) -> None:
+    notes = tuple(f"line {n}: 'Admin: Postage {n}' is read as 'Admin - Postage {n}'"
+                  for n in range(300))
+    dialog = ImportPreviewDialog(PreviewSummary("chart.csv", "QuickBooks Online CSV",
+                                                (ADD,), notes))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    # It used to grow to 1784 px: the tabs, the table and Apply stay within a small screen.
+    assert dialog.sizeHint().height() < 700
+    assert dialog.height() < 700
+    assert dialog.notes_area.height() <= dialog.NOTES_MAX_HEIGHT
+    assert dialog.tabs.isVisible()
+    assert dialog.apply_button.isVisible()
+    with qtbot.assertNotEmitted(dialog.apply_requested):
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.tabs.currentWidget(), Qt.Key.Key_Enter)
+    assert not dialog.running
+
+
+def test_after_the_import_the_sentence_says_what_was_done() -> None:
+    assert summary(ADD, ADD, UPDATE, SKIP).done_sentence() == \
+        "2 accounts added, 1 updated, 1 skipped"
+
+
 def test_errors_block_apply_and_are_shown_first(qtbot: QtBot) -> None:
     dialog = ImportPreviewDialog(summary(ADD, ERROR))
     qtbot.addWidget(dialog)

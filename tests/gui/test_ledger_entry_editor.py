@@ -299,3 +299,33 @@ def test_typing_part_of_a_name_and_picking_the_completion(qtbot: QtBot) -> None:
     assert index.data(Qt.ItemDataRole.UserRole) == 3
     dialog.close()
     qtbot.wait(20)  # let the editor and its completer go before the next test
+
+
+def test_escape_with_typed_changes_asks_before_discarding(qtbot: QtBot) -> None:
+    from tests.gui.sandbox_books import answer
+
+    dialog = make_dialog(qtbot)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.memo_edit.setText("Typed and not saved")
+    type_line(dialog.lines_model, 0, 1, debit="10.00")
+    assert dialog.has_changes()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    box = answer(qtbot, "Keep editing")
+    assert "not saved" in box.text()
+    assert dialog.isVisible()
+    assert dialog.memo_edit.text() == "Typed and not saved"
+    dialog.close_button.click()  # Cancel asks the same
+    with qtbot.waitSignal(dialog.rejected, timeout=2000):
+        answer(qtbot, "Discard changes")
+    assert not dialog.isVisible()
+
+
+def test_escape_without_changes_closes_at_once(qtbot: QtBot) -> None:
+    dialog = make_dialog(qtbot)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert not dialog.has_changes()
+    with qtbot.waitSignal(dialog.rejected, timeout=2000):
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.discard_box is None

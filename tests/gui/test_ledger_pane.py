@@ -548,6 +548,7 @@ def test_dropping_a_chart_on_the_pane_previews_and_imports_it(
     assert savings is not None
     assert pane.tree_model.index_of(savings.id or 0).data() == "Savings Reserve"
     assert "Imported chart.csv" in pane.message_label.text()
+    assert " added, " in pane.message_label.text()
 
     # The same file again changes nothing: every line is skipped and Apply is off.
     again = drop_file_on(qtbot, pane, pane, chart_file(tmp_path))

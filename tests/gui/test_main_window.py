@@ -97,7 +97,9 @@ def test_every_pane_is_the_real_one(window: MainWindow) -> None:
 
 
 def test_title_names_the_company(window: MainWindow) -> None:
-    assert window.windowTitle() == "Sample Company (demo data) — Bookkeeper Desktop"
+    # The platform adds the application's display name itself: the title does not repeat it.
+    assert window.windowTitle() == "Sample Company (demo data)"
+    assert "Bookkeeper Desktop" not in window.windowTitle()
     assert not window.windowIcon().isNull()
 
 
@@ -255,6 +257,29 @@ def test_switching_company_in_the_combo(qtbot: QtBot, window: MainWindow) -> Non
         window.switcher.combo.setCurrentIndex(index)
     assert changed.args == [other.id]
     assert window.windowTitle().startswith("Second Books")
+
+
+def test_with_no_company_the_panes_offer_to_create_or_open_one(
+        qtbot: QtBot, gui_db: Any, runner: JobRunner, ini: QSettings) -> None:
+    ctx = AppContext(AppServices(gui_db), runner)
+    window = build_window(qtbot, ctx, ini)
+    ledger = window.panes["ledger"]
+    panel = ledger.no_company  # type: ignore[attr-defined]
+    assert panel.isVisible()
+    assert "company menu" not in panel.label.text()
+    assert "Companies" in panel.label.text()  # the button's real name
+    assert window.switcher.menu_button.text() == "Companies"
+    qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    dialog.reject()
+    window.show_pane("export")
+    export_panel = window.panes["export"].no_company  # type: ignore[attr-defined]
+    with qtbot.waitSignal(ctx.company_changed, timeout=10_000):
+        qtbot.mouseClick(export_panel.sample_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not export_panel.isVisible(), timeout=5000)
+    window.close()
 
 
 def test_open_sample_company_from_an_empty_database(qtbot: QtBot, gui_db: Any,
@@ -452,3 +477,19 @@ def test_status_bar_counts_other_running_jobs(qtbot: QtBot, window: MainWindow) 
     with qtbot.waitSignals([first.ended, second.ended], timeout=5000):
         pass
     qtbot.waitUntil(lambda: not status.isVisible(), timeout=3000)
+
+
+def test_labels_and_titles_are_not_cut_short(qtbot: QtBot, window: MainWindow) -> None:
+    ledger = window.panes["ledger"]
+    tree = ledger.tree  # type: ignore[attr-defined]
+    from bookkeeper_desktop.gui.ledger.account_tree import TYPE
+
+    widest = tree.fontMetrics().horizontalAdvance("Other current liability")
+    assert tree.columnWidth(TYPE) > widest, "not 'Other current li…'"
+    window.new_company_action.trigger()
+    dialog = window.switcher.name_dialog
+    assert dialog is not None
+    title = "New company — Bookkeeper Desktop"  # as the window manager shows it
+    qtbot.waitUntil(lambda: dialog.width() > dialog.fontMetrics().horizontalAdvance(title) + 60,
+                    timeout=2000)
+    dialog.reject()

@@ -157,3 +157,12 @@ def test_restore_defaults(qtbot: QtBot) -> None:
     qtbot.addWidget(dialog)
     dialog.restore_defaults()
     assert dialog.raw_values()["sync/auto_interval_minutes"] == 15
+
+
+def test_the_date_format_setting_says_it_is_for_qbo_csv_only() -> None:
+    from bookkeeper_desktop.settings import SCHEMA
+
+    (spec,) = [s for s in SCHEMA if s.key == "export/date_format"]
+    assert spec.label == "Date format in QuickBooks Online CSV files"
+    assert "IIF files are always MM/DD/YYYY" in spec.help
+    assert "Xero CSV files always DD/MM/YYYY" in spec.help

@@ -20,7 +20,7 @@ from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.audit import audit_log
-from bookkeeper_desktop.services.connections import get_connection
+from bookkeeper_desktop.services.connections import get_connection, set_integration_setting
 from bookkeeper_desktop.services.mappings import (
     AccountMapping,
     MappingState,
@@ -37,6 +37,7 @@ from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, 
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 from tests.sync.conftest import TIME_SCALE, Books, connect_books
 from tests.sync.helpers import (
     local_entries,
@@ -186,7 +187,35 @@ def test_cursors_are_stored_per_entity(qbo: Books) -> None:
     assert not any(value.startswith("full:") for value in cursors.values())
 
 
+def test_exact_matches_are_confirmed_on_their_own_and_kinds_never_cross(qbo: Books) -> None:
+    remote = list(qbo.sandbox.api.objects(qbo.tenant, "Account"))
+    expense = next(a for a in remote if a.get("AccountType") == "Expense"
+                   and ":" not in str(a.get("FullyQualifiedName")))
+    receivable = next(a for a in remote if a.get("AccountType") == "Accounts Receivable")
+    income = next(a for a in remote if a.get("AccountType") == "Income" and a.get("AcctNum"))
+    same = account_service.add_account(qbo.db, qbo.company_id, Account(
+        full_name=str(expense["Name"]).upper(), type=AccountType.EXPENSE, code="E-1"))
+    # Our inventory asset wears the number of their A/R; our expense the number of an income.
+    inventory = account_service.add_account(qbo.db, qbo.company_id, Account(
+        full_name="Inventory Asset Here", type=AccountType.OTHER_CURRENT_ASSET,
+        code=str(receivable.get("AcctNum") or "") or None))
+    wrong_kind = account_service.add_account(qbo.db, qbo.company_id, Account(
+        full_name="Utilities Here", type=AccountType.EXPENSE, code=str(income["AcctNum"])))
+    result = sync(qbo)
+    assert result.ok, result.message
+    assert result.counts["mappings_confirmed"] == 1
+    assert "confirmed" in result.summary
+    mappings = {m.account_id: m for m in list_mappings(qbo.db, qbo.company_id, "qbo")}
+    assert mappings[same.id or 0].state is MappingState.CONFIRMED
+    assert mappings[same.id or 0].proposal_reason == "name and type"
+    assert mappings[same.id or 0].remote_id == expense["Id"]
+    assert inventory.id not in mappings or mappings[inventory.id].remote_id != receivable["Id"]
+    assert wrong_kind.id not in mappings or mappings[wrong_kind.id].remote_id != income["Id"]
+
+
 def test_existing_chart_gets_proposals_not_overwrites(qbo: Books) -> None:
+    # The company's setting: every proposal waits for the user.
+    set_integration_setting(qbo.db, qbo.company_id, "qbo", AUTO_CONFIRM_EXACT, "0")
     remote = {a["Name"]: a for a in qbo.sandbox.api.objects(qbo.tenant, "Account")}
     name = next(n for n, a in remote.items() if a.get("AccountType") == "Expense"
                 and ":" not in str(a.get("FullyQualifiedName")))
@@ -199,7 +228,7 @@ def test_existing_chart_gets_proposals_not_overwrites(qbo: Books) -> None:
     mappings = {m.account_id: m for m in list_mappings(qbo.db, qbo.company_id, "qbo")}
     assert mappings[ours.id or 0].state is MappingState.PROPOSED
     assert mappings[ours.id or 0].remote_id == remote[name]["Id"]
-    assert mappings[ours.id or 0].proposal_reason == "normalised name"
+    assert mappings[ours.id or 0].proposal_reason == "name and type"
     kept = account_service.get_account(qbo.db, qbo.company_id, ours.id or 0)
     assert (kept.full_name, kept.code, kept.description) == (name.upper(), "E-1", "our own words")
     # Not duplicated as a new account, and the next pull proposes nothing again.

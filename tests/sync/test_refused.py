@@ -165,7 +165,7 @@ def test_qbo_inactive_account_refused_until_the_mapping_changes(qbo: Books) -> N
     (problem,) = first.errors
     assert "INACT-1" in problem
     assert "inactive or missing in QuickBooks Online" in problem
-    assert "Integrations → Mappings" in problem
+    assert "Integrations → Account mapping" in problem
     _zero_counts(qbo)
     assert sync(qbo).counts["refused"] == 1
     assert _writes(qbo) == 0

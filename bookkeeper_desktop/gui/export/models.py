@@ -63,16 +63,33 @@ class PreviewRowsModel(ReadOnlyTableModel):
 HISTORY_HEADERS = ("When", "Format", "Entries", "Filters", "File", "Status")
 
 
+#: How the export log's filter keys read in the history (`services.exporting._filters_json`).
+_FILTER_WORDS = {
+    "from": "from", "date_from": "from", "to": "to", "date_to": "to",
+    "date_format": "dates as", "tax_rate": "tax rate",
+}
+
+
 def describe_filters(filters: dict[str, Any] | Any) -> str:
-    """`{"status": ["posted"], "from": "2026-01-01"}` → "posted · from 2026-01-01"."""
+    """`{"statuses": ["posted"], "date_from": "2026-01-01", "include_accounts": True}` →
+    "posted · from 2026-01-01 · with the chart of accounts": the words a bookkeeper uses, never
+    the log's internal keys."""
     if not isinstance(filters, dict) or not filters:
         return ""
     parts: list[str] = []
     for key, value in filters.items():
-        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
         if value in (None, "", [], ()):
             continue
-        parts.append(shown if key in ("status", "statuses") else f"{key} {shown}")
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+        if key in ("status", "statuses"):
+            parts.append(shown)
+        elif key == "include_accounts":
+            if value is True:
+                parts.append("with the chart of accounts")
+        elif key in _FILTER_WORDS:
+            parts.append(f"{_FILTER_WORDS[key]} {shown}")
+        else:
+            parts.append(f"{key.replace('_', ' ')} {shown}")
     return " · ".join(parts)
 
 

@@ -47,6 +47,7 @@ from bookkeeper_desktop.core.errors import Cancelled, ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import NoCompanyPanel
 from bookkeeper_desktop.gui.export.models import ExportHistoryModel, PreviewRowsModel
 from bookkeeper_desktop.gui.export.services_source import ServicesExportSource
 from bookkeeper_desktop.gui.export.source import (
@@ -225,11 +226,12 @@ class ExportPane(QWidget):
         self.splitter.addWidget(history_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.empty_label = QLabel("No company is open.")
-        self.empty_label.setObjectName("emptyLabel")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # No company open: say so, with buttons to create one or open the sample (the main
+        # window connects them to the company switcher).
+        self.no_company = NoCompanyPanel()
+        self.empty_label = self.no_company.label
         layout = QVBoxLayout(self)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.no_company)
         layout.addWidget(self.splitter, 1)
 
         self._preview_timer = QTimer(self)
@@ -258,7 +260,7 @@ class ExportPane(QWidget):
 
     def _set_company(self, company_id: int | None) -> None:
         self._company_id = company_id
-        self.empty_label.setVisible(company_id is None)
+        self.no_company.setVisible(company_id is None)
         self.splitter.setVisible(company_id is not None)
         self._preview = None
         self.preview_model.set_rows((), ())

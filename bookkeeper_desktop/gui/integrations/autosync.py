@@ -90,7 +90,9 @@ class AutoSync(QObject):
         due: list[Provider] = []
         for provider, card in self.pane.cards.items():
             state = card.state
-            if state.phase is not Phase.CONNECTED or state.auto_sync_minutes <= 0:
+            shown_longer = self.pane.sync_showing_after_end(provider)
+            if (state.phase is not Phase.CONNECTED and not shown_longer) \
+                    or state.auto_sync_minutes <= 0:
                 continue
             if provider in self.controller.syncing:
                 continue

@@ -6,7 +6,7 @@ what happens and feed the next state with `set_state()`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,15 +16,21 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from bookkeeper_desktop.gui.integrations.state import CardState, Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import CardState, Phase
 
-#: Brand-neutral accent per provider for the card's title bar.
-_ACCENTS = {Provider.QBO: "#2CA01C", Provider.XERO: "#13B5EA"}
+#: The badge beside the title says how the connection is, not which brand it is: green only
+#: when connected (a brand-green dot beside "Not connected" read as "all is well").
+_BADGE_COLOURS = {Phase.CONNECTED: "#2E9E44", Phase.SYNCING: "#2E9E44",
+                  Phase.NEEDS_RECONNECT: "#E67E22", Phase.ERROR: "#C0392B"}
+_BADGE_IDLE = "#9E9E9E"
+_BADGE_TIPS = {Phase.CONNECTED: "Connected", Phase.SYNCING: "Syncing",
+               Phase.NEEDS_RECONNECT: "Needs you to reconnect", Phase.ERROR: "Something failed"}
 
 
 class ProviderCard(QFrame):
@@ -47,6 +53,11 @@ class ProviderCard(QFrame):
             database refreshes that replace the state know nothing of the network.
     """
 
+    #: Lines of message shown before it scrolls.
+    DETAIL_LINES = 4
+    #: How long Copy says "Copied ✓".
+    COPIED_MS = 2000
+
     connect_requested = Signal()
     cancel_requested = Signal()
     sync_requested = Signal()
@@ -68,9 +79,8 @@ class ProviderCard(QFrame):
         title_font.setBold(True)
         self.title.setFont(title_font)
         self.badge = QLabel()
+        self.badge.setObjectName("statusBadge")
         self.badge.setFixedSize(12, 12)
-        self.badge.setStyleSheet(
-            f"background: {_ACCENTS[state.provider]}; border-radius: 6px;")
         self.headline = QLabel()
         self.headline.setObjectName("headline")
         headline_font = QFont(self.headline.font())
@@ -80,7 +90,18 @@ class ProviderCard(QFrame):
         self.detail = QLabel()
         self.detail.setObjectName("detail")
         self.detail.setWordWrap(True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long message scrolls inside a fixed space: the card (and the tabs below it) no
+        # longer change height with every message.
+        self.detail_area = QScrollArea()
+        self.detail_area.setObjectName("detailArea")
+        self.detail_area.setWidget(self.detail)
+        self.detail_area.setWidgetResizable(True)
+        self.detail_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail_area.setFixedHeight(
+            self.detail.fontMetrics().lineSpacing() * self.DETAIL_LINES + 4)
 
         self.url_edit = QLineEdit()
         self.url_edit.setReadOnly(True)
@@ -88,6 +109,10 @@ class ProviderCard(QFrame):
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the sign-in address to paste into a browser")
         self.copy_button.clicked.connect(self.copy_url)
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(self.COPIED_MS)
+        self._copied_timer.timeout.connect(lambda: self.copy_button.setText("Copy"))
         url_row = QHBoxLayout()
         url_row.addWidget(self.url_edit, 1)
         url_row.addWidget(self.copy_button)
@@ -165,7 +190,7 @@ class ProviderCard(QFrame):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.headline)
-        layout.addWidget(self.detail)
+        layout.addWidget(self.detail_area)
         layout.addWidget(self.url_row)
         layout.addWidget(self.tenant_row)
         layout.addWidget(self.progress_label)
@@ -177,6 +202,12 @@ class ProviderCard(QFrame):
         self._updating = False
         self.offline = False
         self.state = state
+        # As tall as its tallest state (syncing: progress and auto-sync rows), whatever it shows.
+        for row in (self.url_row, self.tenant_row):
+            row.setVisible(False)
+        for row in (self.progress_label, self.progress_bar, self.auto_row):
+            row.setVisible(True)
+        self.setFixedHeight(self.sizeHint().height())
         self.set_state(state)
 
     def set_state(self, state: CardState) -> None:
@@ -186,6 +217,9 @@ class ProviderCard(QFrame):
         self.state = state
         phase = state.phase
         self.headline.setText(state.headline)
+        self.badge_colour = _BADGE_COLOURS.get(phase, _BADGE_IDLE)
+        self.badge.setStyleSheet(f"background: {self.badge_colour}; border-radius: 6px;")
+        self.badge.setToolTip(_BADGE_TIPS.get(phase, "Not connected"))
         self.detail.setText(state.detail_while(offline=self.offline))
 
         self.url_row.setVisible(phase is Phase.WAITING_FOR_BROWSER and bool(state.auth_url))
@@ -236,8 +270,11 @@ class ProviderCard(QFrame):
             self.detail.setText(self.state.detail_while(offline=offline))
 
     def copy_url(self) -> None:
-        """Put the sign-in address on the clipboard (for when no browser opened)."""
+        """Put the sign-in address on the clipboard (for when no browser opened), and say so
+        on the button for a moment."""
         QGuiApplication.clipboard().setText(self.state.auth_url)
+        self.copy_button.setText("Copied ✓")
+        self._copied_timer.start()
 
     def _choose_tenant(self) -> None:
         tenant_id = self.tenant_combo.currentData()

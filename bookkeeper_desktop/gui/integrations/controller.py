@@ -9,9 +9,13 @@ The pane only shows states and emits requests; this controller turns them into w
   copy; `wait()` runs next in the same lane until the redirect, the timeout or Cancel. A Xero
   consent with several organisations asks the card to choose (`WorkerQuestion`).
 - **Sync Now**: `sync(company_id, provider, progress) -> LastSync` runs in the network lane and
-  drives the card through `IntegrationsPane.follow_sync_job`.
+  drives the card through `IntegrationsPane.follow_sync_job`; a first one starts on its own
+  right after a Connect (both providers alike).
 - **Disconnect**: `disconnect(company_id, provider)` (revoke at the provider, delete from the
   keychain) runs in the network lane.
+- **Create in QuickBooks Online / Xero** (after the pane's preview):
+  `create_remote(company_id, provider, account_ids, progress) -> CreateOutcome` runs in the
+  network lane with progress and Cancel in the status bar; its outcome is shown in a message.
 
 Each finished action notifies `Changes(connections=True)` (and `sync_runs` after a sync) so every
 view re-reads what changed. A missing callable leaves its button doing nothing but saying so.
@@ -36,6 +40,7 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
 from bookkeeper_desktop.jobs import Job, WorkerQuestion
+from bookkeeper_desktop.services.remote_accounts import CreateOutcome
 
 
 class ConnectFlowLike(Protocol):
@@ -50,6 +55,7 @@ TenantChooser = Callable[[Sequence[Any]], Any]
 FlowFactory = Callable[[int, Provider, TenantChooser], ConnectFlowLike]
 SyncFunction = Callable[[int, Provider, Progress], LastSync]
 DisconnectFunction = Callable[[int, Provider], Any]
+CreateRemoteFunction = Callable[[int, Provider, Sequence[int], Progress], CreateOutcome]
 
 
 @dataclass
@@ -95,6 +101,7 @@ class IntegrationsController(QObject):
         make_flow: FlowFactory | None = None,
         sync: SyncFunction | None = None,
         disconnect: DisconnectFunction | None = None,
+        create_remote: CreateRemoteFunction | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent if parent is not None else pane)
@@ -103,6 +110,9 @@ class IntegrationsController(QObject):
         self.make_flow = make_flow
         self.sync_function = sync
         self.disconnect_function = disconnect
+        self.create_remote_function = create_remote
+        #: The message that says what Create in … did, or None.
+        self.outcome_box: QMessageBox | None = None
         self.connecting: dict[Provider, _Connecting] = {}
         self.syncing: dict[Provider, Job[Any]] = {}
         #: The open "Disconnect from …?" question, or None.
@@ -112,6 +122,7 @@ class IntegrationsController(QObject):
         pane.sync_requested.connect(self.sync_now)
         pane.disconnect_requested.connect(self.disconnect_provider)
         pane.tenant_chosen.connect(self._tenant_chosen)
+        pane.create_remote_requested.connect(self.create_remote)
 
     # -- connect ---------------------------------------------------------------------------------
     def connect_provider(self, provider: Provider) -> None:
@@ -127,7 +138,13 @@ class IntegrationsController(QObject):
         progress_of_wait: list[Progress] = []
 
         def choose(tenants: Sequence[Any]) -> Any:
-            chosen = question.ask(tenants, progress_of_wait[0] if progress_of_wait else None)
+            progress = progress_of_wait[0] if progress_of_wait else None
+            if progress is not None:  # the status bar follows the card, not the browser
+                progress.phase(f"Choose the {provider.remote_company_word} on the "
+                               f"{provider.title} card")
+            chosen = question.ask(tenants, progress)
+            if progress is not None:
+                progress.phase("Finishing the connection")
             return next((t for t in tenants if str(getattr(t, "tenant_id", "")) == chosen), None)
 
         try:
@@ -177,6 +194,10 @@ class IntegrationsController(QObject):
         self.pane.set_card_state(CardState.connected(
             provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes))
         self.ctx.notify(Changes(connections=True))
+        # A first sync straight away, for QuickBooks Online and Xero alike: it pulls the chart
+        # and proposes the account mapping, which the user looks at next.
+        if self.sync_function is not None:
+            self.sync_now(provider)
 
     def _connect_failed(self, provider: Provider, error: BaseException) -> None:
         attempt = self.connecting.pop(provider, None)
@@ -249,6 +270,41 @@ class IntegrationsController(QObject):
         self.ctx.jobs.run(lambda progress: disconnect(company_id, provider), lane="network",
                           title=f"Disconnecting from {provider.title}", on_done=done,
                           on_error=lambda error: self._show_error(provider, error), owner=self)
+
+    # -- create accounts at the provider ---------------------------------------------------------
+    def create_remote(self, provider: Provider, account_ids: Sequence[int]) -> Job[Any] | None:
+        """Create these accounts at the provider (the user saw the preview) in the network
+        lane; the status bar shows its progress and Cancel; a message says what was done."""
+        company_id = self.ctx.company_id
+        if company_id is None or not account_ids:
+            return None
+        if self.create_remote_function is None:
+            self._show_error(provider, ConfigurationError(
+                f"Creating accounts in {provider.title} is not set up in this build."))
+            return None
+        create = self.create_remote_function
+        ids = list(account_ids)
+        job = self.ctx.jobs.run(lambda progress: create(company_id, provider, ids, progress),
+                                lane="network", title=f"Creating accounts in {provider.title}",
+                                on_done=self._created, owner=self)
+        # Whatever happened (done, refused, cancelled half way): what was created is mapped.
+        job.ended.connect(lambda: self.ctx.notify(Changes(mappings=True)))
+        return job
+
+    def _created(self, outcome: CreateOutcome) -> None:
+        icon = QMessageBox.Icon.Warning if outcome.failed else QMessageBox.Icon.Information
+        box = QMessageBox(icon, "Accounts created", outcome.summary, QMessageBox.StandardButton.Ok,
+                          self.pane)
+        box.setObjectName("createRemoteOutcome")
+        if outcome.failed:
+            box.setInformativeText("Not created:\n" + "\n".join(
+                f"• {line}" for line in outcome.failed[:15]) + (
+                f"\n… and {len(outcome.failed) - 15} more" if len(outcome.failed) > 15 else ""))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _result: setattr(self, "outcome_box", None))
+        self.outcome_box = box
+        box.open()
 
     # -- cancel and errors -----------------------------------------------------------------------
     def cancel(self, provider: Provider) -> None:

@@ -50,16 +50,18 @@ class MappingColumn(IntEnum):
     REMOTE_NAME = 4
     STATE = 5
     REASON = 6
+    CHECK = 7
 
 
 _MAPPING_HEADERS = {
     MappingColumn.CODE: "Code",
     MappingColumn.ACCOUNT: "Our account",
     MappingColumn.TYPE: "Type",
-    MappingColumn.REMOTE_CODE: "Remote code / id",
+    MappingColumn.REMOTE_CODE: "Remote no.",
     MappingColumn.REMOTE_NAME: "Remote account",
     MappingColumn.STATE: "State",
-    MappingColumn.REASON: "Why proposed",
+    MappingColumn.REASON: "Why",
+    MappingColumn.CHECK: "Check",
 }
 
 
@@ -79,6 +81,7 @@ def _mapping_texts(row: MappingRow) -> tuple[str, ...]:
         MappingColumn.REMOTE_NAME: row.remote_name or "—",
         MappingColumn.STATE: _STATE_LABELS[row.state],
         MappingColumn.REASON: row.reason,
+        MappingColumn.CHECK: f"⚠ {row.warning}" if row.warning else "",
     }
     return tuple(str(texts[column] or "") for column in MappingColumn)
 
@@ -158,13 +161,25 @@ class MappingTableModel(QAbstractTableModel):
                                                                MappingState.CONFLICT):
             return _bold_font()
         if role == Qt.ItemDataRole.ToolTipRole:
-            if row.state is MappingState.PROPOSED:
-                return f"Proposed ({row.reason or 'automatic match'}): confirm or reject it."
-            if row.state is MappingState.CONFLICT:
-                return f"Conflict: {row.reason or 'resolve it before syncing'}"
-            if row.state is MappingState.UNMAPPED:
-                return "No remote account matches yet; pick one at the provider or rename."
+            if index.column() in (MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME):
+                return self._texts[index.row()][index.column()]  # the whole name
+            return _tooltip(row)
         return None
+
+
+def _tooltip(row: MappingRow) -> str | None:
+    check = f" Check: {row.warning}." if row.warning else ""
+    if row.state is MappingState.PROPOSED:
+        return (f"Proposed ({row.reason or 'automatic match'}).{check} Confirm it, reject it, "
+                "or double-click to choose another account.")
+    if row.state is MappingState.CONFLICT:
+        return f"Conflict: {row.reason or 'resolve it before syncing'}"
+    if row.state is MappingState.UNMAPPED:
+        return ("Not mapped: double-click (or Map to…) to choose the remote account, or "
+                "Create it there.")
+    if row.warning:
+        return check.strip()
+    return None
 
 
 class SyncColumn(IntEnum):

@@ -8,26 +8,23 @@ by their own modules through the pane's signals and `set_card_state()`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QPushButton,
     QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
-from typing_extensions import override
 
+from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
@@ -35,14 +32,10 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.conflicts import ConflictsView
-from bookkeeper_desktop.gui.integrations.models import (
-    MappingColumn,
-    MappingTableModel,
-    ModelIndex,
-    RowRole,
-    SortRole,
-    SyncLogModel,
-)
+from bookkeeper_desktop.gui.integrations.create_remote import CreateRemotePreview
+from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
+from bookkeeper_desktop.gui.integrations.models import SortRole, SyncLogModel
+from bookkeeper_desktop.gui.integrations.picker import RemoteAccountPicker
 from bookkeeper_desktop.gui.integrations.refused import RefusedView
 from bookkeeper_desktop.gui.integrations.source import (
     HELD_PHASES,
@@ -61,145 +54,12 @@ from bookkeeper_desktop.gui.integrations.state import (
     SyncRunRow,
 )
 from bookkeeper_desktop.jobs import Job
+from bookkeeper_desktop.services.mappings import RemoteAccount
+from bookkeeper_desktop.services.remote_accounts import PlannedAccount
 
 T = TypeVar("T")
 
 DEMO_BANNER = "Demo sandbox — no real data. Connect and Sync talk to local test servers."
-
-
-class _RowFilter(QSortFilterProxyModel):
-    """Sorts by `SortRole`; optionally keeps only proposed mappings."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SortRole)
-        self.only_proposed = False
-
-    def set_only_proposed(self, only: bool) -> None:
-        # Qt 6.9 replaced invalidateFilter() by begin/endFilterChange(); support both.
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            self.only_proposed = only
-            self.endFilterChange()
-        else:
-            self.only_proposed = only
-            self.invalidateFilter()
-
-    @override
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
-        if not self.only_proposed:
-            return True
-        model = self.sourceModel()
-        row = model.data(model.index(source_row, 0), RowRole)
-        return isinstance(row, MappingRow) and row.state in (MappingState.PROPOSED,
-                                                             MappingState.CONFLICT)
-
-
-class MappingEditor(QWidget):
-    """Our accounts beside the remote ones for one provider; proposals marked; confirm/reject.
-
-    Signals:
-        state_change_requested(object, object): (MappingRow, MappingState) chosen by the user.
-    """
-
-    state_change_requested = Signal(object, object)
-
-    EMPTY_TEXT = ("No account mappings yet.\n\nConnect to QuickBooks Online or Xero and press "
-                  "Sync Now: the remote chart of accounts is pulled and each of our accounts is "
-                  "matched by number, then by name. Proposals appear here for you to confirm.")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.provider_combo = QComboBox()
-        for provider in Provider:
-            self.provider_combo.addItem(provider.title, provider)
-        self.only_proposed = QCheckBox("Only proposals and conflicts")
-        self.summary = QLabel()
-        self.confirm_button = QPushButton("Confirm")
-        self.confirm_button.setToolTip("Use the proposed remote account for this account")
-        self.reject_button = QPushButton("Reject")
-        self.reject_button.setToolTip("Do not use this proposal")
-        self.model = MappingTableModel(self)
-        self.proxy = _RowFilter(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setObjectName("mappingTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(MappingColumn.CODE, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(
-            MappingColumn.ACCOUNT, QHeaderView.ResizeMode.Interactive)
-        self.empty = empty_label(self.EMPTY_TEXT, "mappingEmpty")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
-
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Provider:"))
-        top.addWidget(self.provider_combo)
-        top.addWidget(self.only_proposed)
-        top.addStretch(1)
-        top.addWidget(self.summary)
-        top.addWidget(self.confirm_button)
-        top.addWidget(self.reject_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
-
-        self._rows: dict[Provider, list[MappingRow]] = {p: [] for p in Provider}
-        self.provider_combo.currentIndexChanged.connect(self._show_provider)
-        self.only_proposed.toggled.connect(self.proxy.set_only_proposed)
-        self.confirm_button.clicked.connect(lambda: self._request(MappingState.CONFIRMED))
-        self.reject_button.clicked.connect(lambda: self._request(MappingState.REJECTED))
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self._show_provider()
-
-    @property
-    def provider(self) -> Provider:
-        data = self.provider_combo.currentData()
-        return data if isinstance(data, Provider) else Provider.QBO
-
-    def set_rows(self, rows: dict[Provider, list[MappingRow]]) -> None:
-        self._rows = {p: list(rows.get(p, [])) for p in Provider}
-        self._show_provider()
-
-    def selected_rows(self) -> list[MappingRow]:
-        rows: list[MappingRow] = []
-        for index in self.table.selectionModel().selectedRows():
-            row = self.proxy.data(index, RowRole)
-            if isinstance(row, MappingRow):
-                rows.append(row)
-        return rows
-
-    def _show_provider(self) -> None:
-        rows = self._rows[self.provider]
-        self.model.set_rows(rows)
-        self.stack.setCurrentWidget(self.table if rows else self.empty)
-        proposed = sum(1 for r in rows if r.state is MappingState.PROPOSED)
-        confirmed = sum(1 for r in rows if r.state is MappingState.CONFIRMED)
-        conflicts = sum(1 for r in rows if r.state is MappingState.CONFLICT)
-        text = f"{confirmed} confirmed, {proposed} proposed" if rows else ""
-        if conflicts:
-            text += f", {conflicts} in conflict"
-        self.summary.setText(text)
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
-        selected = self.selected_rows()
-        self.confirm_button.setEnabled(any(
-            r.state is not MappingState.CONFIRMED and (r.remote_id or r.remote_code)
-            for r in selected))
-        self.reject_button.setEnabled(any(
-            r.state in (MappingState.PROPOSED, MappingState.CONFLICT) for r in selected))
-
-    def _request(self, state: MappingState) -> None:
-        for row in self.selected_rows():
-            self.state_change_requested.emit(row, state)
 
 
 class SyncLogView(QWidget):
@@ -248,8 +108,13 @@ class IntegrationsPane(QWidget):
         auto_sync_changed(object, int): forwarded from the cards for the connect and sync flows.
         settings_requested(object): Open Settings pressed on a card (the window opens them at
             the provider's tab).
+        create_remote_requested(object, object): (Provider, account ids) to create at the
+            provider, after the user saw the preview (the controller runs it).
         loaded(): a refresh finished and the views show its data.
     """
+
+    #: The least time a sync shows as "Syncing…" on its card, however fast it was.
+    MIN_SYNCING_SHOWN_MS = 800
 
     connect_requested = Signal(object)
     cancel_requested = Signal(object)
@@ -258,6 +123,7 @@ class IntegrationsPane(QWidget):
     tenant_chosen = Signal(object, str)
     auto_sync_changed = Signal(object, int)
     settings_requested = Signal(object)
+    create_remote_requested = Signal(object, object)
     loaded = Signal()
 
     def __init__(self, ctx: AppContext, source: IntegrationsSource | None = None,
@@ -285,6 +151,14 @@ class IntegrationsPane(QWidget):
 
         self.mapping_editor = MappingEditor()
         self.mapping_editor.state_change_requested.connect(self._change_mapping)
+        self.mapping_editor.confirm_accepted.connect(
+            lambda row: self._change_mapping(row, MappingState.CONFIRMED, accept_warnings=True))
+        self.mapping_editor.pick_requested.connect(self.pick_remote_account)
+        self.mapping_editor.auto_confirm_changed.connect(self._save_auto_confirm)
+        self.mapping_editor.create_requested.connect(self.preview_create_remote)
+        #: The open picker or create preview, or None.
+        self.picker: RemoteAccountPicker | None = None
+        self.create_preview: CreateRemotePreview | None = None
         self.sync_log = SyncLogView()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.mapping_editor, "Account mapping")
@@ -302,6 +176,10 @@ class IntegrationsPane(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self._snapshot: IntegrationsSnapshot | None = None
+        #: Per provider: which sync the card follows, and those that ended while it still shows
+        #: "Syncing…" (`MIN_SYNCING_SHOWN_MS`).
+        self._sync_generation: dict[Provider, int] = {}
+        self._syncs_ended: set[Provider] = set()
         self._held: set[Provider] = set()
         self._load_generation = 0
         ctx.changes.changed.connect(self._on_changes)
@@ -331,6 +209,7 @@ class IntegrationsPane(QWidget):
         afterwards the card shows `summarize(result)` as the last sync, goes back to connected
         when cancelled, or shows the error (Reconnect for `ReconnectNeeded`)."""
         card = self.cards[provider]
+        self._syncs_ended.discard(provider)
         self.set_card_state(card.state.syncing())
 
         def progressed(snapshot: ProgressSnapshot) -> None:
@@ -341,8 +220,18 @@ class IntegrationsPane(QWidget):
             if which is provider:
                 job.cancel()
 
+        started = time.monotonic()
+        self._sync_generation[provider] = generation = self._sync_generation.get(provider, 0) + 1
+
         def succeeded(result: T) -> None:
-            self.set_card_state(card.state.sync_finished(summarize(result)))
+            finished = card.state.sync_finished(summarize(result))
+            # A sync of 0.4 s used to flash by unseen: "Syncing…" stays up for a moment, then
+            # the result with its counts.
+            left_ms = self.MIN_SYNCING_SHOWN_MS - int((time.monotonic() - started) * 1000)
+            if left_ms <= 0:
+                self.set_card_state(finished)
+                return
+            QTimer.singleShot(left_ms, self, lambda: self._finish_shown(finished, generation))
 
         def failed(error: BaseException) -> None:
             if isinstance(error, Cancelled):
@@ -352,6 +241,8 @@ class IntegrationsPane(QWidget):
 
         def ended() -> None:
             self.cancel_requested.disconnect(cancel)
+            if self._sync_generation.get(provider) == generation:
+                self._syncs_ended.add(provider)
             self.refresh()
 
         self.cancel_requested.connect(cancel)
@@ -359,6 +250,18 @@ class IntegrationsPane(QWidget):
         job.succeeded.connect(succeeded)
         job.failed.connect(failed)
         job.ended.connect(ended)
+
+    def _finish_shown(self, finished: CardState, generation: int) -> None:
+        card = self.cards[finished.provider]
+        # Nothing else took the card meanwhile (another sync, an error, a disconnect).
+        if card.state.phase is Phase.SYNCING and \
+                self._sync_generation.get(finished.provider) == generation:
+            self.set_card_state(finished)
+
+    def sync_showing_after_end(self, provider: Provider) -> bool:
+        """The card still says "Syncing…" for a sync that has ended (see
+        `MIN_SYNCING_SHOWN_MS`): the scheduler may start the next one."""
+        return provider in self._syncs_ended and self.cards[provider].state.phase is Phase.SYNCING
 
     def last_sync_text(self) -> str:
         """For the status bar: the newest sync run of the company, or "Not synced yet"."""
@@ -397,7 +300,7 @@ class IntegrationsPane(QWidget):
             card.set_state(card_state_for(provider, snapshot.connections.get(provider),
                                           snapshot.sync_runs,
                                           snapshot.auto_sync.get(provider, minutes)))
-        self.mapping_editor.set_rows(snapshot.mappings)
+        self.mapping_editor.set_rows(snapshot.mappings, snapshot.auto_confirm)
         self.sync_log.set_rows(list(snapshot.sync_runs))
         self.loaded.emit()
 
@@ -406,22 +309,95 @@ class IntegrationsPane(QWidget):
                 or changes.accounts or changes.settings:
             self.refresh()
 
-    def _change_mapping(self, row: MappingRow, state: MappingState) -> None:
+    def _change_mapping(self, row: MappingRow, state: MappingState, *,
+                        accept_warnings: bool = False) -> None:
         company_id = self.ctx.company_id
         if company_id is None:
             return
         source = self.source
+        extra = {"accept_warnings": True} if accept_warnings else {}
         self.ctx.jobs.run(
-            lambda progress: source.set_mapping_state(company_id, row, state),
+            lambda progress: source.set_mapping_state(company_id, row, state, **extra),
             on_done=self.ctx.notify,
             title="Updating account mapping", owner=self,
         )
+
+    def pick_remote_account(self, row: MappingRow) -> None:
+        """Read the provider's chart (db lane), then open the picker; the choice is saved in
+        another job."""
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.source
+        provider = Provider(row.provider) if row.provider in ("qbo", "xero") \
+            else self.mapping_editor.provider
+        names = {r.account_id: r.account_name for r in self.mapping_editor.model.rows()}
+
+        def show(remotes: list[RemoteAccount]) -> None:
+            picker = RemoteAccountPicker(provider.title, row.account_name, remotes,
+                                         account_type=_account_type(row.account_type),
+                                         used_by=names, parent=self)
+            picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            picker.setWindowModality(Qt.WindowModality.WindowModal)
+
+            def chosen() -> None:
+                remote = picker.chosen()
+                self.picker = None
+                if remote is not None:
+                    self.ctx.jobs.run(
+                        lambda progress: source.map_by_hand(company_id, row, remote),
+                        on_done=self.ctx.notify, title="Mapping the account", owner=self)
+
+            picker.accepted.connect(chosen)
+            picker.rejected.connect(lambda: setattr(self, "picker", None))
+            self.picker = picker
+            picker.open()
+
+        self.ctx.jobs.run(lambda progress: source.list_remote_accounts(company_id, provider),
+                          on_done=show, title=f"Reading the {provider.title} chart", owner=self)
+
+    def preview_create_remote(self, provider: Provider, account_ids: list[int] | None) -> None:
+        """Work out what would be created (db lane), show the preview, and on Create hand the
+        accounts to the controller (`create_remote_requested`)."""
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.source
+
+        def show(plan: list[PlannedAccount]) -> None:
+            preview = CreateRemotePreview(provider.value, provider.title, plan, self)
+            preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            preview.setWindowModality(Qt.WindowModality.WindowModal)
+
+            def create() -> None:
+                self.create_preview = None
+                ids = preview.account_ids()
+                if ids:
+                    self.create_remote_requested.emit(provider, ids)
+
+            preview.accepted.connect(create)
+            preview.rejected.connect(lambda: setattr(self, "create_preview", None))
+            self.create_preview = preview
+            preview.open()
+
+        self.ctx.jobs.run(
+            lambda progress: source.plan_remote_accounts(company_id, provider, account_ids),
+            on_done=show, title=f"Preparing accounts for {provider.title}", owner=self)
 
     def _sync_after_retry(self, provider: Provider) -> None:
         """Sync now after Send again in the Waiting for a fix tab: what the card's Sync Now does
         (the card is handed back from an error or outcome it was holding)."""
         self._held.discard(provider)
         self.sync_requested.emit(provider)
+
+    def _save_auto_confirm(self, provider: Provider, on: bool) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.source
+        self.ctx.jobs.run(lambda progress: source.set_auto_confirm(company_id, provider, on),
+                          on_done=self.ctx.notify, title="Saving the mapping setting",
+                          owner=self)
 
     def _save_auto_sync(self, provider: Provider, minutes: int) -> None:
         """Remember the card's interval for this company and provider (the scheduler reads it)."""
@@ -447,6 +423,14 @@ class IntegrationsPane(QWidget):
         card.tenant_chosen.connect(lambda tenant: self.tenant_chosen.emit(provider, tenant))
         card.auto_sync_changed.connect(
             lambda minutes: self.auto_sync_changed.emit(provider, minutes))
+
+
+def _account_type(label: str) -> AccountType | None:
+    """A row's type label ("Other current asset") back to our type, for the picker."""
+    try:
+        return AccountType(label.strip().lower().replace(" ", "_"))
+    except ValueError:
+        return None
 
 
 def _load(source: IntegrationsSource, company_id: int, progress: Progress

@@ -31,7 +31,10 @@ from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
+from bookkeeper_desktop.services.mappings import RemoteAccount
+from bookkeeper_desktop.services.remote_accounts import PlannedAccount, plan_remote_accounts
 from bookkeeper_desktop.services.sync import list_refused, retry_refused
+from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -47,6 +50,8 @@ class IntegrationsSnapshot:
     sync_runs: list[SyncRunRow]
     #: Auto-sync interval per provider where the company set one (else the app setting).
     auto_sync: dict[Provider, int] = field(default_factory=dict)
+    #: Per provider: are exact mapping proposals confirmed on their own? (default yes)
+    auto_confirm: dict[Provider, bool] = field(default_factory=dict)
 
 
 class IntegrationsSource(Protocol):
@@ -56,6 +61,17 @@ class IntegrationsSource(Protocol):
                           state: MappingState) -> Changes: ...
 
     def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes: ...
+
+    def list_remote_accounts(self, company_id: int, provider: Provider
+                             ) -> list[RemoteAccount]: ...
+
+    def map_by_hand(self, company_id: int, row: MappingRow, remote: RemoteAccount
+                    ) -> Changes: ...
+
+    def plan_remote_accounts(self, company_id: int, provider: Provider,
+                             account_ids: Sequence[int] | None) -> list[PlannedAccount]: ...
+
+    def set_auto_confirm(self, company_id: int, provider: Provider, on: bool) -> Changes: ...
 
 
 class ServicesSource:
@@ -67,8 +83,12 @@ class ServicesSource:
       mapping (`services.mappings.list_mappings`), unmapped accounts marked, once the provider has
       any mapping at all (before the first sync the editor shows its empty state);
     - sync log: `services.sync_runs.list_runs` (newest 200);
-    - Confirm: `mappings.confirm_mappings`; Reject: `mappings.remove_mapping` (the proposal is
-      dropped; the next sync may propose another).
+    - Confirm: `mappings.confirm_mappings` (proposals with a warning only once the user
+      accepted them); Reject / Clear: `mappings.remove_mapping` (the next sync may propose
+      another);
+    - Map to…: `mappings.list_remote_accounts` (the picker's list), `mappings.map_by_hand`;
+    - Create in …: `remote_accounts.plan_remote_accounts` (the preview; creating itself is
+      network work, run by the controller).
     """
 
     #: How many sync runs the log shows.
@@ -88,22 +108,26 @@ class ServicesSource:
         chart = [a for a in account_service.list_accounts(db, company_id) if a.active]
         mappings: dict[Provider, list[MappingRow]] = {}
         auto_sync: dict[Provider, int] = {}
+        auto_confirm: dict[Provider, bool] = {}
         for provider in Provider:
             mappings[provider] = _mapping_rows(
                 provider, chart, mapping_service.list_mappings(db, company_id, provider.value))
-            raw = connection_service.integration_settings(db, company_id, provider.value).get(
-                AUTO_SYNC_KEY)
+            settings = connection_service.integration_settings(db, company_id, provider.value)
+            raw = settings.get(AUTO_SYNC_KEY)
             if raw is not None and str(raw).isdigit():
                 auto_sync[provider] = int(raw)
+            auto_confirm[provider] = str(settings.get(AUTO_CONFIRM_EXACT, "1")).strip().lower() \
+                not in ("0", "false", "no", "off")
         runs = [SyncRunRow.from_record(run) for run in
                 sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
-        return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
+        return IntegrationsSnapshot(connections, mappings, runs, auto_sync, auto_confirm)
 
-    def set_mapping_state(self, company_id: int, row: MappingRow,
-                          state: MappingState) -> Changes:
+    def set_mapping_state(self, company_id: int, row: MappingRow, state: MappingState,
+                          *, accept_warnings: bool = False) -> Changes:
         db = self.services.db
         if state is MappingState.CONFIRMED:
-            mapping_service.confirm_mappings(db, company_id, row.provider, [row.account_id])
+            mapping_service.confirm_mappings(db, company_id, row.provider, [row.account_id],
+                                             accept_warnings=accept_warnings)
         elif state is MappingState.REJECTED:
             mapping_service.remove_mapping(db, company_id, row.provider, row.account_id)
         else:
@@ -114,6 +138,26 @@ class ServicesSource:
         connection_service.set_integration_setting(
             self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
         return Changes(connections=True)
+
+    def set_auto_confirm(self, company_id: int, provider: Provider, on: bool) -> Changes:
+        connection_service.set_integration_setting(
+            self.services.db, company_id, provider.value, AUTO_CONFIRM_EXACT, "1" if on else "0")
+        return Changes(mappings=True)
+
+    def list_remote_accounts(self, company_id: int, provider: Provider
+                             ) -> list[RemoteAccount]:
+        return mapping_service.list_remote_accounts(self.services.db, company_id,
+                                                    provider.value)
+
+    def map_by_hand(self, company_id: int, row: MappingRow, remote: RemoteAccount
+                    ) -> Changes:
+        mapping_service.map_by_hand(self.services.db, company_id, row.provider,
+                                    row.account_id, remote)
+        return Changes(mappings=True)
+
+    def plan_remote_accounts(self, company_id: int, provider: Provider,
+                             account_ids: Sequence[int] | None) -> list[PlannedAccount]:
+        return plan_remote_accounts(self.services.db, company_id, provider.value, account_ids)
 
 
 def _mapping_rows(provider: Provider, chart: Sequence[Account],
@@ -140,6 +184,7 @@ def _mapping_rows(provider: Provider, chart: Sequence[Account],
             else MappingState.UNMAPPED,
             reason=str(getattr(mapping, "proposal_reason", "") or ""),
             provider=provider.value,
+            warning=str(getattr(mapping, "warning", "") or ""),
         ))
     return rows
 

@@ -226,6 +226,12 @@ class MappingRow:
     reason: str = ""
     #: "qbo" or "xero".
     provider: str = ""
+    #: What to look at before confirming ("type differs: …", "names differ"); "" when exact.
+    warning: str = ""
+
+    @property
+    def has_remote(self) -> bool:
+        return bool(self.remote_id or self.remote_code)
 
     @classmethod
     def from_record(cls, record: Any) -> MappingRow:
@@ -248,6 +254,7 @@ class MappingRow:
             state=state,
             reason=str(_attr(record, "proposal_reason", "") or _attr(record, "reason", "") or ""),
             provider=str(_attr(record, "provider", "") or ""),
+            warning=str(_attr(record, "warning", "") or ""),
         )
 
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -194,6 +195,10 @@ class EntryEditorDialog(QDialog):
         self.date_edit.dateChanged.connect(self._refresh_state)
         self._busy = False
         self._refresh_state()
+        #: The entry as it opened: Cancel, Escape or closing asks before losing what changed.
+        self._as_opened = self.entry()
+        #: The open "Discard your changes?" question, or None.
+        self.discard_box: QMessageBox | None = None
 
     # --- what the pane and tests use ---------------------------------------------------------
 
@@ -278,8 +283,39 @@ class EntryEditorDialog(QDialog):
         if self._original is not None and self._original.status is EntryStatus.POSTED:
             self.void_requested.emit(self._original)
 
-    @override
+    def has_changes(self) -> bool:
+        return not self._read_only and self.entry() != self._as_opened
 
+    @override
+    def reject(self) -> None:
+        """Cancel, Escape and the window's close button: with typed changes, ask first."""
+        if not self.has_changes() or self._busy:
+            super().reject()
+            return
+        if self.discard_box is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard your changes?",
+                          "This entry has changes that are not saved.",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("discardChanges")
+        box.setInformativeText("Discard them, or keep editing?")
+        discard = box.addButton("Discard changes", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep editing", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered(button: object) -> None:
+            self.discard_box = None
+            if button is discard:
+                super(EntryEditorDialog, self).reject()
+
+        box.buttonClicked.connect(answered)
+        self.discard_box = box
+        box.open()
+
+    @override
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter in the grid moves on instead of closing the dialog; Escape still cancels.
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.lines_view.hasFocus():

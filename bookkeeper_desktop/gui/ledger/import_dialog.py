@@ -22,11 +22,13 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -85,6 +87,13 @@ class PreviewSummary:
     def changes_anything(self) -> bool:
         return self.count(PreviewKind.ADD) + self.count(PreviewKind.UPDATE) > 0
 
+    def done_sentence(self) -> str:
+        """After the import: "105 accounts added, 3 updated, 2 skipped"."""
+        add, update = self.count(PreviewKind.ADD), self.count(PreviewKind.UPDATE)
+        skip = self.count(PreviewKind.SKIP)
+        return (f"{add} account{'s' if add != 1 else ''} added, {update} updated, "
+                f"{skip} skipped")
+
     def sentence(self) -> str:
         """"12 accounts to add, 3 to update, 2 skipped, 1 error"."""
         add, update = self.count(PreviewKind.ADD), self.count(PreviewKind.UPDATE)
@@ -133,6 +142,9 @@ class PreviewTableModel(ReadOnlyTableModel):
 class ImportPreviewDialog(QDialog):
     """Preview a chart-of-accounts file and apply it."""
 
+    #: The notes (what was read differently, warnings) scroll past this height.
+    NOTES_MAX_HEIGHT = 96
+
     apply_requested = Signal()
     cancel_requested = Signal()
 
@@ -150,7 +162,16 @@ class ImportPreviewDialog(QDialog):
         self.notes_label = QLabel("\n".join(summary.notes))
         self.notes_label.setObjectName("notesLabel")
         self.notes_label.setWordWrap(True)
-        self.notes_label.setVisible(bool(summary.notes))
+        self.notes_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # The notes scroll within a few lines: a long list of warnings once pushed the tabs,
+        # the table and Apply below the bottom of the screen.
+        self.notes_area = QScrollArea()
+        self.notes_area.setObjectName("notesArea")
+        self.notes_area.setWidget(self.notes_label)
+        self.notes_area.setWidgetResizable(True)
+        self.notes_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.notes_area.setMaximumHeight(self.NOTES_MAX_HEIGHT)
+        self.notes_area.setVisible(bool(summary.notes))
         self.tabs = QTabWidget()
         self.models: dict[PreviewKind, PreviewTableModel] = {}
         details = {PreviewKind.ADD: "Details", PreviewKind.UPDATE: "What changes",
@@ -177,8 +198,11 @@ class ImportPreviewDialog(QDialog):
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
         self.apply_button = QPushButton("&Apply import")
-        self.apply_button.setDefault(True)
+        # Enter must not apply an import the user may not have seen: no default button here,
+        # Apply is a click or Alt+A.
+        self.apply_button.setAutoDefault(False)
         self.close_button = QPushButton("Cancel")
+        self.close_button.setAutoDefault(False)
         self.apply_button.clicked.connect(self._apply)
         self.close_button.clicked.connect(self._close_or_cancel)
 
@@ -190,7 +214,7 @@ class ImportPreviewDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.summary_label)
-        layout.addWidget(self.notes_label)
+        layout.addWidget(self.notes_area)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.reason_label)
         layout.addLayout(buttons)

@@ -47,13 +47,14 @@ from PySide6.QtWidgets import (
 )
 from typing_extensions import override
 
-from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.formats.statements import looks_like_statement
 from bookkeeper_desktop.gui.context import AppContext
+from bookkeeper_desktop.gui.empty_state import NoCompanyPanel
 from bookkeeper_desktop.gui.ledger.account_dialog import AccountDialog, describe_account
 from bookkeeper_desktop.gui.ledger.account_tree import (
     BALANCE,
@@ -195,10 +196,12 @@ class LedgerPane(QWidget):
         # row on each `dataChanged`, 20 ms for a 45-account chart after a sync.
         header.setSectionResizeMode(CODE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(BALANCE, QHeaderView.ResizeMode.Interactive)
-        # The type labels are long ("Other current liability"): a fixed, elided column keeps the
-        # names readable in a narrow window.
+        # The type column is fixed (names stay readable in a narrow window) but as wide as the
+        # longest type label: at 112 px "Other current liability" read "Other current li…".
         header.setSectionResizeMode(TYPE, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(TYPE, 112)
+        metrics = self.tree.fontMetrics()
+        self.tree.setColumnWidth(TYPE, max(metrics.horizontalAdvance(kind.label)
+                                           for kind in AccountType) + 24)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.doubleClicked.connect(lambda _i: self.edit_selected_account())
 
@@ -311,12 +314,12 @@ class LedgerPane(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([440, 760])
-        self.empty_label = QLabel("No company is open. Create one or open the sample company "
-                                  "from the company menu.")
-        self.empty_label.setObjectName("emptyLabel")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # No company open: say so, with buttons to create one or open the sample (the main
+        # window connects them to the company switcher).
+        self.no_company = NoCompanyPanel()
+        self.empty_label = self.no_company.label
         layout = QVBoxLayout(self)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.no_company)
         layout.addWidget(self.splitter, 1)
 
     def _action(
@@ -345,7 +348,7 @@ class LedgerPane(QWidget):
     def _set_company(self, company_id: int | None) -> None:
         self._company_id = company_id
         has_company = company_id is not None
-        self.empty_label.setVisible(not has_company)
+        self.no_company.setVisible(not has_company)
         self.splitter.setVisible(has_company)
         for action in (self.new_entry_action, self.trial_balance_action, self.import_action,
                        self.add_account_action):
@@ -620,7 +623,7 @@ class LedgerPane(QWidget):
         summary = dialog.summary
         if is_alive(dialog):
             dialog.finish()
-        self.message_label.setText(f"Imported {summary.file_name}: {summary.sentence()}.")
+        self.message_label.setText(f"Imported {summary.file_name}: {summary.done_sentence()}.")
         self.ctx.notify(changes)
 
     def _import_failed(self, dialog: ImportPreviewDialog, error: BaseException) -> None:
