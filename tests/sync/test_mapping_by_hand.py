@@ -181,6 +181,7 @@ def test_unrelated_chart_after_create_missing_sync_sends_everything(xero: Books)
     costs = _ours(xero, "Subcontractors Here", AccountType.EXPENSE, "9981")
     entry_service.bulk_insert_entries(xero.db, xero.company_id, [JournalEntry(
         date=dt.date(2026, 10, 5), status=EntryStatus.POSTED, number=f"U-{n}",
+        currency="NZD",  # the Xero organisation's: a manual journal has no currency
         lines=(JournalLine.of(costs, Decimal("12.50")),
                JournalLine.of(fees, Decimal("-12.50")))) for n in range(3)])
     before = sync(xero)
