@@ -269,9 +269,13 @@ def _lines(rng: random.Random, pools: _Pools, kind: int, invoices: _OpenInvoices
     if rng.random() < 0.4:  # a customer pays an invoice into the bank
         amount = _amount(rng, 800, 5000)
         settled = invoices.settle()
-        customer = _name(CUSTOMERS, amount)
-        if settled is not None:
-            customer, amount = settled
+        if settled is None:  # nothing invoiced yet: the customer pays a deposit up front
+            return [
+                line(pools.prefer(rng, ("1000",), T.BANK), debit=amount, description="Deposit"),
+                line(pools.prefer(rng, ("2400",), T.OTHER_CURRENT_LIABILITY), credit=amount,
+                     description="Customer deposit", contact=_name(CUSTOMERS, amount)),
+            ], "Customer deposit"
+        customer, amount = settled
         return [
             line(pools.prefer(rng, ("1000",), T.BANK), debit=amount, description="Deposit"),
             line(pools.prefer(rng, ("1100",), T.ACCOUNTS_RECEIVABLE), credit=amount,

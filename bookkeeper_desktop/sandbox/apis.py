@@ -32,14 +32,14 @@ _log = logging.getLogger(__name__)
 
 class QboApi(Protocol):
     def handle(self, request: Request, realm_id: str) -> Response: ...
-    def seed_company(self, realm_id: str, name: str) -> None: ...
+    def seed_company(self, realm_id: str, name: str, *, sample: bool = False) -> None: ...
     def to_state(self) -> dict[str, Any]: ...
     def from_state(self, state: dict[str, Any]) -> None: ...
 
 
 class XeroApi(Protocol):
     def handle(self, request: Request, tenant_id: str) -> Response: ...
-    def seed_organisation(self, tenant_id: str, name: str) -> None: ...
+    def seed_organisation(self, tenant_id: str, name: str, *, sample: bool = False) -> None: ...
     def to_state(self) -> dict[str, Any]: ...
     def from_state(self, state: dict[str, Any]) -> None: ...
 
@@ -89,7 +89,7 @@ class FallbackQboApi:
     def __init__(self) -> None:
         self.companies: dict[str, str] = {}
 
-    def seed_company(self, realm_id: str, name: str) -> None:
+    def seed_company(self, realm_id: str, name: str, *, sample: bool = False) -> None:
         self.companies[realm_id] = name
 
     def to_state(self) -> dict[str, Any]:
@@ -138,7 +138,7 @@ class FallbackXeroApi:
     def __init__(self) -> None:
         self.organisations: dict[str, str] = {}
 
-    def seed_organisation(self, tenant_id: str, name: str) -> None:
+    def seed_organisation(self, tenant_id: str, name: str, *, sample: bool = False) -> None:
         self.organisations[tenant_id] = name
 
     def to_state(self) -> dict[str, Any]:

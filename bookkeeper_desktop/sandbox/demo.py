@@ -35,8 +35,9 @@ from typing import Any, Self
 import httpx
 
 from bookkeeper_desktop import paths
-from bookkeeper_desktop.sandbox.qbo_server import DEMO_QBO_CLIENT, QboSandbox
+from bookkeeper_desktop.sandbox.qbo_server import DEMO_COMPANIES, DEMO_QBO_CLIENT, QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import (
+    DEMO_ORGANISATIONS,
     DEMO_XERO_CLIENT,
     DEMO_XERO_WEB_CLIENT,
     XeroSandbox,
@@ -48,6 +49,10 @@ DEMO_QBO_PORT = 47_811
 DEMO_XERO_PORT = 47_812
 DEMO_LABEL = "Demo sandbox — no real data"
 REDIRECT_URI_PATTERN = "http://localhost:{port}/callback"
+#: The demo's QBO company and Xero organisation with the sample company's chart and contacts.
+DEMO_SAMPLE_REALM = "9341453050090001"
+DEMO_SAMPLE_TENANT = "0b5e6a1c-3d2f-4e8a-9c7b-5a4d3e2f1c0b"
+DEMO_SAMPLE_NAME = "Sample Company (demo books)"
 
 
 def default_state_file() -> Path:
@@ -221,10 +226,19 @@ class DemoSandboxes:
             temporary.replace(self.state_file)
 
     def _fresh_servers(self) -> tuple[QboSandbox, XeroSandbox]:
+        """The QBO company and the Xero organisation offered first hold the sample company's
+        own chart and contacts (`sample_seed`), so the sample company connects to them with
+        every account paired and syncs with nothing refused; the usual demo companies, with
+        their months of history, come after them."""
         return (QboSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                           on_change=self.changed),
+                           on_change=self.changed,
+                           companies={DEMO_SAMPLE_REALM: DEMO_SAMPLE_NAME, **DEMO_COMPANIES},
+                           sample_companies={DEMO_SAMPLE_REALM}),
                 XeroSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                            on_change=self.changed))
+                            on_change=self.changed,
+                            organisations={DEMO_SAMPLE_TENANT: DEMO_SAMPLE_NAME,
+                                           **DEMO_ORGANISATIONS},
+                            sample_organisations={DEMO_SAMPLE_TENANT}))
 
     def _read_state(self) -> dict[str, Any] | None:
         """The saved state as parsed JSON (checked by loading it in `start`), or None."""

@@ -95,7 +95,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bookkeeper_desktop.sandbox import qbo_entities, qbo_faults, qbo_query, qbo_seed
+from bookkeeper_desktop.sandbox import qbo_entities, qbo_faults, qbo_query, qbo_seed, sample_seed
 from bookkeeper_desktop.sandbox.http import Request, Response
 from bookkeeper_desktop.sandbox.qbo_faults import QboFault
 from bookkeeper_desktop.sandbox.qbo_json import dumps, loads
@@ -237,11 +237,12 @@ class QboAccountingApi:
             raise ValueError("the sandbox clock must return aware datetimes")
         return moment
 
-    def seed_company(self, realm_id: str, name: str) -> None:
+    def seed_company(self, realm_id: str, name: str, *, sample: bool = False) -> None:
         """A new company `name` under `realm_id` (replacing any old one): CompanyInfo, a chart of
         about 40 accounts of every type, customers, vendors, items and a few dozen transactions
         of every pulled kind over the last four months (`qbo_seed`), a few of them edited since
-        and one journal entry deleted."""
+        and one journal entry deleted. `sample`: the sample company's own chart and contacts
+        and no transactions instead (`sample_seed`, for `--demo`)."""
         with self._lock:
             now = self.now()
             created = now - dt.timedelta(days=400)
@@ -257,6 +258,9 @@ class QboAccountingApi:
             def create(entity: str, body: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
                 return self._create(realm, entity, body, at)
 
+            if sample:
+                sample_seed.populate_qbo(create, now)
+                return
             qbo_seed.populate(create, now, int.from_bytes(digest[:8], "big"))
             # Some history, as a real company has: a few recent edits (SyncToken 1) and one
             # journal entry deleted two days ago.

@@ -89,6 +89,8 @@ class QboSandbox(SandboxServer):
         clients: registered apps (default: `DEMO_QBO_CLIENT`); more with `register_client`.
         companies: realm id → company name offered on the consent page (default: one demo
             company); seeded into the API object.
+        sample_companies: realm ids of `companies` seeded with the sample company's own chart
+            and contacts (`sample_seed`, for `--demo`) instead of the usual company.
         api: the accounting API (default: `qbo_api.QboAccountingApi` when present).
         limits: enforce Intuit's rate limits; `time_scale` shrinks their windows.
         on_change: called after each state-changing request (see `SandboxServer`).
@@ -100,7 +102,8 @@ class QboSandbox(SandboxServer):
                  clients: Iterable[ClientRegistration] = (DEMO_QBO_CLIENT,),
                  companies: Mapping[str, str] | None = None, api: QboApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
-                 on_change: Callable[[bool], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None,
+                 sample_companies: Iterable[str] = ()) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(QBO_POLICY, clock, QBO_SCOPES), port=port, clock=clock,
                          on_change=on_change)
@@ -111,8 +114,9 @@ class QboSandbox(SandboxServer):
         self.api: QboApi = api if api is not None else load_qbo_api(clock)
         self._api_loaded = api is None
         self.api_lock = threading.RLock()
+        self.sample_companies = frozenset(sample_companies)
         for realm_id, name in self.companies.items():
-            self.api.seed_company(realm_id, name)
+            self.api.seed_company(realm_id, name, sample=realm_id in self.sample_companies)
         self.limiter = QboLimiter(clock, enabled=limits, time_scale=time_scale)
 
     def register_client(self, client: ClientRegistration) -> None:
@@ -140,7 +144,7 @@ class QboSandbox(SandboxServer):
             self.companies = dict(self._initial_companies)
             self.api = load_qbo_api(self.clock) if self._api_loaded else type(self.api)()
             for realm_id, name in self.companies.items():
-                self.api.seed_company(realm_id, name)
+                self.api.seed_company(realm_id, name, sample=realm_id in self.sample_companies)
 
     def is_api_path(self, path: str) -> bool:
         return _API_PATH.match(path) is not None

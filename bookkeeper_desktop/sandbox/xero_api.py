@@ -71,6 +71,7 @@ from typing import Any
 
 from bookkeeper_desktop.sandbox import xero_format as fmt
 from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.sample_seed import sample_books
 from bookkeeper_desktop.sandbox.xero_books import (
     ACCOUNT_CLASS,
     COLLECTIONS,
@@ -129,12 +130,17 @@ class XeroAccountingApi:
 
     # --- organisations -----------------------------------------------------------------------
 
-    def seed_organisation(self, tenant_id: str, name: str, *, advanced: bool = False) -> None:
+    def seed_organisation(self, tenant_id: str, name: str, *, advanced: bool = False,
+                          sample: bool = False) -> None:
         """A small New Zealand business with a chart of accounts (system and bank accounts
         included), contacts and a few months of invoices, bills, payments, bank transactions and
-        manual journals. `advanced` puts it on Xero's Advanced tier (the Journals endpoint)."""
+        manual journals. `advanced` puts it on Xero's Advanced tier (the Journals endpoint).
+        `sample`: a US organisation with the sample company's own chart and contacts and no
+        transactions instead (`sample_seed`, for `--demo`)."""
         with self._lock:
-            self._books[tenant_id] = seed_books(tenant_id, name, self._now(), advanced=advanced)
+            self._books[tenant_id] = (
+                sample_books(tenant_id, name, self._now()) if sample
+                else seed_books(tenant_id, name, self._now(), advanced=advanced))
 
     def organisation_name(self, tenant_id: str) -> str:
         with self._lock:

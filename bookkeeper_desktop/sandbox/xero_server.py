@@ -159,6 +159,8 @@ class XeroSandbox(SandboxServer):
             `DEMO_XERO_WEB_CLIENT`).
         organisations: tenant id → name offered on the consent page (default: three); seeded into
             the API object.
+        sample_organisations: tenant ids of `organisations` seeded with the sample company's own
+            chart and contacts (`sample_seed`, for `--demo`) instead of the usual organisation.
         api: the accounting API (default: `xero_api.XeroAccountingApi` when present).
         limits: enforce Xero's rate limits; `time_scale` shrinks their windows.
         on_change: called after each state-changing request.
@@ -171,7 +173,8 @@ class XeroSandbox(SandboxServer):
                                                           DEMO_XERO_WEB_CLIENT),
                  organisations: Mapping[str, str] | None = None, api: XeroApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
-                 on_change: Callable[[bool], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None,
+                 sample_organisations: Iterable[str] = ()) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(XERO_POLICY, clock, XERO_SCOPES), port=port, clock=clock,
                          on_change=on_change)
@@ -183,8 +186,10 @@ class XeroSandbox(SandboxServer):
         self.api: XeroApi = api if api is not None else load_xero_api(clock)
         self._api_loaded = api is None
         self.api_lock = threading.RLock()
+        self.sample_organisations = frozenset(sample_organisations)
         for tenant_id, name in self.organisations.items():
-            self.api.seed_organisation(tenant_id, name)
+            self.api.seed_organisation(tenant_id, name,
+                                       sample=tenant_id in self.sample_organisations)
         self.connections: dict[str, Connection] = {}
         self.connections_lock = threading.RLock()
         self.limiter = XeroLimiter(clock, enabled=limits, time_scale=time_scale)
@@ -223,7 +228,8 @@ class XeroSandbox(SandboxServer):
             self.organisations = dict(self._initial_organisations)
             self.api = load_xero_api(self.clock) if self._api_loaded else type(self.api)()
             for tenant_id, name in self.organisations.items():
-                self.api.seed_organisation(tenant_id, name)
+                self.api.seed_organisation(tenant_id, name,
+                                           sample=tenant_id in self.sample_organisations)
 
     def is_api_path(self, path: str) -> bool:
         return _API_PATH.match(path) is not None

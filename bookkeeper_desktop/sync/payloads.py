@@ -41,7 +41,8 @@ class UnmappedAccounts(ValidationError):
     """An entry uses accounts with no mapping to the provider; `account_ids` names them."""
 
     def __init__(self, message: str, account_ids: tuple[int, ...], problems: list[str]):
-        super().__init__(message, problems, hint="Map the accounts in Integrations → Account mapping.")
+        super().__init__(message, problems,
+                         hint="Map the accounts in Integrations → Account mapping.")
         self.account_ids = account_ids
 
 

@@ -58,6 +58,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -482,7 +483,8 @@ def _plan_payments(ctx: SyncContext, items: list[Item]) -> list[Item]:
         entry, contact = item.entry, item.contact or {}
         found = open_invoice(invoices, contact_id=contact.get("ContactID"),
                              contact_name=contact.get("_name", ""),
-                             invoice_type=item.invoice_type, amount=item.body["Amount"])
+                             invoice_type=item.invoice_type, amount=item.body["Amount"],
+                             paid_on=entry.date or dt.date.max)
         if found is None:
             who = contact.get("_name") or "the contact"
             what = "invoice" if item.invoice_type == "ACCREC" else "bill"
@@ -492,6 +494,9 @@ def _plan_payments(ctx: SyncContext, items: list[Item]) -> list[Item]:
                             "is there."))
             continue
         item.body["Invoice"] = {"InvoiceID": str(found["InvoiceID"])}
+        # The next payment planned here sees what this one leaves due (they go in one request).
+        due = Decimal(str(found.get("AmountDue", found.get("Total", "0")) or "0"))
+        found["AmountDue"] = due - Decimal(str(item.body["Amount"]))
         ready.append(item)
     if stopped:
         _stop(ctx, stopped)
@@ -659,8 +664,8 @@ def refusal_message(provider: str, entry: JournalEntry, reason: str, code: str |
                 f"the period in {name} and then retry the refused entries.")
     elif code in ("610", "2500") or "archived" in lowered or "inactive" in lowered:
         todo = (f"An account (or name) it uses is inactive or missing in {name}: make it active "
-                f"there, or map the account to another one in Integrations → Account mapping. It is "
-                "sent again after that.")
+                "there, or map the account to another one in Integrations → Account mapping. It "
+                "is sent again after that.")
     elif "3.5 mb" in lowered:
         todo = "Shorten its line descriptions; it is sent again when it changes."
     else:

@@ -23,6 +23,7 @@ sending (`taxed_lines`) until taxed documents are supported.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -31,7 +32,7 @@ from bookkeeper_desktop.core.errors import ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.kinds import Kind, Shape
 from bookkeeper_desktop.core.money import ZERO, round_money
-from bookkeeper_desktop.sync.payloads import RemoteAccountRef, tag_with_key
+from bookkeeper_desktop.sync.payloads import RemoteAccountRef, parse_xero_date, tag_with_key
 
 #: Where each kind carries our key (and its text): what reconciliation and the pull read.
 KEY_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -146,16 +147,20 @@ def void_body(kind: str, remote_id: str, remote_status: str) -> dict[str, Any] |
     return None
 
 
-def open_invoice(invoices: Sequence[Mapping[str, Any]], *, contact_id: str | None,
-                 contact_name: str, invoice_type: str, amount: Decimal
-                 ) -> Mapping[str, Any] | None:
-    """The contact's AUTHORISED invoice of `invoice_type` a payment of `amount` settles: the one
-    due exactly that amount first, else the oldest with at least that much due."""
+def open_invoice(invoices: Sequence[dict[str, Any]], *, contact_id: str | None,
+                 contact_name: str, invoice_type: str, amount: Decimal, paid_on: dt.date
+                 ) -> dict[str, Any] | None:
+    """The contact's AUTHORISED invoice of `invoice_type`, dated on or before the payment
+    (`paid_on`), that a payment of `amount` settles: the one due exactly that amount first,
+    else the oldest with at least that much due."""
     name = contact_name.lower()
     fitting = []
     for invoice in invoices:
         if str(invoice.get("Type")) != invoice_type or \
                 str(invoice.get("Status") or "").upper() != "AUTHORISED":
+            continue
+        dated = _date_of(invoice.get("Date"))
+        if dated is not None and dated > paid_on:
             continue
         who = invoice.get("Contact") or {}
         if not ((contact_id and str(who.get("ContactID") or "") == contact_id)
@@ -163,6 +168,16 @@ def open_invoice(invoices: Sequence[Mapping[str, Any]], *, contact_id: str | Non
             continue
         due = Decimal(str(invoice.get("AmountDue", invoice.get("Total", ZERO)) or ZERO))
         if due >= amount:
-            fitting.append((due != amount, str(invoice.get("Date") or ""), invoice))
+            fitting.append((due != amount, dated or dt.date.min, invoice))
     fitting.sort(key=lambda item: (item[0], item[1]))
     return fitting[0][2] if fitting else None
+
+
+def _date_of(value: Any) -> dt.date | None:
+    """A document's date as Xero writes it (`/Date(ms+0000)/`) or as ISO text."""
+    text = str(value or "")
+    if not text:
+        return None
+    if text.startswith("/Date("):
+        return parse_xero_date(text).date()
+    return dt.date.fromisoformat(text[:10])
