@@ -646,6 +646,11 @@ class LedgerPane(QWidget):
         self.entry_dialog = dialog
 
         def save(edited: JournalEntry, status: EntryStatus) -> None:
+            waiting = dialog.contact_problems()
+            if status is EntryStatus.APPROVED and waiting and not self._confirm(
+                    dialog, "Approve entry", "Approve it anyway? It will not be sent to QBO or "
+                    "Xero until this is fixed:\n\n" + "\n".join(waiting)):
+                return
             dialog.set_busy(True)
             self.ctx.jobs.run(
                 lambda _p: self.source.save_entry(company_id, edited, status),
@@ -673,6 +678,13 @@ class LedgerPane(QWidget):
         dialog.save_requested.connect(save)
         dialog.void_requested.connect(void)
         dialog.open()
+        if not dialog.read_only:
+            self.ctx.jobs.run(
+                lambda _p: self.source.entry_lookups(company_id),
+                lane="db", owner=dialog, title="Reading contacts and tax codes",
+                on_done=lambda found: dialog.set_lookups(found.contacts, found.tax_codes),
+                on_error=lambda _error: None,  # the completers stay as they are; typing works
+            )
         self.entry_dialog_opened.emit(dialog)
 
     def _dialog_done(self, dialog: EntryEditorDialog | AccountDialog, changes: Changes) -> None:

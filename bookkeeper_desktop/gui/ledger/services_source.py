@@ -25,6 +25,7 @@ from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, Prep
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import coa_import
 from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.services.lookups import EntryLookups, entry_lookups
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import (
@@ -117,6 +118,9 @@ class ServicesLedgerSource:
         return database_of(self.services)
 
     # --- accounts ------------------------------------------------------------------------------
+
+    def entry_lookups(self, company_id: int) -> EntryLookups:
+        return entry_lookups(self.db, company_id)
 
     def chart(self, company_id: int) -> ChartSnapshot:
         accounts = account_services.list_accounts(self.db, company_id)

@@ -21,6 +21,7 @@ from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.import_dialog import PreviewSummary
+from bookkeeper_desktop.services.lookups import EntryLookups
 from bookkeeper_desktop.storage.records import (
     BulkResult,
     EntryFilter,
@@ -67,6 +68,10 @@ class LedgerSource(Protocol):
                    status: EntryStatus) -> Changes: ...
 
     def void_entry(self, company_id: int, entry_id: int) -> Changes: ...
+
+    def entry_lookups(self, company_id: int) -> EntryLookups:
+        """The entry editor completers' words: contacts and tax codes in use."""
+        ...
 
     def bulk(self, company_id: int, action: BulkAction, ids: Sequence[int]) -> BulkResult: ...
 
