@@ -1,6 +1,8 @@
 """The Ledger pane: the chart of accounts (tree with balances; add, edit, deactivate; import by
 dropping a file anywhere on the pane or File → Import), the journal-entry table (lazy, filtered and
-sorted in SQL), the entry editor, bulk approve and post, and the trial balance.
+sorted in SQL, by contact too), the details of the current entry under it (its contacts, and why
+it waits in "Waiting for a fix"), the entry editor, bulk approve and post, the trial balance, and
+the company's Contacts list.
 
 Everything that reads or writes the books runs through `ctx.jobs.run` in the database lane, on the
 pane's `LedgerSource`; results come back by callback and every change goes out through
@@ -13,6 +15,7 @@ Signals:
         opened.
     bulk_finished(BulkResult): a bulk approve or post ended.
     entry_dialog_opened(EntryEditorDialog): an entry editor opened.
+    details_loaded(EntryDetails): the details of the current entry were read and shown.
 
 Attributes:
     import_dialog / entry_dialog / account_dialog / trial_balance_dialog: the dialog currently
@@ -27,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -62,6 +65,7 @@ from bookkeeper_desktop.gui.ledger.account_tree import (
     AccountTreeModel,
     AccountTreeState,
 )
+from bookkeeper_desktop.gui.ledger.entry_details import EntryDetailsLabel
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.ledger.entry_table import (
     COLUMNS,
@@ -77,6 +81,7 @@ from bookkeeper_desktop.gui.ledger.source import (
     BulkAction,
     ChartSnapshot,
     CompanyEntrySource,
+    EntryDetails,
     LedgerSource,
     PreparedImport,
 )
@@ -84,6 +89,9 @@ from bookkeeper_desktop.gui.ledger.trial_balance import TrialBalanceDialog
 from bookkeeper_desktop.storage.records import BulkResult, EntryFilter
 
 #: File name patterns offered by File → Import (the format is sniffed from the content anyway).
+#: Quiet time after the current entry changes before its details are read (ms): moving down the
+#: table with the arrow keys reads only the entry the user stops on.
+DETAILS_DELAY_MS = 150
 CHART_FILE_FILTER = ("Chart of accounts (*.iif *.IIF *.csv *.CSV *.xlsx *.XLSX *.txt);;"
                      "All files (*)")
 
@@ -134,6 +142,7 @@ class LedgerPane(QWidget):
     import_preview_ready = Signal(object)
     bulk_finished = Signal(object)
     entry_dialog_opened = Signal(object)
+    details_loaded = Signal(object)
 
     def __init__(
         self,
@@ -277,6 +286,12 @@ class LedgerPane(QWidget):
         self.message_label = QLabel()
         self.message_label.setObjectName("messageLabel")
         self.message_label.setWordWrap(True)
+        self.details_label = EntryDetailsLabel()
+        self._details_timer = QTimer(self)
+        self._details_timer.setSingleShot(True)
+        self._details_timer.setInterval(DETAILS_DELAY_MS)
+        self._details_timer.timeout.connect(self.read_details)
+        self.table.selectionModel().currentRowChanged.connect(self._details_timer.start)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -289,6 +304,7 @@ class LedgerPane(QWidget):
         right_layout.addWidget(entry_bar)
         right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.table, 1)
+        right_layout.addWidget(self.details_label)
         right_layout.addWidget(self.message_label)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -353,6 +369,8 @@ class LedgerPane(QWidget):
         self.filter_bar.filter_changed.connect(model.set_filter)
         self.table.setModel(model)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.selectionModel().currentRowChanged.connect(self._details_timer.start)
+        self.details_label.show_details(None)
         self._place_keeper.deleteLater()
         self._place_keeper = PlaceKeeper(self.table, model)
         old.deleteLater()
@@ -378,6 +396,8 @@ class LedgerPane(QWidget):
             self.reload_chart()  # balances follow the entries
         if changes.entries or changes.accounts:
             self.entry_model.refresh(self.visible_rows())
+        if changes.entries or changes.sync_runs:
+            self._details_timer.start()  # its contacts or its waiting reason may have changed
 
     def visible_rows(self) -> range:
         """The entry rows the table has room for from its first row shown (whether or not the
@@ -405,6 +425,7 @@ class LedgerPane(QWidget):
     def _chart_arrived(self, company_id: int, chart: ChartSnapshot) -> None:
         if company_id != self._company_id:
             return
+        self.filter_bar.set_contacts(chart.contacts)
         first = not self._accounts
         if not first and self.tree_model.update_balances(chart.accounts, chart.balances):
             self._fit_tree_columns(BALANCE)
@@ -766,6 +787,28 @@ class LedgerPane(QWidget):
         self.filter_bar.set_filter(entry_filter)
 
     # --- enabling ---------------------------------------------------------------------------------
+
+    def read_details(self) -> None:
+        """Read the details of the current entry (its contacts, why it waits) in a job."""
+        company_id = self._company_id
+        index = self.table.currentIndex()
+        if company_id is None or not index.isValid():
+            self.details_label.show_details(None)
+            return
+        entry_id = self.entry_model.entry_id(index.row())
+
+        def arrived(details: EntryDetails) -> None:
+            current = self.table.currentIndex()
+            if current.isValid() and self.entry_model.entry_id(current.row()) == entry_id:
+                self.details_label.show_details(details)
+                self.details_loaded.emit(details)
+
+        self.ctx.jobs.run(
+            lambda _p: self.source.entry_details(company_id, entry_id),
+            lane="db", owner=self, title="Reading the entry's details",
+            on_done=arrived,
+            on_error=lambda _error: self.details_label.show_details(None),
+        )
 
     def _update_actions(self, *_args: object) -> None:
         account = self.selected_account()

@@ -15,16 +15,24 @@ from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.contacts import clean_name
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.import_dialog import PreviewItem, PreviewKind, PreviewSummary
-from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, PreparedImport
+from bookkeeper_desktop.gui.ledger.source import (
+    BulkAction,
+    ChartSnapshot,
+    EntryDetails,
+    PreparedImport,
+)
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import coa_import
+from bookkeeper_desktop.services import contacts as contact_services
 from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.services import sync as sync_services
 from bookkeeper_desktop.services.lookups import EntryLookups, entry_lookups
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -122,10 +130,19 @@ class ServicesLedgerSource:
     def entry_lookups(self, company_id: int) -> EntryLookups:
         return entry_lookups(self.db, company_id)
 
+    def entry_details(self, company_id: int, entry_id: int) -> EntryDetails:
+        entry = entry_services.get_entry(self.db, company_id, entry_id)
+        named = {clean_name(line.contact) for line in entry.lines if clean_name(line.contact)}
+        waiting = tuple((refused.provider, refused.message)
+                        for refused in sync_services.list_refused(self.db, company_id)
+                        if refused.entry_id == entry_id)
+        return EntryDetails(entry_id, tuple(sorted(named, key=str.casefold)), waiting)
+
     def chart(self, company_id: int) -> ChartSnapshot:
         accounts = account_services.list_accounts(self.db, company_id)
         balances = account_services.account_balances(self.db, company_id)
-        return ChartSnapshot(tuple(accounts), balances)
+        contacts = contact_services.list_contacts(self.db, company_id)
+        return ChartSnapshot(tuple(accounts), balances, tuple(c.name for c in contacts))
 
     def save_account(self, company_id: int, account: Account) -> Changes:
         if account.id is None:

@@ -38,6 +38,18 @@ class ChartSnapshot:
 
     accounts: tuple[Account, ...]
     balances: dict[int, Decimal]
+    #: The company's contact names, for the Ledger's contact filter.
+    contacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    """What the Ledger shows under the table for the current entry: the contacts its lines name,
+    and per provider why it waits in "Waiting for a fix" (none when it is not waiting)."""
+
+    entry_id: int
+    contacts: tuple[str, ...] = ()
+    waiting: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class LedgerSource(Protocol):
                    status: EntryStatus) -> Changes: ...
 
     def void_entry(self, company_id: int, entry_id: int) -> Changes: ...
+
+    def entry_details(self, company_id: int, entry_id: int) -> EntryDetails: ...
 
     def entry_lookups(self, company_id: int) -> EntryLookups:
         """The entry editor completers' words: contacts and tax codes in use."""
