@@ -45,9 +45,8 @@ def test_names_on_saved_lines_are_listed_and_inactive_ones_can_be_left_out(cli: 
 
     from bookkeeper_desktop.core.accounts import AccountType
     from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
-    from bookkeeper_desktop.services import accounts, companies
+    from bookkeeper_desktop.services import accounts, companies, entries
     from bookkeeper_desktop.services import contacts as contact_services
-    from bookkeeper_desktop.services import entries
     from bookkeeper_desktop.storage.engine import open_database
 
     assert cli("companies", "create", "Books", "--sample", "--entries", "5").code == 0
