@@ -35,6 +35,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, 
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -65,6 +66,7 @@ from bookkeeper_desktop.gui.ledger.account_tree import (
     AccountTreeModel,
     AccountTreeState,
 )
+from bookkeeper_desktop.gui.ledger.contacts_dialog import ContactsDialog
 from bookkeeper_desktop.gui.ledger.entry_details import EntryDetailsLabel
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.ledger.entry_table import (
@@ -74,6 +76,7 @@ from bookkeeper_desktop.gui.ledger.entry_table import (
     SortSpec,
 )
 from bookkeeper_desktop.gui.ledger.filters import EntryFilterBar
+from bookkeeper_desktop.gui.ledger.help import show_ledger_help
 from bookkeeper_desktop.gui.ledger.import_dialog import ImportPreviewDialog
 from bookkeeper_desktop.gui.ledger.lifetime import is_alive
 from bookkeeper_desktop.gui.ledger.services_source import ServicesLedgerSource
@@ -163,6 +166,8 @@ class LedgerPane(QWidget):
         self._company_id: int | None = None
         self.import_dialog: ImportPreviewDialog | None = None
         self.entry_dialog: EntryEditorDialog | None = None
+        self.contacts_dialog: ContactsDialog | None = None
+        self.help_dialog: QDialog | None = None
         self.account_dialog: AccountDialog | None = None
         self.trial_balance_dialog: TrialBalanceDialog | None = None
         self.bulk_report = ""
@@ -275,6 +280,11 @@ class LedgerPane(QWidget):
         self.addAction(self.find_action)
         self.import_action = self._action(entry_bar, "Import chart…",
                                           self.open_import_dialog)
+        self.contacts_action = self._action(entry_bar, "Contacts…", self.open_contacts,
+                                            tip="The company's customers and suppliers")
+        self.help_action = self._action(entry_bar, "Help", self.show_help,
+                                        tip="What each entry becomes at QBO and Xero, and why "
+                                            "one may wait")
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.addActions([self.open_entry_action, self.approve_action, self.post_action])
@@ -350,7 +360,7 @@ class LedgerPane(QWidget):
         self.empty_label.setVisible(not has_company)
         self.splitter.setVisible(has_company)
         for action in (self.new_entry_action, self.trial_balance_action, self.import_action,
-                       self.add_account_action):
+                       self.add_account_action, self.contacts_action):
             action.setEnabled(has_company)
         self._accounts = {}
         self.filter_bar.forget_accounts()
@@ -396,6 +406,8 @@ class LedgerPane(QWidget):
             self.reload_chart()  # balances follow the entries
         if changes.entries or changes.accounts:
             self.entry_model.refresh(self.visible_rows())
+        if changes.contacts and not (changes.accounts or changes.entries):
+            self.reload_chart()  # it brings the contact filter's names
         if changes.entries or changes.sync_runs:
             self._details_timer.start()  # its contacts or its waiting reason may have changed
 
@@ -787,6 +799,17 @@ class LedgerPane(QWidget):
         self.filter_bar.set_filter(entry_filter)
 
     # --- enabling ---------------------------------------------------------------------------------
+
+    def open_contacts(self) -> None:
+        """The company's Contacts list."""
+        if self._company_id is None:
+            return
+        dialog = ContactsDialog(self.ctx, self.source, self._company_id, parent=self)
+        self.contacts_dialog = dialog
+        dialog.open()
+
+    def show_help(self) -> None:
+        self.help_dialog = show_ledger_help(self)
 
     def read_details(self) -> None:
         """Read the details of the current entry (its contacts, why it waits) in a job."""

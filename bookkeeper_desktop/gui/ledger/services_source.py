@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
-from bookkeeper_desktop.core.contacts import clean_name
+from bookkeeper_desktop.core.contacts import Contact, clean_name
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
@@ -137,6 +137,16 @@ class ServicesLedgerSource:
                         for refused in sync_services.list_refused(self.db, company_id)
                         if refused.entry_id == entry_id)
         return EntryDetails(entry_id, tuple(sorted(named, key=str.casefold)), waiting)
+
+    def contacts(self, company_id: int) -> list[Contact]:
+        return contact_services.list_contacts(self.db, company_id)
+
+    def save_contact(self, company_id: int, contact: Contact) -> Contact:
+        if contact.id is None:
+            return contact_services.add_contact(self.db, company_id, contact)
+        return contact_services.update_contact(
+            self.db, company_id, contact.id, name=contact.name, is_customer=contact.is_customer,
+            is_supplier=contact.is_supplier, email=contact.email, active=contact.active)
 
     def chart(self, company_id: int) -> ChartSnapshot:
         accounts = account_services.list_accounts(self.db, company_id)

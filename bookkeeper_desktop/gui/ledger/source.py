@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.contacts import Contact
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
@@ -82,6 +83,12 @@ class LedgerSource(Protocol):
     def void_entry(self, company_id: int, entry_id: int) -> Changes: ...
 
     def entry_details(self, company_id: int, entry_id: int) -> EntryDetails: ...
+
+    def contacts(self, company_id: int) -> list[Contact]: ...
+
+    def save_contact(self, company_id: int, contact: Contact) -> Contact:
+        """Add `contact` (no id) or change the stored one."""
+        ...
 
     def entry_lookups(self, company_id: int) -> EntryLookups:
         """The entry editor completers' words: contacts and tax codes in use."""
