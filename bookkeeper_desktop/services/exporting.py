@@ -141,41 +141,49 @@ def preview_rows(db: Database, company_id: int, format: ExportFormat | str, flt:
     problems = check_export(_entries(db, company_id, flt), accounts, fmt, options,
                             limit=problem_limit)
     notes = []
-    left_out: list[ExportProblem] = []
-    bank_lines = False
+    left = _LeftOut()
     if fmt is ExportFormat.XERO_CSV:
-        left_out, bank_lines = _xero_left_out(_entries(db, company_id, flt), accounts,
-                                              problem_limit)
-        if left_out:
-            notes.append("Entries on bank, credit-card, receivable or payable accounts are left "
-                         "out: Xero's manual journals cannot post to them. Save their bank lines "
-                         "as Xero bank statements, and enter invoices, bills and payments in "
-                         "Xero (or send them with Sync).")
-        lines = _line_count(db, company_id, flt)
+        left = _xero_left_out(_entries(db, company_id, flt), accounts, problem_limit)
+        if left.entries:
+            count -= left.entries
+            notes.append(f"{left.entries:,} entries on bank, credit-card, receivable or payable "
+                         "accounts are left out: Xero's manual journals cannot post to them. "
+                         "Save their bank lines as Xero bank statements, and enter invoices, "
+                         "bills and payments in Xero (or send them with Sync).")
+        lines = _line_count(db, company_id, flt) - left.lines
         if lines > options.xero_max_lines:
             notes.append(f"{lines} lines: Xero takes {options.xero_max_lines} per file, so the "
                          "export is split into numbered files (name-1.csv, name-2.csv, ...), "
                          "never splitting a journal.")
     return ExportSample(headers, tuple(rows[:limit]), count, tuple(problems), tuple(notes),
-                        tuple(left_out), bank_lines)
+                        tuple(left.reasons), left.bank_lines)
+
+
+@dataclass
+class _LeftOut:
+    """What Xero's journals leave out: the reasons (the first few), how many entries and lines,
+    and whether any has a bank line (the bank statements can carry it)."""
+
+    reasons: list[ExportProblem] = field(default_factory=list)
+    entries: int = 0
+    lines: int = 0
+    bank_lines: bool = False
 
 
 def _xero_left_out(entries: Iterable[JournalEntry], accounts: Mapping[int, Account],
-                   limit: int) -> tuple[list[ExportProblem], bool]:
-    """The entries Xero's journals leave out (at most `limit` reasons) and whether any of them
-    has a bank line."""
-    found: list[ExportProblem] = []
-    bank_lines = False
+                   limit: int) -> _LeftOut:
+    left = _LeftOut()
     for entry in entries:
         refused = xero_csv.entry_refusals(entry, accounts)
         if not refused:
             continue
-        bank_lines = bank_lines or any(xero_csv.is_bank(accounts[line.account_id])
-                                       for line in entry.lines if line.account_id in accounts)
-        found.extend(refused[:max(0, limit - len(found))])
-        if len(found) >= limit and bank_lines:
-            break
-    return found, bank_lines
+        left.entries += 1
+        left.lines += len(entry.lines)
+        left.bank_lines = left.bank_lines or any(
+            xero_csv.is_bank(accounts[line.account_id])
+            for line in entry.lines if line.account_id in accounts)
+        left.reasons.extend(refused[:max(0, limit - len(left.reasons))])
+    return left
 
 
 def _line_count(db: Database, company_id: int, flt: EntryFilter) -> int:

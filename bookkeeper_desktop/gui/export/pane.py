@@ -181,6 +181,7 @@ class ExportPane(QWidget):
         self.left_out_list = QListWidget()
         self.left_out_list.setObjectName("leftOutList")
         self.left_out_list.setMaximumHeight(120)
+        self.left_out_list.setWordWrap(True)
         self.left_out_list.setVisible(False)
         self.statements_button = QPushButton("Save &bank statements…")
         self.statements_button.setObjectName("statementsButton")

@@ -152,7 +152,7 @@ class ContactsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("contactsDialog")
         self.setWindowTitle("Contacts")
-        self.resize(820, 460)
+        self.resize(860, 460)
         self.ctx = ctx
         self.source = source
         self.company_id = company_id
@@ -165,7 +165,7 @@ class ContactsDialog(QDialog):
         self.view.verticalHeader().setVisible(False)
         self.view.setAlternatingRowColors(True)
         self.view.horizontalHeader().setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((ROLE, 150), (EMAIL, 170), (ACTIVE, 60), (QBO, 120), (XERO, 60)):
+        for column, width in ((ROLE, 150), (EMAIL, 170), (ACTIVE, 60), (QBO, 140), (XERO, 60)):
             self.view.setColumnWidth(column, width)
         self.view.doubleClicked.connect(lambda _index: self.edit_selected())
         self.summary_label = QLabel("Reading the contacts…")
