@@ -31,7 +31,7 @@ from bookkeeper_desktop.services import contacts as contact_services
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import EntryFilter
-from tests.gui.test_ledger_pane import Answers, loaded_pane, wait_rows
+from tests.gui.test_ledger_pane import Answers, loaded_pane, select_ids, wait_rows
 
 pytest_plugins = ["tests.gui.test_ledger_support"]
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -243,3 +243,29 @@ def test_the_pane_loads_the_companys_contacts_and_asks_before_approving_a_namele
     found = contact_services.find_contact(db, company_id, "new customer")
     assert found is not None
     assert found.is_customer
+
+
+def test_bulk_approve_says_which_entries_will_wait_for_a_contact(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+) -> None:
+    receivable = account_services.find_account(db, company_id, "1100")
+    sales = account_services.find_account(db, company_id, "4000")
+    assert receivable is not None
+    assert sales is not None
+    nameless = entry_services.save_draft(db, company_id, JournalEntry(
+        dt.date(2026, 6, 2), (JournalLine.of(receivable.id or 0, "15.00"),
+                              JournalLine.of(sales.id or 0, "-15.00")), "AR-BULK-1"))
+    named = entry_services.save_draft(db, company_id, JournalEntry(
+        dt.date(2026, 6, 2), (JournalLine.of(receivable.id or 0, "9.00", contact="Acme Ltd"),
+                              JournalLine.of(sales.id or 0, "-9.00")), "AR-BULK-2"))
+    pane = loaded_pane(qtbot, ctx)
+    qtbot.waitUntil(lambda: pane.entry_model.row_of(nameless.id or 0) is not None, timeout=5000)
+    select_ids(pane, [nameless.id or 0, named.id or 0])
+    with qtbot.waitSignal(pane.bulk_finished, timeout=10000) as finished:
+        pane.approve_action.trigger()
+    assert set(finished.args[0].done) == {nameless.id, named.id}
+    assert "1 of these will not be sent to QBO or Xero until fixed:" in pane.bulk_report
+    assert "AR-BULK-1" in pane.bulk_report
+    assert "Line 1 on 'Accounts Receivable' needs a customer" in pane.bulk_report
+    assert "AR-BULK-2" not in pane.bulk_report
+    assert "will not be sent" in pane.message_label.text()

@@ -8,6 +8,8 @@ entry at a time, in a job, a moment after the current row changes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bookkeeper_desktop.gui.ledger.source import EntryDetails
@@ -22,6 +24,18 @@ def details_text(details: EntryDetails) -> str:
     for provider, reason in details.waiting:
         lines.append(f"Waiting for a fix at {_PROVIDERS.get(provider, provider)} (not sent "
                      f"until fixed): {reason}")
+    return "\n".join(lines)
+
+
+def held_message(held: Mapping[int, Sequence[str]], labels: Mapping[int, str]) -> str:
+    """What a bulk approve or post adds when some of its entries name no contact on a
+    receivable or payable line: they will wait instead of being sent."""
+    if not held:
+        return ""
+    lines = [f"{len(held)} of these will not be sent to QBO or Xero until fixed:"]
+    for entry_id, problems in held.items():
+        name = labels.get(entry_id, f"entry #{entry_id}")
+        lines.extend(f"{name}: {problem}" for problem in problems)
     return "\n".join(lines)
 
 

@@ -67,7 +67,7 @@ from bookkeeper_desktop.gui.ledger.account_tree import (
     AccountTreeState,
 )
 from bookkeeper_desktop.gui.ledger.contacts_dialog import ContactsDialog
-from bookkeeper_desktop.gui.ledger.entry_details import EntryDetailsLabel
+from bookkeeper_desktop.gui.ledger.entry_details import EntryDetailsLabel, held_message
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.ledger.entry_table import (
     COLUMNS,
@@ -740,11 +740,16 @@ class LedgerPane(QWidget):
         labels = self._labels(ids)
         verb = "Approving" if action == "approve" else "Posting"
         self.message_label.setText(f"{verb} {len(ids):,} entries…")
+        source = self.source
+
+        def run(_progress: object) -> tuple[BulkResult, dict[int, list[str]]]:
+            result = source.bulk(company_id, action, ids)
+            return result, source.contact_problems(company_id, result.done)
+
         self.ctx.jobs.run(
-            lambda _p: self.source.bulk(company_id, action, ids),
-            lane="db", owner=self,
+            run, lane="db", owner=self,
             title=f"{verb} {len(ids):,} entries",
-            on_done=lambda result: self._bulk_done(action, result, labels),
+            on_done=lambda done: self._bulk_done(action, done[0], labels, done[1]),
             on_error=self._bulk_failed,
         )
 
@@ -759,10 +764,16 @@ class LedgerPane(QWidget):
                 labels[entry_id] = f"{name} of {row.date.isoformat()}" if row.date else name
         return labels
 
-    def _bulk_done(self, action: BulkAction, result: BulkResult, labels: dict[int, str]) -> None:
+    def _bulk_done(self, action: BulkAction, result: BulkResult, labels: dict[int, str],
+                   held: dict[int, list[str]] | None = None) -> None:
         self.bulk_report = bulk_message(action, result, labels)
-        self.message_label.setText(self.bulk_report.splitlines()[0] if result.ok
-                                   else self.bulk_report.replace("\n", "  "))
+        waiting = held_message(held or {}, labels)
+        self.message_label.setText(
+            (self.bulk_report.splitlines()[0] if result.ok
+             else self.bulk_report.replace("\n", "  "))
+            + ("  " + waiting.replace("\n", "  ") if waiting else ""))
+        if waiting:
+            self.bulk_report += "\n" + waiting
         if not result.ok:
             box = QMessageBox(QMessageBox.Icon.Warning, "Some entries were not changed",
                               self.bulk_report, QMessageBox.StandardButton.Ok, self)

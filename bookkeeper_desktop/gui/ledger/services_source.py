@@ -18,6 +18,7 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.contacts import Contact, clean_name
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
+from bookkeeper_desktop.core.kinds import contact_problems, own_role
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
@@ -137,6 +138,17 @@ class ServicesLedgerSource:
                         for refused in sync_services.list_refused(self.db, company_id)
                         if refused.entry_id == entry_id)
         return EntryDetails(entry_id, tuple(sorted(named, key=str.casefold)), waiting)
+
+    def contact_problems(self, company_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+        accounts = account_services.accounts_by_id(self.db, company_id)
+        roles = {account_id: own_role(a.type) for account_id, a in accounts.items()}
+        names = {account_id: a.full_name for account_id, a in accounts.items()}
+        found = {}
+        for entry in entry_services.get_entries(self.db, company_id, list(ids)):
+            problems = contact_problems(entry, roles, names)
+            if problems and entry.id is not None:
+                found[entry.id] = problems
+        return found
 
     def contacts(self, company_id: int) -> list[Contact]:
         return contact_services.list_contacts(self.db, company_id)

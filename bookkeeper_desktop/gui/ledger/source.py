@@ -86,6 +86,11 @@ class LedgerSource(Protocol):
 
     def contacts(self, company_id: int) -> list[Contact]: ...
 
+    def contact_problems(self, company_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Entry id → its receivable/payable lines without a contact (`core.kinds`), for the
+        entries of `ids` that have any: the sync will hold them until fixed."""
+        ...
+
     def save_contact(self, company_id: int, contact: Contact) -> Contact:
         """Add `contact` (no id) or change the stored one."""
         ...
