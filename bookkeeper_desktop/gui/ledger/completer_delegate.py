@@ -29,6 +29,16 @@ from typing_extensions import override
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
+def contains_completer(model: QAbstractItemModel, parent: QWidget) -> QCompleter:
+    """The Ledger's one kind of completer: a popup of every item containing the typed text, in
+    any case (the account picker, the contact filter, the Contact and Tax code columns)."""
+    completer = QCompleter(model, parent)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    return completer
+
+
 class CompleterDelegate(QStyledItemDelegate):
     """Edits a text column with a `QLineEdit` whose completer offers `words`."""
 
@@ -61,11 +71,7 @@ class CompleterDelegate(QStyledItemDelegate):
     ) -> QWidget:
         editor = QLineEdit(parent)
         editor.setPlaceholderText(self._placeholder)
-        completer = QCompleter(self.words_model, editor)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        editor.setCompleter(completer)
+        editor.setCompleter(contains_completer(self.words_model, editor))
         return editor
 
     @override

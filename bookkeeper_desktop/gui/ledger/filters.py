@@ -14,11 +14,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QStringListModel, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QCompleter,
     QDateEdit,
     QHBoxLayout,
     QLabel,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker
+from bookkeeper_desktop.gui.ledger.completer_delegate import contains_completer
 from bookkeeper_desktop.storage.records import EntryFilter
 
 #: Milliseconds of quiet after the last keystroke before a text search runs.
@@ -91,9 +91,7 @@ class EntryFilterBar(QWidget):
         self.contact_edit.setClearButtonEnabled(True)
         self.contact_edit.setMinimumWidth(130)
         self.contact_names = QStringListModel()
-        contact_completer = QCompleter(self.contact_names, self.contact_edit)
-        contact_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        contact_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        contact_completer = contains_completer(self.contact_names, self.contact_edit)
         self.contact_edit.setCompleter(contact_completer)
 
         self.source_combo = QComboBox()
