@@ -25,6 +25,7 @@ from typing import TypeVar
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.sample_data import generate_entries, sample_accounts
 from bookkeeper_desktop.services import accounts, companies, entries
+from bookkeeper_desktop.services.lookups import entry_lookups
 from bookkeeper_desktop.storage.engine import open_database
 from bookkeeper_desktop.storage.records import EntryFilter, EntrySort, SortColumn
 
@@ -93,6 +94,13 @@ def main() -> None:
     account_id = chart[0].id
     timed("account filter (count of entries touching Checking)", lambda: entries.count_entries(
         db, company.id, EntryFilter(account_id=account_id)))
+    named = next((line.contact for entry in entries.get_entries(db, company.id, ids[:200])
+                  for line in entry.lines if line.contact), "Nobody")
+    timed(f"contact filter '{named}' (ids, by date)", lambda: entries.entry_ids(
+        db, company.id, EntryFilter(contact=named), by_date),
+        "lines naming it, any case; no index on journal_lines.contact")
+    timed("entry editor's lookups (active contacts, tax codes in use)",
+          lambda: entry_lookups(db, company.id), "DISTINCT over every line's tax code")
     timed("date range filter, one month (ids)", lambda: entries.entry_ids(
         db, company.id, EntryFilter(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 31))))
     timed("get one entry with its lines", lambda: entries.get_entry(db, company.id, ids[-1]))

@@ -52,6 +52,10 @@ def register(subparsers: SubParsers) -> None:
                         help=f"Xero TaxRate name (default '{DEFAULT_XERO_TAX_RATE}')")
     export.add_argument("--with-accounts", action="store_true",
                         help="IIF: put an !ACCNT block of the accounts used first")
+    export.add_argument("--bank-statements", action="store_true",
+                        help="xero-csv: also write the bank lines Xero's manual journals leave "
+                             "out as Xero bank-statement CSV files, one per bank account, "
+                             "named after --out")
     export.set_defaults(handler=export_entries)
 
     accounts = add_command(subparsers, "accounts", help="the chart of accounts")
@@ -138,18 +142,34 @@ def export_entries(ctx: Context, args: argparse.Namespace) -> int:
     outcome = exporting.export_entries(ctx.db, company.id, args.format, args.out, flt=flt,
                                        options=options)
     result = outcome.result
+    statements = (exporting.export_bank_statements(ctx.db, company.id, args.out, flt=flt).files
+                  if args.bank_statements and args.format == "xero-csv" else ())
     if ctx.json:
         ctx.emit_json({
             "format": result.format.value, "entries": result.entry_count,
             "lines": result.line_count,
             "files": [{"path": str(f.path), "sha256": f.sha256, "rows": f.rows,
                        "entries": f.entries} for f in result.files],
+            "left_out": [str(p) for p in result.left_out],
+            "bank_statements": [{"path": str(f.path), "sha256": f.sha256, "lines": f.entries}
+                                for f in statements],
         })
         return 0
     ctx.print(f"Exported {result.entry_count} entries ({result.line_count} lines) as "
               f"{result.format.label}:")
     for written in result.files:
         ctx.print(f"  {written.path}  sha256 {written.sha256}")
+    if result.left_out:
+        left = len({p.entry for p in result.left_out})
+        ctx.print(f"Left out {left} entries Xero's manual journals cannot take:")
+        for reason in result.left_out:
+            ctx.print(f"  {reason}")
+        if not statements:
+            ctx.print("Their bank lines can go to Xero as bank statements: add "
+                      "--bank-statements.")
+    for written in statements:
+        ctx.print(f"Bank statement ({written.entries} lines): {written.path}  "
+                  f"sha256 {written.sha256}")
     return 0
 
 

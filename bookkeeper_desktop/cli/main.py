@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bookkeeper_desktop.cli.companies",
     "bookkeeper_desktop.cli.status",
     "bookkeeper_desktop.cli.entries",
+    "bookkeeper_desktop.cli.contacts_commands",
     "bookkeeper_desktop.cli.formats_commands",
     "bookkeeper_desktop.cli.connect_commands",
     "bookkeeper_desktop.cli.demo_commands",

@@ -15,6 +15,8 @@ class Changes:
     exports: bool = False
     sync_runs: bool = False
     settings: bool = False
+    #: The company's contacts (customers and suppliers).
+    contacts: bool = False
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{

@@ -434,6 +434,9 @@ class ExportResult:
     entry_count: int
     line_count: int
     row_count: int
+    #: Entries the format takes another way and so were not written, each with why (Xero's
+    #: manual journals leave out bank and locked-account entries).
+    left_out: tuple[ExportProblem, ...] = ()
 
     @property
     def paths(self) -> tuple[Path, ...]:

@@ -16,7 +16,16 @@ TrackingName1,TrackingOption1,TrackingName2,TrackingOption2`; rows with the same
 date make one journal, Amount is signed (positive debit), AccountCode comes from the Xero mapping or
 the account's own code, TaxRate is the full tax-rate name, dates are dd/mm/yyyy, and a file holds
 at most 300 lines: a longer export is split into `name-1.csv`, `name-2.csv`... between journals,
-never inside one.
+never inside one. Each line's TaxRate is its own tax code, else its account's default tax code,
+else the export setting (`ExportOptions.xero_tax_rate`).
+
+Xero's manual journals refuse what its API refuses (`core.kinds`): a line on a bank account
+(credit-card accounts are bank accounts in Xero) or on a system account Xero keeps itself
+(Accounts Receivable, Accounts Payable, Unpaid Expense Claims, Tracking Transfers, Bank
+Revaluations: help.xero.com/uk/Chart-LockedSystem). Such an entry is *left out* of the file,
+not a reason to write nothing: every book has bank entries, and Xero takes them another way. The
+writer names each one left out with the reason (`ExportResult.left_out`); their bank lines go to
+Xero as a bank statement instead (`formats.xero_bank_csv`).
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from bookkeeper_desktop.core.accounts import (
     xero_system_type,
 )
 from bookkeeper_desktop.core.errors import LineProblem
-from bookkeeper_desktop.core.journal import JournalEntry
+from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
+from bookkeeper_desktop.core.kinds import XERO_LOCKED
 from bookkeeper_desktop.formats.common import (
     ChartRow,
     CsvSink,
@@ -177,11 +187,72 @@ def account_code(account_id: int, accounts: Mapping[int, Account],
     return account.code if account is not None and account.code else None
 
 
-def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
-                   options: ExportOptions) -> list[ExportProblem]:
-    found = base_problems(entry, accounts)
+#: Our account types Xero keeps as bank accounts (a Xero credit card is a BANK account).
+BANK_TYPES = frozenset({AccountType.BANK, AccountType.CREDIT_CARD})
+#: Our account types that are Xero system accounts a manual journal cannot post to.
+_SYSTEM_TYPES = {AccountType.ACCOUNTS_RECEIVABLE: ("Accounts Receivable", "an invoice or a "
+                                                   "payment"),
+                 AccountType.ACCOUNTS_PAYABLE: ("Accounts Payable", "a bill or a payment")}
+#: Wording of the refusal of a bank line, which the Export pane looks for to offer the
+#: bank-statement file.
+BANK_REFUSAL = "is a bank account, and Xero's manual journals cannot post to bank accounts"
+
+
+def is_bank(account: Account) -> bool:
+    return account.type in BANK_TYPES
+
+
+def refusal(account: Account) -> str | None:
+    """Why Xero's manual-journal import refuses a line on `account`, or None."""
+    if is_bank(account):
+        card = " (a credit card is a bank account in Xero)" if (
+            account.type is AccountType.CREDIT_CARD) else ""
+        return (f"'{account.full_name}' {BANK_REFUSAL}{card}; import its bank lines into Xero "
+                "as a bank statement instead (Save bank statements)")
+    system = _SYSTEM_TYPES.get(account.type)
+    if system is not None:
+        label, instead = system
+        return (f"'{account.full_name}' is {label}, a system account Xero keeps itself that "
+                f"manual journals cannot post to; enter it in Xero as {instead}, or journal to "
+                "a separate account of the same type")
+    if str(account.extra.get("xero_system_account", "")).upper() in XERO_LOCKED:
+        return (f"'{account.full_name}' is a locked Xero system account that manual journals "
+                "cannot post to; use another account")
+    return None
+
+
+def tax_rate_of(line: JournalLine, accounts: Mapping[int, Account],
+                options: ExportOptions) -> str:
+    """The line's own tax code, else its account's default, else the export setting."""
+    account = accounts.get(line.account_id)
+    default = account.tax_code if account is not None and account.tax_code else ""
+    return (line.tax_code.strip() or default.strip() or options.xero_tax_rate).strip()
+
+
+def entry_refusals(entry: JournalEntry, accounts: Mapping[int, Account]
+                   ) -> list[ExportProblem]:
+    """Why Xero's manual journals refuse `entry` (its bank and locked system lines, named), or
+    nothing: such an entry is left out of the file."""
+    found = []
     for number, line in enumerate(entry.lines, start=1):
         account = accounts.get(line.account_id)
+        refused = refusal(account) if account is not None else None
+        if refused is not None:
+            found.append(problem(entry, refused, number))
+    return found
+
+
+def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
+                   options: ExportOptions) -> list[ExportProblem]:
+    """What stops the whole export (an entry Xero would take if it were right); an entry Xero
+    refuses by its accounts is left out instead (`entry_refusals`) and not checked further."""
+    found = base_problems(entry, accounts)
+    if entry_refusals(entry, accounts):
+        return found
+    missing_tax = False
+    for number, line in enumerate(entry.lines, start=1):
+        account = accounts.get(line.account_id)
+        missing_tax = missing_tax or not tax_rate_of(line, accounts, options)
         if account is not None and account_code(line.account_id, accounts, options) is None:
             found.append(problem(entry, f"account '{account.full_name}' has no Xero account "
                                         "code: map it to a Xero account or give it a code",
@@ -192,8 +263,9 @@ def entry_problems(entry: JournalEntry, accounts: Mapping[int, Account],
     if len(entry.lines) > options.xero_max_lines:
         found.append(problem(entry, f"it has {len(entry.lines)} lines; a Xero import file takes "
                                     f"at most {options.xero_max_lines}, so it cannot be imported"))
-    if not options.xero_tax_rate.strip():
-        found.append(problem(entry, "no Xero tax rate name is set (Settings → Export)"))
+    if missing_tax:
+        found.append(problem(entry, "a line has no tax code, its account no default tax code, "
+                                    "and no Xero tax rate name is set (Settings → Export)"))
     return found
 
 
@@ -226,7 +298,7 @@ def rows_of(entry: JournalEntry, narration: str, accounts: Mapping[int, Account]
         rows.append((
             neutralise_formula(narration), date, neutralise_formula(line.description),
             neutralise_formula(account_code(line.account_id, accounts, options) or ""),
-            neutralise_formula(options.xero_tax_rate), f"{line.signed_amount:.2f}",
+            neutralise_formula(tax_rate_of(line, accounts, options)), f"{line.signed_amount:.2f}",
             *(neutralise_formula(c) for c in cells),
         ))
     return rows
@@ -284,10 +356,12 @@ class _Parts:
 def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Account], path: Path,
                   options: ExportOptions | None = None) -> ExportResult:
     """Stream `entries` into Xero manual-journal CSV file(s); more than `xero_max_lines` lines go
-    into `name-1.csv`, `name-2.csv`, ... Raises `ExportError` and leaves no file when an entry
-    cannot be imported by Xero."""
+    into `name-1.csv`, `name-2.csv`, ... Entries Xero refuses by their accounts are left out and
+    named in `left_out`. Raises `ExportError` and leaves no file when any other entry cannot be
+    imported by Xero."""
     options = options or ExportOptions()
     problems: list[ExportProblem] = []
+    left_out: list[ExportProblem] = []
     parts = _Parts(path, options.xero_max_lines)
     lines = 0
     try:
@@ -295,6 +369,10 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
             found = entry_problems(entry, accounts, options)
             if found or problems:
                 problems.extend(found)
+                continue
+            refused = entry_refusals(entry, accounts)
+            if refused:
+                left_out.extend(refused)
                 continue
             sink = parts.sink_for(len(entry.lines))
             narration = narration_of(entry)
@@ -316,4 +394,4 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
         parts.abort()
         raise
     return ExportResult(FORMAT, tuple(files), sum(f.entries for f in files), lines,
-                        sum(f.rows for f in files))
+                        sum(f.rows for f in files), tuple(left_out))

@@ -103,9 +103,9 @@ def sheet_rows(path: Path, sheet: str | None = None, limit: int | None = None) -
 # --- writing -----------------------------------------------------------------------------------
 
 JOURNAL_HEADER = ("Entry No.", "Date", "Memo", "Status", "Line", "Account Code", "Account",
-                  "Description", "Name", "Tracking", "Debit", "Credit")
+                  "Description", "Name", "Tracking", "Tax Code", "Debit", "Credit")
 SUMMARY_HEADER = ("Account Code", "Account", "Type", "Debit", "Credit", "Net (debit - credit)")
-_WIDTHS = (14, 12, 36, 10, 6, 14, 40, 40, 24, 20, 16, 16)
+_WIDTHS = (14, 12, 36, 10, 6, 14, 40, 40, 24, 20, 16, 16, 16)
 
 
 def _text(value: str) -> str:
@@ -201,7 +201,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
                     number, date, memo, entry.status.value, position,
                     _text(account.code or ""), _text(account.full_name),
                     _text(line.description), _text(line.contact),
-                    _text(line.tracking),
+                    _text(line.tracking), _text(line.tax_code or account.tax_code or ""),
                     cells.amount(line.debit or None), cells.amount(line.credit or None),
                 ))
                 total = totals.setdefault(line.account_id, [ZERO, ZERO])

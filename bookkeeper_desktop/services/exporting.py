@@ -8,6 +8,9 @@ attempt with its filters, count, file name, SHA-256 and status (`services.export
     preview_rows(db, company_id, format, flt, options=None, *, limit=20) -> ExportSample
     export_entries(db, company_id, format, path, *, flt=None, options=None, actor=None,
                    progress=None) -> ExportOutcome
+    export_bank_statements(db, company_id, path, *, flt=None, actor=None, progress=None)
+        -> StatementsOutcome   (Xero bank-statement CSVs of the bank lines Xero's journals
+                                leave out)
     xero_codes(db, company_id) -> dict[int, str]     (confirmed Xero mappings)
 """
 
@@ -31,9 +34,11 @@ from bookkeeper_desktop.formats import (
     ExportOptions,
     ExportProblem,
     ExportResult,
+    WrittenFile,
     check_export,
     qbo_csv,
     write_export,
+    xero_bank_csv,
     xero_csv,
 )
 from bookkeeper_desktop.formats.validation import export_error
@@ -114,6 +119,10 @@ class ExportSample:
     entry_count: int
     problems: tuple[ExportProblem, ...]
     notes: tuple[str, ...] = ()
+    #: Entries the format takes another way and leaves out, each with why (Xero: bank and
+    #: locked-account lines), and whether any has a bank line (a bank statement can take it).
+    left_out: tuple[ExportProblem, ...] = ()
+    bank_lines: bool = False
 
 
 def preview_rows(db: Database, company_id: int, format: ExportFormat | str, flt: EntryFilter,
@@ -132,13 +141,49 @@ def preview_rows(db: Database, company_id: int, format: ExportFormat | str, flt:
     problems = check_export(_entries(db, company_id, flt), accounts, fmt, options,
                             limit=problem_limit)
     notes = []
+    left = _LeftOut()
     if fmt is ExportFormat.XERO_CSV:
-        lines = _line_count(db, company_id, flt)
+        left = _xero_left_out(_entries(db, company_id, flt), accounts, problem_limit)
+        if left.entries:
+            count -= left.entries
+            notes.append(f"{left.entries:,} entries on bank, credit-card, receivable or payable "
+                         "accounts are left out: Xero's manual journals cannot post to them. "
+                         "Save their bank lines as Xero bank statements, and enter invoices, "
+                         "bills and payments in Xero (or send them with Sync).")
+        lines = _line_count(db, company_id, flt) - left.lines
         if lines > options.xero_max_lines:
             notes.append(f"{lines} lines: Xero takes {options.xero_max_lines} per file, so the "
                          "export is split into numbered files (name-1.csv, name-2.csv, ...), "
                          "never splitting a journal.")
-    return ExportSample(headers, tuple(rows[:limit]), count, tuple(problems), tuple(notes))
+    return ExportSample(headers, tuple(rows[:limit]), count, tuple(problems), tuple(notes),
+                        tuple(left.reasons), left.bank_lines)
+
+
+@dataclass
+class _LeftOut:
+    """What Xero's journals leave out: the reasons (the first few), how many entries and lines,
+    and whether any has a bank line (the bank statements can carry it)."""
+
+    reasons: list[ExportProblem] = field(default_factory=list)
+    entries: int = 0
+    lines: int = 0
+    bank_lines: bool = False
+
+
+def _xero_left_out(entries: Iterable[JournalEntry], accounts: Mapping[int, Account],
+                   limit: int) -> _LeftOut:
+    left = _LeftOut()
+    for entry in entries:
+        refused = xero_csv.entry_refusals(entry, accounts)
+        if not refused:
+            continue
+        left.entries += 1
+        left.lines += len(entry.lines)
+        left.bank_lines = left.bank_lines or any(
+            xero_csv.is_bank(accounts[line.account_id])
+            for line in entry.lines if line.account_id in accounts)
+        left.reasons.extend(refused[:max(0, limit - len(left.reasons))])
+    return left
 
 
 def _line_count(db: Database, company_id: int, flt: EntryFilter) -> int:
@@ -163,6 +208,8 @@ def _sample(fmt: ExportFormat, head: list[JournalEntry], accounts: Mapping[int, 
         return qbo_csv.HEADER, rows
     if fmt is ExportFormat.XERO_CSV:
         for entry in good:
+            if xero_csv.entry_refusals(entry, accounts):
+                continue
             rows.extend(xero_csv.rows_of(entry, xero_csv.narration_of(entry), accounts, options))
         return xero_csv.HEADER, rows
     headers = ("Entry No.", "Date", "Account", "Amount", "Memo")
@@ -239,9 +286,53 @@ def export_entries(db: Database, company_id: int, format: ExportFormat | str, pa
         raise
     if progress is not None:
         progress.report(total, total)
-    records = tuple(log("succeeded", written.entries, str(written.path), written.sha256)
+    left = len({p.entry for p in result.left_out})
+    note = (f"{left} entries left out: Xero's manual journals cannot post to their bank, "
+            "receivable or payable accounts" if left else "")
+    records = tuple(log("succeeded", written.entries, str(written.path), written.sha256, note)
                     for written in result.files)
     return ExportOutcome(result, records)
+
+
+@dataclass(frozen=True)
+class StatementsOutcome:
+    """Xero bank-statement files written, one per bank account (more past 1,000 lines)."""
+
+    files: tuple[WrittenFile, ...]
+    records: tuple[ExportRecord, ...]
+    changes: Changes = field(default_factory=lambda: Changes(exports=True))
+
+    @property
+    def line_count(self) -> int:
+        return sum(f.entries for f in self.files)
+
+
+def export_bank_statements(db: Database, company_id: int, path: Path, *,
+                           flt: EntryFilter | None = None, actor: str | None = None,
+                           progress: Progress | None = None) -> StatementsOutcome:
+    """The bank and credit-card lines of the entries matching `flt`, as Xero bank-statement CSV
+    files named after `path` (`<stem>-<account>.csv`): how the entries Xero's manual journals
+    leave out reach Xero. Each file gets an export-log row."""
+    flt = flt or export_filter()
+    accounts = account_services.accounts_by_id(db, company_id)
+    total = entry_services.count_entries(db, company_id, flt)
+    if progress is not None:
+        progress.phase("Writing bank statements", total)
+    filters = _filters_json(flt, ExportFormat.XERO_CSV, ExportOptions())
+    filters.pop("tax_rate", None)
+    try:
+        files = xero_bank_csv.write_statements(
+            _entries(db, company_id, flt, progress, total), accounts, path)
+    except Cancelled:
+        log_export(db, company_id, provider="xero", format=xero_bank_csv.FORMAT_KEY,
+                   filters=filters, record_count=0, file_name=str(path), checksum=None,
+                   status="cancelled", message="cancelled by the user", actor=actor)
+        raise
+    records = tuple(log_export(db, company_id, provider="xero", format=xero_bank_csv.FORMAT_KEY,
+                               filters=filters, record_count=written.entries,
+                               file_name=str(written.path), checksum=written.sha256,
+                               status="succeeded", actor=actor) for written in files)
+    return StatementsOutcome(tuple(files), records)
 
 
 def _refusal(fmt: ExportFormat, problems: list[ExportProblem]) -> ExportError:

@@ -69,7 +69,8 @@ class EntryFilter:
     """Which entries the ledger shows; every field narrows (None means "any").
 
     `text` matches the number or memo (case-insensitive substring); `account_id` keeps entries
-    with at least one line on that account; dates are inclusive.
+    with at least one line on that account; `contact` those with a line naming that contact (any
+    case); dates are inclusive.
     """
 
     statuses: frozenset[EntryStatus] | None = None
@@ -79,6 +80,7 @@ class EntryFilter:
     sources: frozenset[EntrySource] | None = None
     text: str = ""
     include_remote_deleted: bool = True
+    contact: str = ""
 
     @classmethod
     def of_status(cls, *statuses: EntryStatus) -> EntryFilter:

@@ -77,6 +77,10 @@ def entry_conditions(company_id: int, flt: EntryFilter) -> list[ColumnElement[bo
         conditions.append(E.source.in_(sorted(s.value for s in flt.sources)))
     if flt.account_id is not None:
         conditions.append(E.id.in_(select(L.entry_id).where(L.account_id == flt.account_id)))
+    contact = " ".join(flt.contact.split())
+    if contact:
+        conditions.append(E.id.in_(select(L.entry_id).where(
+            func.lower(L.contact) == contact.lower())))
     if flt.text.strip():
         needle = flt.text.strip()
         conditions.append(

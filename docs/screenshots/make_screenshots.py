@@ -16,6 +16,12 @@ The account-mapping tab and its picker (integrations-mapping.png, mapping-picker
 
     BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest \
         tests/gui/test_integrations_mapping.py -k screenshots
+The entry editor with contacts and tax codes, the Contacts list and the Xero export's left-out
+entries come from their test (ledger-entry-editor-contacts.png, ledger-entry-editor-waiting.png,
+ledger-contacts.png, export-xero-left-out.png):
+
+    BOOKKEEPER_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest \
+        tests/gui/test_contacts_screenshots.py
 """
 
 from __future__ import annotations

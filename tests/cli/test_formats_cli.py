@@ -129,3 +129,24 @@ def test_export_usage_and_refusals(sample: Cli, tmp_path: Path) -> None:
 def test_exports_and_accounts_when_empty(company: Cli) -> None:
     assert "No exports yet." in company("exports").out
     assert "No accounts yet." in company("accounts", "list").out
+
+
+def test_xero_export_names_what_it_leaves_out_and_writes_bank_statements(
+        sample: Cli, tmp_path: Path) -> None:
+    plain = sample("export", "--format", "xero-csv", "--out", str(tmp_path / "x.csv"))
+    assert plain.code == 0, plain.err
+    assert "Left out " in plain.out
+    assert "'Checking' is a bank account, and Xero's manual journals cannot post" in plain.out
+    assert "add --bank-statements" in plain.out
+    as_json = sample("export", "--format", "xero-csv", "--out", str(tmp_path / "y.csv"),
+                     "--bank-statements", "--json").json()
+    assert as_json["left_out"]
+    statements = {Path(s["path"]).name: s for s in as_json["bank_statements"]}
+    assert "y-Checking.csv" in statements
+    checking = tmp_path / "y-Checking.csv"
+    assert checking.read_text(encoding="utf-8").splitlines()[0] == (
+        "*Date,*Amount,Payee,Description,Reference")
+    assert statements["y-Checking.csv"]["sha256"] == hashlib.sha256(
+        checking.read_bytes()).hexdigest()
+    history = sample("exports", "--json").json()
+    assert "xero-bank-csv" in {h["format"] for h in history}

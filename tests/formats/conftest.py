@@ -42,6 +42,18 @@ def ledger_accounts() -> dict[int, Account]:
     return {a.id: a for a in accounts if a.id is not None}
 
 
+def xero_ledger_accounts() -> dict[int, Account]:
+    """`ledger_accounts` as a Xero manual journal takes them: the bank account and the
+    receivable (which Xero's manual journals refuse) become clearing accounts with the same
+    codes, so the same entries can be written."""
+    accounts = ledger_accounts()
+    accounts[1] = accounts[1].with_changes(full_name="Clearing",
+                                           type=AccountType.OTHER_CURRENT_ASSET)
+    accounts[2] = accounts[2].with_changes(full_name="Receivable Clearing",
+                                           type=AccountType.OTHER_CURRENT_ASSET)
+    return accounts
+
+
 def ledger_entries() -> list[JournalEntry]:
     """Four posted entries touching parents, subaccounts, a name with accents, commas, quotes,
     formula-like text and an A/R line with a customer."""

@@ -290,7 +290,7 @@ def read_xero(path: Path, max_lines: int = 300) -> list[StrictJournal]:
 # --- XLSX ----------------------------------------------------------------------------------------
 
 XLSX_HEADER = ["Entry No.", "Date", "Memo", "Status", "Line", "Account Code", "Account",
-               "Description", "Name", "Tracking", "Debit", "Credit"]
+               "Description", "Name", "Tracking", "Tax Code", "Debit", "Credit"]
 
 
 def _number(value: object, line: int) -> Decimal:
@@ -312,17 +312,18 @@ def read_xlsx(path: Path) -> tuple[list[StrictJournal], dict[str, Decimal]]:
     rows = list(sheet.iter_rows())
     if [c.value for c in rows[0]] != XLSX_HEADER:
         raise StrictError(f"header {[c.value for c in rows[0]]}")
-    if sheet.auto_filter.ref != f"A1:L{len(rows)}":
+    if sheet.auto_filter.ref != f"A1:M{len(rows)}":
         raise StrictError(f"autofilter {sheet.auto_filter.ref} does not cover {len(rows)} rows")
     journals: dict[str, StrictJournal] = {}
     order: list[str] = []
     for cells in rows[1:]:
         line = cells[0].row
         values = [c.value for c in cells]
-        date_cell, debit_cell, credit_cell = cells[1], cells[10], cells[11]
+        date_cell, debit_cell, credit_cell = cells[1], cells[11], cells[12]
         if not isinstance(date_cell.value, dt.datetime):
             _fail(line, f"date {date_cell.value!r} is not a date cell")
-        for text in (values[0], values[2], values[5], values[6], values[7], values[8], values[9]):
+        for text in (values[0], values[2], values[5], values[6], values[7], values[8], values[9],
+                     values[10]):
             if text is not None and not isinstance(text, str):
                 _fail(line, f"{text!r} should be text")
             _check_text_cell(text or "", line)

@@ -23,9 +23,9 @@ from bookkeeper_desktop.core.errors import (
     FileFormatError,
     ValidationError,
 )
-from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.formats import ExportOptions
+from bookkeeper_desktop.formats import ExportOptions, xero_bank_csv, xero_csv
 from bookkeeper_desktop.sample_data import create_sample_company
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import coa_import, exporting
@@ -240,7 +240,36 @@ def test_preview_of_a_non_chart_file_is_refused(db: Database, company_id: int,
 
 @pytest.fixture
 def sample(db: Database) -> int:
-    return create_sample_company(db, "Sample Books", entries=120).id
+    company_id = create_sample_company(db, "Sample Books", entries=120).id
+    _add_xero_journals(db, company_id)
+    return company_id
+
+
+def _add_xero_journals(db: Database, company_id: int) -> None:
+    """Posted journals without bank, receivable or payable lines (depreciation, prepayments), which
+    Xero's manual journals take; the sample's own entries all touch a bank, A/R or A/P account."""
+    chart = _chart(db, company_id)
+    pairs = [("Depreciation", "Equipment:Accumulated Depreciation", "125.00"),
+             ("Insurance", "Prepaid Expenses", "80.50"),
+             ("Wages", "Payroll Liabilities", "1500.00")]
+    entries = [JournalEntry(dt.date(2026, 6, day), (
+        JournalLine.of(chart[debit].id or 0, amount, tax_code="No GST" if day == 1 else ""),
+        JournalLine.of(chart[credit].id or 0, f"-{amount}")), f"XJ-{day}", memo=f"Accrual {day}",
+        status=EntryStatus.POSTED) for day, (debit, credit, amount) in enumerate(pairs, start=1)]
+    entry_services.add_entries(db, company_id, entries)
+
+
+def _xero_totals(db: Database, company_id: int) -> dict[str, Decimal]:
+    """Per account code, the posted entries Xero's manual journals take."""
+    accounts = account_services.accounts_by_id(db, company_id)
+    totals: dict[str, Decimal] = {}
+    for entry in entry_services.iter_entries(db, company_id, exporting.export_filter()):
+        if xero_csv.entry_refusals(entry, accounts):
+            continue
+        for line in entry.lines:
+            code = accounts[line.account_id].code or ""
+            totals[code] = totals.get(code, Decimal("0.00")) + line.signed_amount
+    return {k: v for k, v in totals.items() if v}
 
 
 def _ledger_totals(db: Database, company_id: int, statuses: tuple[EntryStatus, ...], *,
@@ -271,8 +300,11 @@ def test_export_each_format_from_storage_and_log_it(db: Database, sample: int,
     xero = exporting.export_entries(db, sample, "xero-csv", tmp_path / "xero.csv",
                                     options=ExportOptions(xero_tax_rate="No GST"))
     xero_journals = [j for f in xero.result.files for j in strict.read_xero(f.path)]
-    assert strict.totals(xero_journals) == _ledger_totals(db, sample, (EntryStatus.POSTED,),
-                                                          key="code")
+    assert strict.totals(xero_journals) == _xero_totals(db, sample)
+    assert [j.key for j in xero_journals] == ["Accrual 1", "Accrual 2", "Accrual 3"]
+    left_out = {p.entry for p in xero.result.left_out}
+    assert len(left_out) == count - 3  # every sample entry touches a bank, A/R or A/P account
+    assert "left out" in xero.records[0].message
     for outcome in (iif, qbo, xlsx):
         assert outcome.result.entry_count == count
         assert [r.record_count for r in outcome.records] == [count]
@@ -285,7 +317,40 @@ def test_export_each_format_from_storage_and_log_it(db: Database, sample: int,
         assert record.filters["statuses"] == ["posted"]
     assert history[-1].filters == {"statuses": ["posted"], "date_from": None, "date_to": None,
                                    "include_accounts": False}
-    assert sum(r.record_count for r in history if r.provider == "xero") == count
+    assert sum(r.record_count for r in history if r.provider == "xero") == 3
+
+
+def test_bank_statements_carry_every_bank_line_signed_as_xero_reads_them(
+        db: Database, sample: int, tmp_path: Path) -> None:
+    accounts = account_services.accounts_by_id(db, sample)
+    expected: dict[str, Decimal] = {}
+    lines = 0
+    for entry in entry_services.iter_entries(db, sample, exporting.export_filter()):
+        for line in entry.lines:
+            if xero_csv.is_bank(accounts[line.account_id]):
+                name = xero_bank_csv.file_stem(accounts[line.account_id])
+                expected[name] = expected.get(name, Decimal("0.00")) + line.signed_amount
+                lines += 1
+    outcome = exporting.export_bank_statements(db, sample, tmp_path / "bank.csv", actor="t")
+    assert outcome.line_count == lines
+    seen: dict[str, Decimal] = {}
+    for written in outcome.files:
+        rows = written.path.read_text(encoding="utf-8").splitlines()
+        assert rows[0] == "*Date,*Amount,Payee,Description,Reference"
+        name = written.path.stem.removeprefix("bank-")
+        for row in rows[1:]:
+            date, amount = row.split(",")[:2]
+            assert len(date) == 10
+            assert date[2] == date[5] == "/"  # dd/mm/yyyy
+            seen[name] = seen.get(name, Decimal("0.00")) + Decimal(amount)
+        assert written.sha256 == hashlib.sha256(written.path.read_bytes()).hexdigest()
+    assert seen == expected
+    assert "Checking" in seen
+    assert "Business-Visa" in seen  # a credit card is a bank account in Xero
+    history = export_history(db, sample)
+    assert {(r.provider, r.format, r.status) for r in history} == {
+        ("xero", "xero-bank-csv", "succeeded")}
+    assert len(history) == len(outcome.files)
 
 
 def test_export_filters_status_and_dates(db: Database, sample: int, tmp_path: Path) -> None:
@@ -376,5 +441,11 @@ def test_preview_rows_show_the_head_and_the_problems(db: Database, sample: int) 
     assert sample_view.entry_count == entry_services.count_entries(
         db, sample, exporting.export_filter())
     xero_view = exporting.preview_rows(db, sample, "xero-csv", exporting.export_filter(),
-                                       options=ExportOptions(xero_max_lines=10))
-    assert "split into numbered files" in xero_view.notes[0]
+                                       options=ExportOptions(xero_max_lines=4))
+    # only the three accruals are written: 6 lines, more than 4
+    assert any(note.startswith("6 lines: Xero takes 4 per file") for note in xero_view.notes)
+    assert xero_view.entry_count == 3
+    assert any("left out" in note for note in xero_view.notes)
+    assert xero_view.bank_lines
+    assert any("is a bank account" in str(p) for p in xero_view.left_out)
+    assert {row[0] for row in xero_view.rows} <= {"Accrual 1", "Accrual 2", "Accrual 3"}

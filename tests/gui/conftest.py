@@ -79,7 +79,10 @@ def app_ctx(qapp: object, gui_db: Any, runner: JobRunner) -> AppContext:
 #: Qt messages that are noise of the offscreen platform, not of our code. WORKAROUND: Qt's
 #: offscreen platform plugin (qoffscreen) warns on every top-level show because it does not
 #: implement QPlatformWindow::propagateSizeHints(); a real screen (xcb, Windows, macOS) does not.
-OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+#: A completer's popup adds the two others (no raise(), no keyboard grab offscreen).
+OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",
+                   r"This plugin does not support raise\(\)",
+                   "This plugin does not support grabbing the keyboard")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -395,12 +395,12 @@ def test_real_xero_export_lists_what_xero_would_refuse(
 
     uncoded = account_services.add_account(db, company_id,
                                            Account("Suspense", AccountType.EXPENSE))
-    bank = account_services.find_account(db, company_id, "1000")
-    assert bank is not None
+    prepaid = account_services.find_account(db, company_id, "1210")  # not a bank: see below
+    assert prepaid is not None
     entry = entry_services.save_draft(db, company_id, JournalEntry(
         date=dt.date(2026, 6, 1), number="NOCODE-1", lines=(
             JournalLine(uncoded.id or 0, debit=Decimal("5.00")),
-            JournalLine(bank.id or 0, credit=Decimal("5.00")))))
+            JournalLine(prepaid.id or 0, credit=Decimal("5.00")))))
     entry_services.approve_entries(db, company_id, [entry.id or 0])
     entry_services.post_entries(db, company_id, [entry.id or 0])
 
@@ -416,6 +416,35 @@ def test_real_xero_export_lists_what_xero_would_refuse(
     qtbot.wait(200)
     assert not target.exists()
     assert pane.preview_model.headerData(0, Qt.Orientation.Horizontal) == "*Narration"
+
+
+def test_xero_export_lists_the_entries_it_leaves_out_and_saves_their_bank_statements(
+    qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+) -> None:
+    target = tmp_path / "statement.csv"
+    pane = real_pane(qtbot, ctx, target)
+    assert not pane.statements_button.isVisible()  # IIF takes bank lines
+    with qtbot.waitSignal(pane.preview_loaded, timeout=10000) as loaded:
+        pane.format_combo.setCurrentIndex(pane.format_combo.findData("xero-csv"))
+    preview = loaded.args[0]
+    assert preview.left_out
+    assert pane.left_out_list.count() == len(preview.left_out)
+    texts = [pane.left_out_list.item(i).text() for i in range(pane.left_out_list.count())]
+    assert any("is a bank account, and Xero's manual journals cannot post to bank accounts" in t
+               for t in texts)
+    assert all(", line " in t for t in texts)  # the entry and its line are named
+    assert "Xero takes them another way" in pane.left_out_label.text()
+    assert pane.statements_button.isVisible()
+    assert pane.statements_button.isEnabled()
+    with qtbot.waitSignal(pane.export_finished, timeout=20000) as finished:
+        qtbot.mouseClick(pane.statements_button, Qt.MouseButton.LeftButton)
+    outcome = finished.args[0]
+    assert outcome.files
+    assert {path.name for path in outcome.files} >= {"statement-Checking.csv"}
+    first = (tmp_path / "statement-Checking.csv").read_text(encoding="utf-8").splitlines()
+    assert first[0] == "*Date,*Amount,Payee,Description,Reference"
+    assert "bank line" in pane.result_label.text()
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == len(outcome.files), timeout=10000)
 
 
 def test_an_empty_date_range_is_said_in_place(

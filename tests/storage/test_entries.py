@@ -320,6 +320,29 @@ def test_count_page_and_ids_filter_and_sort_in_sql(
         sources=frozenset({EntrySource.QBO}))) == 0
 
 
+def test_the_contact_filter_keeps_entries_with_a_line_naming_it_in_any_case(
+    db: Database, company: Company, chart: dict[str, Account], ledger: list[JournalEntry],
+) -> None:
+    named = entries.add_entries(db, company.id, [
+        JournalEntry(dt.date(2026, 3, 20), (
+            JournalLine.of(_id(chart, "1100"), "10.00", contact="Acme Ltd"),
+            JournalLine.of(_id(chart, "4000"), "-10.00")), "C-1"),
+        JournalEntry(dt.date(2026, 3, 21), (
+            JournalLine.of(_id(chart, "6000"), "5.00"),
+            JournalLine.of(_id(chart, "1000"), "-5.00", contact="ACME LTD")), "C-2"),
+        JournalEntry(dt.date(2026, 3, 22), (
+            JournalLine.of(_id(chart, "6000"), "5.00", contact="Acme Ltd Two"),
+            JournalLine.of(_id(chart, "1000"), "-5.00")), "C-3"),
+    ])
+    acme = EntryFilter(contact="  acme   ltd ")
+    assert set(entries.entry_ids(db, company.id, acme)) == {named[0].id, named[1].id}
+    assert entries.count_entries(db, company.id, acme) == 2
+    both = EntryFilter(contact="Acme Ltd", account_id=_id(chart, "1100"))
+    assert entries.entry_ids(db, company.id, both) == [named[0].id]
+    assert entries.count_entries(db, company.id, EntryFilter(contact="Nobody")) == 0
+    assert entries.count_entries(db, company.id, EntryFilter(contact="")) == len(ledger) + 3
+
+
 def test_summaries_by_id_and_get_entries_keep_to_the_company(
     db: Database, company: Company, ledger: list[JournalEntry],
 ) -> None:

@@ -14,7 +14,7 @@ from bookkeeper_desktop.gui.table_model import ModelIndex, ReadOnlyTableModel
 from bookkeeper_desktop.settings import EXPORT_FORMATS
 from bookkeeper_desktop.storage.records import ExportRecord
 
-_FORMAT_LABELS = dict(EXPORT_FORMATS)
+_FORMAT_LABELS = {**dict(EXPORT_FORMATS), "xero-bank-csv": "Xero bank statement CSV"}
 
 
 class PreviewRowsModel(ReadOnlyTableModel):

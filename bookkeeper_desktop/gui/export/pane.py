@@ -1,8 +1,10 @@
 """The Export pane: format, filters (posted by default, or approved; a date range), a preview of
 the first rows exactly as they will be written, the problems that stop an export listed before
 anything is written (PRODUCT.md §2: an unbalanced entry, an account missing from the target, a
-Xero file over 300 lines), Save As with progress and Cancel, and the export history with
-"Show in folder".
+Xero file over 300 lines), the entries a format takes another way listed as left out (Xero's
+manual journals refuse bank, credit-card, receivable and payable lines) with Save bank statements
+for their bank lines, Save As with progress and Cancel, and the export history with "Show in
+folder".
 
 All reading and writing runs in db-lane jobs on the pane's `ExportSource`; the preview is re-read
 a moment after the format or a filter changes.
@@ -173,6 +175,24 @@ class ExportPane(QWidget):
         self.problems_list.setMaximumHeight(120)
         self.problems_list.setVisible(False)
 
+        self.left_out_label = QLabel()
+        self.left_out_label.setObjectName("leftOutLabel")
+        self.left_out_label.setWordWrap(True)
+        self.left_out_label.setStyleSheet("color: #b9770e;")
+        self.left_out_list = QListWidget()
+        self.left_out_list.setObjectName("leftOutList")
+        self.left_out_list.setMaximumHeight(120)
+        self.left_out_list.setWordWrap(True)
+        self.left_out_list.setVisible(False)
+        self.statements_button = QPushButton("Save &bank statements…")
+        self.statements_button.setObjectName("statementsButton")
+        self.statements_button.setToolTip(
+            "The bank and credit-card lines of these entries as Xero bank-statement CSV files, "
+            "one per account: import each in Xero (Bank accounts → Import a statement) and "
+            "reconcile.")
+        self.statements_button.setVisible(False)
+        self.statements_button.clicked.connect(self.save_bank_statements)
+
         self.save_button = QPushButton("&Save As…")
         self.save_button.setObjectName("saveButton")
         self.save_button.clicked.connect(self.save_as)
@@ -188,6 +208,7 @@ class ExportPane(QWidget):
         actions.addWidget(self.result_label, 1)
         actions.addWidget(self.progress_bar)
         actions.addWidget(self.cancel_button)
+        actions.addWidget(self.statements_button)
         actions.addWidget(self.save_button)
 
         preview_box = QGroupBox("Preview — the first rows as they will be written")
@@ -197,6 +218,8 @@ class ExportPane(QWidget):
         preview_layout.addWidget(self.preview_view, 1)
         preview_layout.addWidget(self.problems_label)
         preview_layout.addWidget(self.problems_list)
+        preview_layout.addWidget(self.left_out_label)
+        preview_layout.addWidget(self.left_out_list)
         preview_layout.addLayout(actions)
 
         self.history_model = ExportHistoryModel()
@@ -354,6 +377,11 @@ class ExportPane(QWidget):
             f"{len(preview.problems)} problem{'s' if len(preview.problems) != 1 else ''} must be "
             "fixed first; nothing is written while any entry has one."
             if preview.problems else "")
+        self.left_out_list.clear()
+        self.left_out_list.addItems(list(preview.left_out))
+        self.left_out_list.setVisible(bool(preview.left_out))
+        self.left_out_label.setText(
+            "Left out of this file (Xero takes them another way):" if preview.left_out else "")
         self._update_save_state()
         self.preview_loaded.emit(preview)
 
@@ -388,6 +416,11 @@ class ExportPane(QWidget):
             reason = ""
         self.save_button.setEnabled(not reason)
         self.save_button.setToolTip(reason)
+        statements = (preview is not None and preview.bank_lines
+                      and self.request().format == "xero-csv")
+        self.statements_button.setVisible(bool(statements))
+        self.statements_button.setEnabled(bool(statements) and not running
+                                          and self._company_id is not None)
 
     # --- exporting -------------------------------------------------------------------------------
 
@@ -408,20 +441,48 @@ class ExportPane(QWidget):
             return
         if request.suffix and path.suffix.lower() != request.suffix:
             path = path.with_name(path.name + request.suffix)
-        self.result_label.setText(f"Exporting to {path.name}…")
+        self._start(f"Exporting to {path.name}",
+                    lambda progress: self.source.export(company_id, request, path, progress),
+                    self._export_done)
+
+    def save_bank_statements(self) -> None:
+        """Write the Xero bank-statement files of the bank lines the journal file leaves out."""
+        company_id = self._company_id
+        if company_id is None or not self.statements_button.isEnabled():
+            return
+        request = self.request()
+        stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d")
+        suggested = self.suggested_path().with_name(f"bank-statement-{stamp}.csv")
+        path = self._ask_path(self, suggested, _FILE_FILTERS["xero-csv"])
+        if path is None:
+            return
+        self._start(f"Writing bank statements next to {path.name}",
+                    lambda progress: self.source.bank_statements(company_id, request, path,
+                                                                 progress),
+                    self._statements_done)
+
+    def _start(self, title: str, work: Callable[[Any], Any],
+               on_done: Callable[[Any], None]) -> None:
+        self.result_label.setText(title + "…")
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setVisible(True)
         self.cancel_button.setVisible(True)
         self.cancel_button.setEnabled(True)
-        job = self.ctx.jobs.run(
-            lambda progress: self.source.export(company_id, request, path, progress),
-            lane="db", owner=self, title=f"Exporting to {path.name}",
-            on_done=self._export_done,
-            on_error=self._export_failed,
-        )
+        job = self.ctx.jobs.run(work, lane="db", owner=self, title=title, on_done=on_done,
+                                on_error=self._export_failed)
         job.progressed.connect(self._export_progress)
         self._job = job
         self._update_save_state()
+
+    def _statements_done(self, outcome: ExportOutcome) -> None:
+        self._export_ended()
+        names = ", ".join(path.name for path in outcome.files)
+        count = outcome.entry_count
+        self.result_label.setText(
+            f"Wrote {count:,} bank line{'' if count == 1 else 's'} to {names}." if names
+            else "No bank lines to write.")
+        self.ctx.notify(outcome.changes)
+        self.export_finished.emit(outcome)
 
     def cancel_export(self) -> None:
         if self._job is not None:

@@ -42,7 +42,8 @@ class ServicesExportSource:
             database_of(self.services), company_id, request.format, self._filter(request),
             self._options(), limit=limit)
         return ExportPreview(sample.headers, sample.rows, sample.entry_count,
-                             tuple(str(problem) for problem in sample.problems), sample.notes)
+                             tuple(str(problem) for problem in sample.problems), sample.notes,
+                             tuple(str(entry) for entry in sample.left_out), sample.bank_lines)
 
     def export(self, company_id: int, request: ExportRequest, path: Path,
                progress: Progress) -> ExportOutcome:
@@ -50,6 +51,14 @@ class ServicesExportSource:
             database_of(self.services), company_id, request.format, path,
             flt=self._filter(request), options=self._options(), progress=progress)
         return ExportOutcome(outcome.result.paths, outcome.result.entry_count, outcome.changes)
+
+    def bank_statements(self, company_id: int, request: ExportRequest, path: Path,
+                        progress: Progress) -> ExportOutcome:
+        outcome = exporting.export_bank_statements(
+            database_of(self.services), company_id, path, flt=self._filter(request),
+            progress=progress)
+        return ExportOutcome(tuple(f.path for f in outcome.files), outcome.line_count,
+                             outcome.changes)
 
     def history(self, company_id: int) -> Sequence[ExportRecord]:
         return export_services.export_history(database_of(self.services), company_id)

@@ -50,6 +50,10 @@ class ExportPreview:
     entry_count: int
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: Entries the format leaves out, with why (Xero: bank and locked-account lines), and whether
+    #: any has a bank line the Xero bank-statement files can carry.
+    left_out: tuple[str, ...] = ()
+    bank_lines: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,5 +68,10 @@ class ExportSource(Protocol):
 
     def export(self, company_id: int, request: ExportRequest, path: Path,
                progress: Progress) -> ExportOutcome: ...
+
+    def bank_statements(self, company_id: int, request: ExportRequest, path: Path,
+                        progress: Progress) -> ExportOutcome:
+        """Xero bank-statement CSV files (one per bank account) named after `path`."""
+        ...
 
     def history(self, company_id: int) -> Sequence[ExportRecord]: ...

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 from typing_extensions import override
 
 from bookkeeper_desktop.core.accounts import Account, AccountClass
+from bookkeeper_desktop.gui.ledger.completer_delegate import contains_completer
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -57,11 +57,7 @@ class AccountPicker(QComboBox):
         self._accounts = list(accounts)
         for account in self._accounts:
             self.addItem(account_label(account), account.id)
-        completer = QCompleter(self.model(), self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.setCompleter(completer)
+        self.setCompleter(contains_completer(self.model(), self))
         self.setCurrentIndex(-1)
         self.setPlaceholderText("Type a code or a name")
 

@@ -1,5 +1,12 @@
-"""The entry editor: date, number, memo, a lines grid with an account picker, debit and credit
-columns, and a live difference figure.
+"""The entry editor: date, number, memo, a lines grid with an account picker, a contact and a tax
+code column with completers, debit and credit columns, and a live difference figure.
+
+Under the lines, a live notice lists the lines QBO and Xero would refuse for want of a contact
+(`core.kinds.contact_problems`: a receivable line needs a customer, a payable line a supplier).
+It is a warning, not a blocker: a draft may be incomplete, and an approved entry with such a line
+is held in "Waiting for a fix" by the sync instead of being sent. The completers' words (the
+company's contacts, the tax codes in use) are loaded by the pane off the GUI thread and handed
+over with `set_lookups`.
 
 The dialog never touches the database: Save as draft / Approve / Void emit a signal with the entry
 and the status wanted; the pane runs the operation in a job and calls `accept()` or
@@ -14,7 +21,7 @@ Signals:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -43,14 +50,18 @@ from bookkeeper_desktop.core.journal import (
     JournalLine,
     validate_entry,
 )
+from bookkeeper_desktop.core.kinds import contact_problems, own_role
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.ledger.account_picker import AccountPickerDelegate
 from bookkeeper_desktop.gui.ledger.amounts import AmountDelegate
+from bookkeeper_desktop.gui.ledger.completer_delegate import CompleterDelegate
 from bookkeeper_desktop.gui.ledger.lines_model import (
     ACCOUNT,
+    CONTACT,
     CREDIT,
     DEBIT,
     DESCRIPTION,
+    TAX_CODE,
     EntryLinesModel,
 )
 
@@ -93,7 +104,7 @@ class EntryEditorDialog(QDialog):
         self._read_only = entry is not None and not entry.is_editable
         self.setObjectName("entryEditor")
         self.setWindowTitle(self._title())
-        self.resize(760, 480)
+        self.resize(980, 500)
 
         self.date_edit = QDateEdit()
         self.date_edit.setCalendarPopup(True)
@@ -124,6 +135,13 @@ class EntryEditorDialog(QDialog):
         self.lines_view.setModel(self.lines_model)
         self.account_delegate = AccountPickerDelegate(list(self._accounts.values()), self)
         self.amount_delegate = AmountDelegate(self)
+        self.contact_delegate = CompleterDelegate(
+            (line.contact for line in entry.lines) if entry else (), self,
+            placeholder="Customer or supplier")
+        self.tax_delegate = CompleterDelegate(self._account_tax_codes(), self,
+                                              placeholder="Account default")
+        self.lines_view.setItemDelegateForColumn(CONTACT, self.contact_delegate)
+        self.lines_view.setItemDelegateForColumn(TAX_CODE, self.tax_delegate)
         self.lines_view.setItemDelegateForColumn(ACCOUNT, self.account_delegate)
         self.lines_view.setItemDelegateForColumn(DEBIT, self.amount_delegate)
         self.lines_view.setItemDelegateForColumn(CREDIT, self.amount_delegate)
@@ -137,6 +155,8 @@ class EntryEditorDialog(QDialog):
         for column in (DEBIT, CREDIT):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             self.lines_view.setColumnWidth(column, 110)
+        self.lines_view.setColumnWidth(CONTACT, 150)
+        self.lines_view.setColumnWidth(TAX_CODE, 120)
 
         self.add_line_button = QPushButton("Add line")
         self.remove_line_button = QPushButton("Remove line")
@@ -153,6 +173,11 @@ class EntryEditorDialog(QDialog):
         self.problems_label.setObjectName("problemsLabel")
         self.problems_label.setWordWrap(True)
         self.problems_label.setStyleSheet("color: #c0392b;")
+        self.contact_notice = QLabel()
+        self.contact_notice.setObjectName("contactNotice")
+        self.contact_notice.setWordWrap(True)
+        self.contact_notice.setStyleSheet("color: #b9770e;")
+        self.contact_notice.setVisible(False)
 
         self.save_draft_button = QPushButton("Save as &draft")
         self.approve_button = QPushButton("&Approve")
@@ -186,6 +211,7 @@ class EntryEditorDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.lines_view, 1)
         layout.addLayout(line_buttons)
+        layout.addWidget(self.contact_notice)
         layout.addWidget(self.problems_label)
         layout.addLayout(buttons)
 
@@ -214,6 +240,7 @@ class EntryEditorDialog(QDialog):
                 account_id=draft.account_id or _MISSING_ACCOUNT_ID,
                 debit=draft.debit or ZERO, credit=draft.credit or ZERO,
                 description=draft.description, contact=draft.contact, tracking=draft.tracking,
+                tax_code=draft.tax_code,
             )
             for draft in self.lines_model.drafts()
         )
@@ -235,6 +262,23 @@ class EntryEditorDialog(QDialog):
                 problems.append(f"Line {number} has no account; pick one.")
         problems.extend(p for p in validate_entry(entry, self._accounts) if missing not in p)
         return problems
+
+    def contact_problems(self) -> list[str]:
+        """The lines QBO and Xero would refuse for want of a contact (a warning, not a save
+        blocker)."""
+        roles = {account_id: own_role(account.type)
+                 for account_id, account in self._accounts.items()}
+        names = {account_id: account.full_name for account_id, account in self._accounts.items()}
+        return contact_problems(self.entry(), roles, names)
+
+    def set_lookups(self, contacts: Iterable[str], tax_codes: Iterable[str]) -> None:
+        """The completers' words: the company's contact names and the tax codes in use (the
+        accounts' defaults are always offered)."""
+        self.contact_delegate.set_words([*self.contact_delegate.words(), *contacts])
+        self.tax_delegate.set_words([*self._account_tax_codes(), *tax_codes])
+
+    def _account_tax_codes(self) -> list[str]:
+        return [a.tax_code for a in self._accounts.values() if a.tax_code]
 
     def set_busy(self, busy: bool) -> None:
         """Disable the actions while the pane's job runs."""
@@ -258,6 +302,11 @@ class EntryEditorDialog(QDialog):
         self.difference_label.setText(difference_text(difference))
         colour = "#1e8449" if difference == ZERO else "#c0392b"
         self.difference_label.setStyleSheet(f"font-weight: bold; color: {colour};")
+        warnings = self.contact_problems()
+        self.contact_notice.setText(
+            "Not sent to QBO or Xero until fixed (it can be saved meanwhile):\n"
+            + "\n".join(warnings) if warnings else "")
+        self.contact_notice.setVisible(bool(warnings))
         if self._read_only:
             self.problems_label.setText("")
             self.void_button.setEnabled(not self._busy)
@@ -268,6 +317,10 @@ class EntryEditorDialog(QDialog):
         for button in (self.save_draft_button, self.approve_button):
             button.setEnabled(not problems and not self._busy)
             button.setToolTip(reason or "")
+        if not problems and warnings:
+            self.approve_button.setToolTip("Approving is allowed, but the entry waits in "
+                                           "\"Waiting for a fix\" and is not sent until each "
+                                           "receivable or payable line names its contact.")
 
     def _remove_current_line(self) -> None:
         index = self.lines_view.currentIndex()

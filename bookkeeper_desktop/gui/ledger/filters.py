@@ -1,4 +1,4 @@
-"""The journal-entry filter bar: status, date range, account, source and text search.
+"""The journal-entry filter bar: status, date range, account, contact, source and text search.
 
 It only describes what the user wants (a `storage.records.EntryFilter`); the table model hands it
 to the services, which filter in SQL. Text search waits for a short pause in typing so each
@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, QStringListModel, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.gui.ledger.account_picker import AccountPicker
+from bookkeeper_desktop.gui.ledger.completer_delegate import contains_completer
 from bookkeeper_desktop.storage.records import EntryFilter
 
 #: Milliseconds of quiet after the last keystroke before a text search runs.
@@ -83,6 +84,16 @@ class EntryFilterBar(QWidget):
         self.account_picker.setPlaceholderText("All accounts")
         self.account_picker.setMinimumContentsLength(12)
 
+        # Entries with a line naming this contact; the completer offers the company's contacts.
+        self.contact_edit = QLineEdit()
+        self.contact_edit.setObjectName("contactFilter")
+        self.contact_edit.setPlaceholderText("All contacts")
+        self.contact_edit.setClearButtonEnabled(True)
+        self.contact_edit.setMinimumWidth(130)
+        self.contact_names = QStringListModel()
+        contact_completer = contains_completer(self.contact_names, self.contact_edit)
+        self.contact_edit.setCompleter(contact_completer)
+
         self.source_combo = QComboBox()
         self.source_combo.setObjectName("sourceFilter")
         self.source_combo.addItem("All sources", None)
@@ -109,6 +120,7 @@ class EntryFilterBar(QWidget):
         first.addWidget(self.status_combo)
         first.addWidget(self.source_combo)
         first.addWidget(self.account_picker, 1)
+        first.addWidget(self.contact_edit)
         first.addWidget(self.clear_button)
         second = QHBoxLayout()
         second.addWidget(self.from_check)
@@ -136,6 +148,9 @@ class EntryFilterBar(QWidget):
         assert picker_edit is not None  # the picker is editable
         picker_edit.setPlaceholderText("All accounts")
         picker_edit.editingFinished.connect(self._emit)
+        self.contact_edit.editingFinished.connect(self._emit)
+        contact_completer.activated.connect(self._contact_picked)
+        self.contact_edit.textChanged.connect(self._contact_edited)
         self.search_edit.textChanged.connect(self._search_timer.start)
         self.search_edit.returnPressed.connect(self._emit)
         self.clear_button.clicked.connect(self.clear)
@@ -151,6 +166,18 @@ class EntryFilterBar(QWidget):
         self.account_picker.select_account(current)
         self.account_picker.blockSignals(False)
 
+    def set_contacts(self, names: Sequence[str]) -> None:
+        """Offer `names` in the contact filter's completer."""
+        self.contact_names.setStringList(sorted(names, key=str.casefold))
+
+    def _contact_edited(self, text: str) -> None:
+        if not text:  # cleared (its clear button): show every contact's entries at once
+            self._emit()
+
+    def _contact_picked(self, name: str) -> None:
+        self.contact_edit.setText(name)
+        self._emit()
+
     def forget_accounts(self) -> None:
         """Empty the account list and choice without emitting (another company's books are
         coming: its accounts have other ids)."""
@@ -158,6 +185,7 @@ class EntryFilterBar(QWidget):
         self.account_picker.clear()
         self.account_picker.select_account(None)
         self.account_picker.blockSignals(False)
+        self.contact_names.setStringList([])
         self._last = self.current_filter()
 
     def current_filter(self) -> EntryFilter:
@@ -176,12 +204,14 @@ class EntryFilterBar(QWidget):
             account_id=account_id,
             sources=frozenset({EntrySource(source)}) if source else None,
             text=self.search_edit.text().strip(),
+            contact=" ".join(self.contact_edit.text().split()),
         )
 
     def set_filter(self, wanted: EntryFilter) -> None:
         """Show `wanted` in the controls (emits `filter_changed` once if it differs)."""
         widgets = (self.status_combo, self.source_combo, self.from_check, self.to_check,
-                   self.from_edit, self.to_edit, self.account_picker, self.search_edit)
+                   self.from_edit, self.to_edit, self.account_picker, self.search_edit,
+                   self.contact_edit)
         for widget in widgets:
             widget.blockSignals(True)
         self.status_combo.setCurrentIndex(
@@ -200,6 +230,7 @@ class EntryFilterBar(QWidget):
                                        wanted.date_to.day))
         self.account_picker.select_account(wanted.account_id)
         self.search_edit.setText(wanted.text)
+        self.contact_edit.setText(wanted.contact)
         for widget in widgets:
             widget.blockSignals(False)
         self._emit()

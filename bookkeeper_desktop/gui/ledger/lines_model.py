@@ -1,7 +1,9 @@
-"""The lines grid of the entry editor: account, description, debit, credit.
+"""The lines grid of the entry editor: account, description, contact, tax code, debit, credit.
 
 A line holds a debit *or* a credit: typing one clears the other, as the core's validation demands.
-A blank line is always kept at the bottom so that typing on it adds a line.
+A blank line is always kept at the bottom so that typing on it adds a line. An empty tax code
+means the account's own default (`JournalLine.tax_code`): the grid shows that default greyed, and
+only a code typed on the line is kept on it.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 from typing_extensions import override
 
 from bookkeeper_desktop.core.accounts import Account
+from bookkeeper_desktop.core.contacts import clean_name
 from bookkeeper_desktop.core.journal import JournalLine
 from bookkeeper_desktop.core.money import ZERO
 from bookkeeper_desktop.gui.ledger.account_picker import account_label, find_account
 from bookkeeper_desktop.gui.ledger.amounts import display_amount, parse_amount
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-ACCOUNT, DESCRIPTION, DEBIT, CREDIT = range(4)
-HEADERS = ("Account", "Description", "Debit", "Credit")
+ACCOUNT, DESCRIPTION, CONTACT, TAX_CODE, DEBIT, CREDIT = range(6)
+HEADERS = ("Account", "Description", "Contact", "Tax code", "Debit", "Credit")
+#: Greyed text: a tax code shown from the account's default, not typed on the line.
+DEFAULT_TAX_COLOUR = QColor("#808b96")
 
 
 @dataclass
@@ -37,16 +42,18 @@ class LineDraft:
     credit: Decimal | None = None
     contact: str = ""
     tracking: str = ""
+    tax_code: str = ""
 
     @property
     def is_blank(self) -> bool:
         return (self.account_id is None and not self.description.strip()
-                and not self.debit and not self.credit)
+                and not self.debit and not self.credit and not self.contact.strip()
+                and not self.tax_code.strip())
 
     @classmethod
     def of(cls, line: JournalLine) -> LineDraft:
         return cls(line.account_id, line.description, line.debit or None, line.credit or None,
-                   line.contact, line.tracking)
+                   line.contact, line.tracking, line.tax_code)
 
 
 class EntryLinesModel(QAbstractTableModel):
@@ -140,6 +147,12 @@ class EntryLinesModel(QAbstractTableModel):
                 return "" if line.account_id is None else f"#{line.account_id} (missing)"
             if column == DESCRIPTION:
                 return line.description
+            if column == CONTACT:
+                return line.contact
+            if column == TAX_CODE:
+                if line.tax_code or role == Qt.ItemDataRole.EditRole:
+                    return line.tax_code
+                return self._default_tax_code(line)
             amount = line.debit if column == DEBIT else line.credit
             if role == Qt.ItemDataRole.EditRole:
                 return "" if amount is None else str(amount)
@@ -148,6 +161,19 @@ class EntryLinesModel(QAbstractTableModel):
             return line.account_id
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (DEBIT, CREDIT):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if (role == Qt.ItemDataRole.ForegroundRole and column == TAX_CODE
+                and not line.tax_code):
+            return DEFAULT_TAX_COLOUR
+        if role == Qt.ItemDataRole.FontRole and column == TAX_CODE and not line.tax_code:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole and column == TAX_CODE:
+            default = self._default_tax_code(line)
+            if line.tax_code:
+                return f"This line's own tax code (the account's default: {default or 'none'})"
+            return (f"The account's default tax code: {default}. Type a code to use another."
+                    if default else "No tax code: type one, or give the account a default.")
         if role == Qt.ItemDataRole.ForegroundRole and column == ACCOUNT and line.account_id:
             account = self._accounts.get(line.account_id)
             if account is None or not account.active:
@@ -181,6 +207,10 @@ class EntryLinesModel(QAbstractTableModel):
                 return False
         elif column == DESCRIPTION:
             line.description = str(value)
+        elif column == CONTACT:
+            line.contact = clean_name(str(value))
+        elif column == TAX_CODE:
+            line.tax_code = str(value).strip()
         else:
             if isinstance(value, float | bool):
                 return False  # amounts are Decimal or typed text, never binary floats
@@ -200,6 +230,10 @@ class EntryLinesModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(HEADERS) - 1))
         self._keep_blank_last_line()
         return True
+
+    def _default_tax_code(self, line: LineDraft) -> str:
+        account = self._accounts.get(line.account_id) if line.account_id else None
+        return account.tax_code or "" if account is not None else ""
 
     def _keep_blank_last_line(self) -> None:
         if not self._read_only and (not self._lines or not self._lines[-1].is_blank):

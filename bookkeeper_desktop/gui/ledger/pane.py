@@ -1,7 +1,9 @@
 """The Ledger pane: the chart of accounts (tree with balances; add, edit, deactivate; import by
 dropping a file anywhere on the pane or File → Import; a dropped bank or card statement goes to the
-statement import and review instead), the journal-entry table (lazy, filtered and
-sorted in SQL), the entry editor, bulk approve and post, and the trial balance.
+statement import and review instead), the journal-entry table (lazy, filtered and sorted in SQL,
+by contact too), the details of the current entry under it (its contacts, and why it waits in
+"Waiting for a fix"), the entry editor, bulk approve and post, the trial balance, and the
+company's Contacts list.
 
 Everything that reads or writes the books runs through `ctx.jobs.run` in the database lane, on the
 pane's `LedgerSource`; results come back by callback and every change goes out through
@@ -14,6 +16,7 @@ Signals:
         opened.
     bulk_finished(BulkResult): a bulk approve or post ended.
     entry_dialog_opened(EntryEditorDialog): an entry editor opened.
+    details_loaded(EntryDetails): the details of the current entry were read and shown.
 
 Attributes:
     import_dialog / entry_dialog / account_dialog / trial_balance_dialog / statement_dialog /
@@ -28,11 +31,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -65,6 +69,8 @@ from bookkeeper_desktop.gui.ledger.account_tree import (
     AccountTreeModel,
     AccountTreeState,
 )
+from bookkeeper_desktop.gui.ledger.contacts_dialog import ContactsDialog
+from bookkeeper_desktop.gui.ledger.entry_details import EntryDetailsLabel, held_message
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.ledger.entry_table import (
     COLUMNS,
@@ -73,6 +79,7 @@ from bookkeeper_desktop.gui.ledger.entry_table import (
     SortSpec,
 )
 from bookkeeper_desktop.gui.ledger.filters import EntryFilterBar
+from bookkeeper_desktop.gui.ledger.help import show_ledger_help
 from bookkeeper_desktop.gui.ledger.import_dialog import ImportPreviewDialog
 from bookkeeper_desktop.gui.ledger.lifetime import is_alive
 from bookkeeper_desktop.gui.ledger.services_source import ServicesLedgerSource
@@ -80,6 +87,7 @@ from bookkeeper_desktop.gui.ledger.source import (
     BulkAction,
     ChartSnapshot,
     CompanyEntrySource,
+    EntryDetails,
     LedgerSource,
     PreparedImport,
 )
@@ -89,6 +97,9 @@ from bookkeeper_desktop.gui.ledger.trial_balance import TrialBalanceDialog
 from bookkeeper_desktop.storage.records import BulkResult, EntryFilter
 
 #: File name patterns offered by File → Import (the format is sniffed from the content anyway).
+#: Quiet time after the current entry changes before its details are read (ms): moving down the
+#: table with the arrow keys reads only the entry the user stops on.
+DETAILS_DELAY_MS = 150
 CHART_FILE_FILTER = ("Chart of accounts (*.iif *.IIF *.csv *.CSV *.xlsx *.XLSX *.txt);;"
                      "All files (*)")
 STATEMENT_FILE_FILTER = ("Bank or card statement (*.ofx *.OFX *.qfx *.QFX *.xml *.XML *.csv "
@@ -147,6 +158,7 @@ class LedgerPane(QWidget):
     import_preview_ready = Signal(object)
     bulk_finished = Signal(object)
     entry_dialog_opened = Signal(object)
+    details_loaded = Signal(object)
 
     def __init__(
         self,
@@ -167,6 +179,8 @@ class LedgerPane(QWidget):
         self._company_id: int | None = None
         self.import_dialog: ImportPreviewDialog | None = None
         self.entry_dialog: EntryEditorDialog | None = None
+        self.contacts_dialog: ContactsDialog | None = None
+        self.help_dialog: QDialog | None = None
         self.account_dialog: AccountDialog | None = None
         self.trial_balance_dialog: TrialBalanceDialog | None = None
         self.statement_dialog: StatementImportDialog | None = None
@@ -283,6 +297,11 @@ class LedgerPane(QWidget):
         self.addAction(self.find_action)
         self.import_action = self._action(entry_bar, "Import chart…",
                                           self.open_import_dialog)
+        self.contacts_action = self._action(entry_bar, "Contacts…", self.open_contacts,
+                                            tip="The company's customers and suppliers")
+        self.help_action = self._action(entry_bar, "Help", self.show_help,
+                                        tip="What each entry becomes at QBO and Xero, and why "
+                                            "one may wait")
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.addActions([self.open_entry_action, self.approve_action, self.post_action])
@@ -294,6 +313,12 @@ class LedgerPane(QWidget):
         self.message_label = QLabel()
         self.message_label.setObjectName("messageLabel")
         self.message_label.setWordWrap(True)
+        self.details_label = EntryDetailsLabel()
+        self._details_timer = QTimer(self)
+        self._details_timer.setSingleShot(True)
+        self._details_timer.setInterval(DETAILS_DELAY_MS)
+        self._details_timer.timeout.connect(self.read_details)
+        self.table.selectionModel().currentRowChanged.connect(self._details_timer.start)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -306,6 +331,7 @@ class LedgerPane(QWidget):
         right_layout.addWidget(entry_bar)
         right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.table, 1)
+        right_layout.addWidget(self.details_label)
         right_layout.addWidget(self.message_label)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -351,7 +377,7 @@ class LedgerPane(QWidget):
         self.no_company.setVisible(not has_company)
         self.splitter.setVisible(has_company)
         for action in (self.new_entry_action, self.trial_balance_action, self.import_action,
-                       self.add_account_action):
+                       self.add_account_action, self.contacts_action):
             action.setEnabled(has_company)
         self._accounts = {}
         self.filter_bar.forget_accounts()
@@ -370,6 +396,8 @@ class LedgerPane(QWidget):
         self.filter_bar.filter_changed.connect(model.set_filter)
         self.table.setModel(model)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.selectionModel().currentRowChanged.connect(self._details_timer.start)
+        self.details_label.show_details(None)
         self._place_keeper.deleteLater()
         self._place_keeper = PlaceKeeper(self.table, model)
         old.deleteLater()
@@ -395,6 +423,10 @@ class LedgerPane(QWidget):
             self.reload_chart()  # balances follow the entries
         if changes.entries or changes.accounts:
             self.entry_model.refresh(self.visible_rows())
+        if changes.contacts and not (changes.accounts or changes.entries):
+            self.reload_chart()  # it brings the contact filter's names
+        if changes.entries or changes.sync_runs:
+            self._details_timer.start()  # its contacts or its waiting reason may have changed
 
     def visible_rows(self) -> range:
         """The entry rows the table has room for from its first row shown (whether or not the
@@ -422,6 +454,7 @@ class LedgerPane(QWidget):
     def _chart_arrived(self, company_id: int, chart: ChartSnapshot) -> None:
         if company_id != self._company_id:
             return
+        self.filter_bar.set_contacts(chart.contacts)
         first = not self._accounts
         if not first and self.tree_model.update_balances(chart.accounts, chart.balances):
             self._fit_tree_columns(BALANCE)
@@ -693,6 +726,11 @@ class LedgerPane(QWidget):
         self.entry_dialog = dialog
 
         def save(edited: JournalEntry, status: EntryStatus) -> None:
+            waiting = dialog.contact_problems()
+            if status is EntryStatus.APPROVED and waiting and not self._confirm(
+                    dialog, "Approve entry", "Approve it anyway? It will not be sent to QBO or "
+                    "Xero until this is fixed:\n\n" + "\n".join(waiting)):
+                return
             dialog.set_busy(True)
             self.ctx.jobs.run(
                 lambda _p: self.source.save_entry(company_id, edited, status),
@@ -720,6 +758,13 @@ class LedgerPane(QWidget):
         dialog.save_requested.connect(save)
         dialog.void_requested.connect(void)
         dialog.open()
+        if not dialog.read_only:
+            self.ctx.jobs.run(
+                lambda _p: self.source.entry_lookups(company_id),
+                lane="db", owner=dialog, title="Reading contacts and tax codes",
+                on_done=lambda found: dialog.set_lookups(found.contacts, found.tax_codes),
+                on_error=lambda _error: None,  # the completers stay as they are; typing works
+            )
         self.entry_dialog_opened.emit(dialog)
 
     def _dialog_done(self, dialog: EntryEditorDialog | AccountDialog, changes: Changes) -> None:
@@ -742,11 +787,16 @@ class LedgerPane(QWidget):
         labels = self._labels(ids)
         verb = "Approving" if action == "approve" else "Posting"
         self.message_label.setText(f"{verb} {len(ids):,} entries…")
+        source = self.source
+
+        def run(_progress: object) -> tuple[BulkResult, dict[int, list[str]]]:
+            result = source.bulk(company_id, action, ids)
+            return result, source.contact_problems(company_id, result.done)
+
         self.ctx.jobs.run(
-            lambda _p: self.source.bulk(company_id, action, ids),
-            lane="db", owner=self,
+            run, lane="db", owner=self,
             title=f"{verb} {len(ids):,} entries",
-            on_done=lambda result: self._bulk_done(action, result, labels),
+            on_done=lambda done: self._bulk_done(action, done[0], labels, done[1]),
             on_error=self._bulk_failed,
         )
 
@@ -761,10 +811,16 @@ class LedgerPane(QWidget):
                 labels[entry_id] = f"{name} of {row.date.isoformat()}" if row.date else name
         return labels
 
-    def _bulk_done(self, action: BulkAction, result: BulkResult, labels: dict[int, str]) -> None:
+    def _bulk_done(self, action: BulkAction, result: BulkResult, labels: dict[int, str],
+                   held: dict[int, list[str]] | None = None) -> None:
         self.bulk_report = bulk_message(action, result, labels)
-        self.message_label.setText(self.bulk_report.splitlines()[0] if result.ok
-                                   else self.bulk_report.replace("\n", "  "))
+        waiting = held_message(held or {}, labels)
+        self.message_label.setText(
+            (self.bulk_report.splitlines()[0] if result.ok
+             else self.bulk_report.replace("\n", "  "))
+            + ("  " + waiting.replace("\n", "  ") if waiting else ""))
+        if waiting:
+            self.bulk_report += "\n" + waiting
         if not result.ok:
             box = QMessageBox(QMessageBox.Icon.Warning, "Some entries were not changed",
                               self.bulk_report, QMessageBox.StandardButton.Ok, self)
@@ -801,6 +857,39 @@ class LedgerPane(QWidget):
         self.filter_bar.set_filter(entry_filter)
 
     # --- enabling ---------------------------------------------------------------------------------
+
+    def open_contacts(self) -> None:
+        """The company's Contacts list."""
+        if self._company_id is None:
+            return
+        dialog = ContactsDialog(self.ctx, self.source, self._company_id, parent=self)
+        self.contacts_dialog = dialog
+        dialog.open()
+
+    def show_help(self) -> None:
+        self.help_dialog = show_ledger_help(self)
+
+    def read_details(self) -> None:
+        """Read the details of the current entry (its contacts, why it waits) in a job."""
+        company_id = self._company_id
+        index = self.table.currentIndex()
+        if company_id is None or not index.isValid():
+            self.details_label.show_details(None)
+            return
+        entry_id = self.entry_model.entry_id(index.row())
+
+        def arrived(details: EntryDetails) -> None:
+            current = self.table.currentIndex()
+            if current.isValid() and self.entry_model.entry_id(current.row()) == entry_id:
+                self.details_label.show_details(details)
+                self.details_loaded.emit(details)
+
+        self.ctx.jobs.run(
+            lambda _p: self.source.entry_details(company_id, entry_id),
+            lane="db", owner=self, title="Reading the entry's details",
+            on_done=arrived,
+            on_error=lambda _error: self.details_label.show_details(None),
+        )
 
     def _update_actions(self, *_args: object) -> None:
         account = self.selected_account()

@@ -15,16 +15,26 @@ from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.contacts import Contact, clean_name
 from bookkeeper_desktop.core.errors import ConfigurationError, WorkflowError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
+from bookkeeper_desktop.core.kinds import contact_problems, own_role
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.import_dialog import PreviewItem, PreviewKind, PreviewSummary
-from bookkeeper_desktop.gui.ledger.source import BulkAction, ChartSnapshot, PreparedImport
+from bookkeeper_desktop.gui.ledger.source import (
+    BulkAction,
+    ChartSnapshot,
+    EntryDetails,
+    PreparedImport,
+)
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import coa_import
+from bookkeeper_desktop.services import contacts as contact_services
 from bookkeeper_desktop.services import entries as entry_services
+from bookkeeper_desktop.services import sync as sync_services
+from bookkeeper_desktop.services.lookups import EntryLookups, entry_lookups
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import (
@@ -118,10 +128,43 @@ class ServicesLedgerSource:
 
     # --- accounts ------------------------------------------------------------------------------
 
+    def entry_lookups(self, company_id: int) -> EntryLookups:
+        return entry_lookups(self.db, company_id)
+
+    def entry_details(self, company_id: int, entry_id: int) -> EntryDetails:
+        entry = entry_services.get_entry(self.db, company_id, entry_id)
+        named = {clean_name(line.contact) for line in entry.lines if clean_name(line.contact)}
+        waiting = tuple((refused.provider, refused.message)
+                        for refused in sync_services.list_refused(self.db, company_id)
+                        if refused.entry_id == entry_id)
+        return EntryDetails(entry_id, tuple(sorted(named, key=str.casefold)), waiting)
+
+    def contact_problems(self, company_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+        accounts = account_services.accounts_by_id(self.db, company_id)
+        roles = {account_id: own_role(a.type) for account_id, a in accounts.items()}
+        names = {account_id: a.full_name for account_id, a in accounts.items()}
+        found = {}
+        for entry in entry_services.get_entries(self.db, company_id, list(ids)):
+            problems = contact_problems(entry, roles, names)
+            if problems and entry.id is not None:
+                found[entry.id] = problems
+        return found
+
+    def contacts(self, company_id: int) -> list[Contact]:
+        return contact_services.list_contacts(self.db, company_id)
+
+    def save_contact(self, company_id: int, contact: Contact) -> Contact:
+        if contact.id is None:
+            return contact_services.add_contact(self.db, company_id, contact)
+        return contact_services.update_contact(
+            self.db, company_id, contact.id, name=contact.name, is_customer=contact.is_customer,
+            is_supplier=contact.is_supplier, email=contact.email, active=contact.active)
+
     def chart(self, company_id: int) -> ChartSnapshot:
         accounts = account_services.list_accounts(self.db, company_id)
         balances = account_services.account_balances(self.db, company_id)
-        return ChartSnapshot(tuple(accounts), balances)
+        contacts = contact_services.list_contacts(self.db, company_id)
+        return ChartSnapshot(tuple(accounts), balances, tuple(c.name for c in contacts))
 
     def save_account(self, company_id: int, account: Account) -> Changes:
         if account.id is None:

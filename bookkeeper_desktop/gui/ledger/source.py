@@ -17,10 +17,12 @@ from typing import Any, Literal, Protocol
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.changes import Changes
+from bookkeeper_desktop.core.contacts import Contact
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.import_dialog import PreviewSummary
+from bookkeeper_desktop.services.lookups import EntryLookups
 from bookkeeper_desktop.storage.records import (
     BulkResult,
     EntryFilter,
@@ -37,6 +39,18 @@ class ChartSnapshot:
 
     accounts: tuple[Account, ...]
     balances: dict[int, Decimal]
+    #: The company's contact names, for the Ledger's contact filter.
+    contacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    """What the Ledger shows under the table for the current entry: the contacts its lines name,
+    and per provider why it waits in "Waiting for a fix" (none when it is not waiting)."""
+
+    entry_id: int
+    contacts: tuple[str, ...] = ()
+    waiting: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,23 @@ class LedgerSource(Protocol):
                    status: EntryStatus) -> Changes: ...
 
     def void_entry(self, company_id: int, entry_id: int) -> Changes: ...
+
+    def entry_details(self, company_id: int, entry_id: int) -> EntryDetails: ...
+
+    def contacts(self, company_id: int) -> list[Contact]: ...
+
+    def contact_problems(self, company_id: int, ids: Sequence[int]) -> dict[int, list[str]]:
+        """Entry id → its receivable/payable lines without a contact (`core.kinds`), for the
+        entries of `ids` that have any: the sync will hold them until fixed."""
+        ...
+
+    def save_contact(self, company_id: int, contact: Contact) -> Contact:
+        """Add `contact` (no id) or change the stored one."""
+        ...
+
+    def entry_lookups(self, company_id: int) -> EntryLookups:
+        """The entry editor completers' words: contacts and tax codes in use."""
+        ...
 
     def bulk(self, company_id: int, action: BulkAction, ids: Sequence[int]) -> BulkResult: ...
 
