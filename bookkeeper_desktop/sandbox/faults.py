@@ -5,6 +5,9 @@ endpoints at once, accounting API calls after their token, tenant and rate limit
 request refused by those gates leaves the rules untouched). `/__sandbox__/` calls never. Kinds:
 
 - `latency`: wait `seconds` before handling (all matching latency rules add up);
+- `latency_after`: handle (its changes are committed), then wait `seconds` before answering — the
+  window in which a client killed or cut off has lost an answer the server already acted on (a
+  rotated refresh token; the crash tests kill there);
 - `error`: answer `status` (5xx) without handling;
 - `rate_limit`: answer 429 with `Retry-After: seconds` in the vendor's shape, without handling;
 - `drop_before`: close the socket without a response, before the handler runs (nothing changed);
@@ -26,7 +29,8 @@ from typing import Any, Literal, cast, get_args
 
 from bookkeeper_desktop.sandbox.http import Request
 
-FaultKind = Literal["latency", "error", "rate_limit", "drop_before", "drop_after"]
+FaultKind = Literal["latency", "latency_after", "error", "rate_limit", "drop_before",
+                   "drop_after"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
@@ -89,10 +93,13 @@ class Fault:
 
 @dataclass(frozen=True)
 class FaultDecision:
-    """What to do with one request: wait `latency` seconds, then `action` (None: handle it)."""
+    """What to do with one request: wait `latency` seconds, then `action` (None: handle it), then
+    wait `latency_after` seconds before answering."""
 
     latency: float = 0.0
     action: Fault | None = None
+    #: Seconds to wait after handling, before answering (`latency_after` rules).
+    latency_after: float = 0.0
 
 
 @dataclass
@@ -116,7 +123,7 @@ class FaultPlan:
 
     def take(self, request: Request) -> FaultDecision:
         """Consume the rules that apply to `request` and say what to do."""
-        latency = 0.0
+        latency = latency_after = 0.0
         action: Fault | None = None
         with self._lock:
             for rule in list(self._rules):
@@ -124,6 +131,8 @@ class FaultPlan:
                     continue
                 if rule.kind == "latency":
                     latency += rule.seconds
+                elif rule.kind == "latency_after":
+                    latency_after += rule.seconds
                 elif action is None:
                     action = rule
                 else:
@@ -132,4 +141,4 @@ class FaultPlan:
                     rule.count -= 1
                     if rule.count == 0:
                         self._rules.remove(rule)
-        return FaultDecision(latency, action)
+        return FaultDecision(latency, action, latency_after)
