@@ -16,12 +16,15 @@ request refused by those gates leaves the rules untouched). `/__sandbox__/` call
 
 Each rule applies to the next `count` matching requests (`None`: until cleared), optionally only to
 paths matching the regular expression `path` (searched, so `"tokens/bearer"` or `"^/connections"`)
-and to one HTTP `method`. Expiring access tokens early and revoking grants are immediate actions on
-the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
+and to one HTTP `method`; with `probability` below 1 only to that share of them, drawn at random
+(`FaultPlan.seed` makes the draws repeatable) — the "10 % of requests faulted" of the fault
+benchmark (benchmarks/bench_sync_faults.py). Expiring access tokens early and revoking grants are
+immediate actions on the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
 """
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -44,6 +47,8 @@ class Fault:
     seconds: float = 0.0
     #: Xero's `X-Rate-Limit-Problem` for a `rate_limit` fault (minute, day, concurrent, appminute).
     problem: str = "minute"
+    #: The share of matching requests the rule applies to (a draw per request).
+    probability: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -54,6 +59,8 @@ class Fault:
             raise ValueError("an error fault needs a 5xx status")
         if self.seconds < 0:
             raise ValueError("seconds cannot be negative")
+        if not 0.0 < self.probability <= 1.0:
+            raise ValueError("probability must be above 0 and at most 1")
         if self.path is not None:
             re.compile(self.path)
 
@@ -70,7 +77,7 @@ class Fault:
         """Build from the JSON the `/__sandbox__/faults` endpoint accepts; `ValueError` if bad."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        known = {"kind", "count", "path", "method", "status", "seconds", "problem"}
+        known = {"kind", "count", "path", "method", "status", "seconds", "problem", "probability"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -86,6 +93,7 @@ class Fault:
                 status=int(data.get("status", 503)),
                 seconds=float(data.get("seconds", 0.0)),
                 problem=str(data.get("problem", "minute")),
+                probability=float(data.get("probability", 1.0)),
             )
         except (TypeError, re.error) as exc:
             raise ValueError(str(exc)) from exc
@@ -108,6 +116,12 @@ class FaultPlan:
 
     _rules: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _random: random.Random = field(default_factory=random.Random)
+
+    def seed(self, value: int) -> None:
+        """Make the draws of rules with a `probability` repeatable."""
+        with self._lock:
+            self._random.seed(value)
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -128,6 +142,8 @@ class FaultPlan:
         with self._lock:
             for rule in list(self._rules):
                 if not rule.matches(request):
+                    continue
+                if rule.probability < 1.0 and self._random.random() >= rule.probability:
                     continue
                 if rule.kind == "latency":
                     latency += rule.seconds

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bookkeeper_desktop.core.errors import (
+    BookkeeperError,
     DailyLimitReached,
     NetworkError,
     RateLimited,
@@ -178,6 +179,8 @@ class ProviderClient:
         self.budget = budget_for(self.provider, tenant_id, time_scale=time_scale)
         #: API calls sent (each attempt), for the run's details and the benchmarks.
         self.calls = 0
+        #: "METHOD path" of the last call that failed (a run that gives up names it).
+        self.last_failed_request: str | None = None
 
     def close(self) -> None:
         self.api.close()
@@ -195,9 +198,13 @@ class ProviderClient:
             self.calls += 1
             return self.api.request(method, path, **kwargs)
         except RateLimited as exc:
+            self.last_failed_request = f"{method} {path}"
             if exc.retry_after is not None and not isinstance(exc, DailyLimitReached):
                 for budget in budgets:
                     budget.pause(exc.retry_after * self.time_scale)
+            raise
+        except BookkeeperError:
+            self.last_failed_request = f"{method} {path}"
             raise
         finally:
             for budget in budgets:
