@@ -36,7 +36,7 @@ from bookkeeper_desktop.providers.keychain import Keychain  # noqa: E402
 from bookkeeper_desktop.sandbox.faults import Fault  # noqa: E402
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox  # noqa: E402
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox  # noqa: E402
-from bookkeeper_desktop.services.sync import run_sync  # noqa: E402
+from bookkeeper_desktop.services.sync import open_client, run_sync  # noqa: E402
 from bookkeeper_desktop.storage.engine import open_database  # noqa: E402
 from tests.providers.conftest import MemoryKeyring  # noqa: E402
 from tests.sync.conftest import TENANT, Books, connect_books  # noqa: E402
@@ -100,7 +100,8 @@ def bench(provider: str, syncs: int, rate: float, time_scale: float, seed: int) 
 
         def one_sync() -> tuple[bool, str, float]:
             started = time.monotonic()
-            with books.client() as client:
+            with open_client(db, books.company_id, provider, keychain=books.keychain,
+                             env=books.env, time_scale=time_scale) as client:
                 result = run_sync(db, books.company_id, provider, client=client)
             outcome.retries += int(result.counts.get("retries", 0))
             outcome.reconciled += int(result.counts.get("reconciled", 0))
