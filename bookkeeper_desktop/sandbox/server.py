@@ -31,6 +31,7 @@ import contextlib
 import http.server
 import logging
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -103,10 +104,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             _log.exception("sandbox: %s %s failed", request.method, request.path)
             response = Response.json({"error": "sandbox_error",
                                       "error_description": f"{type(exc).__name__}: {exc}"}, 500)
-        # A client that died or gave up before the answer (the crash tests kill it there) is
-        # normal traffic, not a sandbox failure worth a traceback.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._write(response)
+        self._write(response)
 
     def _read_body(self) -> bytes:
         """The request body (Content-Length or chunked). Too large: read to the end and thrown
@@ -179,6 +177,13 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
         with self.sockets_lock:
             self.open_sockets.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that died or gave up before its answer (the crash tests kill it there) is
+        # normal traffic, not a sandbox failure worth a traceback.
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
 
     def drop_all_connections(self) -> None:
         with self.sockets_lock:

@@ -339,9 +339,12 @@ def parse_time(text: str) -> dt.datetime:
 
 
 def if_modified_since(moment: dt.datetime) -> str:
-    """Xero's `If-Modified-Since` as a UTC timestamp with milliseconds (xero-python sends UTC
-    without an offset; the comparison is with `UpdatedDateUTC`, inclusive)."""
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    """Xero's `If-Modified-Since`: an RFC 3339 date-time in UTC with milliseconds and its offset,
+    `2026-12-03T09:00:00.123+00:00`. Xero's OpenAPI document declares the header `format:
+    date-time` (example "2020-02-06T12:17:43.202-08:00", XeroAPI/Xero-OpenAPI xero_accounting.yaml
+    `ifModifiedSince`); without the offset (as xero-python sends a naive datetime) the moment is
+    ambiguous (issue #13 §5). Compared with `UpdatedDateUTC`, inclusive."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class XeroClient(ProviderClient):

@@ -130,9 +130,11 @@ def interrupt(shared: Shared, step: str, writes: int) -> None:
         code, output = finish(shared.child(kill_after_write=writes))
     elif step == "request not yet handled":
         shared.sandbox.inject_latency(0.8, path=token_path, count=1)
+        arrived = shared.sandbox.request_counts().get(token_path, 0)
         process = shared.child()
-        code, output = kill_when(process, wrote_mark(process), delay=0.2)
-        time.sleep(0.9)  # the server handles it after the kill, as a real one would
+        code, output = kill_when(
+            process, lambda: shared.sandbox.request_counts().get(token_path, 0) > arrived)
+        time.sleep(1.0)  # the server handles it after the kill, as a real one would
     elif step == "handled, answer not received":
         shared.sandbox.hold_answers(5.0, path=token_path, count=1)
         before = shared.refreshes()
