@@ -188,9 +188,11 @@ def test_a_run_that_gives_up_names_the_request_and_the_next_run_recovers(
     assert f"POST {BATCH_PATH[provider].lstrip('/')}" in failed.message
     assert "HTTP 502" in failed.message
     assert "sync will try again" in failed.message
-    # Bounded: RUN_RETRY_SECONDS at the tests' time scale, plus one last attempt's work.
+    assert failed.counts["retries"] >= 1
+    # Bounded: RUN_RETRY_SECONDS (at the tests' time scale) from the first failure, plus the
+    # last attempt's own work (generous: the machine may be busy).
     assert took + 0.5 >= RUN_RETRY_SECONDS * TIME_SCALE
-    assert took < RUN_RETRY_SECONDS * TIME_SCALE + 5
+    assert took < RUN_RETRY_SECONDS * TIME_SCALE + 10
     books.sandbox.clear_faults()
     recovered = sync(books)
     assert recovered.ok, recovered.message
