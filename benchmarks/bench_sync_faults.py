@@ -10,9 +10,10 @@ faulted at random (the sandbox's `probability` rules, seeded): 5xx (503), 429 wi
 the connection dropped before the server acted, and dropped after it committed — in equal shares.
 
 Reported: syncs completed (status succeeded), the failed ones' messages, and the time to recover
-(from the start of a failed sync to the end of the next successful one). At the end the faults
-are cleared, one more sync runs, and every entry must be at the provider exactly once (no
-duplicate, none lost). Prints a Markdown table for benchmarks/RESULTS.md.
+(from the start of a failed sync to the end of the next successful one). The syncs run in rounds
+of `--round-size` against a fresh sandbox and fresh books (see `bench`); at the end of each round
+the faults are cleared, one more sync runs, and every entry must be at the provider exactly once
+(no duplicate, none lost). Prints a Markdown table for benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -90,8 +91,26 @@ def edit_one(books: Books, seeded: list[str], round_number: int) -> None:
                                       target, {"Narration": f"edited {round_number}"})
 
 
-def bench(provider: str, syncs: int, rate: float, time_scale: float, seed: int) -> Outcome:
+def bench(provider: str, syncs: int, *, rate: float, time_scale: float, seed: int,
+          round_size: int) -> Outcome:
+    """`syncs` faulted syncs in rounds of `round_size`, each against a fresh sandbox and fresh
+    books: the push's reconciliation looks 10 minutes of *wall-clock* time back
+    (`push.RECONCILE_MARGIN`), which at time scale 0.01 is more than a provider-day of pushes, so
+    one long round would measure a growing reconcile query instead of the sync."""
     outcome = Outcome()
+    done = 0
+    round_number = 0
+    while done < syncs:
+        count = min(round_size, syncs - done)
+        one_round(provider, count, rate=rate, time_scale=time_scale, seed=seed + round_number,
+                  outcome=outcome, done=done, total=syncs)
+        done += count
+        round_number += 1
+    return outcome
+
+
+def one_round(provider: str, syncs: int, *, rate: float, time_scale: float, seed: int,
+              outcome: Outcome, done: int, total: int) -> None:
     sandbox = QboSandbox(limits=True, time_scale=time_scale) if provider == "qbo" \
         else XeroSandbox(limits=True, time_scale=time_scale,
                          organisations={TENANT: "Demo Company (NZ)"})
@@ -130,19 +149,21 @@ def bench(provider: str, syncs: int, rate: float, time_scale: float, seed: int) 
                 outcome.messages[message[:160]] += 1
                 if failed_since is None:
                     failed_since = started
-            if (number + 1) % 100 == 0:
-                print(f"  {provider}: {number + 1}/{syncs}, {outcome.failed} failed",
+            if (done + number + 1) % 100 == 0:
+                print(f"  {provider}: {done + number + 1}/{total}, {outcome.failed} failed",
                       file=sys.stderr)
         after = sandbox.request_counts()
-        outcome.requests = sum(after.values()) - sum(before.values())
+        outcome.requests += sum(after.values()) - sum(before.values())
         sandbox.clear_faults()
+        # A failed last sync recovers here, without faults.
         ok, message, _ = one_sync()
         assert ok, message
+        if failed_since is not None:
+            outcome.recoveries.append(time.monotonic() - failed_since)
         copies = pushed_copies(books)
-        outcome.duplicates = sum(1 for n in copies.values() if n > 1)
-        outcome.lost = sum(1 for entry_id in made if copies.get(entry_id, 0) == 0)
+        outcome.duplicates += sum(1 for n in copies.values() if n > 1)
+        outcome.lost += sum(1 for entry_id in made if copies.get(entry_id, 0) == 0)
         db.close()
-    return outcome
 
 
 def main() -> int:
@@ -152,6 +173,8 @@ def main() -> int:
     parser.add_argument("--time-scale", type=float, default=0.01)
     parser.add_argument("--only", choices=["qbo", "xero"])
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--round-size", type=int, default=100,
+                        help="syncs per fresh sandbox and fresh books")
     args = parser.parse_args()
     began = time.monotonic()
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
@@ -166,7 +189,8 @@ def main() -> int:
     bad = False
     reports = {}
     for provider in [args.only] if args.only else ["qbo", "xero"]:
-        o = bench(provider, args.syncs, args.fault_rate, args.time_scale, args.seed)
+        o = bench(provider, args.syncs, rate=args.fault_rate, time_scale=args.time_scale,
+                  seed=args.seed, round_size=args.round_size)
         reports[provider] = o
         recover = (f"{statistics.median(o.recoveries):.2f} / {max(o.recoveries):.2f}"
                    if o.recoveries else "-")
