@@ -79,8 +79,10 @@ def _print_preview(ctx: Context, preview: ImportPreview, verbose: bool) -> None:
                           f"[{add.account.type.label}] ({add.note})")
     for remark in preview.notes:
         ctx.print(f"  note    {remark}")
+    # Errors go to stderr (README "Errors print … on stderr"): a script keeps the preview on
+    # stdout and sees the problems apart.
     for error in preview.errors:
-        ctx.print(f"  error   {error}")
+        ctx.warn(f"error: {error}")
 
 
 def _print_items(ctx: Context, preview: ImportPreview) -> None:
@@ -128,7 +130,7 @@ def import_coa(ctx: Context, args: argparse.Namespace) -> int:
             ctx.print(f"Imported into '{company.name}': {len(outcome.added)} added, "
                       f"{len(outcome.updated)} updated.")
         elif not preview.can_apply:
-            ctx.print("Nothing was imported: fix the errors above and import the file again.")
+            ctx.warn("nothing was imported: fix the errors above and import the file again.")
         else:
             ctx.print("Dry run: nothing was changed.")
     return 0 if preview.can_apply else 1

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import IO, Self
 
 from bookkeeper_desktop.core.accounts import Account, AccountSource, AccountType, type_key
-from bookkeeper_desktop.core.errors import LineProblem
+from bookkeeper_desktop.core.errors import FileFormatError, LineProblem
 from bookkeeper_desktop.core.money import CENT
 
 # --- formats -----------------------------------------------------------------------------------
@@ -182,7 +182,52 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = mixed_encoding_problems(data)
+    if mixed:
+        raise FileFormatError(
+            "The file mixes two text encodings (UTF-8 and Windows-1252), so some names would be "
+            "stored garbled; nothing was imported.", mixed,
+            hint="Open the file in a text editor or Excel, save it as CSV UTF-8, and import it "
+                 "again.")
     return data.decode("cp1252", errors=_LATIN1_FALLBACK), "cp1252"
+
+
+_BYTE_LINES = re.compile(rb"\r\n|\r|\n")
+
+
+def mixed_encoding_problems(data: bytes) -> list[LineProblem]:
+    """The lines of a file that is not all UTF-8 whose bytes do not fit the encoding of the rest
+    (issue #13 §5: one Windows-1252 line "Café" among UTF-8 ones made the whole file read as
+    Windows-1252 and stored "CafÃ© rÃ©sumÃ© â‚¬"). Lines with non-ASCII bytes vote: valid UTF-8
+    or not; the minority is named (a tie names the Windows-1252 lines: UTF-8 is what Xero and
+    today's spreadsheets write). Empty when no line is valid, non-ASCII UTF-8 (a plain
+    Windows-1252 file)."""
+    utf8: list[tuple[int, bytes]] = []
+    other: list[tuple[int, bytes]] = []
+    for number, line in enumerate(_BYTE_LINES.split(data), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append((number, line))
+        else:
+            utf8.append((number, line))
+    if not utf8 or not other:
+        return []
+    if len(utf8) >= len(other):
+        return [LineProblem(number, "its bytes are not UTF-8 like the rest of the file (read as "
+                            f"Windows-1252 it says {_shown(line.decode('cp1252', 'replace'))})")
+                for number, line in other]
+    return [LineProblem(number, "its bytes are UTF-8 while the rest of the file is Windows-1252 "
+                        f"(it says {_shown(line.decode('utf-8'))}; read as Windows-1252 it would "
+                        f"be {_shown(line.decode('cp1252', 'replace'))})")
+            for number, line in utf8]
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return f'"{text if len(text) <= limit else text[: limit - 3] + "..."}"'
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:

@@ -111,7 +111,7 @@ def _sniff_bytes(path: Path, data: bytes) -> DetectedFormat:
         raise _refuse(path, "a PDF document", "Export the chart as CSV, IIF or Excel instead.")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _refuse(path, "a binary file")
-    text, encoding = decode(data)
+    text, encoding = _decode(path, data)
     first_lines = split_lines(text[:SNIFF_TEXT])[:HEADER_SEARCH_ROWS]
     if iif.looks_like_iif(first_lines):
         found = iif.survey(text)
@@ -174,6 +174,15 @@ def _sniff_workbook(path: Path) -> DetectedFormat:
 # --- reading the whole chart ---------------------------------------------------------------------
 
 
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    """`common.decode`, its refusal (a file mixing encodings) naming the file."""
+    try:
+        return decode(data)
+    except FileFormatError as exc:
+        raise FileFormatError(f"'{path.name}': {exc.message}", exc.problems, path=str(path),
+                              hint=exc.hint) from None
+
+
 def read_chart(path: Path, detected: DetectedFormat | None = None) -> ParsedChart:
     """Read the chart in `path` (sniffing it first unless `detected` is given)."""
     data = _read(path)
@@ -182,7 +191,7 @@ def read_chart(path: Path, detected: DetectedFormat | None = None) -> ParsedChar
     if detected.container is Container.XLSX:
         rows = xlsx.sheet_rows(path, detected.sheet)
     else:
-        text, _ = decode(data)
+        text, _ = _decode(path, data)
         rows = (iif.iif_rows(text) if detected.layout is ChartLayout.IIF
                 else csv_rows(text, detected.delimiter))
     chart = parse_rows(path.name, detected, rows)

@@ -21,12 +21,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.journal import JournalEntry
@@ -166,6 +168,32 @@ def _discard(sheet: Any) -> None:
     sheet._writer.cleanup()
 
 
+def _save(workbook: Any, path: Path) -> None:
+    """`workbook.save(path)` (openpyxl's `save_workbook`), but a save that fails half-way (a full
+    disk) closes what it opened at once: openpyxl leaves its zip archive and the write-only
+    sheets' row generators open, and the garbage collector later printed their failing closes as
+    two "Exception ignored … No space left on device" tracebacks under our one-line error
+    (issue #13 §5)."""
+    archive = ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True)
+    try:
+        workbook.properties.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        ExcelWriter(workbook, archive).save()
+    except BaseException:
+        for sheet in workbook.worksheets:
+            rows = getattr(sheet, "_rows", None)
+            writer = getattr(sheet, "_writer", None)
+            # Each close writes its closing tags into a file that cannot take them: the error
+            # is the one already on its way up.
+            for close in (getattr(rows, "close", None), getattr(writer, "close", None),
+                          getattr(writer, "cleanup", None)):
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        close()
+        with contextlib.suppress(Exception):
+            archive.close()
+        raise
+
+
 def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Account], path: Path,
                   options: ExportOptions | None = None) -> ExportResult:
     """Stream `entries` into an Excel workbook. Raises `ExportError` and leaves no file when an
@@ -237,7 +265,7 @@ def write_journal(entries: Iterable[JournalEntry], accounts: Mapping[int, Accoun
     summary.append(("", "Total", "", money_cells.amount(all_debit), money_cells.amount(all_credit),
                     money_cells.amount(all_debit - all_credit)))
     with target:
-        workbook.save(target.partial)
+        _save(workbook, target.partial)
         target.rows = line_count + 1
         target.entries = entry_count
         written = target.commit_file()

@@ -13,7 +13,8 @@
 - maps failures to the typed errors of `core.errors` (`api_error`): 429 → `RateLimited` with
   `Retry-After` (QBO's 429 body is often XML `ThrottleExceeded` even when JSON was asked for; Xero
   sends `X-Rate-Limit-Problem`, and `day` → `DailyLimitReached`); 5xx and dropped connections →
-  `NetworkError` (`NoResponse` when the request may have been processed); Intuit
+  `NetworkError` (`NoResponse` when the request may have been processed, `Unreachable` when the
+  connection could not even be made); Intuit
   `{"Fault":{"Error":[{"Message","Detail","code"}]}}` and Xero
   `{"ErrorNumber","Type","Message","Elements":[{"ValidationErrors":[{"Message"}]}]}` →
   `RemoteError` with the vendor's code.
@@ -42,7 +43,7 @@ from bookkeeper_desktop.core.errors import (
 )
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
-from bookkeeper_desktop.providers.oauth import NoResponse, tls_context
+from bookkeeper_desktop.providers.oauth import NoResponse, Unreachable, tls_context
 from bookkeeper_desktop.providers.ratelimit import RateBudget
 
 DEFAULT_API_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -153,8 +154,8 @@ class ApiClient:
             return self.http.request(method, self.url(path), params=params, json=json,
                                      content=content, headers=all_headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise NetworkError(f"Cannot reach {self.provider.display_name} ({exc}).",
-                               hint="Check the internet connection; sync will try again.") from exc
+            raise Unreachable(f"Cannot reach {self.provider.display_name} ({exc}).",
+                              hint="Check the internet connection; sync will try again.") from exc
         except httpx.TransportError as exc:
             raise NoResponse(
                 f"The connection to {self.provider.display_name} dropped before it answered "

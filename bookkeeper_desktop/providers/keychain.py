@@ -1,14 +1,20 @@
 """Secrets in the OS keychain through keyring, and nowhere else.
 
 Tokens: one entry per company and provider, service `bookkeeper-desktop`, username
-`company-<id>/<provider>` (PRODUCT.md §3). We keep **only the refresh token** there (plus a little
-non-secret metadata, e.g. the Xero connection id): the access token lives an hour at most and stays
-in memory. Reason (API_NOTES.md "keyring"): Windows Credential Manager holds at most 2,560 bytes =
-1,280 UTF-16 characters per entry (keyring #355, #540: error 1783 beyond that), and a full token
-set with its JWT access token and id_token is 2-3 KB.
+`company-<id>/<provider>` (PRODUCT.md §3). The entry holds the refresh token, the current access
+token with its expiry, a "renewal in flight" mark and a little non-secret metadata (e.g. the Xero
+connection id); never the id_token or anything else of the token answer.
 
-A refresh token is ~50-100 characters, so the entry is small. Should one ever be longer than
-`ENTRY_LIMIT` characters, the value is split across numbered entries rather than failing:
+Why the access token too (issue #13 §3): a process that starts within the access token's hour
+(every `bookkeeper sync` run) then needs no refresh at all, and a refresh is the one moment when a
+crash can lose a sign-in (QBO refresh tokens are single-use, API_NOTES.md "lifetimes"). The mark
+(`refresh_started_at`) is saved before a refresh request is sent and cleared with the rotated token,
+so a later start that meets `invalid_grant` knows a renewal was interrupted and says so.
+
+Size (API_NOTES.md "keyring"): Windows Credential Manager holds at most 2,560 bytes = 1,280 UTF-16
+characters per entry (keyring #355, #540: error 1783 beyond that), and Xero's JWT access token
+alone is over 1 KB. A value longer than `ENTRY_LIMIT` characters is split across numbered entries
+rather than failing:
 
     company-7/xero            "bookkeeper-split:v1:<generation>:<parts>:<sha256 of the value>"
     company-7/xero#<gen>.1    first ENTRY_LIMIT characters
@@ -62,14 +68,29 @@ class KeychainCorrupt(ReconnectNeeded):
 
 @dataclass(frozen=True)
 class StoredToken:
-    """What one keychain entry holds: the refresh token and small non-secret metadata."""
+    """What one keychain entry holds: the refresh token, the access token with its expiry (POSIX
+    seconds) when we have one, when a refresh of `refresh_token` was sent and its answer not yet
+    saved (`refresh_started_at`, POSIX seconds; None: no renewal in flight), and small non-secret
+    metadata."""
 
     refresh_token: str
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    access_token: str | None = None
+    access_expires_at: float | None = None
+    refresh_started_at: float | None = None
 
     def __repr__(self) -> str:
+        access = f"<{len(self.access_token)} chars>" if self.access_token else None
         return f"StoredToken(refresh_token=<{len(self.refresh_token)} chars>, " \
+               f"access_token={access}, refresh_started_at={self.refresh_started_at!r}, " \
                f"metadata={dict(self.metadata)!r})"
+
+    def access_token_valid_at(self, moment: float) -> str | None:
+        """The stored access token if it is still valid at `moment`, else None."""
+        if self.access_token and self.access_expires_at is not None \
+                and moment < self.access_expires_at:
+            return self.access_token
+        return None
 
 
 def token_username(company_id: int, provider: Provider) -> str:
@@ -208,8 +229,14 @@ class Keychain:
     def save_token(self, company_id: int, provider: Provider, token: StoredToken) -> None:
         if not token.refresh_token:
             raise ValueError("A refresh token is required")
-        value = json.dumps({"v": FORMAT_VERSION, "refresh_token": token.refresh_token,
-                            "meta": dict(token.metadata)}, separators=(",", ":"))
+        data: dict[str, Any] = {"v": FORMAT_VERSION, "refresh_token": token.refresh_token,
+                                "meta": dict(token.metadata)}
+        if token.access_token and token.access_expires_at is not None:
+            data |= {"access_token": token.access_token,
+                     "access_expires_at": token.access_expires_at}
+        if token.refresh_started_at is not None:
+            data["refresh_started_at"] = token.refresh_started_at
+        value = json.dumps(data, separators=(",", ":"))
         self._write(token_username(company_id, provider), value,
                     f"the {provider.display_name} sign-in cannot be saved")
 
@@ -222,10 +249,18 @@ class Keychain:
             data = json.loads(raw)
             token = str(data["refresh_token"])
             meta = data.get("meta") or {}
+            access = data.get("access_token")
+            expires = data.get("access_expires_at")
+            started = data.get("refresh_started_at")
+            stored = StoredToken(
+                token, meta if isinstance(meta, dict) else {},
+                access_token=str(access) if access and expires is not None else None,
+                access_expires_at=float(expires) if access and expires is not None else None,
+                refresh_started_at=float(started) if started is not None else None)
         except (ValueError, KeyError, TypeError):
             raise KeychainCorrupt(f"The keychain entry {username} is not in a format we know.",
                                   hint="Connect again to replace it.") from None
-        return StoredToken(token, meta if isinstance(meta, dict) else {})
+        return stored
 
     def delete_token(self, company_id: int, provider: Provider) -> bool:
         """Remove the entry and any split parts; False when there was none."""

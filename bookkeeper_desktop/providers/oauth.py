@@ -81,6 +81,11 @@ class NoResponse(NetworkError):
     have acted on it. Xero's grace period exists for exactly this case."""
 
 
+class Unreachable(NetworkError):
+    """The connection could not be made (offline, DNS, refused): nothing reached the server. Not
+    worth a run's retries for minutes: the offline monitor and the next sync take it from there."""
+
+
 class InvalidGrant(ReconnectNeeded):
     """The token endpoint answered `invalid_grant`: the code or refresh token is used, expired or
     revoked. Never retried; the user connects again."""
@@ -269,8 +274,8 @@ class OAuthClient:
                 return client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             # Nothing reached the server: safe to retry, but also nothing to be graceful about.
-            raise NetworkError(f"Cannot reach {self.config.provider.display_name} ({exc}).",
-                               hint="Check the internet connection and try again.") from exc
+            raise Unreachable(f"Cannot reach {self.config.provider.display_name} ({exc}).",
+                              hint="Check the internet connection and try again.") from exc
         except httpx.TransportError as exc:
             raise NoResponse(
                 f"The connection to {self.config.provider.display_name} dropped before it "

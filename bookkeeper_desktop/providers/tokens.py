@@ -1,14 +1,25 @@
 """The token manager: one per (company, provider), the only code that refreshes or revokes.
 
 Rules it keeps (API_NOTES.md "lifetimes", "Both"; PRODUCT.md §3):
-- The access token (QBO 1 hour, Xero 30 minutes) stays **in memory**; the keychain holds only the
-  refresh token (`providers.keychain`).
+- The access token (QBO 1 hour, Xero 30 minutes) is kept in memory **and in the keychain** with its
+  expiry, beside the refresh token (`providers.keychain`), so a process that starts within its
+  lifetime (every `bookkeeper sync` run, the GUI after a restart) uses it and sends no refresh at
+  all: a refresh is the only moment a crash can lose a sign-in (issue #13 §3).
 - It is refreshed `leeway` seconds **before** it expires, and **once** however many threads ask at
   the same moment: a lock makes refresh single-flight (authlib's sync client has none, #266), and a
   thread that waited on it finds the new token instead of refreshing again.
 - Both vendors **rotate** refresh tokens (QBO's old one fails at once; Xero's after a 30-minute
   grace period): the new refresh token is **saved to the keychain before** the new access token is
-  handed to anyone, so a crash can never leave us holding only a dead token.
+  handed to anyone, so a crash after the answer arrived can never leave us holding only a dead
+  token.
+- Before a refresh request is sent, the keychain entry is marked "renewal in flight"
+  (`StoredToken.refresh_started_at`); the save of the rotated token clears the mark. A crash in
+  between leaves the mark: QBO may then have rotated a token we never received, which no client can
+  recover from (single-use refresh tokens), so a later `invalid_grant` on a marked entry says
+  exactly that, with Reconnect, instead of the generic message (`interrupted_renewal`). Xero
+  recovers by itself: the old token is retried within its grace period. A keychain that cannot
+  take the mark stops the refresh before anything is sent, so the provider never rotates a token
+  we could not save.
 - `invalid_grant` marks the connection "needs attention" with the reason and raises
   `ReconnectNeeded`; later calls raise it again at once, with no request (no retry loop).
 - Xero: when a refresh got **no response** (the connection dropped after sending), the old refresh
@@ -41,6 +52,7 @@ shares the same lock.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -243,14 +255,25 @@ class TokenManager:
     # -- after a consent -----------------------------------------------------------------------
     def install(self, tokens: TokenSet, metadata: dict[str, str] | None = None, *,
                 saved: bool = False) -> None:
-        """Take the tokens of a fresh consent. Saves the refresh token first unless `saved`."""
+        """Take the tokens of a fresh consent and keep them in the keychain (the refresh token
+        with the access token; `saved`: the refresh token is there already, so a failure to add
+        the access token is only logged)."""
         if tokens.refresh_token is None:
             raise ReconnectNeeded(f"{self.provider.display_name} gave no refresh token.",
                                   hint="Connect again and allow offline access.")
         with self._lock:
-            if not saved:
-                self.keychain.save_token(self.company_id, self.provider,
-                                         StoredToken(tokens.refresh_token, metadata or {}))
+            stored = StoredToken(tokens.refresh_token, metadata or {},
+                                 access_token=tokens.access_token,
+                                 access_expires_at=tokens.expires_at)
+            try:
+                self.keychain.save_token(self.company_id, self.provider, stored)
+            except KeychainUnavailable:
+                if not saved:
+                    raise
+                # The refresh token is saved already; without the access token beside it the
+                # next process of ours refreshes once, which is only slower.
+                log.warning("The %s access token could not be kept in the keychain.",
+                            self.provider.display_name)
             self._access_token = tokens.access_token
             self._expires_at = tokens.expires_at
             self._reconnect = None
@@ -258,24 +281,26 @@ class TokenManager:
 
     # -- handing out access tokens -------------------------------------------------------------
     def access_token(self) -> str:
-        """A valid access token, refreshed first when it expires within `leeway` seconds."""
+        """A valid access token: the one in memory, else the keychain's (saved by this or another
+        process of ours), refreshed first only when it expires within `leeway` seconds."""
         with self._lock:
             if self._access_token is not None and self.clock() < self._expires_at - self.leeway:
                 return self._access_token
-            return self._refresh_locked()
+            return self._refresh_locked(rejected=None)
 
     def refresh_after_rejection(self, rejected: str) -> str:
-        """The provider answered 401 to `rejected`: refresh, unless another thread already did
-        (then its token is returned without a second request)."""
+        """The provider answered 401 to `rejected`: refresh, unless another thread or process
+        already did (then its token is returned without a second request)."""
         with self._lock:
             if self._access_token is not None and self._access_token != rejected \
                     and self.clock() < self._expires_at - self.leeway:
                 return self._access_token
-            return self._refresh_locked()
+            return self._refresh_locked(rejected=rejected)
 
     def force_refresh(self) -> str:
+        """Refresh now, whatever the keychain holds."""
         with self._lock:
-            return self._refresh_locked()
+            return self._refresh_locked(rejected=None, reuse_stored=False)
 
     @property
     def needs_reconnect(self) -> ReconnectNeeded | None:
@@ -285,12 +310,13 @@ class TokenManager:
     def access_expires_at(self) -> float | None:
         return self._expires_at if self._access_token is not None else None
 
-    def _refresh_locked(self) -> str:
+    def _refresh_locked(self, *, rejected: str | None, reuse_stored: bool = True) -> str:
         with self.refresh_lock.hold(f"the {self.provider.display_name} sign-in"):
-            return self._refresh_held()
+            return self._refresh_held(rejected, reuse_stored)
 
-    def _refresh_held(self) -> str:
-        """Refresh under both locks: read the keychain, ask the provider, save, hand out."""
+    def _refresh_held(self, rejected: str | None, reuse_stored: bool) -> str:
+        """Under both locks: read the keychain; use its access token when it is still valid and
+        not the one just `rejected`; else mark the renewal, ask the provider, save, hand out."""
         try:
             stored = self.keychain.load_token(self.company_id, self.provider)
         except KeychainUnavailable:
@@ -307,24 +333,34 @@ class TokenManager:
             raise self._mark_reconnect(ReconnectNeeded(
                 f"There is no saved {self.provider.display_name} sign-in for this company.",
                 hint=f"Connect to {self.provider.display_name} again."), None)
+        if reuse_stored:
+            kept = stored.access_token_valid_at(self.clock() + self.leeway)
+            if kept is not None and kept != rejected:
+                self._access_token = kept
+                self._expires_at = stored.access_expires_at or 0.0
+                return kept
         try:
-            tokens = self._refresh_request(stored.refresh_token)
+            tokens = self._refresh_request(stored)
         except InvalidGrant as exc:
             # A process that refreshed without our lock may have rotated the token after we
             # read it and saved the successor since: retry once with that one.
             again = self.keychain.load_token(self.company_id, self.provider)
             if again is None or again.refresh_token == stored.refresh_token:
-                raise self._mark_reconnect(exc, stored.refresh_token) from None
+                raise self._mark_reconnect(self._explain(exc, stored),
+                                           stored.refresh_token) from None
             stored = again
             try:
-                tokens = self._refresh_request(stored.refresh_token)
+                tokens = self._refresh_request(stored)
             except InvalidGrant as second:
-                raise self._mark_reconnect(second, stored.refresh_token) from None
+                raise self._mark_reconnect(self._explain(second, stored),
+                                           stored.refresh_token) from None
         new_refresh = tokens.refresh_token or stored.refresh_token
         try:
-            # Persist the rotated refresh token before anything uses the new access token.
-            self.keychain.save_token(self.company_id, self.provider,
-                                     StoredToken(new_refresh, stored.metadata))
+            # Persist the rotated refresh token (and clear the in-flight mark) before anything
+            # uses the new access token.
+            self.keychain.save_token(self.company_id, self.provider, StoredToken(
+                new_refresh, stored.metadata, access_token=tokens.access_token,
+                access_expires_at=tokens.expires_at))
         except KeychainUnavailable as exc:
             # The provider rotated: the token still in the keychain is dead (QBO at once).
             self._mark_reconnect(ReconnectNeeded(
@@ -338,7 +374,30 @@ class TokenManager:
                                  utc_from_timestamp(tokens.refresh_expires_at))
         return tokens.access_token
 
-    def _refresh_request(self, refresh_token: str) -> TokenSet:
+    def _refresh_request(self, stored: StoredToken) -> TokenSet:
+        """Mark the renewal in the keychain (keeping the first mark of an earlier interrupted
+        one), then send the refresh."""
+        current = self.keychain.load_token(self.company_id, self.provider)
+        if current is not None and current.refresh_token != stored.refresh_token:
+            # A process of ours that could not take the refresh lock rotated it meanwhile: the
+            # mark must not overwrite the successor it saved.
+            stored = current
+        started = stored.refresh_started_at or self.clock()
+        # Raises KeychainUnavailable before anything is sent: never rotate what we cannot save.
+        self.keychain.save_token(self.company_id, self.provider, StoredToken(
+            stored.refresh_token, stored.metadata, refresh_started_at=started))
+        try:
+            return self._send_refresh(stored.refresh_token)
+        except NoResponse:
+            raise  # the provider may have rotated: the mark stays
+        except BookkeeperError:
+            # A definite answer (or nothing reached the provider): no renewal is in flight, so
+            # the mark goes, unless another process of ours saved a new sign-in meanwhile.
+            if stored.refresh_started_at is None:
+                self._unmark(stored)
+            raise
+
+    def _send_refresh(self, refresh_token: str) -> TokenSet:
         self.refresh_requests += 1
         try:
             return self.oauth.refresh(refresh_token)
@@ -349,6 +408,22 @@ class TokenManager:
         # never reached us. Once only.
         self.refresh_requests += 1
         return self.oauth.refresh(refresh_token)
+
+    def _unmark(self, stored: StoredToken) -> None:
+        try:
+            current = self.keychain.load_token(self.company_id, self.provider)
+            if current is not None and current.refresh_token == stored.refresh_token:
+                self.keychain.save_token(self.company_id, self.provider, stored)
+        except KeychainUnavailable as exc:
+            log.warning("The %s renewal mark could not be cleared (%s).",
+                        self.provider.display_name, exc.message)
+
+    def _explain(self, error: InvalidGrant, stored: StoredToken) -> ReconnectNeeded:
+        """`invalid_grant` for a token whose earlier renewal was interrupted gets the exact
+        reason; any other keeps the provider's words."""
+        if stored.refresh_started_at is None:
+            return error
+        return interrupted_renewal(self.provider, stored.refresh_started_at, error.description)
 
     def _mark_reconnect(self, error: ReconnectNeeded, dead_token: str | None
                         ) -> ReconnectNeeded:
@@ -416,6 +491,23 @@ class TokenManager:
         if response.status_code in (200, 204, 404):
             return True
         raise NetworkError(f"Xero answered HTTP {response.status_code}.")
+
+
+def interrupted_renewal(provider: Provider, started_at: float, detail: str = ""
+                        ) -> ReconnectNeeded:
+    """The message for a sign-in lost to an interrupted renewal (issue #13 §3): the refresh was
+    sent at `started_at`, its answer never saved, and the provider now refuses the old token — QBO
+    at once (single-use refresh tokens), Xero once its 30-minute grace period is over
+    (API_NOTES.md "lifetimes")."""
+    title = provider.display_name
+    when = dt.datetime.fromtimestamp(started_at, dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    rule = ("accepts each renewal only once" if provider is Provider.QBO
+            else "accepts the previous sign-in for only 30 minutes after a renewal")
+    return ReconnectNeeded(
+        f"{title} no longer accepts this sign-in: its renewal at {when} was interrupted (the app "
+        f"was closed or stopped) before the renewed sign-in could be saved, and {title} {rule}"
+        + (f" ({detail})" if detail else "") + ".",
+        hint=f"Reconnect to {title} to give access again; nothing in your books was lost.")
 
 
 def forget_locally(company_id: int, provider: Provider, *, keychain: Keychain,

@@ -5,6 +5,9 @@ endpoints at once, accounting API calls after their token, tenant and rate limit
 request refused by those gates leaves the rules untouched). `/__sandbox__/` calls never. Kinds:
 
 - `latency`: wait `seconds` before handling (all matching latency rules add up);
+- `latency_after`: handle (its changes are committed), then wait `seconds` before answering — the
+  window in which a client killed or cut off has lost an answer the server already acted on (a
+  rotated refresh token; the crash tests kill there);
 - `error`: answer `status` (5xx) without handling;
 - `rate_limit`: answer 429 with `Retry-After: seconds` in the vendor's shape, without handling;
 - `drop_before`: close the socket without a response, before the handler runs (nothing changed);
@@ -13,12 +16,15 @@ request refused by those gates leaves the rules untouched). `/__sandbox__/` call
 
 Each rule applies to the next `count` matching requests (`None`: until cleared), optionally only to
 paths matching the regular expression `path` (searched, so `"tokens/bearer"` or `"^/connections"`)
-and to one HTTP `method`. Expiring access tokens early and revoking grants are immediate actions on
-the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
+and to one HTTP `method`; with `probability` below 1 only to that share of them, drawn at random
+(`FaultPlan.seed` makes the draws repeatable) — the "10 % of requests faulted" of the fault
+benchmark (benchmarks/bench_sync_faults.py). Expiring access tokens early and revoking grants are
+immediate actions on the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
 """
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -26,7 +32,8 @@ from typing import Any, Literal, cast, get_args
 
 from bookkeeper_desktop.sandbox.http import Request
 
-FaultKind = Literal["latency", "error", "rate_limit", "drop_before", "drop_after"]
+FaultKind = Literal["latency", "latency_after", "error", "rate_limit", "drop_before",
+                   "drop_after"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
@@ -40,6 +47,8 @@ class Fault:
     seconds: float = 0.0
     #: Xero's `X-Rate-Limit-Problem` for a `rate_limit` fault (minute, day, concurrent, appminute).
     problem: str = "minute"
+    #: The share of matching requests the rule applies to (a draw per request).
+    probability: float = 1.0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -50,6 +59,8 @@ class Fault:
             raise ValueError("an error fault needs a 5xx status")
         if self.seconds < 0:
             raise ValueError("seconds cannot be negative")
+        if not 0.0 < self.probability <= 1.0:
+            raise ValueError("probability must be above 0 and at most 1")
         if self.path is not None:
             re.compile(self.path)
 
@@ -66,7 +77,7 @@ class Fault:
         """Build from the JSON the `/__sandbox__/faults` endpoint accepts; `ValueError` if bad."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        known = {"kind", "count", "path", "method", "status", "seconds", "problem"}
+        known = {"kind", "count", "path", "method", "status", "seconds", "problem", "probability"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -82,6 +93,7 @@ class Fault:
                 status=int(data.get("status", 503)),
                 seconds=float(data.get("seconds", 0.0)),
                 problem=str(data.get("problem", "minute")),
+                probability=float(data.get("probability", 1.0)),
             )
         except (TypeError, re.error) as exc:
             raise ValueError(str(exc)) from exc
@@ -89,10 +101,13 @@ class Fault:
 
 @dataclass(frozen=True)
 class FaultDecision:
-    """What to do with one request: wait `latency` seconds, then `action` (None: handle it)."""
+    """What to do with one request: wait `latency` seconds, then `action` (None: handle it), then
+    wait `latency_after` seconds before answering."""
 
     latency: float = 0.0
     action: Fault | None = None
+    #: Seconds to wait after handling, before answering (`latency_after` rules).
+    latency_after: float = 0.0
 
 
 @dataclass
@@ -101,6 +116,12 @@ class FaultPlan:
 
     _rules: list[Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _random: random.Random = field(default_factory=random.Random)
+
+    def seed(self, value: int) -> None:
+        """Make the draws of rules with a `probability` repeatable."""
+        with self._lock:
+            self._random.seed(value)
 
     def add(self, fault: Fault) -> None:
         with self._lock:
@@ -116,14 +137,18 @@ class FaultPlan:
 
     def take(self, request: Request) -> FaultDecision:
         """Consume the rules that apply to `request` and say what to do."""
-        latency = 0.0
+        latency = latency_after = 0.0
         action: Fault | None = None
         with self._lock:
             for rule in list(self._rules):
                 if not rule.matches(request):
                     continue
+                if rule.probability < 1.0 and self._random.random() >= rule.probability:
+                    continue
                 if rule.kind == "latency":
                     latency += rule.seconds
+                elif rule.kind == "latency_after":
+                    latency_after += rule.seconds
                 elif action is None:
                     action = rule
                 else:
@@ -132,4 +157,4 @@ class FaultPlan:
                     rule.count -= 1
                     if rule.count == 0:
                         self._rules.remove(rule)
-        return FaultDecision(latency, action)
+        return FaultDecision(latency, action, latency_after)

@@ -34,6 +34,7 @@ import contextlib
 import http.server
 import logging
 import socket
+import sys
 import threading
 import time
 from collections import Counter
@@ -180,6 +181,13 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
             self.open_sockets.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that died or gave up before its answer (the crash tests kill it there) is
+        # normal traffic, not a sandbox failure worth a traceback.
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
+
     def drop_all_connections(self) -> None:
         with self.sockets_lock:
             sockets = list(self.open_sockets)
@@ -319,6 +327,11 @@ class SandboxServer:
     def inject_latency(self, seconds: float, *, path: str | None = None,
                        count: int | None = None) -> None:
         self.faults.add(Fault("latency", count=count, path=path, seconds=seconds))
+
+    def hold_answers(self, seconds: float, *, path: str | None = None,
+                     count: int | None = None) -> None:
+        """Handle, then wait `seconds` before answering (`latency_after`)."""
+        self.faults.add(Fault("latency_after", count=count, path=path, seconds=seconds))
 
     def fail_next(self, count: int = 1, *, status: int = 503, path: str | None = None,
                   method: str | None = None) -> None:
@@ -463,6 +476,8 @@ class SandboxServer:
         if action is not None and action.kind == "drop_after":
             self._changed(request, always=True)
             raise DropConnection
+        if decision.latency_after:
+            time.sleep(decision.latency_after)
         return response
 
     def is_api_path(self, path: str) -> bool:

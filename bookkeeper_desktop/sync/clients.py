@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bookkeeper_desktop.core.errors import (
+    BookkeeperError,
     DailyLimitReached,
     NetworkError,
     RateLimited,
@@ -179,6 +180,8 @@ class ProviderClient:
         self.budget = budget_for(self.provider, tenant_id, time_scale=time_scale)
         #: API calls sent (each attempt), for the run's details and the benchmarks.
         self.calls = 0
+        #: "METHOD path" of the last call that failed (a run that gives up names it).
+        self.last_failed_request: str | None = None
 
     def close(self) -> None:
         self.api.close()
@@ -196,9 +199,13 @@ class ProviderClient:
             self.calls += 1
             return self.api.request(method, path, **kwargs)
         except RateLimited as exc:
+            self.last_failed_request = f"{method} {path}"
             if exc.retry_after is not None and not isinstance(exc, DailyLimitReached):
                 for budget in budgets:
                     budget.pause(exc.retry_after * self.time_scale)
+            raise
+        except BookkeeperError:
+            self.last_failed_request = f"{method} {path}"
             raise
         finally:
             for budget in budgets:
@@ -359,9 +366,12 @@ def parse_time(text: str) -> dt.datetime:
 
 
 def if_modified_since(moment: dt.datetime) -> str:
-    """Xero's `If-Modified-Since` as a UTC timestamp with milliseconds (xero-python sends UTC
-    without an offset; the comparison is with `UpdatedDateUTC`, inclusive)."""
-    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    """Xero's `If-Modified-Since`: an RFC 3339 date-time in UTC with milliseconds and its offset,
+    `2026-12-03T09:00:00.123+00:00`. Xero's OpenAPI document declares the header `format:
+    date-time` (example "2020-02-06T12:17:43.202-08:00", XeroAPI/Xero-OpenAPI xero_accounting.yaml
+    `ifModifiedSince`); without the offset (as xero-python sends a naive datetime) the moment is
+    ambiguous (issue #13 §5). Compared with `UpdatedDateUTC`, inclusive."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 #: Xero collections its API does not page: `GET BankTransfers` takes If-Modified-Since (compared

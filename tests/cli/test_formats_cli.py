@@ -68,9 +68,14 @@ def test_import_coa_dry_run_then_import_then_again(company: Cli, tmp_path: Path)
 def test_import_coa_file_with_errors_exits_1_and_imports_nothing(company: Cli) -> None:
     result = company("import-coa", str(DATA / "iif_list_export.iif"))
     assert result.code == 1
-    assert "error   line 12: account 'Contractor Income' has an unknown type" in result.out
-    assert "line 13: account 'checking' appears twice (first on line 8)" in result.out
-    assert "Nothing was imported" in result.out
+    # The problems on stderr, the preview on stdout.
+    assert "bookkeeper: error: line 12: account 'Contractor Income' has an unknown type" \
+        in result.err
+    assert "line 13: account 'checking' appears twice (first on line 8)" in result.err
+    assert result.err.rstrip().endswith("bookkeeper: nothing was imported: fix the errors "
+                                        "above and import the file again.")
+    assert "line 12" not in result.out
+    assert "imported" not in result.out
     assert company("accounts", "list", "--json").json() == []
     as_json = company("import-coa", str(DATA / "iif_list_export.iif"), "--json")
     assert as_json.code == 1

@@ -340,6 +340,51 @@ def test_decoding_variants() -> None:
     assert split_lines("a\r\n") == ["a"]
 
 
+XERO_HEADER = "*Code,*Name,*Type,*Tax Code\n"
+
+
+def test_a_file_mixing_encodings_is_refused_naming_the_odd_line(tmp_path: Path) -> None:
+    """Issue #13 §5: one Windows-1252 line among UTF-8 ones must not turn the UTF-8 names into
+    "CafÃ© rÃ©sumÃ© â‚¬"."""
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(XERO_HEADER.encode() + "200,Café,Sales,GST\n".encode("cp1252")
+                     + "201,Café résumé €,Sales,GST\n".encode())
+    with pytest.raises(FileFormatError) as caught:
+        read_chart(path)
+    error = caught.value
+    assert error.message.startswith("'mixed.csv': The file mixes two text encodings")
+    assert "nothing was imported" in error.message
+    assert [p.line for p in error.problems] == [2]
+    assert "not UTF-8 like the rest of the file" in error.problems[0].message
+    assert '"200,Café,Sales,GST"' in error.problems[0].message
+    assert error.hint is not None
+    assert "UTF-8" in error.hint
+    assert "Ã" not in str(error)
+
+
+def test_a_windows_1252_file_with_one_utf8_line_names_that_line(tmp_path: Path) -> None:
+    path = tmp_path / "mostly-1252.csv"
+    path.write_bytes(XERO_HEADER.encode() + "200,Café,Sales,GST\n201,Crème,Sales,GST\n"
+                     .encode("cp1252") + "202,Résumé,Sales,GST\n".encode())
+    with pytest.raises(FileFormatError) as caught:
+        read_chart(path)
+    assert [p.line for p in caught.value.problems] == [4]
+    message = caught.value.problems[0].message
+    assert "UTF-8 while the rest of the file is Windows-1252" in message
+    assert '"202,Résumé,Sales,GST"' in message
+    assert '"202,RÃ©sumÃ©,Sales,GST"' in message, "what it would have become"
+
+
+def test_plain_windows_1252_and_plain_utf8_files_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "chart.csv"
+    for encoding in ("cp1252", "utf-8"):
+        path.write_bytes((XERO_HEADER + "200,Café,Sales,GST\n201,Crème,Sales,GST\n")
+                         .encode(encoding))
+        chart = read_chart(path)
+        assert chart.detected.encoding == encoding
+        assert [r.full_name for r in chart.rows] == ["Café", "Crème"]
+
+
 def test_utf16_tab_separated_xero_export(tmp_path: Path) -> None:
     path = tmp_path / "unicode.txt"
     path.write_bytes("*Code\t*Name\t*Type\t*Tax Code\n200\tVentes été\tSales\tGST\n"

@@ -39,6 +39,9 @@ class MemoryKeyring(KeyringBackend):
         self.limit = limit
         self.writes: list[str] = []
         self.fail_writes = False
+        #: When set, this many more writes succeed, then every write fails (a keychain locked
+        #: in the middle of a refresh).
+        self.writes_left: int | None = None
         self.lock = threading.Lock()
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -46,6 +49,11 @@ class MemoryKeyring(KeyringBackend):
             return self.entries.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
+        if self.writes_left is not None:
+            if self.writes_left == 0:
+                self.fail_writes = True
+            else:
+                self.writes_left -= 1
         if self.fail_writes:
             raise keyring.errors.KeyringLocked("Collection is locked")
         if len(password) > self.limit:

@@ -25,7 +25,7 @@ from bookkeeper_desktop.providers.connect import (
     tenant_by_name,
 )
 from bookkeeper_desktop.providers.connections import ConnectionState, MemoryConnectionStore
-from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.providers.keychain import ENTRY_LIMIT, Keychain
 from bookkeeper_desktop.providers.loopback import AuthorizationTimedOut
 from bookkeeper_desktop.sandbox.oauth import fingerprint
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
@@ -53,12 +53,16 @@ def test_qbo_connect_stores_refresh_token_and_company(
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["state"][0]) >= 32
     assert query["scope"] == ["com.intuit.quickbooks.accounting"]
-    # Only the refresh token is in the keychain, and it is the one the sandbox issued.
+    # The keychain holds the sign-in the sandbox issued (refresh and access token), in entries
+    # of this company and provider that each fit Windows Credential Manager's limit.
     stored = keychain.load_token(COMPANY, Provider.QBO)
     assert stored is not None
     assert fingerprint(stored.refresh_token) in qbo_sandbox.oauth.refresh_tokens
-    assert list(memory_keyring.entries) == [("bookkeeper-desktop", f"company-{COMPANY}/qbo")]
-    assert all(len(v) < 400 for v in memory_keyring.entries.values())
+    assert stored.access_token is not None
+    assert fingerprint(stored.access_token) in qbo_sandbox.oauth.access_tokens
+    assert all(service == "bookkeeper-desktop" and user.startswith(f"company-{COMPANY}/qbo")
+               for service, user in memory_keyring.entries)
+    assert all(len(v) <= ENTRY_LIMIT for v in memory_keyring.entries.values())
     saved = store.get(COMPANY, Provider.QBO)
     assert saved == result.connection
     assert qbo_sandbox.token_grant_counts() == {"authorization_code": 1}

@@ -28,7 +28,7 @@ from bookkeeper_desktop.core.errors import KeychainUnavailable, NetworkError, Re
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.connections import ConnectionState, MemoryConnectionStore
-from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.providers.keychain import Keychain, StoredToken
 from bookkeeper_desktop.providers.tokens import (
     RefreshLock,
     TokenManager,
@@ -66,6 +66,15 @@ def connect(config: ProviderConfig, keychain: Keychain,
     flow.run()
     assert flow.manager is not None
     return flow.manager
+
+
+def expire_saved_access_token(keychain: Keychain, provider: Provider) -> None:
+    """An hour later: the access token the keychain holds has expired, so the next process of
+    ours to start must refresh."""
+    stored = keychain.load_token(COMPANY, provider)
+    assert stored is not None
+    assert stored.access_token is not None
+    keychain.save_token(COMPANY, provider, StoredToken(stored.refresh_token, stored.metadata))
 
 
 def refreshes(sandbox: SandboxServer) -> int:
@@ -112,6 +121,7 @@ def check_two_processes(sandbox: SandboxServer, config: ProviderConfig, keychain
                         tmp_path: Path, spec: dict[str, Any]) -> None:
     """Both workers refresh at once; both tokens work, the keychain holds the newest."""
     manager = connect(config, keychain)
+    expire_saved_access_token(keychain, config.provider)
     first = keychain.load_token(COMPANY, config.provider)
     assert first is not None
     # Each refresh takes a while: without the lock both would send the same refresh token.
@@ -121,23 +131,24 @@ def check_two_processes(sandbox: SandboxServer, config: ProviderConfig, keychain
     assert all("token" in r for r in reports), reports
     assert [r["status"] for r in reports] == [200, 200]
     assert sorted(r["waits"] for r in reports) == [0, 1], "one waited for the other's refresh"
-    assert [r["refresh_requests"] for r in reports] == [1, 1]
-    assert refreshes(sandbox) == 2, "two rotations, no refused third attempt"
+    # The one that waited found the access token the other saved: one rotation in all.
+    assert sorted(r["refresh_requests"] for r in reports) == [0, 1]
+    assert reports[0]["token"] == reports[1]["token"]
+    assert refreshes(sandbox) == 1, "one rotation, no refused second attempt"
     newest = keychain.load_token(COMPANY, config.provider)
     assert newest is not None
-    # One line of rotations: first → second → the keychain's, none revoked, nothing after it.
+    assert newest.refresh_started_at is None
+    # One line of rotations: first → the keychain's, not revoked, nothing after it.
     chain = chain_from(sandbox, first.refresh_token)
-    assert chain[-1] == fingerprint(newest.refresh_token)
-    assert len(chain) == 2
-    assert not any(sandbox.oauth.refresh_tokens[f].revoked for f in chain)
+    assert chain == [fingerprint(newest.refresh_token)]
+    assert not sandbox.oauth.refresh_tokens[chain[0]].revoked
     assert newest.metadata == first.metadata
-    # Both access tokens still work after both refreshes (no refresh on 401 here).
-    tenant_id = str(first.metadata["tenant_id"])
-    assert [api_status(config, r["token"], tenant_id) for r in reports] == [200, 200]
     # And this process (the first one, the GUI) renews from the newest token, not its own old
     # one: the rotation the workers made is picked up.
     assert manager.force_refresh()
-    assert refreshes(sandbox) == 3
+    assert refreshes(sandbox) == 2
+    tenant_id = str(first.metadata["tenant_id"])
+    assert api_status(config, manager.access_token(), tenant_id) == 200
 
 
 def test_two_processes_refresh_at_once_and_both_keep_working(
@@ -220,7 +231,7 @@ def test_a_lock_held_too_long_by_another_process_is_a_clear_error(
         holder.kill()
         holder.wait(10)
         connect(qbo_config, keychain)
-        assert manager.access_token()
+        assert manager.force_refresh()
         assert manager.refresh_requests == 1
         assert manager.refresh_lock.waits == 1
     finally:
@@ -240,9 +251,9 @@ def test_two_managers_of_one_process_exclude_each_other(
     with first.refresh_lock.hold():
         second.refresh_lock.timeout = 0.2
         with pytest.raises(NetworkError):
-            second.access_token()
-        assert first.access_token(), "re-entrant for its holder"
-    assert second.access_token()
+            second.force_refresh()
+        assert first.force_refresh(), "re-entrant for its holder"
+    assert second.force_refresh()
     assert refreshes(qbo_sandbox) == 2
 
 
@@ -255,7 +266,7 @@ def test_without_a_writable_data_folder_refresh_goes_on_without_the_lock(
     manager = TokenManager(COMPANY, qbo_config, keychain=keychain, store=MemoryConnectionStore(),
                            refresh_lock=RefreshLock(blocker / "locks" / "x.lock"))
     with caplog.at_level("WARNING", logger="bookkeeper_desktop.providers.tokens"):
-        assert manager.access_token()
+        assert manager.force_refresh()
     assert "refreshing without it" in caplog.text
     assert refreshes(qbo_sandbox) == 1
 
@@ -264,19 +275,19 @@ def test_without_a_writable_data_folder_refresh_goes_on_without_the_lock(
 
 
 class RaceKeyring(MemoryKeyring):
-    """The moment of the race, made exact: right after one reader got the refresh token, another
-    process (one that takes no lock) rotates it and saves its successor."""
+    """The moment of the race, made exact: right after one process marked its renewal (so it is
+    about to send the refresh token it read), another process (one that takes no lock) rotates
+    that token and saves its successor."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.after_first_read: Any = None
+        self.after_next_write: Any = None
 
-    def get_password(self, service: str, username: str) -> str | None:
-        value = super().get_password(service, username)
-        hook, self.after_first_read = self.after_first_read, None
+    def set_password(self, service: str, username: str, password: str) -> None:
+        super().set_password(service, username, password)
+        hook, self.after_next_write = self.after_next_write, None
         if hook is not None:
             hook()
-        return value
 
 
 def test_invalid_grant_rereads_the_keychain_and_retries_once_with_the_newer_token(
@@ -290,8 +301,8 @@ def test_invalid_grant_rereads_the_keychain_and_retries_once_with_the_newer_toke
     other = TokenManager(COMPANY, qbo_config, keychain=Keychain(backend), store=store,
                          refresh_lock=RefreshLock(None))
     ours = TokenManager(COMPANY, qbo_config, keychain=keychain, store=store)
-    backend.after_first_read = other.force_refresh
-    token = ours.access_token()
+    backend.after_next_write = other.force_refresh
+    token = ours.force_refresh()
     assert ours.needs_reconnect is None
     assert ours.refresh_requests == 2, "the refused attempt and one retry"
     assert refreshes(qbo_sandbox) == 3
@@ -330,7 +341,7 @@ def test_a_connect_made_by_another_process_revives_a_manager_that_needed_reconne
     connect(config, keychain)  # `bookkeeper connect` in another process saves a new sign-in
     assert manager.access_token()
     assert manager.needs_reconnect is None
-    assert refreshes(sandbox) == 2
+    assert refreshes(sandbox) == 1, "the new sign-in's access token is used as it is"
 
 
 def test_after_disconnect_only_a_new_sign_in_is_used(
@@ -344,6 +355,8 @@ def test_after_disconnect_only_a_new_sign_in_is_used(
     assert refreshes(qbo_sandbox) == 0
     connect(qbo_config, keychain)
     assert manager.access_token()
+    assert refreshes(qbo_sandbox) == 0, "the new sign-in's access token is used as it is"
+    assert manager.force_refresh()
     assert refreshes(qbo_sandbox) == 1
 
 

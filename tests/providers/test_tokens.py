@@ -14,7 +14,7 @@ from bookkeeper_desktop.core.errors import KeychainUnavailable, NetworkError, Re
 from bookkeeper_desktop.providers.config import Provider, ProviderConfig
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.connections import ConnectionState, MemoryConnectionStore
-from bookkeeper_desktop.providers.keychain import Keychain, StoredToken
+from bookkeeper_desktop.providers.keychain import ENTRY_LIMIT, Keychain
 from bookkeeper_desktop.providers.oauth import tls_context
 from bookkeeper_desktop.providers.tokens import TokenManager, TokenManagers
 from bookkeeper_desktop.sandbox.oauth import fingerprint
@@ -248,13 +248,27 @@ def test_qbo_no_response_is_not_retried(qbo_sandbox: QboSandbox, qbo_config: Pro
     assert refreshes(qbo_sandbox) == 1
 
 
+def test_a_keychain_that_cannot_take_the_renewal_mark_stops_the_refresh_before_it_is_sent(
+        qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, memory_keyring: MemoryKeyring,
+        store: MemoryConnectionStore) -> None:
+    keychain = Keychain(memory_keyring)
+    manager = connected(qbo_config, keychain, store)
+    memory_keyring.fail_writes = True
+    with pytest.raises(KeychainUnavailable):
+        manager.force_refresh()
+    assert refreshes(qbo_sandbox) == 0, "nothing rotated that could not be saved"
+    memory_keyring.fail_writes = False
+    assert manager.force_refresh()
+    assert refreshes(qbo_sandbox) == 1
+
+
 def test_rotated_token_is_saved_before_the_access_token_is_handed_out(
         qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, memory_keyring: MemoryKeyring,
         store: MemoryConnectionStore) -> None:
     keychain = Keychain(memory_keyring)
     manager = connected(qbo_config, keychain, store)
     before = manager.access_token()
-    memory_keyring.fail_writes = True
+    memory_keyring.writes_left = 1  # the renewal mark is saved, the rotated token is not
     with pytest.raises(KeychainUnavailable):
         manager.force_refresh()
     # The server rotated, but the new access token was never handed out...
@@ -264,22 +278,41 @@ def test_rotated_token_is_saved_before_the_access_token_is_handed_out(
     assert saved is not None
     assert saved.status is ConnectionState.NEEDS_ATTENTION
     # ...and nothing else gets one either.
+    memory_keyring.writes_left = None
     memory_keyring.fail_writes = False
     with pytest.raises(ReconnectNeeded):
         manager.access_token()
     assert before
 
 
-def test_a_second_manager_picks_up_the_rotation_from_the_keychain(
+def test_a_second_manager_uses_the_access_token_the_first_saved(
         qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, keychain: Keychain,
         store: MemoryConnectionStore) -> None:
-    """Two processes (the GUI and a scheduled CLI sync) share the keychain entry."""
+    """Two processes (the GUI and a scheduled CLI sync) share the keychain entry: a start within
+    the access token's hour sends no refresh at all."""
     first = connected(qbo_config, keychain, store)
+    renewed = first.force_refresh()
     second = TokenManager(COMPANY, qbo_config, keychain=keychain, store=store)
-    first.force_refresh()
-    assert second.access_token()  # refreshes with the token the first one saved
+    assert second.access_token() == renewed
+    assert refreshes(qbo_sandbox) == 1
+    # Once the provider rejects it, the second renews from the rotation the first saved...
+    assert second.refresh_after_rejection(renewed) != renewed
+    assert refreshes(qbo_sandbox) == 2
+    # ...and the first, told its token was rejected, takes the second's instead of refreshing.
+    assert first.refresh_after_rejection(renewed) == second.access_token()
     assert first.force_refresh()
     assert refreshes(qbo_sandbox) == 3
+
+
+def test_a_start_near_the_access_tokens_expiry_refreshes(
+        qbo_sandbox: QboSandbox, qbo_config: ProviderConfig, keychain: Keychain,
+        store: MemoryConnectionStore) -> None:
+    clock = Clock()
+    connected(qbo_config, keychain, store, clock)
+    clock.now += 3600 - 60  # inside the leeway
+    later = TokenManager(COMPANY, qbo_config, keychain=keychain, store=store, clock=clock)
+    assert later.access_token()
+    assert refreshes(qbo_sandbox) == 1
 
 
 def test_missing_keychain_entry_needs_reconnect(qbo_config: ProviderConfig, keychain: Keychain,
@@ -368,16 +401,22 @@ def test_disconnect_with_the_provider_unreachable(qbo_config: ProviderConfig, ke
     assert memory_keyring.entries == {}
 
 
-def test_keychain_entry_holds_only_the_refresh_token(
+def test_keychain_entry_holds_the_sign_in_within_the_windows_size_limit(
         qbo_config: ProviderConfig, keychain: Keychain, memory_keyring: MemoryKeyring,
         store: MemoryConnectionStore) -> None:
     manager = connected(qbo_config, keychain, store)
     access = manager.access_token()
     assert len(access) > 900  # a JWE-sized access token, as Intuit's
-    assert all(access not in value for value in memory_keyring.entries.values())
+    # MemoryKeyring refuses values over 1,280 characters, as Windows Credential Manager does:
+    # the entry was split rather than refused.
+    assert all(len(value) <= ENTRY_LIMIT for value in memory_keyring.entries.values())
     stored = keychain.load_token(COMPANY, Provider.QBO)
-    assert stored == StoredToken(stored.refresh_token if stored else "",
-                                 {"tenant_id": "9341453050071366"})
+    assert stored is not None
+    assert stored.access_token == access
+    assert stored.access_expires_at == manager.access_expires_at
+    assert stored.refresh_started_at is None
+    assert stored.metadata == {"tenant_id": "9341453050071366"}
+    assert "id_token" not in "".join(memory_keyring.entries.values())
 
 
 def test_disconnect_during_a_refresh_leaves_no_token_behind(

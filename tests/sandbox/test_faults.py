@@ -4,6 +4,7 @@ endpoint."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -111,6 +112,40 @@ def test_drop_after_commit_rotates_the_token_but_the_client_never_hears(
     assert qbo.token_grant_counts()["refresh_token"] == 2
 
 
+def test_latency_after_commits_first_then_holds_the_answer(
+        qbo: QboSandbox, http: httpx.Client, tokens: dict[str, Any]) -> None:
+    """The window a crash test kills in: the server acted, the client has not heard yet."""
+    qbo.hold_answers(0.5, path=TOKEN_PATH, count=1)
+    answers: list[httpx.Response] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(refresh(qbo, http, tokens["refresh_token"])))
+    started = time.monotonic()
+    waiting.start()
+    while qbo.token_grant_counts().get("refresh_token", 0) == 0:
+        assert time.monotonic() - started < 5
+        time.sleep(0.01)
+    assert answers == [], "committed, not yet answered"
+    waiting.join(5)
+    assert time.monotonic() - started >= 0.5
+    assert answers[0].status_code == 200
+    assert qbo.faults.rules() == []
+
+
+def test_a_rule_with_a_probability_faults_about_that_share_repeatably(
+        qbo: QboSandbox, http: httpx.Client, tokens: dict[str, Any]) -> None:
+    def statuses() -> list[int]:
+        qbo.clear_faults()
+        qbo.faults.seed(7)
+        qbo.add_fault(Fault("error", count=None, path="companyinfo", probability=0.25))
+        return [company_info(qbo, http, tokens["access_token"]).status_code
+                for _ in range(200)]
+
+    first = statuses()
+    assert set(first) == {200, 503}
+    assert 25 <= first.count(503) <= 75
+    assert statuses() == first, "the same seed, the same faults"
+
+
 def test_xero_grace_period_rescues_a_refresh_whose_response_was_lost(
         xero: XeroSandbox, browser: ConsentBrowser, http: httpx.Client) -> None:
     tokens = Flow(xero, browser, http).connect()
@@ -158,6 +193,7 @@ def test_faults_endpoint_adds_lists_and_clears(
     {"kind": "explode"}, {"kind": "error", "status": 404}, {"kind": "error", "count": 0},
     {"kind": "latency", "seconds": -1}, {"kind": "error", "path": "("}, {"kind": "error",
                                                                         "colour": "red"},
+    {"kind": "error", "probability": 0}, {"kind": "error", "probability": 1.5},
     {"action": "reboot"}, "error",
 ])
 def test_faults_endpoint_refuses_bad_rules(qbo: QboSandbox, http: httpx.Client,

@@ -5,13 +5,16 @@ committed a batch, 429 storms, 5xx, an access token expiring mid-run, the daily 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.sync_runs import RunStatus
-from tests.sync.conftest import Books
+from bookkeeper_desktop.sync.engine import RUN_RETRY_SECONDS
+from bookkeeper_desktop.sync.push import SEND_ATTEMPTS
+from tests.sync.conftest import TIME_SCALE, Books
 from tests.sync.helpers import local_entries, make_entries, pushed_copies, remote_rows, state, sync
 
 BATCH_PATH = {"qbo": "/batch", "xero": "/ManualJournals"}
@@ -150,4 +153,64 @@ def test_the_callers_token_managers_are_shared(qbo: Books) -> None:
                       keychain=qbo.keychain, managers=managers)
     assert result.ok, result.message
     assert len(made) == 1
-    assert made[0].refresh_requests == 1  # the fresh manager had no access token yet
+    # The sync's calls went through that manager: it handed out the access token the keychain
+    # holds (saved at Connect, still valid), so no refresh was needed.
+    assert made[0].access_expires_at is not None
+    assert made[0].refresh_requests == 0
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_a_run_starts_again_after_failures_that_outlast_the_pushs_own_retries(
+        provider: str, request: pytest.FixtureRequest) -> None:
+    books: Books = request.getfixturevalue(provider)
+    ids = _ready(books, 12)
+    # More failed writes in a row than the push resends by itself (reconciling each time).
+    books.sandbox.fail_next(SEND_ATTEMPTS + 1, status=503, path=BATCH_PATH[provider],
+                            method="POST")
+    result = sync(books)
+    assert result.ok, result.message
+    assert result.counts["retries"] >= 1
+    _exactly_once(books, ids)
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_a_run_that_gives_up_names_the_request_and_the_next_run_recovers(
+        provider: str, request: pytest.FixtureRequest) -> None:
+    books: Books = request.getfixturevalue(provider)
+    ids = _ready(books, 5)
+    books.sandbox.fail_next(None, status=502, path=BATCH_PATH[provider],  # type: ignore[arg-type]
+                            method="POST")
+    started = time.monotonic()
+    failed = sync(books)
+    took = time.monotonic() - started
+    assert failed.status is RunStatus.FAILED
+    assert "Gave up after" in failed.message
+    assert f"POST {BATCH_PATH[provider].lstrip('/')}" in failed.message
+    assert "HTTP 502" in failed.message
+    assert "sync will try again" in failed.message
+    assert failed.counts["retries"] >= 1
+    # Bounded: RUN_RETRY_SECONDS (at the tests' time scale) from the first failure, plus the
+    # last attempt's own work (generous: the machine may be busy).
+    assert took + 0.5 >= RUN_RETRY_SECONDS * TIME_SCALE
+    assert took < RUN_RETRY_SECONDS * TIME_SCALE + 10
+    books.sandbox.clear_faults()
+    recovered = sync(books)
+    assert recovered.ok, recovered.message
+    _exactly_once(books, ids)
+
+
+def test_a_provider_that_cannot_be_reached_fails_the_run_at_once(qbo: Books) -> None:
+    """Offline is not worth minutes of retries: the offline monitor takes it from there."""
+    _ready(qbo, 1)
+    port = int(qbo.sandbox.base_url.rsplit(":", 1)[1])
+    qbo.sandbox.stop()
+    try:
+        started = time.monotonic()
+        result = sync(qbo)
+        assert result.status is RunStatus.FAILED
+        assert "Cannot reach QuickBooks Online" in result.message
+        assert "Gave up" not in result.message
+        assert time.monotonic() - started < RUN_RETRY_SECONDS * TIME_SCALE
+    finally:
+        qbo.sandbox.port = port
+        qbo.sandbox.start()
