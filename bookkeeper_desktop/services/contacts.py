@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
@@ -160,11 +161,19 @@ def ensure_names(session: Session, company_id: int, names: Mapping[str, tuple[st
     for key, (name, roles) in names.items():
         row = existing.get(key)
         if row is None:
-            _insert(session, company_id, Contact(
-                name=name, is_customer="customer" in roles, is_supplier="supplier" in roles,
-                source=source))
-            added += 1
-            continue
+            # Another program saving an entry with the same new name at the same moment
+            # (a shared PostgreSQL database) may insert it first: then it is simply there.
+            try:
+                with session.begin_nested():
+                    row = _insert(session, company_id, Contact(
+                        name=name, is_customer="customer" in roles,
+                        is_supplier="supplier" in roles, source=source))
+                added += 1
+                continue
+            except IntegrityError:
+                row = contact_rows(session, company_id).get(key)
+                if row is None:
+                    raise
         if "customer" in roles and not row.is_customer:
             row.is_customer = True
         if "supplier" in roles and not row.is_supplier:
