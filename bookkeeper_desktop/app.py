@@ -140,6 +140,11 @@ def _run(app: QApplication, args: argparse.Namespace, db_url: str | None) -> int
             services, lambda: ctx.settings, env), save_client_secret=save_client_secret,
             has_client_secret=has_client_secret, published_apps=published_apps(env))
         window.show()
+        if args.demo and company_id is None and not args.smoke_test:
+            # A demo opens ready to try: the sample company, whose chart and contacts the demo's
+            # first QBO company and Xero organisation hold too (sandbox.sample_seed), so Connect
+            # and Sync Now send its books with no mapping step.
+            window.switcher.open_sample_company()
         # What start-up built lives as long as the app: keep it out of the garbage collector's
         # full scans, which otherwise pause scrolling a 100k-entry ledger (benchmarks/RESULTS.md).
         gc.freeze()

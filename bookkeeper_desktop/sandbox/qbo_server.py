@@ -273,7 +273,9 @@ class QboSandbox(SandboxServer):
         page = consent_page(
             vendor="QuickBooks Online", app_name=client.name, action=AUTHORIZE_PATH,
             consent_id=consent_id, scopes=scopes, choice_name="realm",
-            choices=sorted(self.companies.items(), key=lambda kv: kv[1]), multiple=False,
+            # In the order the sandbox was given them: the demo offers the company holding the
+            # sample company's books first, and the page pre-selects the first.
+            choices=list(self.companies.items()), multiple=False,
             error=error)
         return Response.text(page, 400 if error else 200, HTML)
 

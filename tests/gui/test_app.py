@@ -82,6 +82,7 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
     from bookkeeper_desktop.providers.config import demo_environment
     from bookkeeper_desktop.providers.keychain import Keychain
     from bookkeeper_desktop.sandbox.demo import DemoSandboxes
+    from bookkeeper_desktop.sandbox.qbo_server import DEMO_COMPANIES
     from bookkeeper_desktop.services import connections as connection_service
     from bookkeeper_desktop.services import entries
     from bookkeeper_desktop.storage.records import EntryFilter
@@ -94,7 +95,9 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
             qbo_client_id=endpoints.qbo_client_id,
             qbo_client_secret=endpoints.qbo_client_secret,
             xero_client_id=endpoints.xero_client_id)
-        browser = ScriptedBrowser()  # signs in and allows at once
+        # Signs in and allows at once, picking the demo company with months of history (the
+        # one holding the sample's own books comes first; tests/gui/test_demo_journey.py).
+        browser = ScriptedBrowser(choose=list(DEMO_COMPANIES.values()))
         flows = integration_flows(app_ctx.services, lambda: app_ctx.settings, env,
                                   keychain=Keychain(MemoryKeyring()), open_browser=browser)
         app_ctx.set_company(sample_company.id)
