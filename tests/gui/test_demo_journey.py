@@ -53,6 +53,11 @@ def test_demo_connect_then_sync_sends_every_sample_entry(
         qtbot.addWidget(pane)
         qtbot.waitSignal(pane.loaded, timeout=5000).wait()
         IntegrationsController(pane, **flows)
+        # Until the first sync the pane shows the three steps.
+        assert not pane.guide.isHidden()
+        assert "Connect" in pane.guide.text()
+        assert "Account mapping" in pane.guide.text()
+        assert "Sync Now" in pane.guide.text()
         card = pane.card(provider)
         qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=20_000)
@@ -62,6 +67,7 @@ def test_demo_connect_then_sync_sends_every_sample_entry(
                                     for run in sync_runs.list_runs(db, sample_company.id)),
                         timeout=60_000)
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=10_000)
+        qtbot.waitUntil(lambda: pane.guide.isHidden(), timeout=5000)  # done its job
         [run] = [r for r in sync_runs.list_runs(db, sample_company.id) if r.direction == "both"]
         assert run.status.value == "succeeded", run.message
         assert run.details.get("refused") == 0, run.details.get("waiting")

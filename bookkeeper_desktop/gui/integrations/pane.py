@@ -99,6 +99,15 @@ class SyncLogView(QWidget):
             self.table.resizeColumnsToContents()
 
 
+#: Shown on the pane until the company's first sync.
+FIRST_RUN_GUIDE = (
+    "<b>Getting started:</b> 1. <b>Connect</b> QuickBooks Online or Xero on its card and sign "
+    "in. 2. Check the <b>Account mapping</b> tab: accounts with the same number or name and a "
+    "matching type are paired on their own; map or create the rest. 3. Press <b>Sync Now</b>: "
+    "your approved and posted entries go to the provider, and any that cannot go wait in "
+    "<b>Waiting for a fix</b> with the reason.")
+
+
 class IntegrationsPane(QWidget):
     """The QBO and Xero cards, the mapping editor and the sync log.
 
@@ -140,6 +149,12 @@ class IntegrationsPane(QWidget):
             "QLabel#demoBanner { background: #F2A93B; color: #202020; padding: 6px; "
             "font-weight: bold; border-radius: 4px; }")
         self.banner.setVisible(ctx.demo)
+        # The three steps, until the company's first sync (issue #12: a first-run guide).
+        self.guide = QLabel(FIRST_RUN_GUIDE)
+        self.guide.setObjectName("firstRunGuide")
+        self.guide.setWordWrap(True)
+        self.guide.setTextFormat(Qt.TextFormat.RichText)
+        self.guide.setVisible(False)
 
         self.cards: dict[Provider, ProviderCard] = {}
         cards_row = QHBoxLayout()
@@ -172,6 +187,7 @@ class IntegrationsPane(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
+        layout.addWidget(self.guide)
         layout.addLayout(cards_row)
         layout.addWidget(self.tabs, 1)
 
@@ -302,6 +318,7 @@ class IntegrationsPane(QWidget):
                                           snapshot.auto_sync.get(provider, minutes)))
         self.mapping_editor.set_rows(snapshot.mappings, snapshot.auto_confirm)
         self.sync_log.set_rows(list(snapshot.sync_runs))
+        self.guide.setVisible(self.ctx.company_id is not None and not snapshot.sync_runs)
         self.loaded.emit()
 
     def _on_changes(self, changes: Changes) -> None:
