@@ -28,21 +28,21 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bookkeeper_desktop.app import integration_flows  # noqa: E402
-from bookkeeper_desktop.core.journal import EntryStatus  # noqa: E402
-from bookkeeper_desktop.gui.context import AppContext, AppServices  # noqa: E402
-from bookkeeper_desktop.gui.integrations import IntegrationsPane  # noqa: E402
-from bookkeeper_desktop.gui.integrations.controller import IntegrationsController  # noqa: E402
-from bookkeeper_desktop.gui.integrations.state import Phase, Provider  # noqa: E402
-from bookkeeper_desktop.jobs import JobRunner  # noqa: E402
-from bookkeeper_desktop.providers.config import demo_environment  # noqa: E402
-from bookkeeper_desktop.providers.keychain import Keychain  # noqa: E402
-from bookkeeper_desktop.sample_data import create_sample_company  # noqa: E402
-from bookkeeper_desktop.sandbox.demo import DEMO_SAMPLE_NAME, DemoSandboxes  # noqa: E402
-from bookkeeper_desktop.services import entries as entry_service  # noqa: E402
-from bookkeeper_desktop.services import open_database, sync_runs  # noqa: E402
-from bookkeeper_desktop.storage.records import EntryFilter  # noqa: E402
-from tests.providers.conftest import MemoryKeyring, ScriptedBrowser  # noqa: E402
+from bookkeeper_desktop.app import integration_flows
+from bookkeeper_desktop.core.journal import EntryStatus
+from bookkeeper_desktop.gui.context import AppContext, AppServices
+from bookkeeper_desktop.gui.integrations import IntegrationsPane
+from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.providers.config import demo_environment
+from bookkeeper_desktop.providers.keychain import Keychain
+from bookkeeper_desktop.sample_data import create_sample_company
+from bookkeeper_desktop.sandbox.demo import DEMO_SAMPLE_NAME, DemoSandboxes
+from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services import open_database, sync_runs
+from bookkeeper_desktop.storage.records import EntryFilter
+from tests.providers.conftest import MemoryKeyring, ScriptedBrowser
 
 
 def _wait(condition: object, timeout: float) -> None:

@@ -81,6 +81,9 @@ class Role(StrEnum):
     PAYABLE = "payable"
     #: A Xero system account no transaction may post to directly.
     LOCKED = "locked"
+    #: Xero's tax (GST/VAT/sales tax) system account: a journal may post to it; on a bank
+    #: transaction or an invoice Xero posts the tax itself, from each line's tax type.
+    TAX = "tax"
     OTHER = "other"
 
 
@@ -99,6 +102,8 @@ def xero_role(remote: Mapping[str, object]) -> Role:
         return Role.RECEIVABLE
     if system == "CREDITORS":
         return Role.PAYABLE
+    if system == "GST":
+        return Role.TAX
     return Role.LOCKED if system in XERO_LOCKED else Role.OTHER
 
 
@@ -164,7 +169,10 @@ def _xero_shape(entry: JournalEntry, roles: Mapping[int, Role], names: Mapping[i
     by_role: dict[Role, list[int]] = {}
     for index, line in enumerate(entry.lines):
         by_role.setdefault(roles.get(line.account_id, Role.OTHER), []).append(index)
-    banks, others = by_role.get(Role.BANK, []), by_role.get(Role.OTHER, [])
+    # A tax line is an ordinary line to the shape (a journal may post to the tax account; a
+    # document's tax comes from its lines' tax types, `sync.xero_documents`).
+    banks = by_role.get(Role.BANK, [])
+    others = sorted(by_role.get(Role.OTHER, []) + by_role.get(Role.TAX, []))
     receivable, payable = by_role.get(Role.RECEIVABLE, []), by_role.get(Role.PAYABLE, [])
     locked = by_role.get(Role.LOCKED, [])
     if locked:

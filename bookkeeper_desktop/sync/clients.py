@@ -31,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -390,6 +391,12 @@ class XeroClient(ProviderClient):
         journal is booked in, since manual journals carry none (API_NOTES.md business rules)."""
         organisations = self.read("Organisation", progress=progress).get("Organisations") or []
         return str(organisations[0].get("BaseCurrency") or "") or None if organisations else None
+
+    def tax_rates(self, *, progress: Progress | None) -> dict[str, Decimal]:
+        """`GET TaxRates`: each active TaxType's EffectiveRate (percent)."""
+        rows = self.read("TaxRates", progress=progress).get("TaxRates") or []
+        return {str(r["TaxType"]): Decimal(str(r.get("EffectiveRate") or "0")) for r in rows
+                if str(r.get("Status") or "ACTIVE").upper() == "ACTIVE"}
 
     def accounts(self, *, progress: Progress | None) -> list[dict[str, Any]]:
         """`GET Accounts` (no paging on Accounts; API_NOTES.md "change capture")."""

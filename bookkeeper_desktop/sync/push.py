@@ -73,6 +73,7 @@ from bookkeeper_desktop.core.kinds import (
     KINDS,
     Kind,
     Role,
+    Shape,
     own_role,
     qbo_role,
     shape_for,
@@ -113,6 +114,8 @@ from bookkeeper_desktop.sync.xero_documents import (
     document,
     key_text,
     open_invoice,
+    tax_check,
+    tax_type,
     taxed_lines,
     void_body,
 )
@@ -215,6 +218,8 @@ class _Books:
     contact_errors: dict[str, str] = field(default_factory=dict)
     #: Xero's organisation currency, the one its manual journals are booked in.
     base_currency: str | None = None
+    #: Xero's tax rates (TaxType → EffectiveRate), read when a document carries tax.
+    tax_rates: dict[str, Decimal] | None = None
 
 
 def _read_books(session: Session, ctx: SyncContext) -> _Books:
@@ -382,16 +387,12 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
                            "Xero's API cannot delete or change: delete it in Xero itself.", kind)
         return Item(entry, operation, key, void, kind=kind)
     check_refs(entry, books.refs, "Xero", books.names)
-    taxed = taxed_lines(entry, books.account_tax, [])
-    if taxed:
-        raise _Stopped(f"The {entry.label} cannot be sent to Xero: line(s) "
-                       f"{', '.join(map(str, taxed))} carry a tax code, and Xero would add tax "
-                       "at its own rate to a bank transaction, invoice or payment. Give those "
-                       "lines the tax code NONE and enter the tax on a line of its own.", kind)
+    tax_types, tax_lines = _xero_taxes(ctx, books, entry, shape, kind)
     contact = books.contacts.get(shape.contact.lower(), {})
     ref = {"ContactID": str(contact["xero"])} if contact.get("xero") else {"Name": shape.contact}
     body = document(entry, shape, books.refs, key=key, contact=ref,
-                    remote_id=entry.xero_id if operation == "update" else None)
+                    remote_id=entry.xero_id if operation == "update" else None,
+                    tax_types=tax_types, tax_lines=tax_lines)
     item = Item(entry, operation, key, body, kind=kind)
     if shape.kind is Kind.PAYMENT:
         assert shape.party_line is not None
@@ -408,6 +409,33 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
         item.contact = {**ref, "_name": shape.contact}
         item.invoice_type = "ACCREC" if receivable else "ACCPAY"
     return item
+
+
+def _xero_taxes(ctx: SyncContext, books: _Books, entry: JournalEntry, shape: Shape,
+                kind: str) -> tuple[dict[int, str], list[int]]:
+    """The taxed lines' tax types and the lines on Xero's tax account of a document
+    (`xero_documents` docstring, "Tax"), or `_Stopped` when the entry's tax is not what Xero
+    will compute, or a payment or transfer carries tax (they have none in Xero)."""
+    skip = [i for i in (shape.bank_line, shape.other_bank_line, shape.party_line)
+            if i is not None]
+    tax_lines = [i for i, line in enumerate(entry.lines)
+                 if books.roles.get(line.account_id) is Role.TAX]
+    taxed = taxed_lines(entry, books.account_tax, skip + tax_lines)
+    if not taxed and not tax_lines:
+        return {}, []
+    if shape.kind in (Kind.PAYMENT, Kind.BANK_TRANSFER):
+        raise _Stopped(f"The {entry.label} cannot be sent to Xero: a {Kind(kind).label} carries "
+                       "no tax there. Give its lines the tax code NONE.", kind)
+    if books.tax_rates is None:
+        assert isinstance(ctx.client, XeroClient)
+        books.tax_rates = ctx.client.tax_rates(progress=ctx.progress)
+    sign = -1 if shape.subtype in ("RECEIVE", "ACCREC") else 1
+    problem = tax_check(entry, sign=sign, skip=skip, tax_lines=tax_lines,
+                        account_tax=books.account_tax, rates=books.tax_rates)
+    if problem:
+        raise _Stopped(f"The {entry.label} cannot be sent to Xero: {problem}.", kind)
+    return ({n - 1: tax_type(entry.lines[n - 1], books.account_tax) for n in taxed},
+            tax_lines)
 
 
 def _qbo_entities(entry: JournalEntry, books: _Books) -> dict[int, dict[str, str]]:

@@ -15,10 +15,12 @@ Shapes (Xero's API reference, as xero-python 15's models name the fields; API_NO
 Every body carries our idempotency key as `[bk:KEY]` in the field `KEY_FIELDS` names, so that
 reconciliation after a crash and the next pull find what was already sent.
 
-Tax: each line's `TaxType` is the line's tax code, else the account's default, else NONE, with
-`LineAmountTypes` NoTax when every line's is NONE. A line with another tax type makes Xero add
-tax at its rate to the total, which our entry would not show: such an entry is stopped before
-sending (`taxed_lines`) until taxed documents are supported.
+Tax: each line's `TaxType` is the line's tax code, else the account's default, else NONE. With
+every line NONE the document is `LineAmountTypes` NoTax. Otherwise it is Exclusive: Xero adds
+each line's tax at its rate (`cents(amount × rate / 100)`, its TaxRates' EffectiveRate) and posts
+it to its tax system account itself, so our entry's line on that account is not sent as a line;
+it must equal the tax Xero will compute (`tax_check`), or the entry is stopped with both figures
+(sending it would put a different amount in Xero's books than in ours).
 """
 
 from __future__ import annotations
@@ -69,13 +71,41 @@ def tax_type(line: JournalLine, account_tax: Mapping[int, str | None]) -> str:
 
 def taxed_lines(entry: JournalEntry, account_tax: Mapping[int, str | None],
                 skip: Sequence[int]) -> list[int]:
-    """Line numbers (from 1) whose tax type would make Xero add tax (see the docstring)."""
+    """Line numbers (from 1) whose tax type makes Xero add tax (see the docstring)."""
     return [n for n, line in enumerate(entry.lines, start=1)
             if n - 1 not in skip and tax_type(line, account_tax).upper() != "NONE"]
 
 
+def tax_check(entry: JournalEntry, *, sign: int, skip: Sequence[int], tax_lines: Sequence[int],
+              account_tax: Mapping[int, str | None], rates: Mapping[str, Decimal]) -> str:
+    """Why the entry's tax lines differ from the tax Xero computes at its rates, or "" when
+    they agree. `sign` turns the entry's signed amounts into the document's (money out of the
+    bank or billed to us: +1; money in or billed by us: -1)."""
+    expected = ZERO
+    parts = []
+    for index, line in enumerate(entry.lines):
+        if index in skip or index in tax_lines:
+            continue
+        code = tax_type(line, account_tax)
+        if code.upper() == "NONE":
+            continue
+        if code not in rates:
+            return f"line {index + 1}'s tax code {code} is not one of Xero's tax rates here"
+        amount = _amount(sign * line.signed_amount)
+        tax = (amount * rates[code] / 100).quantize(Decimal("0.01"))
+        expected += tax
+        parts.append(f"{tax} ({rates[code].normalize()}% {code} on {amount})")
+    ours = sum((_amount(sign * entry.lines[i].signed_amount) for i in tax_lines), ZERO)
+    if ours == expected:
+        return ""
+    lines = "its tax line comes" if len(tax_lines) == 1 else "its tax lines come"
+    return (f"{lines} to {ours}, but Xero computes {expected} at its rates"
+            + (f": {', '.join(parts)}" if parts else "") + ". Correct the tax line or the lines' "
+            "tax codes")
+
+
 def _line_items(entry: JournalEntry, refs: Mapping[int, RemoteAccountRef], sign: int,
-                skip: Sequence[int]) -> list[dict[str, Any]]:
+                skip: Sequence[int], tax_types: Mapping[int, str]) -> list[dict[str, Any]]:
     items = []
     for index, line in enumerate(entry.lines):
         if index in skip:
@@ -83,14 +113,20 @@ def _line_items(entry: JournalEntry, refs: Mapping[int, RemoteAccountRef], sign:
         amount = _amount(sign * line.signed_amount)
         items.append({"Description": line.description or entry.memo or "Entry " + entry.number,
                       "Quantity": Decimal("1"), "UnitAmount": amount, "LineAmount": amount,
-                      "AccountCode": refs[line.account_id].remote_id, "TaxType": "NONE"})
+                      "AccountCode": refs[line.account_id].remote_id,
+                      "TaxType": tax_types.get(index, "NONE")})
     return items
 
 
 def document(entry: JournalEntry, shape: Shape, refs: Mapping[int, RemoteAccountRef], *,
              key: str, contact: Mapping[str, str], invoice_id: str | None = None,
-             remote_id: str | None = None) -> dict[str, Any]:
-    """The body that creates (or, with `remote_id`, updates) `entry` as `shape.kind`."""
+             remote_id: str | None = None, tax_types: Mapping[int, str] | None = None,
+             tax_lines: Sequence[int] = ()) -> dict[str, Any]:
+    """The body that creates (or, with `remote_id`, updates) `entry` as `shape.kind`.
+    `tax_types`: line index → TaxType of the taxed lines (then the document is Exclusive and
+    the `tax_lines`, on Xero's tax account, are left for Xero to post)."""
+    taxes = dict(tax_types or {})
+    amount_types = "Exclusive" if taxes else "NoTax"
     if entry.date is None:
         raise ValidationError(f"The {entry.label} has no date.")
     date = entry.date.isoformat()
@@ -102,9 +138,10 @@ def document(entry: JournalEntry, shape: Shape, refs: Mapping[int, RemoteAccount
         bank = entry.lines[shape.bank_line]
         body = {"Type": shape.subtype, "Contact": dict(contact),
                 "BankAccount": {"Code": refs[bank.account_id].remote_id}, "Date": date,
-                "Reference": _reference(entry, key), "LineAmountTypes": "NoTax",
+                "Reference": _reference(entry, key), "LineAmountTypes": amount_types,
                 "Status": "AUTHORISED", "CurrencyCode": entry.currency,
-                "LineItems": _line_items(entry, refs, sign, [shape.bank_line])}
+                "LineItems": _line_items(entry, refs, sign, [shape.bank_line, *tax_lines],
+                                         taxes)}
     elif kind is Kind.BANK_TRANSFER:
         assert shape.bank_line is not None
         assert shape.other_bank_line is not None
@@ -118,8 +155,9 @@ def document(entry: JournalEntry, shape: Shape, refs: Mapping[int, RemoteAccount
         sales = shape.subtype == "ACCREC"
         body = {"Type": shape.subtype, "Contact": dict(contact), "Date": date, "DueDate": date,
                 "Status": "AUTHORISED" if entry.status is EntryStatus.POSTED else "DRAFT",
-                "LineAmountTypes": "NoTax", "CurrencyCode": entry.currency,
-                "LineItems": _line_items(entry, refs, -1 if sales else 1, [shape.party_line])}
+                "LineAmountTypes": amount_types, "CurrencyCode": entry.currency,
+                "LineItems": _line_items(entry, refs, -1 if sales else 1,
+                                         [shape.party_line, *tax_lines], taxes)}
         body["Reference" if sales else "InvoiceNumber"] = _reference(entry, key)
     elif kind is Kind.PAYMENT:
         assert shape.bank_line is not None

@@ -11,12 +11,13 @@ from bookkeeper_desktop.core.contacts import Contact, contact_key, propose_conta
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.kinds import Kind, Role, shape_for, xero_role
 
-BANK, CARD, AR, AP, SALES, RENT, ACCRUED, SUSPENSE = 1, 2, 3, 4, 5, 6, 7, 8
+BANK, CARD, AR, AP, SALES, RENT, ACCRUED, SUSPENSE, GST = 1, 2, 3, 4, 5, 6, 7, 8, 9
 ROLES = {BANK: Role.BANK, CARD: Role.BANK, AR: Role.RECEIVABLE, AP: Role.PAYABLE,
-         SALES: Role.OTHER, RENT: Role.OTHER, ACCRUED: Role.OTHER, SUSPENSE: Role.LOCKED}
+         SALES: Role.OTHER, RENT: Role.OTHER, ACCRUED: Role.OTHER, SUSPENSE: Role.LOCKED,
+         GST: Role.TAX}
 NAMES = {BANK: "Checking", CARD: "Visa", AR: "Accounts Receivable", AP: "Accounts Payable",
          SALES: "Sales", RENT: "Rent", ACCRUED: "Accrued Liabilities",
-         SUSPENSE: "Unpaid Expense Claims"}
+         SUSPENSE: "Unpaid Expense Claims", GST: "GST"}
 
 
 def entry(*lines: tuple[int, str, str]) -> JournalEntry:
@@ -34,6 +35,9 @@ def entry(*lines: tuple[int, str, str]) -> JournalEntry:
     ([(BANK, "200", ""), (AR, "-200", "Acme")], Kind.PAYMENT, ""),
     ([(AP, "300", "Landlord"), (BANK, "-300", "")], Kind.PAYMENT, ""),
     ([(RENT, "75", ""), (ACCRUED, "-75", "")], Kind.MANUAL_JOURNAL, ""),
+    ([(GST, "15", ""), (ACCRUED, "-15", "")], Kind.MANUAL_JOURNAL, ""),
+    ([(BANK, "115", ""), (SALES, "-100", "Walk-in"), (GST, "-15", "")],
+     Kind.BANK_TRANSACTION, "RECEIVE"),
 ])
 def test_each_everyday_shape_has_its_xero_kind(lines: list[tuple[int, str, str]], kind: Kind,
                                                subtype: str) -> None:
@@ -83,7 +87,7 @@ def test_xero_roles_come_from_the_account_as_xero_sends_it() -> None:
     assert xero_role({"Type": "CURRENT", "SystemAccount": "DEBTORS"}) is Role.RECEIVABLE
     assert xero_role({"Type": "CURRLIAB", "SystemAccount": "CREDITORS"}) is Role.PAYABLE
     assert xero_role({"Type": "CURRLIAB", "SystemAccount": "UNPAIDEXPCLM"}) is Role.LOCKED
-    assert xero_role({"Type": "CURRLIAB", "SystemAccount": "GST"}) is Role.OTHER
+    assert xero_role({"Type": "CURRLIAB", "SystemAccount": "GST"}) is Role.TAX
     assert xero_role({"Type": "EQUITY", "SystemAccount": "RETAINEDEARNINGS"}) is Role.OTHER
 
 

@@ -67,7 +67,7 @@ def test_demo_connect_then_sync_sends_every_sample_entry(
                                     for run in sync_runs.list_runs(db, sample_company.id)),
                         timeout=60_000)
         qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=10_000)
-        qtbot.waitUntil(lambda: pane.guide.isHidden(), timeout=5000)  # done its job
+        qtbot.waitUntil(pane.guide.isHidden, timeout=5000)  # done its job
         [run] = [r for r in sync_runs.list_runs(db, sample_company.id) if r.direction == "both"]
         assert run.status.value == "succeeded", run.message
         assert run.details.get("refused") == 0, run.details.get("waiting")

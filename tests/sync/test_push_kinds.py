@@ -181,3 +181,43 @@ def test_xero_journal_in_another_currency_waits_instead_of_being_booked_as_base(
     assert "it is in USD, and a Xero manual journal has no currency: Xero would book its " \
            "amounts as NZD" in result.counts["waiting"][0]
     assert _ours(_records(xero, "ManualJournals"), entry_id, xero) == []
+
+
+def _post_taxed(books: Books, number: str, *lines: tuple[int, str, str, str]) -> int:
+    """An entry whose lines carry (account, amount, contact, tax code)."""
+    entry = JournalEntry(date=dt.date(2026, 11, 3), number=number, currency="NZD",
+                         status=EntryStatus.POSTED, lines=tuple(
+                             JournalLine.of(a, Decimal(v), contact=c, tax_code=t)
+                             for a, v, c, t in lines))
+    return entry_service.bulk_insert_entries(books.db, books.company_id, [entry])[0]
+
+
+def test_xero_taxed_lines_go_with_their_tax_type_and_xero_posts_the_tax(xero: Books) -> None:
+    """A cash sale of 100.00 + 15.00 GST: the bank transaction is Exclusive, its line carries
+    OUTPUT2, the GST line is not sent (Xero posts 15% itself), and the totals agree with ours."""
+    assert sync(xero, push=False).ok
+    bank, sales, gst = _account(xero, "090"), _account(xero, "200"), _account(xero, "820")
+    sale = _post_taxed(xero, "GST-1", (bank, "115.00", "", ""),
+                       (sales, "-100.00", "Walk-in Customer", "OUTPUT2"), (gst, "-15.00", "", ""))
+    result = sync(xero)
+    assert result.counts["refused"] == 0, result.counts["waiting"]
+    [received] = _ours(_records(xero, "BankTransactions"), sale, xero)
+    assert received["LineAmountTypes"] == "Exclusive"
+    assert [(line["AccountCode"], line["TaxType"]) for line in received["LineItems"]] == \
+        [("200", "OUTPUT2")]
+    assert (_money(received["SubTotal"]), _money(received["TotalTax"]),
+            _money(received["Total"])) == (Decimal("100.00"), Decimal("15.00"),
+                                           Decimal("115.00"))
+
+
+def test_xero_tax_that_differs_from_xeros_rate_waits_with_both_figures(xero: Books) -> None:
+    assert sync(xero, push=False).ok
+    bank, sales, gst = _account(xero, "090"), _account(xero, "200"), _account(xero, "820")
+    sent_before = len(_records(xero, "BankTransactions"))
+    _post_taxed(xero, "GST-2", (bank, "114.00", "", ""),
+                (sales, "-100.00", "Walk-in Customer", "OUTPUT2"), (gst, "-14.00", "", ""))
+    result = sync(xero)
+    assert result.counts["refused"] == 1
+    assert ("its tax line comes to 14.00, but Xero computes 15.00 at its rates: 15.00 (15% "
+            "OUTPUT2 on 100.00)") in result.counts["waiting"][0]
+    assert len(_records(xero, "BankTransactions")) == sent_before

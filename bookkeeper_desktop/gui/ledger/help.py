@@ -44,7 +44,10 @@ account. The entry editor warns about a line without a contact as you type; you 
 it as a draft.
 
 **Tax codes.** Each line may carry a tax code (Xero's tax rate, QuickBooks' tax code outside the
-US). Leave it empty to use the account's own default, shown greyed in the editor.
+US). Leave it empty to use the account's own default, shown greyed in the editor. At Xero, a bank
+transaction, invoice or bill with taxed lines goes as tax-exclusive and Xero posts the tax
+itself, so the entry's line on Xero's tax account must be the tax Xero computes at its rates;
+when it is not, the entry waits and says both amounts.
 
 **Exports follow the same rules.** The Xero manual-journal CSV leaves out the entries on bank,
 credit-card, receivable or payable accounts and lists each with why; **Save bank statements**
