@@ -319,6 +319,13 @@ class QboClient(ProviderClient):
                             budgets=(self.budget, self.batch_budget))
         return list(answer.get("BatchItemResponse") or [])
 
+    def company_country(self, *, progress: Progress | None) -> str | None:
+        """`CompanyInfo.Country` of the realm ("US", "CA", "GB", "AU"…)."""
+        answer = self.read(f"companyinfo/{self.tenant_id}", progress=progress,
+                           params={"minorversion": QBO_MINOR_VERSION})
+        info = answer.get("CompanyInfo") or {}
+        return str(info.get("Country") or "") or None
+
     def find_or_create_name(self, entity: str, display_name: str, *,
                             progress: Progress | None) -> str:
         """The Id of the `entity` (Customer or Vendor) called `display_name`, created when QBO

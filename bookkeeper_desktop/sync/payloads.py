@@ -129,11 +129,15 @@ def entry_to_qbo(
     key: str,
     account_names: Mapping[int, str] | None = None,
     entities: Mapping[int, Mapping[str, str]] | None = None,
+    tax_codes: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """A QBO JournalEntry create/update body for `entry` (Id/SyncToken added when it has them).
     `entities`: line index → the Customer or Vendor of a receivable or payable line ({Type,
     value, name}), sent as the line's `Entity` (QBO refuses those lines without one: Fault
-    6000, API_NOTES.md)."""
+    6000, API_NOTES.md). `tax_codes`: line index → QBO TaxCode id, sent as the line's
+    `TaxCodeRef` with `TaxApplicableOn` (Sales on a credit, Purchase on a debit): only for a
+    company outside the US, where journal lines carry tax codes (python-quickbooks'
+    `JournalEntryLineDetail`)."""
     if entry.date is None:
         raise ValidationError(f"The {entry.label} has no date.")
     line_refs = check_refs(entry, refs, "QuickBooks Online", account_names or {})
@@ -147,6 +151,10 @@ def entry_to_qbo(
         if entity is not None:
             detail["Entity"] = {"Type": entity["Type"],
                                 "EntityRef": {"value": entity["value"], "name": entity["name"]}}
+        tax_code = (tax_codes or {}).get(index - 1)
+        if tax_code:
+            detail["TaxCodeRef"] = {"value": tax_code}
+            detail["TaxApplicableOn"] = "Purchase" if line.debit else "Sales"
         lines.append({
             "Id": str(index),
             "Description": line.description,
@@ -180,6 +188,7 @@ def entry_to_qbo_void(
     key: str,
     account_names: Mapping[int, str] | None = None,
     entities: Mapping[int, Mapping[str, str]] | None = None,
+    tax_codes: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """A full update that voids a pushed JournalEntry the way QBO's own Void does.
 
@@ -192,7 +201,8 @@ def entry_to_qbo_void(
     entry is updated as QBO's UI voids one: same number, date and accounts, every amount zero,
     "Voided - <memo>" in `PrivateNote` (`sandbox.qbo_entities.voided`; pulled back, that is what
     `remote_entries.gone` recognises as voided). Our key stays in the note for reconciliation."""
-    body = entry_to_qbo(entry, refs, key=key, account_names=account_names, entities=entities)
+    body = entry_to_qbo(entry, refs, key=key, account_names=account_names, entities=entities,
+                        tax_codes=tax_codes)
     for line in body["Line"]:
         line["Amount"] = ZERO
     body["PrivateNote"] = tag_with_key(voided_note(entry.memo), key)

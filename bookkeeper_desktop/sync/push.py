@@ -218,6 +218,8 @@ class _Books:
     contact_errors: dict[str, str] = field(default_factory=dict)
     #: Xero's organisation currency, the one its manual journals are booked in.
     base_currency: str | None = None
+    #: The QBO company's country (`CompanyInfo.Country`): outside the US lines carry tax codes.
+    qbo_country: str | None = None
     #: Xero's tax rates (TaxType → EffectiveRate), read when a document carries tax.
     tax_rates: dict[str, Decimal] | None = None
 
@@ -270,7 +272,9 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
                    store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
         books = _read_books(session, ctx)
-    if provider == "qbo":
+    if provider == "qbo" and ids:
+        assert isinstance(ctx.client, QboClient)
+        books.qbo_country = ctx.client.company_country(progress=ctx.progress)
         _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
     elif ids:
         assert isinstance(ctx.client, XeroClient)
@@ -362,8 +366,14 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
                 raise _Stopped(f"The {entry.label} cannot be sent to {name}: its {who} "
                                f"'{clean_name(line.contact)}' is not in {name} and could not be "
                                f"created there{': ' + why if why else ''}.", kind)
+        # Journal lines carry tax codes only outside the US (QBO's US edition taxes sales on
+        # the sale, not on journal lines).
+        tax_codes = {} if books.qbo_country in (None, "US") else {
+            i: code for i, line in enumerate(entry.lines)
+            if (code := line.tax_code or books.account_tax.get(line.account_id) or "")}
         body = (entry_to_qbo_void if operation == "void" else entry_to_qbo)(
-            entry, books.refs, key=key, account_names=books.names, entities=entities)
+            entry, books.refs, key=key, account_names=books.names, entities=entities,
+            tax_codes=tax_codes)
         return Item(entry, operation, key, body, kind=kind)
     if kind == Kind.MANUAL_JOURNAL:
         base = books.base_currency

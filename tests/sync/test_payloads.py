@@ -160,3 +160,17 @@ def test_qbo_void_body_zeroes_every_line_and_marks_the_memo_as_qbo_does() -> Non
     assert strip_key(entry_to_qbo_void(pushed.with_changes(memo=""), QBO_REFS,
                                        key="k")["PrivateNote"]) == "Voided"
     assert b'"Amount":0.00' in dumps(body)
+
+
+def test_qbo_lines_carry_their_tax_code_where_one_is_given() -> None:
+    """Outside the US a QBO journal line names its TaxCode, applicable on sales for a credit
+    and on purchases for a debit (python-quickbooks `JournalEntryLineDetail.TaxCodeRef`,
+    `TaxApplicableOn`); a line without one carries neither."""
+    body = entry_to_qbo(ENTRY, QBO_REFS, key="k", tax_codes={0: "5", 2: "7"})
+    details = [line["JournalEntryLineDetail"] for line in body["Line"]]
+    assert (details[0]["TaxCodeRef"], details[0]["TaxApplicableOn"]) == ({"value": "5"},
+                                                                          "Purchase")
+    assert (details[2]["TaxCodeRef"], details[2]["TaxApplicableOn"]) == ({"value": "7"}, "Sales")
+    assert "TaxCodeRef" not in details[1]
+    assert "TaxCodeRef" not in entry_to_qbo(ENTRY, QBO_REFS, key="k")["Line"][0][
+        "JournalEntryLineDetail"]
