@@ -116,11 +116,17 @@ class QboSandbox(SandboxServer):
         self.api_lock = threading.RLock()
         self.sample_companies = frozenset(sample_companies)
         for realm_id, name in self.companies.items():
-            self.api.seed_company(realm_id, name, sample=realm_id in self.sample_companies)
+            self._seed(realm_id, name)
         self.limiter = QboLimiter(clock, enabled=limits, time_scale=time_scale)
 
     def register_client(self, client: ClientRegistration) -> None:
         self.oauth.register(client)
+
+    def _seed(self, realm_id: str, name: str) -> None:
+        if realm_id in self.sample_companies:
+            self.api.seed_company(realm_id, name, sample=True)
+        else:
+            self.api.seed_company(realm_id, name)
 
     def add_company(self, realm_id: str, name: str) -> None:
         """Offer one more company on the consent page and seed it in the API."""
@@ -144,7 +150,7 @@ class QboSandbox(SandboxServer):
             self.companies = dict(self._initial_companies)
             self.api = load_qbo_api(self.clock) if self._api_loaded else type(self.api)()
             for realm_id, name in self.companies.items():
-                self.api.seed_company(realm_id, name, sample=realm_id in self.sample_companies)
+                self._seed(realm_id, name)
 
     def is_api_path(self, path: str) -> bool:
         return _API_PATH.match(path) is not None

@@ -188,14 +188,19 @@ class XeroSandbox(SandboxServer):
         self.api_lock = threading.RLock()
         self.sample_organisations = frozenset(sample_organisations)
         for tenant_id, name in self.organisations.items():
-            self.api.seed_organisation(tenant_id, name,
-                                       sample=tenant_id in self.sample_organisations)
+            self._seed(tenant_id, name)
         self.connections: dict[str, Connection] = {}
         self.connections_lock = threading.RLock()
         self.limiter = XeroLimiter(clock, enabled=limits, time_scale=time_scale)
 
     def register_client(self, client: ClientRegistration) -> None:
         self.oauth.register(client)
+
+    def _seed(self, tenant_id: str, name: str) -> None:
+        if tenant_id in self.sample_organisations:
+            self.api.seed_organisation(tenant_id, name, sample=True)
+        else:
+            self.api.seed_organisation(tenant_id, name)
 
     def add_organisation(self, tenant_id: str, name: str) -> None:
         with self.api_lock:
@@ -228,8 +233,7 @@ class XeroSandbox(SandboxServer):
             self.organisations = dict(self._initial_organisations)
             self.api = load_xero_api(self.clock) if self._api_loaded else type(self.api)()
             for tenant_id, name in self.organisations.items():
-                self.api.seed_organisation(tenant_id, name,
-                                           sample=tenant_id in self.sample_organisations)
+                self._seed(tenant_id, name)
 
     def is_api_path(self, path: str) -> bool:
         return _API_PATH.match(path) is not None
