@@ -15,8 +15,8 @@ stderr.
 `--max-interval`, and at least the provider's Retry-After after a throttled run — for a scheduled
 task or a server.
 
-Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 succeeded, but some
-entries were not sent or conflicts wait (see stderr); 1 a run failed (the message says what to do:
+Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 a run needs attention:
+entries were not sent (counted per reason in the summary, listed on stderr) or it met problems; 1 a run failed (the message says what to do:
 reconnect, wait for the daily limit); 130 cancelled with Ctrl+C or SIGTERM (the run stops at a
 safe point, nothing half-written); 2 usage. `--watch` exits 0 when stopped.
 """
@@ -128,7 +128,7 @@ def _report(ctx: Context, result: SyncResult, *, list_waiting: bool) -> None:
 def _exit_status(results: Sequence[SyncResult]) -> int:
     if any(r.status.value == "failed" for r in results):
         return 1
-    if any(r.errors or r.counts.get("conflicts") or r.counts.get("refused") for r in results):
+    if any(r.needs_attention for r in results):
         return PROBLEMS_EXIT
     return 0
 

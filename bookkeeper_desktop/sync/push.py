@@ -106,7 +106,7 @@ from bookkeeper_desktop.sync.payloads import (
     key_in,
 )
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
-from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+from bookkeeper_desktop.sync.store import NotSentReason, OutboxState, fingerprint
 from bookkeeper_desktop.sync.xero_documents import (
     ID_FIELDS,
     document,
@@ -271,6 +271,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         books.base_currency = ctx.client.base_currency(progress=ctx.progress)
     items: list[Item] = []
     stopped: list[tuple[Item, str]] = []
+    unmapped: list[tuple[Item, str]] = []
     for entry_id in ids:
         entry = entries[entry_id]
         if entry_id in blocked:
@@ -287,10 +288,12 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             item = _item_for(ctx, books, entry, operation=operation, key=key,
                              remote_status=remote_status.get(entry_id, ""))
         except UnmappedAccounts as exc:
-            ctx.counts.errors.append(exc.message + " Map and confirm "
-                                     + ", ".join(f"'{books.names.get(a, a)}'"
-                                                 for a in exc.account_ids)
-                                     + " in Integrations → Account mapping.")
+            message = (exc.message + " Map and confirm "
+                       + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
+                       + " in Integrations → Account mapping.")
+            ctx.counts.errors.append(message)
+            # Recorded (no request is built) so that the Not sent list and its counts have it.
+            unmapped.append((Item(entry, operation, key, {}, basis=""), message))
             continue
         except _Stopped as exc:
             item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
@@ -313,6 +316,8 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         items.append(item)
     if stopped:
         _stop(ctx, stopped)
+    if unmapped:
+        _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
     if check_remote and provider == "xero":
         items = _xero_unchanged_remotely(ctx, items)
     return items
@@ -497,19 +502,24 @@ def _plan_payments(ctx: SyncContext, items: list[Item]) -> list[Item]:
     return ready
 
 
-def _stop(ctx: SyncContext, stopped: Sequence[tuple[Item, str]]) -> None:
-    """Entries that cannot be sent as they are wait in "Waiting for a fix" with the reason, as
-    refused pushes do, and are looked at again when they (or their mappings) change."""
+def _stop(ctx: SyncContext, stopped: Sequence[tuple[Item, str]],
+          reason: str = NotSentReason.STOPPED) -> None:
+    """Entries that cannot be sent as they are wait in "Not sent" with the reason, as refused
+    pushes do, and are looked at again when they (or their mappings) change. Unmapped ones
+    (`reason` "unmapped") are planned again at every run and already are in `errors`."""
     with ctx.db.session() as session:
         rows = store.outbox_by_keys(session, [i.key for i, _ in stopped])
-        for item, reason in stopped:
+        for item, why in stopped:
             row = rows.get(item.key) or _new_outbox_row(session, ctx, item)
             row.state = OutboxState.REFUSED
-            row.basis = item.basis
-            row.last_error = reason
+            row.reason = reason
+            row.basis = item.basis or None
+            row.last_error = why
+            if reason == NotSentReason.UNMAPPED:
+                continue
             ctx.counts.refused += 1
-            ctx.counts.errors.append(reason)
-            ctx.counts.waiting.append(reason)
+            ctx.counts.errors.append(why)
+            ctx.counts.waiting.append(why)
 
 
 def _basis(body: Mapping[str, Any], account_ids: Iterable[int],
@@ -634,6 +644,7 @@ def _refuse_row(ctx: SyncContext, row: OutboxRow | None, item: Item, reason: str
     message = refusal_message(ctx.provider, item.entry, reason, code)
     if row is not None:
         row.state = OutboxState.REFUSED
+        row.reason = NotSentReason.REFUSED
         row.basis = item.basis
         row.refusals = (row.refusals or 0) + 1
         row.last_error = message

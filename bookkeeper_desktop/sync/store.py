@@ -51,6 +51,63 @@ class OutboxState:
     DONE = "done"
 
 
+class NotSentReason:
+    """Why an entry is not at the provider after a run (`not_sent`), one category each so that
+    the counts per reason add up to the entries not sent."""
+
+    #: An account it uses is not mapped (and confirmed) for the provider: no request was built.
+    UNMAPPED = "unmapped"
+    #: Stopped before sending: no kind fits, a contact is missing, no open invoice to pay, another
+    #: currency than the organisation's (`sync.push._Stopped`).
+    STOPPED = "stopped"
+    #: The provider refused it (a closed period, an inactive account, a validation fault).
+    REFUSED = "refused"
+    #: Changed here and at the provider: the user chooses which side to keep.
+    CONFLICT = "conflict"
+    #: Not saved for a passing reason (a server error, no answer): sent again at the next sync.
+    RETRY = "retry"
+
+    ALL = (UNMAPPED, STOPPED, REFUSED, CONFLICT, RETRY)
+
+
+#: Outbox states of an entry that is not at the provider and needs something before it gets there.
+NOT_SENT_STATES = (OutboxState.REFUSED, OutboxState.CONFLICT, OutboxState.FAILED)
+
+
+def not_sent_reason(row: OutboxRow) -> str:
+    """The `NotSentReason` of an outbox row in one of `NOT_SENT_STATES`."""
+    if row.state == OutboxState.CONFLICT:
+        return NotSentReason.CONFLICT
+    if row.state == OutboxState.FAILED:
+        return NotSentReason.RETRY
+    return row.reason if row.reason in NotSentReason.ALL else NotSentReason.REFUSED
+
+
+def not_sent(session: Session, company_id: int, provider: str | None = None,
+             entry_ids: Sequence[int] | None = None) -> list[OutboxRow]:
+    """Each entry's newest outbox row, when that row says the entry is not sent (refused,
+    stopped, unmapped, conflict, failed): oldest entry first. An entry that was sent after an
+    earlier refusal has a newer row ("sent"/"done") and is not listed."""
+    query = select(OutboxRow).where(OutboxRow.company_id == company_id,
+                                    OutboxRow.entry_id.is_not(None))
+    if provider is not None:
+        query = query.where(OutboxRow.provider == provider)
+    if entry_ids is None:
+        # Only entries with a not-sent row can be listed: the sent ones (most) are not read.
+        entry_ids = [entry_id for entry_id in session.execute(
+            query.with_only_columns(OutboxRow.entry_id).distinct()
+            .where(OutboxRow.state.in_(NOT_SENT_STATES))).scalars() if entry_id is not None]
+    newest: dict[tuple[str, int], OutboxRow] = {}
+    for start in range(0, len(entry_ids), 500):
+        chunk = list(entry_ids[start:start + 500])
+        for row in session.execute(query.where(OutboxRow.entry_id.in_(chunk))
+                                   .order_by(OutboxRow.id)).scalars():
+            assert row.entry_id is not None
+            newest[(row.provider, row.entry_id)] = row
+    return sorted((row for row in newest.values() if row.state in NOT_SENT_STATES),
+                  key=lambda row: (row.entry_id or 0, row.provider))
+
+
 def fingerprint(entry: JournalEntry) -> str:
     """What a push would send, hashed: date, number, memo, currency, status and lines (remote ids
     and times left out). Equal fingerprints = nothing to push."""

@@ -369,7 +369,7 @@ class IntegrationsPane(QWidget):
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
         provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
             else newest.provider
-        return f"Last sync: {provider}, {when}, {newest.status}"
+        return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
         """Re-read connections, mappings and sync runs of the current company in the db lane."""

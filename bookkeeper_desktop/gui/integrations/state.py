@@ -268,6 +268,11 @@ class SyncRunRow:
     message: str
 
     @property
+    def outcome(self) -> str:
+        """The status in words, as the run's summary says it ("needs attention")."""
+        return "needs attention" if self.status == "attention" else self.status
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.finished_at is None:
             return None
