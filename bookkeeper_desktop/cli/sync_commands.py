@@ -16,9 +16,10 @@ stderr.
 task or a server.
 
 Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 a run needs attention:
-entries were not sent (counted per reason in the summary, listed on stderr) or it met problems; 1 a run failed (the message says what to do:
-reconnect, wait for the daily limit); 130 cancelled with Ctrl+C or SIGTERM (the run stops at a
-safe point, nothing half-written); 2 usage. `--watch` exits 0 when stopped.
+entries were not sent (counted per reason in the summary, listed on stderr) or it met problems;
+1 a run failed (the message says what to do: reconnect, wait for the daily limit); 130 cancelled
+with Ctrl+C or SIGTERM (the run stops at a safe point, nothing half-written); 2 usage.
+`--watch` exits 0 when stopped.
 """
 
 from __future__ import annotations

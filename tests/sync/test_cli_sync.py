@@ -131,7 +131,8 @@ def test_refused_entry_exits_3_is_listed_and_retry_refused_sends_it(
         lines=(JournalLine.of(debit, Decimal("5.00")), JournalLine.of(credit, Decimal("-5.00"))))])
     code, out, err = run(url, "sync", "qbo")
     assert code == 3
-    assert "1 entry refused by QuickBooks Online — fix them and sync again" in out
+    assert "QuickBooks Online sync needs attention" in out
+    assert "1 entry not sent (1 refused by QuickBooks Online) — see Not sent" in out
     assert err.count("OLD-9") == 1  # listed once, not as a problem and again as waiting
     # Not sent again, still listed and still exit 3.
     code, out, err = run(url, "sync", "qbo", "--push")
