@@ -33,9 +33,11 @@ from bookkeeper_desktop.core.errors import (
     NetworkError,
     RateLimited,
     RemoteError,
+    ValidationError,
 )
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.connections import is_push_only
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import ConnectionRow
@@ -176,7 +178,14 @@ def run_sync_with(db: Database, company_id: int, client: QboClient | XeroClient,
     """One run against `client` (see the module docstring). Runs for the same company and
     provider in this process take turns (the auto-sync timer and Sync Now never push the same
     entry at once)."""
-    with _run_lock(db, company_id, client.provider.value):
+    provider = client.provider.value
+    if pull and is_push_only(db, company_id, provider):
+        # One company, one set of books: a provider connected push only is never pulled from.
+        pull = False
+        if not push:
+            raise ValidationError(f"{client.provider.display_name} is connected push only: "
+                                  "nothing is pulled from it.", hint="Sync it to push.")
+    with _run_lock(db, company_id, provider):
         return _run(db, company_id, client, pull=pull, push=push, progress=progress)
 
 
@@ -188,7 +197,8 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     run = sync_runs.start_run(db, company_id, provider, direction)
     lease = Lease(db, company_id, provider)
     ctx = SyncContext(db=db, company_id=company_id, provider=provider, client=client,
-                      progress=progress, on_safe_point=lease.renew)
+                      progress=progress, on_safe_point=lease.renew,
+                      push_only=is_push_only(db, company_id, provider))
     started = time.monotonic()
     status, message, retry_after = RunStatus.SUCCEEDED, "", None
     leased = False

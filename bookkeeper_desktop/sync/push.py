@@ -179,10 +179,13 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
 # --- choosing what to push -----------------------------------------------------------------------
 
 
-def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]:
+def candidate_ids(session: Session, company_id: int, provider: str, *,
+                  push_only: bool = False) -> list[int]:
     """Entries that may need a push: never sent, or changed here since the two sides last agreed
     (the entry's `updated_at` after its remote copy's `fetched_at`); the fingerprint then decides
-    exactly. An entry synced and untouched since is not even loaded."""
+    exactly. An entry synced and untouched since is not even loaded. `push_only` (a second
+    provider the books are moved to): entries pulled from the other provider go too."""
+    pulled = [provider] if push_only else [EntrySource.QBO.value, EntrySource.XERO.value]
     remote_column = JournalEntryRow.qbo_id if provider == "qbo" else JournalEntryRow.xero_id
     linked = aliased(RemoteObjectRow)
     return list(session.execute(select(JournalEntryRow.id).outerjoin(linked, and_(
@@ -190,7 +193,7 @@ def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]
         linked.provider == provider, linked.object_type.in_([k.value for k in KINDS[provider]]),
     )).where(
         JournalEntryRow.company_id == company_id,
-        JournalEntryRow.source.not_in([EntrySource.QBO.value, EntrySource.XERO.value]),
+        JournalEntryRow.source.not_in(pulled),
         JournalEntryRow.remote_deleted.is_(False),
         (JournalEntryRow.status.in_([EntryStatus.APPROVED.value, EntryStatus.POSTED.value])
          | ((JournalEntryRow.status == EntryStatus.VOID.value) & remote_column.is_not(None))),
@@ -246,7 +249,7 @@ def _read_books(session: Session, ctx: SyncContext) -> _Books:
 def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
     provider = ctx.provider
     with ctx.db.read_session() as session:
-        ids = candidate_ids(session, ctx.company_id, provider)
+        ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
         entries = repositories.load_entries(session, ctx.company_id, ids)
         kept: dict[int | None, Any] = {}
         remote_status: dict[int | None, str] = {}

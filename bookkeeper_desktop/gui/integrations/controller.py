@@ -34,8 +34,15 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
-from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
+from bookkeeper_desktop.gui.integrations.state import (
+    CardState,
+    LastSync,
+    Phase,
+    Provider,
+    Tenant,
+)
 from bookkeeper_desktop.jobs import Job, WorkerQuestion
+from bookkeeper_desktop.services.connections import second_provider_question
 
 
 class ConnectFlowLike(Protocol):
@@ -114,13 +121,61 @@ class IntegrationsController(QObject):
         pane.tenant_chosen.connect(self._tenant_chosen)
 
     # -- connect ---------------------------------------------------------------------------------
+    def kept_in_step_with(self, provider: Provider) -> Provider | None:
+        """The other provider these books are kept in step with (connected, not push only), as
+        the cards show it; None when `provider` may be connected in step."""
+        for other, card in self.pane.cards.items():
+            if other is not provider and not card.state.push_only and card.state.phase in (
+                    Phase.CONNECTED, Phase.SYNCING, Phase.NEEDS_RECONNECT):
+                return other
+        return None
+
     def connect_provider(self, provider: Provider) -> None:
+        """Connect; a second provider only push only, after asking (one company, one set of
+        books: PRODUCT.md §1)."""
         company_id = self.ctx.company_id
         if company_id is None or provider in self.connecting:
             return
         if self.make_flow is None:
             self._show_error(provider, ConfigurationError(
                 f"Connecting to {provider.title} is not set up in this build."))
+            return
+        primary = self.kept_in_step_with(provider)
+        if primary is None:
+            self._set_push_only_then_connect(provider, push_only=False)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, f"Connect {provider.title} push only?",
+                          second_provider_question(provider.title, primary.title),
+                          QMessageBox.StandardButton.Cancel, self.pane)
+        box.setObjectName("pushOnlyConfirm")
+        box.setInformativeText(f"Nothing is pulled from {provider.title}, and "
+                               f"{primary.title} stays the books' provider.")
+        confirm = box.addButton("Connect push only", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(
+            lambda button: self._set_push_only_then_connect(provider, push_only=True)
+            if button is confirm else None)
+        self.confirm_box = box
+        box.open()
+
+    def _set_push_only_then_connect(self, provider: Provider, *, push_only: bool) -> None:
+        """Record push only (or clear a flag left from earlier) before the flow starts, so that no
+        sync can pull from the provider in between."""
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.pane.source
+        self.ctx.jobs.run(
+            lambda progress: source.set_push_only(company_id, provider, push_only),
+            title="Saving the connection's direction", owner=self,
+            on_done=lambda _changes: self._start_connect(provider),
+            on_error=lambda error: self._show_error(provider, error))
+
+    def _start_connect(self, provider: Provider) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None or provider in self.connecting or self.make_flow is None:
             return
         question = WorkerQuestion(self)
         question.asked.connect(lambda tenants: self._ask_tenant(provider, tenants))

@@ -396,7 +396,8 @@ class IntegrationsPane(QWidget):
                 continue
             card.set_state(card_state_for(provider, snapshot.connections.get(provider),
                                           snapshot.sync_runs,
-                                          snapshot.auto_sync.get(provider, minutes)))
+                                          snapshot.auto_sync.get(provider, minutes),
+                                          push_only=provider in snapshot.push_only))
         self.mapping_editor.set_rows(snapshot.mappings)
         self.sync_log.set_rows(list(snapshot.sync_runs))
         self.loaded.emit()

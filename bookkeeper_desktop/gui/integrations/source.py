@@ -47,6 +47,8 @@ class IntegrationsSnapshot:
     sync_runs: list[SyncRunRow]
     #: Auto-sync interval per provider where the company set one (else the app setting).
     auto_sync: dict[Provider, int] = field(default_factory=dict)
+    #: Providers connected push only (`services.connections.PUSH_ONLY_KEY`).
+    push_only: frozenset[Provider] = frozenset()
 
 
 class IntegrationsSource(Protocol):
@@ -56,6 +58,8 @@ class IntegrationsSource(Protocol):
                           state: MappingState) -> Changes: ...
 
     def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes: ...
+
+    def set_push_only(self, company_id: int, provider: Provider, push_only: bool) -> Changes: ...
 
 
 class ServicesSource:
@@ -88,16 +92,19 @@ class ServicesSource:
         chart = [a for a in account_service.list_accounts(db, company_id) if a.active]
         mappings: dict[Provider, list[MappingRow]] = {}
         auto_sync: dict[Provider, int] = {}
+        push_only: set[Provider] = set()
         for provider in Provider:
             mappings[provider] = _mapping_rows(
                 provider, chart, mapping_service.list_mappings(db, company_id, provider.value))
-            raw = connection_service.integration_settings(db, company_id, provider.value).get(
-                AUTO_SYNC_KEY)
+            settings = connection_service.integration_settings(db, company_id, provider.value)
+            raw = settings.get(AUTO_SYNC_KEY)
             if raw is not None and str(raw).isdigit():
                 auto_sync[provider] = int(raw)
+            if settings.get(connection_service.PUSH_ONLY_KEY) == "1":
+                push_only.add(provider)
         runs = [SyncRunRow.from_record(run) for run in
                 sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
-        return IntegrationsSnapshot(connections, mappings, runs, auto_sync)
+        return IntegrationsSnapshot(connections, mappings, runs, auto_sync, frozenset(push_only))
 
     def set_mapping_state(self, company_id: int, row: MappingRow,
                           state: MappingState) -> Changes:
@@ -113,6 +120,10 @@ class ServicesSource:
     def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
         connection_service.set_integration_setting(
             self.services.db, company_id, provider.value, AUTO_SYNC_KEY, str(max(0, minutes)))
+        return Changes(connections=True)
+
+    def set_push_only(self, company_id: int, provider: Provider, push_only: bool) -> Changes:
+        connection_service.set_push_only(self.services.db, company_id, provider.value, push_only)
         return Changes(connections=True)
 
 
@@ -146,7 +157,7 @@ def _mapping_rows(provider: Provider, chart: Sequence[Account],
 
 def card_state_for(
     provider: Provider, connection: Any | None, runs: Sequence[SyncRunRow],
-    auto_sync_minutes: int,
+    auto_sync_minutes: int, *, push_only: bool = False,
 ) -> CardState:
     """The card a stored connection (a `storage.records.ConnectionInfo`) and its runs call for."""
     if connection is None or str(getattr(connection, "status", "")) == "disconnected":
@@ -164,7 +175,7 @@ def card_state_for(
             last_sync = LastSync(at, True, "completed")
     state = CardState.connected(
         provider, str(getattr(connection, "remote_company_name", "") or "your company"),
-        last_sync=last_sync, auto_sync_minutes=auto_sync_minutes,
+        last_sync=last_sync, auto_sync_minutes=auto_sync_minutes, push_only=push_only,
     )
     if str(getattr(connection, "status", "")) == "needs_attention":
         reason = str(getattr(connection, "status_reason", "") or
