@@ -163,7 +163,7 @@ def connect_command(ctx: Context, args: argparse.Namespace) -> int:
         raise
     _report_connected(ctx, result)
     if args.push_only and not ctx.json:
-        ctx.print(f"Push only: {company.name}'s entries are sent to {provider.display_name}; "
+        ctx.print(f"Push only: the entries of {company.name} are sent to {provider.display_name}; "
                   "nothing is pulled from it.")
     return 0
 

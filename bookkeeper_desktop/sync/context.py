@@ -74,8 +74,9 @@ class SyncContext:
     kill_at: int | None = field(default_factory=_kill_at)
     #: Called at every safe point (the engine renews its cross-process lease there).
     on_safe_point: Callable[[], None] | None = None
-    #: The provider is connected push only (a second provider: `services.connections`): nothing
-    #: is pulled, and entries pulled from the other provider are sent there too.
+    #: The provider is connected push only (a second provider: `services.connections`): only its
+    #: chart is read (to map to, nothing added to ours), no contact or transaction is pulled, and
+    #: entries pulled from the other provider are sent there too.
     push_only: bool = False
 
     def safe_point(self) -> None:

@@ -211,6 +211,10 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
             pulling.pull_accounts(ctx)
             pull_contacts(ctx)
             pulling.pull_transactions(ctx)
+        elif push and ctx.push_only:
+            # Push only: their chart of accounts is read to propose the mappings the push needs
+            # (none of their accounts joins ours); no contact, no transaction is pulled.
+            pulling.pull_accounts(ctx)
         errors_before_push = len(ctx.counts.errors)
         if push:
             pushing.push(ctx, pulled=pull)
