@@ -112,7 +112,9 @@ class IntegrationsController(QObject):
         self.disconnect_function = disconnect
         self.connecting: dict[Provider, _Connecting] = {}
         self.syncing: dict[Provider, Job[Any]] = {}
-        #: The open "Disconnect from …?" question, or None.
+        #: Whether each provider's connect (in progress or last) is push only.
+        self.push_only: dict[Provider, bool] = {}
+        #: The open "Disconnect from …?" or "Connect … push only?" question, or None.
         self.confirm_box: QMessageBox | None = None
         pane.connect_requested.connect(self.connect_provider)
         pane.cancel_requested.connect(self.cancel)
@@ -167,6 +169,7 @@ class IntegrationsController(QObject):
         if company_id is None:
             return
         source = self.pane.source
+        self.push_only[provider] = push_only
         self.ctx.jobs.run(
             lambda progress: source.set_push_only(company_id, provider, push_only),
             title="Saving the connection's direction", owner=self,
@@ -230,7 +233,8 @@ class IntegrationsController(QObject):
         connection = getattr(result, "connection", None)
         name = str(getattr(connection, "company_name", "") or "your company")
         self.pane.set_card_state(CardState.connected(
-            provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes))
+            provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes,
+            push_only=self.push_only.get(provider, False)))
         self.ctx.notify(Changes(connections=True))
 
     def _connect_failed(self, provider: Provider, error: BaseException) -> None:
