@@ -11,6 +11,7 @@ reason. `not_sent_states` is the Ledger's bulk read for one page of rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,6 +67,10 @@ class NotSentEntry:
     reason: str
     message: str
     action: FixAction
+    operation: str = "create"
+    attempts: int = 0
+    #: When it took this state (a not-sent row is left alone until it is sent again).
+    since: dt.datetime | None = None
 
     @property
     def reason_text(self) -> str:
@@ -76,7 +81,7 @@ class NotSentEntry:
 def _of(row: OutboxRow) -> NotSentEntry:
     reason = store.not_sent_reason(row)
     return NotSentEntry(row.id, row.provider, row.entry_id or 0, reason, row.last_error,
-                        ACTIONS[reason])
+                        ACTIONS[reason], row.operation, row.attempts or 0, row.updated_at)
 
 
 def list_not_sent(db: Database, company_id: int, provider: str | None = None

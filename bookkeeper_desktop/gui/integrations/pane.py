@@ -1,5 +1,5 @@
 """The Integrations pane: the QBO and Xero cards, the account-mapping editor, the sync log, and
-the Conflicts and "Waiting for a fix" tabs (`conflicts.py`, `refused.py`; each reads its own data).
+the Conflicts and "Not sent" tabs (`conflicts.py`, `refused.py`; each reads its own data).
 
 Data is read through an `IntegrationsSource` in a db-lane job and refreshed when the change hub
 says connections, mappings, sync runs or the company changed. The Connect / Sync flows are wired
@@ -291,10 +291,14 @@ class IntegrationsPane(QWidget):
         self.tabs.addTab(self.sync_log, "Sync log")
         self.conflicts = ConflictsView(ctx)  # reads and resolves its own data (conflicts.py)
         self.conflicts.attach_to(self.tabs)
-        # Pushes QBO/Xero refused: lists them, Open entry, Send again (refused.py).
+        # Every entry not sent, why and its one fix (refused.py).
         self.refused = RefusedView(ctx)
         self.refused.attach_to(self.tabs)
         self.refused.sync_requested.connect(self._sync_after_retry)
+        self.refused.map_requested.connect(
+            lambda _provider: self.tabs.setCurrentWidget(self.mapping_editor))
+        self.refused.conflicts_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.conflicts))
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)

@@ -31,7 +31,8 @@ from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
-from bookkeeper_desktop.services.sync import list_refused, retry_refused
+from bookkeeper_desktop.services.not_sent import list_not_sent
+from bookkeeper_desktop.services.sync import retry_refused
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
 #: settings (`services.connections.integration_settings`); the sync scheduler reads the same.
@@ -195,7 +196,7 @@ HELD_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.S
 @dataclass(frozen=True)
 class RefusedRow:
     """A push QuickBooks Online or Xero refused (a closed period, an archived or inactive
-    account, a validation fault), waiting for a fix (`services.sync.list_refused`), with the
+    account, a validation fault) or not sent for another reason (`services.not_sent`), with the
     entry's number, date and amount beside it.
 
     `message` is the whole sentence the sync wrote (`sync.push.refusal_message`: which entry,
@@ -215,27 +216,36 @@ class RefusedRow:
     attempts: int
     refused_at: dt.datetime | None
     edited: bool = False
+    #: Why it is not sent, in the summary's words ("account not mapped", "refused by Xero", …:
+    #: `services.not_sent`), and the one action that fixes it (a `FixAction` value).
+    reason: str = "refused"
+    why: str = ""
+    action: str = "retry"
+    action_label: str = "Send again"
 
 
 def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
-    """Read in a db-lane job: every refused push of the company (both providers, oldest first),
-    with its entry's summary (`services.entries.summaries_by_id`, one query per 500 ids)."""
-    pushes = [p for p in list_refused(db, company_id) if p.provider in _PROVIDERS]
+    """Read in a db-lane job: every entry not sent (`services.not_sent.list_not_sent`: not
+    mapped, stopped before sending, refused, in conflict, waiting to retry; both providers,
+    oldest first), with its entry's summary (`services.entries.summaries_by_id`, one query per
+    500 ids)."""
+    pushes = [p for p in list_not_sent(db, company_id) if p.provider in _PROVIDERS]
     summaries = entry_service.summaries_by_id(db, company_id, [p.entry_id for p in pushes])
     rows: list[RefusedRow] = []
     for push in pushes:
         summary = summaries.get(push.entry_id)
         rows.append(RefusedRow(
-            outbox_id=push.id, provider=Provider(push.provider), entry_id=push.entry_id,
+            outbox_id=push.outbox_id, provider=Provider(push.provider), entry_id=push.entry_id,
             operation=push.operation,
             number=summary.number if summary is not None else "",
             date=summary.date if summary is not None else None,
             amount=summary.total if summary is not None else None,
             currency=summary.currency if summary is not None else "",
             message=push.message, attempts=push.attempts,
-            refused_at=push.refused_at,
-            edited=_after(summary.updated_at if summary is not None else None,
-                          push.refused_at)))
+            refused_at=push.since,
+            edited=_after(summary.updated_at if summary is not None else None, push.since),
+            reason=push.reason, why=push.reason_text, action=push.action.value,
+            action_label=push.action.label))
     return rows
 
 
