@@ -3,6 +3,7 @@ action that fixes it (issue #12 item 3). No Qt.
 
     list_not_sent(db, company_id, provider=None) -> list[NotSentEntry]
     not_sent_states(db, company_id, entry_ids) -> {entry_id: {provider: NotSentEntry}}
+    ledger_sync_text(db, company_id, summaries) -> {entry_id: "QBO: sent · Xero: not sent — …"}
 
 The reasons (`sync.store.NotSentReason`) are exact categories recorded by the push, so the counts
 per reason in a run's summary (`sync.engine.not_sent_counts`) are the lengths of this list per
@@ -16,9 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import func, select
+
+from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.providers.config import parse_provider
+from bookkeeper_desktop.services.connections import list_connections
 from bookkeeper_desktop.storage.engine import Database
-from bookkeeper_desktop.storage.schema import OutboxRow
+from bookkeeper_desktop.storage.records import ConnectionStatus, EntrySummary
+from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.engine import reason_words
 from bookkeeper_desktop.sync.store import NotSentReason
@@ -103,3 +109,59 @@ def not_sent_states(db: Database, company_id: int, entry_ids: Sequence[int]
         for row in store.not_sent(session, company_id, None, entry_ids):
             found.setdefault(row.entry_id or 0, {})[row.provider] = _of(row)
     return found
+
+
+def _short(provider: str) -> str:
+    return "QBO" if provider == "qbo" else "Xero"
+
+
+def ledger_sync_text(db: Database, company_id: int, entries: Sequence[EntrySummary]
+                     ) -> dict[int, str]:
+    """The Ledger's Sync column for a page of entries: per connected provider, "sent", "changed
+    since sent", "not sent — <reason>" (`NotSentReason` in words), "not sent yet" (approved or
+    posted, no sync since) or "from QBO/Xero" (pulled from it). Three queries a page, whatever
+    the ledger's size; drafts and companies without a connection show nothing."""
+    providers = sorted(c.provider for c in list_connections(db, company_id)
+                       if c.status is not ConnectionStatus.DISCONNECTED
+                       and c.provider in ("qbo", "xero"))
+    if not providers or not entries:
+        return {}
+    ids = [e.id for e in entries]
+    missing = not_sent_states(db, company_id, ids)
+    agreed: dict[tuple[int, str], dt.datetime] = {}
+    with db.read_session() as session:
+        for entry_id, provider, fetched in session.execute(
+                select(RemoteObjectRow.entry_id, RemoteObjectRow.provider,
+                       func.max(RemoteObjectRow.fetched_at))
+                .where(RemoteObjectRow.company_id == company_id,
+                       RemoteObjectRow.entry_id.in_(ids))
+                .group_by(RemoteObjectRow.entry_id, RemoteObjectRow.provider)):
+            if entry_id is not None and fetched is not None:
+                agreed[(entry_id, provider)] = fetched
+    texts: dict[int, str] = {}
+    for entry in entries:
+        parts = []
+        for provider in providers:
+            state = _state(entry, provider, missing.get(entry.id, {}).get(provider),
+                           agreed.get((entry.id, provider)))
+            if state:
+                parts.append(f"{_short(provider)}: {state}")
+        if parts:
+            texts[entry.id] = " · ".join(parts)
+    return texts
+
+
+def _state(entry: EntrySummary, provider: str, missing: NotSentEntry | None,
+           agreed_at: dt.datetime | None) -> str:
+    if missing is not None:
+        return f"not sent — {missing.reason_text}"
+    if entry.source.value == provider:
+        return f"from {_short(provider)}"
+    remote_id = entry.qbo_id if provider == "qbo" else entry.xero_id
+    if remote_id:
+        changed = (entry.updated_at is not None and agreed_at is not None
+                   and entry.updated_at > agreed_at)
+        return "changed since sent" if changed else "sent"
+    if entry.status in (EntryStatus.APPROVED, EntryStatus.POSTED):
+        return "not sent yet"
+    return ""

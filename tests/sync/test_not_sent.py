@@ -14,7 +14,12 @@ from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.mappings import mapping_by_account, save_mapping
-from bookkeeper_desktop.services.not_sent import FixAction, list_not_sent, not_sent_states
+from bookkeeper_desktop.services.not_sent import (
+    FixAction,
+    ledger_sync_text,
+    list_not_sent,
+    not_sent_states,
+)
 from bookkeeper_desktop.services.sync import retry_refused
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.sync.conftest import Books
@@ -49,6 +54,7 @@ def test_unsent_entries_are_counted_per_reason_and_listed_with_their_fix(qbo: Bo
     fine = make_entries(qbo, 2)
     unmapped = _entry(qbo, "UNM-1", dt.date(2026, 10, 5), stray.id or 0, credit)
     closed = _entry(qbo, "OLD-1", dt.date(2026, 9, 15), debit, credit)
+    (draft,) = make_entries(qbo, 1, status=EntryStatus.DRAFT, start=50)
 
     result = sync(qbo)
     assert result.ok
@@ -80,9 +86,23 @@ def test_unsent_entries_are_counted_per_reason_and_listed_with_their_fix(qbo: Bo
     assert set(states) == {unmapped, closed}
     assert states[unmapped]["qbo"].reason == "unmapped"
 
+    # The Ledger's Sync column for the same page: each entry where it stands with QBO.
+    summaries = entry_service.summaries_by_id(qbo.db, qbo.company_id,
+                                              [*fine, unmapped, closed, draft])
+    sync_text = ledger_sync_text(qbo.db, qbo.company_id, list(summaries.values()))
+    assert sync_text[fine[0]] == "QBO: sent"
+    assert sync_text[unmapped] == "QBO: not sent — account not mapped"
+    assert sync_text[closed] == "QBO: not sent — refused by QuickBooks Online"
+    assert draft not in sync_text  # a draft is not for sending
+    entry_service.void_entries(qbo.db, qbo.company_id, [fine[1]])  # a change to send
+    edited = entry_service.summaries_by_id(qbo.db, qbo.company_id, [fine[1]])
+    assert ledger_sync_text(qbo.db, qbo.company_id, list(edited.values())) == {
+        fine[1]: "QBO: changed since sent"}
+
     # A second run changes nothing: the same entries, counted once each.
     again = sync(qbo)
     assert again.counts["not_sent"] == {"unmapped": 1, "refused": 1}
+    assert again.counts["push_updates"] == 1  # the void
     assert len(list_not_sent(qbo.db, qbo.company_id)) == 2
 
     # Fix both: map the account, reopen the period and send again.
@@ -95,5 +115,8 @@ def test_unsent_entries_are_counted_per_reason_and_listed_with_their_fix(qbo: Bo
     fixed = sync(qbo)
     assert fixed.status is RunStatus.SUCCEEDED, fixed.summary
     assert fixed.counts["pushed"] == 2
+    summaries = entry_service.summaries_by_id(qbo.db, qbo.company_id, [unmapped, closed])
+    assert ledger_sync_text(qbo.db, qbo.company_id, list(summaries.values())) == {
+        unmapped: "QBO: sent", closed: "QBO: sent"}
     assert list_not_sent(qbo.db, qbo.company_id) == []
     assert not_sent_states(qbo.db, qbo.company_id, [unmapped, closed]) == {}
