@@ -79,6 +79,9 @@ class EntryFilter:
     sources: frozenset[EntrySource] | None = None
     text: str = ""
     include_remote_deleted: bool = True
+    #: Only entries not sent to a provider (`services.not_sent`: not mapped, stopped, refused,
+    #: conflict, waiting to retry), the Ledger's Sync filter.
+    not_sent: bool = False
 
     @classmethod
     def of_status(cls, *statuses: EntryStatus) -> EntryFilter:

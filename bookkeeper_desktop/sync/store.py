@@ -71,7 +71,8 @@ class NotSentReason:
 
 
 #: Outbox states of an entry that is not at the provider and needs something before it gets there.
-NOT_SENT_STATES = (OutboxState.REFUSED, OutboxState.CONFLICT, OutboxState.FAILED)
+#: (REFUSED, CONFLICT, FAILED: one definition, shared with the Ledger's Not sent filter.)
+NOT_SENT_STATES = repositories.NOT_SENT_OUTBOX_STATES
 
 
 def not_sent_reason(row: OutboxRow) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
+from bookkeeper_desktop.gui.ledger.services_source import read_entry_ids
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs
@@ -22,6 +23,7 @@ from bookkeeper_desktop.services.not_sent import (
 )
 from bookkeeper_desktop.services.sync import retry_refused
 from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage.records import EntryFilter, EntrySort
 from tests.sync.conftest import Books
 from tests.sync.helpers import books_currency, make_entries, mapped_accounts, pushed_copies, sync
 
@@ -99,6 +101,12 @@ def test_unsent_entries_are_counted_per_reason_and_listed_with_their_fix(qbo: Bo
     assert ledger_sync_text(qbo.db, qbo.company_id, list(edited.values())) == {
         fine[1]: "QBO: changed since sent"}
 
+    # The Ledger's Not sent filter (SQL, as the table reads its ids) keeps exactly those.
+    only_not_sent = EntryFilter(not_sent=True)
+    assert sorted(read_entry_ids(qbo.db, qbo.company_id, only_not_sent, EntrySort())) == sorted(
+        [unmapped, closed])
+    assert entry_service.count_entries(qbo.db, qbo.company_id, only_not_sent) == 2
+
     # A second run changes nothing: the same entries, counted once each.
     again = sync(qbo)
     assert again.counts["not_sent"] == {"unmapped": 1, "refused": 1}
@@ -119,4 +127,5 @@ def test_unsent_entries_are_counted_per_reason_and_listed_with_their_fix(qbo: Bo
     assert ledger_sync_text(qbo.db, qbo.company_id, list(summaries.values())) == {
         unmapped: "QBO: sent", closed: "QBO: sent"}
     assert list_not_sent(qbo.db, qbo.company_id) == []
+    assert entry_service.count_entries(qbo.db, qbo.company_id, only_not_sent) == 0
     assert not_sent_states(qbo.db, qbo.company_id, [unmapped, closed]) == {}
