@@ -25,6 +25,7 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.models import SyncColumn
 from bookkeeper_desktop.gui.integrations.refused import (
     EDITED_TEXT,
     EMPTY_TEXT,
@@ -43,9 +44,11 @@ from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.main_window import MainWindow
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused
+from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.gui.sandbox_books import answer, question_box
 from tests.sync.conftest import Books
 from tests.sync.helpers import books_currency, mapped_accounts, pushed_copies, state, sync
@@ -556,3 +559,35 @@ def test_not_sent_lists_unmapped_and_refused_entries_with_their_fix(
     with qtbot.waitSignal(view.retried, timeout=5000):
         answer(qtbot, "Send again")
     assert [r.entry_id for r in list_refused(books.db, books.company_id)] == [unmapped_id]
+
+
+def test_card_status_bar_and_sync_log_say_the_same_thing(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    """A Sync Now that leaves an entry unsent: the card, the status bar's text and the sync log
+    all say "needs attention" with the same summary the run stored (issue #12 item 3)."""
+    assert sync(books, push=False).ok
+    stray = account_service.add_account(books.db, books.company_id, Account(
+        full_name="Stray Costs", type=AccountType.EXPENSE, code="99999"))
+    _debit, credit = mapped_accounts(books)
+    add_entry(books, "UNM-1", dt.date(2026, 10, 3), accounts=(stray.id or 0, credit))
+    app_ctx.set_company(books.company_id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    IntegrationsController(pane, sync=sync_function(books))
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    card = pane.card(Provider.QBO)
+
+    pane.sync_requested.emit(Provider.QBO)  # the card's Sync Now
+    qtbot.waitUntil(lambda: pane.refused.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    (stored, *_) = sync_runs.list_runs(books.db, books.company_id)
+    assert stored.status is RunStatus.NEEDS_ATTENTION
+    assert "1 entry not sent (1 account not mapped) — see Not sent" in stored.message
+    assert card.state.last_sync is not None
+    assert card.state.last_sync.summary == stored.message
+    assert "— failed" not in card.state.detail
+    assert card.state.detail.endswith(stored.message)
+    assert pane.last_sync_text().endswith(", needs attention")  # the status bar
+    log = pane.sync_log.model
+    assert log.index(0, SyncColumn.STATUS).data() == "Needs attention"
+    assert log.index(0, SyncColumn.MESSAGE).data() == stored.message
