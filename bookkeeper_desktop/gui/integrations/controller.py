@@ -163,8 +163,9 @@ class IntegrationsController(QObject):
         box.open()
 
     def _set_push_only_then_connect(self, provider: Provider, *, push_only: bool) -> None:
-        """Record push only (or clear a flag left from earlier) before the flow starts, so that no
-        sync can pull from the provider in between."""
+        """Record push only (or clear a flag left from earlier) and start connecting. The db-lane
+        write is done long before the user has consented in the browser, and no sync can run
+        before the connection exists; a configuration problem still shows at once."""
         company_id = self.ctx.company_id
         if company_id is None:
             return
@@ -173,8 +174,8 @@ class IntegrationsController(QObject):
         self.ctx.jobs.run(
             lambda progress: source.set_push_only(company_id, provider, push_only),
             title="Saving the connection's direction", owner=self,
-            on_done=lambda _changes: self._start_connect(provider),
             on_error=lambda error: self._show_error(provider, error))
+        self._start_connect(provider)
 
     def _start_connect(self, provider: Provider) -> None:
         company_id = self.ctx.company_id
