@@ -75,15 +75,20 @@ _ENTRY_COLUMNS = (
 NOT_SENT_OUTBOX_STATES = ("refused", "conflict", "failed")
 
 
+def newest_not_sent(company_id: int) -> list[ColumnElement[bool]]:
+    """Conditions on `OutboxRow`: a row of the company in a not-sent state with no newer row for
+    its entry and provider (the entry's newest word on that provider is "not sent")."""
+    newer = OutboxRow.__table__.alias("newer")
+    return [OutboxRow.company_id == company_id, OutboxRow.entry_id.is_not(None),
+            OutboxRow.state.in_(NOT_SENT_OUTBOX_STATES),
+            ~select(newer.c.id).where(newer.c.entry_id == OutboxRow.entry_id,
+                                      newer.c.provider == OutboxRow.provider,
+                                      newer.c.id > OutboxRow.id).exists()]
+
+
 def not_sent_entry_ids(company_id: int) -> Select[Any]:
     """Ids of entries whose newest outbox row (per provider) says not sent, as a subquery."""
-    newer = OutboxRow.__table__.alias("newer")
-    return select(OutboxRow.entry_id).where(
-        OutboxRow.company_id == company_id, OutboxRow.entry_id.is_not(None),
-        OutboxRow.state.in_(NOT_SENT_OUTBOX_STATES),
-        ~select(newer.c.id).where(newer.c.entry_id == OutboxRow.entry_id,
-                                  newer.c.provider == OutboxRow.provider,
-                                  newer.c.id > OutboxRow.id).exists())
+    return select(OutboxRow.entry_id).where(*newest_not_sent(company_id))
 
 
 def entry_conditions(company_id: int, flt: EntryFilter) -> list[ColumnElement[bool]]:

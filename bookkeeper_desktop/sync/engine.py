@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bookkeeper_desktop.core.errors import (
     AuthError,
@@ -39,8 +39,9 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.connections import is_push_only
 from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
-from bookkeeper_desktop.storage.schema import ConnectionRow
+from bookkeeper_desktop.storage.schema import ConnectionRow, OutboxRow
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync import push as pushing
@@ -131,10 +132,15 @@ def not_sent_text(counts: dict[str, int], provider: str) -> str:
 def not_sent_counts(db: Database, company_id: int, provider: str) -> dict[str, int]:
     """Entries not at the provider, per `NotSentReason` (only the reasons that have some)."""
     counts: dict[str, int] = {}
+    # One grouped query (benchmarks/RESULTS.md, "Not sent"): the same rows `store.not_sent`
+    # lists, counted in SQL.
+    query = (select(OutboxRow.state, OutboxRow.reason, func.count())
+             .where(*repositories.newest_not_sent(company_id), OutboxRow.provider == provider)
+             .group_by(OutboxRow.state, OutboxRow.reason))
     with db.read_session() as session:
-        for row in store.not_sent(session, company_id, provider):
-            reason = store.not_sent_reason(row)
-            counts[reason] = counts.get(reason, 0) + 1
+        for state, reason, count in session.execute(query):
+            key = store.not_sent_reason(OutboxRow(state=state, reason=reason))
+            counts[key] = counts.get(key, 0) + int(count)
     return counts
 
 

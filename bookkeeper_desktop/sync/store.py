@@ -94,10 +94,12 @@ def not_sent(session: Session, company_id: int, provider: str | None = None,
     if provider is not None:
         query = query.where(OutboxRow.provider == provider)
     if entry_ids is None:
-        # Only entries with a not-sent row can be listed: the sent ones (most) are not read.
-        entry_ids = [entry_id for entry_id in session.execute(
-            query.with_only_columns(OutboxRow.entry_id).distinct()
-            .where(OutboxRow.state.in_(NOT_SENT_STATES))).scalars() if entry_id is not None]
+        # The whole list in one query (the sent rows, most of them, are never loaded).
+        whole = select(OutboxRow).where(*repositories.newest_not_sent(company_id))
+        if provider is not None:
+            whole = whole.where(OutboxRow.provider == provider)
+        return list(session.execute(
+            whole.order_by(OutboxRow.entry_id, OutboxRow.provider)).scalars())
     newest: dict[tuple[str, int], OutboxRow] = {}
     for start in range(0, len(entry_ids), 500):
         chunk = list(entry_ids[start:start + 500])
