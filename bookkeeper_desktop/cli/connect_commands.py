@@ -7,6 +7,10 @@ browser unless `--no-browser` (or there is no desktop session: see
 connected to. Xero consents covering several organisations need `--tenant NAME` (or an answer to
 the prompt when run in a terminal).
 
+One company, one set of books: a company kept in step with one provider connects the other one
+only with `--push-only` (our entries are sent there, nothing is pulled from it; the way to move
+books from QuickBooks Online to Xero or back). Without it the command refuses and says so.
+
 disconnect: revokes at the provider (Xero: also deletes the organisation connection), deletes the
 keychain entry and marks the connection disconnected. A revoke the provider does not confirm still
 clears the local secrets; the command says so on stderr and exits 0.
@@ -26,7 +30,7 @@ import webbrowser
 from collections.abc import Mapping, Sequence
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
-from bookkeeper_desktop.core.errors import ConfigurationError, NotFound
+from bookkeeper_desktop.core.errors import ConfigurationError, NotFound, ValidationError
 from bookkeeper_desktop.providers.config import (
     Provider,
     ProviderConfig,
@@ -46,6 +50,11 @@ from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.loopback import DEFAULT_TIMEOUT
 from bookkeeper_desktop.providers.tokens import TokenManager, forget_locally
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
+from bookkeeper_desktop.services.connections import (
+    kept_in_step_with,
+    second_provider_question,
+    set_push_only,
+)
 from bookkeeper_desktop.settings import Settings
 
 
@@ -60,6 +69,9 @@ def register(subparsers: SubParsers) -> None:
                          help="Xero: the organisation to connect when the consent covers several")
     connect.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                          help=f"how long to wait for the browser (default {DEFAULT_TIMEOUT:g})")
+    connect.add_argument("--push-only", action="store_true",
+                         help="send this company's entries there but pull nothing from it (for "
+                              "a second provider: moving books from one to the other)")
     connect.add_argument("--broad-scopes", action="store_true",
                          help="Xero apps created before March 2026: ask for the broad "
                               "accounting.transactions scopes instead of granular ones")
@@ -114,8 +126,17 @@ def _prompt_chooser(ctx: Context) -> TenantChooser | None:
 def connect_command(ctx: Context, args: argparse.Namespace) -> int:
     provider = parse_provider(args.provider)
     company = ctx.company()
+    primary = kept_in_step_with(ctx.db, company.id, other_than=provider.value)
+    if primary is not None and not args.push_only:
+        raise ValidationError(
+            second_provider_question(provider.display_name,
+                                     parse_provider(primary).display_name),
+            hint=f"Connect it push only: bookkeeper connect {provider.value} --push-only")
     keychain = Keychain()
     config = provider_config(provider, keychain, broad_scopes=args.broad_scopes)
+    # Before the flow, so that no sync can pull from it in between; a provider connected in
+    # step (the only one) drops a push-only flag left from earlier.
+    set_push_only(ctx.db, company.id, provider.value, args.push_only)
     chooser = tenant_by_name(args.tenant) if args.tenant else _prompt_chooser(ctx)
     use_browser = not args.no_browser and graphical_browser_available()
     flow = ConnectFlow(
@@ -141,6 +162,9 @@ def connect_command(ctx: Context, args: argparse.Namespace) -> int:
         flow.cancel()
         raise
     _report_connected(ctx, result)
+    if args.push_only and not ctx.json:
+        ctx.print(f"Push only: the entries of {company.name} are sent to {provider.display_name}; "
+                  "nothing is pulled from it.")
     return 0
 
 

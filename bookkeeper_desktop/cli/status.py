@@ -43,6 +43,7 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
                 {"provider": c.provider, "status": c.status.value,
                  "status_reason": c.status_reason,
                  "remote_company_name": c.remote_company_name,
+                 "push_only": connections.is_push_only(db, company.id, c.provider),
                  "last_sync_at": c.last_sync_at.isoformat() if c.last_sync_at else None,
                  "last_run": _run_json(sync_runs.last_run(db, company.id, c.provider))}
                 for c in connections.list_connections(db, company.id)
@@ -69,11 +70,13 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
         line = f"{connection['provider'].upper() + ':':<10} {connection['status']}"
         if connection["remote_company_name"]:
             line += f" to {connection['remote_company_name']}"
+        if connection["push_only"]:
+            line += " (push only)"
         if connection["status_reason"]:
             line += f" ({connection['status_reason']})"
         run = connection["last_run"]
         if run:
-            line += f"; last sync {run['started_at'][:16]} {run['status']}"
+            line += f"; last sync {run['started_at'][:16]} {run['outcome']}"
         ctx.print(line)
     if not details["connections"]:
         ctx.print("Connected: not connected to QuickBooks Online or Xero")
@@ -83,7 +86,7 @@ def status(ctx: Context, _args: argparse.Namespace) -> int:
 def _run_json(run: sync_runs.SyncRun | None) -> dict[str, object] | None:
     if run is None:
         return None
-    return {"status": run.status.value, "direction": run.direction,
+    return {"status": run.status.value, "outcome": run.status.label, "direction": run.direction,
             "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "pulled": run.pulled, "pushed": run.pushed, "errors": run.error_count,

@@ -1,5 +1,6 @@
 """`bookkeeper sync [qbo|xero] [--pull] [--push] [--retry-refused] [--watch [--interval SECONDS]]`,
-and `bookkeeper sync undo RUN_ID [--yes]` (`cli.undo_commands`).
+`bookkeeper sync undo RUN_ID [--yes]` (`cli.undo_commands`) and `bookkeeper not-sent [qbo|xero]`
+(every entry not sent, why, and its one fix).
 
 Without a provider, every provider the company is connected to is synced; without `--pull` or
 `--push`, both (pull first, then push). Each run prints one line (`SyncResult.summary`) on stdout
@@ -16,10 +17,11 @@ stderr.
 `--max-interval`, and at least the provider's Retry-After after a throttled run — for a scheduled
 task or a server.
 
-Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 succeeded, but some
-entries were not sent or conflicts wait (see stderr); 1 a run failed (the message says what to do:
-reconnect, wait for the daily limit); 130 cancelled with Ctrl+C or SIGTERM (the run stops at a
-safe point, nothing half-written); 2 usage. `--watch` exits 0 when stopped.
+Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 a run needs attention:
+entries were not sent (counted per reason in the summary, listed on stderr) or it met problems;
+1 a run failed (the message says what to do: reconnect, wait for the daily limit); 130 cancelled
+with Ctrl+C or SIGTERM (the run stops at a safe point, nothing half-written); 2 usage.
+`--watch` exits 0 when stopped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from bookkeeper_desktop.cli.undo_commands import undo_command
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.services.connections import list_connections
+from bookkeeper_desktop.services.entries import summaries_by_id
+from bookkeeper_desktop.services.not_sent import list_not_sent
 from bookkeeper_desktop.services.sync import retry_refused, run_sync
 from bookkeeper_desktop.storage.records import ConnectionStatus
 from bookkeeper_desktop.sync.engine import SyncResult, watch
@@ -66,6 +70,12 @@ def register(subparsers: SubParsers) -> None:
     sync.add_argument("--max-runs", type=int, default=None, metavar="N",
                       help="--watch: stop after N rounds")
     sync.set_defaults(handler=sync_command)
+
+    not_sent = add_command(subparsers, "not-sent",
+                           help="list the entries not sent to QuickBooks Online or Xero, why, "
+                                "and what fixes each")
+    not_sent.add_argument("provider", nargs="?", choices=["qbo", "xero"])
+    not_sent.set_defaults(handler=not_sent_command)
 
 
 def _providers(ctx: Context, company_id: int, named: str | None) -> list[str]:
@@ -134,9 +144,36 @@ def _report(ctx: Context, result: SyncResult, *, list_waiting: bool) -> None:
 def _exit_status(results: Sequence[SyncResult]) -> int:
     if any(r.status.value == "failed" for r in results):
         return 1
-    if any(r.errors or r.counts.get("conflicts") or r.counts.get("refused") for r in results):
+    if any(r.needs_attention for r in results):
         return PROBLEMS_EXIT
     return 0
+
+
+def not_sent_command(ctx: Context, args: argparse.Namespace) -> int:
+    """`bookkeeper not-sent [qbo|xero]`: the Not sent list (`services.not_sent`), one line per
+    entry: provider, entry, date, reason, fix, and the whole message. Exit 3 when there is any
+    (as `sync` does when a run leaves them), 0 when none."""
+    company = ctx.company()
+    rows = list_not_sent(ctx.db, company.id, args.provider)
+    summaries = summaries_by_id(ctx.db, company.id, [r.entry_id for r in rows])
+    listed = []
+    for row in rows:
+        summary = summaries.get(row.entry_id)
+        listed.append({
+            "provider": row.provider, "entry_id": row.entry_id,
+            "number": summary.number if summary is not None else "",
+            "date": summary.date.isoformat() if summary is not None and summary.date else None,
+            "reason": row.reason, "reason_text": row.reason_text,
+            "fix": row.action.label, "message": row.message})
+    if ctx.json:
+        ctx.emit_json(listed)
+    else:
+        for item in listed:
+            ctx.print(f"{item['provider']}\t{item['number'] or '#' + str(item['entry_id'])}\t"
+                      f"{item['date'] or ''}\t{item['reason_text']}\t{item['fix']}\t"
+                      f"{item['message']}")
+        ctx.print(f"{len(listed)} entr{'y' if len(listed) == 1 else 'ies'} not sent.")
+    return PROBLEMS_EXIT if listed else 0
 
 
 def sync_command(ctx: Context, args: argparse.Namespace) -> int:

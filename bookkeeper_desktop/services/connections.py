@@ -168,3 +168,38 @@ def set_integration_setting(
             session.add(row)
         row.value = value
         row.updated_at = utc_now()
+
+
+# -- one company, one set of books (PRODUCT.md §1 "Company") --------------------------------------
+
+#: `integration_settings` key: "1" when the provider is connected *push only* (our entries are
+#: sent there, nothing is pulled from it: `sync.engine` skips the pull).
+PUSH_ONLY_KEY = "push_only"
+
+
+def is_push_only(db: Database, company_id: int, provider: str) -> bool:
+    return integration_settings(db, company_id, provider).get(PUSH_ONLY_KEY) == "1"
+
+
+def set_push_only(db: Database, company_id: int, provider: str, push_only: bool) -> None:
+    set_integration_setting(db, company_id, provider, PUSH_ONLY_KEY, "1" if push_only else None)
+
+
+def kept_in_step_with(db: Database, company_id: int, *, other_than: str) -> str | None:
+    """The provider (other than `other_than`) the company is kept in step with: connected (or
+    needing a reconnect) and not push only. None when there is none: then `other_than` may be
+    connected in step, else only push only."""
+    for info in list_connections(db, company_id):
+        if info.provider == other_than or info.status is ConnectionStatus.DISCONNECTED:
+            continue
+        if not is_push_only(db, company_id, info.provider):
+            return info.provider
+    return None
+
+
+def second_provider_question(provider_title: str, primary_title: str) -> str:
+    """What connecting a second provider asks (the app's dialog, the CLI's refusal)."""
+    return (f"These books are kept in step with {primary_title}. Connecting {provider_title} "
+            f"as well would pull a second ledger into the same books. Connect {provider_title} "
+            f"push only instead: your entries are sent to {provider_title}, nothing is pulled "
+            f"from it (the way to move the books from {primary_title} to {provider_title}).")

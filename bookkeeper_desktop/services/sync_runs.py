@@ -23,8 +23,16 @@ from bookkeeper_desktop.storage.types import utc_now
 class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    #: The run went through, but entries were left unsent (not mapped, stopped before sending,
+    #: refused, in conflict, waiting to retry) or it met problems: someone has work to do.
+    NEEDS_ATTENTION = "attention"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """The status in words, as the card, the sync log and the CLI say it."""
+        return "needs attention" if self is RunStatus.NEEDS_ATTENTION else self.value
 
 
 DIRECTIONS = ("pull", "push", "both")

@@ -81,6 +81,9 @@ class EntryFilter:
     text: str = ""
     include_remote_deleted: bool = True
     contact: str = ""
+    #: Only entries not sent to a provider (`services.not_sent`: not mapped, stopped, refused,
+    #: conflict, waiting to retry), the Ledger's Sync filter.
+    not_sent: bool = False
 
     @classmethod
     def of_status(cls, *statuses: EntryStatus) -> EntryFilter:

@@ -24,7 +24,12 @@ from bookkeeper_desktop.storage.records import (
     EntrySummary,
     SortColumn,
 )
-from bookkeeper_desktop.storage.schema import AuditLogRow, JournalEntryRow, JournalLineRow
+from bookkeeper_desktop.storage.schema import (
+    AuditLogRow,
+    JournalEntryRow,
+    JournalLineRow,
+    OutboxRow,
+)
 from bookkeeper_desktop.storage.types import Money, utc_now
 
 E = JournalEntryRow
@@ -65,6 +70,27 @@ _ENTRY_COLUMNS = (
 )
 
 
+#: Outbox states of an entry not at the provider (`sync.store.NOT_SENT_STATES` is this): refused
+#: (or stopped, or unmapped), conflict, failed (sent again at the next sync).
+NOT_SENT_OUTBOX_STATES = ("refused", "conflict", "failed")
+
+
+def newest_not_sent(company_id: int) -> list[ColumnElement[bool]]:
+    """Conditions on `OutboxRow`: a row of the company in a not-sent state with no newer row for
+    its entry and provider (the entry's newest word on that provider is "not sent")."""
+    newer = OutboxRow.__table__.alias("newer")
+    return [OutboxRow.company_id == company_id, OutboxRow.entry_id.is_not(None),
+            OutboxRow.state.in_(NOT_SENT_OUTBOX_STATES),
+            ~select(newer.c.id).where(newer.c.entry_id == OutboxRow.entry_id,
+                                      newer.c.provider == OutboxRow.provider,
+                                      newer.c.id > OutboxRow.id).exists()]
+
+
+def not_sent_entry_ids(company_id: int) -> Select[Any]:
+    """Ids of entries whose newest outbox row (per provider) says not sent, as a subquery."""
+    return select(OutboxRow.entry_id).where(*newest_not_sent(company_id))
+
+
 def entry_conditions(company_id: int, flt: EntryFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [E.company_id == company_id]
     if flt.statuses is not None:
@@ -88,6 +114,8 @@ def entry_conditions(company_id: int, flt: EntryFilter) -> list[ColumnElement[bo
         )
     if not flt.include_remote_deleted:
         conditions.append(E.remote_deleted.is_(False))
+    if flt.not_sent:
+        conditions.append(E.id.in_(not_sent_entry_ids(company_id)))
     return conditions
 
 

@@ -291,7 +291,8 @@ class SyncRunRow(Base):
     provider: Mapped[str] = mapped_column(String(10))
     #: "pull", "push" or "both".
     direction: Mapped[str] = mapped_column(String(8))
-    #: "running", "succeeded", "failed", "cancelled".
+    #: "running", "succeeded", "attention" (succeeded with entries left unsent or problems),
+    #: "failed", "cancelled".
     status: Mapped[str] = mapped_column(String(12), default="running")
     started_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
@@ -356,6 +357,9 @@ class OutboxRow(Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     #: The sync run that got it to the provider (`sync.undo` takes a run's pushes back).
     run_id: Mapped[int | None] = mapped_column(Integer)
+    #: Why it was not sent, for a "refused" row (`sync.store.NotSentReason`): "unmapped",
+    #: "stopped" or "refused"; NULL otherwise (and for refusals older than this column).
+    reason: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

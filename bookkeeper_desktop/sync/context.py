@@ -75,9 +75,15 @@ class SyncContext:
     safe_points: int = 0
     #: The sync log's row for this run (`outbox.run_id` of what it sends).
     run_id: int | None = None
+    #: How many of `counts.errors` came before the push (the push's are each about an entry).
+    errors_before_push: int = 0
     kill_at: int | None = field(default_factory=_kill_at)
     #: Called at every safe point (the engine renews its cross-process lease there).
     on_safe_point: Callable[[], None] | None = None
+    #: The provider is connected push only (a second provider: `services.connections`): only its
+    #: chart is read (to map to, nothing added to ours), no contact or transaction is pulled, and
+    #: entries pulled from the other provider are sent there too.
+    push_only: bool = False
 
     def safe_point(self) -> None:
         """Everything so far is committed: the process may die or stop here."""

@@ -5,9 +5,11 @@
 2. reconciles the outbox (pushes a dead run may have sent: `push.reconcile`) so that nothing is
    sent or imported twice;
 3. pull (chart of accounts, then transactions; `sync.pull`), then push (`sync.push`);
-4. finishes the row with counts, errors, duration and a result: succeeded (maybe with per-entry
-   errors such as an unmapped account), failed (a typed error turned into what to do), or
-   cancelled (at a safe point, nothing half-written).
+4. finishes the row with counts, errors, duration and a result: succeeded (everything is at the
+   provider), needs attention (it went through, but entries are not sent — counted per reason,
+   `not_sent_counts` — or it met problems), failed (a typed error turned into what to do), or
+   cancelled (at a safe point, nothing half-written). The card, the status bar, the sync log and
+   the CLI all show `SyncResult.summary`, so they say the same thing.
 
 Transient failures that get past the client's own retries (`sync.clients.Retrier` for reads, the
 push's reconcile-and-resend for writes) — 5xx, 429, dropped connections — do not end the run:
@@ -30,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bookkeeper_desktop.core.errors import (
     AuthError,
@@ -40,21 +42,26 @@ from bookkeeper_desktop.core.errors import (
     NetworkError,
     RateLimited,
     RemoteError,
+    ValidationError,
 )
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.providers.oauth import Unreachable
 from bookkeeper_desktop.providers.ratelimit import Backoff
 from bookkeeper_desktop.services import sync_runs
+from bookkeeper_desktop.services.connections import is_push_only
 from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
-from bookkeeper_desktop.storage.schema import ConnectionRow
+from bookkeeper_desktop.storage.schema import ConnectionRow, OutboxRow
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import pull as pulling
 from bookkeeper_desktop.sync import push as pushing
+from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient, wait
 from bookkeeper_desktop.sync.contacts_pull import pull_contacts
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.lease import Lease
+from bookkeeper_desktop.sync.store import NotSentReason
 
 
 @dataclass(frozen=True)
@@ -74,13 +81,18 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        return self.status is RunStatus.SUCCEEDED
+        """The run went through (the connection works), even when it left work to do."""
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.NEEDS_ATTENTION)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status is RunStatus.NEEDS_ATTENTION
 
     @property
     def summary(self) -> str:
         name = "QuickBooks Online" if self.provider == "qbo" else "Xero"
         c = self.counts
-        parts = [f"{name} sync {self.status.value}"]
+        parts = [f"{name} sync {self.status.label}"]
         if self.direction in ("pull", "both"):
             parts.append(f"pulled {c.get('created', 0)} new, {c.get('updated', 0)} changed, "
                          f"{c.get('deleted', 0)} deleted, {c.get('unposted', 0)} kept unposted")
@@ -95,18 +107,58 @@ class SyncResult:
         if c.get("mappings_proposed"):
             parts.append(f"{c['mappings_proposed']} account mapping(s) proposed — check them in "
                          "Integrations → Account mapping")
-        if c.get("conflicts"):
+        not_sent = c.get("not_sent") or {}
+        if not_sent:
+            parts.append(not_sent_text(not_sent, self.provider))
+        elif c.get("conflicts"):
             parts.append(f"{c['conflicts']} conflict(s) to resolve")
-        if c.get("refused"):
-            parts.append(refused_text(int(c["refused"]), self.provider))
-        if self.errors:
-            parts.append(f"{len(self.errors)} problem(s)")
+        # Problems that are not entries left unsent (those are counted above).
+        other = len(self.errors) - int(c.get("entry_errors", 0))
+        if other > 0:
+            parts.append(f"{other} problem(s)")
         text = "; ".join(parts) + f" in {self.duration:.1f} s."
-        return text if self.status is RunStatus.SUCCEEDED else f"{text} {self.message}"
+        return text if self.ok else f"{text} {self.message}"
 
 
 #: How many entries waiting for a fix a run's sync-log row names (all are in its result).
 WAITING_LOGGED = 20
+
+
+#: How the summary names each reason an entry was not sent (`sync.store.NotSentReason`).
+def reason_words(reason: str, provider: str) -> str:
+    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    return {
+        NotSentReason.UNMAPPED: "account not mapped",
+        NotSentReason.STOPPED: "stopped before sending",
+        NotSentReason.REFUSED: f"refused by {name}",
+        NotSentReason.CONFLICT: "conflict",
+        NotSentReason.RETRY: "sent again at the next sync",
+    }.get(reason, reason)
+
+
+def not_sent_text(counts: dict[str, int], provider: str) -> str:
+    """"229 entries not sent (200 account not mapped, 29 refused by Xero) — see Not sent": the
+    counts per reason add up to the total."""
+    total = sum(counts.values())
+    what = "1 entry" if total == 1 else f"{total} entries"
+    each = ", ".join(f"{counts[r]} {reason_words(r, provider)}" for r in NotSentReason.ALL
+                     if counts.get(r))
+    return f"{what} not sent ({each}) — see Not sent"
+
+
+def not_sent_counts(db: Database, company_id: int, provider: str) -> dict[str, int]:
+    """Entries not at the provider, per `NotSentReason` (only the reasons that have some)."""
+    counts: dict[str, int] = {}
+    # One grouped query (benchmarks/RESULTS.md, "Not sent"): the same rows `store.not_sent`
+    # lists, counted in SQL.
+    query = (select(OutboxRow.state, OutboxRow.reason, func.count())
+             .where(*repositories.newest_not_sent(company_id), OutboxRow.provider == provider)
+             .group_by(OutboxRow.state, OutboxRow.reason))
+    with db.read_session() as session:
+        for state, reason, count in session.execute(query):
+            key = store.not_sent_reason(OutboxRow(state=state, reason=reason))
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
 
 
 def refused_text(count: int, provider: str) -> str:
@@ -167,7 +219,14 @@ def run_sync_with(db: Database, company_id: int, client: QboClient | XeroClient,
     """One run against `client` (see the module docstring). Runs for the same company and
     provider in this process take turns (the auto-sync timer and Sync Now never push the same
     entry at once)."""
-    with _run_lock(db, company_id, client.provider.value):
+    provider = client.provider.value
+    if pull and is_push_only(db, company_id, provider):
+        # One company, one set of books: a provider connected push only is never pulled from.
+        pull = False
+        if not push:
+            raise ValidationError(f"{client.provider.display_name} is connected push only: "
+                                  "nothing is pulled from it.", hint="Sync it to push.")
+    with _run_lock(db, company_id, provider):
         return _run(db, company_id, client, pull=pull, push=push, progress=progress)
 
 
@@ -179,7 +238,8 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     run = sync_runs.start_run(db, company_id, provider, direction)
     lease = Lease(db, company_id, provider)
     ctx = SyncContext(db=db, company_id=company_id, provider=provider, client=client,
-                      progress=progress, on_safe_point=lease.renew, run_id=run.id)
+                      progress=progress, on_safe_point=lease.renew, run_id=run.id,
+                      push_only=is_push_only(db, company_id, provider))
     started = time.monotonic()
     status, message, retry_after = RunStatus.SUCCEEDED, "", None
     leased = False
@@ -202,12 +262,15 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
     counts = ctx.counts.as_dict()
     errors = tuple(ctx.counts.errors)
     duration = time.monotonic() - started
-    if not message and ctx.counts.refused:
-        # The card and the sync log: how many, and the first one by number with its reason.
-        message = refused_text(ctx.counts.refused, provider) + "." + "".join(
-            f" {first}" for first in ctx.counts.waiting[:1])
-    elif not message and errors:
-        message = errors[0]
+    counts["not_sent"] = not_sent_counts(db, company_id, provider)
+    # The push's errors are each about one entry, which is then among the not sent; the
+    # summary counts the other problems (a remote account of an unknown type) on their own.
+    counts["entry_errors"] = len(errors) - ctx.errors_before_push
+    if status is RunStatus.SUCCEEDED and (counts["not_sent"] or errors):
+        status = RunStatus.NEEDS_ATTENTION
+    if not message and status is RunStatus.NEEDS_ATTENTION:
+        # The first problem, by entry number with its reason: where to start.
+        message = next(iter(ctx.counts.waiting or errors), "")
     counts["api_calls"] = client.calls
     counts["retries"] = client.retrier.retries
     result = SyncResult(run_id=run.id, company_id=company_id, provider=provider,
@@ -217,14 +280,14 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         db, run.id, status, pulled=ctx.counts.created + ctx.counts.updated + ctx.counts.deleted,
         pushed=ctx.counts.pushed + ctx.counts.push_updates, conflicts=ctx.counts.conflicts,
         error_count=len(errors) + (1 if status is RunStatus.FAILED else 0),
-        # A run with nothing to say keeps its one-line summary, so the card and the sync log
-        # read the same text whether they show the run just finished or the stored one.
-        message=message or result.summary,
+        # The one-line summary, so the card, the status bar and the sync log read the same text
+        # whether they show the run just finished or the stored one.
+        message=result.summary,
         # The sync log keeps the first entries waiting for a fix (the count is `refused`):
         # the same long list at every auto-sync would make the log grow without telling more.
         details={**counts, "waiting": counts["waiting"][:WAITING_LOGGED], "duration": duration},
     )
-    if status is RunStatus.SUCCEEDED:
+    if result.ok:
         _stamp_connection(db, company_id, provider)
     return result
 
@@ -235,6 +298,11 @@ def _work(ctx: SyncContext, *, pull: bool, push: bool) -> None:
         pulling.pull_accounts(ctx)
         pull_contacts(ctx)
         pulling.pull_transactions(ctx)
+    elif push and ctx.push_only:
+        # Push only: their chart of accounts is read to propose the mappings the push needs
+        # (none of their accounts joins ours); no contact, no transaction is pulled.
+        pulling.pull_accounts(ctx)
+    ctx.errors_before_push = len(ctx.counts.errors)
     if push:
         pushing.push(ctx, pulled=pull)
 

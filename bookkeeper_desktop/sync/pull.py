@@ -164,8 +164,10 @@ def pull_accounts(ctx: SyncContext) -> None:
         codes = {a.code for a in ours if a.code}
         names = {a.full_name.lower(): a for a in ours}
         ids = {a.full_name.lower(): a.id for a in ours}
-        for theirs, new_raw in sorted(((a, r) for a, r in remote if id(a) not in matched),
-                                      key=lambda pair: pair[0].depth):
+        # A provider connected push only lends its chart to map to; none of its accounts is
+        # added to ours (one company, one set of books).
+        unmatched = [] if ctx.push_only else [(a, r) for a, r in remote if id(a) not in matched]
+        for theirs, new_raw in sorted(unmatched, key=lambda pair: pair[0].depth):
             if theirs.full_name.lower() in names:
                 continue  # a name we already use but did not match: left for the user
             account = theirs.with_changes(code=None) if theirs.code in codes else theirs

@@ -108,7 +108,7 @@ from bookkeeper_desktop.sync.payloads import (
     key_in,
 )
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
-from bookkeeper_desktop.sync.store import OutboxState, fingerprint
+from bookkeeper_desktop.sync.store import NotSentReason, OutboxState, fingerprint
 from bookkeeper_desktop.sync.xero_documents import (
     ID_FIELDS,
     document,
@@ -183,10 +183,13 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
 # --- choosing what to push -----------------------------------------------------------------------
 
 
-def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]:
+def candidate_ids(session: Session, company_id: int, provider: str, *,
+                  push_only: bool = False) -> list[int]:
     """Entries that may need a push: never sent, or changed here since the two sides last agreed
     (the entry's `updated_at` after its remote copy's `fetched_at`); the fingerprint then decides
-    exactly. An entry synced and untouched since is not even loaded."""
+    exactly. An entry synced and untouched since is not even loaded. `push_only` (a second
+    provider the books are moved to): entries pulled from the other provider go too."""
+    pulled = [provider] if push_only else [EntrySource.QBO.value, EntrySource.XERO.value]
     remote_column = JournalEntryRow.qbo_id if provider == "qbo" else JournalEntryRow.xero_id
     linked = aliased(RemoteObjectRow)
     return list(session.execute(select(JournalEntryRow.id).outerjoin(linked, and_(
@@ -194,7 +197,7 @@ def candidate_ids(session: Session, company_id: int, provider: str) -> list[int]
         linked.provider == provider, linked.object_type.in_([k.value for k in KINDS[provider]]),
     )).where(
         JournalEntryRow.company_id == company_id,
-        JournalEntryRow.source.not_in([EntrySource.QBO.value, EntrySource.XERO.value]),
+        JournalEntryRow.source.not_in(pulled),
         JournalEntryRow.remote_deleted.is_(False),
         (JournalEntryRow.status.in_([EntryStatus.APPROVED.value, EntryStatus.POSTED.value])
          | ((JournalEntryRow.status == EntryStatus.VOID.value) & remote_column.is_not(None))),
@@ -254,7 +257,7 @@ def _read_books(session: Session, ctx: SyncContext) -> _Books:
 def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
     provider = ctx.provider
     with ctx.db.read_session() as session:
-        ids = candidate_ids(session, ctx.company_id, provider)
+        ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
         entries = repositories.load_entries(session, ctx.company_id, ids)
         kept: dict[int | None, Any] = {}
         remote_status: dict[int | None, str] = {}
@@ -281,6 +284,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         books.base_currency = ctx.client.base_currency(progress=ctx.progress)
     items: list[Item] = []
     stopped: list[tuple[Item, str]] = []
+    unmapped: list[tuple[Item, str]] = []
     for entry_id in ids:
         entry = entries[entry_id]
         if entry_id in blocked:
@@ -297,11 +301,13 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             item = _item_for(ctx, books, entry, operation=operation, key=key,
                              remote_status=remote_status.get(entry_id, ""))
         except UnmappedAccounts as exc:
-            ctx.counts.errors.append(exc.message + " Map "
-                                     + ", ".join(f"'{books.names.get(a, a)}'"
-                                                 for a in exc.account_ids)
-                                     + " in Integrations → Account mapping (Map to…, or Create "
-                                     f"in {provider_name(provider)}), then sync again.")
+            message = (exc.message + " Map "
+                       + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
+                       + " in Integrations → Account mapping (Map to…, or Create in "
+                       f"{provider_name(provider)}), then sync again.")
+            ctx.counts.errors.append(message)
+            # Recorded (no request is built) so that the Not sent list and its counts have it.
+            unmapped.append((Item(entry, operation, key, {}, basis=""), message))
             continue
         except _Stopped as exc:
             item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
@@ -324,6 +330,8 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         items.append(item)
     if stopped:
         _stop(ctx, stopped)
+    if unmapped:
+        _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
     if check_remote and provider == "xero":
         items = _xero_unchanged_remotely(ctx, items)
     return items
@@ -541,19 +549,24 @@ def _plan_payments(ctx: SyncContext, items: list[Item]) -> list[Item]:
     return ready
 
 
-def _stop(ctx: SyncContext, stopped: Sequence[tuple[Item, str]]) -> None:
-    """Entries that cannot be sent as they are wait in "Waiting for a fix" with the reason, as
-    refused pushes do, and are looked at again when they (or their mappings) change."""
+def _stop(ctx: SyncContext, stopped: Sequence[tuple[Item, str]],
+          reason: str = NotSentReason.STOPPED) -> None:
+    """Entries that cannot be sent as they are wait in "Not sent" with the reason, as refused
+    pushes do, and are looked at again when they (or their mappings) change. Unmapped ones
+    (`reason` "unmapped") are planned again at every run and already are in `errors`."""
     with ctx.db.session() as session:
         rows = store.outbox_by_keys(session, [i.key for i, _ in stopped])
-        for item, reason in stopped:
+        for item, why in stopped:
             row = rows.get(item.key) or _new_outbox_row(session, ctx, item)
             row.state = OutboxState.REFUSED
-            row.basis = item.basis
-            row.last_error = reason
+            row.reason = reason
+            row.basis = item.basis or None
+            row.last_error = why
+            if reason == NotSentReason.UNMAPPED:
+                continue
             ctx.counts.refused += 1
-            ctx.counts.errors.append(reason)
-            ctx.counts.waiting.append(reason)
+            ctx.counts.errors.append(why)
+            ctx.counts.waiting.append(why)
 
 
 def _basis(body: Mapping[str, Any], account_ids: Iterable[int],
@@ -678,6 +691,7 @@ def _refuse_row(ctx: SyncContext, row: OutboxRow | None, item: Item, reason: str
     message = refusal_message(ctx.provider, item.entry, reason, code)
     if row is not None:
         row.state = OutboxState.REFUSED
+        row.reason = NotSentReason.REFUSED
         row.basis = item.basis
         row.refusals = (row.refusals or 0) + 1
         row.last_error = message

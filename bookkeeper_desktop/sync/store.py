@@ -52,6 +52,66 @@ class OutboxState:
     DONE = "done"
 
 
+class NotSentReason:
+    """Why an entry is not at the provider after a run (`not_sent`), one category each so that
+    the counts per reason add up to the entries not sent."""
+
+    #: An account it uses is not mapped (and confirmed) for the provider: no request was built.
+    UNMAPPED = "unmapped"
+    #: Stopped before sending: no kind fits, a contact is missing, no open invoice to pay, another
+    #: currency than the organisation's (`sync.push._Stopped`).
+    STOPPED = "stopped"
+    #: The provider refused it (a closed period, an inactive account, a validation fault).
+    REFUSED = "refused"
+    #: Changed here and at the provider: the user chooses which side to keep.
+    CONFLICT = "conflict"
+    #: Not saved for a passing reason (a server error, no answer): sent again at the next sync.
+    RETRY = "retry"
+
+    ALL = (UNMAPPED, STOPPED, REFUSED, CONFLICT, RETRY)
+
+
+#: Outbox states of an entry that is not at the provider and needs something before it gets there.
+#: (REFUSED, CONFLICT, FAILED: one definition, shared with the Ledger's Not sent filter.)
+NOT_SENT_STATES = repositories.NOT_SENT_OUTBOX_STATES
+
+
+def not_sent_reason(row: OutboxRow) -> str:
+    """The `NotSentReason` of an outbox row in one of `NOT_SENT_STATES`."""
+    if row.state == OutboxState.CONFLICT:
+        return NotSentReason.CONFLICT
+    if row.state == OutboxState.FAILED:
+        return NotSentReason.RETRY
+    return row.reason if row.reason in NotSentReason.ALL else NotSentReason.REFUSED
+
+
+def not_sent(session: Session, company_id: int, provider: str | None = None,
+             entry_ids: Sequence[int] | None = None) -> list[OutboxRow]:
+    """Each entry's newest outbox row, when that row says the entry is not sent (refused,
+    stopped, unmapped, conflict, failed): oldest entry first. An entry that was sent after an
+    earlier refusal has a newer row ("sent"/"done") and is not listed."""
+    query = select(OutboxRow).where(OutboxRow.company_id == company_id,
+                                    OutboxRow.entry_id.is_not(None))
+    if provider is not None:
+        query = query.where(OutboxRow.provider == provider)
+    if entry_ids is None:
+        # The whole list in one query (the sent rows, most of them, are never loaded).
+        whole = select(OutboxRow).where(*repositories.newest_not_sent(company_id))
+        if provider is not None:
+            whole = whole.where(OutboxRow.provider == provider)
+        return list(session.execute(
+            whole.order_by(OutboxRow.entry_id, OutboxRow.provider)).scalars())
+    newest: dict[tuple[str, int], OutboxRow] = {}
+    for start in range(0, len(entry_ids), 500):
+        chunk = list(entry_ids[start:start + 500])
+        for row in session.execute(query.where(OutboxRow.entry_id.in_(chunk))
+                                   .order_by(OutboxRow.id)).scalars():
+            assert row.entry_id is not None
+            newest[(row.provider, row.entry_id)] = row
+    return sorted((row for row in newest.values() if row.state in NOT_SENT_STATES),
+                  key=lambda row: (row.entry_id or 0, row.provider))
+
+
 def fingerprint(entry: JournalEntry) -> str:
     """What a push would send, hashed: date, number, memo, currency, status and lines (remote ids
     and times left out). Equal fingerprints = nothing to push."""

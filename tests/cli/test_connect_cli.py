@@ -298,3 +298,33 @@ def test_graphical_browser_detection() -> None:
     assert graphical_browser_available({"BROWSER": "firefox %s"}, "linux")
     assert graphical_browser_available({}, "win32")
     assert graphical_browser_available({}, "darwin")
+
+
+def test_a_second_provider_connects_only_push_only(sandboxes: tuple[QboSandbox, XeroSandbox],
+                                                   memory_backend: MemoryKeyring,
+                                                   db_url: str) -> None:
+    run = Running(["--db", db_url, "connect", "qbo", "--no-browser", "--timeout", "20"])
+    ScriptedBrowser()(run.url_line())
+    assert run.finish() == 0, run.err.getvalue()
+
+    # Asked first: without --push-only nothing starts (no URL), and the command says why.
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--db", db_url, "connect", "xero", "--no-browser"], out=out, err=err)
+    assert code != 0
+    assert "http://" not in out.getvalue()
+    assert "kept in step with QuickBooks Online" in err.getvalue()
+    assert "bookkeeper connect xero --push-only" in err.getvalue()
+
+    run = Running(["--db", db_url, "connect", "xero", "--push-only", "--no-browser",
+                   "--tenant", "Harbourside Bakery Ltd", "--timeout", "20"])
+    ScriptedBrowser(choose=list(DEMO_ORGANISATIONS))(run.url_line())
+    assert run.finish() == 0, run.err.getvalue()
+    assert "Push only: the entries of Acme Books are sent to Xero" in run.out.getvalue()
+    db = open_database(db_url)
+    try:
+        company = companies.find_company(db, "Acme Books")
+        assert company is not None
+        assert connections.is_push_only(db, company.id, "xero")
+        assert not connections.is_push_only(db, company.id, "qbo")
+    finally:
+        db.close()

@@ -177,13 +177,17 @@ def test_a_published_installers_demo_connects_each_provider_with_one_click(
         pane = IntegrationsPane(app_ctx)
         qtbot.addWidget(pane)
         qtbot.waitSignal(pane.loaded, timeout=5000).wait()
-        IntegrationsController(pane, **flows)
+        controller = IntegrationsController(pane, **flows)
         for provider in (Provider.QBO, Provider.XERO):
             # On Xero's consent page the user ticks one organisation; QBO's names one company.
             browser.choose = ([next(iter(DEMO_ORGANISATIONS.values()))]
                               if provider is Provider.XERO else None)
             card = pane.card(provider)
             qtbot.mouseClick(card.connect_button, Qt.MouseButton.LeftButton)
+            if provider is Provider.XERO:  # the second provider of the company: push only
+                assert controller.confirm_box is not None
+                next(b for b in controller.confirm_box.buttons()
+                     if b.text() == "Connect push only").click()
             qtbot.waitUntil(lambda card=card: card.state.phase is Phase.CONNECTED,
                             timeout=15_000)
             qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)

@@ -347,6 +347,9 @@ class MemorySource:
     def set_auto_sync(self, company_id: int, provider: Provider, minutes: int) -> Changes:
         return Changes(connections=True)
 
+    def set_push_only(self, company_id: int, provider: Provider, push_only: bool) -> Changes:
+        return Changes(connections=True)
+
 
 def make_pane(qtbot: QtBot, ctx: AppContext, source: Any) -> IntegrationsPane:
     pane = IntegrationsPane(ctx, source)

@@ -385,3 +385,46 @@ def test_both_providers_sync_once_right_after_connecting(
     qtbot.waitUntil(lambda: synced == [provider], timeout=10_000)
     qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
     assert synced == [provider]
+
+def test_a_second_provider_is_connected_push_only_after_asking(
+        qtbot: QtBot, pane: IntegrationsPane, browser: ScriptedBrowser, app_ctx: AppContext,
+        sample_company: Any) -> None:
+    controller = pane.findChild(IntegrationsController)
+    assert controller is not None
+    qbo_card, xero_card = pane.card(Provider.QBO), pane.card(Provider.XERO)
+    qtbot.mouseClick(qbo_card.connect_button, Qt.MouseButton.LeftButton)
+    ScriptedBrowser()._run(wait_for_url(qtbot, pane, Provider.QBO))
+    qtbot.waitUntil(lambda: qbo_card.state.phase is Phase.CONNECTED, timeout=10_000)
+    assert controller.confirm_box is None  # the first provider is not asked about
+    opened = len(browser.opened)
+
+    # Xero asks first; Cancel leaves it unconnected and opens nothing.
+    qtbot.mouseClick(xero_card.connect_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None
+    assert box.windowTitle() == "Connect Xero push only?"
+    assert "kept in step with QuickBooks Online" in box.text()
+    assert "nothing is pulled from it" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.wait(200)
+    assert xero_card.state.phase is Phase.NOT_CONNECTED
+    assert len(browser.opened) == opened
+    assert not connection_service.is_push_only(app_ctx.services.db, sample_company.id, "xero")
+
+    qtbot.mouseClick(xero_card.connect_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Connect push only").click()
+    url = wait_for_url(qtbot, pane, Provider.XERO)
+    assert connection_service.is_push_only(app_ctx.services.db, sample_company.id, "xero")
+    ScriptedBrowser(choose=list(DEMO_ORGANISATIONS))._run(url)
+    qtbot.waitUntil(lambda: xero_card.state.phase is Phase.CHOOSE_TENANT, timeout=10_000)
+    qtbot.mouseClick(xero_card.choose_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: xero_card.state.phase is Phase.CONNECTED, timeout=10_000)
+    assert xero_card.headline.text().endswith(" — push only")
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        pane.refresh()
+    assert xero_card.state.push_only, "the database agrees after a refresh"
+    assert xero_card.state.detail.startswith("Push only: your entries are sent to Xero")
+    assert not qbo_card.state.push_only
+    assert qbo_card.headline.text() == "Connected to Craig's Design and Landscaping Services"

@@ -18,12 +18,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
+from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+from bookkeeper_desktop.gui.integrations.models import SyncColumn
 from bookkeeper_desktop.gui.integrations.refused import (
     EDITED_TEXT,
     EMPTY_TEXT,
@@ -40,10 +42,13 @@ from bookkeeper_desktop.gui.integrations.source import RefusedRow
 from bookkeeper_desktop.gui.integrations.state import LastSync, Provider
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.main_window import MainWindow
+from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused
+from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.gui.sandbox_books import answer, question_box
 from tests.sync.conftest import Books
 from tests.sync.helpers import books_currency, mapped_accounts, pushed_copies, state, sync
@@ -331,12 +336,12 @@ def test_pane_tab_refreshes_after_a_sync_and_sync_now_sends_them(
     index = pane.tabs.indexOf(pane.refused)
     assert index >= 0
     qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
-    assert pane.tabs.tabText(index) == "Waiting for a fix"
+    assert pane.tabs.tabText(index) == "Not sent"
     assert pane.refused.stack.currentWidget() is pane.refused.empty
 
     ids = [add_entry(books, f"OLD-{n}", dt.date(2026, 9, 20 + n)) for n in range(3)]
     pane.sync_requested.emit(Provider.QBO)  # the card's Sync Now
-    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Waiting for a fix (3)", timeout=10_000)
+    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Not sent (3)", timeout=10_000)
     assert [r.entry_id for r in pane.refused.model.rows()] == ids
 
     pane.tabs.setCurrentIndex(index)
@@ -358,7 +363,7 @@ def test_pane_tab_refreshes_after_a_sync_and_sync_now_sends_them(
     assert asked.args == [Provider.QBO]
     assert not pane.refused.sync_now_button.isVisible()
     qtbot.waitUntil(lambda: pushed_copies(books) == dict.fromkeys(ids, 1), timeout=10_000)
-    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Waiting for a fix", timeout=10_000)
+    qtbot.waitUntil(lambda: pane.tabs.tabText(index) == "Not sent", timeout=10_000)
     assert pane.refused.stack.currentWidget() is pane.refused.empty
     assert qbo_writes(books) == 1
 
@@ -463,8 +468,8 @@ def _row(provider: Provider, number: str, message: str = "") -> RefusedRow:
 
 
 def test_words() -> None:
-    assert tab_title(0) == "Waiting for a fix"
-    assert tab_title(4) == "Waiting for a fix (4)"
+    assert tab_title(0) == "Not sent"
+    assert tab_title(4) == "Not sent (4)"
     odd = _row(Provider.XERO, "X-1", "Something else happened.")
     assert reason_text(odd) == "Something else happened."
     usual = _row(Provider.XERO, "X-1", "The entry X-1 of 2026-01-02 was refused by Xero: "
@@ -510,3 +515,79 @@ def test_model_passes_the_qt_model_tester(qtmodeltester: Any, qtbot: QtBot,
     view = open_view(qtbot, app_ctx, books.company_id)
     assert view.model.rowCount() == 2
     qtmodeltester.check(view.model)
+
+
+# --- Not sent: every reason, and its one fix ----------------------------------------------------
+
+
+def test_not_sent_lists_unmapped_and_refused_entries_with_their_fix(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    (refused_id,) = refuse_in_closed_period(books, "OLD-1")
+    stray = account_service.add_account(books.db, books.company_id, Account(
+        full_name="Stray Costs", type=AccountType.EXPENSE, code="99999"))
+    _debit, credit = mapped_accounts(books)
+    unmapped_id = add_entry(books, "UNM-1", dt.date(2026, 10, 3), accounts=(stray.id or 0, credit))
+    result = sync(books)
+    assert result.needs_attention
+    assert result.counts["not_sent"] == {"unmapped": 1, "refused": 1}
+
+    app_ctx.set_company(books.company_id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    qtbot.waitUntil(lambda: pane.refused.model.rowCount() == 2, timeout=5000)
+    view = pane.refused
+    assert pane.tabs.tabText(pane.tabs.indexOf(view)) == "Not sent (2)"
+    assert [r.entry_id for r in view.model.rows()] == [refused_id, unmapped_id]
+    first, second = cells(view, 0), cells(view, 1)
+    assert first[RefusedColumn.WHY] == "refused by QuickBooks Online"
+    assert first[RefusedColumn.FIX] == "Send again"
+    assert second[RefusedColumn.WHY] == "account not mapped"
+    assert second[RefusedColumn.FIX] == "Map the account"
+    assert "Stray Costs" in second[RefusedColumn.REASON]
+
+    # Fix on the unmapped entry shows the Account mapping tab.
+    select_rows(view, 1)
+    assert view.fix_button.text() == "Map the account"
+    pane.tabs.setCurrentWidget(view)
+    qtbot.mouseClick(view.fix_button, Qt.MouseButton.LeftButton)
+    assert pane.tabs.currentWidget() is pane.mapping_editor
+
+    # Fix on the refused entry asks before sending it again.
+    select_rows(view, 0)
+    assert view.fix_button.text() == "Send again"
+    qtbot.mouseClick(view.fix_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.retried, timeout=5000):
+        answer(qtbot, "Send again")
+    assert [r.entry_id for r in list_refused(books.db, books.company_id)] == [unmapped_id]
+
+
+def test_card_status_bar_and_sync_log_say_the_same_thing(
+        qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
+    """A Sync Now that leaves an entry unsent: the card, the status bar's text and the sync log
+    all say "needs attention" with the same summary the run stored (issue #12 item 3)."""
+    assert sync(books, push=False).ok
+    stray = account_service.add_account(books.db, books.company_id, Account(
+        full_name="Stray Costs", type=AccountType.EXPENSE, code="99999"))
+    _debit, credit = mapped_accounts(books)
+    add_entry(books, "UNM-1", dt.date(2026, 10, 3), accounts=(stray.id or 0, credit))
+    app_ctx.set_company(books.company_id)
+    pane = IntegrationsPane(app_ctx)
+    qtbot.addWidget(pane)
+    IntegrationsController(pane, sync=sync_function(books))
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    card = pane.card(Provider.QBO)
+
+    pane.sync_requested.emit(Provider.QBO)  # the card's Sync Now
+    qtbot.waitUntil(lambda: pane.refused.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: not app_ctx.jobs.busy, timeout=5000)
+    (stored, *_) = sync_runs.list_runs(books.db, books.company_id)
+    assert stored.status is RunStatus.NEEDS_ATTENTION
+    assert "1 entry not sent (1 account not mapped) — see Not sent" in stored.message
+    assert card.state.last_sync is not None
+    assert card.state.last_sync.summary == stored.message
+    assert "— failed" not in card.state.detail
+    assert card.state.detail.endswith(stored.message)
+    assert pane.last_sync_text().endswith(", needs attention")  # the status bar
+    log = pane.sync_log.model
+    assert log.index(0, SyncColumn.STATUS).data() == "Needs attention"
+    assert log.index(0, SyncColumn.MESSAGE).data() == stored.message

@@ -79,7 +79,7 @@ def replace_row(source: ListSource, entry_id: int) -> tuple[object, ...]:
     """The row as the table caches it (plain values)."""
     row = source.rows_by_id[entry_id]
     return (row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
-            row.total, row.line_count, row.remote_deleted)
+            row.total, row.line_count, row.remote_deleted, "")  # no Sync text: not connected
 
 
 def make_rows(count: int) -> list[Row]:

@@ -92,6 +92,23 @@ def test_unmapped_account_exits_3_and_names_it(cli_books: tuple[Books, str]) -> 
     assert code == 3
     assert "pushed 0 new" in out
     assert "Stray Costs" in err
+    # The summary, the exit status, the list and `status` say the same thing.
+    assert out.startswith("QuickBooks Online sync needs attention")
+    assert "1 entry not sent (1 account not mapped) — see Not sent" in out
+    code, out, _ = run(url, "not-sent")
+    assert code == 3
+    (line, total) = out.splitlines()
+    assert line.startswith("qbo\tX-1\t2026-10-05\taccount not mapped\tMap the account\t")
+    assert "Stray Costs" in line
+    assert total == "1 entry not sent."
+    code, out, _ = run(url, "--json", "not-sent", "qbo")
+    (listed,) = json.loads(out)
+    assert (listed["number"], listed["reason"], listed["fix"]) == ("X-1", "unmapped",
+                                                                   "Map the account")
+    code, out, _ = run(url, "status")
+    assert "last sync" in out
+    assert "needs attention" in out
+    assert run(url, "not-sent", "xero")[0] == 0  # nothing for a provider it was not sent to
 
 
 def test_revoked_consent_exits_1_saying_reconnect(cli_books: tuple[Books, str]) -> None:
@@ -131,7 +148,8 @@ def test_refused_entry_exits_3_is_listed_and_retry_refused_sends_it(
         lines=(JournalLine.of(debit, Decimal("5.00")), JournalLine.of(credit, Decimal("-5.00"))))])
     code, out, err = run(url, "sync", "qbo")
     assert code == 3
-    assert "1 entry refused by QuickBooks Online — fix them and sync again" in out
+    assert "QuickBooks Online sync needs attention" in out
+    assert "1 entry not sent (1 refused by QuickBooks Online) — see Not sent" in out
     assert err.count("OLD-9") == 1  # listed once, not as a problem and again as waiting
     # Not sent again, still listed and still exit 3.
     code, out, err = run(url, "sync", "qbo", "--push")

@@ -73,9 +73,11 @@ def test_qbo_closed_period_refused_once_then_waits_until_retried(qbo: Books) -> 
     assert problem.startswith("The entry OLD-1 of 2026-09-15 was refused by QuickBooks Online: ")
     assert "closed" in problem
     assert "change the entry's date, or reopen the period" in problem
-    assert first.message == ("1 entry refused by QuickBooks Online — fix them and sync again. "
-                             + problem)
-    assert "1 entry refused by QuickBooks Online — fix them and sync again" in first.summary
+    assert first.needs_attention
+    assert first.message == problem  # where to start
+    assert "sync needs attention" in first.summary
+    assert "1 entry not sent (1 refused by QuickBooks Online) — see Not sent" in first.summary
+    assert first.counts["not_sent"] == {"refused": 1}
     assert first.counts["waiting"] == [problem]
 
     # The next runs do not send it again: no write request at all, the entry still listed.
@@ -90,7 +92,7 @@ def test_qbo_closed_period_refused_once_then_waits_until_retried(qbo: Books) -> 
         assert again.message == first.message
     runs = sync_runs.list_runs(qbo.db, qbo.company_id)
     assert runs[0].error_count == 0  # the sync log is not filled with the same error
-    assert runs[0].message == first.message
+    assert runs[0].message == again.summary  # what the card and status bar show
     (listed,) = list_refused(qbo.db, qbo.company_id, "qbo")
     assert (listed.entry_id, listed.message, listed.attempts) == (old, problem, 1)
 
@@ -406,8 +408,10 @@ def test_the_sync_log_names_at_most_20_waiting_entries(qbo: Books) -> None:
     assert run.id == result.run_id
     assert run.details["refused"] == 25
     assert run.details["waiting"] == result.counts["waiting"][:20]
-    assert result.message.startswith("25 entries refused by QuickBooks Online — fix them and "
-                                     "sync again. The entry OLD-00 of 2026-09-01 was refused")
+    assert result.message.startswith("The entry OLD-00 of 2026-09-01 was refused")
+    # The sync log's message is the summary, with the count per reason.
+    assert run.message == result.summary
+    assert "25 entries not sent (25 refused by QuickBooks Online)" in run.message
 
 
 def test_a_refused_entry_found_at_the_provider_is_linked_not_sent_again(qbo: Books) -> None:

@@ -65,7 +65,8 @@ ConflictRole = Qt.ItemDataRole.UserRole + 1
 DIFFERENT = QColor(242, 169, 59, 80)
 HELP_TEXT = ("Keep ours: the next sync sends our entry over theirs. "
              "Take theirs: our entry takes their version now.")
-EMPTY_TEXT = "No conflicts: every entry agrees with QuickBooks Online and Xero."
+EMPTY_TEXT = ("No conflicts: no entry was changed both here and at QuickBooks Online or Xero "
+              "since the last sync. Entries not sent for other reasons are under Not sent.")
 PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
 

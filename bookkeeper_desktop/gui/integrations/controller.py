@@ -38,8 +38,15 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
-from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
+from bookkeeper_desktop.gui.integrations.state import (
+    CardState,
+    LastSync,
+    Phase,
+    Provider,
+    Tenant,
+)
 from bookkeeper_desktop.jobs import Job, WorkerQuestion
+from bookkeeper_desktop.services.connections import second_provider_question
 from bookkeeper_desktop.services.remote_accounts import CreateOutcome
 
 
@@ -115,7 +122,9 @@ class IntegrationsController(QObject):
         self.outcome_box: QMessageBox | None = None
         self.connecting: dict[Provider, _Connecting] = {}
         self.syncing: dict[Provider, Job[Any]] = {}
-        #: The open "Disconnect from …?" question, or None.
+        #: Whether each provider's connect (in progress or last) is push only.
+        self.push_only: dict[Provider, bool] = {}
+        #: The open "Disconnect from …?" or "Connect … push only?" question, or None.
         self.confirm_box: QMessageBox | None = None
         pane.connect_requested.connect(self.connect_provider)
         pane.cancel_requested.connect(self.cancel)
@@ -125,13 +134,63 @@ class IntegrationsController(QObject):
         pane.create_remote_requested.connect(self.create_remote)
 
     # -- connect ---------------------------------------------------------------------------------
+    def kept_in_step_with(self, provider: Provider) -> Provider | None:
+        """The other provider these books are kept in step with (connected, not push only), as
+        the cards show it; None when `provider` may be connected in step."""
+        for other, card in self.pane.cards.items():
+            if other is not provider and not card.state.push_only and card.state.phase in (
+                    Phase.CONNECTED, Phase.SYNCING, Phase.NEEDS_RECONNECT):
+                return other
+        return None
+
     def connect_provider(self, provider: Provider) -> None:
+        """Connect; a second provider only push only, after asking (one company, one set of
+        books: PRODUCT.md §1)."""
         company_id = self.ctx.company_id
         if company_id is None or provider in self.connecting:
             return
         if self.make_flow is None:
             self._show_error(provider, ConfigurationError(
                 f"Connecting to {provider.title} is not set up in this build."))
+            return
+        primary = self.kept_in_step_with(provider)
+        if primary is None:
+            self._set_push_only_then_connect(provider, push_only=False)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, f"Connect {provider.title} push only?",
+                          second_provider_question(provider.title, primary.title),
+                          QMessageBox.StandardButton.Cancel, self.pane)
+        box.setObjectName("pushOnlyConfirm")
+        box.setInformativeText(f"Nothing is pulled from {provider.title}, and "
+                               f"{primary.title} stays the books' provider.")
+        confirm = box.addButton("Connect push only", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.buttonClicked.connect(
+            lambda button: self._set_push_only_then_connect(provider, push_only=True)
+            if button is confirm else None)
+        self.confirm_box = box
+        box.open()
+
+    def _set_push_only_then_connect(self, provider: Provider, *, push_only: bool) -> None:
+        """Record push only (or clear a flag left from earlier) and start connecting. The db-lane
+        write is done long before the user has consented in the browser, and no sync can run
+        before the connection exists; a configuration problem still shows at once."""
+        company_id = self.ctx.company_id
+        if company_id is None:
+            return
+        source = self.pane.source
+        self.push_only[provider] = push_only
+        self.ctx.jobs.run(
+            lambda progress: source.set_push_only(company_id, provider, push_only),
+            title="Saving the connection's direction", owner=self,
+            on_error=lambda error: self._show_error(provider, error))
+        self._start_connect(provider)
+
+    def _start_connect(self, provider: Provider) -> None:
+        company_id = self.ctx.company_id
+        if company_id is None or provider in self.connecting or self.make_flow is None:
             return
         question = WorkerQuestion(self)
         question.asked.connect(lambda tenants: self._ask_tenant(provider, tenants))
@@ -192,7 +251,8 @@ class IntegrationsController(QObject):
         connection = getattr(result, "connection", None)
         name = str(getattr(connection, "company_name", "") or "your company")
         self.pane.set_card_state(CardState.connected(
-            provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes))
+            provider, name, auto_sync_minutes=self.ctx.settings.auto_sync_minutes,
+            push_only=self.push_only.get(provider, False)))
         self.ctx.notify(Changes(connections=True))
         # A first sync straight away, for QuickBooks Online and Xero alike: it pulls the chart
         # and proposes the account mapping, which the user looks at next.

@@ -253,7 +253,7 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
         if column is SyncColumn.DIRECTION:
             return run.direction.capitalize()
         if column is SyncColumn.STATUS:
-            return run.status.capitalize()
+            return run.outcome.capitalize()
         if column is SyncColumn.DURATION:
             seconds = run.duration_seconds
             return "running…" if seconds is None else f"{seconds:.1f} s"

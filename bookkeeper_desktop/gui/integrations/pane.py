@@ -1,5 +1,5 @@
 """The Integrations pane: the QBO and Xero cards, the account-mapping editor, the sync log, and
-the Conflicts and "Waiting for a fix" tabs (`conflicts.py`, `refused.py`; each reads its own data).
+the Conflicts and "Not sent" tabs (`conflicts.py`, `refused.py`; each reads its own data).
 
 Data is read through an `IntegrationsSource` in a db-lane job and refreshed when the change hub
 says connections, mappings, sync runs or the company changed. The Connect / Sync flows are wired
@@ -105,7 +105,7 @@ FIRST_RUN_GUIDE = (
     "in. 2. Check the <b>Account mapping</b> tab: accounts with the same number or name and a "
     "matching type are paired on their own; map or create the rest. 3. Press <b>Sync Now</b>: "
     "your approved and posted entries go to the provider, and any that cannot go wait in "
-    "<b>Waiting for a fix</b> with the reason.")
+    "<b>Not sent</b> with the reason.")
 
 
 class IntegrationsPane(QWidget):
@@ -180,10 +180,14 @@ class IntegrationsPane(QWidget):
         self.tabs.addTab(self.sync_log, "Sync log")
         self.conflicts = ConflictsView(ctx)  # reads and resolves its own data (conflicts.py)
         self.conflicts.attach_to(self.tabs)
-        # Pushes QBO/Xero refused: lists them, Open entry, Send again (refused.py).
+        # Every entry not sent, why and its one fix (refused.py).
         self.refused = RefusedView(ctx)
         self.refused.attach_to(self.tabs)
         self.refused.sync_requested.connect(self._sync_after_retry)
+        self.refused.map_requested.connect(
+            lambda _provider: self.tabs.setCurrentWidget(self.mapping_editor))
+        self.refused.conflicts_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.conflicts))
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -288,7 +292,7 @@ class IntegrationsPane(QWidget):
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
         provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
             else newest.provider
-        return f"Last sync: {provider}, {when}, {newest.status}"
+        return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
         """Re-read connections, mappings and sync runs of the current company in the db lane."""
@@ -315,7 +319,8 @@ class IntegrationsPane(QWidget):
                 continue
             card.set_state(card_state_for(provider, snapshot.connections.get(provider),
                                           snapshot.sync_runs,
-                                          snapshot.auto_sync.get(provider, minutes)))
+                                          snapshot.auto_sync.get(provider, minutes),
+                                          push_only=provider in snapshot.push_only))
         self.mapping_editor.set_rows(snapshot.mappings, snapshot.auto_confirm)
         self.sync_log.set_rows(list(snapshot.sync_runs))
         self.guide.setVisible(self.ctx.company_id is not None and not snapshot.sync_runs)

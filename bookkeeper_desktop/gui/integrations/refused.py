@@ -1,4 +1,11 @@
-"""The "Waiting for a fix" tab of the Integrations pane: pushes QuickBooks Online or Xero refused.
+"""The "Not sent" tab of the Integrations pane: every entry not at QuickBooks Online or Xero after
+the last sync, why (`services.not_sent`: account not mapped, stopped before sending, refused by
+the provider, conflict, sent again at the next sync) and **Fix**, the one action that fixes the
+selected one (Map the account → the Account mapping tab; Open the entry → the Ledger; Send
+again; Resolve the conflict → the Conflicts tab; Sync again). The run's summary counts the same
+entries per reason, so the card, the status bar, the sync log and this list agree.
+
+Refused pushes:
 
 A push the provider refuses for what it carries (a closed period, an archived or inactive account,
 a validation fault) is not sent again at every sync (`sync.push`): it waits until the entry is
@@ -61,9 +68,9 @@ from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
 #: The `RefusedRow` behind a row.
 RefusedRole = Qt.ItemDataRole.UserRole + 1
 
-TAB_NAME = "Waiting for a fix"
-EMPTY_TEXT = ("Nothing is waiting for a fix: QuickBooks Online and Xero accepted every entry "
-              "sent to them.")
+TAB_NAME = "Not sent"
+EMPTY_TEXT = ("Every approved or posted entry is at QuickBooks Online or Xero: none waits for "
+              "a mapping, a fix or a retry.")
 HELP_TEXT = ("Fix an entry here (Open entry) and it goes again at the next sync. If the cause "
              "was fixed at QuickBooks Online or Xero (a period reopened, an account made "
              "active), use Send again.")
@@ -157,13 +164,16 @@ class RefusedColumn(IntEnum):
     ENTRY = 1
     DATE = 2
     AMOUNT = 3
-    ATTEMPTS = 4
-    REFUSED_AT = 5
-    REASON = 6
+    WHY = 4
+    FIX = 5
+    ATTEMPTS = 6
+    REFUSED_AT = 7
+    REASON = 8
 
 
 _HEADERS = {RefusedColumn.PROVIDER: "Provider", RefusedColumn.ENTRY: "Entry",
             RefusedColumn.DATE: "Date", RefusedColumn.AMOUNT: "Amount",
+            RefusedColumn.WHY: "Why", RefusedColumn.FIX: "Fix",
             RefusedColumn.REASON: "Reason", RefusedColumn.ATTEMPTS: "Attempts",
             RefusedColumn.REFUSED_AT: "Refused"}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -182,6 +192,10 @@ def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
         return f"{format_money(row.amount)} {row.currency}".rstrip()
     if column is RefusedColumn.REASON:
         return reason_text(row)
+    if column is RefusedColumn.WHY:
+        return row.why or row.reason
+    if column is RefusedColumn.FIX:
+        return row.action_label
     if column is RefusedColumn.ATTEMPTS:
         return str(row.attempts)
     return (row.refused_at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -236,7 +250,10 @@ class RefusedView(QWidget):
         loaded(): a load finished and the view shows it.
         retried(object): a retry finished; carries {Provider: how many go again}.
         open_entry_requested(int): Open entry was asked for this entry id.
-        sync_requested(object): Sync now after a retry, once per `Provider` retried.
+        sync_requested(object): Sync now after a retry, once per `Provider` retried (and Fix
+            on an entry that only waits for the next sync).
+        map_requested(object): Fix on an entry with an unmapped account; carries the `Provider`.
+        conflicts_requested(): Fix on an entry in conflict.
     """
 
     count_changed = Signal(int)
@@ -244,6 +261,8 @@ class RefusedView(QWidget):
     retried = Signal(object)
     open_entry_requested = Signal(int)
     sync_requested = Signal(object)
+    map_requested = Signal(object)
+    conflicts_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -265,6 +284,9 @@ class RefusedView(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
+        self.fix_button = QPushButton("Fix")
+        self.fix_button.setObjectName("notSentFix")
+        self.fix_button.setToolTip("Do what fixes the selected entry (its Fix column).")
         self.open_button = QPushButton("Open entry")
         self.open_button.setToolTip("Show the entry in the Ledger to fix it; an edited entry "
                                     "goes again at the next sync.")
@@ -285,6 +307,7 @@ class RefusedView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
         buttons.addWidget(self.sync_now_button)
+        buttons.addWidget(self.fix_button)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.send_again_button)
         buttons.addWidget(self.send_all_button)
@@ -314,6 +337,7 @@ class RefusedView(QWidget):
         self._to_sync: list[Provider] = []
         #: The open "Send … again?" question, or None.
         self.confirm_box: QMessageBox | None = None
+        self.fix_button.clicked.connect(self.fix_selected)
         self.open_button.clicked.connect(self.open_selected)
         self.send_again_button.clicked.connect(lambda: self.ask_retry(self.selected()))
         self.send_all_button.clicked.connect(lambda: self.ask_retry(self.model.rows()))
@@ -406,6 +430,9 @@ class RefusedView(QWidget):
         rows = self.selected()
         idle = not self._busy
         self.open_button.setEnabled(idle and len(rows) == 1)
+        self.fix_button.setEnabled(idle and len(rows) == 1)
+        if len(rows) == 1:
+            self.fix_button.setText(rows[0].action_label)
         self.send_again_button.setEnabled(idle and bool(rows))
         self.send_all_button.setEnabled(idle and self.model.rowCount() > 0)
         if len(rows) == 1:
@@ -415,6 +442,24 @@ class RefusedView(QWidget):
             self.detail.setText(f"{plural(len(rows))} selected.")
         else:
             self.detail.setText("")
+
+    # -- Fix ---------------------------------------------------------------------------------
+    def fix_selected(self) -> None:
+        """The selected entry's one fix (`services.not_sent.ACTIONS`)."""
+        rows = self.selected()
+        if len(rows) != 1 or self._busy:
+            return
+        row = rows[0]
+        if row.action == "map":
+            self.map_requested.emit(row.provider)
+        elif row.action == "open":
+            self._open(row)
+        elif row.action == "retry":
+            self.ask_retry([row])
+        elif row.action == "resolve":
+            self.conflicts_requested.emit()
+        else:
+            self.sync_requested.emit(row.provider)
 
     # -- Open entry --------------------------------------------------------------------------
     def open_selected(self) -> None:

@@ -32,8 +32,9 @@ from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service
 from bookkeeper_desktop.services import sync_runs as sync_run_service
 from bookkeeper_desktop.services.mappings import RemoteAccount
+from bookkeeper_desktop.services.not_sent import list_not_sent
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount, plan_remote_accounts
-from bookkeeper_desktop.services.sync import list_refused, retry_refused
+from bookkeeper_desktop.services.sync import retry_refused
 from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 
 #: Key of the per-company, per-provider auto-sync interval (minutes) in the integration
@@ -52,6 +53,8 @@ class IntegrationsSnapshot:
     auto_sync: dict[Provider, int] = field(default_factory=dict)
     #: Per provider: are exact mapping proposals confirmed on their own? (default yes)
     auto_confirm: dict[Provider, bool] = field(default_factory=dict)
+    #: Providers connected push only (`services.connections.PUSH_ONLY_KEY`).
+    push_only: frozenset[Provider] = frozenset()
 
 
 class IntegrationsSource(Protocol):
@@ -72,6 +75,7 @@ class IntegrationsSource(Protocol):
                              account_ids: Sequence[int] | None) -> list[PlannedAccount]: ...
 
     def set_auto_confirm(self, company_id: int, provider: Provider, on: bool) -> Changes: ...
+    def set_push_only(self, company_id: int, provider: Provider, push_only: bool) -> Changes: ...
 
 
 class ServicesSource:
@@ -109,6 +113,7 @@ class ServicesSource:
         mappings: dict[Provider, list[MappingRow]] = {}
         auto_sync: dict[Provider, int] = {}
         auto_confirm: dict[Provider, bool] = {}
+        push_only: set[Provider] = set()
         for provider in Provider:
             mappings[provider] = _mapping_rows(
                 provider, chart, mapping_service.list_mappings(db, company_id, provider.value))
@@ -118,9 +123,12 @@ class ServicesSource:
                 auto_sync[provider] = int(raw)
             auto_confirm[provider] = str(settings.get(AUTO_CONFIRM_EXACT, "1")).strip().lower() \
                 not in ("0", "false", "no", "off")
+            if settings.get(connection_service.PUSH_ONLY_KEY) == "1":
+                push_only.add(provider)
         runs = [SyncRunRow.from_record(run) for run in
                 sync_run_service.list_runs(db, company_id, limit=self.RUN_LIMIT)]
-        return IntegrationsSnapshot(connections, mappings, runs, auto_sync, auto_confirm)
+        return IntegrationsSnapshot(connections, mappings, runs, auto_sync, auto_confirm,
+                                    frozenset(push_only))
 
     def set_mapping_state(self, company_id: int, row: MappingRow, state: MappingState,
                           *, accept_warnings: bool = False) -> Changes:
@@ -158,6 +166,9 @@ class ServicesSource:
     def plan_remote_accounts(self, company_id: int, provider: Provider,
                              account_ids: Sequence[int] | None) -> list[PlannedAccount]:
         return plan_remote_accounts(self.services.db, company_id, provider.value, account_ids)
+    def set_push_only(self, company_id: int, provider: Provider, push_only: bool) -> Changes:
+        connection_service.set_push_only(self.services.db, company_id, provider.value, push_only)
+        return Changes(connections=True)
 
 
 def _mapping_rows(provider: Provider, chart: Sequence[Account],
@@ -191,7 +202,7 @@ def _mapping_rows(provider: Provider, chart: Sequence[Account],
 
 def card_state_for(
     provider: Provider, connection: Any | None, runs: Sequence[SyncRunRow],
-    auto_sync_minutes: int,
+    auto_sync_minutes: int, *, push_only: bool = False,
 ) -> CardState:
     """The card a stored connection (a `storage.records.ConnectionInfo`) and its runs call for."""
     if connection is None or str(getattr(connection, "status", "")) == "disconnected":
@@ -209,7 +220,7 @@ def card_state_for(
             last_sync = LastSync(at, True, "completed")
     state = CardState.connected(
         provider, str(getattr(connection, "remote_company_name", "") or "your company"),
-        last_sync=last_sync, auto_sync_minutes=auto_sync_minutes,
+        last_sync=last_sync, auto_sync_minutes=auto_sync_minutes, push_only=push_only,
     )
     if str(getattr(connection, "status", "")) == "needs_attention":
         reason = str(getattr(connection, "status_reason", "") or
@@ -229,7 +240,7 @@ HELD_PHASES = frozenset({Phase.WAITING_FOR_BROWSER, Phase.CHOOSE_TENANT, Phase.S
 @dataclass(frozen=True)
 class RefusedRow:
     """A push QuickBooks Online or Xero refused (a closed period, an archived or inactive
-    account, a validation fault), waiting for a fix (`services.sync.list_refused`), with the
+    account, a validation fault) or not sent for another reason (`services.not_sent`), with the
     entry's number, date and amount beside it.
 
     `message` is the whole sentence the sync wrote (`sync.push.refusal_message`: which entry,
@@ -249,27 +260,36 @@ class RefusedRow:
     attempts: int
     refused_at: dt.datetime | None
     edited: bool = False
+    #: Why it is not sent, in the summary's words ("account not mapped", "refused by Xero", …:
+    #: `services.not_sent`), and the one action that fixes it (a `FixAction` value).
+    reason: str = "refused"
+    why: str = ""
+    action: str = "retry"
+    action_label: str = "Send again"
 
 
 def load_refused(db: Any, company_id: int) -> list[RefusedRow]:
-    """Read in a db-lane job: every refused push of the company (both providers, oldest first),
-    with its entry's summary (`services.entries.summaries_by_id`, one query per 500 ids)."""
-    pushes = [p for p in list_refused(db, company_id) if p.provider in _PROVIDERS]
+    """Read in a db-lane job: every entry not sent (`services.not_sent.list_not_sent`: not
+    mapped, stopped before sending, refused, in conflict, waiting to retry; both providers,
+    oldest first), with its entry's summary (`services.entries.summaries_by_id`, one query per
+    500 ids)."""
+    pushes = [p for p in list_not_sent(db, company_id) if p.provider in _PROVIDERS]
     summaries = entry_service.summaries_by_id(db, company_id, [p.entry_id for p in pushes])
     rows: list[RefusedRow] = []
     for push in pushes:
         summary = summaries.get(push.entry_id)
         rows.append(RefusedRow(
-            outbox_id=push.id, provider=Provider(push.provider), entry_id=push.entry_id,
+            outbox_id=push.outbox_id, provider=Provider(push.provider), entry_id=push.entry_id,
             operation=push.operation,
             number=summary.number if summary is not None else "",
             date=summary.date if summary is not None else None,
             amount=summary.total if summary is not None else None,
             currency=summary.currency if summary is not None else "",
             message=push.message, attempts=push.attempts,
-            refused_at=push.refused_at,
-            edited=_after(summary.updated_at if summary is not None else None,
-                          push.refused_at)))
+            refused_at=push.since,
+            edited=_after(summary.updated_at if summary is not None else None, push.since),
+            reason=push.reason, why=push.reason_text, action=push.action.value,
+            action_label=push.action.label))
     return rows
 
 

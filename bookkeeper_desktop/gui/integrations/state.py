@@ -79,6 +79,8 @@ class CardState:
     reason: str = ""
     hint: str = ""
     tenants: tuple[Tenant, ...] = field(default=())
+    #: Connected push only: our entries are sent there, nothing is pulled from it.
+    push_only: bool = False
 
     # -- constructors, one per phase -------------------------------------------------------------
     @classmethod
@@ -96,10 +98,10 @@ class CardState:
     @classmethod
     def connected(
         cls, provider: Provider, company_name: str, *, last_sync: LastSync | None = None,
-        auto_sync_minutes: int = 15,
+        auto_sync_minutes: int = 15, push_only: bool = False,
     ) -> CardState:
         return cls(provider, Phase.CONNECTED, company_name=company_name, last_sync=last_sync,
-                   auto_sync_minutes=auto_sync_minutes)
+                   auto_sync_minutes=auto_sync_minutes, push_only=push_only)
 
     def syncing(self, progress: ProgressSnapshot | None = None) -> CardState:
         """This (connected) card while a sync runs."""
@@ -144,7 +146,8 @@ class CardState:
             Phase.NOT_CONNECTED: "Not connected",
             Phase.WAITING_FOR_BROWSER: "Waiting for your browser…",
             Phase.CHOOSE_TENANT: f"Choose the {p.remote_company_word} to keep in step",
-            Phase.CONNECTED: f"Connected to {self.company_name}",
+            Phase.CONNECTED: f"Connected to {self.company_name}"
+                             + (" — push only" if self.push_only else ""),
             Phase.SYNCING: f"Syncing with {self.company_name}" if self.company_name else "Syncing",
             Phase.NEEDS_RECONNECT: "Reconnect needed",
             Phase.NEEDS_SETTINGS: "Settings needed",
@@ -166,6 +169,9 @@ class CardState:
             return (f"Your consent covers several {p.remote_company_word}s. Pick the one these "
                     "books belong to.")
         if self.phase in (Phase.CONNECTED, Phase.SYNCING):
+            if self.push_only:
+                return (f"Push only: your entries are sent to {p.title}; nothing is pulled from "
+                        f"it. {self.last_sync_text}")
             return self.last_sync_text
         if self.phase is Phase.NEEDS_RECONNECT:
             return (f"{self.reason} Press Reconnect and sign in to {p.title} again; nothing "
@@ -273,6 +279,11 @@ class SyncRunRow:
     conflicts: int
     errors: int
     message: str
+
+    @property
+    def outcome(self) -> str:
+        """The status in words, as the run's summary says it ("needs attention")."""
+        return "needs attention" if self.status == "attention" else self.status
 
     @property
     def duration_seconds(self) -> float | None:

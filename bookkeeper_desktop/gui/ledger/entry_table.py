@@ -106,11 +106,15 @@ class CachedRow(NamedTuple):
     line_count: int
     #: Deleted or voided at QuickBooks/Xero (PRODUCT.md: "marked, not lost").
     remote_deleted: bool = False
+    #: Where the entry stands with each connected provider ("QBO: sent · Xero: not sent — …"),
+    #: read with its page (`services.not_sent.ledger_sync_text`); "" when the source has none.
+    sync: str = ""
 
     @classmethod
     def of(cls, row: EntryRowLike) -> CachedRow:
         return cls(row.id, row.date, row.number, row.memo, row.status.value, row.source.value,
-                   row.total, row.line_count, bool(row.remote_deleted))
+                   row.total, row.line_count, bool(row.remote_deleted),
+                   str(getattr(row, "sync", "") or ""))
 
 
 def _source_label(source: str) -> str:
@@ -203,6 +207,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Amount", "total", lambda r: format_money(r.total), align_right=True),
     Column("Status", "status", _status_text),
     Column("Source", "source", lambda r: _source_label(r.source)),
+    Column("Sync", None, lambda r: r.sync),
 )
 _STATUS_COLOURS = {
     EntryStatus.DRAFT.value: "#7f8c8d",

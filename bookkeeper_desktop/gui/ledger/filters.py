@@ -97,6 +97,12 @@ class EntryFilterBar(QWidget):
         self.source_combo = QComboBox()
         self.source_combo.setObjectName("sourceFilter")
         self.source_combo.addItem("All sources", None)
+        self.sync_combo = QComboBox()
+        self.sync_combo.setObjectName("syncFilter")
+        self.sync_combo.addItem("Any sync state", False)
+        self.sync_combo.addItem("Not sent", True)
+        self.sync_combo.setToolTip("Only entries not sent to QuickBooks Online or Xero (the "
+                                   "Sync column says why; Integrations → Not sent lists them).")
         for source in EntrySource:
             self.source_combo.addItem(source.value.upper() if source in (
                 EntrySource.QBO, EntrySource.AI) else source.value.capitalize(), source.value)
@@ -119,6 +125,7 @@ class EntryFilterBar(QWidget):
         first.addWidget(QLabel("Show"))
         first.addWidget(self.status_combo)
         first.addWidget(self.source_combo)
+        first.addWidget(self.sync_combo)
         first.addWidget(self.account_picker, 1)
         first.addWidget(self.contact_edit)
         first.addWidget(self.clear_button)
@@ -137,6 +144,7 @@ class EntryFilterBar(QWidget):
         self._last: EntryFilter = self.current_filter()
         self.status_combo.currentIndexChanged.connect(self._emit)
         self.source_combo.currentIndexChanged.connect(self._emit)
+        self.sync_combo.currentIndexChanged.connect(self._emit)
         self.from_check.toggled.connect(self.from_edit.setEnabled)
         self.to_check.toggled.connect(self.to_edit.setEnabled)
         for check in (self.from_check, self.to_check):
@@ -205,19 +213,21 @@ class EntryFilterBar(QWidget):
             sources=frozenset({EntrySource(source)}) if source else None,
             text=self.search_edit.text().strip(),
             contact=" ".join(self.contact_edit.text().split()),
+            not_sent=bool(self.sync_combo.currentData()),
         )
 
     def set_filter(self, wanted: EntryFilter) -> None:
         """Show `wanted` in the controls (emits `filter_changed` once if it differs)."""
-        widgets = (self.status_combo, self.source_combo, self.from_check, self.to_check,
-                   self.from_edit, self.to_edit, self.account_picker, self.search_edit,
-                   self.contact_edit)
+        widgets = (self.status_combo, self.source_combo, self.sync_combo, self.from_check,
+                   self.to_check, self.from_edit, self.to_edit, self.account_picker,
+                   self.search_edit, self.contact_edit)
         for widget in widgets:
             widget.blockSignals(True)
         self.status_combo.setCurrentIndex(
             max(0, self.status_combo.findData(_value(_only(wanted.statuses)))))
         self.source_combo.setCurrentIndex(
             max(0, self.source_combo.findData(_value(_only(wanted.sources)))))
+        self.sync_combo.setCurrentIndex(1 if wanted.not_sent else 0)
         self.from_check.setChecked(wanted.date_from is not None)
         self.from_edit.setEnabled(wanted.date_from is not None)
         if wanted.date_from:

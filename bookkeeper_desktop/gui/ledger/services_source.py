@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from bookkeeper_desktop.services import contacts as contact_services
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services import sync as sync_services
 from bookkeeper_desktop.services.lookups import EntryLookups, entry_lookups
+from bookkeeper_desktop.services.not_sent import ledger_sync_text
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import (
@@ -46,6 +48,13 @@ from bookkeeper_desktop.storage.records import (
     TrialBalance,
 )
 from bookkeeper_desktop.storage.schema import JournalEntryRow as E
+
+
+@dataclass(frozen=True)
+class LedgerRow(EntrySummary):
+    """A ledger row with its Sync column (`services.not_sent.ledger_sync_text`)."""
+
+    sync: str = ""
 
 
 def database_of(services: Any) -> Database:
@@ -185,7 +194,11 @@ class ServicesLedgerSource:
         return streamed_entry_ids(self.db, company_id, entry_filter, order)
 
     def entry_rows(self, company_id: int, ids: Sequence[int]) -> Sequence[EntrySummary]:
-        return list(entry_services.summaries_by_id(self.db, company_id, ids).values())
+        summaries = list(entry_services.summaries_by_id(self.db, company_id, ids).values())
+        # The Sync column, read in bulk for the page (never per row).
+        texts = ledger_sync_text(self.db, company_id, summaries)
+        return [LedgerRow(**vars(s), sync=texts.get(s.id, "")) if s.id in texts else s
+                for s in summaries]
 
     def entry(self, company_id: int, entry_id: int) -> JournalEntry:
         return entry_services.get_entry(self.db, company_id, entry_id)
