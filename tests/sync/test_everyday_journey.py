@@ -127,3 +127,30 @@ def _remote_ids(books: Books, *roles: str) -> set[str]:
                                   confirmed_only=True)
     accounts = _accounts(books)
     return {str(mappings[accounts[role]].remote_id) for role in roles}
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_everyday_kinds_under_dropped_connections_and_5xx_land_once(
+        provider: str, request: pytest.FixtureRequest) -> None:
+    """The same 27 entries while the provider drops the connection after committing one write
+    of every kind and answers 503 twice: each still lands exactly once (found again by its key,
+    not sent twice) and the next sync sends nothing."""
+    books: Books = request.getfixturevalue(provider)
+    assert sync(books, push=False).ok
+    made = _post_everyday(books)
+    if provider == "qbo":
+        books.sandbox.api.forget_request_ids(books.tenant)
+        writes = [("/batch", "POST")]
+    else:
+        writes = [("/BankTransactions", "POST"), ("/BankTransfers", "PUT"),
+                  ("/Invoices", "POST"), ("/Payments", "PUT"), ("/ManualJournals", "POST")]
+    for path, method in writes:
+        books.sandbox.drop_next(1, after_commit=True, path=path, method=method)
+    books.sandbox.fail_next(2, status=503)
+    result = sync(books)
+    assert result.ok, result.message
+    assert result.counts["refused"] == 0, result.counts["waiting"]
+    assert result.counts["reconciled"] >= len(writes)
+    assert {entry_id: len(found) for entry_id, found in _copies(books).items()} == \
+        dict.fromkeys(made, 1)
+    assert sync(books).counts["pushed"] == 0
