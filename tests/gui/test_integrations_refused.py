@@ -583,8 +583,10 @@ def test_card_status_bar_and_sync_log_say_the_same_thing(
     (stored, *_) = sync_runs.list_runs(books.db, books.company_id)
     assert stored.status is RunStatus.NEEDS_ATTENTION
     assert "1 entry not sent (1 account not mapped) — see Not sent" in stored.message
+    # A fast sync keeps "Syncing…" on the card for a moment before its result shows.
+    qtbot.waitUntil(lambda: card.state.last_sync is not None
+                    and card.state.last_sync.summary == stored.message, timeout=5000)
     assert card.state.last_sync is not None
-    assert card.state.last_sync.summary == stored.message
     assert "— failed" not in card.state.detail
     assert card.state.detail.endswith(stored.message)
     assert pane.last_sync_text().endswith(", needs attention")  # the status bar
