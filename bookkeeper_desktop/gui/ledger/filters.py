@@ -127,13 +127,15 @@ class EntryFilterBar(QWidget):
         first.addWidget(self.source_combo)
         first.addWidget(self.sync_combo)
         first.addWidget(self.account_picker, 1)
-        first.addWidget(self.contact_edit)
         first.addWidget(self.clear_button)
         second = QHBoxLayout()
         second.addWidget(self.from_check)
         second.addWidget(self.from_edit)
         second.addWidget(self.to_check)
         second.addWidget(self.to_edit)
+        # On the second row: the first is full with the sync filter, and the window must still
+        # fit a 1280-pixel screen.
+        second.addWidget(self.contact_edit)
         second.addWidget(self.search_edit, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
