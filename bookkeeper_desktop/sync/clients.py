@@ -173,12 +173,16 @@ class ProviderClient:
     provider: Provider
 
     def __init__(self, api: ApiClient, tenant_id: str, *, time_scale: float = 1.0,
-                 retrier: Retrier | None = None) -> None:
+                 retrier: Retrier | None = None, parallel: int | None = None) -> None:
         self.api = api
         self.tenant_id = tenant_id
         self.time_scale = time_scale
         self.retrier = retrier or Retrier(time_scale=time_scale)
         self.budget = budget_for(self.provider, tenant_id, time_scale=time_scale)
+        #: How many requests a sync keeps in flight at once (pages read, batches sent): the
+        #: provider's concurrency limit unless asked for fewer (1 = one request at a time).
+        self.parallel = max(1, min(parallel or self.budget.limits.concurrent,
+                                   self.budget.limits.concurrent))
         #: API calls sent (each attempt), for the run's details and the benchmarks.
         self.calls = 0
         #: "METHOD path" of the last call that failed (a run that gives up names it).
@@ -271,8 +275,9 @@ class QboClient(ProviderClient):
     provider = Provider.QBO
 
     def __init__(self, api: ApiClient, tenant_id: str, *, time_scale: float = 1.0,
-                 retrier: Retrier | None = None) -> None:
-        super().__init__(api, tenant_id, time_scale=time_scale, retrier=retrier)
+                 retrier: Retrier | None = None, parallel: int | None = None) -> None:
+        super().__init__(api, tenant_id, time_scale=time_scale, retrier=retrier,
+                         parallel=parallel)
         self.batch_budget = budget_for(self.provider, tenant_id, "batch", time_scale=time_scale)
 
     def query_pages(self, entity: str, *, where: str = "", progress: Progress | None,
