@@ -97,20 +97,36 @@ _REPORTING = {"ASSET": ("ASS", "Assets"), "LIABILITY": ("LIA", "Liabilities"),
               "EQUITY": ("EQU", "Equity"), "REVENUE": ("REV", "Revenue"),
               "EXPENSE": ("EXP", "Expenses")}
 
-#: The tax rates of a New Zealand organisation (TaxType code, name, rate in percent).
-NZ_TAX_RATES: tuple[tuple[str, str, Decimal], ...] = (
-    ("OUTPUT2", "15% GST on Income", Decimal(15)),
-    ("INPUT2", "15% GST on Expenses", Decimal(15)),
-    ("NONE", "No GST", Decimal(0)),
-    ("ZERORATED", "Zero Rated", Decimal(0)),
-    ("GSTONIMPORTS", "GST on Imports", Decimal(0)),
-)
-#: Account classes a rate may not be used with (`CanApplyTo…` false). GST on Imports is only for
-#: the liability Xero posts import GST to (Xero's TaxRates example shows it with
-#: CanApplyToLiabilities alone; not in our notes, so a decision of ours); the rest apply to all.
-TAX_RATE_EXCLUDED_CLASSES: dict[str, frozenset[str]] = {
-    "GSTONIMPORTS": frozenset({"ASSET", "EQUITY", "EXPENSE", "REVENUE"}),
+#: The default tax rates of an organisation, by its `Version` (TaxType code, name, rate in
+#: percent, the account classes the rate may NOT be used with — its `CanApplyTo…` flags false).
+#: Names, codes and classes from Xero's developer "Tax Types" page (its per-country tables; copied
+#: in support.tradegecko.com "Xero Default Tax Rate"): NZ 15% GST on Income not for expenses,
+#: on Expenses not for revenue, Zero Rated only revenue and liabilities; US "Tax on Sales",
+#: "Tax on Purchases", "Tax Exempt", "Sales Tax on Imports" (liabilities only). A US
+#: organisation sets its own sales-tax rates per jurisdiction (new rates get TAX001, …), so its
+#: default rates are 0% here until a test adds one — a decision of ours, the page gives no rate.
+#: GST on Imports (NZ) likewise only for the liability Xero posts import GST to.
+_REVENUE_ONLY_NOT = frozenset({"ASSET", "EQUITY", "EXPENSE"})
+TAX_RATES: dict[str, tuple[tuple[str, str, Decimal, frozenset[str]], ...]] = {
+    "NZ": (
+        ("OUTPUT2", "15% GST on Income", Decimal(15), frozenset({"EXPENSE"})),
+        ("INPUT2", "15% GST on Expenses", Decimal(15), frozenset({"REVENUE"})),
+        ("NONE", "No GST", Decimal(0), frozenset()),
+        ("ZERORATED", "Zero Rated", Decimal(0), _REVENUE_ONLY_NOT),
+        ("GSTONIMPORTS", "GST on Imports", Decimal(0),
+         frozenset({"ASSET", "EQUITY", "EXPENSE", "REVENUE"})),
+    ),
+    "US": (
+        ("OUTPUT", "Tax on Sales", Decimal(0), frozenset()),
+        ("INPUT", "Tax on Purchases", Decimal(0), frozenset()),
+        ("NONE", "Tax Exempt", Decimal(0), frozenset()),
+        ("GSTONIMPORTS", "Sales Tax on Imports", Decimal(0),
+         frozenset({"ASSET", "EQUITY", "EXPENSE", "REVENUE"})),
+    ),
 }
+#: "ReportTaxType … Required for AU, NZ and UK organisations (US and Global do not support this
+#: element)" (Xero's TaxRates reference).
+_REPORT_TAX_TYPES = {"NZ": {"OUTPUT2": "OUTPUT", "INPUT2": "INPUT"}}
 _CAN_APPLY_FIELD = {"ASSET": "CanApplyToAssets", "EQUITY": "CanApplyToEquity",
                     "EXPENSE": "CanApplyToExpenses", "LIABILITY": "CanApplyToLiabilities",
                     "REVENUE": "CanApplyToRevenue"}
@@ -274,20 +290,30 @@ class Books:
             raise LookupError(f"the organisation has no {kind} system account")
         return found
 
+    def _rates(self) -> tuple[tuple[str, str, Decimal, frozenset[str]], ...]:
+        """The organisation's rates: its `Version`'s table (an organisation of a version we have
+        no table for gets New Zealand's, the version of our default seed)."""
+        return TAX_RATES.get(str(self.organisation.get("Version", "NZ")), TAX_RATES["NZ"])
+
     def tax_rates(self) -> list[dict[str, Any]]:
-        return [
-            {"Name": name, "TaxType": code, "ReportTaxType": "OUTPUT" if "Income" in name else
-             "INPUT" if "Expenses" in name else "NONE",
-             **{flag: account_class not in TAX_RATE_EXCLUDED_CLASSES.get(code, ())
-                for account_class, flag in _CAN_APPLY_FIELD.items()},
-             "DisplayTaxRate": rate, "EffectiveRate": rate, "Status": "ACTIVE",
-             "TaxComponents": [{"Name": "GST", "Rate": rate, "IsCompound": False,
-                                "IsNonRecoverable": False}]}
-            for code, name, rate in NZ_TAX_RATES
-        ]
+        version = str(self.organisation.get("Version", "NZ"))
+        component = "Sales Tax" if version == "US" else "GST"
+        rates = []
+        for code, name, rate, excluded in self._rates():
+            record: dict[str, Any] = {
+                "Name": name, "TaxType": code,
+                **{flag: account_class not in excluded
+                   for account_class, flag in _CAN_APPLY_FIELD.items()},
+                "DisplayTaxRate": rate, "EffectiveRate": rate, "Status": "ACTIVE",
+                "TaxComponents": [{"Name": component, "Rate": rate, "IsCompound": False,
+                                   "IsNonRecoverable": False}]}
+            if version in _REPORT_TAX_TYPES:
+                record["ReportTaxType"] = _REPORT_TAX_TYPES[version].get(code, "NONE")
+            rates.append(record)
+        return rates
 
     def tax_rate(self, tax_type: str) -> tuple[str, Decimal] | None:
-        for code, name, rate in NZ_TAX_RATES:
+        for code, name, rate, _ in self._rates():
             if code == tax_type:
                 return name, rate
         return None
@@ -325,7 +351,9 @@ class Books:
         if account is None:
             return
         account_class = ACCOUNT_CLASS.get(str(account.get("Type")), "")
-        if account_class in TAX_RATE_EXCLUDED_CLASSES.get(tax_type, ()):
+        excluded = next((classes for code, _, _, classes in self._rates() if code == tax_type),
+                        frozenset())
+        if account_class in excluded:
             problems.append(f"The TaxType code '{tax_type}' cannot be used with account code "
                             f"'{account.get('Code', '')}'")
 

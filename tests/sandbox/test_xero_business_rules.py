@@ -246,6 +246,53 @@ def test_a_tax_type_of_another_tax_system_is_refused() -> None:
         "transaction."]
 
 
+def test_new_zealand_gst_rates_keep_to_their_side_of_the_ledger() -> None:
+    """Xero's developer "Tax Types" page, New Zealand table: 15% GST on Income cannot be used
+    on expenses, 15% GST on Expenses not on revenue, Zero Rated only on revenue and
+    liabilities; NZ rates carry a ReportTaxType."""
+    api, _ = make_api()
+    rates = {r["TaxType"]: r for r in parsed(call(api, "GET", "TaxRates"))["TaxRates"]}
+    assert rates["OUTPUT2"]["CanApplyToExpenses"] is False
+    assert rates["INPUT2"]["CanApplyToRevenue"] is False
+    assert rates["ZERORATED"]["CanApplyToExpenses"] is False
+    assert rates["ZERORATED"]["CanApplyToRevenue"] is True
+    assert rates["OUTPUT2"]["ReportTaxType"] == "OUTPUT"
+    bill = invoice(Type="ACCPAY", Contact={"Name": "PowerDirect"})
+    bill["LineItems"][0].update(AccountCode="445", TaxType="OUTPUT2")
+    assert errors_of(call(api, "PUT", "Invoices", bill)) == [
+        "The TaxType code 'OUTPUT2' cannot be used with account code '445'"]
+    sale = invoice()
+    sale["LineItems"][0]["TaxType"] = "INPUT2"
+    assert errors_of(call(api, "PUT", "Invoices", sale)) == [
+        "The TaxType code 'INPUT2' cannot be used with account code '200'"]
+
+
+def test_a_us_organisation_has_us_sales_tax_rates_not_new_zealand_gst() -> None:
+    """Xero's developer "Tax Types" page, USA table: Tax on Sales (OUTPUT), Tax on Purchases
+    (INPUT), Tax Exempt (NONE), Sales Tax on Imports (GSTONIMPORTS, liabilities only); the
+    TaxRates reference: US organisations have no ReportTaxType. NZ's OUTPUT2 is not a US rate."""
+    api = XeroAccountingApi(clock=make_api()[1])
+    api.seed_organisation(TENANT, "Sample Company", sample=True)
+    rates = {r["TaxType"]: r for r in parsed(call(api, "GET", "TaxRates"))["TaxRates"]}
+    assert {code: r["Name"] for code, r in rates.items()} == {
+        "OUTPUT": "Tax on Sales", "INPUT": "Tax on Purchases", "NONE": "Tax Exempt",
+        "GSTONIMPORTS": "Sales Tax on Imports"}
+    assert all("ReportTaxType" not in r for r in rates.values())
+    assert rates["GSTONIMPORTS"]["CanApplyToRevenue"] is False
+    expense = next(a for a in api.objects(TENANT, "Accounts") if a["Type"] == "EXPENSE")
+    bank = next(a for a in api.objects(TENANT, "Accounts") if a["Type"] == "BANK")
+    body = {"Type": "SPEND", "Contact": {"Name": "Office Depot"},
+            "BankAccount": {"Code": bank["Code"]}, "Date": "2026-11-20",
+            "LineAmountTypes": "Exclusive",
+            "LineItems": [{"Description": "Paper", "UnitAmount": 40,
+                           "AccountCode": expense["Code"], "TaxType": "OUTPUT2"}]}
+    assert errors_of(call(api, "PUT", "BankTransactions", body)) == [
+        "The TaxType code 'OUTPUT2' does not exist or cannot be used for this type of "
+        "transaction."]
+    body["LineItems"][0]["TaxType"] = "INPUT"
+    assert put_one(api, "BankTransactions", body)["LineItems"][0]["TaxType"] == "INPUT"
+
+
 # --- status changes ---------------------------------------------------------------------------
 
 
