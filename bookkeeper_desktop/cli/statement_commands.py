@@ -46,7 +46,8 @@ def register(subparsers: SubParsers) -> None:
     accept = add_command(commands, "accept", help="accept lines, optionally with an account")
     accept.add_argument("ids", metavar="LINE", type=int, nargs="+")
     accept.add_argument("--account", metavar="CODE", help="the account for these lines")
-    accept.add_argument("--contact", default="")
+    accept.add_argument("--contact", default=None,
+                        help="the contact (payee) on the entry; left out, the proposed one stays")
     accept.add_argument("--post", action="store_true")
     accept.set_defaults(handler=accept_lines)
     skip = add_command(commands, "skip", help="skip lines (re-imports keep them skipped)")

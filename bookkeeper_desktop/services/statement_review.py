@@ -72,10 +72,11 @@ class ReviewLine:
 
 @dataclass(frozen=True)
 class Choice:
-    """The user's account, contact and tax code for a line."""
+    """The user's account, contact and tax code for a line. `contact` None keeps the payee the
+    line was proposed with (choosing an account does not forget who was paid); "" clears it."""
 
     account_id: int
-    contact: str = ""
+    contact: str | None = None
     tax_code: str = ""
 
 
@@ -167,13 +168,14 @@ def _counter_accounts(entry: JournalEntry, bank_id: int) -> list[JournalLine]:
 def _apply_choice(session: Session, company_id: int, row: StatementLineRow, choice: Choice,
                   accounts: Mapping[int, Account]) -> JournalEntry:
     entry_row, entry = _draft(session, company_id, row)
+    contact = row.proposed_contact if choice.contact is None else choice.contact
     changed = _with_counter(entry, row.account_id,
-                            [SplitPart(choice.account_id, row.amount, choice.contact,
+                            [SplitPart(choice.account_id, row.amount, contact,
                                        choice.tax_code)])
     ensure_valid(changed, accounts)
     repositories.replace_entry(session, entry_row, changed)
     row.proposed_account_id = choice.account_id
-    row.proposed_contact = choice.contact
+    row.proposed_contact = contact
     row.proposed_tax_code = choice.tax_code
     if row.proposal_source != "user":
         row.reason = f"Changed by you (proposed: {row.reason})"

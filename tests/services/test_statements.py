@@ -206,6 +206,21 @@ def test_rule_from_the_review_reproposes_waiting_lines_and_accept_above_takes_th
     assert rule.id is not None
 
 
+def test_choosing_another_account_keeps_the_proposed_payee_unless_told_otherwise(
+        db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
+    _import(db, company, statements_dir / OFX, chart["1000"])
+    review.add_rule(db, company.id, Rule("ACME PROPERTIES", _id(chart["6050"]), "Acme"))
+    line = _by_text(review.review_lines(db, company.id), "ACME PROPERTIES")
+    assert line.contact == "Acme"
+    office = _id(chart["6042"])
+    changed = review.change_line(db, company.id, line.id, review.Choice(office))
+    assert (changed.account_id, changed.contact) == (office, "Acme")
+    entry = entry_services.get_entry(db, company.id, line.entry_id or 0)
+    assert {x.contact for x in entry.lines} == {"Acme"}
+    cleared = review.change_line(db, company.id, line.id, review.Choice(office, ""))
+    assert cleared.contact == ""
+
+
 def test_a_line_without_an_account_is_refused_on_accept_with_the_reason(
         db: Database, company: Company, chart: dict[str, Account], statements_dir: Path) -> None:
     _import(db, company, statements_dir / OFX, chart["1000"])
