@@ -48,7 +48,29 @@ def display_amount(value: Decimal | None) -> str:
     return format_money(value)
 
 
-class AmountDelegate(QStyledItemDelegate):
+class LineEditDelegate(QStyledItemDelegate):
+    """A cell edited in a `QLineEdit`: the model's edit text in, `model_text(typed)` out.
+    Subclasses make the editor (validator, completer, placeholder) and may tidy the text."""
+
+    def model_text(self, typed: str) -> str:
+        return typed
+
+    @override
+
+    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
+        assert isinstance(editor, QLineEdit)
+        editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+
+    @override
+
+    def setModelData(
+        self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex,
+    ) -> None:
+        assert isinstance(editor, QLineEdit)
+        model.setData(index, self.model_text(editor.text()), Qt.ItemDataRole.EditRole)
+
+
+class AmountDelegate(LineEditDelegate):
     """Edits a Decimal amount cell with a validating line edit.
 
     The validator refuses characters that cannot make an amount and more than two decimals; the
@@ -65,17 +87,3 @@ class AmountDelegate(QStyledItemDelegate):
         editor.setValidator(QRegularExpressionValidator(QRegularExpression(AMOUNT_PATTERN), editor))
         editor.setPlaceholderText("0.00")
         return editor
-
-    @override
-
-    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
-        assert isinstance(editor, QLineEdit)
-        editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
-
-    @override
-
-    def setModelData(
-        self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex,
-    ) -> None:
-        assert isinstance(editor, QLineEdit)
-        model.setData(index, editor.text(), Qt.ItemDataRole.EditRole)

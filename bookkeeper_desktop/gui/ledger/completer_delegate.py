@@ -20,11 +20,12 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QCompleter,
     QLineEdit,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QWidget,
 )
 from typing_extensions import override
+
+from bookkeeper_desktop.gui.ledger.amounts import LineEditDelegate
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -39,7 +40,7 @@ def contains_completer(model: QAbstractItemModel, parent: QWidget) -> QCompleter
     return completer
 
 
-class CompleterDelegate(QStyledItemDelegate):
+class CompleterDelegate(LineEditDelegate):
     """Edits a text column with a `QLineEdit` whose completer offers `words`."""
 
     def __init__(self, words: Iterable[str] = (), parent: QWidget | None = None,
@@ -76,14 +77,5 @@ class CompleterDelegate(QStyledItemDelegate):
 
     @override
 
-    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
-        assert isinstance(editor, QLineEdit)
-        editor.setText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
-
-    @override
-
-    def setModelData(
-        self, editor: QWidget, model: QAbstractItemModel, index: ModelIndex,
-    ) -> None:
-        assert isinstance(editor, QLineEdit)
-        model.setData(index, self.known_spelling(editor.text()), Qt.ItemDataRole.EditRole)
+    def model_text(self, typed: str) -> str:
+        return self.known_spelling(typed)
