@@ -17,9 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import insert
 
@@ -31,19 +29,10 @@ from bookkeeper_desktop.storage.records import EntryFilter, EntrySort
 from bookkeeper_desktop.storage.schema import ConnectionRow, OutboxRow
 from bookkeeper_desktop.sync.engine import not_sent_counts
 
-T = TypeVar("T")
-ROWS: list[tuple[str, str, str]] = []
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_storage import ROWS, timed
+
 REASONS = ("unmapped", "stopped", "refused")
-
-
-def timed(label: str, action: Callable[[], T], note: str = "") -> T:
-    start = time.perf_counter()
-    result = action()
-    elapsed = time.perf_counter() - start
-    ROWS.append((label, f"{elapsed * 1000:,.1f} ms" if elapsed < 1 else f"{elapsed:,.2f} s",
-                 note))
-    print(f"{label:<58} {ROWS[-1][1]:>12}  {note}", file=sys.stderr)
-    return result
 
 
 def main() -> None:
