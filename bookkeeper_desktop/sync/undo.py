@@ -17,15 +17,19 @@ the run (`outbox.before_image`, kept when the update was recorded: `store.keep_b
 sent back as a full update:
 - QBO JournalEntry: a full update (`sparse: false`) with the current SyncToken (API_NOTES
   "concurrency");
-- Xero ManualJournal: POST with its ManualJournalID and the earlier narration, date and lines,
-  which Xero allows while the journal is POSTED or DRAFT ("Update a manual journal … Use this
-  method to update a manual journal that is in DRAFT or POSTED status", Xero's API reference,
-  accounting/manualjournals, POST /ManualJournals/{ManualJournalID});
-- Xero BankTransaction: POST with its BankTransactionID, unless it is reconciled (Xero's
-  reference, accounting/banktransactions: "You can't update a reconciled bank transaction");
-- Xero Invoice: POST with its InvoiceID while nothing is paid on it (Xero's reference,
-  accounting/invoices: an invoice with payments applied cannot be edited, only its payments
-  removed first);
+- Xero ManualJournal: POST with its ManualJournalID and the earlier narration, date and lines
+  (Xero's OpenAPI, XeroAPI/Xero-OpenAPI `xero_accounting.yaml`, operation `updateManualJournal`:
+  POST /ManualJournals/{ManualJournalID}; a POSTED journal may be edited, Xero reversing and
+  re-posting it, as our sandbox does: `sandbox.xero_books.save_manual_journal`). Note that
+  Xero's own MCP server documents its tool for drafts only ("Only works on draft manual
+  journals", XeroAPI/xero-mcp-server `update-manual-journal`): if real Xero refuses a posted
+  one, the refusal is listed with Xero's words and the rest is still undone;
+- Xero BankTransaction and Invoice: POST with their id (operations `updateBankTransaction`,
+  `updateInvoice` of the same OpenAPI document), not for a reconciled bank transaction nor an
+  invoice with a payment applied (Xero's screens refuse those edits until the reconciliation or
+  payment is removed; our notes hold no API quote for it, so the words are ours). Our sandbox
+  changes only the Status of an existing bank transaction or invoice, so a push never updates
+  one there and these reverts are not exercised against it;
 - Payments and bank transfers are never updated by a push (Xero cannot change them), and a Xero
   void cannot be taken back (VOIDED is final: API_NOTES "statuses").
 Our entry keeps the user's current text; its copy of the remote object becomes the earlier one,
@@ -97,11 +101,14 @@ class UndoItem:
     amount: Decimal | None = None
     before: Mapping[str, Any] | None = None
     left_version: str = ""
+    #: How often the provider refused to take it back: part of the request id (a refused
+    #: request sent again with the same id would get the same answer replayed).
+    refusals: int = 0
 
     def with_problem(self, why: str) -> UndoItem:
         return UndoItem(self.outbox_id, self.entry_id, self.entry_label, self.kind,
                         self.remote_id, "", why, self.kind_name, self.date, self.number,
-                        self.amount, self.before, self.left_version)
+                        self.amount, self.before, self.left_version, self.refusals)
 
 
 @dataclass(frozen=True)
@@ -228,7 +235,7 @@ def _item(provider: str, row: OutboxRow, kind: str, *, entry: JournalEntry | Non
         kind, row.remote_id or "", action, why, provider_kind_name(kind, payload),
         entry.date if entry is not None else None, entry.number if entry is not None else "",
         entry.total_debit if entry is not None else None,
-        row.before_image if action == REVERT else None, version or "")
+        row.before_image if action == REVERT else None, version or "", row.refusals or 0)
 
 
 def _action(provider: str, kind: str, row: OutboxRow, payload: Mapping[str, Any]
@@ -296,6 +303,7 @@ def undo_run(db: Database, company_id: int, plan: UndoPlan, client: QboClient | 
             if exc.status not in (400, 404, 409, 412, 422):
                 raise
             result.failed.append(f"{item.entry_label} ({item.kind_name}): {exc.message}")
+            _count_refusal(db, item)
             continue
         if item.action == REVERT:
             _mark_reverted(db, company_id, plan, item, answer)
@@ -331,8 +339,15 @@ def _record(db: Database, company_id: int, plan: UndoPlan, result: UndoResult,
 def _key(item: UndoItem) -> str:
     """The request id of one take-back: the same on a retry (the provider replays its answer
     instead of acting twice: API_NOTES "idempotency")."""
-    return hashlib.sha256(f"undo|{item.outbox_id}|{item.remote_id}|{item.action}".encode()
-                          ).hexdigest()[:32]
+    text = f"undo|{item.outbox_id}|{item.remote_id}|{item.action}|{item.refusals}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _count_refusal(db: Database, item: UndoItem) -> None:
+    with db.session() as session:
+        outbox = session.get(OutboxRow, item.outbox_id)
+        if outbox is not None:
+            outbox.refusals = (outbox.refusals or 0) + 1
 
 
 def _take_back(db: Database, company_id: int, provider: str, item: UndoItem, *,

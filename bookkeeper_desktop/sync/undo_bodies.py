@@ -98,5 +98,7 @@ def provider_kind_name(kind: str, remote: Mapping[str, Any]) -> str:
         return "Receive Money" if kind_type.startswith("RECEIVE") else "Spend Money"
     if kind == Kind.INVOICE:
         return "Bill" if kind_type == "ACCPAY" else "Invoice"
-    return {Kind.JOURNAL_ENTRY: "Journal Entry", Kind.MANUAL_JOURNAL: "Manual Journal",
-            Kind.PAYMENT: "Payment", Kind.BANK_TRANSFER: "Bank Transfer"}.get(kind, kind)
+    names: dict[str, str] = {Kind.JOURNAL_ENTRY: "Journal Entry",
+                             Kind.MANUAL_JOURNAL: "Manual Journal", Kind.PAYMENT: "Payment",
+                             Kind.BANK_TRANSFER: "Bank Transfer"}
+    return names.get(kind, kind)
