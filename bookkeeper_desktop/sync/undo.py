@@ -51,8 +51,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -71,103 +69,16 @@ from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 from bookkeeper_desktop.sync.store import OutboxState
 from bookkeeper_desktop.sync.undo_bodies import provider_kind_name, revert_blocker, revert_body
+from bookkeeper_desktop.sync.undo_plan import (
+    DELETE,
+    PROVIDER_NAMES,
+    REVERT,
+    VOID,
+    UndoItem,
+    UndoPlan,
+    UndoResult,
+)
 from bookkeeper_desktop.sync.xero_documents import journal_void_body, void_body
-
-DELETE, VOID, REVERT = "delete", "void", "revert"
-_PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
-
-
-@dataclass(frozen=True)
-class UndoItem:
-    """One push of the run and what undoing it does.
-
-    Attributes:
-        action: "delete", "void", "revert", or "" when it cannot be undone (`why` says why).
-        kind_name: the kind as the provider calls it ("Spend Money", "Journal Entry").
-        before: for "revert", the remote object as it was before the run.
-        left_version: the object's version as the run left it ("" unknown).
-    """
-
-    outbox_id: int
-    entry_id: int
-    entry_label: str
-    kind: str
-    remote_id: str
-    action: str
-    why: str = ""
-    kind_name: str = ""
-    date: dt.date | None = None
-    number: str = ""
-    amount: Decimal | None = None
-    before: Mapping[str, Any] | None = None
-    left_version: str = ""
-    #: How often the provider refused to take it back: part of the request id (a refused
-    #: request sent again with the same id would get the same answer replayed).
-    refusals: int = 0
-
-    def with_problem(self, why: str) -> UndoItem:
-        return UndoItem(self.outbox_id, self.entry_id, self.entry_label, self.kind,
-                        self.remote_id, "", why, self.kind_name, self.date, self.number,
-                        self.amount, self.before, self.left_version, self.refusals)
-
-
-@dataclass(frozen=True)
-class UndoPlan:
-    run_id: int
-    provider: str
-    items: tuple[UndoItem, ...]
-    #: Whether the provider was asked for each object's current version (`plan_undo(client=)`).
-    checked_remotely: bool = False
-
-    @property
-    def provider_name(self) -> str:
-        return _PROVIDER_NAMES.get(self.provider, self.provider)
-
-    @property
-    def doable(self) -> list[UndoItem]:
-        return [i for i in self.items if i.action]
-
-    @property
-    def not_doable(self) -> list[UndoItem]:
-        return [i for i in self.items if not i.action]
-
-    def count(self, action: str) -> int:
-        return sum(1 for i in self.items if i.action == action)
-
-    def describe(self) -> list[str]:
-        """The preview, a line an item: "JE-7 (journal entry): delete in QuickBooks Online"."""
-        return [f"{i.entry_label} ({Kind(i.kind).label}): "
-                + (f"{_ACTION_WORDS[i.action]} in {self.provider_name}" if i.action
-                   else f"not undone — {i.why}")
-                for i in self.items]
-
-
-_ACTION_WORDS = {DELETE: "delete", VOID: "void",
-                 REVERT: "send back the version from before this sync"}
-
-
-@dataclass
-class UndoResult:
-    run_id: int
-    provider: str = ""
-    undone: int = 0
-    reverted: int = 0
-    failed: list[str] = field(default_factory=list)
-    not_undone: list[str] = field(default_factory=list)
-
-    @property
-    def summary(self) -> str:
-        """One line for the card, status bar and sync log: "Undone: 12 entries taken back from
-        Xero; 2 could not be, see the sync log"."""
-        name = _PROVIDER_NAMES.get(self.provider, self.provider)
-        parts = [f"Undone: {self.undone} {'entry' if self.undone == 1 else 'entries'} taken "
-                 f"back from {name}"]
-        if self.reverted:
-            parts[0] += f" ({self.reverted} sent back as they were before)"
-        left = len(self.failed) + len(self.not_undone)
-        if left:
-            parts.append(f"{left} could not be, see the sync log")
-        return "; ".join(parts)
 
 
 def plan_undo(db: Database, company_id: int, run_id: int,
@@ -240,7 +151,7 @@ def _item(provider: str, row: OutboxRow, kind: str, *, entry: JournalEntry | Non
 
 def _action(provider: str, kind: str, row: OutboxRow, payload: Mapping[str, Any]
             ) -> tuple[str, str]:
-    name = _PROVIDER_NAMES[provider]
+    name = PROVIDER_NAMES[provider]
     if row.operation == "create":
         if provider == "qbo":
             return DELETE, ""
@@ -260,7 +171,7 @@ def _check_remotely(provider: str, items: list[UndoItem], client: QboClient | Xe
                     progress: Progress) -> list[UndoItem]:
     """Each doable item read at the provider: one changed there since the run is not undone
     (sending ours back would lose that change), nor one the provider no longer allows."""
-    name = _PROVIDER_NAMES[provider]
+    name = PROVIDER_NAMES[provider]
     checked = []
     todo = [i for i in items if i.action]
     progress.phase(f"Reading what the sync left at {name}", len(todo))
@@ -321,6 +232,17 @@ def _record(db: Database, company_id: int, plan: UndoPlan, result: UndoResult,
     """The run marked in the sync log (undone, or partly while the provider refused some: a
     second undo retries those) and one audit row."""
     with db.session() as session:
+        # The undo is a line of its own in the sync log (direction "undo"), so that the card,
+        # the status bar and the log, which show the newest run, say what was undone.
+        now = utc_now()
+        session.add(SyncRunRow(
+            company_id=company_id, provider=plan.provider, direction="undo",
+            status="attention" if result.failed or result.not_undone else "succeeded",
+            started_at=now, finished_at=now, error_count=len(result.failed),
+            message=result.summary,
+            details={"undoes": plan.run_id, "undone": result.undone,
+                     "reverted": result.reverted, "failed": result.failed,
+                     "not_undone": result.not_undone}))
         run = session.get(SyncRunRow, plan.run_id)
         if run is not None:
             details = {**(run.details or {}), "undone": (run.details or {}).get("undone", 0)
