@@ -12,63 +12,18 @@ from typing import Any
 import pytest
 
 from bookkeeper_desktop.core.errors import NetworkError, ValidationError
-from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.not_sent import ledger_sync_text
 from bookkeeper_desktop.sync.undo import REVERT, plan_undo, undo_run
 from tests.sync.conftest import Books
-from tests.sync.helpers import make_entries, state, sync
-
-#: What the provider stamps on every write: compared apart from these.
-_STAMPS = {"SyncToken", "MetaData", "UpdatedDateUTC", "CreatedDateUTC"}
-
-
-def _strip(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in _STAMPS}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
-
-
-def _live_objects(books: Books) -> dict[str, Any]:
-    """The sandbox's journals as it stores them, live ones only (Xero keeps a voided journal
-    as VOIDED: it cannot be deleted once posted)."""
-    api = state(books)["api"]
-    if books.provider == "qbo":
-        objects = api["realms"][books.tenant]["objects"].get("JournalEntry", {})
-    else:
-        objects = api["tenants"][books.tenant]["records"]["ManualJournals"]
-    return {k: _strip(v) for k, v in objects.items()
-            if str(v.get("Status") or "") not in ("VOIDED", "DELETED")}
-
-
-def _run_with_creates_and_updates(books: Books) -> tuple[int, list[int], list[int],
-                                                            dict[str, Any]]:
-    """A first run sends 3 approved entries; then 2 are changed and 2 new ones made: the second
-    run (returned with the changed and the created ids, and the sandbox's journals before it)
-    updates 2 and creates 2."""
-    assert sync(books, push=False).ok
-    first = make_entries(books, 3, status=EntryStatus.APPROVED)
-    assert sync(books).counts["pushed"] == 3
-    before = _live_objects(books)
-    changed = first[:2]
-    for entry in entry_service.get_entries(books.db, books.company_id, changed):
-        entry_service.update_entry(books.db, books.company_id,
-                                   entry.with_changes(memo=f"corrected {entry.number}"))
-    entry_service.approve_entries(books.db, books.company_id, changed)
-    created = make_entries(books, 2, status=EntryStatus.APPROVED, start=20)
-    run = sync(books)
-    assert (run.counts["pushed"], run.counts["push_updates"]) == (2, 2), run.counts
-    assert _live_objects(books) != before
-    return run.run_id, changed, created, before
+from tests.sync.helpers import live_objects, run_with_creates_and_updates, sync
 
 
 @pytest.mark.parametrize("provider", ["qbo", "xero"])
 def test_undo_leaves_the_provider_as_before_the_run(provider: str,
                                                     request: pytest.FixtureRequest) -> None:
     books: Books = request.getfixturevalue(provider)
-    run_id, changed, created, before = _run_with_creates_and_updates(books)
+    run_id, changed, created, before = run_with_creates_and_updates(books)
     with books.client() as client:
         plan = plan_undo(books.db, books.company_id, run_id, client)
         assert plan.checked_remotely
@@ -76,7 +31,7 @@ def test_undo_leaves_the_provider_as_before_the_run(provider: str,
         assert not plan.not_doable, plan.describe()
         result = undo_run(books.db, books.company_id, plan, client)
     assert (result.undone, result.reverted, result.failed) == (4, 2, [])
-    assert _live_objects(books) == before
+    assert live_objects(books) == before
 
     summaries = entry_service.summaries_by_id(books.db, books.company_id, changed + created)
     texts = ledger_sync_text(books.db, books.company_id, list(summaries.values()))
@@ -94,7 +49,7 @@ def test_undo_leaves_the_provider_as_before_the_run(provider: str,
 
 
 def test_a_refused_take_back_is_listed_and_the_rest_undone(xero: Books) -> None:
-    run_id, _changed, created, _before = _run_with_creates_and_updates(xero)
+    run_id, _changed, created, _before = run_with_creates_and_updates(xero)
     plan = plan_undo(xero.db, xero.company_id, run_id)
     # Someone locks the period at Xero: nothing dated in it may change any more.
     xero.sandbox.api.set_lock_dates(xero.tenant, period=_day_of_entry(xero, created[0]))
@@ -120,7 +75,7 @@ def _day_of_entry(books: Books, entry_id: int) -> Any:
 def test_a_connection_dropped_mid_undo_is_finished_by_undoing_again(
         provider: str, request: pytest.FixtureRequest) -> None:
     books: Books = request.getfixturevalue(provider)
-    run_id, _changed, _created, before = _run_with_creates_and_updates(books)
+    run_id, _changed, _created, before = run_with_creates_and_updates(books)
     plan = plan_undo(books.db, books.company_id, run_id)
     # Every write is committed by the provider and then the connection drops before its answer
     # (through the client's retries, which the provider answers from its idempotency store).
@@ -133,7 +88,7 @@ def test_a_connection_dropped_mid_undo_is_finished_by_undoing_again(
     with books.client() as client:
         result = undo_run(books.db, books.company_id, rest, client)
     assert (result.undone, result.failed) == (4, [])
-    assert _live_objects(books) == before  # nothing taken back or sent back twice
+    assert live_objects(books) == before  # nothing taken back or sent back twice
 
 
 _WRITES = {"qbo": "/batch", "xero": "/ManualJournals"}

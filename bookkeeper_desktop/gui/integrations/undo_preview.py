@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -124,6 +125,17 @@ class UndoPreview(QDialog):
         self.undo_button.setText(f"Undo {count} at {self.provider_title}")
         self.undo_button.setEnabled(count > 0)
         self.table.setFocus()
+        self._cancel_is_default()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._cancel_is_default()
+
+    def _cancel_is_default(self) -> None:
+        """Enter must not change the provider unseen. (QDialogButtonBox makes its accepting
+        button the default when shown, and focus moving between buttons moves the default.)"""
+        self.undo_button.setDefault(False)
+        self.cancel_button.setDefault(True)
 
     def show_problem(self, error: BaseException) -> None:
         """The plan could not be read: say why; only Cancel (Close) is left."""
@@ -142,7 +154,8 @@ def _headline(plan: UndoPlan, provider_title: str) -> str:
                          (REVERT, "sent back as they were before this sync")):
         kinds = Counter(i.kind_name for i in plan.items if i.action == action)
         if kinds:
-            parts.append(f"{verb}: " + ", ".join(f"{n} {name}" for name, n in kinds.items()))
+            parts.append(f"{verb}: " + ", ".join(f"{n} {_plural(name, n)}"
+                                                  for name, n in kinds.items()))
     lines = [f"Undoing sync run #{plan.run_id} changes {provider_title}:"
              if parts else "Nothing of this sync can be undone:"]
     lines += [f"• {part}" for part in parts]
@@ -151,6 +164,11 @@ def _headline(plan: UndoPlan, provider_title: str) -> str:
     if not plan.checked_remotely:
         lines.append(f"(Not checked at {provider_title} yet.)")
     return "\n".join(lines)
+
+
+def _plural(name: str, count: int) -> str:
+    """"2 Manual Journals", "2 Spend Money"."""
+    return name if count == 1 or name.endswith("Money") else f"{name}s"
 
 
 def _cells(item: UndoItem) -> tuple[str, ...]:
