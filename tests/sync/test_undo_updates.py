@@ -7,16 +7,22 @@ again, nothing twice."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bookkeeper_desktop.core.errors import NetworkError, ValidationError
+from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.services import entries as entry_service
+from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.not_sent import ledger_sync_text
 from bookkeeper_desktop.sync.undo import REVERT, plan_undo, undo_run
 from tests.sync.conftest import Books
-from tests.sync.helpers import live_objects, run_with_creates_and_updates, sync
+from tests.sync.helpers import live_objects, run_with_creates_and_updates, state, sync
 
 
 @pytest.mark.parametrize("provider", ["qbo", "xero"])
@@ -92,3 +98,54 @@ def test_a_connection_dropped_mid_undo_is_finished_by_undoing_again(
 
 
 _WRITES = {"qbo": "/batch", "xero": "/ManualJournals"}
+
+
+def test_undo_sends_back_a_changed_xero_bank_transaction_and_invoice(xero: Books) -> None:
+    """Real Xero edits an unreconciled bank transaction and an unpaid invoice (the sandbox's
+    `EDITABLE` rule): a run that changed both is undone by sending their earlier versions."""
+    assert sync(xero, push=False).ok
+    codes = {m.remote_code: a for a, m in mapping_by_account(
+        xero.db, xero.company_id, "xero", confirmed_only=True).items()}
+
+    def approved(number: str, *lines: tuple[int, str, str]) -> int:
+        return entry_service.bulk_insert_entries(xero.db, xero.company_id, [JournalEntry(
+            date=dt.date(2026, 11, 4), number=number, memo=f"memo {number}", currency="NZD",
+            status=EntryStatus.APPROVED,
+            lines=tuple(JournalLine.of(a, Decimal(v), contact=c) for a, v, c in lines))])[0]
+    spend = approved("SP-1", (codes["469"], "12.00", "City Landlord"),
+                     (codes["090"], "-12.00", ""))
+    invoice = approved("IN-1", (codes["610"], "70.00", "Bayside Club"),
+                       (codes["200"], "-70.00", ""))
+    assert sync(xero).counts["pushed"] == 2
+    before = {c: _documents(xero, c) for c in ("BankTransactions", "Invoices")}
+    for entry in entry_service.get_entries(xero.db, xero.company_id, [spend, invoice]):
+        entry_service.update_entry(xero.db, xero.company_id, entry.with_changes(
+            memo=f"corrected {entry.number}",
+            lines=tuple(replace(line, debit=line.debit * 2, credit=line.credit * 2)
+                        for line in entry.lines)))
+    entry_service.approve_entries(xero.db, xero.company_id, [spend, invoice])
+    run = sync(xero)
+    assert run.counts["push_updates"] == 2, run.counts
+    assert {c: _documents(xero, c) for c in before} != before
+    with xero.client() as client:
+        plan = plan_undo(xero.db, xero.company_id, run.run_id, client)
+        assert [i.kind_name for i in plan.items] == ["Spend Money", "Invoice"]
+        result = undo_run(xero.db, xero.company_id, plan, client)
+    assert (result.reverted, result.failed) == (2, [])
+    after = {c: _documents(xero, c) for c in before}
+    for collection, docs in before.items():
+        assert after[collection] == docs, "\n".join([collection, *docs, *after[collection]])
+
+
+def _documents(books: Books, collection: str) -> list[Any]:
+    """Our documents at the sandbox, their content only (ids, stamps and the ledger aside)."""
+    records = state(books)["api"]["tenants"][books.tenant]["records"][collection].values()
+    keep = ("Type", "Status", "Reference", "InvoiceNumber", "Total", "Date", "LineItems")
+    def content(record: dict[str, Any]) -> dict[str, Any]:
+        body = {k: record.get(k) for k in keep}
+        body["LineItems"] = [{k: v for k, v in line.items() if k != "LineItemID"}
+                             for line in body["LineItems"] or []]
+        return body
+    return sorted(json.dumps(content(r), sort_keys=True, default=str)
+                   for r in records if "[bk:" in str(r.get("Reference") or "")
+                   + str(r.get("InvoiceNumber") or ""))
