@@ -149,3 +149,26 @@ def _documents(books: Books, collection: str) -> list[Any]:
     return sorted(json.dumps(content(r), sort_keys=True, default=str)
                    for r in records if "[bk:" in str(r.get("Reference") or "")
                    + str(r.get("InvoiceNumber") or ""))
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_what_changed_at_the_provider_since_the_run_is_not_undone(
+        provider: str, request: pytest.FixtureRequest) -> None:
+    books: Books = request.getfixturevalue(provider)
+    run_id, changed, _created, _before = run_with_creates_and_updates(books)
+    plan = plan_undo(books.db, books.company_id, run_id)
+    edited = next(i for i in plan.items if i.entry_id == changed[0])
+    collection = "JournalEntry" if provider == "qbo" else "ManualJournals"
+    note = {"PrivateNote": "edited at QBO"} if provider == "qbo" else {"Narration": "edited"}
+    books.sandbox.api.remote_edit(books.tenant, collection, edited.remote_id, note)
+    with books.client() as client:
+        checked = plan_undo(books.db, books.company_id, run_id, client)
+        [kept] = checked.not_doable
+        assert kept.entry_id == changed[0]
+        assert "since this sync: undoing it would lose that change" in kept.why
+        result = undo_run(books.db, books.company_id, checked, client)
+    assert (result.undone, len(result.not_undone)) == (3, 1)
+    assert "could not be" in result.summary
+    current = next(o for o in books.sandbox.api.objects(books.tenant, collection)
+                   if str(o.get("Id") or o.get("ManualJournalID")) == edited.remote_id)
+    assert next(iter(note.values())) in str(current)  # the provider's change is kept
