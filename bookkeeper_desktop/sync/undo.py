@@ -66,6 +66,7 @@ from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow, SyncRu
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.lease import Lease
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 from bookkeeper_desktop.sync.store import OutboxState
 from bookkeeper_desktop.sync.undo_bodies import provider_kind_name, revert_blocker, revert_body
@@ -200,7 +201,20 @@ def undo_run(db: Database, company_id: int, plan: UndoPlan, client: QboClient | 
              *, progress: Progress | None = None, actor: str | None = None) -> UndoResult:
     """Take back at the provider what `plan` lists, then mark our entries not sent (created)
     or changed since sent (reverted)."""
-    progress = progress or Progress()
+    # One sync (or undo) at a time per company and provider, across processes: a sync must not
+    # send an entry while its earlier push is being taken back.
+    lease = Lease(db, company_id, plan.provider)
+    lease.take()
+    try:
+        return _undo_leased(db, company_id, plan, client, progress=progress or Progress(),
+                            actor=actor, lease=lease)
+    finally:
+        lease.release()
+
+
+def _undo_leased(db: Database, company_id: int, plan: UndoPlan,
+                 client: QboClient | XeroClient, *, progress: Progress, actor: str | None,
+                 lease: Lease) -> UndoResult:
     result = UndoResult(plan.run_id, plan.provider, not_undone=[
         line for line, item in zip(plan.describe(), plan.items, strict=True) if not item.action])
     todo = plan.doable
@@ -223,6 +237,7 @@ def undo_run(db: Database, company_id: int, plan: UndoPlan, client: QboClient | 
             _mark_not_sent(db, company_id, plan, item)
         result.undone += 1
         progress.report(done, len(todo))
+        lease.renew()
     _record(db, company_id, plan, result, actor)
     return result
 
