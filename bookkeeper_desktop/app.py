@@ -201,7 +201,9 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
     - `sync(company_id, provider, progress) -> LastSync`: one pull-and-push run
       (`services.sync.run_sync`) in the network lane, its one-line result for the card;
     - `create_remote(company_id, provider, account_ids, progress) -> CreateOutcome`: Create in
-      QuickBooks Online / Xero (`services.remote_accounts.create_remote_accounts`).
+      QuickBooks Online / Xero (`services.remote_accounts.create_remote_accounts`);
+    - `plan_undo(company_id, provider, run_id, progress) -> UndoPlan` and `undo(company_id,
+      provider, plan, progress) -> UndoResult`: Undo this sync (`services.undo`).
 
     All of them share **one `TokenManager` per (company, provider)** for the life of the window
     (`providers.tokens.TokenManagers`): a Sync Now, an auto-sync and a Disconnect of the same
@@ -321,8 +323,30 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
                                       settings=settings(), env=env, keychain=p["keychain"],
                                       managers=p["managers"])
 
+    def plan_undo(company_id: int, provider: Any, run_id: int, progress: Any) -> Any:
+        # Deferred import: see the docstring.
+        from bookkeeper_desktop.services.undo import preview_undo  # noqa: PLC0415
+
+        p = parts()
+        with suppress(BookkeeperError):
+            manager_for(company_id, provider)
+        return preview_undo(services.db, company_id, run_id, progress=progress,
+                            settings=settings(), env=env, keychain=p["keychain"],
+                            managers=p["managers"])
+
+    def undo(company_id: int, provider: Any, plan: Any, progress: Any) -> Any:
+        # Deferred import: see the docstring.
+        from bookkeeper_desktop.services.undo import undo_sync  # noqa: PLC0415
+
+        p = parts()
+        with suppress(BookkeeperError):
+            manager_for(company_id, provider)
+        return undo_sync(services.db, company_id, plan, progress=progress,
+                         settings=settings(), env=env, keychain=p["keychain"],
+                         managers=p["managers"])
+
     return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync,
-            "create_remote": create_remote}
+            "create_remote": create_remote, "plan_undo": plan_undo, "undo": undo}
 
 
 def save_client_secret(provider: str, secret: str) -> None:

@@ -1,7 +1,10 @@
-"""`bookkeeper sync undo RUN_ID [--yes]`: take back at QBO/Xero what a sync run created there
-(`sync.undo`). The preview is printed first; without `--yes` the command asks before it changes
-anything (and refuses to ask when stdin is not a terminal). Run ids are in `bookkeeper status`
-and in the sync log (`--json` prints them with each run).
+"""`bookkeeper sync undo RUN_ID [--yes]`: take back at QBO/Xero what a sync run created there and
+send back what it changed as it was before (`sync.undo`, through `services.undo`). The preview
+is printed first, checked at the provider (an object changed there since the run is not
+undone); without `--yes` the command asks before it changes anything (and refuses to ask when
+stdin is not a terminal). Run ids are in `bookkeeper status` and in the sync log (`--json`
+prints them with each run). A run whose undo the provider partly refused can be undone again:
+only what is left is sent.
 
 Exit statuses: 0 all taken back; 3 some could not be (listed on stderr); 1 refused (no such
 run, already undone); 130 cancelled."""
@@ -13,8 +16,8 @@ import sys
 
 from bookkeeper_desktop.cli.common import Context
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
-from bookkeeper_desktop.services.sync import open_client
-from bookkeeper_desktop.sync.undo import plan_undo, undo_run
+from bookkeeper_desktop.services.undo import preview_undo, undo_sync
+from bookkeeper_desktop.sync.undo_plan import REVERT
 
 PROBLEMS_EXIT = 3
 
@@ -23,13 +26,17 @@ def undo_command(ctx: Context, args: argparse.Namespace) -> int:
     if args.run is None:
         raise ConfigurationError("Name the sync run to undo: bookkeeper sync undo RUN_ID.")
     company = ctx.company()
-    plan = plan_undo(ctx.db, company.id, args.run)
+    plan = preview_undo(ctx.db, company.id, args.run)
     lines = plan.describe()
     if not ctx.json:
         ctx.print(f"Undo sync run #{plan.run_id}: {len(plan.doable)} to take back, "
                   f"{len(plan.not_doable)} that cannot be.")
         for line in lines:
             ctx.print(f"  {line}")
+        if plan.count(REVERT):
+            ctx.print(f"Entries sent back as they were keep your text here and show as "
+                      f"changed since sent: the next sync sends your change to "
+                      f"{plan.provider_name} again.")
     if not plan.doable:
         if ctx.json:
             ctx.emit_json({"run_id": plan.run_id, "undone": 0, "failed": [],
@@ -41,17 +48,14 @@ def undo_command(ctx: Context, args: argparse.Namespace) -> int:
                                      "--yes to confirm when not at a terminal.")
         if input("Take these back? [y/N] ").strip().lower() not in ("y", "yes"):
             raise Cancelled("Nothing was changed.")
-    client = open_client(ctx.db, company.id, plan.provider)
-    try:
-        result = undo_run(ctx.db, company.id, plan, client)
-    finally:
-        client.close()
+    result = undo_sync(ctx.db, company.id, plan)
     if ctx.json:
         ctx.emit_json({"run_id": result.run_id, "undone": result.undone,
-                       "failed": result.failed, "not_undone": result.not_undone})
+                       "reverted": result.reverted, "failed": result.failed,
+                       "not_undone": result.not_undone})
     else:
-        ctx.print(f"Taken back: {result.undone}. Those entries show as not sent; the next sync "
-                  "sends them again.")
+        ctx.print(f"{result.summary}. Entries taken back show as not sent; the next sync sends "
+                  "them again.")
     for problem in result.failed + result.not_undone:
         ctx.warn(problem)
     return PROBLEMS_EXIT if result.failed or result.not_undone else 0

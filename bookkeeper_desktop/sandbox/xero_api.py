@@ -75,6 +75,7 @@ from bookkeeper_desktop.sandbox.sample_seed import sample_books
 from bookkeeper_desktop.sandbox.xero_books import (
     ACCOUNT_CLASS,
     COLLECTIONS,
+    EDITABLE,
     ID_FIELD,
     LINE_FIELDS,
     Books,
@@ -102,6 +103,8 @@ _CREATABLE = ("ManualJournals", "Invoices", "BankTransactions", "Payments", "Con
               "BankTransfers")
 #: The fields of a POST to an existing bank transfer: Xero's API only deletes them.
 _BANK_TRANSFER_DELETE_FIELDS = frozenset({"BankTransferID", "Status"})
+#: Marks a staged record that edits an existing document (popped before it is stored).
+_EDIT = "__edit__"
 
 Staged = tuple[dict[str, Any], Mapping[str, Any] | None]
 
@@ -502,8 +505,9 @@ class XeroAccountingApi:
             raise ItemErrors(["A bank transfer cannot be changed through the API; only its "
                               "Status can be set to DELETED."])  # wording ours
         if wanted and endpoint != "Contacts":
-            # POST to an existing document: the sandbox supports Xero's status changes (void or
-            # delete an invoice, delete a bank transaction or a payment), not edits.
+            # POST to an existing document: Xero's status changes (void or delete an invoice,
+            # delete a bank transaction or a payment), and edits of a bank transaction or an
+            # invoice as Xero allows them (`Books.edited_document`).
             existing = books.records[endpoint].get(str(wanted).lower())
             if existing is None:
                 raise ItemErrors([f"The {endpoint[:-1]} with ID '{wanted}' could not be "
@@ -511,6 +515,9 @@ class XeroAccountingApi:
             if put:
                 raise ItemErrors([f"This {endpoint[:-1]} already exists; change it with "
                                   "POST."])  # wording ours
+            if endpoint in EDITABLE and set(item) - {ID_FIELD[endpoint], "Status"}:
+                return {**books.edited_document(endpoint, existing, item, now_ms, today),
+                        _EDIT: True}, existing
             status = str(item.get("Status") or "").upper()
             if not status:
                 raise ItemErrors(["Only the Status of an existing document can be changed in "
@@ -533,6 +540,8 @@ class XeroAccountingApi:
         now_ms = fmt.millis(self._now())
         if endpoint == "ManualJournals":
             books.save_manual_journal(record, previous, now_ms)
+        elif record.pop(_EDIT, False):  # an edit of an invoice or a bank transaction
+            books.save_edited_document(endpoint, record, now_ms)
         elif previous is not None:  # a status change of an invoice, transaction or payment
             stored = books.get(endpoint, record[ID_FIELD[endpoint]])
             books.set_status(endpoint, stored, record["Status"], now_ms)

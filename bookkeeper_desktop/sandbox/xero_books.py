@@ -40,7 +40,8 @@ api-research.md §2.2):
   the status enums of xero-python 15 and Xero's API pages): invoices DRAFT/SUBMITTED → DELETED
   (or on to AUTHORISED), AUTHORISED → VOIDED only with no payment applied; bank transactions,
   payments and bank transfers AUTHORISED → DELETED (`Status: DELETED`); nothing leaves PAID,
-  VOIDED or DELETED.
+  VOIDED or DELETED. A bank transaction not reconciled and an invoice with nothing paid may be
+  edited (POST with the id and new fields: `EDITABLE`, with its sources).
 - BankTransfers (xero-python 15 `create_bank_transfer` PUT, `delete_bank_transfer(s)` POST with
   `Status: DELETED`; no update exists in the API): `FromBankAccount` and `ToBankAccount` (Code or
   AccountID) two different BANK accounts, `Amount` above zero, `Date`, `Reference`.
@@ -155,6 +156,22 @@ STATUS_CHANGES: dict[str, dict[str, tuple[str, ...]]] = {
     "BankTransactions": {"AUTHORISED": ("DELETED",)},
     "Payments": {"AUTHORISED": ("DELETED",)},
     "BankTransfers": {"AUTHORISED": ("DELETED",)},
+}
+#: Documents whose content an API client may change (POST with their id and new fields), and
+#: the fields an edit may carry: Xero's OpenAPI document (XeroAPI/Xero-OpenAPI
+#: `xero_accounting.yaml`) defines `updateBankTransaction` (POST /BankTransactions/{id}, "Updates
+#: a single spent or received money transaction") and `updateInvoice` (POST /Invoices/{id},
+#: "Updates a specific sales invoices or purchase bills"), and developers edit AUTHORISED,
+#: unreconciled bank transactions that way (XeroAPI/xero-mcp-server issue #184). Xero's
+#: screens do not let a reconciled bank transaction or an invoice with a payment applied be
+#: edited until the reconciliation or payment is removed; the API follows them (`Books.
+#: edited_document`; the words of those refusals are ours). Payments and bank transfers have
+#: no update (xero-python 15: only their status, to DELETED).
+EDITABLE: dict[str, tuple[str, ...]] = {
+    "BankTransactions": ("Type", "Contact", "BankAccount", "Date", "Reference",
+                         "LineAmountTypes", "LineItems", "Status"),
+    "Invoices": ("Type", "Contact", "Date", "DueDate", "Reference", "InvoiceNumber",
+                 "LineAmountTypes", "LineItems", "Status"),
 }
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -977,6 +994,49 @@ class Books:
 
 
     # --- saving documents and their status changes ------------------------------------------
+
+    def edited_document(self, collection: str, existing: Mapping[str, Any],
+                        data: Mapping[str, Any], now_ms: int, today: dt.date
+                        ) -> dict[str, Any]:
+        """`existing` (a bank transaction or an invoice) with the fields of `data` in place of
+        its own, validated as a new one is (`EDITABLE` says what Xero allows and where that is
+        written); raises `ItemErrors`."""
+        status = str(existing["Status"])
+        if collection == "BankTransactions" and existing.get("IsReconciled"):
+            raise ItemErrors(["This bank transaction cannot be edited as it has been reconciled;"
+                              " unreconcile it first."])  # wording ours
+        if collection == "Invoices" and (existing["AmountPaid"] > 0 or
+                                         existing["AmountCredited"] > 0):
+            # Xero's text as developers report it (the same as for a void: `check_status`).
+            raise ItemErrors(["This document cannot be edited as it has a payment or credit "
+                              "note allocated to it."])
+        if status in ("VOIDED", "DELETED", "PAID"):
+            raise ItemErrors([f"A {status.lower()} document cannot be edited."])  # wording ours
+        wanted = str(data.get("Status") or status).upper()
+        if wanted != status and wanted not in STATUS_CHANGES[collection].get(status, ()):
+            raise ItemErrors([status_refused(wanted)])
+        merged: dict[str, Any] = {name: existing[name] for name in EDITABLE[collection]
+                                  if name in existing}
+        merged.update({k: v for k, v in data.items() if k in EDITABLE[collection]})
+        merged["Status"] = wanted
+        problems: list[str] = []
+        if fmt.day_of(existing["Date"]) != self._date(merged.get("Date"), today, problems):
+            self.check_lock_dates(fmt.day_of(existing["Date"]), problems)
+        if problems:
+            raise ItemErrors(problems)
+        record = (self.invoice(merged, now_ms, today) if collection == "Invoices"
+                  else self.bank_transaction(merged, now_ms, today))
+        record[ID_FIELD[collection]] = existing[ID_FIELD[collection]]
+        return record
+
+    def save_edited_document(self, collection: str, record: dict[str, Any], now_ms: int
+                             ) -> None:
+        """Store an edit: what was posted is reversed, the document as it is now posted."""
+        self.reverse_journal(record[ID_FIELD[collection]], now_ms)
+        if collection == "Invoices":
+            self.save_invoice(record, now_ms)
+        else:
+            self.save_bank_transaction(record, now_ms)
 
     def save_invoice(self, invoice: dict[str, Any], now_ms: int) -> None:
         self.commit_contact(invoice["Contact"])

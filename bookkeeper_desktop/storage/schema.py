@@ -360,6 +360,10 @@ class OutboxRow(Base):
     #: Why it was not sent, for a "refused" row (`sync.store.NotSentReason`): "unmapped",
     #: "stopped" or "refused"; NULL otherwise (and for refusals older than this column).
     reason: Mapped[str | None] = mapped_column(String(20))
+    #: For an update that reached the provider: the remote object as we held it before
+    #: (`{"payload", "version", "fetched_at"}`, `sync.store.keep_before_image`), what undoing
+    #: the run sends back (`sync.undo`). NULL for creates and older updates.
+    before_image: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

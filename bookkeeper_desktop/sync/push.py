@@ -112,6 +112,7 @@ from bookkeeper_desktop.sync.store import NotSentReason, OutboxState, fingerprin
 from bookkeeper_desktop.sync.xero_documents import (
     ID_FIELDS,
     document,
+    journal_void_body,
     key_text,
     open_invoice,
     tax_check,
@@ -391,11 +392,8 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
                 f"manual journal has no currency: Xero would book its amounts as {base}. Enter "
                 f"it in {base}.", kind)
         body = entry_to_xero(entry, books.refs, key=key, account_names=books.names)
-        if operation == "void":
-            # Xero voids a posted journal and deletes a draft one (a draft cannot be voided; see
-            # the module docstring, "Voids"); the whole journal goes with its new status, as
-            # Xero's schema requires Narration and lines on every ManualJournal.
-            body["Status"] = "DELETED" if remote_status.upper() == "DRAFT" else "VOIDED"
+        if operation == "void":  # the module docstring, "Voids"
+            body = journal_void_body(body, remote_status)
         return Item(entry, operation, key, body, kind=kind)
     if operation == "void":
         assert entry.xero_id is not None
@@ -890,6 +888,7 @@ def _settle(session: Session, ctx: SyncContext, key: str, obj: Mapping[str, Any]
     row.remote_id = remote_id
     row.last_error = ""
     row.run_id = ctx.run_id
+    store.keep_before_image(row, rows.remotes.get(remote_id))  # for `sync.undo`
     return store.save_remote(session, ctx.company_id, ctx.provider, kind, obj,
                              remote_id=remote_id, version=version,
                              updated_at=updated_at_of(ctx.provider, obj), entry_id=row.entry_id,

@@ -207,6 +207,17 @@ def save_remote(session: Session, company_id: int, provider: str, object_type: s
     return row
 
 
+def keep_before_image(outbox: OutboxRow, remote: RemoteObjectRow | None) -> None:
+    """Before an update the provider accepted replaces our copy of the remote object, keep that
+    copy with the outbox row (once: a retry of the same push must not keep its own result), so
+    that undoing the run can send it back (`sync.undo`)."""
+    if remote is None or outbox.operation == "create" or outbox.before_image is not None:
+        return
+    outbox.before_image = {
+        "payload": dict(remote.payload or {}), "version": remote.version,
+        "fetched_at": remote.fetched_at.isoformat() if remote.fetched_at else None}
+
+
 def insert_remotes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert new remote objects' rows (`remote_values`) in one statement: a first pull stores
     tens of thousands, and one ORM object each would bind it to the database, not to the

@@ -185,6 +185,20 @@ def void_body(kind: str, remote_id: str, remote_status: str) -> dict[str, Any] |
     return None
 
 
+#: A ManualJournal's fields that go back with a new status: Xero's schema requires Narration and
+#: lines on every ManualJournal it is sent, even one only changing status.
+JOURNAL_FIELDS = ("ManualJournalID", "Narration", "Date", "LineAmountTypes", "JournalLines")
+
+
+def journal_void_body(journal: Mapping[str, Any], remote_status: str) -> dict[str, Any]:
+    """How Xero takes back a ManualJournal: the whole `journal` (as we send it, or as Xero
+    holds it) with Status VOIDED when it was posted, DELETED when a draft (a draft cannot be
+    voided, a posted journal cannot be deleted: API_NOTES "statuses")."""
+    body = {k: journal[k] for k in JOURNAL_FIELDS if k in journal}
+    body["Status"] = "DELETED" if remote_status.upper() == "DRAFT" else "VOIDED"
+    return body
+
+
 def open_invoice(invoices: Sequence[dict[str, Any]], *, contact_id: str | None,
                  contact_name: str, invoice_type: str, amount: Decimal, paid_on: dt.date
                  ) -> dict[str, Any] | None:

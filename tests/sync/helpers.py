@@ -105,3 +105,47 @@ def remote_rows(books: Books) -> Counter[tuple[str, str]]:
             select(RemoteObjectRow.object_type, RemoteObjectRow.remote_id).where(
                 RemoteObjectRow.company_id == books.company_id)))
 
+
+#: What the provider stamps on every write: compared apart from these.
+_STAMPS = {"SyncToken", "MetaData", "UpdatedDateUTC", "CreatedDateUTC"}
+
+
+def _strip_stamps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_stamps(v) for k, v in value.items() if k not in _STAMPS}
+    if isinstance(value, list):
+        return [_strip_stamps(v) for v in value]
+    return value
+
+
+def live_objects(books: Books) -> dict[str, Any]:
+    """The sandbox's journals as it stores them, live ones only (Xero keeps a voided journal
+    as VOIDED: it cannot be deleted once posted)."""
+    api = state(books)["api"]
+    if books.provider == "qbo":
+        objects = api["realms"][books.tenant]["objects"].get("JournalEntry", {})
+    else:
+        objects = api["tenants"][books.tenant]["records"]["ManualJournals"]
+    return {k: _strip_stamps(v) for k, v in objects.items()
+            if str(v.get("Status") or "") not in ("VOIDED", "DELETED")}
+
+
+def run_with_creates_and_updates(books: Books) -> tuple[int, list[int], list[int],
+                                                            dict[str, Any]]:
+    """A first run sends 3 approved entries; then 2 are changed and 2 new ones made: the second
+    run (returned with the changed and the created ids, and the sandbox's journals before it)
+    updates 2 and creates 2."""
+    assert sync(books, push=False).ok
+    first = make_entries(books, 3, status=EntryStatus.APPROVED)
+    assert sync(books).counts["pushed"] == 3
+    before = live_objects(books)
+    changed = first[:2]
+    for entry in entry_service.get_entries(books.db, books.company_id, changed):
+        entry_service.update_entry(books.db, books.company_id,
+                                   entry.with_changes(memo=f"corrected {entry.number}"))
+    entry_service.approve_entries(books.db, books.company_id, changed)
+    created = make_entries(books, 2, status=EntryStatus.APPROVED, start=20)
+    run = sync(books)
+    assert (run.counts["pushed"], run.counts["push_updates"]) == (2, 2), run.counts
+    assert live_objects(books) != before
+    return run.run_id, changed, created, before

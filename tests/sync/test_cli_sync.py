@@ -198,7 +198,7 @@ def test_sync_undo_previews_then_takes_a_run_back(cli_books: tuple[Books, str]) 
     assert code == 0, err
     assert f"Undo sync run #{run_id}: 2 to take back, 0 that cannot be." in out
     assert "U-0 of 2026-10-05 (journal entry): delete in QuickBooks Online" in out
-    assert "Taken back: 2." in out
+    assert "Undone: 2 entries taken back from QuickBooks Online." in out
     journals = books.sandbox.api.objects(books.tenant, "JournalEntry")
     assert not [j for j in journals if str(j.get("DocNumber", "")).startswith("U-")]
     code, _, err = run(url, "sync", "undo", str(run_id), "--yes")

@@ -14,6 +14,7 @@ from bookkeeper_desktop.core.errors import ValidationError
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.mappings import mapping_by_account
+from bookkeeper_desktop.sync.lease import Lease, SyncBusy
 from bookkeeper_desktop.sync.undo import plan_undo, undo_run
 from tests.sync.conftest import Books
 from tests.sync.helpers import make_entries, pushed_copies, state, sync
@@ -81,3 +82,20 @@ def test_undo_a_xero_run_voids_and_deletes_by_kind(xero: Books) -> None:
         assert entry.xero_id is None
     again = sync(xero)
     assert again.counts["pushed"] == 4, again.counts["waiting"]
+
+
+def test_undo_waits_for_no_sync_a_running_sync_refuses_it(qbo: Books) -> None:
+    """A sync in progress (here: its lease held) and an undo never interleave: the undo is
+    refused with who holds it, nothing is taken back, and it works once the sync is over."""
+    assert sync(qbo, push=False).ok
+    make_entries(qbo, 2)
+    run = sync(qbo)
+    plan = plan_undo(qbo.db, qbo.company_id, run.run_id)
+    running = Lease(qbo.db, qbo.company_id, "qbo")
+    running.take()
+    with qbo.client() as client, pytest.raises(SyncBusy, match="Another sync"):
+        undo_run(qbo.db, qbo.company_id, plan, client)
+    assert len(plan_undo(qbo.db, qbo.company_id, run.run_id).doable) == 2
+    running.release()
+    with qbo.client() as client:
+        assert undo_run(qbo.db, qbo.company_id, plan, client).undone == 2

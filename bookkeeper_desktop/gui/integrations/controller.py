@@ -17,6 +17,12 @@ The pane only shows states and emits requests; this controller turns them into w
   `create_remote(company_id, provider, account_ids, progress) -> CreateOutcome` runs in the
   network lane with progress and Cancel in the status bar; its outcome is shown in a message.
 
+- **Undo this sync…** (a run of the sync log): the preview opens at once, "Preparing…", while
+  `plan_undo(company_id, provider, run_id, progress) -> UndoPlan` reads the plan in the network
+  lane (Cancel stops it); Confirm runs `undo(company_id, provider, plan, progress) ->
+  UndoResult` in the network lane with progress and Cancel in the status bar; a message says
+  what was undone, and the sync log, card and status bar show the undo's own line.
+
 Each finished action notifies `Changes(connections=True)` (and `sync_runs` after a sync) so every
 view re-reads what changed. A missing callable leaves its button doing nothing but saying so.
 
@@ -43,11 +49,14 @@ from bookkeeper_desktop.gui.integrations.state import (
     LastSync,
     Phase,
     Provider,
+    SyncRunRow,
     Tenant,
 )
+from bookkeeper_desktop.gui.integrations.undo_preview import UndoPreview
 from bookkeeper_desktop.jobs import Job, WorkerQuestion
 from bookkeeper_desktop.services.connections import second_provider_question
 from bookkeeper_desktop.services.remote_accounts import CreateOutcome
+from bookkeeper_desktop.sync.undo_plan import UndoPlan, UndoResult
 
 
 class ConnectFlowLike(Protocol):
@@ -63,6 +72,8 @@ FlowFactory = Callable[[int, Provider, TenantChooser], ConnectFlowLike]
 SyncFunction = Callable[[int, Provider, Progress], LastSync]
 DisconnectFunction = Callable[[int, Provider], Any]
 CreateRemoteFunction = Callable[[int, Provider, Sequence[int], Progress], CreateOutcome]
+PlanUndoFunction = Callable[[int, Provider, int, Progress], UndoPlan]
+UndoFunction = Callable[[int, Provider, UndoPlan, Progress], UndoResult]
 
 
 @dataclass
@@ -109,6 +120,8 @@ class IntegrationsController(QObject):
         sync: SyncFunction | None = None,
         disconnect: DisconnectFunction | None = None,
         create_remote: CreateRemoteFunction | None = None,
+        plan_undo: PlanUndoFunction | None = None,
+        undo: UndoFunction | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent if parent is not None else pane)
@@ -118,6 +131,10 @@ class IntegrationsController(QObject):
         self.sync_function = sync
         self.disconnect_function = disconnect
         self.create_remote_function = create_remote
+        self.plan_undo_function = plan_undo
+        self.undo_function = undo
+        #: The open "Undo this sync" preview, or None.
+        self.undo_preview: UndoPreview | None = None
         #: The message that says what Create in … did, or None.
         self.outcome_box: QMessageBox | None = None
         self.connecting: dict[Provider, _Connecting] = {}
@@ -132,6 +149,7 @@ class IntegrationsController(QObject):
         pane.disconnect_requested.connect(self.disconnect_provider)
         pane.tenant_chosen.connect(self._tenant_chosen)
         pane.create_remote_requested.connect(self.create_remote)
+        pane.undo_sync_requested.connect(self.undo_sync)
 
     # -- connect ---------------------------------------------------------------------------------
     def kept_in_step_with(self, provider: Provider) -> Provider | None:
@@ -360,6 +378,64 @@ class IntegrationsController(QObject):
             box.setInformativeText("Not created:\n" + "\n".join(
                 f"• {line}" for line in outcome.failed[:15]) + (
                 f"\n… and {len(outcome.failed) - 15} more" if len(outcome.failed) > 15 else ""))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _result: setattr(self, "outcome_box", None))
+        self.outcome_box = box
+        box.open()
+
+    # -- undo a sync run ---------------------------------------------------------------------
+    def undo_sync(self, run: SyncRunRow) -> UndoPreview | None:
+        """Open the preview of undoing `run` ("Preparing…" while its plan is read at the
+        provider in the network lane); Confirm undoes it (`_undo_now`)."""
+        company_id = self.ctx.company_id
+        if company_id is None or run.provider not in ("qbo", "xero"):
+            return None
+        provider = Provider(run.provider)
+        if self.plan_undo_function is None or self.undo_function is None:
+            self._show_error(provider, ConfigurationError(
+                f"Undoing a sync with {provider.title} is not set up in this build."))
+            return None
+        plan_undo = self.plan_undo_function
+        preview = UndoPreview(provider.title, run, self.pane)
+        preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        preview.setWindowModality(Qt.WindowModality.WindowModal)
+        job = self.ctx.jobs.run(
+            lambda progress: plan_undo(company_id, provider, run.run_id, progress),
+            lane="network", title=f"Preparing to undo sync run #{run.run_id}",
+            on_done=preview.show_plan, on_error=preview.show_problem, owner=preview)
+        job.progressed.connect(preview.show_progress)
+        preview.rejected.connect(job.cancel)
+        preview.accepted.connect(lambda: self._undo_now(provider, preview.plan))
+        preview.finished.connect(lambda _result: setattr(self, "undo_preview", None))
+        self.undo_preview = preview
+        preview.open()
+        return preview
+
+    def _undo_now(self, provider: Provider, plan: UndoPlan | None) -> Job[Any] | None:
+        company_id = self.ctx.company_id
+        if company_id is None or plan is None or self.undo_function is None:
+            return None
+        undo = self.undo_function
+        job = self.ctx.jobs.run(lambda progress: undo(company_id, provider, plan, progress),
+                                lane="network",
+                                title=f"Undoing sync run #{plan.run_id} at {provider.title}",
+                                on_done=self._undone, owner=self)
+        # Whatever happened (done, refused, cancelled or cut off half way), what was taken back
+        # is recorded: every view re-reads it.
+        job.ended.connect(lambda: self.ctx.notify(Changes(sync_runs=True, entries=True)))
+        return job
+
+    def _undone(self, result: UndoResult) -> None:
+        problems = result.failed + result.not_undone
+        icon = QMessageBox.Icon.Warning if problems else QMessageBox.Icon.Information
+        box = QMessageBox(icon, f"Sync run #{result.run_id} undone", result.summary + ".",
+                          QMessageBox.StandardButton.Ok, self.pane)
+        box.setObjectName("undoOutcome")
+        if problems:
+            box.setInformativeText("Not undone:\n" + "\n".join(
+                f"• {line}" for line in problems[:15]) + (
+                f"\n… and {len(problems) - 15} more" if len(problems) > 15 else ""))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.finished.connect(lambda _result: setattr(self, "outcome_box", None))

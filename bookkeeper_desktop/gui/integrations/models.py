@@ -241,7 +241,7 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
                 and run.status in ("failed", "error"):
             return QBrush(QColor("#C0392B"))
         if role == Qt.ItemDataRole.ToolTipRole and column is SyncColumn.MESSAGE and run.message:
-            return run.message
+            return "\n".join([run.message, *run.notes])
         return None
 
     @staticmethod
@@ -253,7 +253,7 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
         if column is SyncColumn.DIRECTION:
             return run.direction.capitalize()
         if column is SyncColumn.STATUS:
-            return run.outcome.capitalize()
+            return (f"{run.outcome} — {run.undone}" if run.undone else run.outcome).capitalize()
         if column is SyncColumn.DURATION:
             seconds = run.duration_seconds
             return "running…" if seconds is None else f"{seconds:.1f} s"

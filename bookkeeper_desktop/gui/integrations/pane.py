@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QPushButton,
     QStackedWidget,
     QTableView,
     QTabWidget,
@@ -34,7 +37,7 @@ from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.conflicts import ConflictsView
 from bookkeeper_desktop.gui.integrations.create_remote import CreateRemotePreview
 from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
-from bookkeeper_desktop.gui.integrations.models import SortRole, SyncLogModel
+from bookkeeper_desktop.gui.integrations.models import RowRole, SortRole, SyncLogModel
 from bookkeeper_desktop.gui.integrations.picker import RemoteAccountPicker
 from bookkeeper_desktop.gui.integrations.refused import RefusedView
 from bookkeeper_desktop.gui.integrations.source import (
@@ -63,7 +66,14 @@ DEMO_BANNER = "Demo sandbox — no real data. Connect and Sync talk to local tes
 
 
 class SyncLogView(QWidget):
-    """Every sync run with direction, counts, errors and duration; an empty state first."""
+    """Every sync run with direction, counts, errors and duration; an empty state first.
+
+    Signals:
+        undo_requested(SyncRunRow): "Undo this sync…" on the selected run (its button, or the
+            context menu of the table).
+    """
+
+    undo_requested = Signal(object)
 
     EMPTY_TEXT = ("No syncs yet.\n\nEach time these books sync with QuickBooks Online or Xero "
                   "(Sync Now or auto-sync), a line appears here with what was pulled and pushed.")
@@ -83,20 +93,71 @@ class SyncLogView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.undo_action = QAction("Undo this sync…", self)
+        self.undo_action.setObjectName("undoSyncAction")
+        self.undo_action.triggered.connect(self._undo_selected)
+        self.undo_button = QPushButton("Undo this sync…")
+        self.undo_button.setObjectName("undoSyncButton")
+        self.undo_button.setToolTip("Take back at QuickBooks Online or Xero what the selected "
+                                    "sync created or changed there (a preview comes first).")
+        self.undo_button.clicked.connect(self._undo_selected)
         self.empty = empty_label(self.EMPTY_TEXT, "syncLogEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
+        layout.addLayout(actions)
+        self._selection_changed()
+
+    def selected_run(self) -> SyncRunRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        run = self.proxy.data(rows[0], RowRole)
+        return run if isinstance(run, SyncRunRow) else None
+
+    def _selection_changed(self, *_args: object) -> None:
+        run = self.selected_run()
+        enabled = run is not None and run.undoable
+        self.undo_button.setEnabled(enabled)
+        self.undo_action.setEnabled(enabled)
+
+    def _undo_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.undoable:
+            self.undo_requested.emit(run)
+
+    def _context_menu(self, position: QPoint) -> None:
+        if self.selected_run() is None:
+            return
+        menu = QMenu(self.table)
+        menu.setObjectName("syncLogMenu")
+        menu.addAction(self.undo_action)
+        menu.popup(self.table.viewport().mapToGlobal(position))
 
     def set_rows(self, rows: list[object]) -> None:
         runs = [r for r in rows if isinstance(r, SyncRunRow)]
+        chosen = self.selected_run()
         self.model.set_rows(runs)
         self.stack.setCurrentWidget(self.table if runs else self.empty)
         if runs:
             self.table.resizeColumnsToContents()
+        if chosen is not None:  # the same run stays selected across a refresh
+            for row in range(self.proxy.rowCount()):
+                run = self.proxy.data(self.proxy.index(row, 0), RowRole)
+                if isinstance(run, SyncRunRow) and run.run_id == chosen.run_id:
+                    self.table.selectRow(row)
+                    break
+        self._selection_changed()
 
 
 #: Shown on the pane until the company's first sync.
@@ -119,6 +180,8 @@ class IntegrationsPane(QWidget):
             the provider's tab).
         create_remote_requested(object, object): (Provider, account ids) to create at the
             provider, after the user saw the preview (the controller runs it).
+        undo_sync_requested(SyncRunRow): "Undo this sync…" on a run of the sync log (the
+            controller previews and runs it).
         loaded(): a refresh finished and the views show its data.
     """
 
@@ -133,6 +196,7 @@ class IntegrationsPane(QWidget):
     auto_sync_changed = Signal(object, int)
     settings_requested = Signal(object)
     create_remote_requested = Signal(object, object)
+    undo_sync_requested = Signal(object)
     loaded = Signal()
 
     def __init__(self, ctx: AppContext, source: IntegrationsSource | None = None,
@@ -175,6 +239,7 @@ class IntegrationsPane(QWidget):
         self.picker: RemoteAccountPicker | None = None
         self.create_preview: CreateRemotePreview | None = None
         self.sync_log = SyncLogView()
+        self.sync_log.undo_requested.connect(self.undo_sync_requested)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.mapping_editor, "Account mapping")
         self.tabs.addTab(self.sync_log, "Sync log")
@@ -292,6 +357,8 @@ class IntegrationsPane(QWidget):
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
         provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
             else newest.provider
+        if newest.direction == "undo":
+            return f"{newest.message} ({when})"
         return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:

@@ -279,11 +279,22 @@ class SyncRunRow:
     conflicts: int
     errors: int
     message: str
+    #: "undone" or "partly undone" once "Undo this sync" took its pushes back ("" before).
+    undone: str = ""
+    #: The lines an undo could not take back, and why (an undo's own line in the log).
+    notes: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
         """The status in words, as the run's summary says it ("needs attention")."""
         return "needs attention" if self.status == "attention" else self.status
+
+    @property
+    def undoable(self) -> bool:
+        """Whether "Undo this sync…" applies: a finished sync that created or changed something
+        at the provider and is not undone yet (a partly undone one can be finished)."""
+        return (self.direction != "undo" and self.pushed > 0 and self.status != "running"
+                and self.undone != "undone")
 
     @property
     def duration_seconds(self) -> float | None:
@@ -305,7 +316,19 @@ class SyncRunRow:
             conflicts=int(_attr(record, "conflicts", 0) or 0),
             errors=int(_attr(record, "error_count", 0) or _attr(record, "errors", 0) or 0),
             message=str(_attr(record, "message", "") or ""),
+            undone=_undone(_attr(record, "details", None) or {}),
+            notes=tuple(str(line) for key in ("failed", "not_undone")
+                        for line in (_attr(record, "details", None) or {}).get(key) or []
+                        if str(_attr(record, "direction", "")) == "undo"),
         )
+
+
+def _undone(details: Any) -> str:
+    if not isinstance(details, dict):
+        return ""
+    if details.get("undone_at"):
+        return "undone"
+    return "partly undone" if details.get("undo_partly_at") else ""
 
 
 def _attr(record: Any, name: str, default: Any) -> Any:
