@@ -269,10 +269,15 @@ def call_unless_cancelled(call: Callable[[], T], progress: Progress | None, *,
     cancelled while it runs (see the module docstring: only for calls whose lost answer is
     recovered from, like an HTTP request the sync reconciles). The abandoned call goes on in a
     daemon thread; its result or error is dropped, and `after_abandoned()` runs when it ends
-    (to free what it held, such as a rate budget's slot)."""
+    (to free what it held, such as a rate budget's slot) — at once when Cancel came before the
+    call started, which it then never does: whenever this raises `Cancelled`,
+    `after_abandoned()` runs exactly once."""
     if progress is None:
         return call()
-    progress.check_cancelled()
+    if progress.cancelled:  # not started: "abandoned" at once
+        if after_abandoned is not None:
+            after_abandoned()
+        progress.check_cancelled()
     finished = threading.Event()
     outcome: list[T] = []
     failure: list[BaseException] = []

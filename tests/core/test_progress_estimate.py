@@ -237,6 +237,8 @@ def test_a_call_that_ends_returns_its_answer_or_raises_its_error() -> None:
         call_unless_cancelled(broken, progress)
     progress.cancel()
     ran: list[int] = []
-    with pytest.raises(Cancelled):  # already cancelled: not even started
-        call_unless_cancelled(lambda: ran.append(1), progress)
-    assert ran == []
+    freed: list[int] = []
+    with pytest.raises(Cancelled):  # already cancelled: not even started, its slot freed
+        call_unless_cancelled(lambda: ran.append(1), progress,
+                              after_abandoned=lambda: freed.append(1))
+    assert (ran, freed) == ([], [1])
