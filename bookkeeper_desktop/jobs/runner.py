@@ -41,8 +41,9 @@ T = TypeVar("T")
 LaneName = Literal["db", "network"]
 LANES: tuple[LaneName, ...] = ("db", "network")
 
-#: How often running jobs' progress is polled and forwarded to the GUI (ms).
-POLL_INTERVAL_MS = 80
+#: How often running jobs' progress is polled and forwarded to the GUI (ms): at most 10 updates
+#: a second per job, however often its worker reports (a fast pull reports every page).
+POLL_INTERVAL_MS = 100
 #: Jobs that run longer than this are shown in the status bar (Anki shows a busy cursor at 300 ms).
 SHOW_AFTER_MS = 300
 
@@ -66,7 +67,7 @@ class Job(QObject, Generic[T]):
 
     Signals:
         started(): the worker picked the job up.
-        progressed(ProgressSnapshot): the job's progress changed (polled, at most ~12 per second).
+        progressed(ProgressSnapshot): the job's progress changed (polled, at most 10 per second).
         succeeded(object): `fn` returned; carries its result.
         failed(object): `fn` raised; carries the exception (`Cancelled` when the user cancelled).
         ended(): emitted last, after `succeeded` or `failed` and after the callbacks ran.

@@ -139,9 +139,17 @@ def test_syncing_shows_phase_done_total_and_cancel(qtbot: QtBot) -> None:
     assert card.progress_bar.isVisibleTo(card)
     assert card.progress_bar.maximum() == 120
     assert card.progress_bar.value() == 40
-    assert card.progress_label.text() == "Pulling accounts — 40 of 120"
-    card.set_state(card.state.syncing(ProgressSnapshot("Pushing entries", 0, None)))
+    assert card.progress_label.text() == "Pulling accounts: 40 of 120"
+    assert card.time_left_label.text() == "Estimating the time left…"
+    card.set_state(card.state.syncing(ProgressSnapshot("Sending entries", 1200, 5000,
+                                                       seconds_left=130)))
+    assert card.progress_label.text() == "Sending entries: 1,200 of 5,000"
+    assert card.time_left_label.text() == "About 2 minutes left"
+    card.set_state(card.state.syncing(ProgressSnapshot("Reading transactions from Xero", 4000,
+                                                       None)))
     assert card.progress_bar.maximum() == 0, "busy indicator until a total is known"
+    assert card.progress_label.text() == "Reading transactions from Xero: 4,000 so far"
+    assert card.time_left_label.text() == "No time estimate: the total is not known"
     with qtbot.waitSignal(card.cancel_requested):
         qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
     done = card.state.sync_finished(LastSync(NOW, True, "5 pushed"))
@@ -521,7 +529,7 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     job = app_ctx.jobs.run(sync, lane="network", title="Syncing with QuickBooks Online")
     pane.follow_sync_job(Provider.QBO, job, lambda n: LastSync(NOW, True, f"{n} pushed"))
     assert card.state.phase is Phase.SYNCING
-    qtbot.waitUntil(lambda: card.progress_label.text() == "Pulling accounts — 2 of 4",
+    qtbot.waitUntil(lambda: card.progress_label.text() == "Pulling accounts: 2 of 4",
                     timeout=3000)
     assert card.progress_bar.value() == 2
     with qtbot.waitSignal(job.ended, timeout=5000):

@@ -239,6 +239,8 @@ class IntegrationsPane(QWidget):
         def cancel(which: Provider) -> None:
             if which is provider:
                 job.cancel()
+                if card.state.phase is Phase.SYNCING:  # "Cancelling…" until it has stopped
+                    card.set_state(card.state.sync_cancelling())
 
         started = time.monotonic()
         self._sync_generation[provider] = generation = self._sync_generation.get(provider, 0) + 1
