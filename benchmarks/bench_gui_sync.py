@@ -18,8 +18,8 @@ row selected, N more transactions are made at the provider, and the second, incr
 the one measured (the ledger then changes in place under the user's selection).
 **Sync Now** goes through
 `IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
-JobRunner's network lane, the card following its progress (polled every 100 ms, with its time left), then the change
-notice that makes the panes re-read in the db lane.
+JobRunner's network lane, the card following its progress and time left (polled every 100 ms),
+then the change notice that makes the panes re-read in the db lane.
 
 A 5 ms `PreciseTimer` records every gap between its ticks from the click until the panes have
 re-read after the sync; reported: the longest gap, the 99th percentile, the most CPU the GUI

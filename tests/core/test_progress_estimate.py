@@ -5,6 +5,7 @@ flight on Cancel."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -69,7 +70,8 @@ def test_the_estimate_counts_down_between_reports() -> None:
     before = progress.snapshot().seconds_left
     clock.advance(5.0)  # a slow page: no report for 5 s
     after = progress.snapshot().seconds_left
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert after == pytest.approx(before - 5, abs=1)
 
 
@@ -92,7 +94,7 @@ def test_bursty_rate_does_not_jump_wildly() -> None:
     assert seen, "never estimated"
     true_left = (total - done) / 250
     assert seen[-1] == pytest.approx(true_left, abs=max(10.0, true_left * 0.25))
-    for earlier, later in zip(seen, seen[1:], strict=False):
+    for earlier, later in itertools.pairwise(seen):
         # Counting down one second between polls, or a measured step of at most ×1.5 / ÷1.5.
         assert later <= earlier * 1.5 + 1
         assert later >= (earlier - 1) / 1.5 - 1
@@ -143,14 +145,17 @@ def test_rate_dropping_to_zero_ends_the_estimate_then_it_comes_back() -> None:
     for _ in range(int(STALLED_AFTER_SECONDS) - 1):
         clock.advance(1.0)
         left = progress.snapshot().seconds_left
-        assert left is not None and left >= 0  # counts down, never below zero
+        assert left is not None
+        assert left >= 0
     clock.advance(1.0)
     snapshot = progress.snapshot()
-    assert snapshot.seconds_left is None and snapshot.stalled
+    assert snapshot.seconds_left is None
+    assert snapshot.stalled
     assert progress_line(snapshot).endswith("no time estimate: nothing moved for 20 s")
     # Moving again: an estimate comes back once measured, and it is not absurd.
     estimates = steady(progress, clock, per_second=50, seconds=10, total=5000, start=500)
-    assert estimates[-1] is not None and 0 < estimates[-1] < 5000
+    assert estimates[-1] is not None
+    assert 0 < estimates[-1] < 5000
 
 
 def test_a_new_phase_starts_its_own_estimate() -> None:

@@ -72,7 +72,8 @@ def test_the_card_shows_counts_and_the_time_left_during_a_slow_push(
     qtbot.waitUntil(lambda: pushing(card) is not None
                     and card.time_left_label.text().endswith(" left"), timeout=60_000)
     sent, total = pushing(card) or (0, 0)
-    assert total == 450 and 0 < sent < total
+    assert total == 450
+    assert 0 < sent < total
     assert card.progress_bar.maximum() == 450, "a determinate bar once the total is known"
     assert card.progress_bar.value() == sent
     assert re.fullmatch(r"(About \d+ minutes?|About a minute|Less than a minute|A few seconds)"
@@ -120,4 +121,4 @@ def test_cancel_ends_a_slow_sync_within_a_second_and_says_what_was_sent(
     qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED
                     and "sync succeeded" in card.detail.text(), timeout=30_000)
-    assert pushed_copies(books) == {entry_id: 1 for entry_id in ids}
+    assert pushed_copies(books) == dict.fromkeys(ids, 1)

@@ -59,7 +59,7 @@ def test_cancel_while_a_write_is_in_flight_ends_the_run_at_once(
     time.sleep(SLOW_SECONDS + 0.5)  # the abandoned requests end (their answers dropped)
     again = sync(books)
     assert again.ok, again.message
-    assert pushed_copies(books) == {entry_id: 1 for entry_id in ids}
+    assert pushed_copies(books) == dict.fromkeys(ids, 1)
 
 
 def test_cancel_while_a_read_is_in_flight_keeps_the_cursor_where_it_was(qbo: Books) -> None:
