@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded, SettingsNeeded
-from bookkeeper_desktop.core.progress import ProgressSnapshot, progress_line
+from bookkeeper_desktop.core.progress import ProgressSnapshot
 
 #: What the card and the status bar say while a provider cannot be reached (issue #6).
 OFFLINE_TEXT = "Offline — auto-sync paused"
@@ -221,12 +221,6 @@ class CardState:
             return ""
         left = self.progress.time_left_text
         return left[:1].upper() + left[1:]
-
-    @property
-    def progress_line(self) -> str:
-        """Counts and time left on one line, as the CLI prints it (and the status bar)."""
-        return self.progress_text if self.cancelling or self.progress is None \
-            else progress_line(self.progress)
 
 
 # -- rows of the mapping editor and the sync log ------------------------------------------------
