@@ -539,6 +539,36 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     assert "7 pushed" in card.detail.text()
 
 
+def test_the_status_bars_cancel_shows_cancelling_on_the_card_too(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    import threading
+
+    from bookkeeper_desktop.core.progress import Progress
+    from bookkeeper_desktop.gui.status import JobStatusWidget
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+    status = JobStatusWidget(app_ctx.jobs)
+    qtbot.addWidget(status)
+    step = threading.Event()
+
+    def sync(progress: Progress) -> int:
+        progress.phase("Sending entries", total=300)
+        while not step.wait(0.05):
+            progress.check_cancelled()
+        return 7
+
+    job = app_ctx.jobs.run(sync, lane="network", title="Syncing with QuickBooks Online")
+    pane.follow_sync_job(Provider.QBO, job, lambda n: LastSync(NOW, True, f"{n} pushed"))
+    qtbot.waitUntil(lambda: status.shown_job is job, timeout=3000)
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+        assert card.progress_label.text().startswith("Cancelling…")
+        assert not card.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=3000)
+    assert card.cancel_button.isEnabled()
+
+
 def test_a_fast_sync_still_shows_syncing_then_its_counts(qtbot: QtBot, app_ctx: AppContext,
                                                          sample_company: Any) -> None:
     import time
