@@ -17,6 +17,10 @@ stderr.
 `--max-interval`, and at least the provider's Retry-After after a throttled run — for a scheduled
 task or a server.
 
+On a terminal, the run in progress is shown on one line of stderr, rewritten in place: the same
+words as the Integrations card ("Sending entries to Xero: 1,200 of 5,000 — about 2 minutes
+left"); nothing when stderr is not a terminal (a log, a pipe) or with `--json`.
+
 Exit statuses: 0 every run succeeded with nothing left to do by hand; 3 a run needs attention:
 entries were not sent (counted per reason in the summary, listed on stderr) or it met problems;
 1 a run failed (the message says what to do: reconnect, wait for the daily limit); 130 cancelled
@@ -28,14 +32,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shutil
 import signal
 import threading
 from collections.abc import Iterator, Sequence
+from typing import IO
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command
 from bookkeeper_desktop.cli.undo_commands import undo_command
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError, NotFound
-from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.core.progress import Progress, progress_line
 from bookkeeper_desktop.services.connections import list_connections
 from bookkeeper_desktop.services.entries import summaries_by_id
 from bookkeeper_desktop.services.not_sent import list_not_sent
@@ -45,6 +51,35 @@ from bookkeeper_desktop.sync.engine import SyncResult, watch
 
 DEFAULT_INTERVAL = 900.0
 PROBLEMS_EXIT = 3
+#: How often the terminal's progress line is redrawn (seconds).
+PROGRESS_EVERY = 0.2
+CANCELLING_TEXT = "Cancelling… what was sent stays sent; the rest goes at the next sync."
+
+
+class TerminalLine:
+    """One line of a terminal rewritten in place (carriage return, erase to the end); does
+    nothing unless `stream` is a terminal."""
+
+    def __init__(self, stream: IO[str], *, enabled: bool = True) -> None:
+        self.stream = stream
+        self.enabled = enabled and stream.isatty()
+        self._shown = ""
+
+    def show(self, text: str) -> None:
+        if not self.enabled:
+            return
+        width = shutil.get_terminal_size().columns
+        text = text if len(text) < width else text[:max(1, width - 2)] + "…"
+        if text != self._shown:
+            self._shown = text
+            self.stream.write(f"\r{text}\x1b[K")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled and self._shown:
+            self._shown = ""
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def register(subparsers: SubParsers) -> None:
@@ -108,12 +143,17 @@ def _run_round(ctx: Context, company_id: int, providers: Sequence[str], *, pull:
 
         worker = threading.Thread(target=work, name=f"sync-{provider}", daemon=True)
         worker.start()
+        line = TerminalLine(ctx.err, enabled=not ctx.json)
         try:
             while worker.is_alive():
-                worker.join(0.2)
+                worker.join(PROGRESS_EVERY)
+                line.show(progress_line(progress.snapshot()))
         except KeyboardInterrupt:
             progress.cancel()
+            line.show(CANCELLING_TEXT)
             worker.join()
+        finally:
+            line.clear()
         outcome = box["result"]
         if isinstance(outcome, BaseException):
             raise outcome

@@ -41,8 +41,9 @@ T = TypeVar("T")
 LaneName = Literal["db", "network"]
 LANES: tuple[LaneName, ...] = ("db", "network")
 
-#: How often running jobs' progress is polled and forwarded to the GUI (ms).
-POLL_INTERVAL_MS = 80
+#: How often running jobs' progress is polled and forwarded to the GUI (ms): at most 10 updates
+#: a second per job, however often its worker reports (a fast pull reports every page).
+POLL_INTERVAL_MS = 100
 #: Jobs that run longer than this are shown in the status bar (Anki shows a busy cursor at 300 ms).
 SHOW_AFTER_MS = 300
 
@@ -66,7 +67,9 @@ class Job(QObject, Generic[T]):
 
     Signals:
         started(): the worker picked the job up.
-        progressed(ProgressSnapshot): the job's progress changed (polled, at most ~12 per second).
+        progressed(ProgressSnapshot): the job's progress changed (polled, at most 10 per second).
+        cancel_asked(): `cancel()` was called, the first time (from the status bar, a card,
+            anywhere): views may say "Cancelling…" until the job ends.
         succeeded(object): `fn` returned; carries its result.
         failed(object): `fn` raised; carries the exception (`Cancelled` when the user cancelled).
         ended(): emitted last, after `succeeded` or `failed` and after the callbacks ran.
@@ -83,6 +86,7 @@ class Job(QObject, Generic[T]):
 
     started = Signal()
     progressed = Signal(object)
+    cancel_asked = Signal()
     succeeded = Signal(object)
     failed = Signal(object)
     ended = Signal()
@@ -120,7 +124,10 @@ class Job(QObject, Generic[T]):
         """Ask the job to stop. A queued job never starts; a running one stops at its next
         `check_cancelled()` and fails with `Cancelled`. A job that finishes without checking
         still delivers its result (the work was done and committed)."""
+        first = not self.progress.cancelled
         self.progress.cancel()
+        if first:
+            self.cancel_asked.emit()
 
     @property
     def cancel_requested(self) -> bool:

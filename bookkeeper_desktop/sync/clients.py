@@ -38,12 +38,13 @@ import httpx
 
 from bookkeeper_desktop.core.errors import (
     BookkeeperError,
+    Cancelled,
     DailyLimitReached,
     NetworkError,
     RateLimited,
     RemoteError,
 )
-from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.core.progress import Progress, call_unless_cancelled
 from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.http import QBO_MINOR_VERSION, ApiClient
 from bookkeeper_desktop.providers.ratelimit import (
@@ -167,6 +168,11 @@ def _acquire_all(budgets: Sequence[RateBudget], progress: Progress | None) -> No
         raise
 
 
+def _release_all(budgets: Sequence[RateBudget]) -> None:
+    for budget in budgets:
+        budget.release()
+
+
 class ProviderClient:
     """What both clients share: an `ApiClient`, budgets and a `Retrier`."""
 
@@ -200,9 +206,18 @@ class ProviderClient:
     def _send(self, method: str, path: str, budgets: Sequence[RateBudget],
               progress: Progress | None, **kwargs: Any) -> httpx.Response:
         _acquire_all(budgets, progress)
+        abandoned = False
         try:
             self.calls += 1
-            return self.api.request(method, path, **kwargs)
+            # Cancel must not wait for a slow answer: the request is left to finish on its own
+            # (its slots freed when it does) and the run stops — like a connection cut off
+            # mid-request, which reconcile settles at the next run (`core.progress`).
+            return call_unless_cancelled(
+                lambda: self.api.request(method, path, **kwargs), progress,
+                after_abandoned=lambda: _release_all(budgets))
+        except Cancelled:
+            abandoned = True
+            raise
         except RateLimited as exc:
             self.last_failed_request = f"{method} {path}"
             if exc.retry_after is not None and not isinstance(exc, DailyLimitReached):
@@ -213,8 +228,8 @@ class ProviderClient:
             self.last_failed_request = f"{method} {path}"
             raise
         finally:
-            for budget in budgets:
-                budget.release()
+            if not abandoned:
+                _release_all(budgets)
 
     def read(self, path: str, *, progress: Progress | None, params: Mapping[str, Any] | None
              = None, headers: Mapping[str, str] | None = None) -> Any:

@@ -94,6 +94,25 @@ class SyncContext:
             self.on_safe_point()
         self.progress.check_cancelled()
 
-    def report(self, done: int, total: int | None = None, phase: str | None = None) -> None:
-        self.progress.report(done, total, phase)
+    def report(self, done: int, total: int | None = None, phase: str | None = None, *,
+               approximate: bool = False) -> None:
+        """`done` of `total` (None: not known, so no time estimate) in `phase`; `approximate`:
+        the total is a count asked before reading ("4,000 of about 20,000")."""
+        self.progress.report(done, total, phase, approximate=approximate)
+
+    def report_reading(self, what: str, done: int, total: int | None = None, *,
+                       approximate: bool = False) -> None:
+        """A pull's count in the card's words: "Reading transactions from QuickBooks Online:
+        4,000 of about 20,000" (`what`: "transactions", "customers and suppliers"…). Report
+        after each page is stored, with the objects read so far in the phase."""
+        self.report(done, total, f"Reading {what} from {self.provider_name}",
+                    approximate=approximate)
+
+    def report_sending(self, done: int, total: int) -> None:
+        """A push's count in the card's words: "Sending entries to Xero: 1,200 of 5,000"."""
+        self.report(done, total, f"Sending entries to {self.provider_name}")
+
+    @property
+    def provider_name(self) -> str:
+        return self.client.provider.display_name
 

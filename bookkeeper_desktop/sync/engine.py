@@ -248,7 +248,9 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
         leased = True
         _work_with_retries(ctx, client, lease, pull=pull, push=push)
     except Cancelled:
-        status, message = RunStatus.CANCELLED, "Cancelled; everything done so far is saved."
+        status = RunStatus.CANCELLED
+        message = ("Cancelled: what was sent stays sent and everything read is saved; the rest "
+                   "goes at the next sync.")
     except BookkeeperError as exc:
         status, message = RunStatus.FAILED, advice(exc, provider)
         retry_after = exc.retry_after if isinstance(exc, RateLimited) else None

@@ -139,9 +139,17 @@ def test_syncing_shows_phase_done_total_and_cancel(qtbot: QtBot) -> None:
     assert card.progress_bar.isVisibleTo(card)
     assert card.progress_bar.maximum() == 120
     assert card.progress_bar.value() == 40
-    assert card.progress_label.text() == "Pulling accounts — 40 of 120"
-    card.set_state(card.state.syncing(ProgressSnapshot("Pushing entries", 0, None)))
+    assert card.progress_label.text() == "Pulling accounts: 40 of 120"
+    assert card.time_left_label.text() == "Estimating the time left…"
+    card.set_state(card.state.syncing(ProgressSnapshot("Sending entries", 1200, 5000,
+                                                       seconds_left=130)))
+    assert card.progress_label.text() == "Sending entries: 1,200 of 5,000"
+    assert card.time_left_label.text() == "About 2 minutes left"
+    card.set_state(card.state.syncing(ProgressSnapshot("Reading transactions from Xero", 4000,
+                                                       None)))
     assert card.progress_bar.maximum() == 0, "busy indicator until a total is known"
+    assert card.progress_label.text() == "Reading transactions from Xero: 4,000 so far"
+    assert card.time_left_label.text() == "No time estimate: the total is not known"
     with qtbot.waitSignal(card.cancel_requested):
         qtbot.mouseClick(card.cancel_button, Qt.MouseButton.LeftButton)
     done = card.state.sync_finished(LastSync(NOW, True, "5 pushed"))
@@ -521,7 +529,7 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     job = app_ctx.jobs.run(sync, lane="network", title="Syncing with QuickBooks Online")
     pane.follow_sync_job(Provider.QBO, job, lambda n: LastSync(NOW, True, f"{n} pushed"))
     assert card.state.phase is Phase.SYNCING
-    qtbot.waitUntil(lambda: card.progress_label.text() == "Pulling accounts — 2 of 4",
+    qtbot.waitUntil(lambda: card.progress_label.text() == "Pulling accounts: 2 of 4",
                     timeout=3000)
     assert card.progress_bar.value() == 2
     with qtbot.waitSignal(job.ended, timeout=5000):
@@ -529,6 +537,36 @@ def test_a_sync_job_drives_the_card_to_its_result(qtbot: QtBot, app_ctx: AppCont
     qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED,
                     timeout=pane.MIN_SYNCING_SHOWN_MS + 2000)
     assert "7 pushed" in card.detail.text()
+
+
+def test_the_status_bars_cancel_shows_cancelling_on_the_card_too(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    import threading
+
+    from bookkeeper_desktop.core.progress import Progress
+    from bookkeeper_desktop.gui.status import JobStatusWidget
+
+    pane = connected_pane(qtbot, app_ctx, sample_company)
+    card = pane.card(Provider.QBO)
+    status = JobStatusWidget(app_ctx.jobs)
+    qtbot.addWidget(status)
+    step = threading.Event()
+
+    def sync(progress: Progress) -> int:
+        progress.phase("Sending entries", total=300)
+        while not step.wait(0.05):
+            progress.check_cancelled()
+        return 7
+
+    job = app_ctx.jobs.run(sync, lane="network", title="Syncing with QuickBooks Online")
+    pane.follow_sync_job(Provider.QBO, job, lambda n: LastSync(NOW, True, f"{n} pushed"))
+    qtbot.waitUntil(lambda: status.shown_job is job, timeout=3000)
+    with qtbot.waitSignal(job.ended, timeout=5000):
+        qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+        assert card.progress_label.text().startswith("Cancelling…")
+        assert not card.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=3000)
+    assert card.cancel_button.isEnabled()
 
 
 def test_a_fast_sync_still_shows_syncing_then_its_counts(qtbot: QtBot, app_ctx: AppContext,

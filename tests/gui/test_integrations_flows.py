@@ -186,7 +186,7 @@ def test_sync_now_and_disconnect_run_as_jobs(qtbot: QtBot, app_ctx: AppContext,
     controller = IntegrationsController(pane, sync=sync, disconnect=disconnect)
     card = pane.card(Provider.XERO)
     qtbot.mouseClick(card.sync_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: card.progress_label.text() == "Pushing entries — 1 of 3",
+    qtbot.waitUntil(lambda: card.progress_label.text() == "Pushing entries: 1 of 3",
                     timeout=5000)
     proceed.set()
     qtbot.waitUntil(lambda: card.state.phase is Phase.CONNECTED, timeout=5000)

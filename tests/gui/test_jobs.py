@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from bookkeeper_desktop.core.errors import Cancelled, FileFormatError, LineProblem
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.jobs import JobRunner, JobState
+from bookkeeper_desktop.jobs.runner import POLL_INTERVAL_MS
 
 
 def test_result_comes_back_to_gui_thread_through_on_done(qtbot: QtBot, runner: JobRunner) -> None:
@@ -110,6 +111,29 @@ def test_progress_reaches_the_gui_as_snapshots(qtbot: QtBot, runner: JobRunner) 
     dones = [s.done for s in snapshots]
     assert dones == sorted(dones)
     assert all(s.phase == "Reading" for s in snapshots)
+
+
+def test_a_worker_reporting_flat_out_reaches_the_gui_at_most_ten_times_a_second(
+        qtbot: QtBot, runner: JobRunner) -> None:
+    """Reports are coalesced: a worker that reports a million times costs the event loop at
+    most one update per poll (`POLL_INTERVAL_MS`), each with the newest count."""
+    snapshots: list[ProgressSnapshot] = []
+    reports = 0
+
+    def flat_out(progress: Progress) -> None:
+        nonlocal reports
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            reports += 1
+            progress.report(reports, None, "Reading")
+
+    job = runner.run(flat_out, title="flat out")
+    job.progressed.connect(snapshots.append)
+    with qtbot.waitSignal(job.ended, timeout=10_000):
+        pass
+    assert reports > 10_000
+    assert 3 <= len(snapshots) <= 1.5 * 1000 / POLL_INTERVAL_MS + 3
+    assert snapshots[-1].done == reports
 
 
 def test_cancel_stops_a_running_job_at_its_next_check(qtbot: QtBot, runner: JobRunner) -> None:

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.integrations.state import CardState, Phase
+from bookkeeper_desktop.gui.status import show_progress
 
 #: The badge beside the title says how the connection is, not which brand it is: green only
 #: when connected (a brand-green dot beside "Not connected" read as "all is well").
@@ -135,6 +137,8 @@ class ProviderCard(QFrame):
         self.progress_bar.setObjectName("syncProgress")
         self.progress_label = QLabel()
         self.progress_label.setObjectName("progressLabel")
+        self.time_left_label = QLabel()
+        self.time_left_label.setObjectName("timeLeft")
 
         self.auto_sync = QSpinBox()
         self.auto_sync.setObjectName("autoSync")
@@ -195,6 +199,7 @@ class ProviderCard(QFrame):
         layout.addWidget(self.tenant_row)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.progress_bar)
+        layout.addWidget(self.time_left_label)
         layout.addWidget(self.auto_row)
         layout.addStretch(1)
         layout.addLayout(buttons)
@@ -205,7 +210,7 @@ class ProviderCard(QFrame):
         # As tall as its tallest state (syncing: progress and auto-sync rows), whatever it shows.
         for row in (self.url_row, self.tenant_row):
             row.setVisible(False)
-        for row in (self.progress_label, self.progress_bar, self.auto_row):
+        for row in (self.progress_label, self.progress_bar, self.time_left_label, self.auto_row):
             row.setVisible(True)
         self.setFixedHeight(self.sizeHint().height())
         self.set_state(state)
@@ -232,16 +237,13 @@ class ProviderCard(QFrame):
             self.tenant_combo.addItem(tenant.name, tenant.tenant_id)
 
         syncing = phase is Phase.SYNCING
-        self.progress_bar.setVisible(syncing)
-        self.progress_label.setVisible(syncing)
+        for row in (self.progress_bar, self.progress_label, self.time_left_label):
+            row.setVisible(syncing)
         if syncing:
             self.progress_label.setText(state.progress_text)
-            progress = state.progress
-            if progress is not None and progress.total:
-                self.progress_bar.setRange(0, progress.total)
-                self.progress_bar.setValue(min(progress.done, progress.total))
-            else:
-                self.progress_bar.setRange(0, 0)  # busy indicator until a total is known
+            self.time_left_label.setText(state.time_left_text)
+            # Determinate once the phase's total is known; a busy indicator until then.
+            show_progress(self.progress_bar, state.progress or ProgressSnapshot("", 0, None))
 
         self.auto_row.setVisible(phase in (Phase.CONNECTED, Phase.SYNCING))
         self._updating = True
@@ -258,6 +260,7 @@ class ProviderCard(QFrame):
         self.sync_button.setVisible(phase is Phase.CONNECTED)
         self.cancel_button.setVisible(phase in (Phase.WAITING_FOR_BROWSER, Phase.SYNCING,
                                                 Phase.CHOOSE_TENANT))
+        self.cancel_button.setEnabled(not state.cancelling)
         self.disconnect_button.setVisible(
             phase in (Phase.CONNECTED, Phase.NEEDS_RECONNECT, Phase.ERROR, Phase.NEEDS_SETTINGS)
             and bool(state.company_name))

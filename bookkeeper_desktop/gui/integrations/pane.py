@@ -305,6 +305,10 @@ class IntegrationsPane(QWidget):
             if which is provider:
                 job.cancel()
 
+        def cancelling() -> None:  # from the card's Cancel or the status bar's
+            if card.state.phase is Phase.SYNCING:  # "Cancelling…" until it has stopped
+                card.set_state(card.state.sync_cancelling())
+
         started = time.monotonic()
         self._sync_generation[provider] = generation = self._sync_generation.get(provider, 0) + 1
 
@@ -331,6 +335,7 @@ class IntegrationsPane(QWidget):
             self.refresh()
 
         self.cancel_requested.connect(cancel)
+        job.cancel_asked.connect(cancelling)
         job.progressed.connect(progressed)
         job.succeeded.connect(succeeded)
         job.failed.connect(failed)

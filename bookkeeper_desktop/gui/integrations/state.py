@@ -64,6 +64,11 @@ class LastSync:
     summary: str
     result: Any = field(default=None, compare=False)
 
+    @property
+    def cancelled(self) -> bool:
+        """The run was cancelled (its summary says so and what it did before): not a failure."""
+        return str(getattr(getattr(self.result, "status", None), "value", "")) == "cancelled"
+
 
 @dataclass(frozen=True)
 class CardState:
@@ -81,6 +86,8 @@ class CardState:
     tenants: tuple[Tenant, ...] = field(default=())
     #: Connected push only: our entries are sent there, nothing is pulled from it.
     push_only: bool = False
+    #: Syncing, and the user pressed Cancel: the run is stopping (at most a second).
+    cancelling: bool = False
 
     # -- constructors, one per phase -------------------------------------------------------------
     @classmethod
@@ -108,12 +115,18 @@ class CardState:
         return replace(self, phase=Phase.SYNCING,
                        progress=progress or ProgressSnapshot("Starting", 0, None))
 
+    def sync_cancelling(self) -> CardState:
+        """This syncing card after Cancel, until the run has stopped."""
+        return replace(self, cancelling=True)
+
     def sync_finished(self, last_sync: LastSync) -> CardState:
-        return replace(self, phase=Phase.CONNECTED, progress=None, last_sync=last_sync)
+        return replace(self, phase=Phase.CONNECTED, progress=None, last_sync=last_sync,
+                       cancelling=False)
 
     def sync_stopped(self) -> CardState:
-        """Back to connected after a cancelled sync (the last sync shown is unchanged)."""
-        return replace(self, phase=Phase.CONNECTED, progress=None)
+        """Back to connected after a sync cancelled before it ran (the last sync shown is
+        unchanged)."""
+        return replace(self, phase=Phase.CONNECTED, progress=None, cancelling=False)
 
     def needs_reconnect(self, reason: str) -> CardState:
         return replace(self, phase=Phase.NEEDS_RECONNECT, reason=reason, progress=None)
@@ -191,18 +204,23 @@ class CardState:
         if self.last_sync is None:
             return "Not synced yet."
         when = self.last_sync.at.astimezone().strftime("%d %b %Y %H:%M")
-        outcome = "" if self.last_sync.ok else "failed: "
+        outcome = "" if self.last_sync.ok or self.last_sync.cancelled else "failed: "
         return f"Last sync {when} — {outcome}{self.last_sync.summary}"
 
     @property
     def progress_text(self) -> str:
-        if self.progress is None:
+        """The counts of the phase running ("Sending entries: 1,200 of 5,000")."""
+        if self.cancelling:
+            return "Cancelling… what was sent stays sent; the rest goes at the next sync."
+        return "" if self.progress is None else self.progress.counts_text
+
+    @property
+    def time_left_text(self) -> str:
+        """"About 2 minutes left", or why there is no estimate; "" while cancelling."""
+        if self.cancelling or self.progress is None:
             return ""
-        if self.progress.total:
-            return f"{self.progress.phase} — {self.progress.done:,} of {self.progress.total:,}"
-        if self.progress.done:
-            return f"{self.progress.phase} — {self.progress.done:,}"
-        return self.progress.phase
+        left = self.progress.time_left_text
+        return left[:1].upper() + left[1:]
 
 
 # -- rows of the mapping editor and the sync log ------------------------------------------------
