@@ -27,6 +27,7 @@ from bookkeeper_desktop.services.sync import SyncResult, run_sync
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import RemoteObjectRow, SyncCursorRow
+from bookkeeper_desktop.sync.clients import QboClient
 from bookkeeper_desktop.sync.context import KILL_EXIT_STATUS
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books, connect_books
@@ -299,3 +300,49 @@ def test_a_pull_killed_with_pages_in_flight_resumes_where_it_was(
     assert all(n == 1 for n in remote_rows(books).values())
     assert len(row_ids(books, first)) == len(sandbox.api.objects(books.tenant, first))
 
+
+
+def test_a_sign_in_expiring_under_pages_in_flight_is_renewed_once(books: Books) -> None:
+    """Pages sent at the same moment all get 401: one refresh, the others wait for it and replay
+    with the new token (QBO's refresh tokens are single-use: a second refresh with the old one
+    would end the connection). Through the sync client, as the concurrent pull calls it."""
+    add_journals(books, 2500 if books.provider == "qbo" else 2100)
+    assert pull(books).ok
+    before = state(books)["requests"]["token_grants"].get("refresh_token", 0)
+    books.sandbox.add_fault(Fault("latency", count=None, path=r"tokens/bearer|connect/token",
+                                  seconds=0.2))
+    refused: list[int] = []
+    pages: list[int] = []
+    errors: list[BaseException] = []
+    with books.client() as client:
+        default = client.api.http
+        client.api.http = httpx.Client(timeout=60.0, event_hooks={"response": [
+            lambda response: refused.append(1) if response.status_code == 401 else None]})
+        default.close()
+        assert books.sandbox.expire_access_tokens() >= 1
+        barrier = threading.Barrier(8)
+
+        def read(number: int) -> None:
+            barrier.wait()
+            try:
+                if isinstance(client, QboClient):
+                    rows, _ = client.query_page("JournalEntry", 1 + 1000 * (number % 3),
+                                                progress=None)
+                else:
+                    rows = client.page_since("ManualJournals", None, 1 + number % 3,
+                                             progress=None).rows
+                pages.append(len(rows))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    assert len(pages) == 8
+    assert all(pages)
+    assert len(refused) >= 2  # several requests were refused at once…
+    after = state(books)["requests"]["token_grants"].get("refresh_token", 0)
+    assert after - before == 1  # …and the sign-in was renewed once
