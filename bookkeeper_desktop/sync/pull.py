@@ -12,15 +12,22 @@ nothing of ours they could overwrite. An existing account or mapping is never ch
 Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
 - QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity
   (inclusive; at most 1,000 objects per answer across its entities, oldest first: when full,
-  the next call starts at the newest `LastUpdatedTime` seen); on the first sync or when the
+  the next call starts at the newest `LastUpdatedTime` seen; the next call is sent while this
+  answer is committed, see `_changes` for why CDC cannot do more); on the first sync or when the
   cursor is past CDC's 30-day window, a full query with paging (`full:<time>|<startposition>`
-  while it runs, so a pull that dies resumes at its page), reading ahead across entities.
-  Deleted objects come as `{"Id","status":"Deleted"}`.
+  while it runs, so a pull that dies resumes at its page). Deleted objects come as
+  `{"Id","status":"Deleted"}`.
 - Xero: `If-Modified-Since` + `page`/`pageSize` (always paged: unpaged lists leave out lines);
-  the next cursor is the first answer's `DateTimeUTC`; the filter is inclusive and records may
-  repeat across pages, so objects are de-duplicated by id + version (`UpdatedDateUTC`).
-  `pass:<since>|<next cursor>|<page>` while a pass runs.
-Each page of objects is committed **with** its cursor in one transaction.
+  the next cursor is the oldest answer's `DateTimeUTC` of the pass; the filter is inclusive and
+  records may repeat across pages, so objects are de-duplicated by id + version
+  (`UpdatedDateUTC`). `pass:<since>|<next cursor>|<page>` while a pass runs.
+Pages of full queries and Xero passes (a first sync, a large If-Modified-Since catch-up) are read
+`client.parallel` at a time across entities (`sync.prefetch.read_in_order`: the provider's
+concurrency limit unless fewer is asked; the realm/tenant `RateBudget` still caps calls per
+minute and in flight), speculatively past pages not yet known to be full. They are applied in the
+caller's thread strictly in order, each page committed **with** its cursor in one transaction, so
+a cursor never moves past what is stored: Cancel, an error on page k, or a crash leaves pages
+before k stored and the next pull starts at the first page not committed.
 
 Each object is stored once (`remote_objects`, unique on company, provider, type, remote id) and,
 where `sync.remote_entries` can post it, as one ledger entry with source QBO/Xero, updated in
