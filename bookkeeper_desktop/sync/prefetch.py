@@ -184,8 +184,8 @@ class _Reader(Generic[K, R]):
         """Ask for pages, earliest first, while there is room: `parallel` in flight, and
         `parallel + ahead` in flight or waiting (the page the caller waits for is always let
         through once a request ends, or the waiting pages could block it for ever)."""
-        if self.stopped:
-            return
+        if self.stopped or (self.progress is not None and self.progress.cancelled):
+            return  # cancelled while the caller commits a page: nothing new is asked for
         for index in range(self.position[0], len(self.runs)):
             while self._may_ask(index):
                 waited_for = (index, self.states[index].issued) == self.position
@@ -209,7 +209,7 @@ class _Reader(Generic[K, R]):
         run = self.runs[index]
         outcome: tuple[bool, object] | None = None
         ends, count = False, None
-        if not self.stopped:
+        if not self.stopped and not (self.progress is not None and self.progress.cancelled):
             try:
                 answer = run.fetch(number, self.workers)
                 ends, count = run.ends(number, answer), run.page_count(answer)

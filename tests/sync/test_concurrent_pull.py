@@ -206,20 +206,23 @@ def test_cancel_mid_pull_stops_within_a_second_and_resumes_with_nothing_lost_or_
     first = FIRST[books.provider]
     add_journals(books, 4500 if books.provider == "qbo" else 3100)
     books.sandbox.add_fault(Fault("latency", count=None, path=READS[books.provider],
-                                  seconds=1.0))
+                                  seconds=2.0))
     cancelled_at: list[float] = []
 
-    def cancel() -> None:  # the first page is in; the next ones are in flight
+    def cancel_once_a_page_is_stored() -> None:  # the next pages are in flight by then
+        while not cursor_of(books, first):
+            time.sleep(0.005)
         cancelled_at.append(time.monotonic())
         progress.cancel()
 
-    progress = on_phase(f"Pulling {first}", cancel)
+    progress = on_phase(f"Pulling {first}", lambda: threading.Thread(
+        target=cancel_once_a_page_is_stored, daemon=True).start())
     stopped = pull(books, progress=progress)
     returned = time.monotonic()
     assert stopped.status is RunStatus.CANCELLED
-    assert returned - cancelled_at[0] < 1.0  # the answers in flight (1 s each) were abandoned
+    assert returned - cancelled_at[0] < 1.0  # the answers in flight (2 s each) were abandoned
     asked = calls(books)
-    time.sleep(1.5)  # the abandoned requests are answered by now: none asked for another
+    time.sleep(2.5)  # the abandoned requests are answered by now: none asked for another
     assert calls(books) == asked
     cursor = cursor_of(books, first)
     assert cursor.startswith("full:" if books.provider == "qbo" else "pass:")
