@@ -132,6 +132,24 @@ class PageRead(Generic[K, R]):
     last: bool
 
 
+class _WorkerProgress(Progress):
+    """What the reading threads look at while they wait (a budget slot, a retry): cancelled when
+    the caller's progress is, at once, or when the reader stops."""
+
+    def __init__(self, caller: Progress | None) -> None:
+        super().__init__()
+        self._caller = caller
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or (self._caller is not None and self._caller.cancelled)
+
+    def check_cancelled(self) -> None:
+        if self._caller is not None:
+            self._caller.check_cancelled()
+        super().check_cancelled()
+
+
 @dataclass
 class _RunState:
     issued: int = 0
@@ -160,11 +178,11 @@ class _Reader(Generic[K, R]):
     #: The first page that failed: nothing at or after it is asked for any more.
     failed_at: tuple[int, int] | None = None
     stopped: bool = False
-    #: What the reading threads look at for cancel: cancelled when the caller is, or stops.
-    workers: Progress = field(default_factory=Progress)
+    workers: _WorkerProgress = field(init=False)
 
     def __post_init__(self) -> None:
         self.states = [_RunState() for _ in self.runs]
+        self.workers = _WorkerProgress(self.progress)
 
     # -- asking (under `cond`) ---------------------------------------------------------------
     def _may_ask(self, index: int) -> bool:
@@ -184,7 +202,7 @@ class _Reader(Generic[K, R]):
         """Ask for pages, earliest first, while there is room: `parallel` in flight, and
         `parallel + ahead` in flight or waiting (the page the caller waits for is always let
         through once a request ends, or the waiting pages could block it for ever)."""
-        if self.stopped or (self.progress is not None and self.progress.cancelled):
+        if self.stopped or self.workers.cancelled:
             return  # cancelled while the caller commits a page: nothing new is asked for
         for index in range(self.position[0], len(self.runs)):
             while self._may_ask(index):
@@ -209,7 +227,7 @@ class _Reader(Generic[K, R]):
         run = self.runs[index]
         outcome: tuple[bool, object] | None = None
         ends, count = False, None
-        if not self.stopped and not (self.progress is not None and self.progress.cancelled):
+        if not self.stopped and not self.workers.cancelled:
             try:
                 answer = run.fetch(number, self.workers)
                 ends, count = run.ends(number, answer), run.page_count(answer)
