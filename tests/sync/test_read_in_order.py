@@ -36,13 +36,13 @@ class Network:
         """A run of `pages` full pages and then a short one (`size` rows a full page)."""
 
         def fetch(number: int, progress: Progress) -> list[int]:
+            progress.check_cancelled()  # as the client does waiting for a budget slot
             with self.lock:
                 self.asked.append((key, number))
                 self.in_flight += 1
                 self.most_in_flight = max(self.most_in_flight, self.in_flight)
             try:
-                time.sleep(self.delays.get((key, number), self.default))
-                progress.check_cancelled()
+                time.sleep(self.delays.get((key, number), self.default))  # the request
                 if number == fail_at:
                     raise NetworkError(f"{key} page {number} failed")
                 return list(range(size if number < pages else size // 2 if number == pages
@@ -142,3 +142,23 @@ def test_cancel_while_pages_are_in_flight_returns_at_once_and_asks_for_nothing_m
     asked = len(network.asked)
     time.sleep(2.3)  # the abandoned requests end: none of them starts another
     assert len(network.asked) == asked
+
+
+def test_cancel_while_the_caller_commits_a_page_asks_for_nothing_more() -> None:
+    network = Network(default=0.05)
+    progress = Progress()
+    asked_at_cancel: list[int] = []
+
+    def read_all() -> None:
+        for page in read_in_order([network.run("a", 40)], parallel=4, progress=progress):
+            if page.number == 5:
+                progress.cancel()
+                with network.lock:
+                    asked_at_cancel.append(len(network.asked))
+                time.sleep(0.3)  # the commit goes on while the pages in flight are answered
+            progress.check_cancelled()  # the safe point after the commit
+
+    with pytest.raises(Cancelled):
+        read_all()
+    time.sleep(0.2)
+    assert len(network.asked) == asked_at_cancel[0]
