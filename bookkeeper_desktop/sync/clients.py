@@ -20,6 +20,12 @@ failures to typed errors. Here, per provider:
 
 Waiting (for a slot, a Retry-After or a backoff) is a safe point: `progress.check_cancelled()` is
 called there, never in the middle of a write.
+
+A client is called by several threads at once while a pull reads pages `parallel` at a time
+(`sync.prefetch.read_in_order`): `httpx.Client` is thread-safe (its docstring says so since
+encode/httpx#2380), the budgets are, the token manager refreshes once however many calls get 401
+together (the others wait and replay with the new token: `providers.tokens`), and the counts kept
+here (`calls`, `Retrier.retries`) are taken under a lock.
 """
 
 from __future__ import annotations
