@@ -20,6 +20,12 @@ failures to typed errors. Here, per provider:
 
 Waiting (for a slot, a Retry-After or a backoff) is a safe point: `progress.check_cancelled()` is
 called there, never in the middle of a write.
+
+A client is called by several threads at once while a pull reads pages `parallel` at a time
+(`sync.prefetch.read_in_order`): `httpx.Client` is thread-safe (its docstring says so since
+encode/httpx#2380), the budgets are, the token manager refreshes once however many calls get 401
+together (the others wait and replay with the new token: `providers.tokens`), and the counts kept
+here (`calls`, `Retrier.retries`) are taken under a lock.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -116,6 +122,13 @@ class Retrier:
     sleep: Callable[[float], None] = time.sleep
     #: Retries made (all calls), for the run's details.
     retries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_retry(self) -> None:
+        """One more retry (pages are read by several threads at once: `+=` alone can lose
+        one)."""
+        with self._lock:
+            self.retries += 1
 
     def backoff(self) -> Backoff:
         return Backoff(base=self.base * self.time_scale, cap=self.cap * self.time_scale,
@@ -141,7 +154,7 @@ class Retrier:
                         budget.pause(delay)
             except NetworkError as exc:
                 delay = self._next(delays, exc)
-            self.retries += 1
+            self.count_retry()
             wait(delay, progress, self.sleep)
 
     def _throttle_delay(self, count: int) -> float:
@@ -191,6 +204,7 @@ class ProviderClient:
                                    self.budget.limits.concurrent))
         #: API calls sent (each attempt), for the run's details and the benchmarks.
         self.calls = 0
+        self._calls_lock = threading.Lock()
         #: "METHOD path" of the last call that failed (a run that gives up names it).
         self.last_failed_request: str | None = None
 
@@ -208,7 +222,8 @@ class ProviderClient:
         _acquire_all(budgets, progress)
         abandoned = False
         try:
-            self.calls += 1
+            with self._calls_lock:  # several pages are read at once (sync.prefetch)
+                self.calls += 1
             # Cancel must not wait for a slow answer: the request is left to finish on its own
             # (its slots freed when it does) and the run stops — like a connection cut off
             # mid-request, which reconcile settles at the next run (`core.progress`).
@@ -264,7 +279,7 @@ class ProviderClient:
                 delay = self.retrier._throttle_delay(throttled)
                 if exc.retry_after is not None:
                     delay = exc.retry_after * self.time_scale
-                self.retrier.retries += 1
+                self.retrier.count_retry()
                 wait(delay, progress, self.retrier.sleep)
 
 
@@ -297,21 +312,31 @@ class QboClient(ProviderClient):
 
     def query_pages(self, entity: str, *, where: str = "", progress: Progress | None,
                     start: int = 1) -> Iterator[tuple[list[dict[str, Any]], dt.datetime | None]]:
-        """`select * from {entity} [where …]` page by page from `start` (STARTPOSITION counts
-        from 1, MAXRESULTS at most 1,000; API_NOTES.md "query"), each with the answer's `time`.
-        Ordered by Id so that new objects land on the last page, not before ours."""
+        """`select * from {entity} [where …]` page by page from `start`, one request at a time
+        (`query_page`), each with the answer's `time`; an empty last page is not yielded."""
         while True:
-            text = (f"select * from {entity}{' where ' + where if where else ''} "
-                    f"orderby Id startposition {start} maxresults {QBO_PAGE}")
-            answer = self.read("query", progress=progress,
-                               params={"query": text, "minorversion": QBO_MINOR_VERSION})
-            rows = list((answer.get("QueryResponse") or {}).get(entity) or [])
-            server_time = answer.get("time")
+            rows, server_time = self.query_page(entity, start, where=where, progress=progress)
             if rows:
-                yield rows, (parse_time(server_time) if server_time else None)
+                yield rows, server_time
             if len(rows) < QBO_PAGE:
                 return
             start += QBO_PAGE
+
+    def query_page(self, entity: str, start: int, *, where: str = "",
+                   progress: Progress | None
+                   ) -> tuple[list[dict[str, Any]], dt.datetime | None]:
+        """One page of `select * from {entity} [where …]` at STARTPOSITION `start` (counting
+        from 1, MAXRESULTS at most 1,000; API_NOTES.md "query") and the answer's `time`. Ordered
+        by Id so that new objects land on the last page, not before ours. Fewer than `QBO_PAGE`
+        rows: the last page. The answer carries no total (only `select count(*)` does), so a
+        reader of several pages at once cannot know where the query ends before it gets there."""
+        text = (f"select * from {entity}{' where ' + where if where else ''} "
+                f"orderby Id startposition {start} maxresults {QBO_PAGE}")
+        answer = self.read("query", progress=progress,
+                           params={"query": text, "minorversion": QBO_MINOR_VERSION})
+        rows = list((answer.get("QueryResponse") or {}).get(entity) or [])
+        server_time = answer.get("time")
+        return rows, (parse_time(server_time) if server_time else None)
 
     def cdc(self, entities: Sequence[str], since: dt.datetime, *, progress: Progress | None
             ) -> tuple[dict[str, list[dict[str, Any]]], dt.datetime | None]:
@@ -407,6 +432,18 @@ def if_modified_since(moment: dt.datetime) -> str:
 XERO_UNPAGED = ("BankTransfers",)
 
 
+@dataclass(frozen=True)
+class XeroPage:
+    """One answer of a paged Xero list: its rows, `DateTimeUTC`, which page it was, how many
+    pages Xero said there are (None when it did not say) and whether it is the last."""
+
+    rows: list[dict[str, Any]]
+    stamp: dt.datetime | None
+    page: int
+    page_count: int | None
+    last: bool
+
+
 class XeroClient(ProviderClient):
     """Calls to one Xero tenant (`api.base_url` = `{api_base}`; the tenant header is added by
     `ApiClient`)."""
@@ -432,30 +469,39 @@ class XeroClient(ProviderClient):
     def pages_since(self, collection: str, since: dt.datetime | None, *,
                     progress: Progress | None, start_page: int = 1
                     ) -> Iterator[tuple[list[dict[str, Any]], dt.datetime | None]]:
-        """`GET {collection}?page=N&pageSize=1000` with `If-Modified-Since`, page by page, each
+        """`page_since` page by page from `start_page`, one request at a time, each page's rows
         with the answer's `DateTimeUTC` (the first one is the next cursor: records changing while
-        we page may move, so the newest `UpdatedDateUTC` seen is not safe; xero_api.py). Always
-        paged: an unpaged list leaves out the lines."""
+        we page may move, so the newest `UpdatedDateUTC` seen is not safe; xero_api.py)."""
+        page = start_page
+        while True:
+            answer = self.page_since(collection, since, page, progress=progress)
+            yield answer.rows, answer.stamp
+            if answer.last:
+                return
+            page += 1
+
+    def page_since(self, collection: str, since: dt.datetime | None, page: int, *,
+                   progress: Progress | None) -> XeroPage:
+        """`GET {collection}?page=N&pageSize=1000` with `If-Modified-Since` (always paged: an
+        unpaged list leaves out the lines; `XERO_UNPAGED` collections have one page, page 1).
+        The answer's `pagination.pageCount`, when Xero sends it, says how many pages there are,
+        so the other pages can be asked for at once."""
         headers = {"If-Modified-Since": if_modified_since(since)} if since else {}
         if collection in XERO_UNPAGED:
             answer = self.read(collection, progress=progress, headers=headers,
                                params={"includeDeleted": "true"})
             stamp = answer.get("DateTimeUTC")
-            yield list(answer.get(collection) or []), (xero_time(stamp) if stamp else None)
-            return
-        page = start_page
-        while True:
-            answer = self.read(collection, progress=progress, headers=headers,
-                               params={"page": page, "pageSize": XERO_PAGE})
-            stamp = answer.get("DateTimeUTC")
-            rows = list(answer.get(collection) or [])
-            yield rows, (xero_time(stamp) if stamp else None)
-            pagination = answer.get("pagination") or {}
-            count = pagination.get("pageCount")
-            if not rows or (count is not None and page >= int(count)) or \
-                    (count is None and len(rows) < XERO_PAGE):
-                return
-            page += 1
+            return XeroPage(list(answer.get(collection) or []),
+                            xero_time(stamp) if stamp else None, page, 1, last=True)
+        answer = self.read(collection, progress=progress, headers=headers,
+                           params={"page": page, "pageSize": XERO_PAGE})
+        stamp = answer.get("DateTimeUTC")
+        rows = list(answer.get(collection) or [])
+        count_text = (answer.get("pagination") or {}).get("pageCount")
+        count = int(count_text) if count_text is not None else None
+        last = not rows or (count is not None and page >= count) or \
+            (count is None and len(rows) < XERO_PAGE)
+        return XeroPage(rows, xero_time(stamp) if stamp else None, page, count, last=last)
 
     def save(self, collection: str, items: Sequence[Mapping[str, Any]], *, key: str,
              progress: Progress | None, void: bool = False) -> list[dict[str, Any]]:

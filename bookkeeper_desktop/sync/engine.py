@@ -342,7 +342,7 @@ def _work_with_retries(ctx: SyncContext, client: QboClient | XeroClient, lease: 
             if elapsed + delay > budget:
                 raise _gave_up(exc, client, tries, elapsed / scale if scale else elapsed) \
                     from exc
-        client.retrier.retries += 1
+        client.retrier.count_retry()
         wait(delay, ctx.progress, sleep_renewing_the_lease)
 
 

@@ -1,23 +1,50 @@
-"""Fetch the next page while the current one is written.
+"""Read pages ahead of the database: one page in a thread (`prefetched`), or several at once
+within the provider's limits (`read_in_order`), always handed over **in order**.
 
 A first pull is a long run of independent page reads (QBO `startposition`, Xero `page`), each
 followed by a database transaction that stores the page and its cursor. Done one after the other,
-the pull waits for the network and the database in turn; with the next read running in a thread
-while this page is committed, it waits for whichever is slower. That is what lets a pull approach
-the providers' rate-limit bound (benchmarks/RESULTS.md, "Sync").
+the pull waits for the network and the database in turn. Real services answer a 1,000-object page
+in 0.2–1 s and take 10 (QBO) or 5 (Xero) requests at once per realm/tenant (API_NOTES.md
+"limits"), so a pull that keeps that many pages in flight waits about pages ÷ parallel round
+trips instead of pages round trips.
 
-Nothing about the cursor changes: pages are still applied, and their cursors committed, in order
-by the caller's thread. At most `depth` pages wait in memory (1,000 objects each).
+`read_in_order(runs, parallel=…)` reads **runs** of numbered pages (a QBO entity's query from its
+start position, a Xero collection's pass from its page): up to `parallel` requests in flight (the
+client's `parallel`; the realm's `RateBudget` still caps calls per minute and in flight across the
+whole process), the first page of the later runs asked for while the current one is read, and
+within a run pages k+1…k+n asked for before page k is known to be full — speculatively, growing
+like TCP's slow start (one page in flight, one more for every full page seen, up to `parallel`),
+or all at once up to the page count when the answers say it (Xero's `pagination.pageCount`). A
+page that ends its run (short or empty) stops the run's reads; answers past it are dropped.
+
+The caller's thread gets the pages strictly in order (run by run, page by page), so it applies
+each page and commits its cursor in order, and the cursor only ever moves past what is stored.
+Pages answered early wait, at most `parallel + AHEAD` of them (1,000 objects each): no new
+request is sent while that many are in flight or waiting. An error on page k (after the client's
+retries) is raised when the caller reaches page k — pages before it are handed over first, pages
+after it are never asked for again. Cancel (`Progress.cancel`) is looked at while the caller
+waits (every `_POLL` s): no new request is sent, the answers in flight are abandoned (their
+threads are daemons and store nothing), nothing is half stored. A pull that stops or dies starts
+again at the first page whose cursor was not committed.
+
+`prefetched(items)` is the simple form for reads that depend on each other (QBO CDC: the next
+call starts at the newest time of this answer): the next item is read in a thread while this one
+is committed; at most `depth` items wait.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from typing import TypeVar
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from bookkeeper_desktop.core.progress import Progress
 
 T = TypeVar("T")
+K = TypeVar("K")
+R = TypeVar("R")
 
 #: How long the consumer waits for the reader thread to finish its request after it stopped
 #: early (an error or Cancel); past this the thread is left to end on its own (it is a daemon
@@ -66,3 +93,223 @@ def prefetched(items: Iterator[T], *, depth: int = 1, name: str = "sync-prefetch
     finally:
         stop.set()
         reader.join(JOIN_TIMEOUT)
+
+
+#: Pages that may wait, answered, beyond the `parallel` in flight (memory: 1,000 objects each).
+AHEAD = 2
+
+
+def _no_count(_answer: object) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class PageRun(Generic[K, R]):
+    """A run of pages read in order: pages 0, 1, 2… until one `ends` it.
+
+    Attributes:
+        key: what the run is (an entity, a collection), handed back with each page.
+        fetch: reads page `n` of the run (0 is its first page, wherever the run starts) with the
+            `Progress` to look at for cancel while waiting (budget slots, retries).
+        ends: whether the answer to page `n` is the run's last page (short or empty).
+        page_count: how many pages the run has, when an answer says it (None: unknown).
+    """
+
+    key: K
+    fetch: Callable[[int, Progress], R]
+    ends: Callable[[int, R], bool]
+    page_count: Callable[[R], int | None] = _no_count
+
+
+@dataclass(frozen=True)
+class PageRead(Generic[K, R]):
+    """One page handed to the caller: the run's key, the page's number in the run, the answer,
+    and whether it ends the run."""
+
+    key: K
+    number: int
+    answer: R
+    last: bool
+
+
+class _WorkerProgress(Progress):
+    """What the reading threads look at while they wait (a budget slot, a retry): cancelled when
+    the caller's progress is, at once, or when the reader stops."""
+
+    def __init__(self, caller: Progress | None) -> None:
+        super().__init__()
+        self._caller = caller
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or (self._caller is not None and self._caller.cancelled)
+
+    def check_cancelled(self) -> None:
+        if self._caller is not None:
+            self._caller.check_cancelled()
+        super().check_cancelled()
+
+
+@dataclass
+class _RunState:
+    issued: int = 0
+    in_flight: int = 0
+    #: Answers that did not end the run (the slow start's evidence that more pages follow).
+    full: int = 0
+    #: The lowest page number known to end the run.
+    end: int | None = None
+    count: int | None = None
+
+
+@dataclass
+class _Reader(Generic[K, R]):
+    runs: Sequence[PageRun[K, R]]
+    parallel: int
+    progress: Progress | None
+    ahead: int
+    name: str
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    #: (run, page) → (True, answer) or (False, exception), answered and not yet handed over.
+    answers: dict[tuple[int, int], tuple[bool, object]] = field(default_factory=dict)
+    states: list[_RunState] = field(default_factory=list)
+    in_flight: int = 0
+    #: The next page to hand over.
+    position: tuple[int, int] = (0, 0)
+    #: The first page that failed: nothing at or after it is asked for any more.
+    failed_at: tuple[int, int] | None = None
+    stopped: bool = False
+    workers: _WorkerProgress = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.states = [_RunState() for _ in self.runs]
+        self.workers = _WorkerProgress(self.progress)
+
+    # -- asking (under `cond`) ---------------------------------------------------------------
+    def _may_ask(self, index: int) -> bool:
+        state = self.states[index]
+        number = state.issued
+        if self.failed_at is not None and (index, number) >= self.failed_at:
+            return False
+        if (index, number) == self.position:
+            return True  # the page the caller waits for, whatever the other answers said
+        if state.end is not None and number > state.end:
+            return False
+        if state.count is not None:
+            return number < state.count
+        return state.in_flight < max(1, min(self.parallel, state.full))
+
+    def _fill(self) -> None:
+        """Ask for pages, earliest first, while there is room: `parallel` in flight, and
+        `parallel + ahead` in flight or waiting (the page the caller waits for is always let
+        through once a request ends, or the waiting pages could block it for ever)."""
+        if self.stopped or self.workers.cancelled:
+            return  # cancelled while the caller commits a page: nothing new is asked for
+        for index in range(self.position[0], len(self.runs)):
+            while self._may_ask(index):
+                waited_for = (index, self.states[index].issued) == self.position
+                if self.in_flight >= self.parallel or (
+                        not waited_for and
+                        self.in_flight + len(self.answers) >= self.parallel + self.ahead):
+                    return
+                self._ask(index)
+
+    def _ask(self, index: int) -> None:
+        state = self.states[index]
+        number = state.issued
+        state.issued += 1
+        state.in_flight += 1
+        self.in_flight += 1
+        threading.Thread(target=self._read, args=(index, number), daemon=True,
+                         name=f"{self.name}-{index}-{number}").start()
+
+    # -- reading (worker threads) ------------------------------------------------------------
+    def _read(self, index: int, number: int) -> None:
+        run = self.runs[index]
+        outcome: tuple[bool, object] | None = None
+        ends, count = False, None
+        if not self.stopped and not self.workers.cancelled:
+            try:
+                answer = run.fetch(number, self.workers)
+                ends, count = run.ends(number, answer), run.page_count(answer)
+                outcome = (True, answer)
+            except BaseException as exc:  # handed to the caller, raised at its page
+                outcome = (False, exc)
+        with self.cond:
+            state = self.states[index]
+            state.in_flight -= 1
+            self.in_flight -= 1
+            if not self.stopped and outcome is not None:
+                self._store(index, number, outcome, ends, count)
+                self._fill()
+            self.cond.notify_all()
+
+    def _store(self, index: int, number: int, outcome: tuple[bool, object], ends: bool,
+               count: int | None) -> None:
+        state = self.states[index]
+        if outcome[0]:
+            if ends:
+                state.end = number if state.end is None else min(state.end, number)
+            else:
+                state.full += 1
+            if count is not None:
+                state.count = count
+        if (state.end is not None and number > state.end) or (index, number) < self.position:
+            return  # past the run's end: dropped
+        self.answers[(index, number)] = outcome
+        if not outcome[0] and (self.failed_at is None or (index, number) < self.failed_at):
+            self.failed_at = (index, number)
+
+    # -- handing over (the caller's thread) --------------------------------------------------
+    def _next(self) -> tuple[bool, object]:
+        with self.cond:
+            while self.position not in self.answers:
+                if self.progress is not None and self.progress.cancelled:
+                    break
+                self.cond.wait(_POLL)
+            else:
+                return self.answers.pop(self.position)
+        self.workers.cancel()
+        assert self.progress is not None
+        self.progress.check_cancelled()
+        raise AssertionError("unreachable: cancelled")
+
+    def pages(self) -> Generator[PageRead[K, R], None, None]:
+        try:
+            with self.cond:
+                self._fill()
+            while self.position[0] < len(self.runs):
+                if self.progress is not None and self.progress.cancelled:
+                    self.workers.cancel()
+                    self.progress.check_cancelled()
+                ok, value = self._next()
+                if not ok:
+                    assert isinstance(value, BaseException)
+                    raise value
+                index, number = self.position
+                run = self.runs[index]
+                answer: R = value  # type: ignore[assignment]
+                last = run.ends(number, answer)
+                with self.cond:
+                    if last:
+                        self.states[index].end = number
+                        for key in [k for k in self.answers if k[0] == index]:
+                            del self.answers[key]  # past the run's end: dropped
+                        self.position = (index + 1, 0)
+                    else:
+                        self.position = (index, number + 1)
+                    self._fill()
+                yield PageRead(run.key, number, answer, last)
+        finally:
+            with self.cond:
+                self.stopped = True
+                self.answers.clear()
+            self.workers.cancel()
+
+
+def read_in_order(runs: Sequence[PageRun[K, R]], *, parallel: int,
+                  progress: Progress | None = None, ahead: int = AHEAD,
+                  name: str = "sync-pages") -> Generator[PageRead[K, R], None, None]:
+    """Every page of `runs`, run by run and page by page, read up to `parallel` at a time (see
+    the module docstring). Raises a page's error at that page, `Cancelled` when `progress` is
+    cancelled; closing the iterator stops the reads (no new request is sent)."""
+    return _Reader(runs, max(1, parallel), progress, ahead, name).pages()

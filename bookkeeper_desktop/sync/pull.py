@@ -12,15 +12,22 @@ nothing of ours they could overwrite. An existing account or mapping is never ch
 Transactions, per entity, with a cursor per company, provider and entity (`sync_cursors`):
 - QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity
   (inclusive; at most 1,000 objects per answer across its entities, oldest first: when full,
-  the next call starts at the newest `LastUpdatedTime` seen); on the first sync or when the
+  the next call starts at the newest `LastUpdatedTime` seen; the next call is sent while this
+  answer is committed, see `_changes` for why CDC cannot do more); on the first sync or when the
   cursor is past CDC's 30-day window, a full query with paging (`full:<time>|<startposition>`
-  while it runs, so a pull that dies resumes at its page), reading ahead across entities.
-  Deleted objects come as `{"Id","status":"Deleted"}`.
+  while it runs, so a pull that dies resumes at its page). Deleted objects come as
+  `{"Id","status":"Deleted"}`.
 - Xero: `If-Modified-Since` + `page`/`pageSize` (always paged: unpaged lists leave out lines);
-  the next cursor is the first answer's `DateTimeUTC`; the filter is inclusive and records may
-  repeat across pages, so objects are de-duplicated by id + version (`UpdatedDateUTC`).
-  `pass:<since>|<next cursor>|<page>` while a pass runs.
-Each page of objects is committed **with** its cursor in one transaction.
+  the next cursor is the oldest answer's `DateTimeUTC` of the pass; the filter is inclusive and
+  records may repeat across pages, so objects are de-duplicated by id + version
+  (`UpdatedDateUTC`). `pass:<since>|<next cursor>|<page>` while a pass runs.
+Pages of full queries and Xero passes (a first sync, a large If-Modified-Since catch-up) are read
+`client.parallel` at a time across entities (`sync.prefetch.read_in_order`: the provider's
+concurrency limit unless fewer is asked; the realm/tenant `RateBudget` still caps calls per
+minute and in flight), speculatively past pages not yet known to be full. They are applied in the
+caller's thread strictly in order, each page committed **with** its cursor in one transaction, so
+a cursor never moves past what is stored: Cancel, an error on page k, or a crash leaves pages
+before k stored and the next pull starts at the first page not committed.
 
 Each object is stored once (`remote_objects`, unique on company, provider, type, remote id) and,
 where `sync.remote_entries` can post it, as one ledger entry with source QBO/Xero, updated in
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from typing import Any
 
 from sqlalchemy import select
@@ -60,11 +68,11 @@ from bookkeeper_desktop.storage.schema import (
 )
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import store
-from bookkeeper_desktop.sync.clients import QboClient, XeroClient
+from bookkeeper_desktop.sync.clients import QBO_CDC_MAX, QBO_PAGE, QboClient, XeroClient, XeroPage
 from bookkeeper_desktop.sync.contacts_pull import CONTACT_TYPES
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import key_in
-from bookkeeper_desktop.sync.prefetch import prefetched
+from bookkeeper_desktop.sync.prefetch import PageRun, prefetched, read_in_order
 from bookkeeper_desktop.sync.remote_entries import (
     QBO_ENTITIES,
     XERO_COLLECTIONS,
@@ -305,9 +313,7 @@ def pull_transactions(ctx: SyncContext) -> None:
         _pull_qbo(ctx, ctx.client)
         ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
         return
-    for number, kind in enumerate(XERO_COLLECTIONS):
-        ctx.report(number, len(XERO_COLLECTIONS), f"Pulling {kind}")
-        _pull_xero(ctx, ctx.client, kind)
+    _pull_xero(ctx, ctx.client)
     ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
 
 
@@ -327,89 +333,156 @@ def _pull_qbo(ctx: SyncContext, client: QboClient) -> None:
     _changes(ctx, client, {e: c for e, c in cursors.items() if c and not needs_query(c)})
 
 
+#: One CDC answer as `_changes` applies it: the objects per entity and the cursor they move
+#: every entity to, or None when CDC cannot page past a second (then everything is queried).
+_CdcAnswer = tuple[dict[str, list[dict[str, Any]]], str] | None
+
+
 def _changes(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str]) -> None:
     """What changed since the cursors, in one `GET /cdc?entities=A,B,…` for every entity
     (one request and one round trip where there were eight). `changedSince` is the oldest of
     their cursors: what an entity's own later cursor already covers comes again and is skipped
     as unchanged. An answer holds at most 1,000 objects across its entities, oldest first
     (API_NOTES.md "CDC"): when it is full, every entity's cursor moves to the newest
-    `LastUpdatedTime` in it (everything older is in the answer) and the next call starts there."""
+    `LastUpdatedTime` in it (everything older is in the answer) and the next call starts there.
+
+    CDC cannot page: each call's `changedSince` is the newest time of the answer before, so a
+    long catch-up is a chain of calls that cannot be sent at once. What does overlap: the next
+    call is sent (`prefetched`) while this answer is committed. Not done, on purpose: one call per
+    entity (eight chains side by side) would cost eight calls where one answers every small
+    catch-up, and a catch-up switched to paged queries on `MetaData.LastUpdatedTime` would miss
+    the objects deleted meanwhile (a query never returns a deleted object; only CDC does). A
+    catch-up past CDC's 30-day window is a full query, read several pages at a time."""
     if not cursors:
         return
     entities = [entity for entity in QBO_ENTITIES if entity in cursors]
-    since = min(store.cursor_time(cursor) or dt.datetime.now(dt.UTC)
-                for cursor in cursors.values())
+    first_since = min(store.cursor_time(cursor) or dt.datetime.now(dt.UTC)
+                      for cursor in cursors.values())
     ctx.report(0, len(QBO_ENTITIES), "Pulling changes")
-    while True:
-        found, server_time = client.cdc(entities, since, progress=ctx.progress)
-        objects = [obj for entity in entities for obj in found[entity]]
-        full = len(objects) >= 1000
-        newest = max((updated_at_of("qbo", o) or since for o in objects), default=since)
-        if full and newest <= since:
-            # 1,000 changes inside one second: CDC cannot page past them; query everything.
+
+    def answers() -> Iterator[_CdcAnswer]:
+        since = first_since
+        while True:
+            found, server_time = client.cdc(entities, since, progress=ctx.progress)
+            objects = [obj for entity in entities for obj in found[entity]]
+            full = len(objects) >= QBO_CDC_MAX
+            newest = max((updated_at_of("qbo", o) or since for o in objects), default=since)
+            if full and newest <= since:
+                yield None  # 1,000 changes inside one second: CDC cannot page past them
+                return
+            yield found, (newest if full else (server_time or dt.datetime.now(dt.UTC))
+                          ).isoformat()
+            if not full:
+                return
+            since = newest
+
+    for answer in prefetched(answers(), name="sync-cdc"):
+        if answer is None:
             _full_queries(ctx, client, dict.fromkeys(entities))
             return
-        next_cursor = (newest if full else (server_time or dt.datetime.now(dt.UTC))).isoformat()
+        found, next_cursor = answer
         for number, entity in enumerate(entities):
             ctx.report(number, len(entities), f"Pulling {entity}")
             _apply_page(ctx, entity, found[entity], next_cursor)
-        if not full:
-            return
-        since = newest
+
+
+def _earliest(known: dt.datetime | None, stamp: dt.datetime | None) -> dt.datetime | None:
+    """The older of two answer times: pages read at once are answered in any order, and the
+    next pass must start no later than the oldest of them (a change made after an early page was
+    read, to an object on it, is then still picked up)."""
+    if known is None or stamp is None:
+        return known or stamp
+    return min(known, stamp)
 
 
 def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str | None]
                   ) -> None:
-    """Every object of each entity, page by page; a query that died (`full:<time>|<position>`
-    cursor) resumes at its page. One reader runs ahead through all the entities, so the next
-    page, or the next entity's first page, is read while this one is committed."""
+    """Every object of each entity, page by page, read `client.parallel` pages at a time across
+    the entities (`sync.prefetch.read_in_order`) and committed in order; a query that died
+    (`full:<time>|<position>` cursor) resumes at its page. `<time>` is the oldest answer time of
+    the query's pages so far: the CDC cursor once the query is complete."""
     entities = [entity for entity in QBO_ENTITIES if entity in cursors]
+    starts: dict[str, tuple[dt.datetime | None, int]] = {}
+    for entity in entities:
+        cursor, started, start = cursors[entity], None, 1
+        if cursor and cursor.startswith("full:"):
+            started_text, start_text = cursor[5:].split("|")
+            started, start = dt.datetime.fromisoformat(started_text), int(start_text)
+        starts[entity] = (started, start)
 
-    def pages() -> Iterator[tuple[str, list[dict[str, Any]] | None, str]]:
-        for entity in entities:
-            cursor, started, start = cursors[entity], None, 1
-            if cursor and cursor.startswith("full:"):
-                started, position = cursor[5:].split("|")
-                start = int(position)
-            for page, server_time in client.query_pages(entity, progress=ctx.progress,
-                                                        start=start):
-                if started is None:
-                    started = (server_time or dt.datetime.now(dt.UTC)).isoformat()
-                start += len(page)
-                yield entity, page, f"full:{started}|{start}"
-            yield entity, None, started or dt.datetime.now(dt.UTC).isoformat()
+    def run(entity: str, start: int) -> PageRun[str, tuple[list[dict[str, Any]],
+                                                           dt.datetime | None]]:
+        return PageRun(
+            entity,
+            fetch=lambda n, progress: client.query_page(entity, start + n * QBO_PAGE,
+                                                        progress=progress),
+            ends=lambda _n, answer: len(answer[0]) < QBO_PAGE)
 
-    current = None
-    for entity, page, cursor in prefetched(pages()):
-        if entity != current:
-            current = entity
-            ctx.report(QBO_ENTITIES.index(entity), len(QBO_ENTITIES), f"Pulling {entity}")
-        if page is not None:
-            _apply_page(ctx, entity, page, cursor)
-            continue
-        with ctx.db.session() as session:  # the entity's query is complete
-            store.set_cursor(session, ctx.company_id, "qbo", entity, cursor)
-        ctx.safe_point()
+    current, started = None, None
+    with closing(read_in_order([run(e, starts[e][1]) for e in entities],
+                               parallel=client.parallel, progress=ctx.progress,
+                               name="sync-query")) as pages:
+        for page in pages:
+            entity, (rows, server_time) = page.key, page.answer
+            if entity != current:
+                current, started = entity, starts[entity][0]
+                ctx.report(QBO_ENTITIES.index(entity), len(QBO_ENTITIES), f"Pulling {entity}")
+            started = _earliest(started, server_time) or dt.datetime.now(dt.UTC)
+            if rows:
+                position = starts[entity][1] + page.number * QBO_PAGE + len(rows)
+                _apply_page(ctx, entity, rows, f"full:{started.isoformat()}|{position}")
+            if page.last:
+                with ctx.db.session() as session:  # the entity's query is complete
+                    store.set_cursor(session, ctx.company_id, "qbo", entity,
+                                     started.isoformat())
+                ctx.safe_point()
 
 
-def _pull_xero(ctx: SyncContext, client: XeroClient, collection: str) -> None:
+def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
+    """Each collection's pass (`pass:<since>|<next cursor>|<page>` while it runs), read
+    `client.parallel` pages at a time across the collections and committed in order. Xero's
+    answers say how many pages there are (`pagination.pageCount`): once the first is in, the
+    others are asked for together. `<next cursor>` is the oldest `DateTimeUTC` of the pass's
+    answers so far: the next pass's `If-Modified-Since`."""
+    starts: dict[str, tuple[str, dt.datetime | None, int]] = {}
     with ctx.db.read_session() as session:
-        cursor = store.get_cursor(session, ctx.company_id, "xero", collection)
-    since_text, next_cursor, page = cursor or "", None, 1
-    if cursor and cursor.startswith("pass:"):
-        since_text, next_cursor, page_text = cursor[5:].split("|")
-        page = int(page_text)
-    since = dt.datetime.fromisoformat(since_text) if since_text else None
-    for rows, stamp in prefetched(client.pages_since(collection, since, progress=ctx.progress,
-                                                     start_page=page)):
-        if next_cursor is None:
-            next_cursor = (stamp or dt.datetime.now(dt.UTC)).isoformat()
-        page += 1
-        _apply_page(ctx, collection, rows, f"pass:{since_text}|{next_cursor}|{page}")
-    with ctx.db.session() as session:
-        store.set_cursor(session, ctx.company_id, "xero", collection,
-                         next_cursor or dt.datetime.now(dt.UTC).isoformat())
-    ctx.safe_point()
+        for collection in XERO_COLLECTIONS:
+            cursor = store.get_cursor(session, ctx.company_id, "xero", collection)
+            since_text, next_cursor, first = cursor or "", None, 1
+            if cursor and cursor.startswith("pass:"):
+                since_text, next_text, page_text = cursor[5:].split("|")
+                next_cursor, first = dt.datetime.fromisoformat(next_text), int(page_text)
+            starts[collection] = (since_text, next_cursor, first)
+
+    def run(collection: str, since_text: str, first: int) -> PageRun[str, XeroPage]:
+        since = dt.datetime.fromisoformat(since_text) if since_text else None
+        return PageRun(
+            collection,
+            fetch=lambda n, progress: client.page_since(collection, since, first + n,
+                                                        progress=progress),
+            ends=lambda _n, answer: answer.last,
+            page_count=lambda answer: None if answer.page_count is None
+            else answer.page_count - first + 1)
+
+    current, next_cursor = None, None
+    with closing(read_in_order([run(c, starts[c][0], starts[c][2]) for c in XERO_COLLECTIONS],
+                               parallel=client.parallel, progress=ctx.progress,
+                               name="sync-pages")) as pages:
+        for page in pages:
+            collection, answer = page.key, page.answer
+            since_text = starts[collection][0]
+            if collection != current:
+                current, next_cursor = collection, starts[collection][1]
+                ctx.report(XERO_COLLECTIONS.index(collection), len(XERO_COLLECTIONS),
+                           f"Pulling {collection}")
+            next_cursor = _earliest(next_cursor, answer.stamp) or dt.datetime.now(dt.UTC)
+            _apply_page(ctx, collection, answer.rows,
+                        f"pass:{since_text}|{next_cursor.isoformat()}|{answer.page + 1}")
+            if page.last:
+                with ctx.db.session() as session:
+                    store.set_cursor(session, ctx.company_id, "xero", collection,
+                                     next_cursor.isoformat())
+                ctx.safe_point()
 
 
 class Page:
