@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest revision in migrations/versions (a test checks they agree). A database already at
 #: this revision opens without importing Alembic at all, which keeps start-up quick.
-SCHEMA_HEAD = "0009_results"
+SCHEMA_HEAD = "0010_import_undo"
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 _OUR_TABLES = frozenset(Base.metadata.tables)
