@@ -160,16 +160,16 @@ def import_coa(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _undo_json(plan: coa_undo.ImportUndoPlan, applied: bool) -> dict[str, object]:
-    def items(found: tuple[coa_undo.UndoItem, ...], key: str) -> list[dict[str, object]]:
+    def items(found: tuple[coa_undo.UndoItem, ...], key: str = "") -> list[dict[str, object]]:
         return [{"account_id": i.account_id, "full_name": i.full_name, "code": i.code,
-                 key: i.detail} for i in found]
+                 "type": i.account_type, **({key: i.detail} if key else {})} for i in found]
 
     record = plan.record
     return {
         "import": {"id": record.id, "file": record.file_name, "format": record.format_label,
                    "imported_at": record.imported_at.isoformat(), "by": record.actor},
         "applied": applied,
-        "remove": items(plan.remove, "type"),
+        "remove": items(plan.remove),
         "restore": items(plan.restore, "changes"),
         "keep": items(plan.keep, "reason"),
         "proposals_withdrawn": plan.proposals,

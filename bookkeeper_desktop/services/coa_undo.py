@@ -315,7 +315,8 @@ class _Planner:
         proposal_ids = self._proposals(set(removals))
         return ImportUndoPlan(
             _record_of(self.record),
-            remove=tuple(self._item(i, _type_label(self.rows[i].type)) for i in removals),
+            remove=tuple(self._item(i, "added by the import; nothing uses it")
+                         for i in removals),
             restore=tuple(self._item(i, _what_changes_back(self.rows[i], before, self.chart))
                           for i, before in restores),
             keep=tuple(sorted(self.keep, key=lambda item: item.full_name.lower())),
