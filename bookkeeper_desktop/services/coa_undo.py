@@ -63,6 +63,11 @@ ACCOUNT_FIELDS = ("full_name", "name", "code", "parent_id", "type", "original_ty
 _FIELD_WORDS = {"full_name": "name", "code": "number", "parent_id": "parent",
                 "original_type": "original type", "detail_type": "detail type",
                 "tax_code": "tax code", "active": "active", "extra": "extras"}
+#: How the preview names where an account came from (`core.accounts.AccountSource`).
+_SOURCE_WORDS = {"manual": "added by hand", "sample": "sample data",
+                 "iif": "QuickBooks Desktop IIF file", "qbo_csv": "QuickBooks Online CSV file",
+                 "xero_csv": "Xero CSV file", "xlsx": "Excel workbook",
+                 "qbo": "QuickBooks Online", "xero": "Xero"}
 _CHUNK = 500  # ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
 _PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
@@ -426,6 +431,8 @@ def _what_changes_back(row: AccountRow, before: dict[str, Any],
             new = chart[new][0] if new in chart else "none"
         elif name == "type":
             old, new = _type_label(str(old)), _type_label(str(new))
+        elif name == "source":
+            old, new = _SOURCE_WORDS.get(old, old), _SOURCE_WORDS.get(new, new)
         elif name == "active":
             old, new = ("active" if old else "inactive"), ("active" if new else "inactive")
         elif name == "extra":

@@ -161,3 +161,43 @@ def test_an_undo_that_fails_keeps_the_dialog_open_and_changes_nothing(
     assert dialog.note_label.text() == "Nothing was changed."
     assert shown and "no chart import to undo" in str(shown[0])
     assert _chart(db, company_id) == changed != imported
+
+
+def test_pictures_of_the_undo_preview_fit_a_1280_by_800_screen(
+        qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path) -> None:
+    """Saved as ledger-undo-import.png (the window) and ledger-undo-import-dialog.png into
+    $BOOKKEEPER_SCREENSHOT_DIR when set, to look at."""
+    import os
+
+    from .test_ledger_screenshots import distinct_colours, save
+
+    folder = Path(os.environ.get("BOOKKEEPER_SCREENSHOT_DIR") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    pane = LedgerPane(ctx)
+    window.setCentralWidget(pane)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0, timeout=5000)
+    _import(qtbot, pane, tmp_path)
+    chart = {a.full_name: a.id or 0 for a in account_services.list_accounts(db, company_id)}
+    entry_services.save_draft(db, company_id, JournalEntry(dt.date(2026, 6, 30), (
+        JournalLine(chart["Marketing:Online Ads"], debit=money("99.00")),
+        JournalLine(chart["Checking"], credit=money("99.00")))))
+    assert (window.width(), window.height()) == (1280, 800)  # its minimum size fits
+    # The chart's tool bar shows the action itself, not behind an overflow arrow.
+    bar_button = next(w for w in pane.undo_import_action.associatedObjects()
+                      if hasattr(w, "isVisible") and w is not pane.undo_import_action
+                      and w.__class__.__name__ == "QToolButton")
+    assert bar_button.isVisible()  # type: ignore[attr-defined]
+    dialog = _preview(qtbot, pane)
+    qtbot.wait(100)
+    assert dialog.width() <= 1280 and dialog.height() <= 800
+    assert dialog.rect().contains(dialog.undo_button.geometry())
+    assert window.statusBar().currentMessage() == ""  # no "Reading…" left behind
+    image = save(window, folder, "ledger-undo-import.png")
+    assert distinct_colours(image) > 10
+    dialog_image = save(dialog, folder, "ledger-undo-import-dialog.png")
+    assert distinct_colours(dialog_image) > 10
+    dialog.reject()

@@ -582,8 +582,11 @@ class LedgerPane(QWidget):
         """What was done, on the pane's message line and in the window's status bar."""
         self.message_label.setText(text)
         window = self.window()
-        if text and isinstance(window, QMainWindow):
-            window.statusBar().showMessage(text, 10000)
+        if isinstance(window, QMainWindow):
+            if text:
+                window.statusBar().showMessage(text, 10000)
+            else:  # a "Reading…" of a moment ago must not stay after the preview opens
+                window.statusBar().clearMessage()
 
     # --- chart import ----------------------------------------------------------------------------
 
