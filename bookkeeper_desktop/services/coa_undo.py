@@ -31,18 +31,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Column, Row, Table, delete, distinct, func, insert, select
+from sqlalchemy import Row, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.accounts import AccountType, split_path
 from bookkeeper_desktop.core.changes import NOTHING, Changes
 from bookkeeper_desktop.core.errors import NotFound, WorkflowError
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.services.account_uses import (
+    PROVIDER_NAMES,
+    account_uses,
+    chunks,
+    counted,
+)
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -50,7 +56,6 @@ from bookkeeper_desktop.storage.schema import (
     AccountMappingRow,
     AccountRow,
     AuditLogRow,
-    Base,
     ChartImportAccountRow,
     ChartImportRow,
 )
@@ -68,8 +73,6 @@ _SOURCE_WORDS = {"manual": "added by hand", "sample": "sample data",
                  "iif": "QuickBooks Desktop IIF file", "qbo_csv": "QuickBooks Online CSV file",
                  "xero_csv": "Xero CSV file", "xlsx": "Excel workbook",
                  "qbo": "QuickBooks Online", "xero": "Xero"}
-_CHUNK = 500  # ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
-_PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
 
 def account_values(row: AccountRow | Row[Any] | Mapping[Any, Any]) -> dict[str, Any]:
@@ -89,17 +92,6 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be kept in an import record")
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for account_id in ids:
-        batch.append(account_id)
-        if len(batch) == _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _depth(full_name: str) -> int:
     return len(split_path(full_name))
 
@@ -117,7 +109,7 @@ def record_import(session: Session, company_id: int, *, file_name: str, format_l
     session.flush()
     after: dict[int, dict[str, Any]] = {}
     columns = [AccountRow.__table__.c[name] for name in ACCOUNT_FIELDS]
-    for batch in _chunks([*added_ids, *before]):
+    for batch in chunks([*added_ids, *before]):
         # Columns, not ORM rows: 5,000 accounts in a few tens of ms.
         for row in session.execute(select(AccountRow.id, *columns)
                                    .where(AccountRow.id.in_(batch))):
@@ -203,11 +195,11 @@ class ImportUndoPlan:
     def summary(self, now: dt.datetime | None = None) -> str:
         """"Undo the import of chart.iif from 3 Dec 14:02: remove 105 accounts, restore 4;
         keep 2 (used or changed since)"."""
-        parts = [f"remove {_count(len(self.remove), 'account')}",
+        parts = [f"remove {counted(len(self.remove), 'account')}",
                  f"restore {len(self.restore)}"]
         text = f"Undo the import of {self.record.label(now)}: " + ", ".join(parts)
         if self.proposals:
-            text += f", withdraw {_count(self.proposals, 'mapping proposal')}"
+            text += f", withdraw {counted(self.proposals, 'mapping proposal')}"
         if self.keep:
             text += f"; keep {len(self.keep)} (used or changed since)"
         return text + "."
@@ -223,10 +215,6 @@ def _named(item: UndoItem) -> str:
     return f"{item.code} {item.full_name}" if item.code else item.full_name
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 @dataclass(frozen=True)
 class ImportUndoResult:
     """What an undo did (the plan as it was applied, inside the undo's transaction)."""
@@ -238,7 +226,7 @@ class ImportUndoResult:
         """"Undid the import of chart.iif: 105 accounts removed, 4 restored, 2 kept"."""
         plan = self.plan
         text = (f"Undid the import of {plan.record.file_name}: "
-                f"{_count(len(plan.remove), 'account')} removed, {len(plan.restore)} restored")
+                f"{counted(len(plan.remove), 'account')} removed, {len(plan.restore)} restored")
         if plan.keep:
             text += f", {len(plan.keep)} kept (used or changed since)"
         return text + "."
@@ -288,7 +276,7 @@ class _Planner:
             .where(AccountRow.company_id == company_id))}
         self.rows: dict[int, Row[Any]] = {}  # the accounts the import touched: the columns used
         columns = [AccountRow.__table__.c[name] for name in ACCOUNT_FIELDS]
-        for batch in _chunks(e.account_id for e in self.entries):
+        for batch in chunks(e.account_id for e in self.entries):
             self.rows.update((row.id, row) for row in session.execute(
                 select(AccountRow.id, AccountRow.qbo_id, AccountRow.xero_id, *columns)
                 .where(AccountRow.company_id == company_id, AccountRow.id.in_(batch))))
@@ -372,10 +360,10 @@ class _Planner:
                    restored_parents: dict[int, int | None]) -> list[int]:
         """The added accounts nothing uses, deepest first (subaccounts before their parents)."""
         candidates = set(added)
-        reasons = _uses(self.session, candidates)
+        reasons = account_uses(self.session, candidates)
         for account_id in candidates:
             row = self.rows[account_id]
-            linked = [_PROVIDER_NAMES[p] for p, remote in (("qbo", row.qbo_id),
+            linked = [PROVIDER_NAMES[p] for p, remote in (("qbo", row.qbo_id),
                                                            ("xero", row.xero_id)) if remote]
             if linked:
                 reasons[account_id].append(f"linked to its account in {' and '.join(linked)}")
@@ -405,7 +393,7 @@ class _Planner:
     def _proposals(self, removed: set[int]) -> list[int]:
         ids = [int(i) for i in self.record.details.get("proposal_ids", [])]
         found: list[int] = []
-        for batch in _chunks(ids):
+        for batch in chunks(ids):
             found += [int(i) for i in self.session.execute(
                 select(AccountMappingRow.id).where(AccountMappingRow.id.in_(batch),
                                                    AccountMappingRow.state == "proposed"))
@@ -448,72 +436,6 @@ def _what_changes_back(row: Row[Any], before: dict[str, Any],
     return "; ".join(parts)
 
 
-def _entries(number: int) -> str:
-    return f"{number} entr{'y' if number == 1 else 'ies'}"
-
-
-#: How a reference from another table reads in a reason: (table, column) → (words for a count,
-#: the column whose distinct values are counted, or None to count rows).
-_USE_WORDS: dict[tuple[str, str], tuple[Callable[[int], str], str | None]] = {
-    ("journal_lines", "account_id"): (lambda n: f"used by {_entries(n)}", "entry_id"),
-    ("statement_accounts", "account_id"): (
-        lambda n: "linked to a bank or card statement account", None),
-    ("statement_lines", "account_id"): (
-        lambda n: f"holds {_count(n, 'statement line')}", None),
-    ("statement_lines", "proposed_account_id"): (
-        lambda n: f"proposed for {_count(n, 'statement line')}", None),
-    ("statement_rules", "account_id"): (lambda n: f"used by {_count(n, 'rule')}", None),
-    ("categoriser_counts", "account_id"): (
-        lambda n: "learned from approved statement lines", None),
-}
-
-
-def _use_words(table: str, column: str) -> tuple[Callable[[int], str], str | None]:
-    known = _USE_WORDS.get((table, column))
-    if known is not None:
-        return known
-    return (lambda n: f"used in {table.replace('_', ' ')} ({n})"), None
-
-
-def _account_references() -> list[Column[Any]]:
-    """Every column of another table that points at an account (from the schema itself, so a
-    table added later counts without a change here). The chart's own parent link is the
-    subaccount rule; mappings count only when confirmed (`_uses`)."""
-    columns = []
-    for table in Base.metadata.sorted_tables:
-        if table.name in ("accounts", "account_mappings"):
-            continue
-        for key in table.foreign_keys:
-            if key.column.table.name == "accounts":
-                columns.append(key.parent)
-    return columns
-
-
-def _uses(session: Session, account_ids: set[int]) -> defaultdict[int, list[str]]:
-    """Account id → what uses it, in words, for the accounts of `account_ids` that are used."""
-    reasons: defaultdict[int, list[str]] = defaultdict(list)
-    if not account_ids:
-        return reasons
-    for column in _account_references():
-        words, counted_name = _use_words(column.table.name, column.name)
-        counted = (func.count(distinct(column.table.c[counted_name])) if counted_name
-                   else func.count())
-        for batch in _chunks(sorted(account_ids)):
-            for account_id, number in session.execute(
-                    select(column, counted).where(column.in_(batch)).group_by(column)):
-                reasons[int(account_id)].append(words(int(number)))
-    for batch in _chunks(sorted(account_ids)):
-        for account_id, provider, remote in session.execute(
-                select(AccountMappingRow.account_id, AccountMappingRow.provider,
-                       func.coalesce(AccountMappingRow.remote_name, AccountMappingRow.remote_code,
-                                     AccountMappingRow.remote_id))
-                .where(AccountMappingRow.account_id.in_(batch),
-                       AccountMappingRow.state == "confirmed")):
-            where = _PROVIDER_NAMES.get(provider, provider)
-            reasons[int(account_id)].append(f"mapped to the {where} account '{remote}'")
-    return reasons
-
-
 # --- undoing -------------------------------------------------------------------------------------
 
 
@@ -543,11 +465,11 @@ def undo_last_import(db: Database, company_id: int, *, import_id: int | None = N
             _restore(session, company_id, account_id, before, {i for i, _ in plan.restore_values})
             done += 1
             _step(progress, done, total)
-        for batch in _chunks(plan.proposal_ids):
+        for batch in chunks(plan.proposal_ids):
             session.execute(delete(AccountMappingRow).where(
                 AccountMappingRow.id.in_(batch), AccountMappingRow.state == "proposed"))
         for level in _levels(plan.remove):  # subaccounts before their parents
-            for batch in _chunks(level):
+            for batch in chunks(level):
                 session.execute(delete(AccountRow).where(AccountRow.company_id == company_id,
                                                          AccountRow.id.in_(batch)))
             done += len(level)

@@ -63,12 +63,14 @@ def test_undo_last_previews_asks_and_undoes_newest_first(company: Cli, tmp_path:
     assert done.code == 0, done.err
     assert "Undid the import of second.csv: 1 account removed, 1 restored." in done.out
     names = {a["full_name"] for a in company("accounts", "list", "--json").json()}
-    assert "Postage" not in names and "Office" in names
+    assert "Postage" not in names
+    assert "Office" in names
 
     first = company("import-coa", "--undo-last", "--yes", "--json")
     assert first.code == 0
     report = first.json()
-    assert report["import"]["file"] == "first.csv" and report["applied"] is True
+    assert report["import"]["file"] == "first.csv"
+    assert report["applied"] is True
     assert sorted(r["full_name"] for r in report["remove"]) == [
         "Checking", "Office", "Travel", "Travel:Meals"]
     assert company("accounts", "list", "--json").json() == []
@@ -102,6 +104,8 @@ def test_accounts_used_since_are_kept_listed_on_stderr_exit_3(company: Cli, db_p
 def test_undo_last_usage_errors(company: Cli, tmp_path: Path) -> None:
     path = _chart(tmp_path, "chart.csv", FIRST)
     both = company("import-coa", str(path), "--undo-last")
-    assert both.code == 2 and "takes no FILE" in both.err
+    assert both.code == 2
+    assert "takes no FILE" in both.err
     neither = company("import-coa")
-    assert neither.code == 2 and "name the chart file" in neither.err
+    assert neither.code == 2
+    assert "name the chart file" in neither.err

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -19,6 +20,7 @@ from bookkeeper_desktop.core.money import money
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger import LedgerPane
 from bookkeeper_desktop.gui.ledger.import_undo import ImportUndoDialog
+from bookkeeper_desktop.jobs import JobRunner
 from bookkeeper_desktop.services import accounts as account_services
 from bookkeeper_desktop.services import coa_undo
 from bookkeeper_desktop.services import entries as entry_services
@@ -82,7 +84,8 @@ def test_the_preview_cancel_escape_and_enter_change_nothing(
     assert _rows(dialog, "keep") == []
     assert not dialog.kept_label.isVisible()
     assert dialog.tabs.tabText(0) == "To remove (2)"
-    assert not dialog.undo_button.isDefault() and not dialog.undo_button.autoDefault()
+    assert not dialog.undo_button.isDefault()
+    assert not dialog.undo_button.autoDefault()
     dialog.cancel_button.click()
     assert not dialog.isVisible()
 
@@ -135,7 +138,8 @@ def test_confirming_undoes_the_import_and_the_chart_shows_it(
     assert window.statusBar().currentMessage() == message
 
     savings = account_services.find_account(db, company_id, "1010")
-    assert savings is not None and savings.full_name == "Savings"
+    assert savings is not None
+    assert savings.full_name == "Savings"
     qtbot.waitUntil(lambda: pane.tree_model.index_of(savings.id or 0).data() == "Savings",
                     timeout=5000)
     assert pane.tree_model.index_of(chart["Marketing:Online Ads"]).isValid()
@@ -145,7 +149,7 @@ def test_confirming_undoes_the_import_and_the_chart_shows_it(
 
 
 def test_an_undo_that_fails_keeps_the_dialog_open_and_changes_nothing(
-        qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path,
+        qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path, *,
         monkeypatch: pytest.MonkeyPatch) -> None:
     pane = loaded_pane(qtbot, ctx)
     _import(qtbot, pane, tmp_path)
@@ -159,7 +163,8 @@ def test_an_undo_that_fails_keeps_the_dialog_open_and_changes_nothing(
     qtbot.waitUntil(lambda: not dialog.running, timeout=10000)
     assert dialog.isVisible()
     assert dialog.note_label.text() == "Nothing was changed."
-    assert shown and "no chart import to undo" in str(shown[0])
+    assert shown
+    assert "no chart import to undo" in str(shown[0])
     assert _chart(db, company_id) == changed != imported
 
 
@@ -193,7 +198,8 @@ def test_pictures_of_the_undo_preview_fit_a_1280_by_800_screen(
     assert bar_button.isVisible()  # type: ignore[attr-defined]
     dialog = _preview(qtbot, pane)
     qtbot.wait(100)
-    assert dialog.width() <= 1280 and dialog.height() <= 800
+    assert dialog.width() <= 1280
+    assert dialog.height() <= 800
     assert dialog.rect().contains(dialog.undo_button.geometry())
     assert window.statusBar().currentMessage() == ""  # no "Reading…" left behind
     image = save(window, folder, "ledger-undo-import.png")
@@ -201,3 +207,36 @@ def test_pictures_of_the_undo_preview_fit_a_1280_by_800_screen(
     dialog_image = save(dialog, folder, "ledger-undo-import-dialog.png")
     assert distinct_colours(dialog_image) > 10
     dialog.reject()
+
+
+def test_the_file_menu_command_follows_the_panes_action(
+        qtbot: QtBot, gui_db: Database, sample_company: Any, runner: JobRunner,
+        tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from bookkeeper_desktop.core.changes import Changes
+    from bookkeeper_desktop.gui.context import AppServices
+    from bookkeeper_desktop.services import coa_import
+
+    from .test_main_window import build_window
+
+    ini = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    ctx = AppContext(AppServices(gui_db), runner, company_id=sample_company.id)
+    window = build_window(qtbot, ctx, ini)
+    command = window.undo_import_action
+    assert command in window.menus["file"].actions()
+    assert not command.isEnabled()
+    assert "no chart import to undo" in command.statusTip()
+
+    coa_import.import_chart(gui_db, sample_company.id, chart_file(tmp_path), actor="tester")
+    ctx.notify(Changes(accounts=True))  # as the import dialog does after its job
+    qtbot.waitUntil(command.isEnabled, timeout=5000)
+    assert command.statusTip().startswith("Remove the accounts the last chart import added")
+    pane = window.panes["ledger"]
+    assert isinstance(pane, LedgerPane)
+    with qtbot.waitSignal(pane.undo_flow.preview_ready, timeout=10000) as ready:
+        command.trigger()
+    dialog: ImportUndoDialog = ready.args[0]
+    assert dialog.plan.record.file_name == "chart.csv"
+    dialog.reject()
+    window.close()
