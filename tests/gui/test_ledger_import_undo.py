@@ -57,6 +57,25 @@ def _preview(qtbot: QtBot, pane: LedgerPane) -> ImportUndoDialog:
     return dialog
 
 
+def _imported_and_used(qtbot: QtBot, ctx: AppContext, db: Database, company_id: int,
+                       tmp_path: Path) -> tuple[QMainWindow, LedgerPane, dict[str, int]]:
+    """The pane in a 1280×800 window, the chart file imported through it, and an entry since
+    on the new subaccount (so it and its parent must stay). The chart's ids by full name."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    pane = LedgerPane(ctx)
+    window.setCentralWidget(pane)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0, timeout=5000)
+    _import(qtbot, pane, tmp_path)
+    chart = {a.full_name: a.id or 0 for a in account_services.list_accounts(db, company_id)}
+    entry_services.save_draft(db, company_id, JournalEntry(dt.date(2026, 6, 30), (
+        JournalLine(chart["Marketing:Online Ads"], debit=money("99.00")),
+        JournalLine(chart["Checking"], credit=money("99.00")))))
+    return window, pane, chart
+
+
 def test_undo_is_disabled_with_its_reason_until_there_is_an_import(
         qtbot: QtBot, ctx: AppContext, tmp_path: Path) -> None:
     pane = loaded_pane(qtbot, ctx)
@@ -103,20 +122,8 @@ def test_the_preview_cancel_escape_and_enter_change_nothing(
 
 def test_confirming_undoes_the_import_and_the_chart_shows_it(
         qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path) -> None:
-    window = QMainWindow()
-    qtbot.addWidget(window)
     before = _chart(db, company_id)
-    pane = LedgerPane(ctx)
-    window.setCentralWidget(pane)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0, timeout=5000)
-    _import(qtbot, pane, tmp_path)
-    # An entry on the new subaccount since the import: it and its parent must stay.
-    chart = {a.full_name: a.id or 0 for a in account_services.list_accounts(db, company_id)}
-    entry_services.save_draft(db, company_id, JournalEntry(dt.date(2026, 6, 30), (
-        JournalLine(chart["Marketing:Online Ads"], debit=money("99.00")),
-        JournalLine(chart["Checking"], credit=money("99.00")))))
+    window, pane, chart = _imported_and_used(qtbot, ctx, db, company_id, tmp_path)
 
     dialog = _preview(qtbot, pane)
     assert _rows(dialog, "keep") == [("Marketing", "has the subaccount 'Marketing:Online Ads'"),
@@ -178,18 +185,7 @@ def test_pictures_of_the_undo_preview_fit_a_1280_by_800_screen(
 
     folder = Path(os.environ.get("BOOKKEEPER_SCREENSHOT_DIR") or tmp_path / "shots")
     folder.mkdir(parents=True, exist_ok=True)
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    pane = LedgerPane(ctx)
-    window.setCentralWidget(pane)
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0, timeout=5000)
-    _import(qtbot, pane, tmp_path)
-    chart = {a.full_name: a.id or 0 for a in account_services.list_accounts(db, company_id)}
-    entry_services.save_draft(db, company_id, JournalEntry(dt.date(2026, 6, 30), (
-        JournalLine(chart["Marketing:Online Ads"], debit=money("99.00")),
-        JournalLine(chart["Checking"], credit=money("99.00")))))
+    window, pane, _chart_ids = _imported_and_used(qtbot, ctx, db, company_id, tmp_path)
     assert (window.width(), window.height()) == (1280, 800)  # its minimum size fits
     # The chart's tool bar shows the action itself, not behind an overflow arrow.
     bar_button = next(w for w in pane.undo_import_action.associatedObjects()
