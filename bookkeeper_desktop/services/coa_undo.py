@@ -485,8 +485,8 @@ def undo_last_import(db: Database, company_id: int, *, import_id: int | None = N
         }
         if progress is not None:
             progress.check_cancelled()
-    changes = Changes(accounts=bool(plan.remove or plan.restore),
-                      mappings=bool(plan.proposals or plan.remove))
+    # The chart's "last import" changed even when every account was kept: the chart re-reads.
+    changes = Changes(accounts=True, mappings=bool(plan.proposals or plan.remove))
     return ImportUndoResult(plan, changes)
 
 
