@@ -236,3 +236,26 @@ def test_the_file_menu_command_follows_the_panes_action(
     assert dialog.plan.record.file_name == "chart.csv"
     dialog.reject()
     window.close()
+
+
+def test_cancelling_a_running_undo_changes_nothing(
+        qtbot: QtBot, ctx: AppContext, db: Database, company_id: int, tmp_path: Path) -> None:
+    from bookkeeper_desktop.services import coa_import
+
+    rows = "".join(f"{20000 + n},Undo test {n},Expenses,Other Miscellaneous Service Cost\n"
+                   for n in range(1500))
+    coa_import.import_chart(db, company_id, chart_file(
+        tmp_path, "Account Number,Account Name,Type,Detail Type\n" + rows), actor="tester")
+    pane = loaded_pane(qtbot, ctx)
+    qtbot.waitUntil(pane.undo_import_action.isEnabled, timeout=5000)
+    imported = _chart(db, company_id)
+    dialog = _preview(qtbot, pane)
+    assert "remove 1500 accounts" in dialog.summary_label.text()
+    dialog.undo_button.click()
+    assert dialog.running
+    dialog.cancel_button.click()  # Cancel while it runs: the job stops, the dialog stays
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    assert dialog.isVisible()
+    assert dialog.note_label.text() == "Cancelled; nothing was changed."
+    assert _chart(db, company_id) == imported
+    assert coa_undo.last_import(db, company_id) is not None
