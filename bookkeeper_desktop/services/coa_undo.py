@@ -270,7 +270,7 @@ class _Planner:
             select(ChartImportAccountRow).where(ChartImportAccountRow.import_id == record.id)
             .order_by(ChartImportAccountRow.id)).scalars())
         # The whole chart, small columns only: names, codes and parents decide clashes and
-        # subaccounts; whole rows only for the accounts the import touched.
+        # subaccounts; the columns an import changes only for the accounts it touched.
         self.chart = {int(i): (str(n), c, p) for i, n, c, p in session.execute(
             select(AccountRow.id, AccountRow.full_name, AccountRow.code, AccountRow.parent_id)
             .where(AccountRow.company_id == company_id))}
@@ -311,7 +311,7 @@ class _Planner:
         restores = self._restorable(changed, unchanged)
         removals = self._removable(added, {i for i, _ in restores},
                                    {i: before["parent_id"] for i, before in restores})
-        proposal_ids = self._proposals(set(removals))
+        proposal_ids = self._proposals()
         return ImportUndoPlan(
             _record_of(self.record),
             remove=tuple(self._item(i, "added by the import; nothing uses it")
@@ -390,7 +390,8 @@ class _Planner:
                 gone.add(account_id)
         return removable
 
-    def _proposals(self, removed: set[int]) -> list[int]:
+    def _proposals(self) -> list[int]:
+        """The mapping proposals the import made that are still only proposals."""
         ids = [int(i) for i in self.record.details.get("proposal_ids", [])]
         found: list[int] = []
         for batch in chunks(ids):
@@ -461,8 +462,10 @@ def undo_last_import(db: Database, company_id: int, *, import_id: int | None = N
         if progress is not None:
             progress.phase("Undoing the import", total)
         done = 0
+        # Subaccounts follow a parent's name back, but not those restored or removed here.
+        own_way = {i for i, _ in plan.restore_values} | {i.account_id for i in plan.remove}
         for account_id, before in plan.restore_values:
-            _restore(session, company_id, account_id, before, {i for i, _ in plan.restore_values})
+            _restore(session, company_id, account_id, before, own_way)
             done += 1
             _step(progress, done, total)
         for batch in chunks(plan.proposal_ids):
@@ -513,7 +516,7 @@ def _levels(items: Sequence[UndoItem]) -> list[list[int]]:
 
 
 def _restore(session: Session, company_id: int, account_id: int, before: dict[str, Any],
-             restored: set[int]) -> None:
+             own_way: set[int]) -> None:
     row = session.get(AccountRow, account_id)
     assert row is not None
     assert row.company_id == company_id
@@ -521,13 +524,13 @@ def _restore(session: Session, company_id: int, account_id: int, before: dict[st
     for name in ACCOUNT_FIELDS:
         setattr(row, name, before[name])
     if old_path != row.full_name:
-        # Subaccounts added since the import follow their parent's name back, as they follow a
-        # rename (`services.accounts.update_account`); restored ones get their own values.
+        # Subaccounts follow their parent's name back, as they follow a rename
+        # (`services.accounts.update_account`); those of `own_way` get their own values or go.
         prefix = old_path + ":"
         for child in session.execute(select(AccountRow).where(
                 AccountRow.company_id == company_id,
                 AccountRow.full_name.startswith(prefix, autoescape=True))).scalars():
-            if child.id not in restored:
+            if child.id not in own_way:
                 child.full_name = row.full_name + child.full_name[len(old_path):]
     session.flush()  # one at a time: a clash fails here, naming nothing half done
 

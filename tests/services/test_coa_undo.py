@@ -321,3 +321,25 @@ def test_a_rule_or_a_statement_link_keeps_an_added_account(db: Database, company
     assert kept == {"Postage": "used by 1 rule",
                     "Travel:Meals": "linked to a bank or card statement account",
                     "Travel": "has the subaccount 'Travel:Meals'"}
+
+
+def test_an_added_subaccount_of_a_renamed_account_goes_without_following_the_rename(
+        db: Database, company_id: int, tmp_path: Path) -> None:
+    """The import renames Office and adds a subaccount under its new name: the undo removes
+    that subaccount instead of first moving it back under 'Office' (where the name is taken)."""
+    before = _snapshot(db, company_id)
+    _import(db, company_id, _file(tmp_path, "chart.csv", [
+        "6000,Office Expenses,Expenses,Office/General Administrative Expenses",
+        "6030,Office Expenses:Printing,Expenses,Office/General Administrative Expenses"]))
+    with db.session() as session:  # the name the subaccount would take if it followed
+        session.add(AccountRow(company_id=company_id, full_name="Office:Printing",
+                               name="Printing", type="expense", description="", extra={}))
+    with_row = _snapshot(db, company_id)
+    result = coa_undo.undo_last_import(db, company_id)
+    assert [i.full_name for i in result.plan.remove] == ["Office Expenses:Printing"]
+    after = _snapshot(db, company_id)
+    added_since = set(with_row["accounts"]) - set(before["accounts"]) - {
+        i.account_id for i in result.plan.remove}
+    assert {k: v for k, v in after["accounts"].items() if k not in added_since} \
+        == before["accounts"]
+    assert [after["accounts"][i]["full_name"] for i in added_since] == ["Office:Printing"]
