@@ -565,7 +565,6 @@ class LedgerPane(QWidget):
     def _set_last_import(self, label: str) -> None:
         """Enable Undo last import for `label` ("chart.iif from 3 Dec 14:02"), or disable it
         with the reason when there is no import to undo."""
-        self._last_import = label
         self.undo_import_action.setEnabled(bool(label) and self._company_id is not None)
         self.undo_import_action.setToolTip(
             f"Undo the import of {label}: remove the accounts it added that nothing uses yet "
