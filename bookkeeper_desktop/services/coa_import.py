@@ -109,8 +109,8 @@ def apply_import(db: Database, company_id: int, preview: ImportPreview, *,
         # What the import did, kept so that it can be undone (`services.coa_undo`).
         record_id = coa_undo.record_import(
             session, company_id, file_name=preview.file_name, format_label=preview.format_label,
-            sha256=sha256, actor=who, added_ids=[a.id for a in added if a.id is not None],
-            before=chart.before, proposal_ids=proposal_ids)
+            sha256=sha256, actor=who, added=chart.added_values, before=chart.before,
+            after=chart.after_values(), proposal_ids=proposal_ids)
         repositories.add_audit(session, company_id, who, "import", obj=("chart", record_id),
                                details={
             "file": preview.file_name,
@@ -157,8 +157,12 @@ class _Chart:
                                      AccountRow.id.in_(wanted))).scalars()} if wanted else {}
         self.staged: list[tuple[Account, dict[str, Any]]] = []
         self.actor = ""
-        #: Account id → its values before the import changed it (`coa_undo.account_values`).
+        # What the import did, for its record (`coa_undo.record_import`), from what it wrote:
+        # account id → `coa_undo.account_values` of each account added, and of each account
+        # changed before the change; the rows changed, for their values after.
+        self.added_values: dict[int, dict[str, Any]] = {}
         self.before: dict[int, dict[str, Any]] = {}
+        self.touched: dict[int, AccountRow] = {}
 
     def _check(self, account: Account, except_id: int | None) -> None:
         problems = []
@@ -204,7 +208,8 @@ class _Chart:
             insert(AccountRow).returning(AccountRow.id, sort_by_parameter_order=True),
             [values for _, values in self.staged]).all()
         added = []
-        for (account, _), account_id in zip(self.staged, ids, strict=True):
+        for (account, values), account_id in zip(self.staged, ids, strict=True):
+            self.added_values[account_id] = coa_undo.account_values(values)
             self.name_ids[account.full_name.lower()] = account_id
             if account.code:
                 self.code_ids[account.code] = account_id
@@ -219,6 +224,11 @@ class _Chart:
         self.staged.clear()
         return added
 
+    def after_values(self) -> dict[int, dict[str, Any]]:
+        """Account id → `coa_undo.account_values` now, of every account the import changed."""
+        return {account_id: coa_undo.account_values(row)
+                for account_id, row in self.touched.items()}
+
     def update(self, account: Account, actor: str) -> Account:
         assert account.id is not None
         fixed = account_services._normalised(account)
@@ -229,6 +239,7 @@ class _Chart:
         self._check(fixed, row.id)
         before = account_of(row)
         self.before.setdefault(row.id, coa_undo.account_values(row))
+        self.touched[row.id] = row
         old_path = row.full_name
         parent_id = self._parent_id(fixed.full_name)
         self.name_ids.pop(old_path.lower(), None)
@@ -245,6 +256,7 @@ class _Chart:
                     continue
                 self.name_ids.pop(name)
                 self.before.setdefault(child.id, coa_undo.account_values(child))
+                self.touched[child.id] = child
                 child.full_name = fixed.full_name + child.full_name[len(old_path):]
                 self.name_ids[child.full_name.lower()] = child.id
         self.name_ids[row.full_name.lower()] = row.id

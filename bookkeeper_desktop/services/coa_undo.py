@@ -100,33 +100,27 @@ def _depth(full_name: str) -> int:
 
 
 def record_import(session: Session, company_id: int, *, file_name: str, format_label: str,
-                  sha256: str | None, actor: str, added_ids: Sequence[int],
-                  before: dict[int, dict[str, Any]], proposal_ids: Sequence[int]) -> int | None:
-    """Record an applied import inside its transaction: `added_ids` (accounts inserted),
-    `before` (account id → `account_values` before the import changed it) and the mapping
-    proposals it made. An import that changed nothing is not recorded (there is nothing to
-    undo). The id of the record, or None."""
-    session.flush()
-    after: dict[int, dict[str, Any]] = {}
-    columns = [AccountRow.__table__.c[name] for name in ACCOUNT_FIELDS]
-    for batch in chunks([*added_ids, *before]):
-        # Columns, not ORM rows: 5,000 accounts in a few tens of ms.
-        for row in session.execute(select(AccountRow.id, *columns)
-                                   .where(AccountRow.id.in_(batch))):
-            after[row.id] = account_values(row._mapping)
+                  sha256: str | None, actor: str, added: dict[int, dict[str, Any]],
+                  before: dict[int, dict[str, Any]], after: dict[int, dict[str, Any]],
+                  proposal_ids: Sequence[int]) -> int | None:
+    """Record an applied import inside its transaction: `added` (account id → `account_values`
+    of each account inserted), `before` and `after` (account id → `account_values` before and
+    after the import changed it) and the mapping proposals it made. The import hands over the
+    values it wrote, so nothing is read back. An import that changed nothing is not recorded
+    (there is nothing to undo). The id of the record, or None."""
     changed = {account_id: values for account_id, values in before.items()
-               if account_id in after and after[account_id] != values}
-    if not added_ids and not changed and not proposal_ids:
+               if after[account_id] != values}
+    if not added and not changed and not proposal_ids:
         return None
     record = ChartImportRow(company_id=company_id, file_name=file_name, format=format_label,
                             sha256=sha256, actor=actor, imported_at=utc_now(),
-                            added=len(added_ids), changed=len(changed),
+                            added=len(added), changed=len(changed),
                             details={"proposal_ids": list(proposal_ids)}, undone_by="",
                             undo_result={})
     session.add(record)
     session.flush()
     rows = [{"import_id": record.id, "account_id": account_id, "action": "added",
-             "before": None, "after": after[account_id]} for account_id in added_ids]
+             "before": None, "after": values} for account_id, values in added.items()]
     rows += [{"import_id": record.id, "account_id": account_id, "action": "changed",
               "before": values, "after": after[account_id]}
              for account_id, values in changed.items()]
