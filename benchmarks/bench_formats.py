@@ -6,7 +6,8 @@
    Python's `csv` module writing the same rows (built from the same entries), and to XLSX against
    openpyxl's write-only mode appending the same cells. Budget: within 2x.
 2. Importing a 5,000-account chart (QBO CSV and IIF): read + preview against an empty chart and
-   against the same 5,000 accounts (every row matched). Budget: under 1 s.
+   against the same 5,000 accounts (every row matched). Budget: under 1 s. Then, through storage,
+   undoing that import (`services.coa_undo`): the preview and the undo (no budget: a job).
 3. Peak memory (tracemalloc) exporting 10k vs 100k entries: it must stay flat (streaming).
 """
 
@@ -32,7 +33,7 @@ from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.formats import ExportOptions, plan_import, read_chart, write_export
 from bookkeeper_desktop.formats.common import ExportFormat
-from bookkeeper_desktop.services import coa_import
+from bookkeeper_desktop.services import coa_import, coa_undo
 from bookkeeper_desktop.services.companies import create_company
 from bookkeeper_desktop.storage.engine import open_database
 
@@ -215,6 +216,33 @@ def bench_import_storage(folder: Path, runs: int) -> list[str]:
     return rows
 
 
+def bench_import_undo(folder: Path, runs: int) -> list[str]:
+    """Undo the import of a 5,000-account chart (services.coa_undo): the preview, then the undo
+    (all 5,000 accounts removed, in one transaction). No budget; the undo runs as a job."""
+    qbo, iif = write_chart_files(folder)
+    rows = ["| chart (5,000 accounts) into SQLite | undo preview (s) | undo (s) |",
+            "|---|---:|---:|"]
+    for path in (qbo, iif):
+        previews, undos = [], []
+        for run in range(runs):
+            database = open_database(f"sqlite:///{folder / f'undo-{path.suffix}-{run}.sqlite'}")
+            company = create_company(database, "Bench").id
+            coa_import.import_chart(database, company, path, actor="bench")
+            start = time.perf_counter()
+            plan = coa_undo.plan_undo_last(database, company)
+            previews.append(time.perf_counter() - start)
+            assert plan is not None
+            assert len(plan.remove) == 5000
+            start = time.perf_counter()
+            coa_undo.undo_last_import(database, company, import_id=plan.record.id)
+            undos.append(time.perf_counter() - start)
+            database.close()
+        rows.append(f"| {read_chart(path).detected.label} | {min(previews):.3f} | "
+                    f"{min(undos):.3f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
 def bench_memory(folder: Path) -> list[str]:
     accounts = make_accounts()
     rows = ["| format | peak 10k entries (MiB) | peak 100k entries (MiB) | growth |",
@@ -262,6 +290,8 @@ def main() -> None:
         bench_import(folder, max(args.runs, 3))
         print("\nChart import into storage:")
         bench_import_storage(folder, max(args.runs, 3))
+        print("\nUndo of that import:")
+        bench_import_undo(folder, max(args.runs, 3))
         for leftover in folder.iterdir():
             leftover.unlink()
         if not args.skip_memory and not args.only_import:

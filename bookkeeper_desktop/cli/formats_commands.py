@@ -2,24 +2,33 @@
 
 Exit statuses of `import-coa`: 0 imported (or a clean dry run), 1 the file has errors and nothing
 was imported (or is not a chart at all), 2 usage (including a path that is not a file).
+
+`import-coa --undo-last [--yes] [--dry-run]` undoes the last chart import (`services.coa_undo`):
+the preview first; without `--yes` it asks (and refuses to ask when stdin is not a terminal).
+Exit statuses: 0 undone with nothing kept (or a dry run), 3 undone but some accounts were kept
+(listed on stderr with the reason), 1 nothing to undo or another import came in between, 2 usage,
+130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command, add_subcommands
 from bookkeeper_desktop.cli.common import parse_date as _parse_date
+from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.formats import DEFAULT_XERO_TAX_RATE, ExportFormat, ExportOptions
 from bookkeeper_desktop.formats.plan import ImportPreview
 from bookkeeper_desktop.services import accounts as account_services
-from bookkeeper_desktop.services import coa_import, exporting
+from bookkeeper_desktop.services import coa_import, coa_undo, exporting
 from bookkeeper_desktop.services.exports import export_history
 
 FORMAT_KEYS = [f.value for f in ExportFormat]
 USAGE_EXIT = 2
+KEPT_EXIT = 3  # as `sync undo`: done, but not all of it could be taken back
 
 
 def _status(text: str) -> EntryStatus:
@@ -32,9 +41,15 @@ def _status(text: str) -> EntryStatus:
 def register(subparsers: SubParsers) -> None:
     importing = add_command(subparsers, "import-coa",
                             help="import a chart of accounts (IIF, QBO CSV, Xero CSV or Excel)")
-    importing.add_argument("file", metavar="FILE", type=Path)
+    importing.add_argument("file", metavar="FILE", type=Path, nargs="?",
+                           help="the chart file (not with --undo-last)")
     importing.add_argument("--dry-run", action="store_true",
                            help="show what would change and the errors; change nothing")
+    importing.add_argument("--undo-last", action="store_true",
+                           help="undo the last import not undone yet (newest first): remove the "
+                                "accounts it added that nothing uses, restore the ones it changed")
+    importing.add_argument("--yes", "-y", action="store_true",
+                           help="with --undo-last: do not ask before undoing")
     importing.add_argument("--verbose", "-v", action="store_true",
                            help="list every account to add, update and skip, not just counts")
     importing.set_defaults(handler=import_coa)
@@ -115,7 +130,15 @@ def _preview_json(preview: ImportPreview, applied: bool) -> dict[str, object]:
 
 
 def import_coa(ctx: Context, args: argparse.Namespace) -> int:
-    path: Path = args.file
+    if args.undo_last:
+        if args.file is not None:
+            ctx.warn("error: --undo-last takes no FILE: it undoes the last import")
+            return USAGE_EXIT
+        return undo_last_import(ctx, args)
+    path: Path | None = args.file
+    if path is None:
+        ctx.warn("error: name the chart file to import (or use --undo-last)")
+        return USAGE_EXIT
     if not path.is_file():
         ctx.warn(f"error: '{path}' is not a file")
         return USAGE_EXIT
@@ -134,6 +157,56 @@ def import_coa(ctx: Context, args: argparse.Namespace) -> int:
         else:
             ctx.print("Dry run: nothing was changed.")
     return 0 if preview.can_apply else 1
+
+
+def _undo_json(plan: coa_undo.ImportUndoPlan, applied: bool) -> dict[str, object]:
+    def items(found: tuple[coa_undo.UndoItem, ...], key: str = "") -> list[dict[str, object]]:
+        return [{"account_id": i.account_id, "full_name": i.full_name, "code": i.code,
+                 "type": i.account_type, **({key: i.detail} if key else {})} for i in found]
+
+    record = plan.record
+    return {
+        "import": {"id": record.id, "file": record.file_name, "format": record.format_label,
+                   "imported_at": record.imported_at.isoformat(), "by": record.actor},
+        "applied": applied,
+        "remove": items(plan.remove),
+        "restore": items(plan.restore, "changes"),
+        "keep": items(plan.keep, "reason"),
+        "proposals_withdrawn": plan.proposals,
+    }
+
+
+def undo_last_import(ctx: Context, args: argparse.Namespace) -> int:
+    company = ctx.company()
+    plan = coa_undo.plan_undo_last(ctx.db, company.id)
+    if plan is None:
+        ctx.warn("nothing to undo: there is no chart import left to undo in "
+                 f"'{company.name}'.")
+        return 1
+    if not ctx.json:
+        ctx.print(plan.summary())
+        for line in plan.describe():
+            ctx.print(f"  {line}")
+    if args.dry_run:
+        if ctx.json:
+            ctx.emit_json(_undo_json(plan, False))
+        else:
+            ctx.print("Dry run: nothing was changed.")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ConfigurationError("Undoing an import removes and changes accounts: add --yes "
+                                     "to confirm when not at a terminal.")
+        if input("Undo this import? [y/N] ").strip().lower() not in ("y", "yes"):
+            raise Cancelled("Nothing was changed.")
+    result = coa_undo.undo_last_import(ctx.db, company.id, import_id=plan.record.id)
+    if ctx.json:
+        ctx.emit_json(_undo_json(result.plan, True))
+    else:
+        ctx.print(result.sentence())
+    for kept in result.plan.keep:
+        ctx.warn(f"kept {kept.full_name}: {kept.detail}")
+    return KEPT_EXIT if result.plan.keep else 0
 
 
 def export_entries(ctx: Context, args: argparse.Namespace) -> int:

@@ -310,6 +310,11 @@ class MainWindow(QMainWindow):
         self.review_statements_action = self._action(
             "Re&view Statement Lines…", self.review_statements, "Ctrl+Shift+R",
             tip="Accept, change, split or skip the proposed entries of imported statements")
+        self.undo_import_action = self._action(
+            "&Undo Last Chart Import…", self.undo_last_import,
+            tip="Remove the accounts the last chart import added that nothing uses yet and "
+                "restore the ones it changed (a preview first)")
+        self._follow_pane_action(self.undo_import_action, "ledger", "undo_import_action")
         self.export_action = self._action(
             "&Export…", self.start_export, "Ctrl+E",
             tip="Write journal entries for QuickBooks, Xero or Excel")
@@ -327,6 +332,7 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
+        file_menu.addAction(self.undo_import_action)
         file_menu.addAction(self.import_statement_action)
         file_menu.addAction(self.review_statements_action)
         file_menu.addAction(self.export_action)
@@ -358,6 +364,23 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
         self.menus = {"file": file_menu, "edit": edit_menu, "view": view_menu, "help": help_menu}
 
+    def _follow_pane_action(self, action: QAction, key: str, name: str) -> None:
+        """Keep a menu command enabled exactly when the pane's own action is (with its reason
+        as the status tip); disabled for good when the pane has no such action."""
+        pane_action = getattr(self.panes.get(key), name, None)
+        if not isinstance(pane_action, QAction):
+            action.setEnabled(False)
+            return
+
+        tip = action.statusTip()
+
+        def follow() -> None:
+            action.setEnabled(pane_action.isEnabled())
+            action.setStatusTip(tip if pane_action.isEnabled() else pane_action.toolTip())
+
+        pane_action.changed.connect(follow)
+        follow()
+
     def _pane_shower(self, key: str) -> Callable[[], None]:
         return lambda: self.show_pane(key)
 
@@ -366,6 +389,11 @@ class MainWindow(QMainWindow):
         """File → Import: the Ledger pane's import flow (file dialog, preview, apply)."""
         self.show_pane("ledger")
         self._call_pane("ledger", "open_import_dialog", "start_import")
+
+    def undo_last_import(self) -> None:
+        """File → Undo Last Chart Import: the Ledger pane's preview, then the undo."""
+        self.show_pane("ledger")
+        self._call_pane("ledger", "undo_last_import")
 
     def import_statement(self) -> None:
         """File → Import Statement: the Ledger pane's statement import (preview, then review)."""

@@ -1,5 +1,6 @@
 """Chart-of-accounts import: preview a file against the company's chart, then apply it all or
-nothing in one transaction, with an audit row for the import, and (for QBO and Xero charts)
+nothing in one transaction, with an audit row for the import, a record of what it added and
+changed (so that it can be undone: `services.coa_undo`), and (for QBO and Xero charts)
 account-mapping proposals for that provider.
 
     preview_import(db, company_id, path) -> ImportPreview          (reads the file, never writes)
@@ -32,6 +33,7 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.formats import ImportPreview, plan_import, propose_mappings, read_chart
 from bookkeeper_desktop.formats.plan import PlannedAdd, PlannedUpdate
 from bookkeeper_desktop.services import accounts as account_services
+from bookkeeper_desktop.services import coa_undo
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.services.exports import file_checksum
 from bookkeeper_desktop.storage import repositories
@@ -99,13 +101,21 @@ def apply_import(db: Database, company_id: int, preview: ImportPreview, *,
             done += 1
             _step(progress, done, total)
         added += chart.flush()
-        proposals = _store_proposals(session, company_id, preview)
+        proposal_ids = _store_proposals(session, company_id, preview)
+        proposals = len(proposal_ids)
         if progress is not None:
             progress.check_cancelled()
-        repositories.add_audit(session, company_id, who, "import", obj=("chart", None), details={
+        sha256 = preview.sha256 or (file_checksum(source_file) if source_file else None)
+        # What the import did, kept so that it can be undone (`services.coa_undo`).
+        record_id = coa_undo.record_import(
+            session, company_id, file_name=preview.file_name, format_label=preview.format_label,
+            sha256=sha256, actor=who, added=chart.added_values, before=chart.before,
+            after=chart.after_values(), proposal_ids=proposal_ids)
+        repositories.add_audit(session, company_id, who, "import", obj=("chart", record_id),
+                               details={
             "file": preview.file_name,
             "format": preview.format_label,
-            "sha256": preview.sha256 or (file_checksum(source_file) if source_file else None),
+            "sha256": sha256,
             "added": len(added), "updated": len(updated), "skipped": len(preview.skips),
             "mapping_proposals": proposals,
         })
@@ -147,6 +157,12 @@ class _Chart:
                                      AccountRow.id.in_(wanted))).scalars()} if wanted else {}
         self.staged: list[tuple[Account, dict[str, Any]]] = []
         self.actor = ""
+        # What the import did, for its record (`coa_undo.record_import`), from what it wrote:
+        # account id → `coa_undo.account_values` of each account added, and of each account
+        # changed before the change; the rows changed, for their values after.
+        self.added_values: dict[int, dict[str, Any]] = {}
+        self.before: dict[int, dict[str, Any]] = {}
+        self.touched: dict[int, AccountRow] = {}
 
     def _check(self, account: Account, except_id: int | None) -> None:
         problems = []
@@ -192,7 +208,8 @@ class _Chart:
             insert(AccountRow).returning(AccountRow.id, sort_by_parameter_order=True),
             [values for _, values in self.staged]).all()
         added = []
-        for (account, _), account_id in zip(self.staged, ids, strict=True):
+        for (account, values), account_id in zip(self.staged, ids, strict=True):
+            self.added_values[account_id] = coa_undo.account_values(values)
             self.name_ids[account.full_name.lower()] = account_id
             if account.code:
                 self.code_ids[account.code] = account_id
@@ -207,6 +224,11 @@ class _Chart:
         self.staged.clear()
         return added
 
+    def after_values(self) -> dict[int, dict[str, Any]]:
+        """Account id → `coa_undo.account_values` now, of every account the import changed."""
+        return {account_id: coa_undo.account_values(row)
+                for account_id, row in self.touched.items()}
+
     def update(self, account: Account, actor: str) -> Account:
         assert account.id is not None
         fixed = account_services._normalised(account)
@@ -216,6 +238,8 @@ class _Chart:
                            "being previewed; nothing was imported.")
         self._check(fixed, row.id)
         before = account_of(row)
+        self.before.setdefault(row.id, coa_undo.account_values(row))
+        self.touched[row.id] = row
         old_path = row.full_name
         parent_id = self._parent_id(fixed.full_name)
         self.name_ids.pop(old_path.lower(), None)
@@ -231,6 +255,8 @@ class _Chart:
                 if child is None or not child.full_name.startswith(old_path + ":"):
                     continue
                 self.name_ids.pop(name)
+                self.before.setdefault(child.id, coa_undo.account_values(child))
+                self.touched[child.id] = child
                 child.full_name = fixed.full_name + child.full_name[len(old_path):]
                 self.name_ids[child.full_name.lower()] = child.id
         self.name_ids[row.full_name.lower()] = row.id
@@ -245,12 +271,13 @@ class _Chart:
         return account_of(row)
 
 
-def _store_proposals(session: Session, company_id: int, preview: ImportPreview) -> int:
+def _store_proposals(session: Session, company_id: int, preview: ImportPreview) -> list[int]:
     """For a QBO or Xero chart: each account the file names is the provider's account, so our
     account made from it is proposed as its mapping (code, then exact, then normalised name).
-    Existing mappings (proposed or confirmed) are never overwritten."""
+    Existing mappings (proposed or confirmed) are never overwritten. The ids of the proposals
+    stored."""
     if preview.provider is None:
-        return 0
+        return []
     session.flush()
     ours = [Account(full_name=name, type=AccountType(kind), code=code, id=account_id)
             for account_id, name, code, kind in session.execute(
@@ -270,9 +297,11 @@ def _store_proposals(session: Session, company_id: int, preview: ImportPreview) 
                      "remote_name": proposal.remote.full_name, "state": "proposed",
                      "proposal_reason": proposal.reason})
         mapped.add(account_id)
-    if rows:
-        session.execute(insert(AccountMappingRow), rows)
-    return len(rows)
+    if not rows:
+        return []
+    return list(session.scalars(
+        insert(AccountMappingRow).returning(AccountMappingRow.id, sort_by_parameter_order=True),
+        rows).all())
 
 
 def import_chart(db: Database, company_id: int, path: Path, *, dry_run: bool = False,

@@ -516,3 +516,49 @@ class CategoriserCountRow(Base):
     last_date: Mapped[dt.date | None] = mapped_column(Date)
     contact: Mapped[str] = mapped_column(String(200), default="")
     tax_code: Mapped[str] = mapped_column(String(40), default="")
+
+
+# --- chart-of-accounts imports, kept so that the last one can be undone (issue #12) --------------
+
+
+class ChartImportRow(Base):
+    """One applied chart-of-accounts import: the file and when, and (once undone) when and by
+    whom it was undone and what that kept. `details` holds the ids of the mapping proposals the
+    import made (`proposal_ids`). What it did to each account is in `chart_import_accounts`."""
+
+    __tablename__ = "chart_imports"
+    __table_args__ = (Index(None, "company_id", "imported_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = _company_fk()
+    file_name: Mapped[str] = mapped_column(String(400), default="")
+    format: Mapped[str] = mapped_column(String(100), default="")
+    #: SHA-256 of the file imported, hex.
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utc_now)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    undone_at: Mapped[dt.datetime | None] = mapped_column()
+    undone_by: Mapped[str] = mapped_column(String(100), default="")
+    #: What the undo did: the accounts removed, restored and kept (with the reason).
+    undo_result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ChartImportAccountRow(Base):
+    """An account an import added ("added") or changed ("changed"): its values after the import
+    and, for a change, before it (`services.coa_undo.account_values`). `account_id` is no foreign
+    key: the record outlives an account removed since, and is never a reason to keep one."""
+
+    __tablename__ = "chart_import_accounts"
+    __table_args__ = (Index(None, "import_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("chart_imports.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(Integer)
+    #: "added" or "changed".
+    action: Mapped[str] = mapped_column(String(8))
+    #: SQL NULL for an added account (not JSON 'null': nothing to encode for 5,000 adds).
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any]] = mapped_column(default=dict)

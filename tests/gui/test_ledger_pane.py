@@ -696,7 +696,8 @@ def test_right_click_offers_the_tool_bar_actions(qtbot: QtBot, ctx: AppContext) 
     pane = loaded_pane(qtbot, ctx)
     assert [a.text() for a in pane.table.actions()] == ["Open", "Approve selected",
                                                         "Post selected"]
-    assert [a.text() for a in pane.tree.actions()] == ["Add account…", "Edit…", "Deactivate"]
+    assert [a.text() for a in pane.tree.actions()] == ["Add account…", "Edit…", "Deactivate",
+                                                       "Undo last import…"]
     assert pane.table.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
 
 

@@ -1,9 +1,9 @@
 """The Ledger pane: the chart of accounts (tree with balances; add, edit, deactivate; import by
-dropping a file anywhere on the pane or File → Import; a dropped bank or card statement goes to the
-statement import and review instead), the journal-entry table (lazy, filtered and sorted in SQL,
-by contact too), the details of the current entry under it (its contacts, and why it waits in
-"Waiting for a fix"), the entry editor, bulk approve and post, the trial balance, and the
-company's Contacts list.
+dropping a file anywhere on the pane or File → Import, and undo the last import (`import_undo`);
+a dropped bank or card statement goes to the statement import and review instead), the
+journal-entry table (lazy, filtered and sorted in SQL, by contact too), the details of the current
+entry under it (its contacts, and why it waits in "Waiting for a fix"), the entry editor, bulk
+approve and post, the trial balance, and the company's Contacts list.
 
 Everything that reads or writes the books runs through `ctx.jobs.run` in the database lane, on the
 pane's `LedgerSource`; results come back by callback and every change goes out through
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QMessageBox,
     QSplitter,
     QTableView,
@@ -81,6 +82,7 @@ from bookkeeper_desktop.gui.ledger.entry_table import (
 from bookkeeper_desktop.gui.ledger.filters import EntryFilterBar
 from bookkeeper_desktop.gui.ledger.help import show_ledger_help
 from bookkeeper_desktop.gui.ledger.import_dialog import ImportPreviewDialog
+from bookkeeper_desktop.gui.ledger.import_undo import ImportUndoFlow
 from bookkeeper_desktop.gui.ledger.lifetime import is_alive
 from bookkeeper_desktop.gui.ledger.services_source import ServicesLedgerSource
 from bookkeeper_desktop.gui.ledger.source import (
@@ -225,6 +227,11 @@ class LedgerPane(QWidget):
         self.edit_account_action = self._action(tree_bar, "Edit…", self.edit_selected_account)
         self.deactivate_action = self._action(tree_bar, "Deactivate",
                                               self.deactivate_selected_account)
+        self.undo_import_action = self._action(tree_bar, "Undo last import…",
+                                               self.undo_last_import)
+        self.undo_import_action.setObjectName("undoImportAction")
+        self._set_last_import("")
+        self.undo_flow = ImportUndoFlow(self.ctx, self.source, self, self._say)
         self.show_inactive_check = QCheckBox("Show inactive")
         self.show_inactive_check.toggled.connect(self._show_inactive)
         tree_bar.addWidget(self.show_inactive_check)
@@ -232,7 +239,7 @@ class LedgerPane(QWidget):
         # Right-click offers what the tool bar offers.
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.tree.addActions([self.add_account_action, self.edit_account_action,
-                              self.deactivate_action])
+                              self.deactivate_action, self.undo_import_action])
 
         chart_title = QLabel("<b>Chart of accounts</b>")
         self.drop_hint = QLabel("Drop a chart of accounts file (IIF, CSV or Excel) anywhere here "
@@ -380,6 +387,7 @@ class LedgerPane(QWidget):
                        self.add_account_action, self.contacts_action):
             action.setEnabled(has_company)
         self._accounts = {}
+        self._set_last_import("")  # until the company's chart says
         self.filter_bar.forget_accounts()
         if company_id is None:
             self.tree_model.set_accounts([])
@@ -455,6 +463,7 @@ class LedgerPane(QWidget):
         if company_id != self._company_id:
             return
         self.filter_bar.set_contacts(chart.contacts)
+        self._set_last_import(chart.last_import)
         first = not self._accounts
         if not first and self.tree_model.update_balances(chart.accounts, chart.balances):
             self._fit_tree_columns(BALANCE)
@@ -550,6 +559,33 @@ class LedgerPane(QWidget):
             title="Deactivating the account", on_done=self.ctx.notify,
             on_error=lambda error: self.ctx.show_error(error, self),
         )
+
+    # --- undoing the last chart import -----------------------------------------------------------
+
+    def _set_last_import(self, label: str) -> None:
+        """Enable Undo last import for `label` ("chart.iif from 3 Dec 14:02"), or disable it
+        with the reason when there is no import to undo."""
+        self.undo_import_action.setEnabled(bool(label) and self._company_id is not None)
+        self.undo_import_action.setToolTip(
+            f"Undo the import of {label}: remove the accounts it added that nothing uses yet "
+            "and restore the ones it changed" if label
+            else "There is no chart import to undo (imports are undone newest first)")
+
+    def undo_last_import(self) -> None:
+        """Preview undoing the last chart import, then undo it if the user confirms. The main
+        window's File → Undo Last Chart Import calls this."""
+        if self._company_id is not None:
+            self.undo_flow.start(self._company_id)
+
+    def _say(self, text: str) -> None:
+        """What was done, on the pane's message line and in the window's status bar."""
+        self.message_label.setText(text)
+        window = self.window()
+        if isinstance(window, QMainWindow):
+            if text:
+                window.statusBar().showMessage(text, 10000)
+            else:  # a "Reading…" of a moment ago must not stay after the preview opens
+                window.statusBar().clearMessage()
 
     # --- chart import ----------------------------------------------------------------------------
 

@@ -31,10 +31,11 @@ from bookkeeper_desktop.gui.ledger.source import (
     PreparedImport,
 )
 from bookkeeper_desktop.services import accounts as account_services
-from bookkeeper_desktop.services import coa_import
+from bookkeeper_desktop.services import coa_import, coa_undo
 from bookkeeper_desktop.services import contacts as contact_services
 from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services import sync as sync_services
+from bookkeeper_desktop.services.coa_undo import ImportUndoPlan, ImportUndoResult
 from bookkeeper_desktop.services.lookups import EntryLookups, entry_lookups
 from bookkeeper_desktop.services.not_sent import ledger_sync_text
 from bookkeeper_desktop.storage import repositories
@@ -173,7 +174,9 @@ class ServicesLedgerSource:
         accounts = account_services.list_accounts(self.db, company_id)
         balances = account_services.account_balances(self.db, company_id)
         contacts = contact_services.list_contacts(self.db, company_id)
-        return ChartSnapshot(tuple(accounts), balances, tuple(c.name for c in contacts))
+        last = coa_undo.last_import(self.db, company_id)
+        return ChartSnapshot(tuple(accounts), balances, tuple(c.name for c in contacts),
+                             last.label() if last is not None else "")
 
     def save_account(self, company_id: int, account: Account) -> Changes:
         if account.id is None:
@@ -237,6 +240,14 @@ class ServicesLedgerSource:
         outcome = coa_import.apply_import(self.db, company_id, preview.plan,
                                           source_file=preview.path, progress=progress)
         return outcome.changes
+
+    def plan_import_undo(self, company_id: int) -> ImportUndoPlan | None:
+        return coa_undo.plan_undo_last(self.db, company_id)
+
+    def undo_import(self, company_id: int, import_id: int,
+                    progress: Progress) -> ImportUndoResult:
+        return coa_undo.undo_last_import(self.db, company_id, import_id=import_id,
+                                         progress=progress)
 
 
 def summary_of(plan: ImportPreview) -> PreviewSummary:

@@ -22,6 +22,7 @@ from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.ledger.entry_table import SortSpec
 from bookkeeper_desktop.gui.ledger.import_dialog import PreviewSummary
+from bookkeeper_desktop.services.coa_undo import ImportUndoPlan, ImportUndoResult
 from bookkeeper_desktop.services.lookups import EntryLookups
 from bookkeeper_desktop.storage.records import (
     BulkResult,
@@ -41,6 +42,9 @@ class ChartSnapshot:
     balances: dict[int, Decimal]
     #: The company's contact names, for the Ledger's contact filter.
     contacts: tuple[str, ...] = ()
+    #: The chart import an undo would take back ("chart.iif from 3 Dec 14:02"), or "" when
+    #: there is none (`services.coa_undo`).
+    last_import: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,15 @@ class LedgerSource(Protocol):
 
     def apply_import(self, company_id: int, preview: PreparedImport,
                      progress: Progress) -> Changes: ...
+
+    def plan_import_undo(self, company_id: int) -> ImportUndoPlan | None:
+        """What undoing the last chart import would do; None when there is none."""
+        ...
+
+    def undo_import(self, company_id: int, import_id: int,
+                    progress: Progress) -> ImportUndoResult:
+        """Undo import `import_id`, which must still be the last one."""
+        ...
 
 
 class CompanyEntrySource:

@@ -7,7 +7,7 @@ the earlier version back (issue #12 "A way back", `sync.undo`).
   before this revision (those are listed as not undone).
 
 Revision ID: 0011_undo_updates
-Revises: 0009_results
+Revises: 0010_import_undo
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_undo_updates"
-down_revision: str | None = "0009_results"
+down_revision: str | None = "0010_import_undo"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
