@@ -166,13 +166,20 @@ def _server(spec: SandboxSpec) -> QboSandbox | XeroSandbox:
 
 def _serve(spec: SandboxSpec, pipe: multiprocessing.connection.Connection) -> None:
     """Child process: one sandbox, seeded with `spec.count` transactions; then `("more", n)`
-    seeds n more (answered "ok") until "stop"."""
+    seeds n more, `("fresh_limits",)` starts the rate limits afresh (each answered "ok"), until
+    "stop"."""
     with _server(spec) as server:
         if spec.count:
             seed(server, spec.count)
         pipe.send(server.base_url)
         while (command := pipe.recv()) != "stop":
-            seed(server, int(command[1]), now=True)
+            if command[0] == "fresh_limits":
+                # Empty windows at the spec's scale: what was sent to fill the company (limits
+                # off) must not count against the run measured next.
+                server.limiter = type(server.limiter)(server.clock, enabled=True,
+                                                      time_scale=spec.scale)
+            else:
+                seed(server, int(command[1]), now=True)
             pipe.send("ok")
 
 
@@ -185,6 +192,11 @@ class Remote:
 
     def seed_more(self, count: int) -> None:
         self.pipe.send(("more", count))
+        self.pipe.recv()
+
+    def fresh_limits(self) -> None:
+        """Rate limits on, with empty windows (after filling the company with limits off)."""
+        self.pipe.send(("fresh_limits",))
         self.pipe.recv()
 
     def test_call(self, method: str, name: str, body: Any = None) -> Any:
