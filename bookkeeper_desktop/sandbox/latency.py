@@ -13,11 +13,14 @@ keeps one unlucky draw from dominating a benchmark. The draws come from one seed
 `random.Random`, so a benchmark run is repeatable (the *order* in which concurrent requests draw
 still depends on thread scheduling).
 
-The request is handled at once and its answer held for the delay (as a `latency_after` fault
-does; `faults.FaultDecision.latency_after` and this delay are slept together in
-`SandboxServer.serve`): the concurrency slot stays taken while the answer is "on the wire", so the
-providers' concurrent-request limits (`limits.py`) bite exactly as they do in production, and the
-sleep happens outside every lock, so concurrent requests overlap.
+The request is handled at once and its answer held until the delay is over (as a
+`latency_after` fault does; `faults.FaultDecision.latency_after` and this delay are slept together
+in `SandboxServer.serve`). The delay is the answer's whole time at the service, so the time the
+sandbox itself spent handling it (about 0.1 s for a 1,000-object QBO page on a loaded 2-CPU
+machine, serialised by the API lock and the GIL) is taken off what is slept. The concurrency slot
+stays taken while the answer is held, so the providers' concurrent-request limits (`limits.py`)
+bite as they do in production, and the sleep happens outside every lock, so concurrent requests
+overlap. Requests the rate limiter refuses (429) and failed authentications are answered at once.
 
 Figures (`PROFILES`), **estimates**, not measurements of the real services: issue 15 says "real QBO
 answers a 1,000-object page in roughly 0.3–1 s and Xero in 0.2–0.6 s"; API_NOTES.md ("limits")

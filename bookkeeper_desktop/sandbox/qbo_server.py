@@ -81,6 +81,10 @@ THROTTLE_XML = (
 )
 
 
+#: The rows a query page (or each entity's part of a CDC answer) holds, as QBO states them.
+_MAX_RESULTS = re.compile(rb'"maxResults":(\d+)')
+
+
 class QboSandbox(SandboxServer):
     """A QBO-compatible server on 127.0.0.1.
 
@@ -391,18 +395,18 @@ class QboSandbox(SandboxServer):
             admission.release()
 
     def objects_in(self, request: Request, response: Response) -> int:
-        """Objects in a query page (every entity of a CDC answer), the items of a batch; else 1."""
-        body = answer_json(response)
-        if not isinstance(body, dict):
+        """Objects in a query page (every entity of a CDC answer), the items of a batch; else 1.
+        A page says how many rows it holds (`maxResults`, per entity in CDC), so a 1,000-object
+        page is not parsed again just to be counted."""
+        if response.status >= 400:
             return 1
-        if isinstance(body.get("BatchItemResponse"), list):
+        pages = _MAX_RESULTS.findall(response.body)
+        if pages:
+            return max(1, sum(int(n) for n in pages))
+        body = answer_json(response)
+        if isinstance(body, dict) and isinstance(body.get("BatchItemResponse"), list):
             return max(1, len(body["BatchItemResponse"]))
-        blocks: list[Any] = [body.get("QueryResponse")]
-        for cdc in body.get("CDCResponse") or []:
-            blocks.extend(cdc.get("QueryResponse") or [] if isinstance(cdc, dict) else [])
-        found = sum(len(rows) for block in blocks if isinstance(block, dict)
-                    for rows in block.values() if isinstance(rows, list))
-        return max(1, found)
+        return 1
 
     def _call_api(self, request: Request, realm_id: str) -> Response:
         with self.api_lock:

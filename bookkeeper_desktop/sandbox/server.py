@@ -477,8 +477,9 @@ class SandboxServer:
     def serve(self, request: Request, handler: Callable[[], Response]) -> Response:
         """Run `handler` under the fault rules matching `request`: latency, then drop / injected
         answer / the handler itself, then (drop_after) close without the handler's response;
-        then hold the answer for `latency_after` rules plus the modelled latency
-        (`sandbox.latency`), both slept here, outside every lock, so answers overlap.
+        then hold the answer for `latency_after` rules plus what is left of the modelled latency
+        once the handler's own time is taken off (`sandbox.latency`), both slept here, outside
+        every lock, so answers overlap.
 
         Rules are consumed here, so a request refused before (bad token, over a rate limit) does
         not use up a rule meant for the service behind those gates; such refusals are answered
@@ -488,6 +489,7 @@ class SandboxServer:
             time.sleep(decision.latency)
         action = decision.action
         hold = 0.0
+        started = time.perf_counter()
         if action is not None and action.kind == "drop_before":
             raise DropConnection
         if action is not None and action.kind == "error":
@@ -501,8 +503,11 @@ class SandboxServer:
                 raise DropConnection
             hold = decision.latency_after
         if self.latency.enabled:
-            hold += self.latency.delay(self.objects_in(request, response),
-                                       write=request.method not in ("GET", "HEAD"))
+            # The modelled delay is the answer's whole time at the service: what the sandbox
+            # spent handling it (its own CPU, or waiting for the API lock) counts towards it.
+            modelled = self.latency.delay(self.objects_in(request, response),
+                                          write=request.method not in ("GET", "HEAD"))
+            hold += max(0.0, modelled - (time.perf_counter() - started))
         self.latency.hold(hold)
         return response
 

@@ -150,6 +150,11 @@ class Connection:
                 "updatedDateUtc": xero_timestamp(self.updated_at)}
 
 
+#: A page's `pagination` as the accounting API writes it (xero_api), for counting its records.
+_PAGINATION = re.compile(
+    rb'"pagination":\{"page":(\d+),"pageSize":(\d+),"pageCount":\d+,"itemCount":(\d+)\}')
+
+
 class XeroSandbox(SandboxServer):
     """A Xero-compatible server on 127.0.0.1.
 
@@ -517,7 +522,15 @@ class XeroSandbox(SandboxServer):
                         {**response.headers, **_remaining_headers(admission.remaining)})
 
     def objects_in(self, request: Request, response: Response) -> int:
-        """The records of a list page or an array write (`{"ManualJournals": [...]}`); else 1."""
+        """The records of a list page or an array write (`{"ManualJournals": [...]}`); else 1.
+        A page's `pagination` says how many it holds, so a large page is not parsed again just
+        to be counted."""
+        if response.status >= 400:
+            return 1
+        paged = _PAGINATION.search(response.body)
+        if paged is not None:
+            page, size, items = (int(n) for n in paged.groups())
+            return max(1, min(size, items - (page - 1) * size))
         body = answer_json(response)
         if not isinstance(body, dict):
             return 1

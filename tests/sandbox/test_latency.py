@@ -153,19 +153,44 @@ def test_configure_restarts_the_draws_from_the_seed() -> None:
     assert model.snapshot()["requests"] == 0
 
 
-def test_objects_in_a_page_are_counted(qbo: QboSandbox, xero: XeroSandbox) -> None:
-    get = Request.from_target("GET", "/x")
-    page = Response.json({"QueryResponse": {"JournalEntry": [{}] * 7, "startPosition": 1},
-                          "time": "t"})
-    cdc = Response.json({"CDCResponse": [{"QueryResponse": [{"Bill": [{}] * 2},
-                                                            {"Invoice": [{}] * 3}]}]})
-    batch = Response.json({"BatchItemResponse": [{}] * 30})
-    assert [qbo.objects_in(get, r) for r in (page, cdc, batch)] == [7, 5, 30]
-    assert qbo.objects_in(get, Response.text("<xml/>")) == 1
-    assert qbo.objects_in(get, Response.json({"JournalEntry": {"Id": "1"}})) == 1
-    assert xero.objects_in(get, Response.json({"Id": "x", "ManualJournals": [{}] * 50})) == 50
-    assert xero.objects_in(get, Response.json({"Invoices": []})) == 1
-    assert xero.objects_in(get, Response.json({"x": 1}, 500)) == 1
+def test_objects_in_real_answers_are_counted() -> None:
+    """Pages count their rows (the last one its remainder), batches and array writes their
+    items, anything else one."""
+    with QboSandbox() as qbo, XeroSandbox() as xero:
+        [realm] = qbo.companies
+        qbo.api.bulk_create_journal_entries(realm, 1200)  # type: ignore[attr-defined]
+        for start, rows in ((1, 1000), (1001, 1000)):
+            query = f"select * from JournalEntry startposition {start} maxresults 1000"
+            request = Request.from_target(
+                "GET", f"/v3/company/{realm}/query?query={query}",
+                {"accept": "application/json"})
+            page = qbo.api.handle(request, realm)
+            assert qbo.objects_in(request, page) == (
+                rows if start == 1 else len(page.parsed()["QueryResponse"]["JournalEntry"]))
+        batch = Response.json({"BatchItemResponse": [{"bId": str(n)} for n in range(30)]})
+        assert qbo.objects_in(Request.from_target("POST", "/batch"), batch) == 30
+        assert qbo.objects_in(request, Response.text("<xml/>")) == 1
+        assert qbo.objects_in(request, Response.json({"Fault": {}}, 400)) == 1
+
+        tenant = next(iter(xero.organisations))
+        codes = [a["Code"] for a in xero.api.objects(tenant, "Accounts")  # type: ignore[attr-defined]
+                 if a.get("Type") in ("EXPENSE", "OVERHEADS")][:2]
+        for n in range(130):
+            xero.api.remote_create(tenant, "ManualJournals", {  # type: ignore[attr-defined]
+                "Narration": f"n{n}", "Date": "2026-10-01", "Status": "POSTED",
+                "JournalLines": [{"LineAmount": "1.00", "AccountCode": codes[0]},
+                                 {"LineAmount": "-1.00", "AccountCode": codes[1]}]})
+        total = len(xero.api.objects(tenant, "ManualJournals"))  # type: ignore[attr-defined]
+        counted = []
+        for page in (1, 2):
+            request = Request.from_target(
+                "GET", f"/api.xro/2.0/ManualJournals?page={page}&pageSize=100",
+                {"accept": "application/json"})
+            counted.append(xero.objects_in(request, xero.api.handle(request, tenant)))
+        assert counted == [100, total - 100]
+        written = Response.json({"Id": "x", "ManualJournals": [{}] * 50})
+        assert xero.objects_in(Request.from_target("POST", "/ManualJournals"), written) == 50
+        assert xero.objects_in(request, Response.json({"Invoices": []})) == 1
 
 
 # -- overlap and the concurrent limits ---------------------------------------------------------
