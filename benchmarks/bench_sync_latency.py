@@ -286,7 +286,9 @@ def bench_busy(provider: str, per_day: int, years: int, folder: Path, keychain: 
 
 def typical_row(provider: str, company: str, at_provider: str, runs: dict[str, Run]) -> str:
     ours, one = runs["ours"], runs["one"]
-    moved = f"{ours.counts.get('created', 0):,} / {ours.counts.get('pushed', 0):,}"
+    counts = ours.counts
+    moved = (f"{counts.get('pulled', 0):,} / {counts.get('created', 0):,} / "
+             f"{counts.get('unposted', 0):,} / {counts.get('pushed', 0):,}")
     cells = [provider, company, at_provider, moved,
              str(ours.counts.get("api_calls", ours.requests)),
              f"{ours.seconds:.1f}", f"{one.seconds:.1f}",
@@ -347,7 +349,8 @@ def main() -> None:
         print("\n".join(jobs))
         print()
     if typical:
-        print("| provider | company | at the provider | pulled (new) / pushed | requests "
+        print("| provider | company | at the provider | pulled / new entries / kept as remote "
+              "records / pushed | requests "
               "| first sync, ours (s) | one at a time (s) | under 30 s |")
         print("|---|---|---|---|---|---|---|---|")
         print("\n".join(typical))
