@@ -290,7 +290,7 @@ def typical_row(provider: str, company: str, at_provider: str, runs: dict[str, R
     moved = (f"{counts.get('pulled', 0):,} / {counts.get('created', 0):,} / "
              f"{counts.get('unposted', 0):,} / {counts.get('pushed', 0):,}")
     cells = [provider, company, at_provider, moved,
-             str(ours.counts.get("api_calls", ours.requests)),
+             str(ours.counts.get("api_calls", ours.requests)), f"{ours.latency_total:.1f}",
              f"{ours.seconds:.1f}", f"{one.seconds:.1f}",
              "yes" if ours.seconds < 30 else "**no**"]
     return "| " + " | ".join(cells) + " |"
@@ -350,9 +350,9 @@ def main() -> None:
         print()
     if typical:
         print("| provider | company | at the provider | pulled / new entries / kept as remote "
-              "records / pushed | requests "
+              "records / pushed | requests | waiting (s) "
               "| first sync, ours (s) | one at a time (s) | under 30 s |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         print("\n".join(typical))
 
 
