@@ -48,10 +48,10 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sync import _connect, _Keyring, remote
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView
+from sync_setup import MemoryKeyring, connect, remote
 
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.progress import Progress
@@ -141,12 +141,12 @@ def flood(progress: Progress, per_second: int, total: int, stop: threading.Event
 
 def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str, *,
           again: int = 0, reports: int = 0) -> tuple[str, ...]:
-    keychain = Keychain(_Keyring())
+    keychain = Keychain(MemoryKeyring())
     # The sandbox runs in its own process, as QBO and Xero run on their own machines: in this
     # process it would take turns with the GUI thread for the GIL, which the app never does.
     with remote(provider.value, scale, count=pull) as server, \
             open_database(f"sqlite:///{folder / f'{provider.value}.sqlite'}") as db:
-        company_id, env = _connect(db, provider.value, server.base_url, keychain)
+        company_id, env = connect(db, provider.value, server.base_url, keychain)
         env = {**env, TIME_SCALE_ENV: str(scale)}
 
         runner = JobRunner()

@@ -352,13 +352,17 @@ def create_sample_company(
     *,
     entries: int = SAMPLE_ENTRY_COUNT,
     seed: int = SAMPLE_SEED,
+    start: dt.date | None = None,
     end: dt.date | None = None,
+    status_weights: dict[EntryStatus, int] | None = None,
     currency: str = "USD",
     actor: str | None = None,
     progress: Progress | None = None,
 ) -> Company:
     """A new company with the sample chart and `entries` entries, in one transaction: if
-    anything fails, or `progress` is cancelled, nothing of it is left behind."""
+    anything fails, or `progress` is cancelled, nothing of it is left behind. `start`, `end`
+    and `status_weights` as `generate_entries` takes them (a benchmark's three years of books,
+    all posted)."""
     from bookkeeper_desktop.services import accounts, companies, contacts  # noqa: PLC0415
     from bookkeeper_desktop.services.common import default_actor  # noqa: PLC0415
     from bookkeeper_desktop.services.entries import BULK_CHECKPOINT_AFTER  # noqa: PLC0415
@@ -373,7 +377,8 @@ def create_sample_company(
         names: dict[str, tuple[str, set[str]]] = {}
 
         def checked() -> Iterator[JournalEntry]:
-            made = generate_entries(entries, stored, seed=seed, end=end,
+            made = generate_entries(entries, stored, seed=seed, start=start, end=end,
+                                    status_weights=status_weights,
                                     currency=company.currency)
             for done, entry in enumerate(made, start=1):
                 ensure_valid(entry, chart)

@@ -42,6 +42,11 @@ fingerprint (`oauth.fingerprint(token)`), the API's `to_state()`, Xero connectio
 `request_counts()`, `token_grant_counts()` in Python. `to_state()` / `load_state()` persist.
 `configure_limits(enabled=, time_scale=)` or `POST /__sandbox__/limits`.
 
+Latency (off by default; issue 15): `latency="realistic"` on either constructor,
+`configure_latency("realistic"|"off"|"base=0.2,read=0.0004,seed=7"|{...})`, or
+`GET/POST /__sandbox__/latency`; answers are held for base + per-object cost × a seeded lognormal
+spread, outside every lock, while the request keeps its concurrency slot (see `latency`).
+
 Company settings a user changes in the service itself (test-only endpoints, see the servers):
 Xero lock dates `xero.api.set_lock_dates(tenant_id, period=date|None, end_of_year=date|None)` or
 `POST /__sandbox__/lock_dates {"tenant_id", "PeriodLockDate", "EndOfYearLockDate"}`; QBO closing
@@ -52,7 +57,8 @@ book_close_password=, warn_duplicate_journal_number=)` or `POST /__sandbox__/pre
 Demo runner: `demo.DemoSandboxes(state_file).start() -> DemoEndpoints` (URLs, demo credentials,
 label), `.stop()`, `.reset()`, `.owned` (False when it attached to a running demo of the same
 state file), `.notice`; `demo.default_state_file()` is in the app's data folder. Standalone:
-`python -m bookkeeper_desktop.sandbox [--port-qbo N] [--port-xero N] [--state FILE]`.
+`python -m bookkeeper_desktop.sandbox [--port-qbo N] [--port-xero N] [--state FILE]
+[--latency realistic|off|FIGURES]`.
 
 The `/__sandbox__/` endpoints are test-only: no real QBO or Xero has them.
 """

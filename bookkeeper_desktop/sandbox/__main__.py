@@ -2,6 +2,8 @@
 
 Prints their base URLs and the demo apps' credentials. `--state FILE` keeps (and reloads) their
 state in FILE; without it, nothing is written and every run starts from the seeded companies.
+`--latency realistic` makes them answer after a modelled delay, as the real services do
+(`sandbox.latency`; off by default).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bookkeeper_desktop.sandbox.demo import (
     DemoEndpoints,
     DemoSandboxes,
 )
+from bookkeeper_desktop.sandbox.latency import parse_latency
 
 
 def describe(endpoints: DemoEndpoints) -> str:
@@ -37,7 +40,8 @@ def describe(endpoints: DemoEndpoints) -> str:
         " (confidential, broad scopes allowed)",
         f"Redirect URI:  {endpoints.redirect_uri_pattern} (any port)",
         f"State file:    {endpoints.state_file or '(none: in memory only)'}",
-        "Test-only endpoints: /__sandbox__/state, /__sandbox__/faults on both servers.",
+        "Test-only endpoints: /__sandbox__/state, /__sandbox__/faults, /__sandbox__/latency"
+        " on both servers.",
     ])
 
 
@@ -53,11 +57,21 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="shrink rate-limit windows (0.01 makes a minute 0.6 s)")
     parser.add_argument("--no-limits", action="store_true", help="do not enforce rate limits")
+    parser.add_argument("--latency", default="off", metavar="realistic|off|FIGURES",
+                        help="answer after a modelled network and service delay: 'realistic' "
+                             "(each vendor's estimated figures), 'off' (default), or figures "
+                             "such as base=0.2,read=0.0004,write=0.02,spread=0.35,seed=7 "
+                             "(seconds; see bookkeeper_desktop/sandbox/latency.py)")
     args = parser.parse_args(argv)
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
+    try:
+        latency = parse_latency(args.latency)
+    except ValueError as exc:
+        parser.error(f"--latency: {exc}")
     demo = DemoSandboxes(args.state, port_qbo=args.port_qbo, port_xero=args.port_xero,
-                         limits=not args.no_limits, time_scale=args.time_scale)
+                         limits=not args.no_limits, time_scale=args.time_scale,
+                         latency=latency)
     try:
         endpoints = demo.start()
     except OSError as exc:

@@ -91,13 +91,16 @@ class DemoSandboxes:
         state_file: where to keep the state (None: in memory only).
         port_qbo / port_xero: ports to use (None: recorded or default demo ports, else free).
         limits / time_scale: passed to both sandboxes.
+        latency: the modelled latency of both (`SandboxServer.configure_latency`; None: off).
         save_delay: seconds an accounting API write may wait before it is saved (0: at once).
     """
 
     def __init__(self, state_file: Path | None = None, *, port_qbo: int | None = None,
                  port_xero: int | None = None, limits: bool = True,
-                 time_scale: float = 1.0, save_delay: float = 0.5) -> None:
+                 time_scale: float = 1.0, save_delay: float = 0.5,
+                 latency: str | dict[str, Any] | None = None) -> None:
         self.state_file = state_file
+        self._latency = latency
         self.save_delay = save_delay
         self._timer: threading.Timer | None = None
         self._ports = (port_qbo, port_xero)
@@ -231,11 +234,11 @@ class DemoSandboxes:
         every account paired and syncs with nothing refused; the usual demo companies, with
         their months of history, come after them."""
         return (QboSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                           on_change=self.changed,
+                           on_change=self.changed, latency=self._latency,
                            companies={DEMO_SAMPLE_REALM: DEMO_SAMPLE_NAME, **DEMO_COMPANIES},
                            sample_companies={DEMO_SAMPLE_REALM}),
                 XeroSandbox(port=0, limits=self._limits, time_scale=self._time_scale,
-                            on_change=self.changed,
+                            on_change=self.changed, latency=self._latency,
                             organisations={DEMO_SAMPLE_TENANT: DEMO_SAMPLE_NAME,
                                            **DEMO_ORGANISATIONS},
                             sample_organisations={DEMO_SAMPLE_TENANT}))

@@ -4,7 +4,9 @@ A `FaultPlan` holds rules; every request that reaches "the service" asks it what
 endpoints at once, accounting API calls after their token, tenant and rate limits were checked (a
 request refused by those gates leaves the rules untouched). `/__sandbox__/` calls never. Kinds:
 
-- `latency`: wait `seconds` before handling (all matching latency rules add up);
+- `latency`: wait `seconds` before handling (all matching latency rules add up); a fixed delay
+  for a test's timing — the realistic spread of the real services is `sandbox.latency`, slept
+  with `latency_after` in `SandboxServer.serve`;
 - `latency_after`: handle (its changes are committed), then wait `seconds` before answering — the
   window in which a client killed or cut off has lost an answer the server already acted on (a
   rotated refresh token; the crash tests kill there);

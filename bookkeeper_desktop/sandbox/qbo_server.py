@@ -32,6 +32,7 @@ from typing import Any
 from bookkeeper_desktop.sandbox.apis import QboApi, load_qbo_api
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, iso_utc
 from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.latency import answer_json
 from bookkeeper_desktop.sandbox.limits import Admission, QboLimiter
 from bookkeeper_desktop.sandbox.oauth import (
     HTML,
@@ -80,6 +81,10 @@ THROTTLE_XML = (
 )
 
 
+#: The rows a query page (or each entity's part of a CDC answer) holds, as QBO states them.
+_MAX_RESULTS = re.compile(rb'"maxResults":(\d+)')
+
+
 class QboSandbox(SandboxServer):
     """A QBO-compatible server on 127.0.0.1.
 
@@ -94,6 +99,7 @@ class QboSandbox(SandboxServer):
         api: the accounting API (default: `qbo_api.QboAccountingApi` when present).
         limits: enforce Intuit's rate limits; `time_scale` shrinks their windows.
         on_change: called after each state-changing request (see `SandboxServer`).
+        latency: the modelled latency, as `configure_latency` takes it ("realistic"; default off).
     """
 
     vendor = "qbo"
@@ -103,10 +109,11 @@ class QboSandbox(SandboxServer):
                  companies: Mapping[str, str] | None = None, api: QboApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
                  on_change: Callable[[bool], None] | None = None,
+                 latency: str | dict[str, Any] | None = None,
                  sample_companies: Iterable[str] = ()) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(QBO_POLICY, clock, QBO_SCOPES), port=port, clock=clock,
-                         on_change=on_change)
+                         on_change=on_change, latency=latency)
         for client in clients:
             self.oauth.register(client)
         self._initial_companies = dict(DEMO_COMPANIES if companies is None else companies)
@@ -386,6 +393,20 @@ class QboSandbox(SandboxServer):
             return self.serve(request, lambda: self._call_api(request, realm_id))
         finally:
             admission.release()
+
+    def objects_in(self, request: Request, response: Response) -> int:
+        """Objects in a query page (every entity of a CDC answer), the items of a batch; else 1.
+        A page says how many rows it holds (`maxResults`, per entity in CDC), so a 1,000-object
+        page is not parsed again just to be counted."""
+        if response.status >= 400:
+            return 1
+        pages = _MAX_RESULTS.findall(response.body)
+        if pages:
+            return max(1, sum(int(n) for n in pages))
+        body = answer_json(response)
+        if isinstance(body, dict) and isinstance(body.get("BatchItemResponse"), list):
+            return max(1, len(body["BatchItemResponse"]))
+        return 1
 
     def _call_api(self, request: Request, realm_id: str) -> Response:
         with self.api_lock:

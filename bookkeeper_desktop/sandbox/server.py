@@ -15,6 +15,9 @@ the fault plan, request counters and the test-only endpoints:
   `faults.Fault.from_json`, or an action `{"action": "expire_tokens"}` /
   `{"action": "revoke_grants"}`; `GET` lists them, `DELETE` clears them.
 - `POST /__sandbox__/limits` — `{"enabled": bool, "time_scale": float}`.
+- `GET /__sandbox__/latency` — the modelled latency (`latency.LatencyModel.snapshot`: setting,
+  delays drawn, most answers held at once); `POST` sets it (`LatencyModel.configure_json`:
+  `{"profile": "realistic"|"off", "enabled", "base", "read", "write", "spread", "seed", …}`).
 - vendor settings a real company changes in the service's own screens: Xero's lock dates
   (`POST /__sandbox__/lock_dates`, see `xero_server`), QBO's closing date and duplicate-number
   warning (`POST /__sandbox__/preferences`, see `qbo_server`);
@@ -45,6 +48,7 @@ from urllib.parse import unquote
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock
 from bookkeeper_desktop.sandbox.faults import Fault, FaultPlan
 from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.latency import LatencyModel, parse_latency
 from bookkeeper_desktop.sandbox.oauth import OAuthStore
 
 _log = logging.getLogger(__name__)
@@ -265,6 +269,8 @@ class SandboxServer:
         clock: where "now" comes from (inject `FakeClock` in tests).
         oauth: the OAuth store (clients, grants, tokens).
         faults: the active fault rules.
+        latency: the modelled network and service latency (`sandbox.latency`; off unless
+            configured).
         on_change: called after every request that may have changed state (anything but GET and
             HEAD), before its response is written, with `urgent`: True for OAuth, connections and
             test endpoints (a rotated refresh token must be saved before the client sees it),
@@ -274,10 +280,14 @@ class SandboxServer:
     vendor = "sandbox"
 
     def __init__(self, oauth: OAuthStore, *, port: int = 0, clock: Clock | None = None,
-                 on_change: Callable[[bool], None] | None = None) -> None:
+                 on_change: Callable[[bool], None] | None = None,
+                 latency: str | dict[str, Any] | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self.oauth = oauth
         self.faults = FaultPlan()
+        self.latency = LatencyModel(self.vendor)
+        if latency is not None:
+            self.configure_latency(latency)
         self.on_change = on_change
         #: Free-form facts `GET /__sandbox__/info` reports (the demo runner puts its state file).
         self.info: dict[str, Any] = {}
@@ -352,6 +362,14 @@ class SandboxServer:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def configure_latency(self, setting: str | dict[str, Any]) -> dict[str, Any]:
+        """Set the modelled latency: "realistic", "off", a command-line string
+        (`latency.parse_latency`) or the JSON of `POST /__sandbox__/latency`; answers the new
+        `latency.snapshot()`. `ValueError` when the setting is wrong."""
+        body = parse_latency(setting) if isinstance(setting, str) else setting
+        self.latency.configure_json(body)
+        return self.latency.snapshot()
+
     def expire_access_tokens(self) -> int:
         """Make every current access token invalid now (the "token expired early" fault)."""
         return self.oauth.expire_access_tokens()
@@ -407,6 +425,7 @@ class SandboxServer:
                          "token_grants": self.token_grant_counts()},
             "faults": [f.to_json() for f in self.faults.rules()],
             "limits": self.limits_snapshot(),
+            "latency": self.latency.snapshot(),
             "now": self.clock.now(),
         }
 
@@ -457,28 +476,45 @@ class SandboxServer:
 
     def serve(self, request: Request, handler: Callable[[], Response]) -> Response:
         """Run `handler` under the fault rules matching `request`: latency, then drop / injected
-        answer / the handler itself, then (drop_after) close without the handler's response.
+        answer / the handler itself, then (drop_after) close without the handler's response;
+        then hold the answer for `latency_after` rules plus what is left of the modelled latency
+        once the handler's own time is taken off (`sandbox.latency`), both slept here, outside
+        every lock, so answers overlap.
 
         Rules are consumed here, so a request refused before (bad token, over a rate limit) does
-        not use up a rule meant for the service behind those gates."""
+        not use up a rule meant for the service behind those gates; such refusals are answered
+        at once."""
         decision = self.faults.take(request)
         if decision.latency:
             time.sleep(decision.latency)
         action = decision.action
-        if action is not None:
-            if action.kind == "drop_before":
-                raise DropConnection
-            if action.kind == "error":
-                return self.error_response(action.status)
-            if action.kind == "rate_limit":
-                return self.throttled_response(action.seconds or None, action.problem)
-        response = handler()
-        if action is not None and action.kind == "drop_after":
-            self._changed(request, always=True)
+        hold = 0.0
+        started = time.perf_counter()
+        if action is not None and action.kind == "drop_before":
             raise DropConnection
-        if decision.latency_after:
-            time.sleep(decision.latency_after)
+        if action is not None and action.kind == "error":
+            response = self.error_response(action.status)
+        elif action is not None and action.kind == "rate_limit":
+            response = self.throttled_response(action.seconds or None, action.problem)
+        else:
+            response = handler()
+            if action is not None and action.kind == "drop_after":
+                self._changed(request, always=True)
+                raise DropConnection
+            hold = decision.latency_after
+        if self.latency.enabled:
+            # The modelled delay is the answer's whole time at the service: what the sandbox
+            # spent handling it (its own CPU, or waiting for the API lock) counts towards it.
+            modelled = self.latency.delay(self.objects_in(request, response),
+                                          write=request.method not in ("GET", "HEAD"))
+            hold += max(0.0, modelled - (time.perf_counter() - started))
+        self.latency.hold(hold)
         return response
+
+    def objects_in(self, request: Request, response: Response) -> int:
+        """Vendor hook: how many objects `response` carries (a page, a batch's items), for the
+        modelled latency's per-object cost. Here: 1."""
+        return 1
 
     def is_api_path(self, path: str) -> bool:
         """Vendor hook: whether `path` is the accounting API (its changes may be saved a moment
@@ -526,6 +562,8 @@ class SandboxServer:
             except (ValueError, TypeError) as exc:
                 return _json_error(str(exc))
             return Response.json(self.limits_snapshot())
+        if name == "latency":
+            return self._latency_endpoint(request)
         if name == "counts" and request.method == "DELETE":
             self.reset_counts()
             return Response(204)
@@ -540,6 +578,16 @@ class SandboxServer:
         """Vendor hook: a test-only endpoint of one vendor's sandbox (`/__sandbox__/{name}`),
         or None when it has none of that name."""
         return None
+
+    def _latency_endpoint(self, request: Request) -> Response:
+        if request.method == "GET":
+            return Response.json(self.latency.snapshot())
+        if request.method != "POST":
+            return _json_error("use GET or POST", 405)
+        try:
+            return Response.json(self.configure_latency(json_object(request)))
+        except (ValueError, TypeError) as exc:
+            return _json_error(str(exc))
 
     def _faults_endpoint(self, request: Request) -> Response:
         if request.method == "GET":

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs
 from bookkeeper_desktop.sandbox.apis import XeroApi, load_xero_api
 from bookkeeper_desktop.sandbox.clock import Clock, SystemClock, utc_datetime
 from bookkeeper_desktop.sandbox.http import Request, Response
+from bookkeeper_desktop.sandbox.latency import answer_json
 from bookkeeper_desktop.sandbox.limits import Admission, XeroLimiter
 from bookkeeper_desktop.sandbox.oauth import (
     HTML,
@@ -149,6 +150,11 @@ class Connection:
                 "updatedDateUtc": xero_timestamp(self.updated_at)}
 
 
+#: A page's `pagination` as the accounting API writes it (xero_api), for counting its records.
+_PAGINATION = re.compile(
+    rb'"pagination":\{"page":(\d+),"pageSize":(\d+),"pageCount":\d+,"itemCount":(\d+)\}')
+
+
 class XeroSandbox(SandboxServer):
     """A Xero-compatible server on 127.0.0.1.
 
@@ -164,6 +170,7 @@ class XeroSandbox(SandboxServer):
         api: the accounting API (default: `xero_api.XeroAccountingApi` when present).
         limits: enforce Xero's rate limits; `time_scale` shrinks their windows.
         on_change: called after each state-changing request.
+        latency: the modelled latency, as `configure_latency` takes it ("realistic"; default off).
     """
 
     vendor = "xero"
@@ -174,10 +181,11 @@ class XeroSandbox(SandboxServer):
                  organisations: Mapping[str, str] | None = None, api: XeroApi | None = None,
                  limits: bool = True, time_scale: float = 1.0,
                  on_change: Callable[[bool], None] | None = None,
+                 latency: str | dict[str, Any] | None = None,
                  sample_organisations: Iterable[str] = ()) -> None:
         clock = clock or SystemClock()
         super().__init__(OAuthStore(XERO_POLICY, clock, XERO_SCOPES), port=port, clock=clock,
-                         on_change=on_change)
+                         on_change=on_change, latency=latency)
         for client in clients:
             self.oauth.register(client)
         self._initial_organisations = dict(
@@ -512,6 +520,21 @@ class XeroSandbox(SandboxServer):
             admission.release()
         return Response(response.status, response.body,
                         {**response.headers, **_remaining_headers(admission.remaining)})
+
+    def objects_in(self, request: Request, response: Response) -> int:
+        """The records of a list page or an array write (`{"ManualJournals": [...]}`); else 1.
+        A page's `pagination` says how many it holds, so a large page is not parsed again just
+        to be counted."""
+        if response.status >= 400:
+            return 1
+        paged = _PAGINATION.search(response.body)
+        if paged is not None:
+            page, size, items = (int(n) for n in paged.groups())
+            return max(1, min(size, items - (page - 1) * size))
+        body = answer_json(response)
+        if not isinstance(body, dict):
+            return 1
+        return max([1, *(len(v) for v in body.values() if isinstance(v, list))])
 
     def _call_api(self, request: Request, tenant_id: str) -> Response:
         with self.api_lock:

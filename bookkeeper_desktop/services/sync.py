@@ -80,11 +80,13 @@ def _time_scale(env: Mapping[str, str]) -> float:
 def open_client(db: Database, company_id: int, provider: str | Provider, *,
                 keychain: Keychain | None = None, env: Mapping[str, str] | None = None,
                 time_scale: float | None = None, settings: Settings | None = None,
-                managers: TokenManagers | None = None) -> QboClient | XeroClient:
+                managers: TokenManagers | None = None, parallel: int | None = None
+                ) -> QboClient | XeroClient:
     """An API client for the company's connection to `provider`. `managers`: the process's
     `TokenManagers` when the caller has one (the GUI), so that the sync and everything else
     share one single-flight refresh per connection; otherwise one is kept here per database,
-    company and provider."""
+    company and provider. `parallel`: requests kept in flight at once (`ProviderClient`;
+    None: the provider's concurrency limit, 1: one at a time, as the benchmarks compare)."""
     which = parse_provider(str(provider))
     environment = os.environ if env is None else env
     store_ = DatabaseConnectionStore(db)
@@ -108,9 +110,9 @@ def open_client(db: Database, company_id: int, provider: str | Provider, *,
     scale = time_scale if time_scale is not None else _time_scale(environment)
     if which is Provider.QBO:
         api = ApiClient(manager, base_url=f"{base}/company/{connection.tenant_id}")
-        return QboClient(api, connection.tenant_id, time_scale=scale)
+        return QboClient(api, connection.tenant_id, time_scale=scale, parallel=parallel)
     api = ApiClient(manager, base_url=base, tenant_id=connection.tenant_id)
-    return XeroClient(api, connection.tenant_id, time_scale=scale)
+    return XeroClient(api, connection.tenant_id, time_scale=scale, parallel=parallel)
 
 
 def run_sync(db: Database, company_id: int, provider: str, *, pull: bool = True,

@@ -200,6 +200,19 @@ def test_the_sample_company_is_a_realistic_year_of_books(db: Database) -> None:
     assert entries.trial_balance(db, company.id).is_balanced
 
 
+def test_a_sample_company_over_several_years_all_posted(db: Database) -> None:
+    """What the latency benchmark builds for "three years of a busy small business"."""
+    start, end = dt.date(2023, 7, 1), dt.date(2026, 6, 30)
+    company = create_sample_company(db, "Three Years", entries=300, start=start, end=end,
+                                    status_weights={EntryStatus.POSTED: 1})
+    dated = entries.page_entries(db, company.id, offset=0, limit=300)
+    assert len(dated) == 300
+    assert min(e.date for e in dated) < dt.date(2024, 1, 1)
+    assert max(e.date for e in dated) > dt.date(2026, 1, 1)
+    assert all(start <= e.date <= end for e in dated)
+    assert entries.count_entries(db, company.id, EntryFilter.of_status(EntryStatus.POSTED)) == 300
+
+
 def test_a_cancelled_sample_company_leaves_nothing_behind(db: Database) -> None:
     seen: list[int] = []
 
