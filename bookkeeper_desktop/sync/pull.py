@@ -418,7 +418,7 @@ def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str
                                                         progress=progress),
             ends=lambda _n, answer: len(answer[0]) < QBO_PAGE)
 
-    current, started = None, None
+    current, started, read = None, None, 0
     with closing(read_in_order([run(e, starts[e][1]) for e in entities],
                                parallel=client.parallel, progress=ctx.progress,
                                name="sync-query")) as pages:
@@ -426,11 +426,13 @@ def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str
             entity, (rows, server_time) = page.key, page.answer
             if entity != current:
                 current, started = entity, starts[entity][0]
-                ctx.report(QBO_ENTITIES.index(entity), len(QBO_ENTITIES), f"Pulling {entity}")
+                ctx.report_reading("transactions", read)
             started = _earliest(started, server_time) or dt.datetime.now(dt.UTC)
             if rows:
                 position = starts[entity][1] + page.number * QBO_PAGE + len(rows)
                 _apply_page(ctx, entity, rows, f"full:{started.isoformat()}|{position}")
+                read += len(rows)
+                ctx.report_reading("transactions", read)
             if page.last:
                 with ctx.db.session() as session:  # the entity's query is complete
                     store.set_cursor(session, ctx.company_id, "qbo", entity,
@@ -464,7 +466,7 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
             page_count=lambda answer: None if answer.page_count is None
             else answer.page_count - first + 1)
 
-    current, next_cursor = None, None
+    current, next_cursor, read = None, None, 0
     with closing(read_in_order([run(c, starts[c][0], starts[c][2]) for c in XERO_COLLECTIONS],
                                parallel=client.parallel, progress=ctx.progress,
                                name="sync-pages")) as pages:
@@ -473,11 +475,12 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
             since_text = starts[collection][0]
             if collection != current:
                 current, next_cursor = collection, starts[collection][1]
-                ctx.report(XERO_COLLECTIONS.index(collection), len(XERO_COLLECTIONS),
-                           f"Pulling {collection}")
+                ctx.report_reading("transactions", read)
             next_cursor = _earliest(next_cursor, answer.stamp) or dt.datetime.now(dt.UTC)
             _apply_page(ctx, collection, answer.rows,
                         f"pass:{since_text}|{next_cursor.isoformat()}|{answer.page + 1}")
+            read += len(answer.rows)
+            ctx.report_reading("transactions", read)
             if page.last:
                 with ctx.db.session() as session:
                     store.set_cursor(session, ctx.company_id, "xero", collection,

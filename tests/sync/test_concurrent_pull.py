@@ -36,6 +36,10 @@ from tests.sync.test_crash import _child, shared  # noqa: F401  (the fixture is 
 
 #: The first transaction entity (QBO) / collection (Xero), the one given many pages here.
 FIRST = {"qbo": "JournalEntry", "xero": "ManualJournals"}
+#: The pull's phase while it reads transactions (FIRST's are read first, so the phase's first
+#: report is when FIRST's pages start coming in).
+READING = {"qbo": "Reading transactions from QuickBooks Online",
+           "xero": "Reading transactions from Xero"}
 #: The sandbox paths of the transaction reads (QBO's accounts and contacts are queries too).
 READS = {"qbo": r"/query$", "xero": r"/(ManualJournals|BankTransactions|Invoices|Payments|"
                                     r"BankTransfers)$"}
@@ -215,7 +219,7 @@ def test_cancel_mid_pull_stops_within_a_second_and_resumes_with_nothing_lost_or_
         cancelled_at.append(time.monotonic())
         progress.cancel()
 
-    progress = on_phase(f"Pulling {first}", lambda: threading.Thread(
+    progress = on_phase(READING[books.provider], lambda: threading.Thread(
         target=cancel_once_a_page_is_stored, daemon=True).start())
     stopped = pull(books, progress=progress)
     returned = time.monotonic()
@@ -249,7 +253,7 @@ def test_an_error_on_a_middle_page_keeps_the_pages_before_it(books: Books) -> No
                                       status=503))
 
     answers = Answers(books.provider)
-    failed = pull(books, progress=on_phase(f"Pulling {first}", break_the_service),
+    failed = pull(books, progress=on_phase(READING[books.provider], break_the_service),
                   answers=answers)
     assert failed.status is RunStatus.FAILED
     name = "QuickBooks Online" if books.provider == "qbo" else "Xero"

@@ -344,13 +344,29 @@ def test_xero_incremental_pull_pages_past_1000(xero: Books) -> None:
         assert entry.is_balanced
 
 
+def test_a_first_pull_says_how_many_transactions_it_has_read_so_far(qbo: Books) -> None:
+    """The card's words (issue 15): the count of transactions stored, page by page, never
+    going back, with no total (QBO does not say how many there are)."""
+    qbo.sandbox.api.bulk_create_journal_entries(qbo.tenant, 2100)
+    seen: list[ProgressSnapshot] = []
+    result = sync(qbo, push=False, progress=Progress(seen.append))
+    assert result.ok, result.message
+    reading = [s for s in seen if s.phase == "Reading transactions from QuickBooks Online"]
+    counts = [s.done for s in reading]
+    assert counts == sorted(counts)
+    assert {1000, 2000} <= set(counts)
+    assert counts[-1] >= 2100
+    assert all(s.total is None for s in reading)
+
+
 def test_a_full_query_stopped_midway_resumes_at_its_page(qbo: Books) -> None:
     qbo.sandbox.api.bulk_create_journal_entries(qbo.tenant, 2100)
     progress = Progress()
     pages: list[int] = []
 
     def stop_after_first_page(snapshot: ProgressSnapshot) -> None:
-        if snapshot.phase == "Pulling JournalEntry":
+        # JournalEntry is read first: the first count of transactions read is its start.
+        if snapshot.phase == "Reading transactions from QuickBooks Online":
             pages.append(1)
             progress.cancel()  # honoured at the next safe point: after the first page commits
 
