@@ -84,6 +84,9 @@ class SyncContext:
     #: chart is read (to map to, nothing added to ours), no contact or transaction is pulled, and
     #: entries pulled from the other provider are sent there too.
     push_only: bool = False
+    #: The currency of the provider's books (Xero's `BaseCurrency`), for what it sends without
+    #: one: manual journals and bank transfers are always in it. None: ours, as before.
+    remote_currency: str | None = None
 
     def safe_point(self) -> None:
         """Everything so far is committed: the process may die or stop here."""

@@ -446,6 +446,7 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
     answers say how many pages there are (`pagination.pageCount`): once the first is in, the
     others are asked for together. `<next cursor>` is the oldest `DateTimeUTC` of the pass's
     answers so far: the next pass's `If-Modified-Since`."""
+    ctx.remote_currency = organisation_currency(ctx, client)
     starts: dict[str, tuple[str, dt.datetime | None, int]] = {}
     with ctx.db.read_session() as session:
         for collection in XERO_COLLECTIONS:
@@ -486,6 +487,21 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
                     store.set_cursor(session, ctx.company_id, "xero", collection,
                                      next_cursor.isoformat())
                 ctx.safe_point()
+
+
+def organisation_currency(ctx: SyncContext, client: XeroClient) -> str | None:
+    """The Xero organisation's base currency, asked once per organisation and kept with the
+    connection's settings (Xero does not let it change once there are transactions)."""
+    key = f"{store.BASE_CURRENCY}:{client.tenant_id}"
+    with ctx.db.read_session() as session:
+        known = store.integration_value(session, ctx.company_id, "xero", key)
+    if known:
+        return known
+    currency = client.base_currency(progress=ctx.progress)
+    if currency:
+        with ctx.db.session() as session:
+            store.keep_integration_value(session, ctx.company_id, "xero", key, currency)
+    return currency
 
 
 class Page:
@@ -600,7 +616,7 @@ def apply_remote(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str
         ctx.counts.deleted += 1
         return
     converted, reason = (qbo_entry(kind, obj, accounts) if provider == "qbo"
-                         else xero_entry(kind, obj, accounts))
+                         else xero_entry(kind, obj, accounts, currency=ctx.remote_currency))
     if converted is None:
         page.save_remote(session, obj, remote_id=remote_id, version=version,
                          entry_id=entry_id, local=local, reason=reason)

@@ -108,10 +108,15 @@ def qbo_entry(entity: str, obj: Mapping[str, Any], accounts: Mapping[str, int]) 
     ), ""
 
 
-def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, int]) -> Result:
+def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, int], *,
+               currency: str | None = None) -> Result:
+    """Our entry for a Xero document, or None and why not. `currency`: the organisation's base
+    currency, which manual journals and bank transfers are in (they carry no CurrencyCode)."""
     if collection == "ManualJournals":
         entry, unmapped = entry_from_xero(obj, accounts)
-        return (None, _missing(unmapped)) if unmapped else (entry, "")
+        if unmapped:
+            return None, _missing(unmapped)
+        return (entry.with_changes(currency=currency) if currency else entry), ""
     if collection == "BankTransfers":
         amount = _amount(obj.get("Amount"))
         into, out = obj.get("ToBankAccount") or {}, obj.get("FromBankAccount") or {}
@@ -121,7 +126,7 @@ def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, i
         if made is None:
             return None, reason
         return made.with_changes(number=str(obj.get("Reference") or "")[:40],
-                                 memo="Bank transfer"), ""
+                                 memo="Bank transfer", currency=currency or made.currency), ""
     if collection != "BankTransactions":
         return None, f"Xero {collection} kept as a remote record (accounts come from items, " \
                      "tax rates and A/R/A/P)"
@@ -151,7 +156,8 @@ def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, i
                   JournalLine.of(line.account_id, line.signed_amount, contact=contact)
                   for line in made.lines)
     return made.with_changes(number=str(obj.get("Reference") or "")[:40], lines=lines,
-                             currency=str(obj.get("CurrencyCode") or made.currency)), ""
+                             currency=str(obj.get("CurrencyCode") or currency
+                                          or made.currency)), ""
 
 
 def _date(raw: Any) -> dt.date | None:

@@ -406,8 +406,30 @@ AUTO_CONFIRM_EXACT = "auto_confirm_exact_mappings"
 
 
 def auto_confirms_exact(session: Session, company_id: int, provider: str) -> bool:
-    value = session.execute(select(IntegrationSettingRow.value).where(
+    value = integration_value(session, company_id, provider, AUTO_CONFIRM_EXACT)
+    return value is None or value.strip().lower() not in ("0", "false", "no", "off")
+
+
+#: `integration_settings` key: the Xero organisation's `BaseCurrency`, read once (Xero does not
+#: let an organisation change it once it has transactions), the currency of every manual journal.
+BASE_CURRENCY = "base_currency"
+
+
+def integration_value(session: Session, company_id: int, provider: str, key: str) -> str | None:
+    return session.execute(select(IntegrationSettingRow.value).where(
         IntegrationSettingRow.company_id == company_id,
         IntegrationSettingRow.provider == provider,
-        IntegrationSettingRow.key == AUTO_CONFIRM_EXACT)).scalar_one_or_none()
-    return value is None or value.strip().lower() not in ("0", "false", "no", "off")
+        IntegrationSettingRow.key == key)).scalar_one_or_none()
+
+
+def keep_integration_value(session: Session, company_id: int, provider: str, key: str,
+                           value: str) -> None:
+    row = session.execute(select(IntegrationSettingRow).where(
+        IntegrationSettingRow.company_id == company_id,
+        IntegrationSettingRow.provider == provider,
+        IntegrationSettingRow.key == key)).scalar_one_or_none()
+    if row is None:
+        row = IntegrationSettingRow(company_id=company_id, provider=provider, key=key)
+        session.add(row)
+    row.value = value
+    row.updated_at = utc_now()

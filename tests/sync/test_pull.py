@@ -40,6 +40,7 @@ from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTION
 from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
 from tests.sync.conftest import TIME_SCALE, Books, connect_books
 from tests.sync.helpers import (
+    books_currency,
     local_entries,
     make_entries,
     mapped_accounts,
@@ -176,6 +177,22 @@ def test_xero_first_and_incremental_pull(xero: Books) -> None:
     third = sync(xero)
     assert third.ok
     assert third.counts["created"] == third.counts["updated"] == 0
+
+
+def test_pulled_xero_journals_are_in_the_organisations_currency_asked_once(
+        xero: Books) -> None:
+    """A manual journal carries no currency: it is in the organisation's (NZD here, our books'
+    default is USD), read from Organisation once and kept with the connection's settings."""
+    assert sync(xero, push=False).ok
+    journals = [e for e in entry_service.iter_entries(xero.db, xero.company_id, EntryFilter())
+                if e.xero_id is not None]
+    assert journals
+    assert {e.currency for e in journals} == {books_currency(xero)}
+    assert any(path.endswith("/Organisation") for path in state(xero)["requests"]["by_path"])
+    xero.sandbox.reset_counts()
+    assert sync(xero, push=False).ok
+    assert not any(path.endswith("/Organisation")
+                   for path in state(xero)["requests"]["by_path"])
 
 
 def test_cursors_are_stored_per_entity(qbo: Books) -> None:
