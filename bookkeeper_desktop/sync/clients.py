@@ -20,6 +20,11 @@ failures to typed errors. Here, per provider:
 
 Waiting (for a slot, a Retry-After or a backoff) is a safe point: `progress.check_cancelled()` is
 called there, never in the middle of a write.
+
+`parallel` is how many requests a sync keeps in flight. The push calls `write` (`batch`, `save`)
+from that many worker threads at once (`sync.push`, "Several at a time"): a write touches no
+database and only thread-safe state (the `ApiClient`, the budgets), and its 429 wait pauses the
+shared budget so the other threads wait too.
 """
 
 from __future__ import annotations

@@ -47,8 +47,26 @@ How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
    with the vendor's words; QBO's stale
    SyncToken (Fault 5010) and a Xero journal changed since we last saw it are **conflicts** for
    the user to resolve, never overwritten.
-A dropped connection or a 5xx on a write goes back to step 1 for that batch before anything is
-sent again.
+A dropped connection or a 5xx on a write goes back to step 1 for that batch before any of its
+entries is sent again.
+
+**Several at a time** (`_send_batches`, `sync.inflight`). Kinds go in `SEND_ORDER`, one after
+the other: every batch of a kind is settled before the next kind is planned (payments are planned
+once this run's invoices are saved, so that they find them). Within a kind, up to
+`client.parallel` requests are out at once (QBO 10 per realm, Xero 5 per tenant; each call still
+waits for its slot in the rate budgets first: QBO 500/min and the batch endpoint's 120/min, Xero
+60/min). Only the HTTP call runs on a worker thread. The sync's own thread records a batch
+("sending", committed, a safe point) and only then hands it to a worker, takes the answers back
+**in the order they arrive** and applies each in its own transaction, followed by a safe point,
+exactly as one batch at a time did: the batches of a kind carry different entries and none
+depends on another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
+one writer, and a crash or Cancel still falls between whole steps. A request refused as a whole
+is halved and its halves go next; a lost answer is reconciled (step 1, its keys only) while the
+other requests stay out; a 429 is waited out by the request it hit, the budget pausing the
+others. A Xero document naming a contact by name alone (Xero creates the contact) does not go
+while another request naming the same new contact is out. Cancel: answers that arrive within
+`STOP_GRACE` are applied, the rest stay "sending" and the next run's reconciliation waits for
+those requests before looking for them (`inflight`); an error waits for every answer.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,11 +27,12 @@ from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import run_sync
 from bookkeeper_desktop.services.sync_runs import RunStatus
-from bookkeeper_desktop.storage.engine import Database
+from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.sync.clients import QBO_BATCH_ITEMS, XERO_WRITE_ITEMS
 from bookkeeper_desktop.sync.context import KILL_EXIT_STATUS
 from bookkeeper_desktop.sync.push import STOP_GRACE
 from tests.sync.conftest import Books, connect_books
+from tests.sync.file_keyring import FileKeyring
 from tests.sync.helpers import (
     books_currency,
     local_entries,
@@ -42,7 +43,7 @@ from tests.sync.helpers import (
     state,
     sync,
 )
-from tests.sync.test_crash import _child, _xero_copies, shared  # noqa: F401 (fixture)
+from tests.sync.test_crash import _child, _xero_copies
 
 WRITES = {"qbo": r"/batch$", "xero": r"/(ManualJournals|BankTransactions)$"}
 #: The providers' limits on requests in flight (API_NOTES.md "limits").
@@ -182,7 +183,7 @@ def test_a_refused_request_is_halved_while_others_are_out(xero: Books) -> None:
     assert sync(xero, push=False).ok
     debit, credit = mapped_accounts(xero)
     fine = make_entries(xero, XERO_WRITE_ITEMS * 3)
-    (huge,) = entry_service.bulk_insert_entries(xero.db, xero.company_id, [JournalEntry(
+    entry_service.bulk_insert_entries(xero.db, xero.company_id, [JournalEntry(
         date=dt.date(2026, 10, 6), status=EntryStatus.POSTED, number="HUGE-1",
         currency=books_currency(xero),
         lines=(JournalLine.of(debit, Decimal("1.00"), description="x" * 3_600_000),
@@ -244,7 +245,8 @@ def test_cancel_with_batches_out_stops_within_a_second(
     progress.cancel()
     runner.join(10)
     stopped_after = time.monotonic() - asked
-    assert results and results[0].status is RunStatus.CANCELLED
+    assert results
+    assert results[0].status is RunStatus.CANCELLED
     assert stopped_after < 1.0
     assert watch.now >= 3  # still out
     before = local_entries(books)
@@ -256,6 +258,16 @@ def test_cancel_with_batches_out_stops_within_a_second(
 
 
 # --- killed with requests in flight (tests/sync/test_crash.py's mechanism) -----------------------
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[tuple[Database, str, Keychain, Path]]:
+    """A database file and a keyring file the sync processes share (as in test_crash.py)."""
+    url = f"sqlite:///{tmp_path / 'books.sqlite'}"
+    db = open_database(url)
+    path = tmp_path / "keyring.json"
+    yield db, url, Keychain(FileKeyring(path)), path
+    db.close()
 
 
 def _forget_idempotency(books: Books) -> None:
