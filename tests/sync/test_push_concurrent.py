@@ -25,9 +25,10 @@ from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.mappings import mapping_by_account
-from bookkeeper_desktop.services.sync import run_sync
+from bookkeeper_desktop.services.sync import open_client, run_sync
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.sync import push
 from bookkeeper_desktop.sync.clients import QBO_BATCH_ITEMS, XERO_WRITE_ITEMS
 from bookkeeper_desktop.sync.context import KILL_EXIT_STATUS
 from bookkeeper_desktop.sync.push import STOP_GRACE
@@ -119,6 +120,32 @@ def test_batches_go_several_at_a_time_within_the_limits(
     assert watch.statuses == {200: 2 * CONCURRENT[provider] + 1}
     _exactly_once(books, ids)
     assert sync(books).counts["pushed"] == 0
+
+
+@pytest.mark.parametrize("provider", ["qbo", "xero"])
+def test_more_requests_than_a_minute_allows_wait_for_the_window(
+        provider: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More write requests than the provider takes in a minute (QBO's batch endpoint 120, Xero
+    60; batches shrunk to a few entries so that there are many): sent several at a time, yet
+    the sandbox's own limiter never has to turn one away."""
+    books: Books = request.getfixturevalue(provider)
+    per_request, per_minute = (1, 120) if provider == "qbo" else (2, 60)
+    monkeypatch.setattr(push, "QBO_BATCH_ITEMS" if provider == "qbo" else "XERO_WRITE_ITEMS",
+                        per_request)
+    ids = _ready(books, per_request * (per_minute + 15))
+    watch = _watched(books, 0.01)
+    # A minute of 3 s on both sides: longer than these requests take to send. The calls made
+    # so far (counted in Xero's one window for every call) leave it first.
+    scale = 0.05
+    books.sandbox.configure_limits(time_scale=scale)
+    time.sleep(60 * scale)
+    with open_client(books.db, books.company_id, provider, keychain=books.keychain,
+                     env=books.env, time_scale=scale) as client:
+        result = run_sync(books.db, books.company_id, provider, pull=False, client=client)
+    assert result.ok, result.message
+    assert watch.statuses == {200: per_minute + 15}
+    assert 2 <= watch.peak <= CONCURRENT[provider]
+    _exactly_once(books, ids)
 
 
 def test_parallel_one_sends_one_request_at_a_time(qbo: Books) -> None:
