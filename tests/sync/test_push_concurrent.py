@@ -216,7 +216,9 @@ def test_a_refused_request_is_halved_while_others_are_out(xero: Books) -> None:
         lines=(JournalLine.of(debit, Decimal("1.00"), description="x" * 3_600_000),
                JournalLine.of(credit, Decimal("-1.00"))))])
     fine += make_entries(xero, XERO_WRITE_ITEMS * 3 - 1, start=1000)
-    watch = _watched(xero, 0.1)
+    # Slower than the journal's whole way down to itself (an oversized request is turned away
+    # at once), so that the other requests are out meanwhile.
+    watch = _watched(xero, 0.6)
     result = sync(xero)
     assert result.counts["pushed"] == len(fine)
     assert result.counts["refused"] == 1
