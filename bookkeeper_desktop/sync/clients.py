@@ -26,6 +26,11 @@ A client is called by several threads at once while a pull reads pages `parallel
 encode/httpx#2380), the budgets are, the token manager refreshes once however many calls get 401
 together (the others wait and replay with the new token: `providers.tokens`), and the counts kept
 here (`calls`, `Retrier.retries`) are taken under a lock.
+
+`parallel` is how many requests a sync keeps in flight. The push calls `write` (`batch`, `save`)
+from that many worker threads at once (`sync.push`, "Several at a time"): a write touches no
+database and only thread-safe state (the `ApiClient`, the budgets), and its 429 wait pauses the
+shared budget so the other threads wait too.
 """
 
 from __future__ import annotations

@@ -47,8 +47,26 @@ How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
    with the vendor's words; QBO's stale
    SyncToken (Fault 5010) and a Xero journal changed since we last saw it are **conflicts** for
    the user to resolve, never overwritten.
-A dropped connection or a 5xx on a write goes back to step 1 for that batch before anything is
-sent again.
+A dropped connection or a 5xx on a write goes back to step 1 for that batch before any of its
+entries is sent again.
+
+**Several at a time** (`_send_batches`, `sync.inflight`). Kinds go in `SEND_ORDER`, one after
+the other: every batch of a kind is settled before the next kind is planned (payments are planned
+once this run's invoices are saved, so that they find them). Within a kind, up to
+`client.parallel` requests are out at once (QBO 10 per realm, Xero 5 per tenant; each call still
+waits for its slot in the rate budgets first: QBO 500/min and the batch endpoint's 120/min, Xero
+60/min). Only the HTTP call runs on a worker thread. The sync's own thread records a batch
+("sending", committed, a safe point) and only then hands it to a worker, takes the answers back
+**in the order they arrive** and applies each in its own transaction, followed by a safe point,
+exactly as one batch at a time did: the batches of a kind carry different entries and none
+depends on another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
+one writer, and a crash or Cancel still falls between whole steps. A request refused as a whole
+is halved and its halves go next; a lost answer is reconciled (step 1, its keys only) while the
+other requests stay out; a 429 is waited out by the request it hit, the budget pausing the
+others. A Xero document naming a contact by name alone (Xero creates the contact) does not go
+while another request naming the same new contact is out. Cancel: answers that arrive within
+`STOP_GRACE` are applied, the rest stay "sending" and the next run's reconciliation waits for
+those requests before looking for them (`inflight`); an error waits for every answer.
 """
 
 from __future__ import annotations
@@ -56,9 +74,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -66,7 +87,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.contacts import clean_name
-from bookkeeper_desktop.core.errors import NetworkError, RemoteError
+from bookkeeper_desktop.core.errors import Cancelled, NetworkError, RemoteError
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry
 from bookkeeper_desktop.core.kinds import (
     JOURNAL_KIND,
@@ -98,6 +119,7 @@ from bookkeeper_desktop.sync.clients import (
     XeroClient,
 )
 from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.inflight import Window, wait_for_stragglers
 from bookkeeper_desktop.sync.payloads import (
     RemoteAccountRef,
     UnmappedAccounts,
@@ -125,6 +147,9 @@ STALE_OBJECT = "5010"
 #: How far before an outbox row's time reconciliation looks (clock skew between us and them).
 RECONCILE_MARGIN = dt.timedelta(minutes=10)
 SEND_ATTEMPTS = 6
+#: How long a cancelled push waits for the answers of requests still out before it stops (the
+#: rest are reconciled by the next run): Cancel takes effect within a second.
+STOP_GRACE = 0.5
 
 
 @dataclass
@@ -169,16 +194,21 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
     total, done = len(items), 0
     ctx.report(0, total, "Pushing entries")
     items.sort(key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
-    # A request carries one kind (one Xero collection); payments are planned after the
-    # invoices of this run are saved, so that they find them.
+
+    def settled(count: int) -> None:
+        nonlocal done
+        done += count
+        ctx.report(min(total, done), total, "Pushing entries")
+
+    # A request carries one kind (one Xero collection). Every batch of a kind is applied before
+    # the next kind is planned: payments are planned after the invoices of this run are saved,
+    # so that they find them.
     for kind in dict.fromkeys(i.kind for i in items):
         of_kind = [i for i in items if i.kind == kind]
         if kind == Kind.PAYMENT:
             of_kind = _plan_payments(ctx, of_kind)
-        for start in range(0, len(of_kind), size):
-            _send_batch(ctx, of_kind[start:start + size])
-            done += len(of_kind[start:start + size])
-            ctx.report(min(total, done), total, "Pushing entries")
+        _send_batches(ctx, [of_kind[start:start + size]
+                            for start in range(0, len(of_kind), size)], settled)
 
 
 # --- choosing what to push -----------------------------------------------------------------------
@@ -633,45 +663,112 @@ def _batch_key(items: Sequence[Item], refusals: Mapping[str, int] | None = None)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def _send_batch(ctx: SyncContext, items: list[Item]) -> None:
-    pending = list(items)
-    for attempt in range(SEND_ATTEMPTS):
-        refusals = _record(ctx, pending)
-        ctx.safe_point()
-        try:
-            results = _send(ctx, pending, refusals)
-        except RemoteError as exc:
-            if exc.status in REFUSED_REQUEST:
-                if len(pending) > 1:
-                    # Over the provider's request size (Xero 3.5 MB), or one entry spoils the
-                    # whole request: two halves, down to the one entry that is refused.
-                    half = len(pending) // 2
-                    _send_batch(ctx, pending[:half])
-                    _send_batch(ctx, pending[half:])
-                    return
-                reason = exc.message
-                if exc.status == 413:
-                    reason = (f"it is larger than {provider_name(ctx.provider)} accepts in one "
-                              "request (3.5 MB)")
-                _refuse(ctx, pending, [(reason, exc.code)] * len(pending))
+@dataclass
+class _Batch:
+    """One request's worth of pushes of one kind, and how often it was sent and lost."""
+
+    items: list[Item]
+    attempt: int = 0
+
+
+def _send_batches(ctx: SyncContext, batches: Sequence[Sequence[Item]],
+                  settled: Callable[[int], None]) -> None:
+    """Send the batches of one kind, up to `ctx.client.parallel` requests in flight (module
+    docstring, "Several at a time"); return once every one is settled. Only the HTTP calls run
+    on the window's worker threads: recording, applying, reconciling and every safe point happen
+    here, on the sync's thread."""
+    queue = deque(_Batch(list(batch)) for batch in batches if batch)
+    window: Window[_Batch] = Window(ctx.client.parallel, owner=_owner(ctx))
+    try:
+        while queue or len(window):
+            while window.free and (batch := _next_startable(ctx, queue, window)) is not None:
+                refusals = _record(ctx, batch.items)
                 ctx.safe_point()
-                return
+                window.start(batch, partial(_send, ctx, batch.items, refusals))
+            batch, outcome = window.next_done(ctx.progress)
+            settled(_take_answer(ctx, queue, batch, outcome))
+    except BaseException as exc:
+        # Cancel within a second: answers that come back in a moment are applied now; the rest
+        # stay "sending" for the next run's reconciliation (`inflight` docstring). After an
+        # error every answer is awaited and applied.
+        grace = STOP_GRACE if isinstance(exc, Cancelled) else None
+        for batch, outcome in window.close(grace):
+            if outcome.exception() is None:
+                _apply_results(ctx, batch.items, outcome.result())
+        raise
+    window.close()
+
+
+def _owner(ctx: SyncContext) -> tuple[str, str]:
+    """Whose requests a `Window` sends: the realm or tenant."""
+    return ctx.provider, ctx.client.tenant_id
+
+
+def _next_startable(ctx: SyncContext, queue: deque[_Batch], window: Window[_Batch]
+                    ) -> _Batch | None:
+    """The first waiting batch that may go while the ones in flight are out: a Xero document
+    naming a contact by name alone (Xero creates it on the first request naming it) does not go
+    while another request naming the same new contact is out, so that two requests never both
+    create it."""
+    if ctx.provider != "xero":
+        return queue.popleft() if queue else None
+    busy = {name for batch in window.tags() for name in _new_contacts(batch.items)}
+    for index, batch in enumerate(queue):
+        if busy.isdisjoint(_new_contacts(batch.items)):
+            del queue[index]
+            return batch
+    return None
+
+
+def _new_contacts(items: Sequence[Item]) -> set[str]:
+    """The contacts Xero documents name without a ContactID, lower-cased."""
+    names = set()
+    for item in items:
+        contact = item.body.get("Contact")
+        if isinstance(contact, Mapping) and not contact.get("ContactID") and contact.get("Name"):
+            names.add(str(contact["Name"]).lower())
+    return names
+
+
+def _take_answer(ctx: SyncContext, queue: deque[_Batch], batch: _Batch,
+                 outcome: Future[list[dict[str, Any]]]) -> int:
+    """What came back for `batch`, acted on: results applied, a request refused as a whole
+    halved (the halves go next), a lost answer reconciled and what did not arrive queued to go
+    again. Returns how many of its pushes are settled."""
+    pending = batch.items
+    try:
+        results = outcome.result()
+    except RemoteError as exc:
+        if exc.status not in REFUSED_REQUEST:
             raise
-        except NetworkError:
-            # The answer was lost or the server failed: what did it commit?
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            reconcile(ctx, keys={i.key for i in pending})
-            ctx.safe_point()
-            with ctx.db.read_session() as session:
-                pending = [i for i in pending if (row := store.outbox_by_key(session, i.key))
-                           is not None and row.state == OutboxState.SENDING]
-            if not pending:
-                return
-            continue
-        _apply_results(ctx, pending, results)
+        if len(pending) > 1:
+            # Over the provider's request size (Xero 3.5 MB), or one entry spoils the whole
+            # request: two halves, down to the one entry that is refused.
+            half = len(pending) // 2
+            queue.extendleft([_Batch(pending[half:]), _Batch(pending[:half])])
+            return 0
+        reason = exc.message
+        if exc.status == 413:
+            reason = (f"it is larger than {provider_name(ctx.provider)} accepts in one "
+                      "request (3.5 MB)")
+        _refuse(ctx, pending, [(reason, exc.code)] * len(pending))
         ctx.safe_point()
-        return
+        return len(pending)
+    except NetworkError:
+        # The answer was lost or the server failed: what did it commit?
+        if batch.attempt == SEND_ATTEMPTS - 1:
+            raise
+        reconcile(ctx, keys={i.key for i in pending})
+        ctx.safe_point()
+        with ctx.db.read_session() as session:
+            left = [i for i in pending if (row := store.outbox_by_key(session, i.key))
+                    is not None and row.state == OutboxState.SENDING]
+        if left:
+            queue.appendleft(_Batch(left, batch.attempt + 1))
+        return len(pending) - len(left)
+    _apply_results(ctx, pending, results)
+    ctx.safe_point()
+    return len(pending)
 
 
 def _refuse(ctx: SyncContext, items: Sequence[Item],
@@ -944,7 +1041,10 @@ def _mark_conflict(session: Session, ctx: SyncContext, item: Item, why: str) -> 
 
 
 def reconcile(ctx: SyncContext, keys: set[str] | None = None) -> None:
-    """Settle outbox rows left "sending": find each at the provider by its key."""
+    """Settle outbox rows left "sending": find each at the provider by its key (once requests
+    an earlier run of this process left in flight are back: `inflight` docstring)."""
+    if keys is None:
+        wait_for_stragglers(_owner(ctx), ctx.progress)
     with ctx.db.read_session() as session:
         rows = [r for r in store.outbox_rows(session, ctx.company_id, ctx.provider,
                                              [OutboxState.SENDING])

@@ -12,6 +12,7 @@ import pytest
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.sync_runs import RunStatus
+from bookkeeper_desktop.sync.clients import QBO_BATCH_ITEMS, XERO_WRITE_ITEMS
 from bookkeeper_desktop.sync.engine import RUN_RETRY_SECONDS
 from bookkeeper_desktop.sync.push import SEND_ATTEMPTS
 from tests.sync.conftest import TIME_SCALE, Books
@@ -65,7 +66,12 @@ def test_429_storm_and_5xx_are_waited_out(provider: str, request: pytest.Fixture
 def test_access_token_expiring_mid_run_is_renewed_once(
         provider: str, request: pytest.FixtureRequest) -> None:
     books: Books = request.getfixturevalue(provider)
-    ids = _ready(books, 70)
+    # More batches than a push keeps in flight, so that requests still go after the first
+    # answers came back (when the tokens expire).
+    with books.client() as client:
+        in_flight = client.parallel
+    ids = _ready(books, (QBO_BATCH_ITEMS if provider == "qbo" else XERO_WRITE_ITEMS)
+                 * in_flight + 40)
     grants_before = state(books)["requests"]["token_grants"].get("refresh_token", 0)
     expired: list[int] = []
 
@@ -95,7 +101,10 @@ def test_xero_daily_limit_stops_with_advice_and_resumes(xero: Books) -> None:
 
 
 def test_cancel_stops_at_a_safe_point_and_a_rerun_finishes(qbo: Books) -> None:
-    ids = _ready(qbo, 65)
+    # More batches than a push keeps in flight: some are not sent when Cancel comes.
+    with qbo.client() as client:
+        total = QBO_BATCH_ITEMS * client.parallel + 35
+    ids = _ready(qbo, total)
     progress = Progress()
 
     def cancel_after_first_batch(snapshot: ProgressSnapshot) -> None:
@@ -105,7 +114,7 @@ def test_cancel_stops_at_a_safe_point_and_a_rerun_finishes(qbo: Books) -> None:
     progress = Progress(cancel_after_first_batch)
     cancelled = sync(qbo, progress=progress)
     assert cancelled.status is RunStatus.CANCELLED
-    assert 0 < len(pushed_copies(qbo)) < 65
+    assert 0 < len(pushed_copies(qbo)) < total
     assert all(n == 1 for n in pushed_copies(qbo).values())
     before = local_entries(qbo)
     finished = sync(qbo)
