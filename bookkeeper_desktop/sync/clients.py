@@ -229,9 +229,14 @@ class ProviderClient:
         try:
             with self._calls_lock:  # several pages are read at once (sync.prefetch)
                 self.calls += 1
-            # Cancel must not wait for a slow answer: the request is left to finish on its own
-            # (its slots freed when it does) and the run stops — like a connection cut off
-            # mid-request, which reconcile settles at the next run (`core.progress`).
+            # Cancel must not wait for a slow answer: a read is left to finish on its own (its
+            # slots freed when it does) and the run stops (`core.progress`). A write is not
+            # abandoned here: the push sends its writes from worker threads and keeps track of
+            # the ones still out when it stops, so that the next run waits for them before it
+            # reconciles (`sync.inflight`); a write abandoned here would escape that count and
+            # be looked for at the provider before it got there.
+            if method != "GET":
+                return self.api.request(method, path, **kwargs)
             return call_unless_cancelled(
                 lambda: self.api.request(method, path, **kwargs), progress,
                 after_abandoned=lambda: _release_all(budgets))

@@ -192,13 +192,13 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
     items = _plan(ctx, check_remote=not pulled)
     size = QBO_BATCH_ITEMS if ctx.provider == "qbo" else XERO_WRITE_ITEMS
     total, done = len(items), 0
-    ctx.report(0, total, "Pushing entries")
+    ctx.report_sending(0, total)
     items.sort(key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
 
     def settled(count: int) -> None:
         nonlocal done
         done += count
-        ctx.report(min(total, done), total, "Pushing entries")
+        ctx.report_sending(min(total, done), total)
 
     # A request carries one kind (one Xero collection). Every batch of a kind is applied before
     # the next kind is planned: payments are planned after the invoices of this run are saved,

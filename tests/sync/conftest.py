@@ -39,9 +39,9 @@ class Books:
     env: dict[str, str]
     tenant: str
 
-    def client(self) -> QboClient | XeroClient:
+    def client(self, *, parallel: int | None = None) -> QboClient | XeroClient:
         return open_client(self.db, self.company_id, self.provider, keychain=self.keychain,
-                           env=self.env, time_scale=TIME_SCALE)
+                           env=self.env, time_scale=TIME_SCALE, parallel=parallel)
 
 
 def connect_books(db: Database, provider: str, sandbox: QboSandbox | XeroSandbox,

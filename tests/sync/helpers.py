@@ -23,8 +23,8 @@ from tests.sync.conftest import Books
 
 
 def sync(books: Books, *, pull: bool = True, push: bool = True,
-         progress: Progress | None = None) -> SyncResult:
-    with books.client() as client:
+         progress: Progress | None = None, parallel: int | None = None) -> SyncResult:
+    with books.client(parallel=parallel) as client:
         return run_sync(books.db, books.company_id, books.provider, pull=pull, push=push,
                         progress=progress, client=client)
 

@@ -78,9 +78,9 @@ def test_a_terminal_shows_the_progress_line_then_the_summary(slow_push: tuple[Bo
     assert out.startswith("QuickBooks Online sync succeeded;")
     assert out.count("\n") == 1
     drawn = [part.removesuffix("\x1b[K") for part in terminal.split("\r") if part]
-    assert any(part.startswith("Pushing entries: ") and part.endswith(" of 150")
-               for part in drawn), drawn
-    assert "Pushing entries: 150 of 150" in drawn or "Pushing entries: 120 of 150" in drawn
+    sending = "Sending entries to QuickBooks Online: "
+    assert any(part.startswith(sending) and part.endswith(" of 150") for part in drawn), drawn
+    assert f"{sending}150 of 150" in drawn or f"{sending}120 of 150" in drawn
     assert terminal.endswith("\r\x1b[K"), "the line is cleared before the summary"
 
 

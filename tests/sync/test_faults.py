@@ -76,7 +76,7 @@ def test_access_token_expiring_mid_run_is_renewed_once(
     expired: list[int] = []
 
     def expire_when_pushing(snapshot: ProgressSnapshot) -> None:
-        if snapshot.phase == "Pushing entries" and snapshot.done > 0 and not expired:
+        if snapshot.phase.startswith("Sending entries to ") and snapshot.done > 0 and not expired:
             expired.append(books.sandbox.expire_access_tokens())
 
     result = sync(books, progress=Progress(expire_when_pushing))
@@ -108,7 +108,7 @@ def test_cancel_stops_at_a_safe_point_and_a_rerun_finishes(qbo: Books) -> None:
     progress = Progress()
 
     def cancel_after_first_batch(snapshot: ProgressSnapshot) -> None:
-        if snapshot.phase == "Pushing entries" and snapshot.done >= 30:
+        if snapshot.phase.startswith("Sending entries to ") and snapshot.done >= 30:
             progress.cancel()
 
     progress = Progress(cancel_after_first_batch)

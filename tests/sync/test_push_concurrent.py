@@ -238,7 +238,7 @@ def test_a_429_in_the_middle_is_waited_out(provider: str,
     throttled: list[bool] = []
 
     def throttle_once_answers_come(snapshot: ProgressSnapshot) -> None:
-        if snapshot.phase == "Pushing entries" and snapshot.done > 0 and not throttled:
+        if snapshot.phase.startswith("Sending entries to ") and snapshot.done > 0 and not throttled:
             throttled.append(True)
             books.sandbox.throttle_next(3, retry_after=2, path=WRITES[provider])
 
