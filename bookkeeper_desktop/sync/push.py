@@ -129,6 +129,7 @@ from bookkeeper_desktop.sync.payloads import (
     entry_to_xero,
     key_in,
 )
+from bookkeeper_desktop.sync.pull import organisation_currency
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 from bookkeeper_desktop.sync.store import NotSentReason, OutboxState, fingerprint
 from bookkeeper_desktop.sync.xero_documents import (
@@ -312,7 +313,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
         _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
     elif ids:
         assert isinstance(ctx.client, XeroClient)
-        books.base_currency = ctx.client.base_currency(progress=ctx.progress)
+        books.base_currency = organisation_currency(ctx, ctx.client)
     items: list[Item] = []
     stopped: list[tuple[Item, str]] = []
     unmapped: list[tuple[Item, str]] = []

@@ -217,8 +217,9 @@ def test_a_refused_request_is_halved_while_others_are_out(xero: Books) -> None:
                JournalLine.of(credit, Decimal("-1.00"))))])
     fine += make_entries(xero, XERO_WRITE_ITEMS * 3 - 1, start=1000)
     # Slower than the journal's whole way down to itself (an oversized request is turned away
-    # at once), so that the other requests are out meanwhile.
-    watch = _watched(xero, 1.5)
+    # at once, but each half still carries 3.5 MB to the sandbox: seconds on a loaded machine),
+    # so that the other requests are out meanwhile.
+    watch = _watched(xero, 3.0)
     result = sync(xero)
     assert result.counts["pushed"] == len(fine), result.errors
     assert result.counts["refused"] == 1, result.errors
