@@ -6,16 +6,21 @@
 - `shared_fixtures` gives the folder of real files written by other programs (`../shared/fixtures`)
   and skips the test cleanly when it is absent (a user's fresh clone has no `../shared`).
 - `pg_url` gives the URL of the real PostgreSQL server `.ci/run` starts (BOOKKEEPER_TEST_PG_URL) and
-  skips when there is none.
+  skips when there is none; `sqlite_or_postgres` runs a test on a fresh SQLite file and on a
+  fresh PostgreSQL schema (a module's `db` fixture returns it).
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from bookkeeper_desktop.storage.engine import Database, open_database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Qt warns when XDG_RUNTIME_DIR is unset; give it a private one so qt_log_level_fail stays strict.
@@ -51,3 +56,26 @@ def pg_url() -> str:
     if not url:
         pytest.skip("no PostgreSQL server (BOOKKEEPER_TEST_PG_URL unset; ./dev.sh test starts one)")
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sqlite_or_postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An SQLite file, and (when BOOKKEEPER_TEST_PG_URL is set) a fresh PostgreSQL schema dropped
+    afterwards: a test using it runs on both."""
+    if request.param == "sqlite":
+        database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+        yield database
+        database.close()
+        return
+    base: str = request.getfixturevalue("pg_url")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    database = open_database(url.render_as_string(hide_password=False))
+    yield database
+    database.close()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()

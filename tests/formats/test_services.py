@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.core.errors import (
@@ -33,32 +30,15 @@ from bookkeeper_desktop.services import entries as entry_services
 from bookkeeper_desktop.services.audit import audit_log
 from bookkeeper_desktop.services.companies import create_company
 from bookkeeper_desktop.services.exports import export_history
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import AccountMappingRow
 
 from . import strict
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """An SQLite file, or (when BOOKKEEPER_TEST_PG_URL is set) a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
-        yield database
-        database.close()
-        return
-    base: str = request.getfixturevalue("pg_url")
-    schema = f"fmt_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    database = open_database(url.render_as_string(hide_password=False))
-    yield database
-    database.close()
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+@pytest.fixture
+def db(sqlite_or_postgres: Database) -> Database:
+    return sqlite_or_postgres
 
 
 @pytest.fixture
