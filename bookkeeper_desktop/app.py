@@ -266,6 +266,16 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
             p["managers"].put(manager)
         return manager
 
+    def provider_access(company_id: int, provider: Any) -> dict[str, Any]:
+        """What a sync, an undo or a remote create needs to call the provider, after refreshing
+        a manager whose configuration changed (a configuration or connection problem is left to
+        the service, which names it: "not connected" before "no client id")."""
+        p = parts()
+        with suppress(BookkeeperError):
+            manager_for(company_id, provider)
+        return {"settings": settings(), "env": env, "keychain": p["keychain"],
+                "managers": p["managers"]}
+
     def make_flow(company_id: int, provider: Any, choose: Any) -> Any:
         p = parts()
         extra = {"open_browser": open_browser} if open_browser is not None else {}
@@ -298,14 +308,8 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
         from bookkeeper_desktop.gui.integrations.state import LastSync  # noqa: PLC0415
         from bookkeeper_desktop.services.sync import run_sync  # noqa: PLC0415
 
-        p = parts()
-        # Refresh a manager whose configuration changed; a configuration or connection problem
-        # is left to run_sync, which names it ("not connected" before "no client id").
-        with suppress(BookkeeperError):
-            manager_for(company_id, provider)
         result = run_sync(services.db, company_id, str(provider.value), progress=progress,
-                          settings=settings(), env=env, keychain=p["keychain"],
-                          managers=p["managers"])
+                          **provider_access(company_id, provider))
         return LastSync(at=dt.datetime.now(dt.UTC), ok=result.ok, summary=result.summary,
                         result=result)
 
@@ -315,35 +319,23 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
             create_remote_accounts,
         )
 
-        p = parts()
-        with suppress(BookkeeperError):
-            manager_for(company_id, provider)
         return create_remote_accounts(services.db, company_id, str(provider.value),
                                       list(account_ids), progress=progress,
-                                      settings=settings(), env=env, keychain=p["keychain"],
-                                      managers=p["managers"])
+                                      **provider_access(company_id, provider))
 
     def plan_undo(company_id: int, provider: Any, run_id: int, progress: Any) -> Any:
         # Deferred import: see the docstring.
         from bookkeeper_desktop.services.undo import preview_undo  # noqa: PLC0415
 
-        p = parts()
-        with suppress(BookkeeperError):
-            manager_for(company_id, provider)
         return preview_undo(services.db, company_id, run_id, progress=progress,
-                            settings=settings(), env=env, keychain=p["keychain"],
-                            managers=p["managers"])
+                            **provider_access(company_id, provider))
 
     def undo(company_id: int, provider: Any, plan: Any, progress: Any) -> Any:
         # Deferred import: see the docstring.
         from bookkeeper_desktop.services.undo import undo_sync  # noqa: PLC0415
 
-        p = parts()
-        with suppress(BookkeeperError):
-            manager_for(company_id, provider)
         return undo_sync(services.db, company_id, plan, progress=progress,
-                         settings=settings(), env=env, keychain=p["keychain"],
-                         managers=p["managers"])
+                         **provider_access(company_id, provider))
 
     return {"make_flow": make_flow, "disconnect": disconnect, "sync": sync,
             "create_remote": create_remote, "plan_undo": plan_undo, "undo": undo}
