@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any, Protocol
 
+from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.storage.records import Company
@@ -168,3 +169,15 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
     return value
+
+
+def confirm(question: str, *, yes: bool, what_changes: str) -> None:
+    """Go on when `--yes` was given or the user answers yes at a terminal; else `Cancelled`.
+    Not at a terminal, refuse to ask (a script would hang): `what_changes` says why --yes is
+    needed, e.g. "Undoing a sync changes QuickBooks Online or Xero"."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfigurationError(f"{what_changes}: add --yes to confirm when not at a terminal.")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise Cancelled("Nothing was changed.")

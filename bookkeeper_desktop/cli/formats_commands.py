@@ -13,12 +13,16 @@ Exit statuses: 0 undone with nothing kept (or a dry run), 3 undone but some acco
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from bookkeeper_desktop.cli.common import Context, SubParsers, add_command, add_subcommands
+from bookkeeper_desktop.cli.common import (
+    Context,
+    SubParsers,
+    add_command,
+    add_subcommands,
+    confirm,
+)
 from bookkeeper_desktop.cli.common import parse_date as _parse_date
-from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.formats import DEFAULT_XERO_TAX_RATE, ExportFormat, ExportOptions
 from bookkeeper_desktop.formats.plan import ImportPreview
@@ -193,12 +197,8 @@ def undo_last_import(ctx: Context, args: argparse.Namespace) -> int:
         else:
             ctx.print("Dry run: nothing was changed.")
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ConfigurationError("Undoing an import removes and changes accounts: add --yes "
-                                     "to confirm when not at a terminal.")
-        if input("Undo this import? [y/N] ").strip().lower() not in ("y", "yes"):
-            raise Cancelled("Nothing was changed.")
+    confirm("Undo this import?", yes=args.yes,
+            what_changes="Undoing an import removes and changes accounts")
     result = coa_undo.undo_last_import(ctx.db, company.id, import_id=plan.record.id)
     if ctx.json:
         ctx.emit_json(_undo_json(result.plan, True))

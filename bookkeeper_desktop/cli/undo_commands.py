@@ -12,10 +12,9 @@ run, already undone); 130 cancelled."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from bookkeeper_desktop.cli.common import Context
-from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
+from bookkeeper_desktop.cli.common import Context, confirm
+from bookkeeper_desktop.core.errors import ConfigurationError
 from bookkeeper_desktop.services.undo import preview_undo, undo_sync
 from bookkeeper_desktop.sync.undo_plan import REVERT
 
@@ -42,12 +41,8 @@ def undo_command(ctx: Context, args: argparse.Namespace) -> int:
             ctx.emit_json({"run_id": plan.run_id, "undone": 0, "failed": [],
                            "not_undone": [lines[i] for i, item in enumerate(plan.items)]})
         return PROBLEMS_EXIT if plan.not_doable else 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ConfigurationError("Undoing a sync changes QuickBooks Online or Xero: add "
-                                     "--yes to confirm when not at a terminal.")
-        if input("Take these back? [y/N] ").strip().lower() not in ("y", "yes"):
-            raise Cancelled("Nothing was changed.")
+    confirm("Take these back?", yes=args.yes,
+            what_changes="Undoing a sync changes QuickBooks Online or Xero")
     result = undo_sync(ctx.db, company.id, plan)
     if ctx.json:
         ctx.emit_json({"run_id": result.run_id, "undone": result.undone,
