@@ -41,7 +41,7 @@ from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.lifetime import is_alive
-from bookkeeper_desktop.gui.table_model import ReadOnlyTableModel
+from bookkeeper_desktop.gui.table_model import RowsTableModel
 from bookkeeper_desktop.services.coa_undo import ImportUndoPlan, ImportUndoResult, UndoItem
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -58,28 +58,23 @@ class UndoSource(Protocol):
                     progress: Progress) -> ImportUndoResult: ...
 
 
-class UndoItemsModel(ReadOnlyTableModel):
+class UndoItemsModel(RowsTableModel[UndoItem]):
     """Accounts of one group: Account, Code, Type, and what happens (or why not)."""
 
     def __init__(self, items: Sequence[UndoItem], detail_header: str) -> None:
         super().__init__()
-        self.items = list(items)
         self._headers = ("Account", "Code", "Type", detail_header)
+        self.set_rows(items)
 
     @override
     def headers(self) -> Sequence[str]:
         return self._headers
 
     @override
-    def row_count(self) -> int:
-        return len(self.items)
-
-    @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.items):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            item = self.items[index.row()]
+        item = self.row_for(index)
+        if item is not None and role in (Qt.ItemDataRole.DisplayRole,
+                                         Qt.ItemDataRole.ToolTipRole):
             return (item.full_name, item.code or "", item.account_type,
                     item.detail)[index.column()]
         return None
