@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Column, distinct, func, select
 from sqlalchemy.orm import Session
 
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.storage.schema import AccountMappingRow, Base
 
-PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 _CHUNK = 500  # ids per IN (…): well under SQLite's and PostgreSQL's parameter limits
 
 
@@ -101,6 +101,6 @@ def account_uses(session: Session, account_ids: set[int]) -> defaultdict[int, li
                                      AccountMappingRow.remote_id))
                 .where(AccountMappingRow.account_id.in_(batch),
                        AccountMappingRow.state == "confirmed")):
-            where = PROVIDER_NAMES.get(provider, provider)
+            where = Provider(provider).display_name
             reasons[int(account_id)].append(f"mapped to the {where} account '{remote}'")
     return reasons

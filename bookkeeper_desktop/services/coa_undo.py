@@ -43,8 +43,8 @@ from bookkeeper_desktop.core.accounts import AccountType, split_path
 from bookkeeper_desktop.core.changes import NOTHING, Changes
 from bookkeeper_desktop.core.errors import NotFound, WorkflowError
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.account_uses import (
-    PROVIDER_NAMES,
     account_uses,
     chunks,
     counted,
@@ -357,7 +357,7 @@ class _Planner:
         reasons = account_uses(self.session, candidates)
         for account_id in candidates:
             row = self.rows[account_id]
-            linked = [PROVIDER_NAMES[p] for p, remote in (("qbo", row.qbo_id),
+            linked = [Provider(p).display_name for p, remote in (("qbo", row.qbo_id),
                                                            ("xero", row.xero_id)) if remote]
             if linked:
                 reasons[account_id].append(f"linked to its account in {' and '.join(linked)}")

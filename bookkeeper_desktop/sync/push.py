@@ -100,6 +100,7 @@ from bookkeeper_desktop.core.kinds import (
     shape_for,
     xero_role,
 )
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.contacts import contact_rows
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.schema import (
@@ -336,7 +337,7 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
             message = (exc.message + " Map "
                        + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
                        + " in Integrations → Account mapping (Map to…, or Create in "
-                       f"{provider_name(provider)}), then sync again.")
+                       f"{Provider(provider).display_name}), then sync again.")
             ctx.counts.errors.append(message)
             # Recorded (no request is built) so that the Not sent list and its counts have it.
             unmapped.append((Item(entry, operation, key, {}, basis=""), message))
@@ -382,7 +383,7 @@ def _item_for(ctx: SyncContext, books: _Books, entry: JournalEntry, *, operation
               key: str, remote_status: str) -> Item:
     """The push of `entry` as the kind its shape needs (`core.kinds`), or `_Stopped`."""
     provider = ctx.provider
-    name = provider_name(provider)
+    name = Provider(provider).display_name
     previous = entry_kind(entry, provider)
     if operation == "void":
         kind = previous
@@ -750,7 +751,7 @@ def _take_answer(ctx: SyncContext, queue: deque[_Batch], batch: _Batch,
             return 0
         reason = exc.message
         if exc.status == 413:
-            reason = (f"it is larger than {provider_name(ctx.provider)} accepts in one "
+            reason = (f"it is larger than {Provider(ctx.provider).display_name} accepts in one "
                       "request (3.5 MB)")
         _refuse(ctx, pending, [(reason, exc.code)] * len(pending))
         ctx.safe_point()
@@ -796,15 +797,11 @@ def _refuse_row(ctx: SyncContext, row: OutboxRow | None, item: Item, reason: str
     ctx.counts.waiting.append(message)
 
 
-def provider_name(provider: str) -> str:
-    return "QuickBooks Online" if provider == "qbo" else "Xero"
-
-
 def refusal_message(provider: str, entry: JournalEntry, reason: str, code: str | None) -> str:
     """Why the provider refused the entry, naming it, and what to do, in a bookkeeper's words:
     "The entry JE-7 of 2026-03-01 was refused by QuickBooks Online: the account period has
     closed … Change the entry's date or reopen the period in QuickBooks Online, then retry …"."""
-    name = provider_name(provider)
+    name = Provider(provider).display_name
     text = reason.strip().rstrip(".")
     lowered = text.lower()
     if code == "6210" or "lock date" in lowered or ("period" in lowered and "closed" in lowered):
@@ -900,7 +897,7 @@ def _apply_results(ctx: SyncContext, items: Sequence[Item],
                 row.last_error = fault
                 row.refusals = (row.refusals or 0) + 1
             ctx.counts.errors.append(f"The {item.entry.label} was not saved by "
-                                     f"{provider_name(ctx.provider)} ({fault}); it is sent "
+                                     f"{Provider(ctx.provider).display_name} ({fault}); it is sent "
                                      "again at the next sync.")
         _stamp_after_entries(session, saved)
 

@@ -59,6 +59,7 @@ from bookkeeper_desktop.core.errors import RemoteError, ValidationError
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.core.kinds import JOURNAL_KIND, Kind
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -72,7 +73,6 @@ from bookkeeper_desktop.sync.store import OutboxState
 from bookkeeper_desktop.sync.undo_bodies import provider_kind_name, revert_blocker, revert_body
 from bookkeeper_desktop.sync.undo_plan import (
     DELETE,
-    PROVIDER_NAMES,
     REVERT,
     VOID,
     UndoItem,
@@ -152,7 +152,7 @@ def _item(provider: str, row: OutboxRow, kind: str, *, entry: JournalEntry | Non
 
 def _action(provider: str, kind: str, row: OutboxRow, payload: Mapping[str, Any]
             ) -> tuple[str, str]:
-    name = PROVIDER_NAMES[provider]
+    name = Provider(provider).display_name
     if row.operation == "create":
         if provider == "qbo":
             return DELETE, ""
@@ -172,7 +172,7 @@ def _check_remotely(provider: str, items: list[UndoItem], client: QboClient | Xe
                     progress: Progress) -> list[UndoItem]:
     """Each doable item read at the provider: one changed there since the run is not undone
     (sending ours back would lose that change), nor one the provider no longer allows."""
-    name = PROVIDER_NAMES[provider]
+    name = Provider(provider).display_name
     checked = []
     todo = [i for i in items if i.action]
     progress.phase(f"Reading what the sync left at {name}", len(todo))

@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from bookkeeper_desktop.core.kinds import Kind
+from bookkeeper_desktop.providers.config import Provider
 
 DELETE, VOID, REVERT = "delete", "void", "revert"
-PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class UndoPlan:
 
     @property
     def provider_name(self) -> str:
-        return PROVIDER_NAMES.get(self.provider, self.provider)
+        return Provider(self.provider).display_name
 
     @property
     def doable(self) -> list[UndoItem]:
@@ -98,7 +98,7 @@ class UndoResult:
     def summary(self) -> str:
         """One line for the card, status bar and sync log: "Undone: 12 entries taken back from
         Xero; 2 could not be, see the sync log"."""
-        name = PROVIDER_NAMES.get(self.provider, self.provider)
+        name = Provider(self.provider).display_name
         parts = [f"Undone: {self.undone} {'entry' if self.undone == 1 else 'entries'} taken "
                  f"back from {name}"]
         if self.reverted:
