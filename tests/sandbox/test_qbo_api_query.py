@@ -198,6 +198,20 @@ def test_order_by_desc_and_secondary_key() -> None:
     assert banks == ["1000", "1010", "1020"]
 
 
+@pytest.mark.parametrize(("order", "key"), [
+    ("orderby Id", lambda r: int(r["Id"])),
+    ("orderby Id desc", lambda r: -int(r["Id"])),
+    ("orderby AccountType, Id desc", lambda r: (str(r["AccountType"]).lower(), -int(r["Id"]))),
+    ("orderby Id desc, AccountType", lambda r: -int(r["Id"])),
+])
+def test_order_by_id_is_numeric_as_a_first_or_later_key(order: str, key: Any) -> None:
+    """Ids order as numbers ("10" after "9"), also descending and behind another key."""
+    api, _ = make_api()
+    rows = _rows(query(api, f"select * from Account {order} maxresults 1000"), "Account")
+    assert len(rows) > 10  # enough accounts for "10" and "9" both to be there
+    assert rows == sorted(rows, key=key)
+
+
 def test_paging_with_startposition_and_maxresults_visits_every_row_once() -> None:
     api, _ = make_api()
     every = _rows(query(api, "select * from Account maxresults 1000"), "Account")
