@@ -348,6 +348,15 @@ class QboClient(ProviderClient):
         server_time = answer.get("time")
         return rows, (parse_time(server_time) if server_time else None)
 
+    def count(self, entity: str, *, progress: Progress | None) -> int:
+        """How many objects `select * from {entity}` would page through: `select count(*)`
+        answers `QueryResponse.totalCount` alone (the pattern other QBO clients use before
+        paging, e.g. quickbooks-go's FindInvoices). One cheap request that lets a first pull ask
+        for every page at once instead of finding the end page by page."""
+        answer = self.read("query", progress=progress, params={
+            "query": f"select count(*) from {entity}", "minorversion": QBO_MINOR_VERSION})
+        return int((answer.get("QueryResponse") or {}).get("totalCount") or 0)
+
     def cdc(self, entities: Sequence[str], since: dt.datetime, *, progress: Progress | None
             ) -> tuple[dict[str, list[dict[str, Any]]], dt.datetime | None]:
         """Objects of `entities` changed at or after `since`, and the server's `time` (the next

@@ -14,7 +14,8 @@ client's `parallel`; the realm's `RateBudget` still caps calls per minute and in
 whole process), the first page of the later runs asked for while the current one is read, and
 within a run pages k+1…k+n asked for before page k is known to be full — speculatively, growing
 like TCP's slow start (one page in flight, one more for every full page seen, up to `parallel`),
-or all at once up to the page count when the answers say it (Xero's `pagination.pageCount`). A
+or all at once up to the page count when it is known: from the answers (Xero's
+`pagination.pageCount`) or before the first (`PageRun.known_pages`, QBO's `count(*)`). A
 page that ends its run (short or empty) stops the run's reads; answers past it are dropped.
 
 The caller's thread gets the pages strictly in order (run by run, page by page), so it applies
@@ -113,12 +114,17 @@ class PageRun(Generic[K, R]):
             `Progress` to look at for cancel while waiting (budget slots, retries).
         ends: whether the answer to page `n` is the run's last page (short or empty).
         page_count: how many pages the run has, when an answer says it (None: unknown).
+        known_pages: how many pages the run has, known before its first answer (a QBO
+            `select count(*)`): that many are asked for at once, as with `page_count`. A count
+            is a hint, not a promise: objects added meanwhile make a page past it that is
+            asked for when the caller reaches it, and a shorter run simply ends early.
     """
 
     key: K
     fetch: Callable[[int, Progress], R]
     ends: Callable[[int, R], bool]
     page_count: Callable[[R], int | None] = _no_count
+    known_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,7 @@ class _Reader(Generic[K, R]):
     workers: _WorkerProgress = field(init=False)
 
     def __post_init__(self) -> None:
-        self.states = [_RunState() for _ in self.runs]
+        self.states = [_RunState(count=run.known_pages) for run in self.runs]
         self.workers = _WorkerProgress(self.progress)
 
     # -- asking (under `cond`) ---------------------------------------------------------------

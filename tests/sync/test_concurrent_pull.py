@@ -102,8 +102,8 @@ class Answers:
 
 
 def pull(books: Books, *, progress: Progress | None = None,
-         answers: Answers | None = None) -> SyncResult:
-    with books.client() as client:
+         answers: Answers | None = None, parallel: int | None = None) -> SyncResult:
+    with books.client(parallel=parallel) as client:
         if answers is not None:
             default = client.api.http
             client.api.http = httpx.Client(timeout=60.0,
@@ -253,8 +253,11 @@ def test_an_error_on_a_middle_page_keeps_the_pages_before_it(books: Books) -> No
                                       status=503))
 
     answers = Answers(books.provider)
+    # Three at a time: when the first page is in, later pages are still to be asked for (at
+    # ten, with the pages QBO's counts announce all asked at once, every page could be
+    # answered before the service breaks).
     failed = pull(books, progress=on_phase(READING[books.provider], break_the_service),
-                  answers=answers)
+                  answers=answers, parallel=3)
     assert failed.status is RunStatus.FAILED
     name = "QuickBooks Online" if books.provider == "qbo" else "Xero"
     assert "had a problem answering (HTTP 503)" in failed.message
@@ -353,3 +356,70 @@ def test_a_sign_in_expiring_under_pages_in_flight_is_renewed_once(books: Books) 
     assert len(refused) >= 2  # several requests were refused at once…
     after = state(books)["requests"]["token_grants"].get("refresh_token", 0)
     assert after - before == 1  # …and the sign-in was renewed once
+
+
+class CountHook(Answers):
+    """Answers, plus the `count(*)` queries the client asked and what they said; `on_count`
+    runs when the first transaction entity's count has been answered (before any of its pages
+    is asked for)."""
+
+    def __init__(self, on_count: Callable[[], None] | None = None) -> None:
+        super().__init__("qbo")
+        self.counts: dict[str, int] = {}
+        self.on_count = on_count
+
+    def hook(self, response: httpx.Response) -> None:
+        text = response.request.url.params.get("query", "")
+        if response.status_code == 200 and "count(*)" in text:
+            response.read()
+            entity = text.split(" from ", 1)[1].split()[0]
+            with self.lock:
+                self.counts[entity] = int(response.json()["QueryResponse"]["totalCount"])
+            if entity == FIRST["qbo"] and self.on_count is not None:
+                self.on_count()
+            return
+        super().hook(response)
+
+
+def test_qbo_counts_first_then_asks_for_every_page_together(qbo: Books) -> None:
+    """A first QBO pull asks `count(*)` of every entity and then the pages a count says, at once
+    (up to the realm's limit), instead of growing one page at a time."""
+    made = add_journals(qbo, 5500)
+    qbo.sandbox.add_fault(Fault("latency", count=None, path=READS["qbo"], seconds=0.2))
+    answers = CountHook()
+    with most_in_flight(qbo) as most:
+        result = pull(qbo, answers=answers)
+    assert result.ok, result.message
+    assert set(answers.counts) == set(QBO_ENTITIES)
+    assert answers.counts[FIRST["qbo"]] >= 5500
+    assert most[0] == LIMIT["qbo"]  # a slow start would reach it only after several pages
+    assert made <= set(row_ids(qbo, FIRST["qbo"]))
+    assert all(n == 1 for n in remote_rows(qbo).values())
+
+
+def test_qbo_objects_added_after_the_count_are_pulled_too(qbo: Books) -> None:
+    """The count is a hint: journals created between the count and the pages (another user at
+    work) land on pages past it, which are still read; nothing is pulled twice."""
+    first = add_journals(qbo, 2000)
+    later: set[str] = set()
+    answers = CountHook(on_count=lambda: later.update(add_journals(qbo, 1500)))
+    result = pull(qbo, answers=answers)
+    assert result.ok, result.message
+    assert answers.counts[FIRST["qbo"]] < len(first) + len(later)
+    assert later
+    assert (first | later) <= set(row_ids(qbo, FIRST["qbo"]))
+    assert all(n == 1 for n in remote_rows(qbo).values())
+
+
+def test_one_request_at_a_time_asks_no_counts(qbo: Books) -> None:
+    """With `parallel` 1 the counts would only add requests: none are asked."""
+    add_journals(qbo, 1200)
+    answers = CountHook()
+    with qbo.client(parallel=1) as client:
+        default = client.api.http
+        client.api.http = httpx.Client(timeout=60.0, event_hooks={"response": [answers.hook]})
+        default.close()
+        result = run_sync(qbo.db, qbo.company_id, "qbo", pull=True, push=False, client=client)
+    assert result.ok, result.message
+    assert answers.counts == {}
+    assert len(row_ids(qbo, FIRST["qbo"])) >= 1200

@@ -404,10 +404,10 @@ def test_a_full_query_stopped_midway_resumes_at_its_page(qbo: Books) -> None:
     assert sum(1 for kind, _ in rows if kind == "JournalEntry") == total
     assert resumed.counts["created"] == local_entries(qbo) - 1000
     # The resumed query started at position 1,001: the accounts, the customers and vendors
-    # changed since the first pull (one query each), two more JournalEntry pages (not three) and
-    # one page for each of the 7 other entities.
+    # changed since the first pull (one query each), a count(*) for each of the 8 entities,
+    # two more JournalEntry pages (not three) and one page for each of the 7 other entities.
     assert total < 3000
-    assert resumed.counts["api_calls"] == 1 + 2 + 2 + 7
+    assert resumed.counts["api_calls"] == 1 + 2 + 8 + 2 + 7
 
 
 def _mapping_of(books: Books, account_id: int) -> AccountMapping:

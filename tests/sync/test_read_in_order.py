@@ -32,7 +32,7 @@ class Network:
         self.most_in_flight = 0
 
     def run(self, key: str, pages: int, *, size: int = 10, counted: bool = False,
-            fail_at: int | None = None) -> PageRun[str, list[int]]:
+            fail_at: int | None = None, known: int | None = None) -> PageRun[str, list[int]]:
         """A run of `pages` full pages and then a short one (`size` rows a full page)."""
 
         def fetch(number: int, progress: Progress) -> list[int]:
@@ -53,7 +53,8 @@ class Network:
                     self.answered.append((key, number))
 
         return PageRun(key, fetch, ends=lambda _n, rows: len(rows) < size,
-                       page_count=(lambda _rows: pages + 1) if counted else (lambda _rows: None))
+                       page_count=(lambda _rows: pages + 1) if counted else (lambda _rows: None),
+                       known_pages=known)
 
 
 def test_pages_answered_out_of_order_are_handed_over_in_order() -> None:
@@ -100,6 +101,36 @@ def test_a_known_page_count_is_asked_for_at_once_and_nothing_past_it() -> None:
     assert len(pages) == 6
     assert sorted(network.asked) == [("a", n) for n in range(6)]
     assert network.most_in_flight >= 5  # after page 0 said how many, the rest went together
+
+
+def test_pages_known_before_the_first_answer_are_asked_for_together() -> None:
+    """A QBO `count(*)` said how many: every page goes at once, not one more per full page."""
+    network = Network(default=0.1)
+    pages = list(read_in_order([network.run("a", 5, known=6)], parallel=10))
+    assert [(p.number, p.last) for p in pages] == [(n, n == 5) for n in range(6)]
+    assert sorted(network.asked) == [("a", n) for n in range(6)]
+    assert network.most_in_flight == 6  # all six in flight before the first answered
+
+
+def test_a_count_too_low_still_reads_the_pages_added_since() -> None:
+    """Objects added after the count: the pages past it are read (as the caller reaches them),
+    in order, each once."""
+    network = Network(default=0.01)
+    pages = list(read_in_order([network.run("a", 7, known=3), network.run("b", 1)],
+                               parallel=10))
+    assert [(p.key, p.number) for p in pages] == [("a", n) for n in range(8)] + [
+        ("b", 0), ("b", 1)]
+    assert sorted(n for key, n in network.asked if key == "a") == list(range(8))
+
+
+def test_a_count_too_high_ends_at_the_short_page() -> None:
+    """Objects deleted after the count: the run ends at its short page; the pages asked past
+    it are dropped, never handed over."""
+    network = Network(default=0.01)
+    pages = list(read_in_order([network.run("a", 2, known=6), network.run("b", 0)],
+                               parallel=10))
+    assert [(p.key, p.number, p.last) for p in pages] == [
+        ("a", 0, False), ("a", 1, False), ("a", 2, True), ("b", 0, True)]
 
 
 def test_an_error_is_raised_at_its_page_after_the_pages_before_it() -> None:
