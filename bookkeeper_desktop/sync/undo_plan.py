@@ -97,13 +97,24 @@ class UndoResult:
     @property
     def summary(self) -> str:
         """One line for the card, status bar and sync log: "Undone: 12 entries taken back from
-        Xero; 2 could not be, see the sync log"."""
+        Xero and 2 sent back as they were before; 2 could not be, see the sync log". Taken back
+        (deleted or voided) and sent back (an update reverted) are counted apart: `undone`
+        counts both."""
         name = Provider(self.provider).display_name
-        parts = [f"Undone: {self.undone} {'entry' if self.undone == 1 else 'entries'} taken "
-                 f"back from {name}"]
+        taken = self.undone - self.reverted
+        done = []
+        if taken or not self.reverted:
+            done.append(f"{_entries(taken)} taken back from {name}")
         if self.reverted:
-            parts[0] += f" ({self.reverted} sent back as they were before)"
+            done.append(_entries(self.reverted) + ("" if taken else f" in {name}")
+                        + " sent back "
+                        + ("as it was before" if self.reverted == 1 else "as they were before"))
+        parts = ["Undone: " + " and ".join(done)]
         left = len(self.failed) + len(self.not_undone)
         if left:
             parts.append(f"{left} could not be, see the sync log")
         return "; ".join(parts)
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
