@@ -73,16 +73,12 @@ class ColumnFitter:
         grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
         return widest + margin + grid + self.slack
 
-    def fit(self, column: int, texts: Iterable[str], *, bold: Iterable[str] = (),
-            at_most: int | None = None) -> None:
-        """Size `column` to the widest of `texts` and `bold` (never under the header's size
-        hint), capped at `at_most` pixels when given."""
+    def fit(self, column: int, texts: Iterable[str], *, bold: Iterable[str] = ()) -> None:
+        """Size `column` to the widest of `texts` and `bold`, never under the header's size
+        hint (`QHeaderView.resizeSection`, as `resizeColumnToContents` does)."""
         header = self.header
-        width = max(self.width_for(texts, bold), header.sectionSizeHint(column))
-        if at_most is not None:
-            width = min(width, at_most)
-        if header.sectionSize(column) != width:
-            header.resizeSection(column, width)
+        header.resizeSection(column, max(self.width_for(texts, bold),
+                                         header.sectionSizeHint(column)))
 
     def _metrics(self) -> tuple[QFontMetricsF, QFontMetricsF]:
         """The view's font's metrics, plain and bold; the widths remembered are forgotten

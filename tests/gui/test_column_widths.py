@@ -51,12 +51,6 @@ def qt_widths(view: QTableView | QTreeView, columns: Iterable[int]) -> list[int]
     return widths
 
 
-def _fills_the_view(view: QTableView) -> bool:
-    """The last column stretches to the right edge (its width is what the others leave)."""
-    header = view.horizontalHeader()
-    return header.stretchLastSection() and header.length() == view.viewport().width()
-
-
 @pytest.mark.parametrize("grid", [True, False])
 @pytest.mark.parametrize("bold_rows", [set(), {1, 2}])
 def test_a_table_is_fitted_as_qt_fits_it(qtbot: QtBot, grid: bool, bold_rows: set[int]) -> None:
@@ -78,6 +72,7 @@ def test_a_tree_column_is_fitted_as_qt_fits_it_plus_the_slack(qtbot: QtBot) -> N
     view = QTreeView()
     qtbot.addWidget(view)
     view.setModel(_model())
+    view.header().setStretchLastSection(False)  # as the chart of accounts has it
     view.show()
     expected = qt_widths(view, range(1, 3))  # the first column has the indentation besides
     fitter = ColumnFitter(view, slack=4)
@@ -86,7 +81,7 @@ def test_a_tree_column_is_fitted_as_qt_fits_it_plus_the_slack(qtbot: QtBot) -> N
     assert [view.columnWidth(c) for c in (1, 2)] == [width + 4 for width in expected]
 
 
-def test_the_header_is_the_least_width_and_at_most_caps_it(qtbot: QtBot) -> None:
+def test_the_header_is_the_least_width(qtbot: QtBot) -> None:
     view = QTableView()
     qtbot.addWidget(view)
     view.setModel(_model())
@@ -96,8 +91,6 @@ def test_the_header_is_the_least_width_and_at_most_caps_it(qtbot: QtBot) -> None
     assert view.columnWidth(0) == header.sectionSizeHint(0)
     fitter.fit(0, [])
     assert view.columnWidth(0) == header.sectionSizeHint(0)
-    fitter.fit(1, [TEXTS[2][1]], at_most=90)
-    assert view.columnWidth(1) == 90
 
 
 def test_a_new_font_is_measured_afresh(qtbot: QtBot) -> None:
@@ -134,7 +127,9 @@ MAPPINGS = [
     MappingRow(1, 10, "1000", "Checking", "Bank", "35", "1000", "Checking", MappingState.CONFIRMED,
                "same number", "qbo"),
     MappingRow(2, 11, "4000", "Sales", "Income", "79", "", "Sales of Product Income — Services",
-               MappingState.PROPOSED, "same name", "qbo", "names differ"),
+               MappingState.PROPOSED, "same name", "qbo",
+               "parent account differs: Income:Sales here, Services:Sales of Product Income at "
+               "QuickBooks Online"),
     MappingRow(3, 12, "6100", "Wages and salaries paid to the staff of the shop", "Expense", "",
                "", "", MappingState.UNMAPPED, "", "qbo"),
     MappingRow(4, 13, "2200", "GST/HST Payable", "Other current liability", "88", "2210",
@@ -143,12 +138,23 @@ MAPPINGS = [
 ]
 
 
-def _cappedqt_widths(editor: MappingEditor) -> list[int]:
-    """What the editor fitted its columns to before (Qt's measuring, then the caps), but the
-    last one, which stretches."""
-    widths = qt_widths(editor.table, range(len(MappingColumn) - 1))
-    return [min(width, editor.CAPPED.get(MappingColumn(column), width))
-            for column, width in enumerate(widths)]
+def _fit_as_qt_did(editor: MappingEditor) -> None:
+    """The editor's fitting before: Qt measured every cell, then the caps."""
+    editor.table.resizeColumnsToContents()
+    header = editor.table.horizontalHeader()
+    for column, most in editor.CAPPED.items():
+        header.resizeSection(column, min(header.sectionSize(column), most))
+
+
+class _NoFitter:
+    """Stands in for a view's `ColumnFitter` where the test lets Qt measure instead."""
+
+    def fit(self, column: int, texts: Iterable[str], *, bold: Iterable[str] = ()) -> None:
+        pass
+
+
+def _widths(view: QTableView) -> list[int]:
+    return [view.columnWidth(c) for c in range(view.model().columnCount())]
 
 
 def _counting_data(monkeypatch: pytest.MonkeyPatch, model_class: type[Any]) -> list[int]:
@@ -168,24 +174,31 @@ def _counting_data(monkeypatch: pytest.MonkeyPatch, model_class: type[Any]) -> l
 @pytest.mark.parametrize("only_proposed", [False, True])
 def test_the_mapping_editor_fits_its_columns_as_before(qtbot: QtBot, only_proposed: bool,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside an editor fitting as before, with the same rows: the same width for every column
+    (the last one stretched to what is left, its long text elided rather than scrolled to),
+    and no cell measured through the model."""
     roles = _counting_data(monkeypatch, MappingTableModel)
-    editor = MappingEditor()
-    qtbot.addWidget(editor)
-    editor.resize(1300, 500)
-    editor.show()
-    editor.only_proposed.setChecked(only_proposed)
-    for rows in (MAPPINGS, [*MAPPINGS[:2], dataclasses.replace(MAPPINGS[2], account_name="Rent")]):
-        editor.set_rows({editor.provider: rows})
-        fitted = [editor.table.columnWidth(c) for c in MappingColumn]
-        assert _fills_the_view(editor.table)
+    ours, before = MappingEditor(), MappingEditor()
+    for editor in (ours, before):
+        qtbot.addWidget(editor)
+        editor.resize(1100, 500)
+        editor.show()
+        editor.only_proposed.setChecked(only_proposed)
+    monkeypatch.setattr(before, "_fit_columns", lambda: _fit_as_qt_did(before))
+    for rows in (MAPPINGS, [*MAPPINGS[:2], dataclasses.replace(MAPPINGS[2], account_name="Rent")],
+                 MAPPINGS[:1]):
+        before.set_rows({before.provider: rows})
+        roles.clear()
+        ours.set_rows({ours.provider: rows})
         # Sorting and filtering read the rows; nothing measured a cell through the model.
         measuring = {r for r in roles if r in (Qt.ItemDataRole.DisplayRole,
                                                Qt.ItemDataRole.FontRole,
                                                Qt.ItemDataRole.SizeHintRole)}
         assert measuring == set()
-        assert fitted[:-1] == _cappedqt_widths(editor)
-        roles.clear()
-    editor.table.resizeColumnToContents(MappingColumn.ACCOUNT)
+        assert _widths(ours.table) == _widths(before.table)
+    before.set_rows({before.provider: MAPPINGS})
+    roles.clear()
+    before.table.resizeColumnToContents(MappingColumn.ACCOUNT)
     assert Qt.ItemDataRole.DisplayRole in roles, "the count sees Qt's own measuring"
 
 
@@ -201,14 +214,17 @@ def test_mapping_texts_come_in_plain_and_bold(qapp: object) -> None:
 def test_the_sync_log_fits_its_columns_as_before(qtbot: QtBot) -> None:
     now = dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC)
     runs = [SyncRunRow(1, "qbo", "both", "succeeded", now, now + dt.timedelta(seconds=4), 3036,
-                       0, 0, 0, "Pulled 3,036 new transactions from QuickBooks Online"),
+                       0, 0, 0, "Pulled 3,036 new transactions from QuickBooks Online. " * 6),
             SyncRunRow(2, "xero", "push", "failed", now, now + dt.timedelta(seconds=1.5), 0,
                        12_345, 2, 3, "2 entries refused: account 6100 is not mapped")]
-    log = SyncLogView()
-    qtbot.addWidget(log)
-    log.resize(1300, 400)
-    log.show()
-    log.set_rows(list(runs))
-    assert _fills_the_view(log.table)
-    fitted = [log.table.columnWidth(c) for c in range(log.model.columnCount() - 1)]
-    assert fitted == qt_widths(log.table, range(log.model.columnCount() - 1))
+    ours, before = SyncLogView(), SyncLogView()
+    for log in (ours, before):
+        qtbot.addWidget(log)
+        log.resize(1100, 400)
+        log.show()
+    before.fitter = _NoFitter()  # type: ignore[assignment]
+    for rows in (runs, runs[1:]):
+        before.set_rows(list(rows))
+        before.table.resizeColumnsToContents()  # what the sync log did before
+        ours.set_rows(list(rows))
+        assert _widths(ours.table) == _widths(before.table)

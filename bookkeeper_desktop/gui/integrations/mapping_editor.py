@@ -264,12 +264,25 @@ class MappingEditor(QWidget):
     def _fit_columns(self) -> None:
         """Every column as wide as its widest text among the rows shown (`ColumnFitter`: from
         font metrics, as the table itself would size them, but without measuring each cell
-        through the model, 35–57 ms after a sync), the names and reasons capped."""
+        through the model, 35–57 ms after a sync), the names and reasons capped.
+
+        The last column stretches: as before, it takes what the others leave once a cap
+        narrowed one of them (its text elided), and its own width otherwise."""
         shown = [row for row in range(self.model.rowCount())
                  if self.proxy.accepts(self.model.row_at(row))]
-        for column in MappingColumn:
+        header = self.table.horizontalHeader()
+        *columns, last = MappingColumn
+        for column in columns:
             plain, bold = self.model.column_texts(column, shown)
-            self.fitter.fit(column, plain, bold=bold, at_most=self.CAPPED.get(column))
+            self.fitter.fit(column, plain, bold=bold)
+        capped = False
+        for column, most in self.CAPPED.items():
+            if header.sectionSize(column) > most:
+                header.resizeSection(column, most)
+                capped = True
+        if not capped:
+            plain, bold = self.model.column_texts(last, shown)
+            self.fitter.fit(last, plain, bold=bold)
 
     def _update_buttons(self) -> None:
         selected = self.selected_rows()
