@@ -5,8 +5,8 @@ Why not let Qt measure: `resizeColumnToContents` asks the model's `data()` for a
 of every cell (up to 1,000 rows a column). From Python each of those calls costs a few µs, and
 Qt lets go of the GIL around the measuring, so each call also waits for the GIL whenever a
 worker thread is running Python, as the panes' re-reads do right after a sync: fitting the
-45-account mapping table took 12–20 ms on a quiet machine, 35–57 ms after a sync, and up to a
-second beside a thread busy in Python (benchmarks/RESULTS.md, "GUI stall after a sync"). Here a
+45-account mapping table took 12–20 ms at load 1–2, 35–57 ms after a sync, and 0.1–1 s
+beside a thread busy in Python (benchmarks/RESULTS.md, "GUI stall after a sync"). Here a
 text's width is measured once (a few µs, without letting go of the GIL) and remembered.
 
 What matches Qt's delegate (`QStyledItemDelegate` under `QCommonStyle`, Fusion included): the
