@@ -50,6 +50,7 @@ from bookkeeper_desktop.services.mappings import mapping_by_account
 from bookkeeper_desktop.services.sync import list_refused
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.gui.sandbox_books import answer, question_box
+from tests.gui.test_column_widths import qt_widths
 from tests.sync.conftest import Books
 from tests.sync.helpers import books_currency, mapped_accounts, pushed_copies, state, sync
 
@@ -148,6 +149,10 @@ def test_lists_a_real_refusal_with_its_reason(qtbot: QtBot, app_ctx: AppContext,
     assert view.send_again_button.isEnabled()
     assert view.send_all_button.isEnabled()
     assert not view.sync_now_button.isVisible()
+    # Columns as wide as Qt's own measuring makes them (fitted from the texts instead).
+    fitted = [c for c in RefusedColumn if c is not RefusedColumn.REASON]
+    widths = [view.table.columnWidth(c) for c in fitted]
+    assert widths == qt_widths(view.table, fitted)
 
 
 def test_xero_archived_account_is_listed(qtbot: QtBot, app_ctx: AppContext,

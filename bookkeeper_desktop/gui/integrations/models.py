@@ -8,7 +8,7 @@ by Confirm/Reject is updated in place with a narrow `dataChanged` (STYLE.md prac
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -64,6 +64,9 @@ _MAPPING_HEADERS = {
     MappingColumn.CHECK: "Check",
 }
 
+
+#: Rows shown in bold: what the user has to look at.
+_BOLD_STATES = frozenset({MappingState.PROPOSED, MappingState.CONFLICT})
 
 _MAPPING_ROLES = frozenset({
     Qt.ItemDataRole.DisplayRole, SortRole, RowRole, Qt.ItemDataRole.BackgroundRole,
@@ -122,6 +125,16 @@ class MappingTableModel(QAbstractTableModel):
     def row_at(self, row: int) -> MappingRow:
         return self._rows[row]
 
+    def column_texts(self, column: int, rows: Iterable[int]) -> tuple[list[str], list[str]]:
+        """The texts of `column` in `rows`: those shown in the table's font, and those shown
+        in bold (proposals and conflicts), to size the column from font metrics."""
+        plain: list[str] = []
+        bold: list[str] = []
+        for row in rows:
+            (bold if self._rows[row].state in _BOLD_STATES else plain).append(
+                self._texts[row][column])
+        return plain, bold
+
     def replace_row(self, row: int, new: MappingRow) -> None:
         """Update one row in place (after Confirm or Reject) with a narrow `dataChanged`."""
         self._rows[row] = new
@@ -157,8 +170,7 @@ class MappingTableModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.BackgroundRole and row.state in _STATE_COLORS:
             return _state_brush(row.state)
-        if role == Qt.ItemDataRole.FontRole and row.state in (MappingState.PROPOSED,
-                                                               MappingState.CONFLICT):
+        if role == Qt.ItemDataRole.FontRole and row.state in _BOLD_STATES:
             return _bold_font()
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() in (MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME):
@@ -222,6 +234,10 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
     @override
     def headers(self) -> Sequence[str]:
         return [_SYNC_HEADERS[column] for column in SyncColumn]
+
+    def column_texts(self, column: SyncColumn) -> list[str]:
+        """What `column` shows in every row (to size it from font metrics)."""
+        return [self._display(run, column) for run in self._rows]
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -31,13 +31,19 @@ from bookkeeper_desktop.core.accounts import AccountType
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.progress import Progress, ProgressSnapshot
+from bookkeeper_desktop.gui.column_widths import ColumnFitter
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.conflicts import ConflictsView
 from bookkeeper_desktop.gui.integrations.create_remote import CreateRemotePreview
 from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
-from bookkeeper_desktop.gui.integrations.models import RowRole, SortRole, SyncLogModel
+from bookkeeper_desktop.gui.integrations.models import (
+    RowRole,
+    SortRole,
+    SyncColumn,
+    SyncLogModel,
+)
 from bookkeeper_desktop.gui.integrations.picker import RemoteAccountPicker
 from bookkeeper_desktop.gui.integrations.refused import RefusedView
 from bookkeeper_desktop.gui.integrations.source import (
@@ -97,6 +103,7 @@ class SyncLogView(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.fitter = ColumnFitter(self.table)
         self.undo_action = QAction("Undo this sync…", self)
         self.undo_action.setObjectName("undoSyncAction")
         self.undo_action.triggered.connect(self._undo_selected)
@@ -149,8 +156,9 @@ class SyncLogView(QWidget):
         chosen = self.selected_run()
         self.model.set_rows(runs)
         self.stack.setCurrentWidget(self.table if runs else self.empty)
-        if runs:
-            self.table.resizeColumnsToContents()
+        if runs:  # from font metrics (`ColumnFitter`), not by measuring every cell
+            for column in SyncColumn:
+                self.fitter.fit(column, self.model.column_texts(column))
         if chosen is not None:  # the same run stays selected across a refresh
             for row in range(self.proxy.rowCount()):
                 run = self.proxy.data(self.proxy.index(row, 0), RowRole)

@@ -54,6 +54,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.money import format_money
+from bookkeeper_desktop.gui.column_widths import ColumnFitter
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.conflicts import Confirmation
@@ -278,6 +279,7 @@ class RefusedView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.fitter = ColumnFitter(self.table)
         self.detail = QLabel()
         self.detail.setObjectName("refusedDetail")
         self.detail.setWordWrap(True)
@@ -389,9 +391,9 @@ class RefusedView(QWidget):
             chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             chooser.setCurrentIndex(self.model.index(wanted[0], 0),
                                     QItemSelectionModel.SelectionFlag.NoUpdate)
-            for column in RefusedColumn:
+            for column in RefusedColumn:  # from font metrics, not by measuring every cell
                 if column is not RefusedColumn.REASON:
-                    self.table.resizeColumnToContents(column)
+                    self.fitter.fit(column, (cell_text(row, column) for row in rows))
         self._show_selected()
         self.count_changed.emit(len(rows))
         self.loaded.emit()

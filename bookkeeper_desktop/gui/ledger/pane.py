@@ -58,6 +58,7 @@ from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.core.journal import EntryStatus, JournalEntry
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.formats.statements import looks_like_statement
+from bookkeeper_desktop.gui.column_widths import ColumnFitter
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import NoCompanyPanel
 from bookkeeper_desktop.gui.ledger.account_dialog import AccountDialog, describe_account
@@ -219,6 +220,7 @@ class LedgerPane(QWidget):
         self.tree.setColumnWidth(TYPE, max(metrics.horizontalAdvance(kind.label)
                                            for kind in AccountType) + 24)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree_fitter = ColumnFitter(self.tree, slack=4)  # the italic parents lean past
         self.tree.doubleClicked.connect(lambda _i: self.edit_selected_account())
 
         tree_bar = QToolBar()
@@ -502,15 +504,8 @@ class LedgerPane(QWidget):
         metrics: a few µs a row, where the view's own measuring (`resizeColumnToContents`, or
         the header's ResizeToContents) asks the model for every role of every row, 10-20 ms
         for a 45-account chart, which after a sync ran beside the entry table's repaint."""
-        metrics = self.tree.fontMetrics()
-        style = self.tree.style()
-        margin = 2 * (style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin, None,
-                                        self.tree) + 1) + 4  # + italic parents' slack
-        header = self.tree.header()
         for column in columns or (CODE, BALANCE):
-            texts = self.tree_model.column_texts(column)
-            widest = max((metrics.horizontalAdvance(text) for text in texts), default=0)
-            header.resizeSection(column, max(widest + margin, header.sectionSizeHint(column)))
+            self.tree_fitter.fit(column, self.tree_model.column_texts(column))
 
     def add_account(self) -> None:
         if self._company_id is None:
