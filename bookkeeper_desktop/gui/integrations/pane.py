@@ -275,6 +275,7 @@ class IntegrationsPane(QWidget):
         self._syncs_ended: set[Provider] = set()
         self._held: set[Provider] = set()
         self._load_generation = 0
+        self._read_queued = False
         ctx.changes.changed.connect(self._on_changes)
         self.auto_sync_changed.connect(self._save_auto_sync)
         self.refresh()
@@ -375,13 +376,24 @@ class IntegrationsPane(QWidget):
         return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
-        """Re-read connections, mappings and sync runs of the current company in the db lane."""
+        """Re-read connections, mappings and sync runs of the current company in the db lane.
+        Calls in one turn of the event loop make one read: a sync's end is announced twice (its
+        job ending, then the change notice), and a second read in the worker only slowed the
+        GUI thread (the GIL) for a result thrown away."""
+        self._load_generation += 1  # what is being read for an earlier call is dropped
+        if self.ctx.company_id is None:
+            self._apply(IntegrationsSnapshot({}, {}, []), self._load_generation)
+            return
+        if not self._read_queued:
+            self._read_queued = True
+            QTimer.singleShot(0, self, self._read)
+
+    def _read(self) -> None:
+        self._read_queued = False
         company_id = self.ctx.company_id
-        self._load_generation += 1
         generation = self._load_generation
         if company_id is None:
-            self._apply(IntegrationsSnapshot({}, {}, []), generation)
-            return
+            return  # the company closed meanwhile: refresh() applied the empty state
         source = self.source
         self.ctx.jobs.run(
             lambda progress: _load(source, company_id, progress),
