@@ -191,17 +191,24 @@ def make_key(provider: str, company_id: int, entry_id: int, print_: str) -> str:
 
 def push(ctx: SyncContext, *, pulled: bool) -> None:
     reconcile(ctx)
-    items = _plan(ctx, check_remote=not pulled)
+    planner = _Planner(ctx, check_remote=not pulled)
     size = QBO_BATCH_ITEMS if ctx.provider == "qbo" else XERO_WRITE_ITEMS
-    total, done = len(items), 0
-    ctx.report_sending(0, total)
-    items.sort(key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
+    done = 0
 
     def settled(count: int) -> None:
         nonlocal done
         done += count
-        ctx.report_sending(min(total, done), total)
+        # While the plan is still being made, the total counts the entries not yet looked at
+        # as if each went: "1,200 of about 5,000".
+        total = planner.planned + planner.left
+        ctx.report_sending(min(total, done), total, approximate=planner.left > 0)
 
+    settled(0)
+    # The first kind in SEND_ORDER (journals) goes while the rest of the plan is made: nothing
+    # planned later can have to go before it (module docstring, "Planned as it goes").
+    first = _FirstKind(planner, size)
+    _send_batches(ctx, [], settled, more=first)
+    items = sorted(first.later, key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
     # A request carries one kind (one Xero collection). Every batch of a kind is applied before
     # the next kind is planned: payments are planned after the invoices of this run are saved,
     # so that they find them.
@@ -287,87 +294,161 @@ def _read_books(session: Session, ctx: SyncContext) -> _Books:
                   mappings, versions, contacts)
 
 
-def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
-    provider = ctx.provider
-    with ctx.db.read_session() as session:
-        ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
-        entries = repositories.load_entries(session, ctx.company_id, ids)
-        kept: dict[int | None, Any] = {}
-        remote_status: dict[int | None, str] = {}
-        for start in range(0, len(ids), 500):
-            for row in session.execute(select(RemoteObjectRow).where(
-                    RemoteObjectRow.company_id == ctx.company_id,
-                    RemoteObjectRow.provider == provider,
-                    RemoteObjectRow.object_type.in_([k.value for k in KINDS[provider]]),
-                    RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
-                kept[row.entry_id] = store.meta(row).get("local")
-                remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
-        blocked = set(session.execute(select(OutboxRow.entry_id).where(
-            OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
-            OutboxRow.state == OutboxState.CONFLICT)).scalars())
-        refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
-                   store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
-        books = _read_books(session, ctx)
-    if provider == "qbo" and ids:
-        assert isinstance(ctx.client, QboClient)
-        books.qbo_country = ctx.client.company_country(progress=ctx.progress)
-        _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
-    elif ids:
-        assert isinstance(ctx.client, XeroClient)
-        books.base_currency = organisation_currency(ctx, ctx.client)
-    items: list[Item] = []
-    stopped: list[tuple[Item, str]] = []
-    unmapped: list[tuple[Item, str]] = []
-    for entry_id in ids:
-        entry = entries[entry_id]
-        if entry_id in blocked:
-            continue
-        remote_id = entry.qbo_id if provider == "qbo" else entry.xero_id
-        print_ = fingerprint(entry)
-        if remote_id is not None and kept.get(entry_id) == print_:
-            continue
-        operation = "create" if remote_id is None else "update"
-        if entry.status is EntryStatus.VOID:
-            operation = "void"
-        key = make_key(provider, ctx.company_id, entry_id, print_)
-        try:
-            item = _item_for(ctx, books, entry, operation=operation, key=key,
-                             remote_status=remote_status.get(entry_id, ""))
-        except UnmappedAccounts as exc:
-            message = (exc.message + " Map "
-                       + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
-                       + " in Integrations → Account mapping (Map to…, or Create in "
-                       f"{Provider(provider).display_name}), then sync again.")
-            ctx.counts.errors.append(message)
-            # Recorded (no request is built) so that the Not sent list and its counts have it.
-            unmapped.append((Item(entry, operation, key, {}, basis=""), message))
-            continue
-        except _Stopped as exc:
-            item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
+#: Entries planned at a time: the first part makes one request's worth, so that it leaves at
+#: once; later parts four (a few milliseconds each, between taking answers).
+FIRST_PART = 1
+LATER_PARTS = 4
+
+
+class _Planner:
+    """What to push, planned a part at a time (`next_part`): the candidates and what every part
+    needs (the chart, the mappings, the contacts, the provider's country or currency) are read
+    once; each part loads its entries and builds their requests, finds or creates the QBO
+    customers and vendors they name, and records the entries that cannot go ("Not sent")."""
+
+    def __init__(self, ctx: SyncContext, *, check_remote: bool) -> None:
+        self.ctx = ctx
+        self.check_remote = check_remote
+        provider = ctx.provider
+        with ctx.db.read_session() as session:
+            self.ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
+            self.blocked = set(session.execute(select(OutboxRow.entry_id).where(
+                OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
+                OutboxRow.state == OutboxState.CONFLICT)).scalars())
+            self.books = _read_books(session, ctx)
+        if provider == "qbo" and self.ids:
+            assert isinstance(ctx.client, QboClient)
+            self.books.qbo_country = ctx.client.company_country(progress=ctx.progress)
+        elif self.ids:
+            assert isinstance(ctx.client, XeroClient)
+            self.books.base_currency = organisation_currency(ctx, ctx.client)
+        self.position = 0
+        #: Pushes planned so far.
+        self.planned = 0
+
+    @property
+    def left(self) -> int:
+        """Candidates not looked at yet."""
+        return len(self.ids) - self.position
+
+    def next_part(self, entries: int) -> list[Item]:
+        """The pushes of the next `entries` candidates (fewer, or none, when some are in step
+        already, wait for a fix or cannot go)."""
+        chunk = self.ids[self.position:self.position + entries]
+        self.position += len(chunk)
+        items = self._plan(chunk)
+        self.planned += len(items)
+        return items
+
+    def _plan(self, ids: list[int]) -> list[Item]:
+        ctx, books, provider = self.ctx, self.books, self.ctx.provider
+        with ctx.db.read_session() as session:
+            entries = repositories.load_entries(session, ctx.company_id, ids)
+            kept: dict[int | None, Any] = {}
+            remote_status: dict[int | None, str] = {}
+            for start in range(0, len(ids), 500):
+                for row in session.execute(select(RemoteObjectRow).where(
+                        RemoteObjectRow.company_id == ctx.company_id,
+                        RemoteObjectRow.provider == provider,
+                        RemoteObjectRow.object_type.in_([k.value for k in KINDS[provider]]),
+                        RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
+                    kept[row.entry_id] = store.meta(row).get("local")
+                    remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
+            refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
+                       store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
+        # An entry deleted since the candidates were read is no longer there to push.
+        ids = [i for i in ids if i in entries and i not in self.blocked]
+        if provider == "qbo" and ids:
+            _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids])
+        items: list[Item] = []
+        stopped: list[tuple[Item, str]] = []
+        unmapped: list[tuple[Item, str]] = []
+        for entry_id in ids:
+            entry = entries[entry_id]
+            remote_id = entry.qbo_id if provider == "qbo" else entry.xero_id
+            print_ = fingerprint(entry)
+            if remote_id is not None and kept.get(entry_id) == print_:
+                continue
+            operation = "create" if remote_id is None else "update"
+            if entry.status is EntryStatus.VOID:
+                operation = "void"
+            key = make_key(provider, ctx.company_id, entry_id, print_)
+            try:
+                item = _item_for(ctx, books, entry, operation=operation, key=key,
+                                 remote_status=remote_status.get(entry_id, ""))
+            except UnmappedAccounts as exc:
+                message = (exc.message + " Map "
+                           + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
+                           + " in Integrations → Account mapping (Map to…, or Create in "
+                           f"{Provider(provider).display_name}), then sync again.")
+                ctx.counts.errors.append(message)
+                # Recorded (no request is built) so that the Not sent list and its counts have it.
+                unmapped.append((Item(entry, operation, key, {}, basis=""), message))
+                continue
+            except _Stopped as exc:
+                item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
+                item.basis = _basis(item.body, (line.account_id for line in entry.lines),
+                                    books.mappings, books.versions)
+                earlier = refused.get(entry_id)
+                if earlier is not None and earlier[0] == item.basis:
+                    ctx.counts.refused += 1
+                    ctx.counts.waiting.append(earlier[1] or exc.reason)
+                    continue
+                stopped.append((item, exc.reason))
+                continue
             item.basis = _basis(item.body, (line.account_id for line in entry.lines),
                                 books.mappings, books.versions)
             earlier = refused.get(entry_id)
             if earlier is not None and earlier[0] == item.basis:
                 ctx.counts.refused += 1
-                ctx.counts.waiting.append(earlier[1] or exc.reason)
+                ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
                 continue
-            stopped.append((item, exc.reason))
-            continue
-        item.basis = _basis(item.body, (line.account_id for line in entry.lines),
-                            books.mappings, books.versions)
-        earlier = refused.get(entry_id)
-        if earlier is not None and earlier[0] == item.basis:
-            ctx.counts.refused += 1
-            ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
-            continue
-        items.append(item)
-    if stopped:
-        _stop(ctx, stopped)
-    if unmapped:
-        _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
-    if check_remote and provider == "xero":
-        items = _xero_unchanged_remotely(ctx, items)
-    return items
+            items.append(item)
+        if stopped:
+            _stop(ctx, stopped)
+        if unmapped:
+            _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
+        if self.check_remote and provider == "xero":
+            items = _xero_unchanged_remotely(ctx, items)
+        return items
+
+
+def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
+    """Every push of this run, planned at once."""
+    planner = _Planner(ctx, check_remote=check_remote)
+    return planner.next_part(planner.left)
+
+
+class _FirstKind:
+    """The batches of the first kind in `SEND_ORDER` (journals), made as the plan goes on
+    (`_send_batches`' `more`); pushes of other kinds are kept in `later`. The batches are the
+    ones a plan made at once would cut: in the candidates' order, `size` at a time, the last one
+    partial once the plan is whole."""
+
+    def __init__(self, planner: _Planner, size: int) -> None:
+        self.planner = planner
+        self.size = size
+        self.parts = 0
+        self.pending: list[Item] = []
+        self.later: list[Item] = []
+
+    @property
+    def more(self) -> bool:
+        return self.planner.left > 0 or bool(self.pending)
+
+    def next_batches(self) -> list[list[Item]]:
+        """Plan the next part; the batches it completes."""
+        if self.planner.left:
+            part = FIRST_PART if not self.parts else LATER_PARTS
+            self.parts += 1
+            for item in self.planner.next_part(part * self.size):
+                first = SEND_ORDER.get(Kind(item.kind), 9) == 0
+                (self.pending if first else self.later).append(item)
+        whole = len(self.pending) if not self.planner.left else \
+            len(self.pending) - len(self.pending) % self.size
+        batches = [self.pending[start:start + self.size] for start in range(0, whole, self.size)]
+        del self.pending[:whole]
+        return batches
 
 
 class _Stopped(Exception):
@@ -674,19 +755,25 @@ class _Batch:
 
 
 def _send_batches(ctx: SyncContext, batches: Sequence[Sequence[Item]],
-                  settled: Callable[[int], None]) -> None:
+                  settled: Callable[[int], None], *, more: _FirstKind | None = None) -> None:
     """Send the batches of one kind, up to `ctx.client.parallel` requests in flight (module
-    docstring, "Several at a time"); return once every one is settled. Only the HTTP calls run
-    on the window's worker threads: recording, applying, reconciling and every safe point happen
-    here, on the sync's thread."""
+    docstring, "Several at a time"); return once every one is settled. `more`: the kind's
+    batches are still being planned; a part is planned whenever a slot is free with nothing to
+    send, or while no answer is back yet. Only the HTTP calls run on the window's worker
+    threads: planning, recording, applying, reconciling and every safe point happen here, on
+    the sync's thread."""
     queue = deque(_Batch(list(batch)) for batch in batches if batch)
     window: Window[_Batch] = Window(ctx.client.parallel, owner=_owner(ctx))
     try:
-        while queue or len(window):
+        while queue or len(window) or (more is not None and more.more):
             while window.free and (batch := _next_startable(ctx, queue, window)) is not None:
                 refusals = _record(ctx, batch.items)
                 ctx.safe_point()
                 window.start(batch, partial(_send, ctx, batch.items, refusals))
+            if more is not None and more.more and (window.free or not window.answered):
+                queue.extend(_Batch(b) for b in more.next_batches())
+                ctx.progress.check_cancelled()
+                continue
             batch, outcome = window.next_done(ctx.progress)
             settled(_take_answer(ctx, queue, batch, outcome))
     except BaseException as exc:
