@@ -51,7 +51,7 @@ A dropped connection or a 5xx on a write goes back to step 1 for that batch befo
 entries is sent again.
 
 **Several at a time** (`_send_batches`, `sync.inflight`). Kinds go in `SEND_ORDER`, one after
-the other: every batch of a kind is settled before the next kind is planned (payments are planned
+the other: every batch of a kind is settled before the next kind is sent (payments are planned
 once this run's invoices are saved, so that they find them). Within a kind, up to
 `client.parallel` requests are out at once (QBO 10 per realm, Xero 5 per tenant; each call still
 waits for its slot in the rate budgets first: QBO 500/min and the batch endpoint's 120/min, Xero
@@ -67,6 +67,22 @@ others. A Xero document naming a contact by name alone (Xero creates the contact
 while another request naming the same new contact is out. Cancel: answers that arrive within
 `STOP_GRACE` are applied, the rest stay "sending" and the next run's reconciliation waits for
 those requests before looking for them (`inflight`); an error waits for every answer.
+
+**Planned as it goes** (`_Planner`, `_FirstKind`). Planning five thousand entries (loading
+them, building their bodies and fingerprints) takes about a second of Python and SQLite; done
+whole before the first request, that second delays the first request, and with it the moment
+the provider's rate window lets the requests past its limit go.
+So what every entry needs (candidates, chart, mappings, contacts, the QBO company's country or
+Xero's currency) is read once, then the entries are planned a part at a time: the first part
+makes one request's worth, which is recorded and sent at once, and the next parts are planned
+on the sync's thread whenever a slot is free with nothing to send or no answer is back yet.
+Only the first kind in `SEND_ORDER` (journals) goes while the plan is made — nothing planned
+later can have to go before it — and its batches are cut as a whole plan would cut them (in the
+candidates' order, `size` at a time), so request keys are the same; the other kinds wait for the
+whole plan and then go as above. Each part records its own "Not sent" entries and finds or
+creates the QBO customers and vendors its entries name before its journals are built. Recording
+before sending, the safe points and the outbox are as before; a Cancel while planning stops
+between parts.
 """
 
 from __future__ import annotations
