@@ -62,6 +62,8 @@ class Draw:
     objects: int
     write: bool
     path: str = ""
+    #: When it was drawn (the answer was ready to be held), seconds since the setting was made.
+    at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class LatencyModel:
         self._count = 0
         self._total = 0.0
         self._drawn: list[Draw] = []
+        self._since = time.monotonic()
         self._holding = 0
         self._peak = 0
 
@@ -140,6 +143,7 @@ class LatencyModel:
             self._count = 0
             self._total = 0.0
             self._drawn = []
+            self._since = time.monotonic()
             self._peak = self._holding
 
     def configure_json(self, body: dict[str, Any]) -> None:
@@ -188,7 +192,8 @@ class LatencyModel:
             self._count += 1
             self._total += seconds
             if len(self._drawn) < MAX_RECORDED:
-                self._drawn.append(Draw(seconds, objects, write, path))
+                self._drawn.append(Draw(seconds, objects, write, path,
+                                        time.monotonic() - self._since))
             return seconds
 
     def hold(self, seconds: float) -> None:
@@ -209,7 +214,7 @@ class LatencyModel:
     def snapshot(self, *, delays: bool = False) -> dict[str, Any]:
         """The setting, and since it was last set the number and total seconds of modelled
         delays and the most answers held at once; `delays`: also each delay drawn, in the order
-        drawn, as `{"seconds", "objects", "write", "path"}` (the first `MAX_RECORDED`;
+        drawn, as `{"seconds", "objects", "write", "path", "at"}` (the first `MAX_RECORDED`;
         `delays_complete` says whether that is all of them). `GET /__sandbox__/latency`
         answers it with `delays`, `/__sandbox__/state` without."""
         with self._lock:
@@ -218,7 +223,8 @@ class LatencyModel:
                       "in_flight": self._holding, "peak_in_flight": self._peak}
             if delays:
                 answer["delays"] = [{"seconds": round(d.seconds, 6), "objects": d.objects,
-                                     "write": d.write, "path": d.path} for d in self._drawn]
+                                     "write": d.write, "path": d.path, "at": round(d.at, 6)}
+                                    for d in self._drawn]
                 answer["delays_complete"] = len(self._drawn) == self._count
             return answer
 

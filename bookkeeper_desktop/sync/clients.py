@@ -113,6 +113,15 @@ def budget_for(provider: Provider, tenant_id: str, kind: str = "api", *,
         return _budgets[key]
 
 
+def forget_budgets() -> None:
+    """Start every realm's and tenant's budget afresh, with no call in its windows: for a
+    benchmark that empties the sandbox's windows between runs (its `fresh_limits`), so that the
+    calls of its set-up count on neither side. The app never calls it: the provider remembers
+    every call, and so must we."""
+    with _budgets_lock:
+        _budgets.clear()
+
+
 def wait(seconds: float, progress: Progress | None, sleep: Callable[[float], None]) -> None:
     """Sleep `seconds` in short steps, checking for cancel (waiting is a safe point)."""
     end = time.monotonic() + seconds
