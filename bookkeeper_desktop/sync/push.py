@@ -50,16 +50,16 @@ How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
 A dropped connection or a 5xx on a write goes back to step 1 for that batch before any of its
 entries is sent again.
 
-**Several at a time** (`_send_batches`, `sync.inflight`). Kinds go in `SEND_ORDER`, one after
-the other: every batch of a kind is settled before the next kind is sent (payments are planned
-once this run's invoices are saved, so that they find them). Within a kind, up to
+**Several at a time** (`_send_batches`, `sync.inflight`). A request carries one kind (one Xero
+collection). Payments go last: every other request is settled before they are planned, so that
+they find this run's invoices; the other kinds go together (below, "Planned as it goes"). Up to
 `client.parallel` requests are out at once (QBO 10 per realm, Xero 5 per tenant; each call still
 waits for its slot in the rate budgets first: QBO 500/min and the batch endpoint's 120/min, Xero
 60/min). Only the HTTP call runs on a worker thread. The sync's own thread records a batch
 ("sending", committed, a safe point) and only then hands it to a worker, takes the answers back
 **in the order they arrive** and applies each in its own transaction, followed by a safe point,
-exactly as one batch at a time did: the batches of a kind carry different entries and none
-depends on another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
+exactly as one batch at a time did: the batches carry different entries and none depends on
+another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
 one writer, and a crash or Cancel still falls between whole steps. A request refused as a whole
 is halved and its halves go next; a lost answer is reconciled (step 1, its keys only) while the
 other requests stay out; a 429 is waited out by the request it hit, the budget pausing the
@@ -68,21 +68,21 @@ while another request naming the same new contact is out. Cancel: answers that a
 `STOP_GRACE` are applied, the rest stay "sending" and the next run's reconciliation waits for
 those requests before looking for them (`inflight`); an error waits for every answer.
 
-**Planned as it goes** (`_Planner`, `_FirstKind`). Planning five thousand entries (loading
+**Planned as it goes** (`_Planner`, `_Streamed`). Planning five thousand entries (loading
 them, building their bodies and fingerprints) takes about a second of Python and SQLite; done
 whole before the first request, that second delays the first request, and with it the moment
-the provider's rate window lets the requests past its limit go.
-So what every entry needs (candidates, chart, mappings, contacts, the QBO company's country or
-Xero's currency) is read once, then the entries are planned a part at a time: the first part
-makes one request's worth, which is recorded and sent at once, and the next parts are planned
-on the sync's thread whenever a slot is free with nothing to send or no answer is back yet.
-Only the first kind in `SEND_ORDER` (journals) goes while the plan is made — nothing planned
-later can have to go before it — and its batches are cut as a whole plan would cut them (in the
-candidates' order, `size` at a time), so request keys are the same; the other kinds wait for the
-whole plan and then go as above. Each part records its own "Not sent" entries and finds or
-creates the QBO customers and vendors its entries name before its journals are built. Recording
-before sending, the safe points and the outbox are as before; a Cancel while planning stops
-between parts.
+the provider's rate window lets the requests past its limit go. So what every entry needs
+(candidates, chart, mappings, contacts, the QBO company's country or Xero's currency) is read
+once, then the entries are planned a part at a time: the first part makes one request's worth,
+which is recorded and sent at once, and the next parts are planned on the sync's thread
+whenever a slot is free with nothing to send or no answer is back yet. Every kind but payments
+goes while the plan is made, each kind's batches cut as a whole plan would cut them (in the
+candidates' order, `size` at a time), so request keys are the same; payments wait for the whole
+plan and for every other request of the run to be settled, then are planned against the
+invoices (this run's included) and sent. Each part records its own "Not sent" entries and finds
+or creates the QBO customers and vendors its entries name before its journals are built.
+Recording before sending, the safe points and the outbox are as before; a Cancel while planning
+stops between parts.
 """
 
 from __future__ import annotations
@@ -196,7 +196,8 @@ def entry_kind(entry: JournalEntry, provider: str) -> str:
     return (entry.qbo_kind if provider == "qbo" else entry.xero_kind) or kind_of(provider)
 
 
-#: The order kinds are sent in within a run: an invoice before the payment that settles it.
+#: The order in which a part's batches of several kinds are queued (payments go last, after every
+#: other request is settled: an invoice before the payment that settles it).
 SEND_ORDER = {Kind.JOURNAL_ENTRY: 0, Kind.MANUAL_JOURNAL: 0, Kind.BANK_TRANSACTION: 1,
               Kind.BANK_TRANSFER: 2, Kind.INVOICE: 3, Kind.PAYMENT: 4}
 
@@ -220,20 +221,14 @@ def push(ctx: SyncContext, *, pulled: bool) -> None:
         ctx.report_sending(min(total, done), total, approximate=planner.left > 0)
 
     settled(0)
-    # The first kind in SEND_ORDER (journals) goes while the rest of the plan is made: nothing
-    # planned later can have to go before it (module docstring, "Planned as it goes").
-    first = _FirstKind(planner, size)
-    _send_batches(ctx, [], settled, more=first)
-    items = sorted(first.later, key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
-    # A request carries one kind (one Xero collection). Every batch of a kind is applied before
-    # the next kind is planned: payments are planned after the invoices of this run are saved,
+    # Everything but payments goes while the rest of the plan is made (module docstring,
+    # "Planned as it goes"); payments once the plan is whole and this run's invoices are saved,
     # so that they find them.
-    for kind in dict.fromkeys(i.kind for i in items):
-        of_kind = [i for i in items if i.kind == kind]
-        if kind == Kind.PAYMENT:
-            of_kind = _plan_payments(ctx, of_kind)
-        _send_batches(ctx, [of_kind[start:start + size]
-                            for start in range(0, len(of_kind), size)], settled)
+    streamed = _Streamed(planner, size)
+    _send_batches(ctx, [], settled, more=streamed)
+    payments = _plan_payments(ctx, streamed.payments) if streamed.payments else []
+    _send_batches(ctx, [payments[start:start + size] for start in range(0, len(payments), size)],
+                  settled)
 
 
 # --- choosing what to push -----------------------------------------------------------------------
@@ -435,22 +430,22 @@ def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
     return planner.next_part(planner.left)
 
 
-class _FirstKind:
-    """The batches of the first kind in `SEND_ORDER` (journals), made as the plan goes on
-    (`_send_batches`' `more`); pushes of other kinds are kept in `later`. The batches are the
-    ones a plan made at once would cut: in the candidates' order, `size` at a time, the last one
-    partial once the plan is whole."""
+class _Streamed:
+    """The batches of a push, made as the plan goes on (`_send_batches`' `more`): one kind to a
+    request, each kind's pushes in the candidates' order `size` at a time (a kind's last batch,
+    partial, once the plan is whole), as a plan made whole would cut them. Payments are kept in
+    `payments`: they are planned against the invoices once this run's are saved."""
 
     def __init__(self, planner: _Planner, size: int) -> None:
         self.planner = planner
         self.size = size
         self.parts = 0
-        self.pending: list[Item] = []
-        self.later: list[Item] = []
+        self.pending: dict[str, list[Item]] = {}
+        self.payments: list[Item] = []
 
     @property
     def more(self) -> bool:
-        return self.planner.left > 0 or bool(self.pending)
+        return self.planner.left > 0 or any(self.pending.values())
 
     def next_batches(self) -> list[list[Item]]:
         """Plan the next part; the batches it completes."""
@@ -458,12 +453,17 @@ class _FirstKind:
             part = FIRST_PART if not self.parts else LATER_PARTS
             self.parts += 1
             for item in self.planner.next_part(part * self.size):
-                first = SEND_ORDER.get(Kind(item.kind), 9) == 0
-                (self.pending if first else self.later).append(item)
-        whole = len(self.pending) if not self.planner.left else \
-            len(self.pending) - len(self.pending) % self.size
-        batches = [self.pending[start:start + self.size] for start in range(0, whole, self.size)]
-        del self.pending[:whole]
+                if item.kind == Kind.PAYMENT:
+                    self.payments.append(item)
+                else:
+                    self.pending.setdefault(item.kind, []).append(item)
+        batches: list[list[Item]] = []
+        for kind in sorted(self.pending, key=lambda k: SEND_ORDER.get(Kind(k), 9)):
+            pending = self.pending[kind]
+            whole = len(pending) if not self.planner.left else \
+                len(pending) - len(pending) % self.size
+            batches += [pending[start:start + self.size] for start in range(0, whole, self.size)]
+            del pending[:whole]
         return batches
 
 
@@ -771,7 +771,7 @@ class _Batch:
 
 
 def _send_batches(ctx: SyncContext, batches: Sequence[Sequence[Item]],
-                  settled: Callable[[int], None], *, more: _FirstKind | None = None) -> None:
+                  settled: Callable[[int], None], *, more: _Streamed | None = None) -> None:
     """Send the batches of one kind, up to `ctx.client.parallel` requests in flight (module
     docstring, "Several at a time"); return once every one is settled. `more`: the kind's
     batches are still being planned; a part is planned whenever a slot is free with nothing to
