@@ -10,7 +10,9 @@ Limits, from API_NOTES.md: QBO 500 requests/min per realm, 10 concurrent, batch 
 120 requests/min; Xero 60 calls/min, 5 concurrent and 5,000/day per tenant.
 
 `time_scale` shrinks every window (0.01 makes a minute 0.6 s) so tests and benchmarks can run
-against the sandboxes' equally scaled limits.
+against the sandboxes' equally scaled limits. `margin` lengthens every window by that many real
+(unscaled) seconds: the provider counts a call from when it arrives, we from when it leaves
+(`sync.clients.WINDOW_MARGIN` says how much that is).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class RateBudget:
     Attributes:
         limits: the provider's published limits.
         time_scale: factor applied to the minute and day windows.
+        margin: seconds added to each window after scaling (network time is not scaled).
     """
 
     def __init__(
@@ -57,11 +60,15 @@ class RateBudget:
         limits: Limits,
         *,
         time_scale: float = 1.0,
+        margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if margin < 0:
+            raise ValueError("a window margin cannot be negative")
         self.limits = limits
         self.time_scale = time_scale
+        self.margin = margin
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -72,7 +79,11 @@ class RateBudget:
 
     @property
     def minute(self) -> float:
-        return MINUTE * self.time_scale
+        return MINUTE * self.time_scale + self.margin
+
+    @property
+    def day(self) -> float:
+        return DAY * self.time_scale + self.margin
 
     def pause(self, seconds: float) -> None:
         """Stop every caller for `seconds` (a 429's Retry-After, already scaled by the caller)."""
@@ -84,12 +95,12 @@ class RateBudget:
         while self._minute_calls and now - self._minute_calls[0] >= self.minute:
             self._minute_calls.popleft()
         if self.limits.per_day is not None:
-            while self._day_calls and now - self._day_calls[0] >= DAY * self.time_scale:
+            while self._day_calls and now - self._day_calls[0] >= self.day:
                 self._day_calls.popleft()
             if len(self._day_calls) >= self.limits.per_day:
                 raise DailyLimitReached(
                     f"The provider's daily limit of {self.limits.per_day:,} calls is used up.",
-                    retry_after=self._day_calls[0] + DAY * self.time_scale - now,
+                    retry_after=self._day_calls[0] + self.day - now,
                     hint="Sync resumes automatically tomorrow; nothing was lost.",
                 )
         waits = [self._paused_until - now]

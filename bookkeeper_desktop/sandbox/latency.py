@@ -42,10 +42,28 @@ import math
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bookkeeper_desktop.sandbox.http import Response
+
+#: Delays kept one by one for `snapshot(delays=True)` (a long demo with latency on must not
+#: grow without end; a benchmark run draws a few hundred).
+MAX_RECORDED = 100_000
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One modelled delay: its seconds, the objects the answer carried, whether a write, and
+    the request's path (a benchmark tells batches from reads and sign-in renewals by it)."""
+
+    seconds: float
+    objects: int
+    write: bool
+    path: str = ""
+    #: When it was drawn (the answer was ready to be held), seconds since the setting was made.
+    at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,8 +105,9 @@ class LatencyModel:
     """One sandbox's latency setting and its seeded draws. Thread-safe.
 
     Attributes (read through `snapshot`): `enabled`, `figures`, `seed`, and the count and sum
-    of the delays drawn since the last `configure` (the benchmarks divide the sum by the allowed
-    concurrency for their latency bound).
+    of the delays drawn since the last `configure`, and each delay drawn (the first
+    `MAX_RECORDED`) with whether it was a write and how many objects it carried: the benchmarks'
+    lower bound needs each request's own delay, not only their sum (`least_time`).
     """
 
     def __init__(self, vendor: str, *, enabled: bool = False,
@@ -101,6 +120,8 @@ class LatencyModel:
         self._random = random.Random(seed)
         self._count = 0
         self._total = 0.0
+        self._drawn: list[Draw] = []
+        self._since = time.monotonic()
         self._holding = 0
         self._peak = 0
 
@@ -121,6 +142,8 @@ class LatencyModel:
             self._random.seed(self._seed)
             self._count = 0
             self._total = 0.0
+            self._drawn = []
+            self._since = time.monotonic()
             self._peak = self._holding
 
     def configure_json(self, body: dict[str, Any]) -> None:
@@ -156,8 +179,9 @@ class LatencyModel:
         with self._lock:
             return self._figures
 
-    def delay(self, objects: int, *, write: bool) -> float:
-        """Seconds to hold one answer carrying `objects` objects (0 when off); counted."""
+    def delay(self, objects: int, *, write: bool, path: str = "") -> float:
+        """Seconds to hold one answer carrying `objects` objects (0 when off); counted, and
+        kept with `path` for `snapshot(delays=True)`."""
         with self._lock:
             if not self._enabled:
                 return 0.0
@@ -167,6 +191,9 @@ class LatencyModel:
             seconds = median * min(max(factor, figures.low), figures.high)
             self._count += 1
             self._total += seconds
+            if len(self._drawn) < MAX_RECORDED:
+                self._drawn.append(Draw(seconds, objects, write, path,
+                                        time.monotonic() - self._since))
             return seconds
 
     def hold(self, seconds: float) -> None:
@@ -184,13 +211,64 @@ class LatencyModel:
             with self._lock:
                 self._holding -= 1
 
-    def snapshot(self) -> dict[str, Any]:
-        """What `GET /__sandbox__/latency` answers: the setting, and since it was last set the
-        number and total seconds of modelled delays and the most answers held at once."""
+    def snapshot(self, *, delays: bool = False) -> dict[str, Any]:
+        """The setting, and since it was last set the number and total seconds of modelled
+        delays and the most answers held at once; `delays`: also each delay drawn, in the order
+        drawn, as `{"seconds", "objects", "write", "path", "at"}` (the first `MAX_RECORDED`;
+        `delays_complete` says whether that is all of them). `GET /__sandbox__/latency`
+        answers it with `delays`, `/__sandbox__/state` without."""
         with self._lock:
-            return {"enabled": self._enabled, "seed": self._seed, **asdict(self._figures),
-                    "requests": self._count, "total_seconds": round(self._total, 6),
-                    "in_flight": self._holding, "peak_in_flight": self._peak}
+            answer = {"enabled": self._enabled, "seed": self._seed, **asdict(self._figures),
+                      "requests": self._count, "total_seconds": round(self._total, 6),
+                      "in_flight": self._holding, "peak_in_flight": self._peak}
+            if delays:
+                answer["delays"] = [{"seconds": round(d.seconds, 6), "objects": d.objects,
+                                     "write": d.write, "path": d.path, "at": round(d.at, 6)}
+                                    for d in self._drawn]
+                answer["delays_complete"] = len(self._drawn) == self._count
+            return answer
+
+
+def least_time(delays: Sequence[float], *, per_window: int, concurrent: int,
+               window: float = 60.0) -> float:
+    """A lower bound on the seconds from the moment a client starts to the last answer, for any
+    client that has these requests answered, when each request is answered `delays[i]` seconds
+    after the service admits it, the service admits at most `per_window` requests in any
+    `window` seconds (a sliding window; a fixed one admits no fewer) and holds at most
+    `concurrent` at once:
+
+        max over k = 0 … ⌊(n − 1) / per_window⌋ of  k · window + max(S_m / concurrent, d_m)
+
+    with n requests, m = n − k · per_window, S_m the sum of the m shortest delays and d_m the
+    m-th shortest.
+
+    Why no client can beat it, however it orders and overlaps its requests: the first k windows,
+    [0, k · window), admit at most k · per_window requests, so at least m requests are admitted
+    at k · window or later. Each of them keeps one of the `concurrent` slots for its whole delay
+    (the sandbox holds the slot while it holds the answer, as the providers count a request in
+    flight until it is answered), so those m are all answered no sooner than k · window + (the
+    sum of their delays) / concurrent, and that sum is at least S_m; and the longest of their m
+    delays is at least d_m, so the one it belongs to is answered no sooner than k · window +
+    d_m. k = 0 gives the latency bound alone (all delays ÷ concurrency), and the largest k the
+    rate limit's whole windows plus what must still happen after the last one opens. The bound
+    takes the delays as given: a client sending other requests (fewer, or other sizes) would
+    have drawn others.
+
+    >>> least_time([1.0] * 10, per_window=4, concurrent=2)  # k = 2: 120 s + the last 2 requests
+    121.0
+    >>> least_time([0.5] * 20 + [4.0] * 2, per_window=100, concurrent=2)  # k = 0: 18 s ÷ 2
+    9.0
+    >>> least_time([], per_window=4, concurrent=2)
+    0.0
+    """
+    if per_window < 1 or concurrent < 1:
+        raise ValueError("per_window and concurrent must be at least 1")
+    shortest = sorted(delays)
+    best = 0.0
+    for k in range(0, (len(shortest) - 1) // per_window + 1 if shortest else 0):
+        m = len(shortest) - k * per_window
+        best = max(best, k * window + max(sum(shortest[:m]) / concurrent, shortest[m - 1]))
+    return best
 
 
 def _profile(name: str, vendor: str) -> tuple[bool, LatencyFigures | None]:

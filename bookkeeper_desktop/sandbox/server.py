@@ -16,8 +16,9 @@ the fault plan, request counters and the test-only endpoints:
   `{"action": "revoke_grants"}`; `GET` lists them, `DELETE` clears them.
 - `POST /__sandbox__/limits` — `{"enabled": bool, "time_scale": float}`.
 - `GET /__sandbox__/latency` — the modelled latency (`latency.LatencyModel.snapshot`: setting,
-  delays drawn, most answers held at once); `POST` sets it (`LatencyModel.configure_json`:
-  `{"profile": "realistic"|"off", "enabled", "base", "read", "write", "spread", "seed", …}`).
+  the count, sum and list of the delays drawn, most answers held at once); `POST` sets it
+  (`LatencyModel.configure_json`: `{"profile": "realistic"|"off", "enabled", "base", "read",
+  "write", "spread", "seed", …}`).
 - vendor settings a real company changes in the service's own screens: Xero's lock dates
   (`POST /__sandbox__/lock_dates`, see `xero_server`), QBO's closing date and duplicate-number
   warning (`POST /__sandbox__/preferences`, see `qbo_server`);
@@ -506,7 +507,8 @@ class SandboxServer:
             # The modelled delay is the answer's whole time at the service: what the sandbox
             # spent handling it (its own CPU, or waiting for the API lock) counts towards it.
             modelled = self.latency.delay(self.objects_in(request, response),
-                                          write=request.method not in ("GET", "HEAD"))
+                                          write=request.method not in ("GET", "HEAD"),
+                                          path=request.path)
             hold += max(0.0, modelled - (time.perf_counter() - started))
         self.latency.hold(hold)
         return response
@@ -581,7 +583,7 @@ class SandboxServer:
 
     def _latency_endpoint(self, request: Request) -> Response:
         if request.method == "GET":
-            return Response.json(self.latency.snapshot())
+            return Response.json(self.latency.snapshot(delays=True))
         if request.method != "POST":
             return _json_error("use GET or POST", 405)
         try:

@@ -111,9 +111,11 @@ class SyncContext:
         self.report(done, total, f"Reading {what} from {self.provider_name}",
                     approximate=approximate)
 
-    def report_sending(self, done: int, total: int) -> None:
-        """A push's count in the card's words: "Sending entries to Xero: 1,200 of 5,000"."""
-        self.report(done, total, f"Sending entries to {self.provider_name}")
+    def report_sending(self, done: int, total: int, *, approximate: bool = False) -> None:
+        """A push's count in the card's words: "Sending entries to Xero: 1,200 of 5,000"
+        (`approximate`: "of about 5,000", while the push is still being planned)."""
+        self.report(done, total, f"Sending entries to {self.provider_name}",
+                    approximate=approximate)
 
     @property
     def provider_name(self) -> str:

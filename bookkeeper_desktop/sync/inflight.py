@@ -53,6 +53,12 @@ class Window(Generic[T]):
     def free(self) -> int:
         return self.size - len(self._running)
 
+    @property
+    def answered(self) -> bool:
+        """Whether a call has finished and waits to be taken back (`next_done` would not
+        wait)."""
+        return any(future.done() for future in self._running)
+
     def tags(self) -> Iterator[T]:
         """What the calls in flight carry."""
         return iter(list(self._running.values()))

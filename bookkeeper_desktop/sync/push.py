@@ -50,16 +50,16 @@ How (API_NOTES.md "batch", "ManualJournals", "idempotency"):
 A dropped connection or a 5xx on a write goes back to step 1 for that batch before any of its
 entries is sent again.
 
-**Several at a time** (`_send_batches`, `sync.inflight`). Kinds go in `SEND_ORDER`, one after
-the other: every batch of a kind is settled before the next kind is planned (payments are planned
-once this run's invoices are saved, so that they find them). Within a kind, up to
+**Several at a time** (`_send_batches`, `sync.inflight`). A request carries one kind (one Xero
+collection). Payments go last: every other request is settled before they are planned, so that
+they find this run's invoices; the other kinds go together (below, "Planned as it goes"). Up to
 `client.parallel` requests are out at once (QBO 10 per realm, Xero 5 per tenant; each call still
 waits for its slot in the rate budgets first: QBO 500/min and the batch endpoint's 120/min, Xero
 60/min). Only the HTTP call runs on a worker thread. The sync's own thread records a batch
 ("sending", committed, a safe point) and only then hands it to a worker, takes the answers back
 **in the order they arrive** and applies each in its own transaction, followed by a safe point,
-exactly as one batch at a time did: the batches of a kind carry different entries and none
-depends on another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
+exactly as one batch at a time did: the batches carry different entries and none depends on
+another's answer, so waiting for an earlier one would only idle a slot; SQLite keeps
 one writer, and a crash or Cancel still falls between whole steps. A request refused as a whole
 is halved and its halves go next; a lost answer is reconciled (step 1, its keys only) while the
 other requests stay out; a 429 is waited out by the request it hit, the budget pausing the
@@ -67,6 +67,22 @@ others. A Xero document naming a contact by name alone (Xero creates the contact
 while another request naming the same new contact is out. Cancel: answers that arrive within
 `STOP_GRACE` are applied, the rest stay "sending" and the next run's reconciliation waits for
 those requests before looking for them (`inflight`); an error waits for every answer.
+
+**Planned as it goes** (`_Planner`, `_Streamed`). Planning five thousand entries (loading
+them, building their bodies and fingerprints) takes about a second of Python and SQLite; done
+whole before the first request, that second delays the first request, and with it the moment
+the provider's rate window lets the requests past its limit go. So what every entry needs
+(candidates, chart, mappings, contacts, the QBO company's country or Xero's currency) is read
+once, then the entries are planned a part at a time: the first part makes one request's worth,
+which is recorded and sent at once, and the next parts are planned on the sync's thread
+whenever a slot is free with nothing to send or no answer is back yet. Every kind but payments
+goes while the plan is made, each kind's batches cut as a whole plan would cut them (in the
+candidates' order, `size` at a time), so request keys are the same; payments wait for the whole
+plan and for every other request of the run to be settled, then are planned against the
+invoices (this run's included) and sent. Each part records its own "Not sent" entries and finds
+or creates the QBO customers and vendors its entries name before its journals are built.
+Recording before sending, the safe points and the outbox are as before; a Cancel while planning
+stops between parts.
 """
 
 from __future__ import annotations
@@ -180,7 +196,8 @@ def entry_kind(entry: JournalEntry, provider: str) -> str:
     return (entry.qbo_kind if provider == "qbo" else entry.xero_kind) or kind_of(provider)
 
 
-#: The order kinds are sent in within a run: an invoice before the payment that settles it.
+#: The order in which a part's batches of several kinds are queued (payments go last, after every
+#: other request is settled: an invoice before the payment that settles it).
 SEND_ORDER = {Kind.JOURNAL_ENTRY: 0, Kind.MANUAL_JOURNAL: 0, Kind.BANK_TRANSACTION: 1,
               Kind.BANK_TRANSFER: 2, Kind.INVOICE: 3, Kind.PAYMENT: 4}
 
@@ -191,26 +208,27 @@ def make_key(provider: str, company_id: int, entry_id: int, print_: str) -> str:
 
 def push(ctx: SyncContext, *, pulled: bool) -> None:
     reconcile(ctx)
-    items = _plan(ctx, check_remote=not pulled)
+    planner = _Planner(ctx, check_remote=not pulled)
     size = QBO_BATCH_ITEMS if ctx.provider == "qbo" else XERO_WRITE_ITEMS
-    total, done = len(items), 0
-    ctx.report_sending(0, total)
-    items.sort(key=lambda i: SEND_ORDER.get(Kind(i.kind), 9))
+    done = 0
 
     def settled(count: int) -> None:
         nonlocal done
         done += count
-        ctx.report_sending(min(total, done), total)
+        # While the plan is still being made, the total counts the entries not yet looked at
+        # as if each went: "1,200 of about 5,000".
+        total = planner.planned + planner.left
+        ctx.report_sending(min(total, done), total, approximate=planner.left > 0)
 
-    # A request carries one kind (one Xero collection). Every batch of a kind is applied before
-    # the next kind is planned: payments are planned after the invoices of this run are saved,
+    settled(0)
+    # Everything but payments goes while the rest of the plan is made (module docstring,
+    # "Planned as it goes"); payments once the plan is whole and this run's invoices are saved,
     # so that they find them.
-    for kind in dict.fromkeys(i.kind for i in items):
-        of_kind = [i for i in items if i.kind == kind]
-        if kind == Kind.PAYMENT:
-            of_kind = _plan_payments(ctx, of_kind)
-        _send_batches(ctx, [of_kind[start:start + size]
-                            for start in range(0, len(of_kind), size)], settled)
+    streamed = _Streamed(planner, size)
+    _send_batches(ctx, [], settled, more=streamed)
+    payments = _plan_payments(ctx, streamed.payments) if streamed.payments else []
+    _send_batches(ctx, [payments[start:start + size] for start in range(0, len(payments), size)],
+                  settled)
 
 
 # --- choosing what to push -----------------------------------------------------------------------
@@ -287,87 +305,166 @@ def _read_books(session: Session, ctx: SyncContext) -> _Books:
                   mappings, versions, contacts)
 
 
-def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
-    provider = ctx.provider
-    with ctx.db.read_session() as session:
-        ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
-        entries = repositories.load_entries(session, ctx.company_id, ids)
-        kept: dict[int | None, Any] = {}
-        remote_status: dict[int | None, str] = {}
-        for start in range(0, len(ids), 500):
-            for row in session.execute(select(RemoteObjectRow).where(
-                    RemoteObjectRow.company_id == ctx.company_id,
-                    RemoteObjectRow.provider == provider,
-                    RemoteObjectRow.object_type.in_([k.value for k in KINDS[provider]]),
-                    RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
-                kept[row.entry_id] = store.meta(row).get("local")
-                remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
-        blocked = set(session.execute(select(OutboxRow.entry_id).where(
-            OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
-            OutboxRow.state == OutboxState.CONFLICT)).scalars())
-        refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
-                   store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
-        books = _read_books(session, ctx)
-    if provider == "qbo" and ids:
-        assert isinstance(ctx.client, QboClient)
-        books.qbo_country = ctx.client.company_country(progress=ctx.progress)
-        _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids if i not in blocked])
-    elif ids:
-        assert isinstance(ctx.client, XeroClient)
-        books.base_currency = organisation_currency(ctx, ctx.client)
-    items: list[Item] = []
-    stopped: list[tuple[Item, str]] = []
-    unmapped: list[tuple[Item, str]] = []
-    for entry_id in ids:
-        entry = entries[entry_id]
-        if entry_id in blocked:
-            continue
-        remote_id = entry.qbo_id if provider == "qbo" else entry.xero_id
-        print_ = fingerprint(entry)
-        if remote_id is not None and kept.get(entry_id) == print_:
-            continue
-        operation = "create" if remote_id is None else "update"
-        if entry.status is EntryStatus.VOID:
-            operation = "void"
-        key = make_key(provider, ctx.company_id, entry_id, print_)
-        try:
-            item = _item_for(ctx, books, entry, operation=operation, key=key,
-                             remote_status=remote_status.get(entry_id, ""))
-        except UnmappedAccounts as exc:
-            message = (exc.message + " Map "
-                       + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
-                       + " in Integrations → Account mapping (Map to…, or Create in "
-                       f"{Provider(provider).display_name}), then sync again.")
-            ctx.counts.errors.append(message)
-            # Recorded (no request is built) so that the Not sent list and its counts have it.
-            unmapped.append((Item(entry, operation, key, {}, basis=""), message))
-            continue
-        except _Stopped as exc:
-            item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
+#: Entries planned at a time: the first part makes one request's worth, so that it leaves at
+#: once; later parts four (a few milliseconds each, between taking answers).
+FIRST_PART = 1
+LATER_PARTS = 4
+
+
+class _Planner:
+    """What to push, planned a part at a time (`next_part`): the candidates and what every part
+    needs (the chart, the mappings, the contacts, the provider's country or currency) are read
+    once; each part loads its entries and builds their requests, finds or creates the QBO
+    customers and vendors they name, and records the entries that cannot go ("Not sent")."""
+
+    def __init__(self, ctx: SyncContext, *, check_remote: bool) -> None:
+        self.ctx = ctx
+        self.check_remote = check_remote
+        provider = ctx.provider
+        with ctx.db.read_session() as session:
+            self.ids = candidate_ids(session, ctx.company_id, provider, push_only=ctx.push_only)
+            self.blocked = set(session.execute(select(OutboxRow.entry_id).where(
+                OutboxRow.company_id == ctx.company_id, OutboxRow.provider == provider,
+                OutboxRow.state == OutboxState.CONFLICT)).scalars())
+            self.books = _read_books(session, ctx)
+        if provider == "qbo" and self.ids:
+            assert isinstance(ctx.client, QboClient)
+            self.books.qbo_country = ctx.client.company_country(progress=ctx.progress)
+        elif self.ids:
+            assert isinstance(ctx.client, XeroClient)
+            self.books.base_currency = organisation_currency(ctx, ctx.client)
+        self.position = 0
+        #: Pushes planned so far.
+        self.planned = 0
+
+    @property
+    def left(self) -> int:
+        """Candidates not looked at yet."""
+        return len(self.ids) - self.position
+
+    def next_part(self, entries: int) -> list[Item]:
+        """The pushes of the next `entries` candidates (fewer, or none, when some are in step
+        already, wait for a fix or cannot go)."""
+        chunk = self.ids[self.position:self.position + entries]
+        self.position += len(chunk)
+        items = self._plan(chunk)
+        self.planned += len(items)
+        return items
+
+    def _plan(self, ids: list[int]) -> list[Item]:
+        ctx, books, provider = self.ctx, self.books, self.ctx.provider
+        with ctx.db.read_session() as session:
+            entries = repositories.load_entries(session, ctx.company_id, ids)
+            kept: dict[int | None, Any] = {}
+            remote_status: dict[int | None, str] = {}
+            for start in range(0, len(ids), 500):
+                for row in session.execute(select(RemoteObjectRow).where(
+                        RemoteObjectRow.company_id == ctx.company_id,
+                        RemoteObjectRow.provider == provider,
+                        RemoteObjectRow.object_type.in_([k.value for k in KINDS[provider]]),
+                        RemoteObjectRow.entry_id.in_(ids[start:start + 500]))).scalars():
+                    kept[row.entry_id] = store.meta(row).get("local")
+                    remote_status[row.entry_id] = str((row.payload or {}).get("Status") or "")
+            refused = {entry_id: (row.basis, row.last_error) for entry_id, row in
+                       store.refused_for_entries(session, ctx.company_id, provider, ids).items()}
+        # An entry deleted since the candidates were read is no longer there to push.
+        ids = [i for i in ids if i in entries and i not in self.blocked]
+        if provider == "qbo" and ids:
+            _ensure_qbo_contacts(ctx, books, [entries[i] for i in ids])
+        items: list[Item] = []
+        stopped: list[tuple[Item, str]] = []
+        unmapped: list[tuple[Item, str]] = []
+        for entry_id in ids:
+            entry = entries[entry_id]
+            remote_id = entry.qbo_id if provider == "qbo" else entry.xero_id
+            print_ = fingerprint(entry)
+            if remote_id is not None and kept.get(entry_id) == print_:
+                continue
+            operation = "create" if remote_id is None else "update"
+            if entry.status is EntryStatus.VOID:
+                operation = "void"
+            key = make_key(provider, ctx.company_id, entry_id, print_)
+            try:
+                item = _item_for(ctx, books, entry, operation=operation, key=key,
+                                 remote_status=remote_status.get(entry_id, ""))
+            except UnmappedAccounts as exc:
+                message = (exc.message + " Map "
+                           + ", ".join(f"'{books.names.get(a, a)}'" for a in exc.account_ids)
+                           + " in Integrations → Account mapping (Map to…, or Create in "
+                           f"{Provider(provider).display_name}), then sync again.")
+                ctx.counts.errors.append(message)
+                # Recorded (no request is built) so that the Not sent list and its counts have it.
+                unmapped.append((Item(entry, operation, key, {}, basis=""), message))
+                continue
+            except _Stopped as exc:
+                item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
+                item.basis = _basis(item.body, (line.account_id for line in entry.lines),
+                                    books.mappings, books.versions)
+                earlier = refused.get(entry_id)
+                if earlier is not None and earlier[0] == item.basis:
+                    ctx.counts.refused += 1
+                    ctx.counts.waiting.append(earlier[1] or exc.reason)
+                    continue
+                stopped.append((item, exc.reason))
+                continue
             item.basis = _basis(item.body, (line.account_id for line in entry.lines),
                                 books.mappings, books.versions)
             earlier = refused.get(entry_id)
             if earlier is not None and earlier[0] == item.basis:
                 ctx.counts.refused += 1
-                ctx.counts.waiting.append(earlier[1] or exc.reason)
+                ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
                 continue
-            stopped.append((item, exc.reason))
-            continue
-        item.basis = _basis(item.body, (line.account_id for line in entry.lines),
-                            books.mappings, books.versions)
-        earlier = refused.get(entry_id)
-        if earlier is not None and earlier[0] == item.basis:
-            ctx.counts.refused += 1
-            ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
-            continue
-        items.append(item)
-    if stopped:
-        _stop(ctx, stopped)
-    if unmapped:
-        _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
-    if check_remote and provider == "xero":
-        items = _xero_unchanged_remotely(ctx, items)
-    return items
+            items.append(item)
+        if stopped:
+            _stop(ctx, stopped)
+        if unmapped:
+            _stop(ctx, unmapped, reason=NotSentReason.UNMAPPED)
+        if self.check_remote and provider == "xero":
+            items = _xero_unchanged_remotely(ctx, items)
+        return items
+
+
+def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
+    """Every push of this run, planned at once."""
+    planner = _Planner(ctx, check_remote=check_remote)
+    return planner.next_part(planner.left)
+
+
+class _Streamed:
+    """The batches of a push, made as the plan goes on (`_send_batches`' `more`): one kind to a
+    request, each kind's pushes in the candidates' order `size` at a time (a kind's last batch,
+    partial, once the plan is whole), as a plan made whole would cut them. Payments are kept in
+    `payments`: they are planned against the invoices once this run's are saved."""
+
+    def __init__(self, planner: _Planner, size: int) -> None:
+        self.planner = planner
+        self.size = size
+        self.parts = 0
+        self.pending: dict[str, list[Item]] = {}
+        self.payments: list[Item] = []
+
+    @property
+    def more(self) -> bool:
+        return self.planner.left > 0 or any(self.pending.values())
+
+    def next_batches(self) -> list[list[Item]]:
+        """Plan the next part; the batches it completes."""
+        if self.planner.left:
+            part = FIRST_PART if not self.parts else LATER_PARTS
+            self.parts += 1
+            for item in self.planner.next_part(part * self.size):
+                if item.kind == Kind.PAYMENT:
+                    self.payments.append(item)
+                else:
+                    self.pending.setdefault(item.kind, []).append(item)
+        batches: list[list[Item]] = []
+        for kind in sorted(self.pending, key=lambda k: SEND_ORDER.get(Kind(k), 9)):
+            pending = self.pending[kind]
+            whole = len(pending) if not self.planner.left else \
+                len(pending) - len(pending) % self.size
+            batches += [pending[start:start + self.size] for start in range(0, whole, self.size)]
+            del pending[:whole]
+        return batches
 
 
 class _Stopped(Exception):
@@ -674,19 +771,25 @@ class _Batch:
 
 
 def _send_batches(ctx: SyncContext, batches: Sequence[Sequence[Item]],
-                  settled: Callable[[int], None]) -> None:
+                  settled: Callable[[int], None], *, more: _Streamed | None = None) -> None:
     """Send the batches of one kind, up to `ctx.client.parallel` requests in flight (module
-    docstring, "Several at a time"); return once every one is settled. Only the HTTP calls run
-    on the window's worker threads: recording, applying, reconciling and every safe point happen
-    here, on the sync's thread."""
+    docstring, "Several at a time"); return once every one is settled. `more`: the kind's
+    batches are still being planned; a part is planned whenever a slot is free with nothing to
+    send, or while no answer is back yet. Only the HTTP calls run on the window's worker
+    threads: planning, recording, applying, reconciling and every safe point happen here, on
+    the sync's thread."""
     queue = deque(_Batch(list(batch)) for batch in batches if batch)
     window: Window[_Batch] = Window(ctx.client.parallel, owner=_owner(ctx))
     try:
-        while queue or len(window):
+        while queue or len(window) or (more is not None and more.more):
             while window.free and (batch := _next_startable(ctx, queue, window)) is not None:
                 refusals = _record(ctx, batch.items)
                 ctx.safe_point()
                 window.start(batch, partial(_send, ctx, batch.items, refusals))
+            if more is not None and more.more and (window.free or not window.answered):
+                queue.extend(_Batch(b) for b in more.next_batches())
+                ctx.progress.check_cancelled()
+                continue
             batch, outcome = window.next_done(ctx.progress)
             settled(_take_answer(ctx, queue, batch, outcome))
     except BaseException as exc:

@@ -6,6 +6,7 @@ import pytest
 
 from bookkeeper_desktop.core.errors import Cancelled, DailyLimitReached
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.ratelimit import (
     QBO_LIMITS,
     XERO_LIMITS,
@@ -13,6 +14,7 @@ from bookkeeper_desktop.providers.ratelimit import (
     Limits,
     RateBudget,
 )
+from bookkeeper_desktop.sync.clients import WINDOW_MARGIN, budget_for
 
 
 class FakeClock:
@@ -56,6 +58,30 @@ def test_time_scale_shrinks_the_window() -> None:
     with budget.slot():
         pass
     assert clock.now == pytest.approx(1000.6)
+
+
+def test_the_margin_lengthens_every_window_by_real_seconds() -> None:
+    """The margin is network time: not scaled with the window (0.6 s + 0.5 s at scale 0.01),
+    and the day's window is as much longer as the minute's."""
+    clock = FakeClock()
+    budget = RateBudget(Limits(per_minute=1, concurrent=1, per_day=2), time_scale=0.01,
+                        margin=0.5, clock=clock, sleep=clock.sleep)
+    with budget.slot():
+        pass
+    with budget.slot():
+        pass
+    assert clock.now == pytest.approx(1001.1)
+    with pytest.raises(DailyLimitReached) as info:
+        budget.acquire()
+    assert info.value.retry_after == pytest.approx(864.0 + 0.5 - 1.1)
+    with pytest.raises(ValueError, match="negative"):
+        RateBudget(Limits(per_minute=1, concurrent=1), margin=-0.1)
+
+
+def test_sync_budgets_keep_the_window_margin() -> None:
+    """The budgets the sync's clients share carry `WINDOW_MARGIN` at every time scale."""
+    budget = budget_for(Provider.XERO, "margin-test-tenant", time_scale=0.01)
+    assert budget.minute == pytest.approx(0.6 + WINDOW_MARGIN)
 
 
 def test_daily_limit_stops_with_a_clear_message() -> None:

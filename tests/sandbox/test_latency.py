@@ -5,6 +5,8 @@ Xero 5 per tenant) refuse the request one over. Latencies are tens of millisecon
 
 from __future__ import annotations
 
+import heapq
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +18,12 @@ import pytest
 
 from bookkeeper_desktop.sandbox.browser import ConsentBrowser
 from bookkeeper_desktop.sandbox.http import Request, Response
-from bookkeeper_desktop.sandbox.latency import PROFILES, LatencyModel, parse_latency
+from bookkeeper_desktop.sandbox.latency import (
+    PROFILES,
+    LatencyModel,
+    least_time,
+    parse_latency,
+)
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from tests.sandbox.test_qbo_oauth import REALM, company_info, connect
@@ -75,6 +82,34 @@ def test_set_over_http_then_answers_are_held(qbo: QboSandbox, http: httpx.Client
                      json={"profile": "off"}).json()["enabled"] is False
     http.get(qbo.base_url + "/.well-known/openid_configuration")
     assert qbo.latency.snapshot()["requests"] == 0
+
+
+def test_each_delay_is_listed_with_its_request(qbo: QboSandbox, browser: ConsentBrowser,
+                                               http: httpx.Client) -> None:
+    """`GET /__sandbox__/latency` lists every delay drawn since the setting was last made, with
+    whether it was a write, its objects and its path (what a benchmark's bound is built from);
+    the state snapshot carries only the totals."""
+    access = connect(qbo, browser, http)["access_token"]
+    qbo.configure_latency({**HELD, "base": 0.01, "write": 0.001})
+    company_info(qbo, http, access)
+    http.post(f"{qbo.base_url}/v3/company/{REALM}/account",
+              headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+              json={"Name": "Listed", "AccountType": "Expense"})
+    answer = http.get(qbo.base_url + "/__sandbox__/latency").json()
+    assert answer["requests"] == 2
+    assert answer["delays_complete"] is True
+    first, second = answer["delays"]
+    assert (first["write"], first["objects"], first["path"]) == (
+        False, 1, f"/v3/company/{REALM}/companyinfo/{REALM}")
+    assert first["seconds"] == pytest.approx(0.01)
+    assert (second["write"], second["objects"], second["path"]) == (
+        True, 1, f"/v3/company/{REALM}/account")
+    assert second["seconds"] == pytest.approx(0.011)
+    assert sum(d["seconds"] for d in answer["delays"]) == pytest.approx(answer["total_seconds"])
+    assert 0 <= first["at"] <= second["at"]
+    assert "delays" not in qbo.state_snapshot()["latency"]
+    qbo.configure_latency({"seed": 1})
+    assert http.get(qbo.base_url + "/__sandbox__/latency").json()["delays"] == []
 
 
 def test_profile_realistic_is_the_vendors_own(qbo: QboSandbox, xero: XeroSandbox,
@@ -248,3 +283,65 @@ def test_xero_refuses_the_sixth_concurrent_request(
 def _client_id(qbo: QboSandbox) -> str:
     [client_id] = qbo.oauth.clients
     return client_id
+
+
+# -- the benchmarks' lower bound ---------------------------------------------------------------
+
+
+def test_least_time_by_hand() -> None:
+    # 10 requests of 1 s, 4 a window of 60 s, 2 at once: the last 2 start at 120 s at the
+    # earliest and take 1 s.
+    assert least_time([1.0] * 10, per_window=4, concurrent=2) == 121.0
+    # Within one window: the latency alone, all delays over the slots...
+    assert least_time([1.0] * 8, per_window=10, concurrent=4) == 2.0
+    # ...unless one request alone takes longer.
+    assert least_time([0.1] * 8 + [5.0], per_window=10, concurrent=4) == 5.0
+    # After the window: 5 of these 10 must start at 60 s or later, and at most 3 of those 5
+    # take 1 s: one of them takes 9 s (69 s), more than the 5 shortest over the slots
+    # ((3 × 1 + 2 × 9) ÷ 3 = 7 s).
+    assert least_time([9.0] * 7 + [1.0] * 3, per_window=5, concurrent=3) == 69.0
+    # ... and where the slots are the limit: the last 10 of 1 s start at 120 s at the
+    # earliest, 4 at once: 120 + 10 ÷ 4.
+    assert least_time([1.0] * 30, per_window=10, concurrent=4) == 122.5
+    assert least_time([], per_window=4, concurrent=2) == 0.0
+    with pytest.raises(ValueError, match="at least 1"):
+        least_time([1.0], per_window=0, concurrent=1)
+
+
+def _greedy_schedule(delays: list[float], per_window: int, concurrent: int,
+                     window: float) -> float:
+    """When the last answer comes for a client that sends the requests in the order given, each
+    as soon as a slot is free and the sliding window allows (a request admitted at a counts in
+    the window until a + window): a schedule a real client could follow."""
+    finishing: list[float] = []  # answers still due (a heap)
+    starts: list[float] = []
+    now = 0.0
+    last = 0.0
+    for delay in delays:
+        while len(finishing) >= concurrent:
+            now = max(now, heapq.heappop(finishing))
+        if len(starts) >= per_window:
+            now = max(now, starts[-per_window] + window)
+        starts.append(now)
+        heapq.heappush(finishing, now + delay)
+        last = max(last, now + delay)
+    return last
+
+
+def test_least_time_never_exceeds_a_schedule_a_client_can_follow() -> None:
+    """A lower bound must be one: no schedule of the same requests under the same limits ends
+    before it (random delays, orders and limits; the greedy schedule in the given order and in
+    the order longest first)."""
+    rng = random.Random(15)
+    tight = 0
+    for _ in range(400):
+        count = rng.randint(1, 60)
+        per_window, concurrent = rng.randint(1, 25), rng.randint(1, 10)
+        delays = [rng.lognormvariate(0, 0.8) * rng.choice((0.2, 1.0, 5.0)) for _ in range(count)]
+        window = rng.choice((1.0, 10.0, 60.0))
+        bound = least_time(delays, per_window=per_window, concurrent=concurrent, window=window)
+        for order in (delays, sorted(delays, reverse=True), sorted(delays)):
+            finish = _greedy_schedule(list(order), per_window, concurrent, window)
+            assert bound <= finish + 1e-9, (delays, per_window, concurrent, window)
+            tight += finish - bound < 0.05 * finish
+    assert tight > 50  # and it is not a figure that says nothing: often within 5 %
