@@ -18,7 +18,9 @@ counted the first sync made just before it, and Xero's 60 a minute held some wri
 ways in the same run: **ours** (the client as the app builds it: as many requests in flight as
 the provider allows, `ProviderClient.parallel`), **one at a time** (the same client with
 `parallel=1`), and for pulls a **tap-style reader** written here: read a page, store it, then ask
-for the next (how Singer and Airbyte taps read), with the same page sizes as ours.
+for the next (how Singer and Airbyte taps read), with the same page sizes as ours. A pull is also
+run a fourth time, ours with the latency **off**: the difference is what waiting on the network
+still adds to our pull (the rest is our own work: building and storing the ledger).
 
 Three bounds for each job, each a time no client can beat:
 - the **rate-limit bound**: the sliding window's minimum, floor((n − 1) / L) windows for n
@@ -131,13 +133,14 @@ class Run:
     delays: list[dict[str, Any]] = field(default_factory=list)
 
 
-def measured(server: Remote, run: Callable[[], tuple[float, dict[str, Any]]]) -> Run:
+def measured(server: Remote, run: Callable[[], tuple[float, dict[str, Any]]], *,
+             profile: str = "realistic") -> Run:
     """`run` with fresh rate-limit windows, the sandbox's and our own (the set-up's calls, such
     as the first sync before a push, counted against both for a minute), and the latency's
-    draws restarted from the seed."""
+    draws restarted from the seed (`profile` "off": the sandbox answers at once)."""
     server.fresh_limits()
     forget_budgets()
-    server.test_call("POST", "latency", {"profile": "realistic", "seed": LATENCY_SEED})
+    server.test_call("POST", "latency", {"profile": profile, "seed": LATENCY_SEED})
     seconds, counts = run()
     latency = server.test_call("GET", "latency")
     server.test_call("POST", "latency", {"profile": "off"})
@@ -218,7 +221,7 @@ def bench_pull(provider: str, count: int, folder: Path, keychain: Keychain
     time, tap-style; one sandbox (the pull changes nothing there), fresh books each time."""
     runs: dict[str, Run] = {}
     with remote(SandboxSpec(provider, count=count)) as server:
-        for mode, parallel in (("ours", None), ("one", 1), ("tap", 1)):
+        for mode, parallel in (("ours", None), ("one", 1), ("tap", 1), ("still", None)):
             with fresh_books(folder, f"{provider}-pull-{mode}") as db:
                 company_id, env = connect(db, provider, server.base_url, keychain)
                 if mode == "tap":
@@ -227,10 +230,21 @@ def bench_pull(provider: str, count: int, folder: Path, keychain: Keychain
                         tap_read, db, company_id, provider, env, keychain=keychain,
                         store=store))
                 else:
+                    # "still": ours again with the latency off, to show what the network still
+                    # costs once the pages are read several at a time.
                     runs[mode] = measured(server, partial(
                         timed_sync, db, company_id, provider, env, keychain=keychain, scale=1.0,
-                        pull=True, push=False, parallel=parallel))
+                        pull=True, push=False, parallel=parallel),
+                        profile="off" if mode == "still" else "realistic")
     return runs
+
+
+def still_row(provider: str, label: str, runs: dict[str, Run]) -> str:
+    """Our pull with and without the modelled latency: what waiting on the network still adds."""
+    ours, still = runs["ours"], runs["still"]
+    cells = [provider, label, f"{ours.seconds:.1f}", f"{still.seconds:.1f}",
+             f"{ours.seconds - still.seconds:.1f}", f"{1 - still.seconds / ours.seconds:.0%}"]
+    return "| " + " | ".join(cells) + " |"
 
 
 # -- (b) push ----------------------------------------------------------------------------------
@@ -380,6 +394,7 @@ def main() -> None:
     jobs_chosen = set(args.jobs)
     keychain = Keychain(MemoryKeyring())
     jobs: list[str] = []
+    stills: list[str] = []
     typical: list[str] = []
     started = dt.datetime.now(dt.UTC)
     load = os.getloadavg()[0]
@@ -388,8 +403,9 @@ def main() -> None:
         for provider in providers:
             if args.pull and "pull" in jobs_chosen:
                 print(f"{provider}: pull {args.pull:,}", file=sys.stderr, flush=True)
-                jobs.append(job_row(provider, "pull", f"first sync, pull {args.pull:,}",
-                                    bench_pull(provider, args.pull, folder, keychain)))
+                pulled = bench_pull(provider, args.pull, folder, keychain)
+                jobs.append(job_row(provider, "pull", f"first sync, pull {args.pull:,}", pulled))
+                stills.append(still_row(provider, f"pull {args.pull:,}", pulled))
             if args.push and "push" in jobs_chosen:
                 print(f"{provider}: push {args.push:,}", file=sys.stderr, flush=True)
                 modes = ("ours",) if args.ours_only else ("ours", "one")
@@ -416,6 +432,12 @@ def main() -> None:
               "| tap-style (s) | one at a time ÷ ours | peak in flight (ours / one) |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         print("\n".join(jobs))
+        print()
+    if stills:
+        print("| provider | job | ours, latency on (s) | ours, latency off (s) | what the network "
+              "still adds (s) | its share of our time |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(stills))
         print()
     if typical:
         print("| provider | company | at the provider | pulled / new entries / kept as remote "
