@@ -43,6 +43,21 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     return data_dir
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_budgets() -> None:
+    """Every test starts with empty provider call budgets, as a fresh app run does.
+
+    The budgets are process-wide, keyed by realm/tenant (`sync.clients.budget_for`), and every
+    test's sandbox has the same realm and tenant ids: without this, calls made by earlier tests
+    in the same worker fill the real-time Xero minute (60 calls), and a later test waited up to a
+    minute for a window that its own sandbox never counted (which test paid depended on the order
+    tests ran in, so on how pytest-xdist shared them out)."""
+    from bookkeeper_desktop.sync import clients
+
+    with clients._budgets_lock:
+        clients._budgets.clear()
+
+
 @pytest.fixture
 def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
