@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian/Ubuntu machine:
 #   ./dev.sh run     set everything up (when missing) and start Bookkeeper Desktop
-#   ./dev.sh test    set everything up (when missing) and run the whole test suite
+#   ./dev.sh test    set everything up (when missing) and run the whole test suite, one
+#                    pytest-xdist worker per CPU
 #   ./dev.sh setup   only install the system packages and the virtualenv
 #   ./dev.sh lint    ruff + mypy (strict on the package)
 # Extra arguments after `run` go to the app (e.g. ./dev.sh run --demo); after `test`, to pytest.
@@ -78,7 +79,11 @@ case "$cmd" in
       BOOKKEEPER_TEST_PG_URL=$(.ci/start-postgres) || { echo "dev.sh: PostgreSQL did not start; its tests will be skipped" >&2; BOOKKEEPER_TEST_PG_URL=""; }
       export BOOKKEEPER_TEST_PG_URL
     fi
-    exec .ci/with-keyring "$VENV/bin/python" -m pytest "$@"
+    # pytest-xdist: one worker per CPU (BOOKKEEPER_TEST_WORKERS overrides; `-n 0` after `test`
+    # runs serially). worksteal: an idle worker takes queued tests from a busy one, so a few long
+    # sync tests do not leave the others waiting at the end.
+    exec .ci/with-keyring "$VENV/bin/python" -m pytest -n "${BOOKKEEPER_TEST_WORKERS:-auto}" \
+      --dist worksteal "$@"
     ;;
   lint)
     setup

@@ -204,6 +204,9 @@ class CallbackListener:
         assert server is not None
         while not self._done.is_set():
             server.handle_request()
+        # Free the port as soon as the wait is over, even when nobody calls close(): a Connect
+        # cancelled before its wait job started (the job is then skipped) never does.
+        server.server_close()
 
     def close(self) -> None:
         """Stop listening and free the port. Safe to call more than once."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +53,9 @@ def runner(qapp: object) -> Iterator[JobRunner]:
 
 
 @pytest.fixture
-def gui_db(tmp_path: Path) -> Iterator[Any]:
+def gui_db(tmp_path: Path, fresh_sqlite: Callable[[Path], Any]) -> Iterator[Any]:
     """A real SQLite database in a temp folder, migrated, closed after the test."""
-    from bookkeeper_desktop.services import open_database
-
-    db = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+    db = fresh_sqlite(tmp_path / "books.sqlite")
     yield db
     db.close()
 

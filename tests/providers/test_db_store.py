@@ -3,7 +3,7 @@ the real connect flow against the QBO sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +16,15 @@ from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.services import audit, companies, connections
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import ConnectionStatus
 
 from .conftest import ScriptedBrowser
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+def db(tmp_path: Path, fresh_sqlite: Callable[[Path], Database]) -> Iterator[Database]:
+    database = fresh_sqlite(tmp_path / "books.sqlite")
     yield database
     database.close()
 

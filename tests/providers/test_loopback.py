@@ -161,6 +161,24 @@ def test_cancel_from_another_thread() -> None:
     assert time.monotonic() - started < 3
 
 
+def test_a_cancel_before_anyone_waits_frees_the_port() -> None:
+    """A Connect cancelled before its wait job ran never calls `wait()` or `close()`: the
+    listener still lets go of its port (it once stayed open until garbage-collected)."""
+    server = listener(timeout=30)
+    port = server.port
+    server.cancel()
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the cancelled listener kept its port"
+        time.sleep(0.02)
+    server.close()  # still safe afterwards
+
+
 def test_port_in_use() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

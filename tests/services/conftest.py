@@ -4,7 +4,7 @@ of entries ending before the statements' November 2026)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +12,15 @@ import pytest
 from bookkeeper_desktop import sample_data
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.services import accounts as account_services
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import Company
 
 STATEMENTS = Path(__file__).resolve().parents[1] / "formats" / "statements" / "data"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+def db(tmp_path: Path, fresh_sqlite: Callable[[Path], Database]) -> Iterator[Database]:
+    database = fresh_sqlite(tmp_path / "books.sqlite")
     yield database
     database.close()
 

@@ -4,7 +4,8 @@ the real PostgreSQL server too (one database made for the session, a fresh schem
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -49,8 +50,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url, busy_timeout_ms=200)
+def db(db_url: str, fresh_sqlite: Callable[..., Database]) -> Iterator[Database]:
+    sqlite_file = make_url(db_url).database if db_url.startswith("sqlite") else None
+    database = (fresh_sqlite(Path(sqlite_file), busy_timeout_ms=200) if sqlite_file
+                else open_database(db_url, busy_timeout_ms=200))
     yield database
     database.close()
 

@@ -4,7 +4,7 @@ flow (scripted consent page, loopback listener, keychain entry in an in-memory k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import companies
 from bookkeeper_desktop.services.connection_store import DatabaseConnectionStore
 from bookkeeper_desktop.services.sync import open_client
-from bookkeeper_desktop.storage.engine import Database, open_database
+from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from tests.providers.conftest import MemoryKeyring, ScriptedBrowser, sandbox_env
 
@@ -58,8 +58,8 @@ def connect_books(db: Database, provider: str, sandbox: QboSandbox | XeroSandbox
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'books.sqlite'}")
+def db(tmp_path: Path, fresh_sqlite: Callable[[Path], Database]) -> Iterator[Database]:
+    database = fresh_sqlite(tmp_path / "books.sqlite")
     yield database
     database.close()
 
