@@ -56,10 +56,9 @@ def fresh_rate_budgets() -> None:
     in the same worker fill the real-time Xero minute (60 calls), and a later test waited up to a
     minute for a window that its own sandbox never counted (which test paid depended on the order
     tests ran in, so on how pytest-xdist shared them out)."""
-    from bookkeeper_desktop.sync import clients
+    from bookkeeper_desktop.sync.clients import forget_budgets
 
-    with clients._budgets_lock:
-        clients._budgets.clear()
+    forget_budgets()
 
 
 @pytest.fixture

@@ -116,8 +116,9 @@ def budget_for(provider: Provider, tenant_id: str, kind: str = "api", *,
 def forget_budgets() -> None:
     """Start every realm's and tenant's budget afresh, with no call in its windows: for a
     benchmark that empties the sandbox's windows between runs (its `fresh_limits`), so that the
-    calls of its set-up count on neither side. The app never calls it: the provider remembers
-    every call, and so must we."""
+    calls of its set-up count on neither side; and for each test (tests/conftest.py), whose
+    sandbox is fresh while the realm and tenant ids are the same. The app never calls it: the
+    provider remembers every call, and so must we."""
     with _budgets_lock:
         _budgets.clear()
 
