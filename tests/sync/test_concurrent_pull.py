@@ -61,44 +61,59 @@ def add_journals(books: Books, count: int) -> set[str]:
 
 
 class Answers:
-    """The order the client received its transaction pages in (an httpx response hook on the
-    client's real connection), with the ids each page held."""
+    """The order the client asked for its transaction pages and received them in (httpx request
+    and response hooks on the client's real connection), with the ids each page held."""
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
         self.lock = threading.Lock()
         self.order: list[tuple[str, int]] = []
+        #: ("asked" or "answered", page) in the order they happened.
+        self.timeline: list[tuple[str, tuple[str, int]]] = []
         self.ids: dict[tuple[str, int], list[str]] = {}
 
-    def hook(self, response: httpx.Response) -> None:
-        if response.status_code != 200:
-            return
-        url = response.request.url
+    def page_of(self, url: httpx.URL) -> tuple[str, int] | None:
+        """(entity, start position or page number) of a transaction page's request."""
         if self.provider == "qbo":
             text = url.params.get("query", "")
             if "startposition" not in text:
-                return
+                return None
             entity = text.split(" from ", 1)[1].split()[0]
             number = int(text.split("startposition ", 1)[1].split()[0])
-            response.read()
-            rows = response.json().get("QueryResponse", {}).get(entity, [])
-            ids = [str(r["Id"]) for r in rows]
         else:
             entity = url.path.rsplit("/", 1)[1]
             if "page" not in url.params:
-                return
+                return None
             number = int(url.params["page"])
-            response.read()
+        if entity not in QBO_ENTITIES + XERO_COLLECTIONS:
+            return None  # the chart of accounts, the contacts
+        return entity, number
+
+    def ask_hook(self, request: httpx.Request) -> None:
+        page = self.page_of(request.url)
+        if page is not None:
+            with self.lock:
+                self.timeline.append(("asked", page))
+
+    def hook(self, response: httpx.Response) -> None:
+        page = self.page_of(response.request.url)
+        if response.status_code != 200 or page is None:
+            return
+        entity, _ = page
+        response.read()
+        if self.provider == "qbo":
+            rows = response.json().get("QueryResponse", {}).get(entity, [])
+            ids = [str(r["Id"]) for r in rows]
+        else:
             field = {"ManualJournals": "ManualJournalID", "BankTransactions":
                      "BankTransactionID", "Invoices": "InvoiceID", "Payments": "PaymentID"}
             if entity not in field:
                 return
             ids = [str(r[field[entity]]) for r in response.json().get(entity, [])]
-        if entity not in QBO_ENTITIES + XERO_COLLECTIONS:
-            return  # the chart of accounts, the contacts
         with self.lock:
-            self.order.append((entity, number))
-            self.ids[(entity, number)] = ids
+            self.order.append(page)
+            self.timeline.append(("answered", page))
+            self.ids[page] = ids
 
 
 def pull(books: Books, *, progress: Progress | None = None,
@@ -106,8 +121,8 @@ def pull(books: Books, *, progress: Progress | None = None,
     with books.client(parallel=parallel) as client:
         if answers is not None:
             default = client.api.http
-            client.api.http = httpx.Client(timeout=60.0,
-                                           event_hooks={"response": [answers.hook]})
+            client.api.http = httpx.Client(timeout=60.0, event_hooks={
+                "request": [answers.ask_hook], "response": [answers.hook]})
             default.close()
         return run_sync(books.db, books.company_id, books.provider, pull=True, push=False,
                         progress=progress, client=client)
@@ -188,11 +203,13 @@ def test_pages_answered_out_of_order_are_committed_in_order_within_the_limit(
     assert result.ok, result.message
     assert result.counts["retries"] == 0  # the sandbox never refused a call as over its limit
     assert 1 < most[0] <= LIMIT[books.provider]
-    # The next entity's first page was answered before the first entity's last page…
+    # The next entity's first page was asked for before the first entity's last page was in
+    # (read beside it, not after it)…
     pages = sorted(n for entity, n in answers.order if entity == first)
     second = next(entity for entity, _ in answers.order if entity != first)
-    assert answers.order.index((second, min(n for e, n in answers.order if e == second))) < \
-        answers.order.index((first, pages[-1]))
+    second_first = (second, min(n for e, n in answers.order if e == second))
+    assert answers.timeline.index(("asked", second_first)) < \
+        answers.timeline.index(("answered", (first, pages[-1])))
     # …and committed after it: our rows are numbered in commit order, page after page.
     stored = row_ids(books, first)
     assert made <= set(stored)
