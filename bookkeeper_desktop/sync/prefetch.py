@@ -20,13 +20,14 @@ page that ends its run (short or empty) stops the run's reads; answers past it a
 
 The caller's thread gets the pages strictly in order (run by run, page by page), so it applies
 each page and commits its cursor in order, and the cursor only ever moves past what is stored.
-Pages answered early wait, at most `parallel + AHEAD` of them (1,000 objects each): no new
-request is sent while that many are in flight or waiting. An error on page k (after the client's
-retries) is raised when the caller reaches page k — pages before it are handed over first, pages
-after it are never asked for again. Cancel (`Progress.cancel`) is looked at while the caller
-waits (every `_POLL` s): no new request is sent, the answers in flight are abandoned (their
-threads are daemons and store nothing), nothing is half stored. A pull that stops or dies starts
-again at the first page whose cursor was not committed.
+Pages answered early wait, at most `parallel + AHEAD` of them (1,000 objects each) and never
+more than `MOST_PAGES_HELD` in flight or waiting: no new request is sent while that many are.
+An error on page k (after the client's retries) is raised when the caller reaches page k — pages
+before it are handed over first, pages after it are never asked for again. Cancel
+(`Progress.cancel`) is looked at while the caller waits (every `_POLL` s): no new request is
+sent, the answers in flight are abandoned (their threads are daemons and store nothing),
+nothing is half stored. A pull that stops or dies starts again at the first page whose cursor
+was not committed.
 
 `prefetched(items)` is the simple form for reads that depend on each other (QBO CDC: the next
 call starts at the newest time of this answer): the next item is read in a thread while this one
@@ -98,6 +99,14 @@ def prefetched(items: Iterator[T], *, depth: int = 1, name: str = "sync-prefetch
 
 #: Pages that may wait, answered, beyond the `parallel` in flight (memory: 1,000 objects each).
 AHEAD = 2
+#: The most pages asked for and not yet handed over, whatever `parallel + ahead` allows. Each
+#: is about 1,000 objects of parsed JSON (tens of thousands of dicts and lists), which the
+#: garbage collector walks whenever it visits its oldest generation, stopping every thread, the
+#: GUI's too: with QBO's 10 + 2 pages held (all asked at once once the counts say how many) a
+#: collection took ~55 ms in the middle of a first pull (benchmarks/RESULTS.md, "GUI stall").
+#: Seven still keep a pull fed: storing a page takes 0.1–0.25 s, an answer 0.5–1 s, so about
+#: four in flight are enough; Xero's 5 + 2 are unchanged.
+MOST_PAGES_HELD = 7
 
 
 def _no_count(_answer: object) -> int | None:
@@ -214,8 +223,8 @@ class _Reader(Generic[K, R]):
             while self._may_ask(index):
                 waited_for = (index, self.states[index].issued) == self.position
                 if self.in_flight >= self.parallel or (
-                        not waited_for and
-                        self.in_flight + len(self.answers) >= self.parallel + self.ahead):
+                        not waited_for and self.in_flight + len(self.answers)
+                        >= min(self.parallel + self.ahead, MOST_PAGES_HELD)):
                     return
                 self._ask(index)
 

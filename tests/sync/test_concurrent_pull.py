@@ -29,6 +29,7 @@ from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import RemoteObjectRow, SyncCursorRow
 from bookkeeper_desktop.sync.clients import QboClient
 from bookkeeper_desktop.sync.context import KILL_EXIT_STATUS
+from bookkeeper_desktop.sync.prefetch import MOST_PAGES_HELD
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books, connect_books
 from tests.sync.helpers import remote_rows, state
@@ -400,7 +401,7 @@ class CountHook(Answers):
 
 def test_qbo_counts_first_then_asks_for_every_page_together(qbo: Books) -> None:
     """A first QBO pull asks `count(*)` of every entity and then the pages a count says, at once
-    (up to the realm's limit), instead of growing one page at a time."""
+    (up to the pages the reader holds), instead of growing one page at a time."""
     made = add_journals(qbo, 5500)
     qbo.sandbox.add_fault(Fault("latency", count=None, path=READS["qbo"], seconds=0.2))
     answers = CountHook()
@@ -409,7 +410,13 @@ def test_qbo_counts_first_then_asks_for_every_page_together(qbo: Books) -> None:
     assert result.ok, result.message
     assert set(answers.counts) == set(QBO_ENTITIES)
     assert answers.counts[FIRST["qbo"]] >= 5500
-    assert most[0] == LIMIT["qbo"]  # a slow start would reach it only after several pages
+    # Six pages (5,500 journals and the sample's, the page proving the end included) asked for
+    # before the first is in: a slow start asks one, then one more per full page.
+    first_in = answers.timeline.index(("answered", (FIRST["qbo"], 1)))
+    asked_early = {page for what, page in answers.timeline[:first_in]
+                   if what == "asked" and page[0] == FIRST["qbo"]}
+    assert len(asked_early) == 6
+    assert most[0] <= MOST_PAGES_HELD  # never more pages held than the reader allows
     assert made <= set(row_ids(qbo, FIRST["qbo"]))
     assert all(n == 1 for n in remote_rows(qbo).values())
 

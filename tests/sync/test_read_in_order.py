@@ -15,7 +15,7 @@ import pytest
 
 from bookkeeper_desktop.core.errors import Cancelled, NetworkError
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.sync.prefetch import AHEAD, PageRun, read_in_order
+from bookkeeper_desktop.sync.prefetch import AHEAD, MOST_PAGES_HELD, PageRun, read_in_order
 
 
 class Network:
@@ -110,6 +110,23 @@ def test_pages_known_before_the_first_answer_are_asked_for_together() -> None:
     assert [(p.number, p.last) for p in pages] == [(n, n == 5) for n in range(6)]
     assert sorted(network.asked) == [("a", n) for n in range(6)]
     assert network.most_in_flight == 6  # all six in flight before the first answered
+
+
+def test_never_more_pages_held_than_the_cap_whatever_parallel_allows() -> None:
+    """Ten in flight plus two waiting would be twelve pages of parsed JSON in memory (and in the
+    garbage collector's way): at most `MOST_PAGES_HELD` are asked for and not handed over."""
+    network = Network(default=0.01)
+    held_most = 0
+    consumed = 0
+    for _ in read_in_order([network.run("a", 30, known=31)], parallel=10):
+        with network.lock:  # asked for, not yet handed over (this page is in our hands)
+            held = len(network.asked) - consumed - 1
+        held_most = max(held_most, held)
+        consumed += 1
+        time.sleep(0.02)  # storing is the slower side: answers pile up as far as allowed
+    assert consumed == 31
+    assert MOST_PAGES_HELD - 1 <= held_most <= MOST_PAGES_HELD  # reached, never passed
+    assert network.most_in_flight <= MOST_PAGES_HELD
 
 
 def test_a_count_too_low_still_reads_the_pages_added_since() -> None:
