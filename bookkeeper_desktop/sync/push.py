@@ -398,23 +398,20 @@ class _Planner:
                 continue
             except _Stopped as exc:
                 item = Item(entry, operation, key, {"stopped": exc.reason}, kind=exc.kind)
-                item.basis = _basis(item.body, (line.account_id for line in entry.lines),
-                                    books.mappings, books.versions)
-                earlier = refused.get(entry_id)
-                if earlier is not None and earlier[0] == item.basis:
-                    ctx.counts.refused += 1
-                    ctx.counts.waiting.append(earlier[1] or exc.reason)
-                    continue
-                stopped.append((item, exc.reason))
-                continue
+                why: str | None = exc.reason
+            else:
+                why = None
             item.basis = _basis(item.body, (line.account_id for line in entry.lines),
                                 books.mappings, books.versions)
             earlier = refused.get(entry_id)
             if earlier is not None and earlier[0] == item.basis:
+                # Refused (or stopped) before on this same basis: it waits for a fix.
                 ctx.counts.refused += 1
-                ctx.counts.waiting.append(earlier[1] or f"The {entry.label} was refused.")
-                continue
-            items.append(item)
+                ctx.counts.waiting.append(earlier[1] or why or f"The {entry.label} was refused.")
+            elif why is not None:
+                stopped.append((item, why))
+            else:
+                items.append(item)
         if stopped:
             _stop(ctx, stopped)
         if unmapped:
@@ -422,12 +419,6 @@ class _Planner:
         if self.check_remote and provider == "xero":
             items = _xero_unchanged_remotely(ctx, items)
         return items
-
-
-def _plan(ctx: SyncContext, *, check_remote: bool) -> list[Item]:
-    """Every push of this run, planned at once."""
-    planner = _Planner(ctx, check_remote=check_remote)
-    return planner.next_part(planner.left)
 
 
 class _Streamed:
@@ -772,9 +763,9 @@ class _Batch:
 
 def _send_batches(ctx: SyncContext, batches: Sequence[Sequence[Item]],
                   settled: Callable[[int], None], *, more: _Streamed | None = None) -> None:
-    """Send the batches of one kind, up to `ctx.client.parallel` requests in flight (module
-    docstring, "Several at a time"); return once every one is settled. `more`: the kind's
-    batches are still being planned; a part is planned whenever a slot is free with nothing to
+    """Send the batches, up to `ctx.client.parallel` requests in flight (module docstring,
+    "Several at a time"); return once every one is settled. `more`: further batches are still
+    being planned; a part is planned whenever a slot is free with nothing to
     send, or while no answer is back yet. Only the HTTP calls run on the window's worker
     threads: planning, recording, applying, reconciling and every safe point happen here, on
     the sync's thread."""

@@ -364,7 +364,7 @@ def _mark_reverted(db: Database, company_id: int, plan: UndoPlan, item: UndoItem
                    answer: Mapping[str, Any]) -> None:
     """The provider holds the earlier version again: so does our copy of it, with the earlier
     fingerprint and time, so that our entry (unchanged) shows "changed since sent" and the next
-    sync sends it again (`push._plan` compares fingerprints; the Ledger compares times)."""
+    sync sends it again (`push._Planner` compares fingerprints; the Ledger compares times)."""
     assert item.before is not None
     before = item.before
     earlier = dict(before.get("payload") or {})

@@ -18,13 +18,19 @@ from bookkeeper_desktop.sync.push import (
     _apply_results,
     _batch_key,
     _outcome,
-    _plan,
+    _Planner,
     _record,
     refusal_message,
 )
 from bookkeeper_desktop.sync.store import OutboxState, outbox_by_key
 from tests.sync.conftest import Books
 from tests.sync.helpers import make_entries, sync
+
+
+def _whole_plan(ctx: SyncContext) -> list[Item]:
+    """Every push of the run, planned in one part."""
+    planner = _Planner(ctx, check_remote=False)
+    return planner.next_part(planner.left)
 
 
 def _qbo_fault(code: str, fault_type: str = "ValidationFault") -> dict[str, Any]:
@@ -128,7 +134,7 @@ def test_a_transient_item_failure_is_failed_not_refused_and_gets_a_new_request_i
     with qbo.client() as client:
         ctx = SyncContext(db=qbo.db, company_id=qbo.company_id, provider="qbo",
                           client=client, progress=Progress())
-        (item,) = _plan(ctx, check_remote=False)
+        (item,) = _whole_plan(ctx)
         assert _record(ctx, [item]) == {item.key: 0}
         _apply_results(ctx, [item], [_qbo_fault("10000", "SystemFault")])
         with qbo.db.read_session() as session:
@@ -137,6 +143,6 @@ def test_a_transient_item_failure_is_failed_not_refused_and_gets_a_new_request_i
             assert (row.entry_id, row.state, row.refusals) == (entry_id, OutboxState.FAILED, 1)
         assert ctx.counts.refused == 0
         assert "sent again at the next sync" in ctx.counts.errors[0]
-        (again,) = _plan(ctx, check_remote=False)  # a failed push is planned again at once
+        (again,) = _whole_plan(ctx)  # a failed push is planned again at once
         assert again.key == item.key
         assert _record(ctx, [again]) == {item.key: 1}
