@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -109,15 +110,24 @@ def sqlite_or_postgres(request: pytest.FixtureRequest, tmp_path: Path,
         yield database
         database.close()
         return
-    base: str = request.getfixturevalue("pg_url")
+    with pg_schema(request.getfixturevalue("pg_url")) as url:
+        database = open_database(url)
+        yield database
+        database.close()
+
+
+@contextlib.contextmanager
+def pg_schema(base: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL database at `base`, dropped afterwards: the URL that
+    makes it the search path."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    database = open_database(url.render_as_string(hide_password=False))
-    yield database
-    database.close()
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        yield make_url(base).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

@@ -15,6 +15,7 @@ from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.services import accounts, companies
 from bookkeeper_desktop.storage.engine import Database, open_database
 from bookkeeper_desktop.storage.records import Company
+from tests.conftest import pg_schema
 
 
 @pytest.fixture(scope="session")
@@ -37,16 +38,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'books.sqlite'}"
         return
-    base: str = request.getfixturevalue("pg_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield make_url(base).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with pg_schema(request.getfixturevalue("pg_database")) as url:
+        yield url
 
 
 @pytest.fixture
