@@ -415,6 +415,39 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     assert pane.last_sync_text().startswith("Last sync: QuickBooks Online")
 
 
+class CountingSource(MemorySource):
+    """A MemorySource that counts the reads the pane makes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loads = 0
+
+    def load(self, company_id: int) -> IntegrationsSnapshot:
+        self.loads += 1
+        return super().load(company_id)
+
+
+def test_a_sync_end_announced_twice_in_one_turn_reads_once(
+        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
+    """The followed job ending refreshes the pane, and the change notice sent on the same signal
+    does too: one read in the db lane, not two (the second competed with the GUI thread for the
+    GIL in the after-sync gap). A refresh in a later turn still reads again."""
+    app_ctx.set_company(sample_company.id)
+    source = CountingSource(mappings={Provider.QBO: list(MAPPINGS)}, runs=list(RUNS))
+    pane = IntegrationsPane(app_ctx, source)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    assert source.loads == 1
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        pane.refresh()
+        app_ctx.notify(Changes(sync_runs=True, entries=True, mappings=True))
+    qtbot.wait(200)  # a second read, if one had been asked for, would have ended by now
+    assert source.loads == 2
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        pane.refresh()
+    assert source.loads == 3
+
+
 def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
         qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
     app_ctx.set_company(sample_company.id)
