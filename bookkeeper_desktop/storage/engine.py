@@ -280,16 +280,21 @@ def _install_sqlite_events(engine: Engine, busy_timeout_ms: int, read_only: bool
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write and not read_only else "BEGIN")
 
 
-def _json_text(value: Any) -> str:
-    """JSON columns hold providers' objects as they came, amounts included: a Decimal is stored
-    as its exact text (never through float), without copying the object first."""
-    return json.dumps(value, default=_json_default)
-
-
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be stored in a JSON column")
+
+
+#: One encoder for every JSON column value (`json.dumps` with `default=` made a new one each
+#: call: a first pull stores tens of thousands of objects). Its `encode` keeps no state.
+_JSON_ENCODER = json.JSONEncoder(default=_json_default)
+
+
+def _json_text(value: Any) -> str:
+    """JSON columns hold providers' objects as they came, amounts included: a Decimal is stored
+    as its exact text (never through float), without copying the object first."""
+    return _JSON_ENCODER.encode(value)
 
 
 def open_database(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import ZERO, money
+from bookkeeper_desktop.storage.bulk import insert_rows
 from bookkeeper_desktop.storage.mapping import fill_entry_row, line_rows
 from bookkeeper_desktop.storage.records import (
     EntryFilter,
@@ -271,14 +272,13 @@ def bulk_insert_entries(
 ) -> list[int]:
     """Insert many (already validated) entries; returns their ids in order.
 
-    Used by imports, sample data and benchmarks. SQLite: one executemany per chunk of entries
-    and one for their lines. PostgreSQL: ids drawn from the sequence, then COPY.
+    Used by pulls, imports and sample data. SQLite: one executemany per chunk of entries and one
+    for their lines (`storage.bulk.insert_rows`). PostgreSQL: ids drawn from the sequence, then
+    COPY.
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _bulk_insert_postgres(connection, company_id, entries, chunk_size)
-    entry_table = E.__table__
-    line_table = L.__table__
     # The write transaction began with BEGIN IMMEDIATE, so nobody else can insert until we
     # commit and the next ids are ours to assign (SQLite's INSERT RETURNING would go row by row).
     next_id = int(connection.execute(select(func.coalesce(func.max(E.id), 0))).scalar_one())
@@ -288,50 +288,18 @@ def bulk_insert_entries(
     def flush() -> None:
         nonlocal next_id
         now = utc_now()
-        header = [
-            {
-                "company_id": company_id,
-                "number": e.number,
-                "date": e.date,
-                "memo": e.memo,
-                "currency": e.currency,
-                "status": e.status.value,
-                "source": e.source.value,
-                "total": e.total_debit,
-                "line_count": len(e.lines),
-                "qbo_id": e.qbo_id,
-                "qbo_sync_token": e.qbo_sync_token,
-                "xero_id": e.xero_id,
-                "qbo_kind": e.qbo_kind,
-                "xero_kind": e.xero_kind,
-                "remote_deleted": False,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for e in batch
-        ]
-        new_ids = list(range(next_id + 1, next_id + 1 + len(header)))
-        next_id += len(header)
-        for row, entry_id in zip(header, new_ids, strict=True):
-            row["id"] = entry_id
-        connection.execute(entry_table.insert(), header)  # type: ignore[attr-defined]
-        lines = [
-            {
-                "entry_id": entry_id,
-                "line_no": number,
-                "account_id": line.account_id,
-                "debit": line.debit,
-                "credit": line.credit,
-                "description": line.description,
-                "contact": line.contact,
-                "tracking": line.tracking,
-                "tax_code": line.tax_code,
-            }
+        new_ids = range(next_id + 1, next_id + 1 + len(batch))
+        next_id += len(batch)
+        insert_rows(connection, JournalEntryRow, _ENTRY_INSERT, (
+            (entry_id, company_id, e.number, e.date, e.memo, e.currency, e.status.value,
+             e.source.value, e.total_debit, len(e.lines), e.qbo_id, e.qbo_sync_token, e.xero_id,
+             e.qbo_kind, e.xero_kind, False, now, now)
+            for entry_id, e in zip(new_ids, batch, strict=True)))
+        insert_rows(connection, JournalLineRow, _LINE_INSERT, (
+            (entry_id, number, line.account_id, line.debit, line.credit, line.description,
+             line.contact, line.tracking, line.tax_code)
             for entry_id, e in zip(new_ids, batch, strict=True)
-            for number, line in enumerate(e.lines, start=1)
-        ]
-        if lines:
-            connection.execute(line_table.insert(), lines)  # type: ignore[attr-defined]
+            for number, line in enumerate(e.lines, start=1)))
         ids.extend(new_ids)
         batch.clear()
 
@@ -344,16 +312,15 @@ def bulk_insert_entries(
     return ids
 
 
-_COPY_ENTRIES = (
-    "COPY journal_entries (id, company_id, number, date, memo, currency, status, source, total, "
-    "line_count, qbo_id, qbo_sync_token, xero_id, qbo_kind, xero_kind, remote_deleted, "
-    "created_at, updated_at) "
-    "FROM STDIN"
-)
-_COPY_LINES = (
-    "COPY journal_lines (entry_id, line_no, account_id, debit, credit, description, contact, "
-    "tracking, tax_code) FROM STDIN"
-)
+#: The columns a bulk insert fills, in the order of its rows (SQLite's executemany, PostgreSQL's
+#: COPY).
+_ENTRY_INSERT = ("id", "company_id", "number", "date", "memo", "currency", "status", "source",
+                  "total", "line_count", "qbo_id", "qbo_sync_token", "xero_id", "qbo_kind",
+                  "xero_kind", "remote_deleted", "created_at", "updated_at")
+_LINE_INSERT = ("entry_id", "line_no", "account_id", "debit", "credit", "description",
+                 "contact", "tracking", "tax_code")
+_COPY_ENTRIES = f"COPY journal_entries ({', '.join(_ENTRY_INSERT)}) FROM STDIN"
+_COPY_LINES = f"COPY journal_lines ({', '.join(_LINE_INSERT)}) FROM STDIN"
 
 
 def _bulk_insert_postgres(

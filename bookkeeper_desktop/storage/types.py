@@ -63,7 +63,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        if value.tzinfo is not UTC:  # already UTC (most are): one call fewer for every row
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -557,14 +557,23 @@ class Page:
                             JournalEntryRow.company_id == ctx.company_id,
                             column.in_(ids[start:start + 500]))):
                     self.entry_ids.setdefault(str(remote_id), entry_id)
-        keys = [k for k in (key_in(key_text(kind, o)) for o in objects) if k]
-        self.outbox = store.outbox_by_keys(session, keys) if keys else {}
+        #: Remote id → our idempotency key in the object's note (`tag_with_key`), when it has
+        #: one: the objects a push of ours created (found once per object, here).
+        self.keys: dict[str, str] = {}
+        if kind in [k.value for k in KINDS[ctx.provider]]:
+            for remote_id, obj in zip(ids, objects, strict=True):
+                key = key_in(key_text(kind, obj))
+                if key:
+                    self.keys[remote_id] = key
+        self.outbox = store.outbox_by_keys(session, self.keys.values()) if self.keys else {}
         #: (entry, object, remote id, version) to insert at the end of the page.
         self.fresh: list[tuple[JournalEntry, Mapping[str, Any], str, str]] = []
         #: Rows of objects seen for the first time (`store.remote_values`), inserted together.
         self.new_remotes: list[dict[str, Any]] = []
         self.ctx = ctx
         self.kind = kind
+        #: When the page's new objects were stored: one time for all (one stored form to make).
+        self.fetched_at = utc_now()
 
     def save_remote(self, session: Session, obj: Mapping[str, Any], *, remote_id: str,
                     version: str | None, entry_id: int | None, local: str | None,
@@ -582,7 +591,7 @@ class Page:
         self.new_remotes.append(store.remote_values(
             ctx.company_id, ctx.provider, self.kind, obj, remote_id=remote_id, version=version,
             updated_at=updated_at, entry_id=entry_id, local=local, deleted=deleted,
-            reason=reason))
+            reason=reason, fetched_at=self.fetched_at))
 
     def insert_new(self, session: Session) -> None:
         """The page's new entries, then every first-seen object's row."""
@@ -683,9 +692,7 @@ def _own_push(session: Session, ctx: SyncContext, kind: str, obj: Mapping[str, A
               remote_id: str, version: str, page: Page) -> tuple[int | None, str | None]:
     """An object we pushed ourselves (our `[bk:KEY]` in its note): link it to that entry and
     settle the outbox row, so a crash between send and commit never imports it twice."""
-    if kind not in [k.value for k in KINDS[ctx.provider]]:
-        return None, None
-    key = key_in(key_text(kind, obj))
+    key = page.keys.get(remote_id)
     if key is None:
         return None, None
     outbox = page.outbox.get(key)

@@ -19,11 +19,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookkeeper_desktop.core.journal import JournalEntry
-from bookkeeper_desktop.storage import repositories
+from bookkeeper_desktop.storage import bulk, repositories
 from bookkeeper_desktop.storage.schema import (
     AccountMappingRow,
     IntegrationSettingRow,
@@ -175,15 +175,17 @@ def remote_for_entry(session: Session, company_id: int, provider: str, entry_id:
 def remote_values(company_id: int, provider: str, object_type: str,
                   payload: Mapping[str, Any], *, remote_id: str, version: str | None,
                   updated_at: dt.datetime | None, entry_id: int | None, local: str | None,
-                  deleted: bool = False, reason: str = "") -> dict[str, Any]:
-    """The columns of one remote object's row (`save_remote`, `insert_remotes`)."""
+                  deleted: bool = False, reason: str = "",
+                  fetched_at: dt.datetime | None = None) -> dict[str, Any]:
+    """The columns of one remote object's row (`save_remote`, `insert_remotes`); `fetched_at`
+    None: now."""
     # Amounts stay Decimal: the JSON columns store them as exact text (storage.engine).
     body = {k: v for k, v in payload.items() if k != META}
     body[META] = {"local": local, "posted": entry_id is not None, "reason": reason}
     return {"company_id": company_id, "provider": provider, "object_type": object_type,
             "remote_id": remote_id, "payload": body, "version": version,
             "remote_updated_at": updated_at, "entry_id": entry_id, "deleted": deleted,
-            "fetched_at": utc_now()}
+            "fetched_at": fetched_at or utc_now()}
 
 
 def save_remote(session: Session, company_id: int, provider: str, object_type: str,
@@ -223,7 +225,14 @@ def insert_remotes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     tens of thousands, and one ORM object each would bind it to the database, not to the
     provider's limits (benchmarks/RESULTS.md, "Sync")."""
     if rows:
-        session.connection().execute(insert(RemoteObjectRow), list(rows))
+        columns = _REMOTE_COLUMNS
+        bulk.insert_rows(session.connection(), RemoteObjectRow, columns,
+                         (tuple(row[name] for name in columns) for row in rows))
+
+
+#: The columns `remote_values` gives, in the order `insert_remotes` passes them.
+_REMOTE_COLUMNS = ("company_id", "provider", "object_type", "remote_id", "payload", "version",
+                   "remote_updated_at", "entry_id", "deleted", "fetched_at")
 
 
 def meta(row: RemoteObjectRow) -> dict[str, Any]:
