@@ -36,6 +36,9 @@ class RunStatus(StrEnum):
 
 
 DIRECTIONS = ("pull", "push", "both")
+#: The direction of an undo's own line in the log (`sync.undo` writes it, never `start_run`:
+#: an undo is not a sync, and it pulls and pushes nothing of its own).
+UNDO = "undo"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.core.kinds import JOURNAL_KIND, Kind
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.providers.config import Provider
+from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.common import default_actor
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.engine import Database
@@ -251,7 +252,7 @@ def _record(db: Database, company_id: int, plan: UndoPlan, result: UndoResult,
         # the status bar and the log, which show the newest run, say what was undone.
         now = utc_now()
         session.add(SyncRunRow(
-            company_id=company_id, provider=plan.provider, direction="undo",
+            company_id=company_id, provider=plan.provider, direction=sync_runs.UNDO,
             status="attention" if result.failed or result.not_undone else "succeeded",
             started_at=now, finished_at=now, error_count=len(result.failed),
             message=result.summary,

@@ -165,6 +165,15 @@ def test_undo_this_sync_from_the_sync_log(qtbot: QtBot, app_ctx: AppContext, any
         isinstance(r, SyncRunRow) and r.direction == "undo"
         for r in (log.proxy.data(log.proxy.index(n, 0), RowRole)
                   for n in range(log.proxy.rowCount()))), timeout=5000)
+    # The undo's own line: what it did is its message, no "Pushed 0" beside it.
+    undo_row = next(n for n in range(log.proxy.rowCount())
+                    if log.proxy.data(log.proxy.index(n, 0), RowRole).direction == "undo")
+    cells = {column: log.proxy.index(undo_row, column).data() for column in SyncColumn}
+    assert cells[SyncColumn.DIRECTION] == "Undo"
+    assert cells[SyncColumn.STATUS] == "Succeeded"
+    assert [cells[SyncColumn.PULLED], cells[SyncColumn.PUSHED], cells[SyncColumn.CONFLICTS],
+            cells[SyncColumn.ERRORS]] == ["—", "—", "—", "0"]
+    assert cells[SyncColumn.MESSAGE].startswith("Undone: 2 entries taken back")
     row = select_run(pane, run_id)
     assert log.proxy.index(row, SyncColumn.STATUS).data().endswith("— undone")
     assert not log.undo_button.isEnabled()

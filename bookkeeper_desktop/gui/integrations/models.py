@@ -18,6 +18,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
 from bookkeeper_desktop.gui.table_model import RowsTableModel
+from bookkeeper_desktop.services.sync_runs import UNDO
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -275,6 +276,10 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
             return "running…" if seconds is None else f"{seconds:.1f} s"
         if column is SyncColumn.MESSAGE:
             return run.message
+        if run.direction == UNDO and column is not SyncColumn.ERRORS:
+            # An undo pulls and pushes nothing of its own: what it took back is its message
+            # ("Undone: 2 entries taken back…"), never "Pushed 0" beside it.
+            return "—"
         return f"{SyncLogModel._count(run, column):,}"
 
     @staticmethod
@@ -289,5 +294,6 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
         if column is SyncColumn.DURATION:
             return run.duration_seconds if run.duration_seconds is not None else -1.0
         if column in _NUMERIC:
-            return SyncLogModel._count(run, column)
+            return -1 if run.direction == UNDO and column is not SyncColumn.ERRORS \
+                else SyncLogModel._count(run, column)
         return SyncLogModel._display(run, column)

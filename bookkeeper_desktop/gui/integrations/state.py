@@ -15,6 +15,7 @@ from typing import Any
 
 from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded, SettingsNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.services.sync_runs import UNDO
 
 #: What the card and the status bar say while a provider cannot be reached (issue #6).
 OFFLINE_TEXT = "Offline — auto-sync paused"
@@ -311,7 +312,7 @@ class SyncRunRow:
     def undoable(self) -> bool:
         """Whether "Undo this sync…" applies: a finished sync that created or changed something
         at the provider and is not undone yet (a partly undone one can be finished)."""
-        return (self.direction != "undo" and self.pushed > 0 and self.status != "running"
+        return (self.direction != UNDO and self.pushed > 0 and self.status != "running"
                 and self.undone != "undone")
 
     @property
@@ -337,7 +338,7 @@ class SyncRunRow:
             undone=_undone(_attr(record, "details", None) or {}),
             notes=tuple(str(line) for key in ("failed", "not_undone")
                         for line in (_attr(record, "details", None) or {}).get(key) or []
-                        if str(_attr(record, "direction", "")) == "undo"),
+                        if str(_attr(record, "direction", "")) == UNDO),
         )
 
 
