@@ -31,7 +31,7 @@ from bookkeeper_desktop.core.journal import (
     JournalEntry,
     JournalLine,
 )
-from bookkeeper_desktop.core.money import ZERO, money, round_money
+from bookkeeper_desktop.core.money import CENT, ZERO, money, round_money
 
 QBO_DOC_NUMBER_MAX = 21
 KEY_MARKER = re.compile(r"\[bk:([A-Za-z0-9._-]{1,64})\]")
@@ -226,7 +226,10 @@ def entry_from_qbo(
         if account_id is None:
             unmapped.append(remote_account)
             continue
-        amount = money(Decimal(str(raw.get("Amount", "0"))).quantize(Decimal("0.01")))
+        amount = raw.get("Amount", ZERO)  # a Decimal as read (`clients.loads`)
+        if not isinstance(amount, Decimal):
+            amount = Decimal(str(amount))
+        amount = money(amount.quantize(CENT))
         debit = detail.get("PostingType") == "Debit"
         lines.append(JournalLine(
             account_id,
