@@ -44,6 +44,10 @@ ALLOWED_TRANSITIONS: Mapping[EntryStatus, frozenset[EntryStatus]] = {
 EDITABLE_STATUSES = frozenset({EntryStatus.DRAFT, EntryStatus.APPROVED})
 
 
+#: An entry's currency when nothing says otherwise.
+DEFAULT_CURRENCY = "USD"
+
+
 @dataclass(frozen=True)
 class JournalLine:
     """One line: an account and a debit *or* a credit (the other is zero)."""
@@ -85,7 +89,7 @@ class JournalEntry:
     lines: tuple[JournalLine, ...]
     number: str = ""
     memo: str = ""
-    currency: str = "USD"
+    currency: str = DEFAULT_CURRENCY
     status: EntryStatus = EntryStatus.DRAFT
     source: EntrySource = EntrySource.MANUAL
     id: int | None = None

@@ -26,6 +26,7 @@ from typing import Any
 
 from bookkeeper_desktop.core.errors import ValidationError
 from bookkeeper_desktop.core.journal import (
+    DEFAULT_CURRENCY,
     EntrySource,
     EntryStatus,
     JournalEntry,
@@ -209,6 +210,14 @@ def entry_to_qbo_void(
     return body
 
 
+def amount_of(value: Any) -> Decimal:
+    """A pulled amount (a Decimal as `clients.loads` reads it; None: zero) to the cent, as the
+    provider shows it."""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value if value is not None
+                                                                   else "0"))
+    return money(amount.quantize(CENT))
+
+
 def entry_from_qbo(
     payload: Mapping[str, Any], account_ids: Mapping[str, int],
 ) -> tuple[JournalEntry, list[str]]:
@@ -226,10 +235,7 @@ def entry_from_qbo(
         if account_id is None:
             unmapped.append(remote_account)
             continue
-        amount = raw.get("Amount", ZERO)  # a Decimal as read (`clients.loads`)
-        if not isinstance(amount, Decimal):
-            amount = Decimal(str(amount))
-        amount = money(amount.quantize(CENT))
+        amount = amount_of(raw.get("Amount"))
         debit = detail.get("PostingType") == "Debit"
         lines.append(JournalLine(
             account_id,
@@ -244,7 +250,7 @@ def entry_from_qbo(
         lines=tuple(lines),
         number=payload.get("DocNumber", "") or "",
         memo=strip_key(note),
-        currency=(payload.get("CurrencyRef") or {}).get("value", "USD"),
+        currency=(payload.get("CurrencyRef") or {}).get("value", DEFAULT_CURRENCY),
         status=EntryStatus.POSTED,
         source=EntrySource.QBO,
         qbo_id=str(payload["Id"]),
@@ -307,9 +313,11 @@ def entry_to_xero(
 
 
 def entry_from_xero(
-    payload: Mapping[str, Any], account_ids: Mapping[str, int],
+    payload: Mapping[str, Any], account_ids: Mapping[str, int], *,
+    currency: str = DEFAULT_CURRENCY,
 ) -> tuple[JournalEntry, list[str]]:
-    """A pulled Xero ManualJournal as our entry, plus account codes with no mapping."""
+    """A pulled Xero ManualJournal as our entry, plus account codes with no mapping. A manual
+    journal carries no currency: it is in the organisation's (`currency`)."""
     lines: list[JournalLine] = []
     unmapped: list[str] = []
     for raw in payload.get("JournalLines", []):
@@ -318,9 +326,8 @@ def entry_from_xero(
         if account_id is None:
             unmapped.append(code)
             continue
-        amount = money(Decimal(str(raw.get("LineAmount", "0"))).quantize(Decimal("0.01")))
-        lines.append(JournalLine.of(account_id, amount, description=raw.get("Description", "")
-                                    or ""))
+        lines.append(JournalLine.of(account_id, amount_of(raw.get("LineAmount")),
+                                    description=raw.get("Description", "") or ""))
     status = {
         "POSTED": EntryStatus.POSTED, "DRAFT": EntryStatus.DRAFT, "VOIDED": EntryStatus.VOID,
         "DELETED": EntryStatus.VOID,
@@ -332,6 +339,7 @@ def entry_from_xero(
         date=date,
         lines=tuple(lines),
         memo=strip_key(payload.get("Narration", "") or ""),
+        currency=currency,
         status=status,
         source=EntrySource.XERO,
         xero_id=str(payload["ManualJournalID"]),

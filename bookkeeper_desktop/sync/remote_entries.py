@@ -31,9 +31,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bookkeeper_desktop.core.journal import EntrySource, EntryStatus, JournalEntry, JournalLine
-from bookkeeper_desktop.core.money import ZERO, money
+from bookkeeper_desktop.core.journal import (
+    DEFAULT_CURRENCY,
+    EntrySource,
+    EntryStatus,
+    JournalEntry,
+    JournalLine,
+)
+from bookkeeper_desktop.core.money import ZERO
 from bookkeeper_desktop.sync.payloads import (
+    amount_of,
     entry_from_qbo,
     entry_from_xero,
     parse_xero_date,
@@ -49,10 +56,6 @@ XERO_ID_FIELD = {"ManualJournals": "ManualJournalID", "BankTransactions": "BankT
                  "BankTransfers": "BankTransferID"}
 
 Result = tuple[JournalEntry | None, str]
-
-
-def _amount(value: Any) -> Decimal:
-    return money(Decimal(str(value if value is not None else "0")).quantize(Decimal("0.01")))
 
 
 def _ref(obj: Mapping[str, Any] | None) -> str | None:
@@ -79,7 +82,7 @@ def qbo_entry(entity: str, obj: Mapping[str, Any], accounts: Mapping[str, int]) 
             detail = line.get("AccountBasedExpenseLineDetail")
             if not detail:
                 return None, "purchase with item lines (accounts come from the items)"
-            amount = _amount(line.get("Amount"))
+            amount = amount_of(line.get("Amount"))
             pairs.append((_ref(detail.get("AccountRef")), sign * amount))
             total += amount
         pairs.append((_ref(obj.get("AccountRef")), -sign * total))
@@ -89,23 +92,20 @@ def qbo_entry(entity: str, obj: Mapping[str, Any], accounts: Mapping[str, int]) 
             detail = line.get("DepositLineDetail")
             if not detail or line.get("LinkedTxn") or not detail.get("AccountRef"):
                 return None, "deposit of linked payments (accounts come from A/R)"
-            amount = _amount(line.get("Amount"))
+            amount = amount_of(line.get("Amount"))
             pairs.append((_ref(detail.get("AccountRef")), -amount))
             total += amount
         pairs.append((_ref(obj.get("DepositToAccountRef")), total))
     elif entity == "Transfer":
-        amount = _amount(obj.get("Amount"))
+        amount = amount_of(obj.get("Amount"))
         pairs = [(_ref(obj.get("ToAccountRef")), amount),
                  (_ref(obj.get("FromAccountRef")), -amount)]
     else:
         return None, f"QBO {entity} kept as a remote record (accounts come from items and A/R/A/P)"
-    made, reason = _entry(pairs, accounts, obj.get("TxnDate"), EntrySource.QBO)
-    if made is None:
-        return None, reason
-    return made.with_changes(
-        number=str(obj.get("DocNumber") or ""), memo=strip_key(str(obj.get("PrivateNote") or "")),
-        currency=str((obj.get("CurrencyRef") or {}).get("value") or "USD"),
-    ), ""
+    return _entry(pairs, accounts, obj.get("TxnDate"), EntrySource.QBO,
+                  number=str(obj.get("DocNumber") or ""),
+                  memo=strip_key(str(obj.get("PrivateNote") or "")),
+                  currency=str((obj.get("CurrencyRef") or {}).get("value") or DEFAULT_CURRENCY))
 
 
 def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, int], *,
@@ -113,51 +113,42 @@ def xero_entry(collection: str, obj: Mapping[str, Any], accounts: Mapping[str, i
     """Our entry for a Xero document, or None and why not. `currency`: the organisation's base
     currency, which manual journals and bank transfers are in (they carry no CurrencyCode)."""
     if collection == "ManualJournals":
-        entry, unmapped = entry_from_xero(obj, accounts)
-        if unmapped:
-            return None, _missing(unmapped)
-        return (entry.with_changes(currency=currency) if currency else entry), ""
+        entry, unmapped = entry_from_xero(obj, accounts, currency=currency or DEFAULT_CURRENCY)
+        return (None, _missing(unmapped)) if unmapped else (entry, "")
     if collection == "BankTransfers":
-        amount = _amount(obj.get("Amount"))
+        amount = amount_of(obj.get("Amount"))
         into, out = obj.get("ToBankAccount") or {}, obj.get("FromBankAccount") or {}
         legs = [(str(into.get("AccountID") or into.get("Code") or "") or None, amount),
                 (str(out.get("AccountID") or out.get("Code") or "") or None, -amount)]
-        made, reason = _entry(legs, accounts, obj.get("Date"), EntrySource.XERO)
-        if made is None:
-            return None, reason
-        return made.with_changes(number=str(obj.get("Reference") or "")[:40],
-                                 memo="Bank transfer", currency=currency or made.currency), ""
+        return _entry(legs, accounts, obj.get("Date"), EntrySource.XERO,
+                      number=str(obj.get("Reference") or "")[:40], memo="Bank transfer",
+                      currency=currency or DEFAULT_CURRENCY)
     if collection != "BankTransactions":
         return None, f"Xero {collection} kept as a remote record (accounts come from items, " \
                      "tax rates and A/R/A/P)"
     kind = str(obj.get("Type") or "")
     if kind not in ("SPEND", "RECEIVE"):
         return None, f"bank transaction of type {kind} kept as a remote record"
-    if str(obj.get("LineAmountTypes") or "") != "NoTax" and _amount(obj.get("TotalTax")) != ZERO:
+    if str(obj.get("LineAmountTypes") or "") != "NoTax" and amount_of(obj.get("TotalTax")) != ZERO:
         return None, "taxed bank transaction (tax accounts come from Xero's tax rates)"
     sign = 1 if kind == "SPEND" else -1
     pairs: list[tuple[str | None, Decimal]] = []
     total = ZERO
     for line in obj.get("LineItems") or []:
-        amount = _amount(line.get("LineAmount"))
+        amount = amount_of(line.get("LineAmount"))
         pairs.append((str(line.get("AccountCode") or line.get("AccountID") or "") or None,
                       sign * amount))
         total += amount
     bank = obj.get("BankAccount") or {}
     pairs.append((str(bank.get("AccountID") or bank.get("Code") or "") or None, -sign * total))
     raw_date = str(obj.get("Date") or obj.get("DateString") or "")
-    made, reason = _entry(pairs, accounts, raw_date, EntrySource.XERO)
-    if made is None:
-        return None, reason
     # The contact goes on the lines other than the bank's, as ours name it (`core.kinds`).
-    contact = str((obj.get("Contact") or {}).get("Name") or "")
-    bank_account = accounts.get(str(bank.get("AccountID") or bank.get("Code") or ""))
-    lines = tuple(line if line.account_id == bank_account else
-                  JournalLine.of(line.account_id, line.signed_amount, contact=contact)
-                  for line in made.lines)
-    return made.with_changes(number=str(obj.get("Reference") or "")[:40], lines=lines,
-                             currency=str(obj.get("CurrencyCode") or currency
-                                          or made.currency)), ""
+    return _entry(pairs, accounts, raw_date, EntrySource.XERO,
+                  number=str(obj.get("Reference") or "")[:40],
+                  currency=str(obj.get("CurrencyCode") or currency or DEFAULT_CURRENCY),
+                  contact=str((obj.get("Contact") or {}).get("Name") or ""),
+                  contact_not_on=accounts.get(str(bank.get("AccountID") or bank.get("Code")
+                                                  or "")))
 
 
 def _date(raw: Any) -> dt.date | None:
@@ -170,16 +161,20 @@ def _date(raw: Any) -> dt.date | None:
 
 
 def _entry(pairs: list[tuple[str | None, Decimal]], accounts: Mapping[str, int], raw_date: Any,
-           source: EntrySource) -> Result:
+           source: EntrySource, *, number: str, currency: str, memo: str = "",
+           contact: str = "", contact_not_on: int | None = None) -> Result:
+    """A posted entry of one line per (remote account, signed amount) pair, or None and why
+    not; `contact` on every line but the one of account `contact_not_on` (a bank's)."""
     missing = [ref or "(none)" for ref, _ in pairs if ref is None or ref not in accounts]
     if missing:
         return None, _missing(missing)
-    lines = tuple(JournalLine.of(accounts[ref], amount) for ref, amount in pairs
-                  if ref is not None and amount != ZERO)
+    lines = tuple(JournalLine.of(accounts[ref], amount,
+                                 contact="" if accounts[ref] == contact_not_on else contact)
+                  for ref, amount in pairs if ref is not None and amount != ZERO)
     if len(lines) < 2:
         return None, "nothing to post (no amounts)"
-    return JournalEntry(date=_date(raw_date), lines=lines, status=EntryStatus.POSTED,
-                        source=source), ""
+    return JournalEntry(date=_date(raw_date), lines=lines, number=number, memo=memo,
+                        currency=currency, status=EntryStatus.POSTED, source=source), ""
 
 
 def remote_id_of(provider: str, kind: str, obj: Mapping[str, Any]) -> str:
@@ -211,5 +206,5 @@ def gone(provider: str, kind: str, obj: Mapping[str, Any]) -> bool:
         if str(obj.get("status") or "").lower() == "deleted":
             return True
         note = str(obj.get("PrivateNote") or "")
-        return note.startswith("Voided") and _amount(obj.get("TotalAmt")) == ZERO
+        return note.startswith("Voided") and amount_of(obj.get("TotalAmt")) == ZERO
     return str(obj.get("Status") or "").upper() in ("DELETED", "VOIDED")
