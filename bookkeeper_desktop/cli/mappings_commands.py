@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from bookkeeper_desktop.cli.common import Context, SubParsers, add_command, add_subcommands
 from bookkeeper_desktop.core.accounts import Account
 from bookkeeper_desktop.core.errors import NotFound
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import mappings
 from bookkeeper_desktop.services.connections import integration_settings, set_integration_setting
 from bookkeeper_desktop.services.remote_accounts import (
-    PROVIDER_NAMES,
     create_remote_accounts,
     plan_remote_accounts,
 )
@@ -154,7 +154,7 @@ def set_command(ctx: Context, args: argparse.Namespace) -> int:
     if ctx.json:
         ctx.emit_json(saved)
     else:
-        ctx.print(f"{account.full_name} → {remote.name} ({PROVIDER_NAMES[args.provider]}), "
+        ctx.print(f"{account.full_name} → {remote.name} ({Provider.name_of(args.provider)}), "
                   "confirmed.")
     if saved.warning:
         ctx.warn(f"{account.full_name}: {saved.warning}")
@@ -202,7 +202,7 @@ def create_command(ctx: Context, args: argparse.Namespace) -> int:
     company = ctx.company()
     ids = _ids(ctx, company.id, args.accounts) if args.accounts else None
     plan = plan_remote_accounts(ctx.db, company.id, args.provider, ids)
-    name = PROVIDER_NAMES[args.provider]
+    name = Provider.name_of(args.provider)
     if args.dry_run or not plan:
         if ctx.json:
             ctx.emit_json([{**vars(p), "ok": p.ok} for p in plan])
@@ -233,5 +233,5 @@ def auto_confirm_command(ctx: Context, args: argparse.Namespace) -> int:
         ctx.emit_json({"provider": args.provider, "auto_confirm_exact": on})
     else:
         ctx.print(f"Exact matches are {'confirmed on their own' if on else 'left for you'} "
-                  f"at each {PROVIDER_NAMES[args.provider]} sync.")
+                  f"at each {Provider.name_of(args.provider)} sync.")
     return 0

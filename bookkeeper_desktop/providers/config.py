@@ -100,6 +100,15 @@ class Provider(StrEnum):
     def display_name(self) -> str:
         return "QuickBooks Online" if self is Provider.QBO else "Xero"
 
+    @classmethod
+    def name_of(cls, code: str) -> str:
+        """The display name of a provider code as the database keeps it ("qbo" → "QuickBooks
+        Online"); a code we do not know, as it is."""
+        try:
+            return cls(code).display_name
+        except ValueError:
+            return code
+
     @property
     def env_prefix(self) -> str:
         return "QBO" if self is Provider.QBO else "XERO"

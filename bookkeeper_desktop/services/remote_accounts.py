@@ -40,6 +40,7 @@ from bookkeeper_desktop.core.accounts import (
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import BookkeeperError, NotFound, RemoteError
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.tokens import TokenManagers
 from bookkeeper_desktop.services.common import default_actor
@@ -54,7 +55,6 @@ from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.pull import remote_account
 from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 
-PROVIDER_NAMES = {"qbo": "QuickBooks Online", "xero": "Xero"}
 #: Xero: "Code … max length = 10" (the Accounts API); the sandbox refuses longer ones too.
 XERO_CODE_MAX = 10
 #: QBO: AcctNum is at most 7 characters (the sandbox follows the Account entity reference).
@@ -162,7 +162,7 @@ def plan_remote_accounts(db: Database, company_id: int, provider: str,
                          account_ids: Iterable[int] | None = None) -> list[PlannedAccount]:
     """What creating these accounts (default: every active account with no mapping, "Create
     all missing") would send, parents before children."""
-    if provider not in PROVIDER_NAMES:
+    if provider not in tuple(Provider):
         raise NotFound(f"Unknown provider '{provider}' (expected qbo or xero).")
     with db.read_session() as session:
         rows = {row.id: row for row in session.execute(select(AccountRow).where(
@@ -215,7 +215,7 @@ class CreateOutcome:
 
     @property
     def summary(self) -> str:
-        name = PROVIDER_NAMES[self.provider]
+        name = Provider.name_of(self.provider)
         parts = [f"{len(self.created)} account(s) created in {name}"]
         if self.found:
             parts.append(f"{len(self.found)} already there and mapped")
@@ -269,7 +269,7 @@ def create_remote_accounts(db: Database, company_id: int, provider: str,
     own = client is None
     api = client or open_client(db, company_id, provider, settings=settings, env=env,
                                 keychain=keychain, managers=managers)
-    name = PROVIDER_NAMES[provider]
+    name = Provider.name_of(provider)
     created: list[str] = []
     found: list[str] = []
     try:

@@ -45,6 +45,7 @@ from bookkeeper_desktop.core.errors import (
     ValidationError,
 )
 from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.oauth import Unreachable
 from bookkeeper_desktop.providers.ratelimit import Backoff
 from bookkeeper_desktop.services import sync_runs
@@ -90,7 +91,7 @@ class SyncResult:
 
     @property
     def summary(self) -> str:
-        name = "QuickBooks Online" if self.provider == "qbo" else "Xero"
+        name = Provider.name_of(self.provider)
         c = self.counts
         parts = [f"{name} sync {self.status.label}"]
         if self.direction in ("pull", "both"):
@@ -126,7 +127,7 @@ WAITING_LOGGED = 20
 
 #: How the summary names each reason an entry was not sent (`sync.store.NotSentReason`).
 def reason_words(reason: str, provider: str) -> str:
-    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    name = Provider.name_of(provider)
     return {
         NotSentReason.UNMAPPED: "account not mapped",
         NotSentReason.STOPPED: "stopped before sending",
@@ -164,14 +165,14 @@ def not_sent_counts(db: Database, company_id: int, provider: str) -> dict[str, i
 def refused_text(count: int, provider: str) -> str:
     """What the card says about entries the provider refused (`sync.push`: they wait for a fix
     and are not sent again until then)."""
-    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    name = Provider.name_of(provider)
     what = "1 entry" if count == 1 else f"{count} entries"
     return f"{what} refused by {name} — fix them and sync again"
 
 
 def advice(error: BookkeeperError, provider: str) -> str:
     """The error in words that say what to do next."""
-    name = "QuickBooks Online" if provider == "qbo" else "Xero"
+    name = Provider.name_of(provider)
     if isinstance(error, AuthError):
         return f"{error.message} Reconnect to {name} in Integrations, then sync again."
     if isinstance(error, DailyLimitReached):

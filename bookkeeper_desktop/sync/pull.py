@@ -57,6 +57,7 @@ from bookkeeper_desktop.core.accounts import (
 from bookkeeper_desktop.core.journal import JournalEntry
 from bookkeeper_desktop.core.kinds import JOURNAL_KIND, KINDS
 from bookkeeper_desktop.formats.plan import propose_mappings
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.storage import repositories
 from bookkeeper_desktop.storage.mapping import account_of, fill_account_row
 from bookkeeper_desktop.storage.schema import (
@@ -729,7 +730,7 @@ def _conflict(session: Session, ctx: SyncContext, entry_id: int, why: str) -> No
 
 
 def _name(provider: str) -> str:
-    return "QuickBooks Online" if provider == "qbo" else "Xero"
+    return Provider.name_of(provider)
 
 
 def unposted(session: Session, company_id: int, provider: str) -> list[RemoteObjectRow]:

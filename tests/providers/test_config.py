@@ -150,3 +150,10 @@ def test_parse_provider() -> None:
     assert parse_provider(" QBO ") is Provider.QBO
     with pytest.raises(ConfigurationError, match="sage"):
         parse_provider("sage")
+
+
+def test_a_provider_code_is_named_as_users_know_it_and_an_unknown_one_is_left_as_it_is() -> None:
+    assert Provider.name_of("qbo") == "QuickBooks Online"
+    assert Provider.name_of("xero") == "Xero"
+    # A code from a newer version's database: shown, never a crash.
+    assert Provider.name_of("sage") == "sage"

@@ -15,6 +15,7 @@ from typing import Any
 
 from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded, SettingsNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
+from bookkeeper_desktop.providers.config import Provider as ProviderCode
 from bookkeeper_desktop.services.sync_runs import UNDO
 
 #: What the card and the status bar say while a provider cannot be reached (issue #6).
@@ -27,7 +28,7 @@ class Provider(Enum):
 
     @property
     def title(self) -> str:
-        return "QuickBooks Online" if self is Provider.QBO else "Xero"
+        return ProviderCode(self.value).display_name
 
     @property
     def remote_company_word(self) -> str:

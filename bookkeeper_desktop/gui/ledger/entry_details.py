@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bookkeeper_desktop.gui.ledger.source import EntryDetails
-
-_PROVIDERS = {"qbo": "QuickBooks Online", "xero": "Xero"}
+from bookkeeper_desktop.providers.config import Provider
 
 
 def details_text(details: EntryDetails) -> str:
@@ -22,7 +21,7 @@ def details_text(details: EntryDetails) -> str:
     lines = [f"Contacts: {', '.join(details.contacts)}" if details.contacts
              else "Contacts: none named on its lines"]
     for provider, reason in details.waiting:
-        lines.append(f"Waiting for a fix at {_PROVIDERS.get(provider, provider)} (not sent "
+        lines.append(f"Waiting for a fix at {Provider.name_of(provider)} (not sent "
                      f"until fixed): {reason}")
     return "\n".join(lines)
 
