@@ -1,0 +1,207 @@
+"""A pull: its first reads asked for together, then the chart, the contacts and the transactions
+stored in that order.
+
+Before a first transaction page, a pull needs the chart of accounts (QBO `select * from Account`,
+Xero `GET Accounts`), the contacts (QBO Customer and Vendor, Xero Contacts) and, for reading the
+transactions, QBO's `select count(*)` of each entity queried in full (`pull._page_counts`) or
+Xero's organisation when its base currency is not known yet. Asked one after the other, that is
+four or five round trips (0.3–1 s each at QBO) before the first transaction page is even asked
+for. None of them depends on another, so here they go out together (`sync.prefetch.read_in_order`,
+the client's `parallel` at a time; the realm/tenant `RateBudget` still holds every request), and
+as soon as the counts (or the currency) are in, the transaction pages' reader starts too
+(`pull.query_reads`, `pull.pass_reads`): its first pages are answered while the chart and the
+contacts are stored.
+
+What is **stored** keeps its order, because the reader hands pages over in the order of its
+runs: the counts and the organisation (nothing stored but the currency setting), the chart (stored,
+mappings proposed or confirmed), the contacts (page by page, each entity's cursor when its pages
+are in), then `pull.repost_unmapped`, then the transaction pages, each committed with its cursor
+(`pull.store_query_pages`, `pull.store_pass_pages`), then QBO's CDC catch-up
+(`pull.changes`). No transaction is converted before the chart is stored. An error on one of the
+first reads (after the client's retries) is raised when its turn comes: what came before it is
+stored, nothing after it, and the transaction reader is stopped (its answers are dropped, nothing
+of them was stored). Cancel stops both readers at once.
+
+Reads that are not needed are not made: no counts for entities that CDC catches up (or with one
+request at a time, where they gain nothing), no organisation when its currency is kept, and no
+transaction page before the CDC call, which cannot start before the previous answer is stored
+(`pull.changes`). A push-only connection reads only its chart (`sync.engine`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync.clients import QBO_PAGE, QboClient, XeroClient
+from bookkeeper_desktop.sync.contacts_pull import (
+    contact_cursor,
+    contact_entities,
+    qbo_changed_since,
+    set_contact_cursor,
+    store_contact_page,
+)
+from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.prefetch import PageRead, PageReads, PageRun, read_in_order
+from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+
+#: What a first read is for (the first part of its run's key; the second names the entity).
+COUNT, ORGANISATION, CHART, CONTACTS = "count", "organisation", "chart", "contacts"
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """One answer of a first read: rows (a page of the chart or of contacts) with the answer's
+    time, or a `value` (a count, a currency)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    stamp: dt.datetime | None = None
+    last: bool = True
+    page_count: int | None = None
+    value: int | str | None = None
+
+
+Key = tuple[str, str]
+
+
+def pull(ctx: SyncContext) -> None:
+    """The chart, the contacts and the transactions (see the module docstring)."""
+    ctx.report(0, None, "Chart of accounts")
+    client = ctx.client
+    if isinstance(client, QboClient):
+        queries, changes = pulling.qbo_cursors(ctx)
+        query_starts = pulling.query_starts(queries)
+        counted = query_starts if client.parallel > 1 else {}
+        settings = [_count_run(client, entity) for entity in counted]
+
+        def start_transactions(counts: dict[str, int]) -> PageReads[Any, Any] | None:
+            if not query_starts:
+                return None
+            page_counts = {entity: pulling.pages_from(count, query_starts[entity][1])
+                           for entity, count in counts.items()}
+            return pulling.query_reads(ctx, client, query_starts, page_counts)
+    else:
+        pass_starts = pulling.pass_starts(ctx)
+        ctx.remote_currency = pulling.known_currency(ctx, client)
+        settings = [] if ctx.remote_currency else [_organisation_run(client)]
+
+        def start_transactions(counts: dict[str, int]) -> PageReads[Any, Any] | None:
+            return pulling.pass_reads(ctx, client, pass_starts)
+
+    runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)]
+    # One request at a time (`parallel` 1) means that: the transaction pages wait for the rest.
+    early = client.parallel > 1
+    transactions: PageReads[Any, Any] | None = None
+    counts: dict[str, int] = {}
+    try:
+        with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
+                                   name="sync-first")) as first:
+            if early and not settings:
+                transactions = start_transactions(counts)
+            chart: list[dict[str, Any]] = []
+            stamps: dict[str, dt.datetime | None] = {}
+            for page in first:
+                (what, entity), answer = page.key, page.answer
+                if what == COUNT:
+                    assert isinstance(answer.value, int)
+                    counts[entity] = answer.value
+                elif what == ORGANISATION:
+                    currency = answer.value if isinstance(answer.value, str) else None
+                    assert isinstance(client, XeroClient)
+                    pulling.keep_currency(ctx, client, currency)
+                    ctx.remote_currency = currency
+                elif what == CHART:
+                    chart.extend(answer.rows)
+                    if page.last:
+                        pulling.pull_accounts(ctx, chart)
+                        ctx.report(0, None, "Customers and suppliers")
+                else:
+                    _store_contacts(ctx, entity, page, stamps)
+                if early and settings and page.key == settings[-1].key:
+                    # Every count (or the currency) is in: the transaction pages go out now,
+                    # answered while the chart and the contacts are stored.
+                    transactions = start_transactions(counts)
+        if transactions is None:
+            transactions = start_transactions(counts)
+        pulling.repost_unmapped(ctx)
+        if isinstance(client, QboClient):
+            if transactions is not None:
+                pulling.store_query_pages(ctx, query_starts, transactions)
+            pulling.changes(ctx, client, changes)
+            ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
+        else:
+            assert transactions is not None
+            pulling.store_pass_pages(ctx, pass_starts, transactions)
+            ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
+    finally:
+        if transactions is not None:
+            transactions.close()
+
+
+def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnswer],
+                    stamps: dict[str, dt.datetime | None]) -> None:
+    """A page of contacts stored; after the entity's last, its cursor: the oldest answer time
+    of its pages (read together, they may be answered in any order)."""
+    answer = page.answer
+    stamps[entity] = pulling.earliest(stamps.get(entity), answer.stamp)
+    # A QBO query's empty last page holds nothing to store; Xero's pages are each stored.
+    if answer.rows or isinstance(ctx.client, XeroClient):
+        store_contact_page(ctx, entity, answer.rows)
+    if page.last:
+        set_contact_cursor(ctx, entity, stamps[entity])
+
+
+def _count_run(client: QboClient, entity: str) -> PageRun[Key, FirstAnswer]:
+    return PageRun((COUNT, entity), small=True, ends=_one_page, fetch=lambda _n, progress:
+                   FirstAnswer(value=client.count(entity, progress=progress)))
+
+
+def _organisation_run(client: XeroClient) -> PageRun[Key, FirstAnswer]:
+    return PageRun((ORGANISATION, ""), small=True, ends=_one_page, fetch=lambda _n, progress:
+                   FirstAnswer(value=client.base_currency(progress=progress)))
+
+
+def _chart_runs(client: QboClient | XeroClient) -> list[PageRun[Key, FirstAnswer]]:
+    if isinstance(client, QboClient):
+        return [_query_run(client, CHART, "Account", "")]
+    return [PageRun((CHART, "Accounts"), ends=_one_page, fetch=lambda _n, progress:
+                    FirstAnswer(client.accounts(progress=progress)))]
+
+
+def _contact_runs(ctx: SyncContext, client: QboClient | XeroClient
+                  ) -> list[PageRun[Key, FirstAnswer]]:
+    if isinstance(client, QboClient):
+        return [_query_run(client, CONTACTS, entity,
+                           qbo_changed_since(contact_cursor(ctx, entity)))
+                for entity in contact_entities(client)]
+    since = contact_cursor(ctx, "Contacts")
+
+    def page(n: int, progress: Progress) -> FirstAnswer:
+        answer = client.page_since("Contacts", since, n + 1, progress=progress)
+        return FirstAnswer(answer.rows, answer.stamp, answer.last, answer.page_count)
+
+    return [PageRun((CONTACTS, "Contacts"), fetch=page, ends=_last,
+                    page_count=lambda answer: answer.page_count)]
+
+
+def _query_run(client: QboClient, what: str, entity: str, where: str
+               ) -> PageRun[Key, FirstAnswer]:
+    """A QBO query's pages from its start (`QboClient.query_page`)."""
+    def page(n: int, progress: Progress) -> FirstAnswer:
+        rows, stamp = client.query_page(entity, 1 + n * QBO_PAGE, where=where,
+                                        progress=progress)
+        return FirstAnswer(rows, stamp, last=len(rows) < QBO_PAGE)
+
+    return PageRun((what, entity), fetch=page, ends=_last)
+
+
+def _one_page(_n: int, _answer: FirstAnswer) -> bool:
+    return True
+
+
+def _last(_n: int, answer: FirstAnswer) -> bool:
+    return answer.last
