@@ -20,7 +20,8 @@ Each rule applies to the next `count` matching requests (`None`: until cleared),
 paths matching the regular expression `path` (searched, so `"tokens/bearer"` or `"^/connections"`)
 and to one HTTP `method`, optionally only to requests whose query string matches the regular
 expression `query` (searched in its decoded `name=value` pairs, so `"from Customer"` singles out
-QBO's customer queries, which share the `/query` path with every other); with `probability` below 1 only to that share of them, drawn at random
+QBO's customer queries, which share the `/query` path with every other); with `probability`
+below 1 only to that share of them, drawn at random
 (`FaultPlan.seed` makes the draws repeatable) — the "10 % of requests faulted" of the fault
 benchmark (benchmarks/bench_sync_faults.py). Expiring access tokens early and revoking grants are
 immediate actions on the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
@@ -88,7 +89,8 @@ class Fault:
         """Build from the JSON the `/__sandbox__/faults` endpoint accepts; `ValueError` if bad."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        known = {"kind", "count", "path", "method", "query", "status", "seconds", "problem", "probability"}
+        known = {"kind", "count", "path", "method", "query", "status", "seconds", "problem",
+                 "probability"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
