@@ -31,6 +31,7 @@ transaction page before the CDC call, which cannot start before the previous ans
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,52 +69,108 @@ class FirstAnswer:
 Key = tuple[str, str]
 
 
+class _Transactions(ABC):
+    """What a pull's transaction pages need, from their cursors (read before anything is
+    stored: the chart and the contacts do not move them): the settings to read first
+    (`setting_runs`, small answers taken with `take`), the pages' reader (`start`, None when no
+    page is to be read) and how its pages are stored (`store`)."""
+
+    @abstractmethod
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]: ...
+
+    @abstractmethod
+    def take(self, entity: str, answer: FirstAnswer) -> None: ...
+
+    @abstractmethod
+    def start(self) -> PageReads[str, Any] | None: ...
+
+    @abstractmethod
+    def store(self, pages: PageReads[str, Any] | None) -> None: ...
+
+
+class _QboTransactions(_Transactions):
+    """Full queries (their `count(*)` first, so that every page a count says is asked for at
+    once), then the CDC catch-up of the other entities."""
+
+    def __init__(self, ctx: SyncContext, client: QboClient) -> None:
+        self.ctx, self.client = ctx, client
+        queries, self.changes = pulling.qbo_cursors(ctx)
+        self.starts = pulling.query_starts(queries)
+        self.counts: dict[str, int] = {}
+
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]:
+        # With one request at a time the counts would only add requests.
+        return [_count_run(self.client, entity) for entity in self.starts] \
+            if self.client.parallel > 1 else []
+
+    def take(self, entity: str, answer: FirstAnswer) -> None:
+        assert isinstance(answer.value, int)
+        self.counts[entity] = pulling.pages_from(answer.value, self.starts[entity][1])
+
+    def start(self) -> PageReads[str, Any] | None:
+        if not self.starts:
+            return None
+        return pulling.query_reads(self.ctx, self.client, self.starts, self.counts)
+
+    def store(self, pages: PageReads[str, Any] | None) -> None:
+        if pages is not None:
+            pulling.store_query_pages(self.ctx, self.starts, pages)
+        pulling.changes(self.ctx, self.client, self.changes)
+        self.ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
+
+
+class _XeroTransactions(_Transactions):
+    """Each collection's If-Modified-Since pass, after the organisation's currency (asked
+    first when no earlier sync kept it: the pages are converted in it)."""
+
+    def __init__(self, ctx: SyncContext, client: XeroClient) -> None:
+        self.ctx, self.client = ctx, client
+        self.starts = pulling.pass_starts(ctx)
+        ctx.remote_currency = pulling.known_currency(ctx, client)
+
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]:
+        return [] if self.ctx.remote_currency else [_organisation_run(self.client)]
+
+    def take(self, entity: str, answer: FirstAnswer) -> None:
+        currency = answer.value if isinstance(answer.value, str) else None
+        pulling.keep_currency(self.ctx, self.client, currency)
+        self.ctx.remote_currency = currency
+
+    def start(self) -> PageReads[str, Any] | None:
+        return pulling.pass_reads(self.ctx, self.client, self.starts)
+
+    def store(self, pages: PageReads[str, Any] | None) -> None:
+        assert pages is not None
+        pulling.store_pass_pages(self.ctx, self.starts, pages)
+        self.ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
+
+
 def pull(ctx: SyncContext) -> None:
     """The chart, the contacts and the transactions (see the module docstring)."""
     ctx.report(0, None, "Chart of accounts")
     client = ctx.client
-    if isinstance(client, QboClient):
-        queries, changes = pulling.qbo_cursors(ctx)
-        query_starts = pulling.query_starts(queries)
-        counted = query_starts if client.parallel > 1 else {}
-        settings = [_count_run(client, entity) for entity in counted]
-
-        def start_transactions(counts: dict[str, int]) -> PageReads[Any, Any] | None:
-            if not query_starts:
-                return None
-            page_counts = {entity: pulling.pages_from(count, query_starts[entity][1])
-                           for entity, count in counts.items()}
-            return pulling.query_reads(ctx, client, query_starts, page_counts)
-    else:
-        pass_starts = pulling.pass_starts(ctx)
-        ctx.remote_currency = pulling.known_currency(ctx, client)
-        settings = [] if ctx.remote_currency else [_organisation_run(client)]
-
-        def start_transactions(counts: dict[str, int]) -> PageReads[Any, Any] | None:
-            return pulling.pass_reads(ctx, client, pass_starts)
-
+    plan: _Transactions = _QboTransactions(ctx, client) if isinstance(client, QboClient) \
+        else _XeroTransactions(ctx, client)
+    settings = plan.setting_runs()
     runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)]
     # One request at a time (`parallel` 1) means that: the transaction pages wait for the rest.
     early = client.parallel > 1
-    transactions: PageReads[Any, Any] | None = None
-    counts: dict[str, int] = {}
+    pages: PageReads[str, Any] | None = None
     try:
         with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
                                    name="sync-first")) as first:
             if early and not settings:
-                transactions = start_transactions(counts)
+                pages = plan.start()
             chart: list[dict[str, Any]] = []
             stamps: dict[str, dt.datetime | None] = {}
             for page in first:
                 (what, entity), answer = page.key, page.answer
-                if what == COUNT:
-                    assert isinstance(answer.value, int)
-                    counts[entity] = answer.value
-                elif what == ORGANISATION:
-                    currency = answer.value if isinstance(answer.value, str) else None
-                    assert isinstance(client, XeroClient)
-                    pulling.keep_currency(ctx, client, currency)
-                    ctx.remote_currency = currency
+                if what in (COUNT, ORGANISATION):
+                    plan.take(entity, answer)
+                    if early and page.key == settings[-1].key:
+                        # Every setting is in: the transaction pages go out now, answered
+                        # while the chart and the contacts are stored.
+                        pages = plan.start()
                 elif what == CHART:
                     chart.extend(answer.rows)
                     if page.last:
@@ -121,25 +178,13 @@ def pull(ctx: SyncContext) -> None:
                         ctx.report(0, None, "Customers and suppliers")
                 else:
                     _store_contacts(ctx, entity, page, stamps)
-                if early and settings and page.key == settings[-1].key:
-                    # Every count (or the currency) is in: the transaction pages go out now,
-                    # answered while the chart and the contacts are stored.
-                    transactions = start_transactions(counts)
-        if transactions is None:
-            transactions = start_transactions(counts)
+        if not early:
+            pages = plan.start()
         pulling.repost_unmapped(ctx)
-        if isinstance(client, QboClient):
-            if transactions is not None:
-                pulling.store_query_pages(ctx, query_starts, transactions)
-            pulling.changes(ctx, client, changes)
-            ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
-        else:
-            assert transactions is not None
-            pulling.store_pass_pages(ctx, pass_starts, transactions)
-            ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
+        plan.store(pages)
     finally:
-        if transactions is not None:
-            transactions.close()
+        if pages is not None:
+            pages.close()  # stopped early (an error, Cancel): its answers are dropped
 
 
 def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnswer],
