@@ -7,10 +7,15 @@ transactions, QBO's `select count(*)` of each entity queried in full (`pull._pag
 Xero's organisation when its base currency is not known yet. Asked one after the other, that is
 four or five round trips (0.3–1 s each at QBO) before the first transaction page is even asked
 for. None of them depends on another, so here they go out together (`sync.prefetch.read_in_order`,
-the client's `parallel` at a time; the realm/tenant `RateBudget` still holds every request), and
-as soon as the counts (or the currency) are in, the transaction pages' reader starts too
-(`pull.query_reads`, `pull.pass_reads`): its first pages are answered while the chart and the
-contacts are stored.
+the client's `parallel` at a time), and the transaction pages' reader starts beside them
+(`pull.query_reads`, `pull.pass_reads`): at Xero at once (the currency is needed only to convert
+the pages, and it is handed over first), at QBO as soon as the counts are in (they say how many
+pages to ask for at once; before them, the 8 counts, the chart and the contacts already fill
+QBO's 10 slots). Its first pages are answered while the chart and the contacts are stored. The
+two readers together may want more requests than the provider allows at once for a moment: the
+realm/tenant `RateBudget` holds every request (QBO 10, Xero 5 in flight), the ones asked first
+get the first slots. With one request at a time (`parallel` 1) nothing overlaps: the transaction
+pages are asked for after the first reads.
 
 What is **stored** keeps its order, because the reader hands pages over in the order of its
 runs: the counts and the organisation (nothing stored but the currency setting), the chart (stored,
@@ -75,6 +80,11 @@ class _Transactions(ABC):
     (`setting_runs`, small answers taken with `take`), the pages' reader (`start`, None when no
     page is to be read) and how its pages are stored (`store`)."""
 
+    #: The reader is shaped by the settings (QBO's counts say how many pages to ask at once),
+    #: so it starts once they are in; otherwise (Xero's currency, needed only to convert the
+    #: pages, which are stored after it) it starts with the first reads.
+    start_after_settings: bool = False
+
     @abstractmethod
     def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]: ...
 
@@ -91,6 +101,10 @@ class _Transactions(ABC):
 class _QboTransactions(_Transactions):
     """Full queries (their `count(*)` first, so that every page a count says is asked for at
     once), then the CDC catch-up of the other entities."""
+
+    # Started before the counts, each query would grow one page at a time (and its pages would
+    # take the slots the counts, the chart and the contacts need: 11 of QBO's 10 already).
+    start_after_settings = True
 
     def __init__(self, ctx: SyncContext, client: QboClient) -> None:
         self.ctx, self.client = ctx, client
@@ -159,7 +173,7 @@ def pull(ctx: SyncContext) -> None:
     try:
         with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
                                    name="sync-first")) as first:
-            if early and not settings:
+            if early and not (settings and plan.start_after_settings):
                 pages = plan.start()
             chart: list[dict[str, Any]] = []
             stamps: dict[str, dt.datetime | None] = {}
@@ -167,9 +181,9 @@ def pull(ctx: SyncContext) -> None:
                 (what, entity), answer = page.key, page.answer
                 if what in (COUNT, ORGANISATION):
                     plan.take(entity, answer)
-                    if early and page.key == settings[-1].key:
-                        # Every setting is in: the transaction pages go out now, answered
-                        # while the chart and the contacts are stored.
+                    if early and pages is None and page.key == settings[-1].key:
+                        # Every count is in: the transaction pages go out now, answered while
+                        # the chart and the contacts are stored.
                         pages = plan.start()
                 elif what == CHART:
                     chart.extend(answer.rows)
