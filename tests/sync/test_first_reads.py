@@ -119,9 +119,10 @@ def test_the_first_reads_go_out_together_and_the_pages_before_the_chart_is_in(
         books: Books) -> None:
     provider = books.provider
     made = add_journals(books, 2500 if provider == "qbo" else 2100)
-    books.sandbox.add_fault(Fault("latency", count=None, path=READS[provider], seconds=0.2))
+    # Long enough for every first read to be sent before the first answer on a busy machine.
+    books.sandbox.add_fault(Fault("latency", count=None, path=READS[provider], seconds=0.5))
     path, query = CHART_AND_CONTACTS[provider]
-    books.sandbox.add_fault(Fault("latency", count=None, path=path, query=query, seconds=0.6))
+    books.sandbox.add_fault(Fault("latency", count=None, path=path, query=query, seconds=1.0))
     timeline = Timeline(provider)
     result = pull(books, timeline)
     assert result.ok, result.message
