@@ -206,12 +206,13 @@ def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnsw
     """A page of contacts stored; after the entity's last, its cursor: the oldest answer time
     of its pages (read together, they may be answered in any order)."""
     answer = page.answer
-    stamps[entity] = pulling.earliest(stamps.get(entity), answer.stamp)
-    # A QBO query's empty last page holds nothing to store; Xero's pages are each stored.
+    # A QBO query's empty last page holds nothing to store (nor its time: with no contact
+    # changed, the cursor is now, as it always was); Xero's pages are each stored.
     if answer.rows or isinstance(ctx.client, XeroClient):
+        stamps[entity] = pulling.earliest(stamps.get(entity), answer.stamp)
         store_contact_page(ctx, entity, answer.rows)
     if page.last:
-        set_contact_cursor(ctx, entity, stamps[entity])
+        set_contact_cursor(ctx, entity, stamps.get(entity))
 
 
 def _count_run(client: QboClient, entity: str) -> PageRun[Key, FirstAnswer]:
