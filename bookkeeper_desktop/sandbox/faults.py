@@ -18,7 +18,10 @@ request refused by those gates leaves the rules untouched). `/__sandbox__/` call
 
 Each rule applies to the next `count` matching requests (`None`: until cleared), optionally only to
 paths matching the regular expression `path` (searched, so `"tokens/bearer"` or `"^/connections"`)
-and to one HTTP `method`; with `probability` below 1 only to that share of them, drawn at random
+and to one HTTP `method`, optionally only to requests whose query string matches the regular
+expression `query` (searched in its decoded `name=value` pairs, so `"from Customer"` singles out
+QBO's customer queries, which share the `/query` path with every other); with `probability`
+below 1 only to that share of them, drawn at random
 (`FaultPlan.seed` makes the draws repeatable) — the "10 % of requests faulted" of the fault
 benchmark (benchmarks/bench_sync_faults.py). Expiring access tokens early and revoking grants are
 immediate actions on the OAuth store, not rules (see `SandboxServer.expire_access_tokens`).
@@ -45,6 +48,8 @@ class Fault:
     count: int | None = 1
     path: str | None = None
     method: str | None = None
+    #: A regular expression searched in the request's decoded query string (`name=value&…`).
+    query: str | None = None
     status: int = 503
     seconds: float = 0.0
     #: Xero's `X-Rate-Limit-Problem` for a `rate_limit` fault (minute, day, concurrent, appminute).
@@ -63,11 +68,16 @@ class Fault:
             raise ValueError("seconds cannot be negative")
         if not 0.0 < self.probability <= 1.0:
             raise ValueError("probability must be above 0 and at most 1")
-        if self.path is not None:
-            re.compile(self.path)
+        for pattern in (self.path, self.query):
+            if pattern is not None:
+                re.compile(pattern)
 
     def matches(self, request: Request) -> bool:
         if self.method is not None and self.method.upper() != request.method:
+            return False
+        if self.query is not None and re.search(self.query, "&".join(
+                f"{name}={value}" for name, values in request.query.items()
+                for value in values)) is None:
             return False
         return self.path is None or re.search(self.path, request.path) is not None
 
@@ -79,7 +89,8 @@ class Fault:
         """Build from the JSON the `/__sandbox__/faults` endpoint accepts; `ValueError` if bad."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        known = {"kind", "count", "path", "method", "status", "seconds", "problem", "probability"}
+        known = {"kind", "count", "path", "method", "query", "status", "seconds", "problem",
+                 "probability"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -92,6 +103,7 @@ class Fault:
                 count=None if data.get("count", 1) is None else int(data.get("count", 1)),
                 path=data.get("path"),
                 method=data.get("method"),
+                query=data.get("query"),
                 status=int(data.get("status", 503)),
                 seconds=float(data.get("seconds", 0.0)),
                 problem=str(data.get("problem", "minute")),

@@ -12,7 +12,9 @@ Each remote contact is kept as a remote object (what the proposals are made from
 - otherwise: added to our list, linked, with its role.
 
 Incremental like the transactions: QBO by `MetaData.LastUpdatedTime >= cursor` (contacts are
-few, a query is one request), Xero with `If-Modified-Since`; cursors `contacts:<entity>`.
+few, a query is one request), Xero with `If-Modified-Since`; cursors `contacts:<entity>`, moved
+to the oldest answer time of the entity's pages once they are all stored. The pages are read
+together with the pull's other first reads (`sync.pull_reads`) and stored here, in order.
 """
 
 from __future__ import annotations
@@ -33,37 +35,28 @@ from bookkeeper_desktop.sync.remote_entries import updated_at_of, version_of
 CONTACT_TYPES = ("Customer", "Vendor", "Contacts")
 
 
-def pull_contacts(ctx: SyncContext) -> None:
-    ctx.report(0, None, "Customers and suppliers")
-    if isinstance(ctx.client, QboClient):
-        for entity in ("Customer", "Vendor"):
-            cursor = _cursor(ctx, entity)
-            where = ""
-            if cursor is not None:
-                where = f"MetaData.LastUpdatedTime >= '{cursor.isoformat(timespec='seconds')}'"
-            started: dt.datetime | None = None
-            for page, server_time in ctx.client.query_pages(entity, where=where,
-                                                            progress=ctx.progress):
-                started = started or server_time
-                _apply(ctx, entity, page)
-            _set_cursor(ctx, entity, started)
-        return
-    assert isinstance(ctx.client, XeroClient)
-    cursor = _cursor(ctx, "Contacts")
-    first: dt.datetime | None = None
-    for page, stamp in ctx.client.pages_since("Contacts", cursor, progress=ctx.progress):
-        first = first or stamp
-        _apply(ctx, "Contacts", page)
-    _set_cursor(ctx, "Contacts", first)
+def contact_entities(client: QboClient | XeroClient) -> tuple[str, ...]:
+    """The remote entities the contacts come from, in the order they are stored."""
+    return ("Customer", "Vendor") if isinstance(client, QboClient) else ("Contacts",)
 
 
-def _cursor(ctx: SyncContext, entity: str) -> dt.datetime | None:
+def contact_cursor(ctx: SyncContext, entity: str) -> dt.datetime | None:
+    """Where the entity's contacts are read from (None: all of them)."""
     with ctx.db.read_session() as session:
         return store.cursor_time(store.get_cursor(session, ctx.company_id, ctx.provider,
                                                   f"contacts:{entity}"))
 
 
-def _set_cursor(ctx: SyncContext, entity: str, moment: dt.datetime | None) -> None:
+def qbo_changed_since(cursor: dt.datetime | None) -> str:
+    """The `where` of a QBO contacts query from its cursor ("" for every contact)."""
+    if cursor is None:
+        return ""
+    return f"MetaData.LastUpdatedTime >= '{cursor.isoformat(timespec='seconds')}'"
+
+
+def set_contact_cursor(ctx: SyncContext, entity: str, moment: dt.datetime | None) -> None:
+    """Once every page of the entity is stored: the next pull reads from `moment` (the oldest
+    answer time of its pages; None: now)."""
     with ctx.db.session() as session:
         store.set_cursor(session, ctx.company_id, ctx.provider, f"contacts:{entity}",
                          (moment or dt.datetime.now(dt.UTC)).isoformat())
@@ -88,7 +81,9 @@ def _column(provider: str, entity: str, roles: set[str]) -> str:
     return REMOTE_COLUMNS[("qbo", "customer" if entity == "Customer" else "supplier")]
 
 
-def _apply(ctx: SyncContext, entity: str, objects: Sequence[Mapping[str, Any]]) -> None:
+def store_contact_page(ctx: SyncContext, entity: str, objects: Sequence[Mapping[str, Any]]
+                       ) -> None:
+    """One page of the entity's contacts, committed, then a safe point."""
     with ctx.db.session() as session:
         ours = contact_rows(session, ctx.company_id)
         keys: dict[str, list[ContactRow]] = {}

@@ -4,7 +4,8 @@
 1. starts a `sync_runs` row (direction pull/push/both);
 2. reconciles the outbox (pushes a dead run may have sent: `push.reconcile`) so that nothing is
    sent or imported twice;
-3. pull (chart of accounts, then transactions; `sync.pull`), then push (`sync.push`);
+3. pull (chart of accounts, contacts, then transactions, their first reads asked together:
+   `sync.pull_reads`), then push (`sync.push`);
 4. finishes the row with counts, errors, duration and a result: succeeded (everything is at the
    provider), needs attention (it went through, but entries are not sent — counted per reason,
    `not_sent_counts` — or it met problems), failed (a typed error turned into what to do), or
@@ -56,10 +57,9 @@ from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import ConnectionRow, OutboxRow
 from bookkeeper_desktop.storage.types import utc_now
 from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync import pull_reads, store
 from bookkeeper_desktop.sync import push as pushing
-from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient, wait
-from bookkeeper_desktop.sync.contacts_pull import pull_contacts
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.lease import Lease
 from bookkeeper_desktop.sync.store import NotSentReason
@@ -298,9 +298,8 @@ def _run(db: Database, company_id: int, client: QboClient | XeroClient, *, pull:
 def _work(ctx: SyncContext, *, pull: bool, push: bool) -> None:
     pushing.reconcile(ctx)
     if pull:
-        pulling.pull_accounts(ctx)
-        pull_contacts(ctx)
-        pulling.pull_transactions(ctx)
+        # The chart, the contacts and the transactions, their first reads asked together.
+        pull_reads.pull(ctx)
     elif push and ctx.push_only:
         # Push only: their chart of accounts is read to propose the mappings the push needs
         # (none of their accounts joins ours); no contact, no transaction is pulled.

@@ -29,6 +29,11 @@ sent, the answers in flight are abandoned (their threads are daemons and store n
 nothing is half stored. A pull that stops or dies starts again at the first page whose cursor
 was not committed.
 
+The reads start when `read_in_order` is called, not when the first page is taken: a pull asks
+for its first transaction pages and then stores the chart of accounts and the contacts while they
+are answered (`sync.pull_reads`). `PageReads.close` stops the reads whether or not a page was
+taken. Runs marked `small` (a count, a setting) are not counted among the pages held.
+
 `prefetched(items)` is the simple form for reads that depend on each other (QBO CDC: the next
 call starts at the newest time of this answer): the next item is read in a thread while this one
 is committed; at most `depth` items wait.
@@ -127,6 +132,8 @@ class PageRun(Generic[K, R]):
             `select count(*)`): that many are asked for at once, as with `page_count`. A count
             is a hint, not a promise: objects added meanwhile make a page past it that is
             asked for when the caller reaches it, and a shorter run simply ends early.
+        small: its answers are small (a count, a setting, not 1,000 objects): they are not
+            counted among the pages held (`MOST_PAGES_HELD`), only among the requests in flight.
     """
 
     key: K
@@ -134,6 +141,7 @@ class PageRun(Generic[K, R]):
     ends: Callable[[int, R], bool]
     page_count: Callable[[R], int | None] = _no_count
     known_pages: int | None = None
+    small: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +196,8 @@ class _Reader(Generic[K, R]):
     answers: dict[tuple[int, int], tuple[bool, object]] = field(default_factory=dict)
     states: list[_RunState] = field(default_factory=list)
     in_flight: int = 0
+    #: Of `in_flight`, the requests of `small` runs (not pages held).
+    small_in_flight: int = 0
     #: The next page to hand over.
     position: tuple[int, int] = (0, 0)
     #: The first page that failed: nothing at or after it is asked for any more.
@@ -222,11 +232,17 @@ class _Reader(Generic[K, R]):
         for index in range(self.position[0], len(self.runs)):
             while self._may_ask(index):
                 waited_for = (index, self.states[index].issued) == self.position
-                if self.in_flight >= self.parallel or (
-                        not waited_for and self.in_flight + len(self.answers)
-                        >= min(self.parallel + self.ahead, MOST_PAGES_HELD)):
+                if self.in_flight >= self.parallel:
+                    return
+                if not waited_for and not self.runs[index].small and \
+                        self._pages_held() >= min(self.parallel + self.ahead, MOST_PAGES_HELD):
                     return
                 self._ask(index)
+
+    def _pages_held(self) -> int:
+        """Pages asked for and not yet handed over, `small` runs' answers left out."""
+        waiting = sum(1 for index, _ in self.answers if not self.runs[index].small)
+        return self.in_flight - self.small_in_flight + waiting
 
     def _ask(self, index: int) -> None:
         state = self.states[index]
@@ -234,6 +250,7 @@ class _Reader(Generic[K, R]):
         state.issued += 1
         state.in_flight += 1
         self.in_flight += 1
+        self.small_in_flight += self.runs[index].small
         threading.Thread(target=self._read, args=(index, number), daemon=True,
                          name=f"{self.name}-{index}-{number}").start()
 
@@ -253,6 +270,7 @@ class _Reader(Generic[K, R]):
             state = self.states[index]
             state.in_flight -= 1
             self.in_flight -= 1
+            self.small_in_flight -= run.small
             if not self.stopped and outcome is not None:
                 self._store(index, number, outcome, ends, count)
                 self._fill()
@@ -288,10 +306,19 @@ class _Reader(Generic[K, R]):
         self.progress.check_cancelled()
         raise AssertionError("unreachable: cancelled")
 
+    def start(self) -> None:
+        with self.cond:
+            self._fill()
+
+    def stop(self) -> None:
+        """No new request; the answers waiting are dropped, the ones in flight abandoned."""
+        with self.cond:
+            self.stopped = True
+            self.answers.clear()
+        self.workers.cancel()
+
     def pages(self) -> Generator[PageRead[K, R], None, None]:
         try:
-            with self.cond:
-                self._fill()
             while self.position[0] < len(self.runs):
                 if self.progress is not None and self.progress.cancelled:
                     self.workers.cancel()
@@ -315,16 +342,35 @@ class _Reader(Generic[K, R]):
                     self._fill()
                 yield PageRead(run.key, number, answer, last)
         finally:
-            with self.cond:
-                self.stopped = True
-                self.answers.clear()
-            self.workers.cancel()
+            self.stop()
+
+
+class PageReads(Generic[K, R]):
+    """The pages of `read_in_order`, already being read: iterate to take them in order; `close`
+    stops the reads (no new request is sent) whether or not a page was taken."""
+
+    def __init__(self, reader: _Reader[K, R]) -> None:
+        self._reader = reader
+        self._pages = reader.pages()
+
+    def __iter__(self) -> PageReads[K, R]:
+        return self
+
+    def __next__(self) -> PageRead[K, R]:
+        return next(self._pages)
+
+    def close(self) -> None:
+        self._pages.close()
+        self._reader.stop()  # a generator never started runs no `finally` on close
 
 
 def read_in_order(runs: Sequence[PageRun[K, R]], *, parallel: int,
                   progress: Progress | None = None, ahead: int = AHEAD,
-                  name: str = "sync-pages") -> Generator[PageRead[K, R], None, None]:
+                  name: str = "sync-pages") -> PageReads[K, R]:
     """Every page of `runs`, run by run and page by page, read up to `parallel` at a time (see
-    the module docstring). Raises a page's error at that page, `Cancelled` when `progress` is
-    cancelled; closing the iterator stops the reads (no new request is sent)."""
-    return _Reader(runs, max(1, parallel), progress, ahead, name).pages()
+    the module docstring); the first requests are sent before this returns. Raises a page's
+    error at that page, `Cancelled` when `progress` is cancelled; `close` stops the reads (no
+    new request is sent)."""
+    reader = _Reader(runs, max(1, parallel), progress, ahead, name)
+    reader.start()
+    return PageReads(reader)

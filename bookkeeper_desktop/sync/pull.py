@@ -13,7 +13,7 @@ Transactions, per entity, with a cursor per company, provider and entity (`sync_
 - QBO: Change Data Capture, one `GET /cdc?entities=A,B,…&changedSince=T` for every entity
   (inclusive; at most 1,000 objects per answer across its entities, oldest first: when full,
   the next call starts at the newest `LastUpdatedTime` seen; the next call is sent while this
-  answer is committed, see `_changes` for why CDC cannot do more); on the first sync or when the
+  answer is committed, see `changes` for why CDC cannot do more); on the first sync or when the
   cursor is past CDC's 30-day window, a full query with paging (`full:<time>|<startposition>`
   while it runs, so a pull that dies resumes at its page). Deleted objects come as
   `{"Id","status":"Deleted"}`.
@@ -40,7 +40,7 @@ that entry, never imported a second time. An entry changed here *and* there is a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from typing import Any
 
@@ -73,7 +73,13 @@ from bookkeeper_desktop.sync.clients import QBO_CDC_MAX, QBO_PAGE, QboClient, Xe
 from bookkeeper_desktop.sync.contacts_pull import CONTACT_TYPES
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.payloads import key_in
-from bookkeeper_desktop.sync.prefetch import PageRun, prefetched, read_in_order
+from bookkeeper_desktop.sync.prefetch import (
+    PageRead,
+    PageReads,
+    PageRun,
+    prefetched,
+    read_in_order,
+)
 from bookkeeper_desktop.sync.remote_entries import (
     QBO_ENTITIES,
     XERO_COLLECTIONS,
@@ -120,14 +126,17 @@ def remote_account(provider: str, raw: Mapping[str, Any]) -> Account | None:
     return account if not account.validate() else None
 
 
-def pull_accounts(ctx: SyncContext) -> None:
+def pull_accounts(ctx: SyncContext, raws: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Store the provider's chart (`raws`: already read, as `sync.pull_reads` does with the
+    other first reads; None: read it here) and propose or confirm the mappings."""
     ctx.report(0, None, "Chart of accounts")
     provider = ctx.provider
-    if isinstance(ctx.client, QboClient):
-        pages = ctx.client.query_pages("Account", progress=ctx.progress)
-        raws: list[dict[str, Any]] = [row for page, _ in pages for row in page]
-    else:
-        raws = ctx.client.accounts(progress=ctx.progress)
+    if raws is None:
+        if isinstance(ctx.client, QboClient):
+            pages = ctx.client.query_pages("Account", progress=ctx.progress)
+            raws = [row for page, _ in pages for row in page]
+        else:
+            raws = ctx.client.accounts(progress=ctx.progress)
     with ctx.db.session() as session:
         mapped = store.mapped_accounts(session, ctx.company_id, provider, confirmed_only=False)
         by_remote_id = {row.remote_id: row for row in mapped if row.remote_id}
@@ -319,8 +328,15 @@ def pull_transactions(ctx: SyncContext) -> None:
 
 
 def _pull_qbo(ctx: SyncContext, client: QboClient) -> None:
-    """Entities with no cursor, a query that died (`full:`) or a cursor past CDC's window get a
-    full query; the others come from one CDC call for all of them."""
+    queries, changes_from = qbo_cursors(ctx)
+    _full_queries(ctx, client, queries)
+    changes(ctx, client, changes_from)
+
+
+def qbo_cursors(ctx: SyncContext) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The entities' cursors, split: entities with no cursor, a query that died (`full:`) or a
+    cursor past CDC's window get a full query (the first); the others come from one CDC call
+    for all of them (the second)."""
     with ctx.db.read_session() as session:
         cursors = {entity: store.get_cursor(session, ctx.company_id, "qbo", entity)
                    for entity in QBO_ENTITIES}
@@ -330,16 +346,16 @@ def _pull_qbo(ctx: SyncContext, client: QboClient) -> None:
         return cursor is None or cursor.startswith("full:") or \
             now - (store.cursor_time(cursor) or now) > CDC_WINDOW
 
-    _full_queries(ctx, client, {e: c for e, c in cursors.items() if needs_query(c)})
-    _changes(ctx, client, {e: c for e, c in cursors.items() if c and not needs_query(c)})
+    return ({e: c for e, c in cursors.items() if needs_query(c)},
+            {e: c for e, c in cursors.items() if c and not needs_query(c)})
 
 
-#: One CDC answer as `_changes` applies it: the objects per entity and the cursor they move
+#: One CDC answer as `changes` applies it: the objects per entity and the cursor they move
 #: every entity to, or None when CDC cannot page past a second (then everything is queried).
 _CdcAnswer = tuple[dict[str, list[dict[str, Any]]], str] | None
 
 
-def _changes(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str]) -> None:
+def changes(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str]) -> None:
     """What changed since the cursors, in one `GET /cdc?entities=A,B,…` for every entity
     (one request and one round trip where there were eight). `changedSince` is the oldest of
     their cursors: what an entity's own later cursor already covers comes again and is skipped
@@ -387,7 +403,7 @@ def _changes(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str]) ->
             _apply_page(ctx, entity, found[entity], next_cursor)
 
 
-def _earliest(known: dt.datetime | None, stamp: dt.datetime | None) -> dt.datetime | None:
+def earliest(known: dt.datetime | None, stamp: dt.datetime | None) -> dt.datetime | None:
     """The older of two answer times: pages read at once are answered in any order, and the
     next pass must start no later than the oldest of them (a change made after an early page was
     read, to an object on it, is then still picked up)."""
@@ -396,25 +412,41 @@ def _earliest(known: dt.datetime | None, stamp: dt.datetime | None) -> dt.dateti
     return min(known, stamp)
 
 
+#: A QBO query page: its rows and the answer's `time`.
+QueryAnswer = tuple[list[dict[str, Any]], dt.datetime | None]
+#: Where each entity's full query starts: the oldest answer time so far (None: not started)
+#: and the start position.
+QueryStarts = dict[str, tuple[dt.datetime | None, int]]
+
+
 def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str | None]
                   ) -> None:
     """Every object of each entity, page by page, read `client.parallel` pages at a time across
     the entities (`sync.prefetch.read_in_order`) and committed in order; a query that died
     (`full:<time>|<position>` cursor) resumes at its page. `<time>` is the oldest answer time of
     the query's pages so far: the CDC cursor once the query is complete."""
-    entities = [entity for entity in QBO_ENTITIES if entity in cursors]
-    starts: dict[str, tuple[dt.datetime | None, int]] = {}
-    for entity in entities:
+    starts = query_starts(cursors)
+    page_counts = _page_counts(ctx, client, {e: start for e, (_, start) in starts.items()})
+    with closing(query_reads(ctx, client, starts, page_counts)) as pages:
+        store_query_pages(ctx, starts, pages)
+
+
+def query_starts(cursors: Mapping[str, str | None]) -> QueryStarts:
+    """Each entity's start (`QueryStarts`) from its cursor, in `QBO_ENTITIES`' order."""
+    starts: QueryStarts = {}
+    for entity in [entity for entity in QBO_ENTITIES if entity in cursors]:
         cursor, started, start = cursors[entity], None, 1
         if cursor and cursor.startswith("full:"):
             started_text, start_text = cursor[5:].split("|")
             started, start = dt.datetime.fromisoformat(started_text), int(start_text)
         starts[entity] = (started, start)
+    return starts
 
-    page_counts = _page_counts(ctx, client, {e: starts[e][1] for e in entities})
 
-    def run(entity: str, start: int) -> PageRun[str, tuple[list[dict[str, Any]],
-                                                           dt.datetime | None]]:
+def query_reads(ctx: SyncContext, client: QboClient, starts: QueryStarts,
+                page_counts: Mapping[str, int]) -> PageReads[str, QueryAnswer]:
+    """The full queries' pages, being read from now on (`read_in_order`), entity by entity."""
+    def run(entity: str, start: int) -> PageRun[str, QueryAnswer]:
         return PageRun(
             entity,
             fetch=lambda n, progress: client.query_page(entity, start + n * QBO_PAGE,
@@ -422,26 +454,30 @@ def _full_queries(ctx: SyncContext, client: QboClient, cursors: Mapping[str, str
             ends=lambda _n, answer: len(answer[0]) < QBO_PAGE,
             known_pages=page_counts.get(entity))
 
+    return read_in_order([run(e, start) for e, (_, start) in starts.items()],
+                         parallel=client.parallel, progress=ctx.progress, name="sync-query")
+
+
+def store_query_pages(ctx: SyncContext, starts: QueryStarts,
+                      pages: Iterable[PageRead[str, QueryAnswer]]) -> None:
+    """Each page committed with its `full:` cursor, in order; an entity's last page moves its
+    cursor to the query's oldest answer time (where CDC takes over)."""
     current, started, read = None, None, 0
-    with closing(read_in_order([run(e, starts[e][1]) for e in entities],
-                               parallel=client.parallel, progress=ctx.progress,
-                               name="sync-query")) as pages:
-        for page in pages:
-            entity, (rows, server_time) = page.key, page.answer
-            if entity != current:
-                current, started = entity, starts[entity][0]
-                ctx.report_reading("transactions", read)
-            started = _earliest(started, server_time) or dt.datetime.now(dt.UTC)
-            if rows:
-                position = starts[entity][1] + page.number * QBO_PAGE + len(rows)
-                _apply_page(ctx, entity, rows, f"full:{started.isoformat()}|{position}")
-                read += len(rows)
-                ctx.report_reading("transactions", read)
-            if page.last:
-                with ctx.db.session() as session:  # the entity's query is complete
-                    store.set_cursor(session, ctx.company_id, "qbo", entity,
-                                     started.isoformat())
-                ctx.safe_point()
+    for page in pages:
+        entity, (rows, server_time) = page.key, page.answer
+        if entity != current:
+            current, started = entity, starts[entity][0]
+            ctx.report_reading("transactions", read)
+        started = earliest(started, server_time) or dt.datetime.now(dt.UTC)
+        if rows:
+            position = starts[entity][1] + page.number * QBO_PAGE + len(rows)
+            _apply_page(ctx, entity, rows, f"full:{started.isoformat()}|{position}")
+            read += len(rows)
+            ctx.report_reading("transactions", read)
+        if page.last:
+            with ctx.db.session() as session:  # the entity's query is complete
+                store.set_cursor(session, ctx.company_id, "qbo", entity, started.isoformat())
+            ctx.safe_point()
 
 
 def _page_counts(ctx: SyncContext, client: QboClient, starts: Mapping[str, int]
@@ -462,9 +498,14 @@ def _page_counts(ctx: SyncContext, client: QboClient, starts: Mapping[str, int]
     with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
                                name="sync-count")) as answers:
         for answer in answers:
-            remaining = max(0, answer.answer - (starts[answer.key] - 1))
-            counts[answer.key] = remaining // QBO_PAGE + 1
+            counts[answer.key] = pages_from(answer.answer, starts[answer.key])
     return counts
+
+
+def pages_from(count: int, start: int) -> int:
+    """The pages a query of `count` objects has from position `start`, the page that proves
+    the end (short or empty) included."""
+    return max(0, count - (start - 1)) // QBO_PAGE + 1
 
 
 def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
@@ -474,7 +515,19 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
     others are asked for together. `<next cursor>` is the oldest `DateTimeUTC` of the pass's
     answers so far: the next pass's `If-Modified-Since`."""
     ctx.remote_currency = organisation_currency(ctx, client)
-    starts: dict[str, tuple[str, dt.datetime | None, int]] = {}
+    starts = pass_starts(ctx)
+    with closing(pass_reads(ctx, client, starts)) as pages:
+        store_pass_pages(ctx, starts, pages)
+
+
+#: Where each collection's pass starts: its `If-Modified-Since` (ISO text, "" for none), the
+#: oldest answer time so far (None: not started) and the page.
+PassStarts = dict[str, tuple[str, dt.datetime | None, int]]
+
+
+def pass_starts(ctx: SyncContext) -> PassStarts:
+    """Each collection's start (`PassStarts`) from its cursor, in `XERO_COLLECTIONS`' order."""
+    starts: PassStarts = {}
     with ctx.db.read_session() as session:
         for collection in XERO_COLLECTIONS:
             cursor = store.get_cursor(session, ctx.company_id, "xero", collection)
@@ -483,7 +536,12 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
                 since_text, next_text, page_text = cursor[5:].split("|")
                 next_cursor, first = dt.datetime.fromisoformat(next_text), int(page_text)
             starts[collection] = (since_text, next_cursor, first)
+    return starts
 
+
+def pass_reads(ctx: SyncContext, client: XeroClient, starts: PassStarts
+               ) -> PageReads[str, XeroPage]:
+    """The passes' pages, being read from now on (`read_in_order`), collection by collection."""
     def run(collection: str, since_text: str, first: int) -> PageRun[str, XeroPage]:
         since = dt.datetime.fromisoformat(since_text) if since_text else None
         return PageRun(
@@ -494,41 +552,56 @@ def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
             page_count=lambda answer: None if answer.page_count is None
             else answer.page_count - first + 1)
 
+    return read_in_order([run(c, since, first) for c, (since, _, first) in starts.items()],
+                         parallel=client.parallel, progress=ctx.progress, name="sync-pages")
+
+
+def store_pass_pages(ctx: SyncContext, starts: PassStarts,
+                     pages: Iterable[PageRead[str, XeroPage]]) -> None:
+    """Each page committed with its `pass:` cursor, in order; a collection's last page moves
+    its cursor to the pass's oldest answer time (the next pass's `If-Modified-Since`)."""
     current, next_cursor, read = None, None, 0
-    with closing(read_in_order([run(c, starts[c][0], starts[c][2]) for c in XERO_COLLECTIONS],
-                               parallel=client.parallel, progress=ctx.progress,
-                               name="sync-pages")) as pages:
-        for page in pages:
-            collection, answer = page.key, page.answer
-            since_text = starts[collection][0]
-            if collection != current:
-                current, next_cursor = collection, starts[collection][1]
-                ctx.report_reading("transactions", read)
-            next_cursor = _earliest(next_cursor, answer.stamp) or dt.datetime.now(dt.UTC)
-            _apply_page(ctx, collection, answer.rows,
-                        f"pass:{since_text}|{next_cursor.isoformat()}|{answer.page + 1}")
-            read += len(answer.rows)
+    for page in pages:
+        collection, answer = page.key, page.answer
+        since_text = starts[collection][0]
+        if collection != current:
+            current, next_cursor = collection, starts[collection][1]
             ctx.report_reading("transactions", read)
-            if page.last:
-                with ctx.db.session() as session:
-                    store.set_cursor(session, ctx.company_id, "xero", collection,
-                                     next_cursor.isoformat())
-                ctx.safe_point()
+        next_cursor = earliest(next_cursor, answer.stamp) or dt.datetime.now(dt.UTC)
+        _apply_page(ctx, collection, answer.rows,
+                    f"pass:{since_text}|{next_cursor.isoformat()}|{answer.page + 1}")
+        read += len(answer.rows)
+        ctx.report_reading("transactions", read)
+        if page.last:
+            with ctx.db.session() as session:
+                store.set_cursor(session, ctx.company_id, "xero", collection,
+                                 next_cursor.isoformat())
+            ctx.safe_point()
 
 
 def organisation_currency(ctx: SyncContext, client: XeroClient) -> str | None:
     """The Xero organisation's base currency, asked once per organisation and kept with the
     connection's settings (Xero does not let it change once there are transactions)."""
-    key = f"{store.BASE_CURRENCY}:{client.tenant_id}"
-    with ctx.db.read_session() as session:
-        known = store.integration_value(session, ctx.company_id, "xero", key)
+    known = known_currency(ctx, client)
     if known:
         return known
     currency = client.base_currency(progress=ctx.progress)
+    keep_currency(ctx, client, currency)
+    return currency
+
+
+def known_currency(ctx: SyncContext, client: XeroClient) -> str | None:
+    """The organisation's base currency as kept by an earlier sync (None: not asked yet)."""
+    with ctx.db.read_session() as session:
+        return store.integration_value(session, ctx.company_id, "xero",
+                                       f"{store.BASE_CURRENCY}:{client.tenant_id}")
+
+
+def keep_currency(ctx: SyncContext, client: XeroClient, currency: str | None) -> None:
     if currency:
         with ctx.db.session() as session:
-            store.keep_integration_value(session, ctx.company_id, "xero", key, currency)
-    return currency
+            store.keep_integration_value(session, ctx.company_id, "xero",
+                                         f"{store.BASE_CURRENCY}:{client.tenant_id}", currency)
 
 
 class Page:

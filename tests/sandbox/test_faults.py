@@ -55,6 +55,28 @@ def test_error_fault_on_one_path_leaves_others_alone(
     assert company_info(qbo, http, tokens["access_token"]).status_code == 200
 
 
+def test_a_fault_on_a_query_string_leaves_the_other_requests_on_the_path_alone(
+        qbo: QboSandbox, http: httpx.Client, tokens: dict[str, Any]) -> None:
+    """`query` singles out requests by their query string (QBO's queries all share `/query`:
+    "from Customer" picks the customer queries), added here through the JSON endpoint."""
+    added = http.post(qbo.base_url + "/__sandbox__/faults", json={
+        "kind": "error", "count": None, "status": 500, "path": "companyinfo",
+        "query": "select=Customer"})
+    assert added.status_code == 201, added.text
+
+    def info(select: str) -> int:
+        return http.get(f"{qbo.base_url}/v3/company/{REALM}/companyinfo/{REALM}",
+                        params={"select": select},
+                        headers={"Authorization": f"Bearer {tokens['access_token']}",
+                                 "Accept": "application/json"}).status_code
+
+    assert info("Customer") == 500
+    assert info("Vendor") == 200
+    assert info("Customer") == 500  # until cleared
+    with pytest.raises(ValueError, match="missing"):
+        Fault.from_json({"kind": "error", "query": "from (Customer"})
+
+
 def test_a_request_refused_for_its_token_does_not_use_up_a_rule(
         qbo: QboSandbox, http: httpx.Client, tokens: dict[str, Any]) -> None:
     qbo.fail_next(1, status=503, path="companyinfo")

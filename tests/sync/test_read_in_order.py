@@ -210,3 +210,32 @@ def test_cancel_while_the_caller_commits_a_page_asks_for_nothing_more() -> None:
         read_all()
     time.sleep(0.2)
     assert len(network.asked) == asked_at_cancel[0]
+
+
+def test_the_reads_start_before_the_first_page_is_taken_and_close_stops_them() -> None:
+    """A pull starts its transaction pages and stores the chart meanwhile: the pages are asked
+    for when `read_in_order` returns; closed before any is taken, nothing more is asked."""
+    network = Network(default=0.1)
+    pages = read_in_order([network.run("a", 30, known=31)], parallel=4)
+    time.sleep(0.05)  # the caller is busy elsewhere
+    with network.lock:
+        assert len(network.asked) == 4  # in flight before the first page was taken
+    pages.close()
+    time.sleep(0.25)  # the four are answered by now: none asked for another
+    assert len(network.asked) == 4
+    with pytest.raises(StopIteration):
+        next(pages)
+
+
+def test_small_answers_are_not_counted_among_the_pages_held() -> None:
+    """QBO's counts before the pages they announce: five counts in flight leave the pages the
+    slots that `parallel` allows, not only what `MOST_PAGES_HELD` leaves beside five pages."""
+    network = Network(default=0.2)
+    counts = [PageRun(f"count{n}", fetch=network.run(f"count{n}", 0).fetch,
+                      ends=lambda _n, _rows: True, small=True) for n in range(5)]
+    pages = read_in_order([*counts, network.run("a", 20, known=21)], parallel=10)
+    time.sleep(0.1)  # nothing answered yet
+    with network.lock:
+        assert sorted(key for key, _ in network.asked).count("a") == 5  # 10 in flight
+    assert [page.key for page in pages][:5] == [f"count{n}" for n in range(5)]
+    assert network.most_in_flight == 10

@@ -1,0 +1,267 @@
+"""A pull: its first reads asked for together, then the chart, the contacts and the transactions
+stored in that order.
+
+Before a first transaction page, a pull needs the chart of accounts (QBO `select * from Account`,
+Xero `GET Accounts`), the contacts (QBO Customer and Vendor, Xero Contacts) and, for reading the
+transactions, QBO's `select count(*)` of each entity queried in full (`pull._page_counts`) or
+Xero's organisation when its base currency is not known yet. Asked one after the other, that is
+four or five round trips (0.3–1 s each at QBO) before the first transaction page is even asked
+for. None of them depends on another, so here they go out together (`sync.prefetch.read_in_order`,
+the client's `parallel` at a time), and the transaction pages' reader starts beside them
+(`pull.query_reads`, `pull.pass_reads`): at Xero at once (the currency is needed only to convert
+the pages, and it is handed over first), at QBO as soon as the counts are in (they say how many
+pages to ask for at once; before them, the 8 counts, the chart and the contacts already fill
+QBO's 10 slots). Its first pages are answered while the chart and the contacts are stored. The
+two readers together may want more requests than the provider allows at once for a moment: the
+realm/tenant `RateBudget` holds every request (QBO 10, Xero 5 in flight), the ones asked first
+get the first slots. With one request at a time (`parallel` 1) nothing overlaps: the transaction
+pages are asked for after the first reads.
+
+What is **stored** keeps its order, because the reader hands pages over in the order of its
+runs: the counts and the organisation (nothing stored but the currency setting), the chart (stored,
+mappings proposed or confirmed), the contacts (page by page, each entity's cursor when its pages
+are in), then `pull.repost_unmapped`, then the transaction pages, each committed with its cursor
+(`pull.store_query_pages`, `pull.store_pass_pages`), then QBO's CDC catch-up
+(`pull.changes`). No transaction is converted before the chart is stored. An error on one of the
+first reads (after the client's retries) is raised when its turn comes: what came before it is
+stored, nothing after it, and the transaction reader is stopped (its answers are dropped, nothing
+of them was stored). Cancel stops both readers at once.
+
+Reads that are not needed are not made: no counts for entities that CDC catches up (or with one
+request at a time, where they gain nothing), no organisation when its currency is kept, and no
+transaction page before the CDC call, which cannot start before the previous answer is stored
+(`pull.changes`). A push-only connection reads only its chart (`sync.engine`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync.clients import QBO_PAGE, QboClient, XeroClient
+from bookkeeper_desktop.sync.contacts_pull import (
+    contact_cursor,
+    contact_entities,
+    qbo_changed_since,
+    set_contact_cursor,
+    store_contact_page,
+)
+from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.prefetch import PageRead, PageReads, PageRun, read_in_order
+from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+
+#: What a first read is for (the first part of its run's key; the second names the entity).
+COUNT, ORGANISATION, CHART, CONTACTS = "count", "organisation", "chart", "contacts"
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """One answer of a first read: rows (a page of the chart or of contacts) with the answer's
+    time, or a `value` (a count, a currency)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    stamp: dt.datetime | None = None
+    last: bool = True
+    page_count: int | None = None
+    value: int | str | None = None
+
+
+Key = tuple[str, str]
+
+
+class _Transactions(ABC):
+    """What a pull's transaction pages need, from their cursors (read before anything is
+    stored: the chart and the contacts do not move them): the settings to read first
+    (`setting_runs`, small answers taken with `take`), the pages' reader (`start`, None when no
+    page is to be read) and how its pages are stored (`store`)."""
+
+    #: The reader is shaped by the settings (QBO's counts say how many pages to ask at once),
+    #: so it starts once they are in; otherwise (Xero's currency, needed only to convert the
+    #: pages, which are stored after it) it starts with the first reads.
+    start_after_settings: bool = False
+
+    @abstractmethod
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]: ...
+
+    @abstractmethod
+    def take(self, entity: str, answer: FirstAnswer) -> None: ...
+
+    @abstractmethod
+    def start(self) -> PageReads[str, Any] | None: ...
+
+    @abstractmethod
+    def store(self, pages: PageReads[str, Any] | None) -> None: ...
+
+
+class _QboTransactions(_Transactions):
+    """Full queries (their `count(*)` first, so that every page a count says is asked for at
+    once), then the CDC catch-up of the other entities."""
+
+    # Started before the counts, each query would grow one page at a time (and its pages would
+    # take the slots the counts, the chart and the contacts need: 11 of QBO's 10 already).
+    start_after_settings = True
+
+    def __init__(self, ctx: SyncContext, client: QboClient) -> None:
+        self.ctx, self.client = ctx, client
+        queries, self.changes = pulling.qbo_cursors(ctx)
+        self.starts = pulling.query_starts(queries)
+        self.counts: dict[str, int] = {}
+
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]:
+        # With one request at a time the counts would only add requests.
+        return [_count_run(self.client, entity) for entity in self.starts] \
+            if self.client.parallel > 1 else []
+
+    def take(self, entity: str, answer: FirstAnswer) -> None:
+        assert isinstance(answer.value, int)
+        self.counts[entity] = pulling.pages_from(answer.value, self.starts[entity][1])
+
+    def start(self) -> PageReads[str, Any] | None:
+        if not self.starts:
+            return None
+        return pulling.query_reads(self.ctx, self.client, self.starts, self.counts)
+
+    def store(self, pages: PageReads[str, Any] | None) -> None:
+        if pages is not None:
+            pulling.store_query_pages(self.ctx, self.starts, pages)
+        pulling.changes(self.ctx, self.client, self.changes)
+        self.ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
+
+
+class _XeroTransactions(_Transactions):
+    """Each collection's If-Modified-Since pass, after the organisation's currency (asked
+    first when no earlier sync kept it: the pages are converted in it)."""
+
+    def __init__(self, ctx: SyncContext, client: XeroClient) -> None:
+        self.ctx, self.client = ctx, client
+        self.starts = pulling.pass_starts(ctx)
+        ctx.remote_currency = pulling.known_currency(ctx, client)
+
+    def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]:
+        return [] if self.ctx.remote_currency else [_organisation_run(self.client)]
+
+    def take(self, entity: str, answer: FirstAnswer) -> None:
+        currency = answer.value if isinstance(answer.value, str) else None
+        pulling.keep_currency(self.ctx, self.client, currency)
+        self.ctx.remote_currency = currency
+
+    def start(self) -> PageReads[str, Any] | None:
+        return pulling.pass_reads(self.ctx, self.client, self.starts)
+
+    def store(self, pages: PageReads[str, Any] | None) -> None:
+        assert pages is not None
+        pulling.store_pass_pages(self.ctx, self.starts, pages)
+        self.ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
+
+
+def pull(ctx: SyncContext) -> None:
+    """The chart, the contacts and the transactions (see the module docstring)."""
+    ctx.report(0, None, "Chart of accounts")
+    client = ctx.client
+    plan: _Transactions = _QboTransactions(ctx, client) if isinstance(client, QboClient) \
+        else _XeroTransactions(ctx, client)
+    settings = plan.setting_runs()
+    runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)]
+    # One request at a time (`parallel` 1) means that: the transaction pages wait for the rest.
+    early = client.parallel > 1
+    pages: PageReads[str, Any] | None = None
+    try:
+        with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
+                                   name="sync-first")) as first:
+            if early and not (settings and plan.start_after_settings):
+                pages = plan.start()
+            chart: list[dict[str, Any]] = []
+            stamps: dict[str, dt.datetime | None] = {}
+            for page in first:
+                (what, entity), answer = page.key, page.answer
+                if what in (COUNT, ORGANISATION):
+                    plan.take(entity, answer)
+                    if early and pages is None and page.key == settings[-1].key:
+                        # Every count is in: the transaction pages go out now, answered while
+                        # the chart and the contacts are stored.
+                        pages = plan.start()
+                elif what == CHART:
+                    chart.extend(answer.rows)
+                    if page.last:
+                        pulling.pull_accounts(ctx, chart)
+                        ctx.report(0, None, "Customers and suppliers")
+                else:
+                    _store_contacts(ctx, entity, page, stamps)
+        if not early:
+            pages = plan.start()
+        pulling.repost_unmapped(ctx)
+        plan.store(pages)
+    finally:
+        if pages is not None:
+            pages.close()  # stopped early (an error, Cancel): its answers are dropped
+
+
+def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnswer],
+                    stamps: dict[str, dt.datetime | None]) -> None:
+    """A page of contacts stored; after the entity's last, its cursor: the oldest answer time
+    of its pages (read together, they may be answered in any order)."""
+    answer = page.answer
+    # A QBO query's empty last page holds nothing to store (nor its time: with no contact
+    # changed, the cursor is now, as it always was); Xero's pages are each stored.
+    if answer.rows or isinstance(ctx.client, XeroClient):
+        stamps[entity] = pulling.earliest(stamps.get(entity), answer.stamp)
+        store_contact_page(ctx, entity, answer.rows)
+    if page.last:
+        set_contact_cursor(ctx, entity, stamps.get(entity))
+
+
+def _count_run(client: QboClient, entity: str) -> PageRun[Key, FirstAnswer]:
+    return PageRun((COUNT, entity), small=True, ends=_one_page, fetch=lambda _n, progress:
+                   FirstAnswer(value=client.count(entity, progress=progress)))
+
+
+def _organisation_run(client: XeroClient) -> PageRun[Key, FirstAnswer]:
+    return PageRun((ORGANISATION, ""), small=True, ends=_one_page, fetch=lambda _n, progress:
+                   FirstAnswer(value=client.base_currency(progress=progress)))
+
+
+def _chart_runs(client: QboClient | XeroClient) -> list[PageRun[Key, FirstAnswer]]:
+    if isinstance(client, QboClient):
+        return [_query_run(client, CHART, "Account", "")]
+    return [PageRun((CHART, "Accounts"), ends=_one_page, fetch=lambda _n, progress:
+                    FirstAnswer(client.accounts(progress=progress)))]
+
+
+def _contact_runs(ctx: SyncContext, client: QboClient | XeroClient
+                  ) -> list[PageRun[Key, FirstAnswer]]:
+    if isinstance(client, QboClient):
+        return [_query_run(client, CONTACTS, entity,
+                           qbo_changed_since(contact_cursor(ctx, entity)))
+                for entity in contact_entities(client)]
+    since = contact_cursor(ctx, "Contacts")
+
+    def page(n: int, progress: Progress) -> FirstAnswer:
+        answer = client.page_since("Contacts", since, n + 1, progress=progress)
+        return FirstAnswer(answer.rows, answer.stamp, answer.last, answer.page_count)
+
+    return [PageRun((CONTACTS, "Contacts"), fetch=page, ends=_last,
+                    page_count=lambda answer: answer.page_count)]
+
+
+def _query_run(client: QboClient, what: str, entity: str, where: str
+               ) -> PageRun[Key, FirstAnswer]:
+    """A QBO query's pages from its start (`QboClient.query_page`)."""
+    def page(n: int, progress: Progress) -> FirstAnswer:
+        rows, stamp = client.query_page(entity, 1 + n * QBO_PAGE, where=where,
+                                        progress=progress)
+        return FirstAnswer(rows, stamp, last=len(rows) < QBO_PAGE)
+
+    return PageRun((what, entity), fetch=page, ends=_last)
+
+
+def _one_page(_n: int, _answer: FirstAnswer) -> bool:
+    return True
+
+
+def _last(_n: int, answer: FirstAnswer) -> bool:
+    return answer.last
