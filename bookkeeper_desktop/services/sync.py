@@ -56,7 +56,8 @@ from bookkeeper_desktop.storage.schema import OutboxRow, RemoteObjectRow
 from bookkeeper_desktop.sync import store
 from bookkeeper_desktop.sync.clients import QboClient, XeroClient
 from bookkeeper_desktop.sync.engine import SyncResult, run_sync_with
-from bookkeeper_desktop.sync.pull import NOT_TRANSACTIONS, _theirs
+from bookkeeper_desktop.sync.pull import NOT_TRANSACTIONS
+from bookkeeper_desktop.sync.pull_store import theirs
 from bookkeeper_desktop.sync.remote_entries import qbo_entry, xero_entry
 from bookkeeper_desktop.sync.store import OutboxState, fingerprint
 
@@ -207,7 +208,7 @@ def resolve_conflict(db: Database, company_id: int, conflict_id: int, *, keep: s
             if converted is None:
                 raise ValidationError("Their version cannot be taken into the ledger.", [reason],
                                       hint="Map the accounts it uses, then resolve again.")
-            result = _theirs(current, converted)
+            result = theirs(current, converted)
             repositories.replace_entry(session, entry_row, result)
             store.set_remote_ref(entry_row, row.provider, remote.remote_id, remote.version)
             meta = store.meta(remote)
