@@ -413,11 +413,16 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=0, metavar="PER_SECOND",
                         help="also report progress PER_SECOND times a second from a second "
                              "thread during the measured sync (a pull reporting every object)")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
+                        help="the interpreter's thread switch interval (ms) instead of the one "
+                             "app.py sets (to measure its effect)")
     parser.add_argument("--diff-costs", type=int, default=0, metavar="ENTRIES",
                         help="only measure the entry table's refresh on the GUI thread for "
                              "changes of several sizes on a ledger of ENTRIES rows (no sync)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     if args.diff_costs:
         diff_costs(args.diff_costs)
         load = os.getloadavg()
@@ -435,7 +440,7 @@ def main() -> None:
     print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
           f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
-          f"{args.ledger}" + (f"; measured: a second sync of {args.again:,} more" if args.again
+          f"{args.ledger}; switch interval {sys.getswitchinterval() * 1000:g} ms" + (f"; measured: a second sync of {args.again:,} more" if args.again
                               else "") + (f"; {args.reports:,} progress reports a second"
                                           if args.reports else "") + "\n")
     print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "

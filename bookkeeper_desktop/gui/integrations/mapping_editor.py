@@ -35,44 +35,36 @@ from typing_extensions import override
 from bookkeeper_desktop.gui.column_widths import ColumnFitter
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.models import (
+    FILTER_WANTED,
+    FilterRole,
     MappingColumn,
     MappingTableModel,
-    ModelIndex,
     RowRole,
     SortRole,
+    wanted_when_filtered,
 )
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
 
 
 class _RowFilter(QSortFilterProxyModel):
-    """Sorts by `SortRole`; optionally keeps only proposals, conflicts and unmapped rows."""
+    """Sorts by `SortRole`; optionally keeps only proposals and conflicts.
+
+    Both in C++ (`FilterRole` on the model's first column): no Python call per row or cell,
+    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SortRole)
+        self.setFilterRole(FilterRole)
+        self.setFilterKeyColumn(0)
         self.only_proposed = False
 
     def set_only_proposed(self, only: bool) -> None:
-        # Qt 6.9 replaced invalidateFilter() by begin/endFilterChange(); support both.
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            self.only_proposed = only
-            self.endFilterChange()
-        else:
-            self.only_proposed = only
-            self.invalidateFilter()
+        self.only_proposed = only
+        self.setFilterFixedString(FILTER_WANTED if only else "")
 
     def accepts(self, row: MappingRow) -> bool:
-        return not self.only_proposed or row.state in (MappingState.PROPOSED,
-                                                       MappingState.CONFLICT)
-
-    @override
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
-        if not self.only_proposed:
-            return True
-        model = self.sourceModel()
-        row = model.data(model.index(source_row, 0), RowRole)
-        return isinstance(row, MappingRow) and self.accepts(row)
+        return not self.only_proposed or wanted_when_filtered(row)
 
 
 class _MappingTable(QTableView):
