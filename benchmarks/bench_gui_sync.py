@@ -440,7 +440,8 @@ def main() -> None:
     print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
           f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
-          f"{args.ledger}; switch interval {sys.getswitchinterval() * 1000:g} ms" + (f"; measured: a second sync of {args.again:,} more" if args.again
+          f"{args.ledger}; switch interval {sys.getswitchinterval() * 1000:g} ms"
+          + (f"; measured: a second sync of {args.again:,} more" if args.again
                               else "") + (f"; {args.reports:,} progress reports a second"
                                           if args.reports else "") + "\n")
     print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "
