@@ -53,6 +53,7 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView
 from sync_setup import MemoryKeyring, connect, remote
 
+from bookkeeper_desktop.app import SWITCH_INTERVAL_S
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
@@ -413,16 +414,16 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=0, metavar="PER_SECOND",
                         help="also report progress PER_SECOND times a second from a second "
                              "thread during the measured sync (a pull reporting every object)")
-    parser.add_argument("--switch-interval", type=float, default=None, metavar="MS",
-                        help="the interpreter's thread switch interval (ms) instead of the one "
-                             "app.py sets (to measure its effect)")
+    parser.add_argument("--switch-interval", type=float, default=SWITCH_INTERVAL_S * 1000,
+                        metavar="MS",
+                        help="the interpreter's thread switch interval (ms); default: the one "
+                             "app.py sets at start-up (Python's own default is 5)")
     parser.add_argument("--diff-costs", type=int, default=0, metavar="ENTRIES",
                         help="only measure the entry table's refresh on the GUI thread for "
                              "changes of several sizes on a ledger of ENTRIES rows (no sync)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval / 1000)
+    sys.setswitchinterval(args.switch_interval / 1000)  # as app.py does at start-up
     if args.diff_costs:
         diff_costs(args.diff_costs)
         load = os.getloadavg()
