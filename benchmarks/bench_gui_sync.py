@@ -4,6 +4,7 @@
 Run by hand:
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
         [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off] [--again N]
+        [--switch-interval MS]
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py --diff-costs 100000
 
 What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
@@ -19,7 +20,8 @@ the one measured (the ledger then changes in place under the user's selection).
 **Sync Now** goes through
 `IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
 JobRunner's network lane, the card following its progress and time left (polled every 100 ms),
-then the change notice that makes the panes re-read in the db lane.
+then the change notice that makes the panes re-read in the db lane. The interpreter's thread
+switch interval is the one app.py sets at start-up (`--switch-interval` to compare another).
 
 A 5 ms `PreciseTimer` records every gap between its ticks from the click until the panes have
 re-read after the sync; reported: the longest gap, the 99th percentile, the most CPU the GUI
