@@ -8,10 +8,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtGui import QBrush, QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
+from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.ledger.account_tree import BALANCE, NAME, AccountTreeModel
+from bookkeeper_desktop.gui.palette import dark_palette
 
 CHART = [
     Account("Assets", AccountType.OTHER_CURRENT_ASSET, code="1000", id=1),
@@ -69,3 +73,25 @@ def test_cells_cannot_be_edited(qapp: object) -> None:
     assert flags & Qt.ItemFlag.ItemIsSelectable
     assert not flags & Qt.ItemFlag.ItemIsEditable
     assert not flags & Qt.ItemFlag.ItemIsDragEnabled
+
+
+def test_inactive_accounts_follow_a_switch_to_dark_mode(qtbot: QtBot, app_ctx: AppContext
+                                                         ) -> None:
+    from bookkeeper_desktop.gui.ledger import LedgerPane
+
+    pane = LedgerPane(app_ctx)
+    qtbot.addWidget(pane)
+    pane.show()
+    pane.tree_model.set_accounts(CHART, {})
+    pane.tree_model.set_show_inactive(True)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    try:
+        app.setPalette(dark_palette())
+        expected = dark_palette().color(QPalette.ColorGroup.Disabled,
+                                        QPalette.ColorRole.Text).name()
+        qtbot.waitUntil(lambda: colour(pane.tree_model, 3, NAME) == expected, timeout=2000)
+        assert colour(pane.tree_model, 3) == expected
+    finally:
+        app.setPalette(before)

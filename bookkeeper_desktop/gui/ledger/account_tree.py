@@ -196,12 +196,20 @@ class AccountTreeModel(QStandardItemModel):
                 if account.id is not None:
                     self._by_id[account.id] = node
             self._sum_balances(self._root)
-            inactive = QBrush(QApplication.palette().color(
-                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
-            self._add_rows(self.invisibleRootItem(), self._root, inactive)
+            self._add_rows(self.invisibleRootItem(), self._root, _inactive_brush())
         finally:
             self.blockSignals(blocked)
             self.endResetModel()
+
+    def follow_palette(self) -> None:
+        """Grey the inactive accounts in the application's palette as it is now (after the
+        user switched between light and dark mode): the cells keep the colour they were made
+        with."""
+        inactive = _inactive_brush()
+        for node in self._nodes(self._root):
+            if node.account is not None and not node.account.active:
+                for item in node.items:
+                    item.setForeground(inactive)
 
     def _add_rows(self, parent: QStandardItem, node: _Node, inactive: QBrush) -> None:
         for child in node.children:
@@ -282,6 +290,11 @@ def _italic_font() -> QFont:
     font = QFont()
     font.setItalic(True)
     return font
+
+
+def _inactive_brush() -> QBrush:
+    return QBrush(QApplication.palette().color(QPalette.ColorGroup.Disabled,
+                                               QPalette.ColorRole.Text))
 
 
 @functools.cache
