@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QFont
 from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
-from bookkeeper_desktop.gui.integrations.models import MappingColumn, RowRole
+from bookkeeper_desktop.gui.integrations.models import MappingColumn, MappingTableModel, RowRole
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
 
 ROWS = [
@@ -182,3 +182,17 @@ def test_switching_provider_does_not_carry_the_selection(editor: MappingEditor) 
     assert [r.account_code for r in editor.selected_rows()] == ["1000"]
     editor.provider_combo.setCurrentIndex(editor.provider_combo.findData(Provider.XERO))
     assert editor.selected_rows() == []
+
+
+def test_the_model_passes_the_model_tester_across_refreshes(
+        qtmodeltester,  # type: ignore[no-untyped-def]
+) -> None:
+    model = MappingTableModel()
+    qtmodeltester.check(model)
+    model.set_rows(list(ROWS))
+    qtmodeltester.check(model)
+    model.set_rows(ROWS[:2])
+    model.replace_row(0, dataclasses.replace(ROWS[0], state=MappingState.PROPOSED))
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+    assert model.columnCount() == len(MappingColumn)
