@@ -4,6 +4,7 @@
 Run by hand:
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py [--pull 3000]
         [--time-scale 0.25] [--only qbo|xero] [--ledger hidden|visible|off] [--again N]
+        [--switch-interval MS]
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui_sync.py --diff-costs 100000
 
 What runs: a real QApplication (offscreen), the real `IntegrationsPane` (cards, mapping editor,
@@ -19,7 +20,8 @@ the one measured (the ledger then changes in place under the user's selection).
 **Sync Now** goes through
 `IntegrationsController.sync_now` exactly as the app wires it: `services.sync.run_sync` in the
 JobRunner's network lane, the card following its progress and time left (polled every 100 ms),
-then the change notice that makes the panes re-read in the db lane.
+then the change notice that makes the panes re-read in the db lane. The interpreter's thread
+switch interval is the one app.py sets at start-up (`--switch-interval` to compare another).
 
 A 5 ms `PreciseTimer` records every gap between its ticks from the click until the panes have
 re-read after the sync; reported: the longest gap, the 99th percentile, the most CPU the GUI
@@ -53,6 +55,7 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QTableView
 from sync_setup import MemoryKeyring, connect, remote
 
+from bookkeeper_desktop.app import SWITCH_INTERVAL_S
 from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
@@ -232,6 +235,12 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
         took = time.perf_counter() - started
         meter.stop()
         gc_meter.active = False
+        # A sync shorter than `MIN_SYNCING_SHOWN_MS` (an incremental one) still shows
+        # "Syncing…" on its card for a moment: let it finish showing (not measured).
+        if card.state.phase is Phase.SYNCING:
+            shown = QEventLoop()
+            QTimer.singleShot(pane.MIN_SYNCING_SHOWN_MS + 200, shown.quit)
+            shown.exec()
         result = outcome.get("result")
         if result is None or not result.ok or card.state.phase is not Phase.CONNECTED:
             why = getattr(result, "message", job.error)
@@ -413,11 +422,16 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=0, metavar="PER_SECOND",
                         help="also report progress PER_SECOND times a second from a second "
                              "thread during the measured sync (a pull reporting every object)")
+    parser.add_argument("--switch-interval", type=float, default=SWITCH_INTERVAL_S * 1000,
+                        metavar="MS",
+                        help="the interpreter's thread switch interval (ms); default: the one "
+                             "app.py sets at start-up (Python's own default is 5)")
     parser.add_argument("--diff-costs", type=int, default=0, metavar="ENTRIES",
                         help="only measure the entry table's refresh on the GUI thread for "
                              "changes of several sizes on a ledger of ENTRIES rows (no sync)")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv)
+    sys.setswitchinterval(args.switch_interval / 1000)  # as app.py does at start-up
     if args.diff_costs:
         diff_costs(args.diff_costs)
         load = os.getloadavg()
@@ -435,7 +449,8 @@ def main() -> None:
     print(f"Machine: `{' '.join(platform.uname())}`, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; load "
           f"{load[0]:.1f}; time scale {args.time_scale}; ledger pane "
-          f"{args.ledger}" + (f"; measured: a second sync of {args.again:,} more" if args.again
+          f"{args.ledger}; switch interval {sys.getswitchinterval() * 1000:g} ms"
+          + (f"; measured: a second sync of {args.again:,} more" if args.again
                               else "") + (f"; {args.reports:,} progress reports a second"
                                           if args.reports else "") + "\n")
     print("| provider | pulled into the ledger | sync job (s) | click → panes re-read (s) | "

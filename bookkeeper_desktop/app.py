@@ -50,6 +50,14 @@ ORGANIZATION = "Bookkeeper"
 SHUTDOWN_WAIT_MS = 5000
 #: Longest the smoke test waits for the start-up jobs (ms).
 SMOKE_TIMEOUT_MS = 60_000
+#: The interpreter's thread switch interval (seconds), set once at start-up. Each time Qt calls
+#: into Python on the GUI thread (a paint asking a model for its cells, a job's result, a
+#: slot) while a worker thread runs Python (a sync; the panes' re-reads after it), the GUI
+#: thread may wait this long for the GIL: Python's default of 5 ms, a few times in one turn
+#: of the event loop, made it stall past 50 ms after a sync. At 1 ms those waits are a fifth
+#: as long; the workers pay a few more thread switches, which measured no slower for a 20,000
+#: object pull (benchmarks/RESULTS.md, "GUI stall after a sync: the GIL and the repaints").
+SWITCH_INTERVAL_S = 0.001
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -72,6 +80,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the GUI; returns the process exit status."""
     args, qt_args = parse_args(argv)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # before any worker thread starts
     if args.smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     logging.basicConfig(level=logging.WARNING,

@@ -206,6 +206,10 @@ class ProviderCard(QFrame):
 
         self._updating = False
         self.offline = False
+        #: The status dot's colour and the organisations listed, as last set (`set_state`
+        #: changes them only when they change).
+        self.badge_colour = ""
+        self._tenants_shown: list[tuple[str, str]] = []
         self.state = state
         # As tall as its tallest state (syncing: progress and auto-sync rows), whatever it shows.
         for row in (self.url_row, self.tenant_row):
@@ -222,8 +226,12 @@ class ProviderCard(QFrame):
         self.state = state
         phase = state.phase
         self.headline.setText(state.headline)
-        self.badge_colour = _BADGE_COLOURS.get(phase, _BADGE_IDLE)
-        self.badge.setStyleSheet(f"background: {self.badge_colour}; border-radius: 6px;")
+        colour = _BADGE_COLOURS.get(phase, _BADGE_IDLE)
+        if colour != self.badge_colour:
+            # Only when it changes: a style sheet is parsed and the dot re-polished each time,
+            # and a sync's progress comes through here up to 10 times a second.
+            self.badge_colour = colour
+            self.badge.setStyleSheet(f"background: {colour}; border-radius: 6px;")
         self.badge.setToolTip(_BADGE_TIPS.get(phase, "Not connected"))
         self.detail.setText(state.detail_while(offline=self.offline))
 
@@ -232,9 +240,12 @@ class ProviderCard(QFrame):
         self.url_edit.setCursorPosition(0)
 
         self.tenant_row.setVisible(phase is Phase.CHOOSE_TENANT)
-        self.tenant_combo.clear()
-        for tenant in state.tenants:
-            self.tenant_combo.addItem(tenant.name, tenant.tenant_id)
+        tenants = [(tenant.name, tenant.tenant_id) for tenant in state.tenants]
+        if tenants != self._tenants_shown:
+            self._tenants_shown = tenants
+            self.tenant_combo.clear()
+            for name, tenant_id in tenants:
+                self.tenant_combo.addItem(name, tenant_id)
 
         syncing = phase is Phase.SYNCING
         for row in (self.progress_bar, self.progress_label, self.time_left_label):

@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from PySide6.QtCore import QPoint, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,44 +43,36 @@ from typing_extensions import override
 from bookkeeper_desktop.gui.column_widths import ColumnFitter
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.integrations.models import (
+    FILTER_WANTED,
+    FilterRole,
     MappingColumn,
     MappingTableModel,
-    ModelIndex,
     RowRole,
     SortRole,
+    wanted_when_filtered,
 )
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
 
 
 class _RowFilter(QSortFilterProxyModel):
-    """Sorts by `SortRole`; optionally keeps only proposals, conflicts and unmapped rows."""
+    """Sorts by `SortRole`; optionally keeps only proposals and conflicts.
+
+    Both in C++ (`FilterRole` on the model's first column): no Python call per row or cell,
+    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SortRole)
+        self.setFilterRole(FilterRole)
+        self.setFilterKeyColumn(0)
         self.only_proposed = False
 
     def set_only_proposed(self, only: bool) -> None:
-        # Qt 6.9 replaced invalidateFilter() by begin/endFilterChange(); support both.
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            self.only_proposed = only
-            self.endFilterChange()
-        else:
-            self.only_proposed = only
-            self.invalidateFilter()
+        self.only_proposed = only
+        self.setFilterFixedString(FILTER_WANTED if only else "")
 
     def accepts(self, row: MappingRow) -> bool:
-        return not self.only_proposed or row.state in (MappingState.PROPOSED,
-                                                       MappingState.CONFLICT)
-
-    @override
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
-        if not self.only_proposed:
-            return True
-        model = self.sourceModel()
-        row = model.data(model.index(source_row, 0), RowRole)
-        return isinstance(row, MappingRow) and self.accepts(row)
+        return not self.only_proposed or wanted_when_filtered(row)
 
 
 class _MappingTable(QTableView):
@@ -185,6 +185,8 @@ class MappingEditor(QWidget):
         layout.addWidget(self.stack, 1)
 
         self._rows: dict[Provider, list[MappingRow]] = {p: [] for p in Provider}
+        #: The provider whose rows the table holds.
+        self._shown = self.provider
         self.provider_combo.currentIndexChanged.connect(self._show_provider)
         self.only_proposed.toggled.connect(self.proxy.set_only_proposed)
         self.auto_confirm.clicked.connect(
@@ -228,9 +230,17 @@ class MappingEditor(QWidget):
     def _show_provider(self) -> None:
         rows = self._rows[self.provider]
         changed = rows != self.model.rows()
-        self.model.set_rows(rows)
-        if changed and rows:
-            self._fit_columns()
+        if changed:
+            # The same provider's rows refreshed: the user's choice stays (not across a switch
+            # of provider, where the same accounts would be another set of mappings).
+            same = self.provider is self._shown
+            chosen = {row.account_id for row in self.selected_rows()} if same else set()
+            current = self.current_row() if same else None
+            self.model.set_rows(rows)
+            self._select_again(chosen, current.account_id if current is not None else None)
+            if rows:
+                self._fit_columns()
+        self._shown = self.provider
         self.stack.setCurrentWidget(self.table if rows else self.empty)
         proposed = sum(1 for r in rows if r.state is MappingState.PROPOSED)
         confirmed = sum(1 for r in rows if r.state is MappingState.CONFIRMED)
@@ -251,6 +261,27 @@ class MappingEditor(QWidget):
                                           "(a preview comes first)")
         self.create_all_button.setEnabled(bool(unmapped))
         self._update_buttons()
+
+    def _select_again(self, account_ids: set[int], current: int | None) -> None:
+        """After new rows (a sync, a Confirm), the accounts that were selected stay selected
+        and the current one current, wherever the sort puts them now."""
+        if not account_ids and current is None:
+            return
+        selection = QItemSelection()
+        current_index = QModelIndex()
+        for number in range(self.proxy.rowCount()):
+            index = self.proxy.index(number, 0)
+            row = self.proxy.data(index, RowRole)
+            if not isinstance(row, MappingRow):
+                continue
+            if row.account_id in account_ids:
+                selection.select(index, index.siblingAtColumn(len(MappingColumn) - 1))
+            if row.account_id == current:
+                current_index = index
+        chooser = self.table.selectionModel()
+        if current_index.isValid():
+            chooser.setCurrentIndex(current_index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     #: Widest a name column opens at (the rest is elided in the middle; the tooltip has all).
     NAME_WIDTH = 220

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 from typing_extensions import override
 
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
@@ -70,10 +70,6 @@ _MAPPING_HEADERS = {
 #: Rows shown in bold: what the user has to look at.
 _BOLD_STATES = frozenset({MappingState.PROPOSED, MappingState.CONFLICT})
 
-_MAPPING_ROLES = frozenset({
-    Qt.ItemDataRole.DisplayRole, SortRole, RowRole, Qt.ItemDataRole.BackgroundRole,
-    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ToolTipRole,
-})
 
 
 def _mapping_texts(row: MappingRow) -> tuple[str, ...]:
@@ -103,11 +99,36 @@ def _bold_font() -> QFont:
     return font
 
 
-class MappingTableModel(QAbstractTableModel):
-    """Our accounts beside the remote ones; proposals are marked (bold, amber background)."""
+#: On column 0: "1" for the rows "Only proposals and conflicts" keeps (the proxy filters on it
+#: in C++, `FILTER_WANTED`).
+FilterRole = Qt.ItemDataRole.UserRole + 3
+FILTER_WANTED = "1"
+
+
+def wanted_when_filtered(row: MappingRow) -> bool:
+    """Whether "Only proposals and conflicts" keeps this row."""
+    return row.state in _BOLD_STATES
+
+
+class MappingTableModel(QStandardItemModel):
+    """Our accounts beside the remote ones; proposals are marked (bold, amber background).
+
+    The cells are Qt's own items, filled once when the rows change: painting the table, and
+    the sort/filter proxy over it, then run in C++ without calling back into Python. With a
+    Python `data()` each painted cell cost about twenty calls into Python (seven roles, and
+    the proxy asking `rowCount`/`columnCount` for every index), and each call waited for the
+    GIL while the db lane re-read the panes after a sync: 8 ms of the GUI thread's time for
+    one repaint, 40–65 ms beside a thread busy in Python (benchmarks/RESULTS.md, issue 15)."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(MappingColumn), parent)
+        self.setHorizontalHeaderLabels([_MAPPING_HEADERS[column] for column in MappingColumn])
+        # Cells the model makes itself (`setItemData` on an empty cell) are read-only, as a
+        # read-only table's are (the default item is editable and draggable).
+        prototype = QStandardItem()
+        prototype.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+                           | Qt.ItemFlag.ItemNeverHasChildren)
+        self.setItemPrototype(prototype)
         self._rows: list[MappingRow] = []
         self._texts: list[tuple[str, ...]] = []
 
@@ -117,9 +138,18 @@ class MappingTableModel(QAbstractTableModel):
         if rows == self._rows:
             return
         self.beginResetModel()
-        self._rows = list(rows)
-        self._texts = [_mapping_texts(row) for row in self._rows]
-        self.endResetModel()
+        # One reset for the views, not a signal per cell filled.
+        blocked = self.blockSignals(True)
+        try:
+            self._rows = list(rows)
+            self._texts = [_mapping_texts(row) for row in self._rows]
+            self.setRowCount(0)
+            self.setRowCount(len(self._rows))
+            for number in range(len(self._rows)):
+                self._fill(number)
+        finally:
+            self.blockSignals(blocked)
+            self.endResetModel()
 
     def rows(self) -> list[MappingRow]:
         return list(self._rows)
@@ -138,47 +168,35 @@ class MappingTableModel(QAbstractTableModel):
         return plain, bold
 
     def replace_row(self, row: int, new: MappingRow) -> None:
-        """Update one row in place (after Confirm or Reject) with a narrow `dataChanged`."""
+        """Update one row in place (after Confirm or Reject): its cells' `dataChanged`, no
+        reset."""
         self._rows[row] = new
         self._texts[row] = _mapping_texts(new)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(MappingColumn) - 1))
+        self._fill(row)
 
-    @override
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def _fill(self, number: int) -> None:
+        """Every role of every cell of row `number`; a role the row does not use is cleared
+        (None), so a row that changed state loses its old colour and weight."""
+        row, texts = self._rows[number], self._texts[number]
+        shared: dict[int, Any] = {
+            RowRole: row,
+            Qt.ItemDataRole.BackgroundRole: _state_brush(row.state)
+            if row.state in _STATE_COLORS else None,
+            Qt.ItemDataRole.FontRole: _bold_font() if row.state in _BOLD_STATES else None,
+        }
+        tooltip = _tooltip(row)
+        for column in MappingColumn:
+            text = texts[column]
+            roles = {**shared, Qt.ItemDataRole.DisplayRole: text, SortRole: text,
+                     Qt.ItemDataRole.ToolTipRole: text if column in _WHOLE_NAME_TIPS
+                     else tooltip}
+            if column == 0:
+                roles[FilterRole] = FILTER_WANTED if wanted_when_filtered(row) else ""
+            self.setItemData(self.index(number, column), roles)
 
-    @override
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(MappingColumn)
 
-    @override
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(MappingColumn)):
-            return _MAPPING_HEADERS[MappingColumn(section)]
-        return None
-
-    @override
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if role not in _MAPPING_ROLES:
-            return None  # a repaint asks for many roles per cell; most end here
-        row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, SortRole):
-            return self._texts[index.row()][index.column()]
-        if role == RowRole:
-            return row
-        if role == Qt.ItemDataRole.BackgroundRole and row.state in _STATE_COLORS:
-            return _state_brush(row.state)
-        if role == Qt.ItemDataRole.FontRole and row.state in _BOLD_STATES:
-            return _bold_font()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if index.column() in (MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME):
-                return self._texts[index.row()][index.column()]  # the whole name
-            return _tooltip(row)
-        return None
+#: Name columns whose tooltip is the whole name (elided in the cell); the others explain the row.
+_WHOLE_NAME_TIPS = frozenset({MappingColumn.ACCOUNT, MappingColumn.REMOTE_NAME})
 
 
 def _tooltip(row: MappingRow) -> str | None:

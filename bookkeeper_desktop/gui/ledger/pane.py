@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -583,6 +583,12 @@ class LedgerPane(QWidget):
                 window.statusBar().clearMessage()
 
     # --- chart import ----------------------------------------------------------------------------
+
+    @override
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light or dark mode switched
+            self.tree_model.follow_palette()
+        super().changeEvent(event)
 
     @override
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
