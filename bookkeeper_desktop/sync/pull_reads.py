@@ -52,7 +52,13 @@ from bookkeeper_desktop.sync.contacts_pull import (
     store_contact_page,
 )
 from bookkeeper_desktop.sync.context import SyncContext
-from bookkeeper_desktop.sync.prefetch import PageRead, PageReads, PageRun, read_in_order
+from bookkeeper_desktop.sync.prefetch import (
+    PageRead,
+    PageReads,
+    PageRun,
+    full_collections_deferred,
+    read_in_order,
+)
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 
 #: What a first read is for (the first part of its run's key; the second names the entity).
@@ -160,7 +166,14 @@ class _XeroTransactions(_Transactions):
 
 
 def pull(ctx: SyncContext) -> None:
-    """The chart, the contacts and the transactions (see the module docstring)."""
+    """The chart, the contacts and the transactions (see the module docstring), with the
+    garbage collector's full collections held off while pages are read ahead
+    (`prefetch.full_collections_deferred`)."""
+    with full_collections_deferred():
+        _pull(ctx)
+
+
+def _pull(ctx: SyncContext) -> None:
     ctx.report(0, None, "Chart of accounts")
     client = ctx.client
     plan: _Transactions = _QboTransactions(ctx, client) if isinstance(client, QboClient) \
