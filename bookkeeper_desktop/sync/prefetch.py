@@ -155,8 +155,8 @@ def full_collections_deferred() -> Iterator[None]:
     a first QBO pull of 20,000 on this machine, with nothing to free (parsed JSON has no cycles;
     refcounting frees each page once it is stored). Deferred, the next full collection comes
     after the pull, when the pages are gone (one of 3–4 ms). What waits meanwhile is only cyclic
-    garbage that outlived two young collections: the process's peak memory was 5–9 MB higher
-    (benchmarks/RESULTS.md, "GUI stall … garbage collection")."""
+    garbage that outlived two young collections: the process's peak memory was 2–9 MB higher
+    (benchmarks/RESULTS.md, GUI stall, "Final quiet re-run by the lead, everything merged")."""
     _full_collections.hold()
     try:
         yield
