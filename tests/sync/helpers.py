@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,20 @@ def sync(books: Books, *, pull: bool = True, push: bool = True,
          progress: Progress | None = None, parallel: int | None = None) -> SyncResult:
     with books.client(parallel=parallel) as client:
         return run_sync(books.db, books.company_id, books.provider, pull=pull, push=push,
+                        progress=progress, client=client)
+
+
+def watched_pull(books: Books, *, on_request: Callable[[httpx.Request], None],
+                 on_response: Callable[[httpx.Response], None],
+                 progress: Progress | None = None, parallel: int | None = None) -> SyncResult:
+    """A pull-only sync whose HTTP client calls `on_request` as each request leaves and
+    `on_response` as each answer comes (to record when pages were asked and answered)."""
+    with books.client(parallel=parallel) as client:
+        default = client.api.http
+        client.api.http = httpx.Client(timeout=60.0, event_hooks={
+            "request": [on_request], "response": [on_response]})
+        default.close()
+        return run_sync(books.db, books.company_id, books.provider, pull=True, push=False,
                         progress=progress, client=client)
 
 

@@ -32,7 +32,7 @@ from bookkeeper_desktop.sync.context import KILL_EXIT_STATUS
 from bookkeeper_desktop.sync.prefetch import MOST_PAGES_HELD
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books, connect_books
-from tests.sync.helpers import remote_rows, state
+from tests.sync.helpers import remote_rows, state, sync, watched_pull
 from tests.sync.test_crash import _child, shared  # noqa: F401  (the fixture is used by name)
 
 #: The first transaction entity (QBO) / collection (Xero), the one given many pages here.
@@ -119,14 +119,10 @@ class Answers:
 
 def pull(books: Books, *, progress: Progress | None = None,
          answers: Answers | None = None, parallel: int | None = None) -> SyncResult:
-    with books.client(parallel=parallel) as client:
-        if answers is not None:
-            default = client.api.http
-            client.api.http = httpx.Client(timeout=60.0, event_hooks={
-                "request": [answers.ask_hook], "response": [answers.hook]})
-            default.close()
-        return run_sync(books.db, books.company_id, books.provider, pull=True, push=False,
-                        progress=progress, client=client)
+    if answers is None:
+        return sync(books, push=False, progress=progress, parallel=parallel)
+    return watched_pull(books, on_request=answers.ask_hook, on_response=answers.hook,
+                        progress=progress, parallel=parallel)
 
 
 @contextmanager

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.sandbox.faults import Fault
-from bookkeeper_desktop.services.sync import SyncResult, run_sync
+from bookkeeper_desktop.services.sync import SyncResult
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.schema import RemoteObjectRow, SyncCursorRow
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from tests.sync.conftest import Books
-from tests.sync.helpers import remote_rows
+from tests.sync.helpers import remote_rows, sync, watched_pull
 from tests.sync.test_concurrent_pull import FIRST, LIMIT, add_journals, calls, row_ids
 
 #: The transaction reads' paths, and the first reads' (Xero names each; QBO's share `/query`).
@@ -82,14 +82,10 @@ class Timeline:
 
 def pull(books: Books, timeline: Timeline | None = None, *,
          progress: Progress | None = None) -> SyncResult:
-    with books.client() as client:
-        if timeline is not None:
-            default = client.api.http
-            client.api.http = httpx.Client(timeout=60.0, event_hooks={
-                "request": [timeline.ask], "response": [timeline.answer]})
-            default.close()
-        return run_sync(books.db, books.company_id, books.provider, pull=True, push=False,
-                        progress=progress, client=client)
+    if timeline is None:
+        return sync(books, push=False, progress=progress)
+    return watched_pull(books, on_request=timeline.ask, on_response=timeline.answer,
+                        progress=progress)
 
 
 def ids_of(books: Books, kinds: tuple[str, ...]) -> list[int]:
