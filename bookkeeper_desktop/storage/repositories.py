@@ -291,9 +291,7 @@ def bulk_insert_entries(
         new_ids = range(next_id + 1, next_id + 1 + len(batch))
         next_id += len(batch)
         insert_rows(connection, JournalEntryRow, _ENTRY_INSERT, (
-            (entry_id, company_id, e.number, e.date, e.memo, e.currency, e.status.value,
-             e.source.value, e.total_debit, len(e.lines), e.qbo_id, e.qbo_sync_token, e.xero_id,
-             e.qbo_kind, e.xero_kind, False, now, now)
+            _entry_values(entry_id, company_id, e, now)
             for entry_id, e in zip(new_ids, batch, strict=True)))
         insert_rows(connection, JournalLineRow, _LINE_INSERT, (
             (entry_id, number, line.account_id, line.debit, line.credit, line.description,
@@ -323,6 +321,14 @@ _COPY_ENTRIES = f"COPY journal_entries ({', '.join(_ENTRY_INSERT)}) FROM STDIN"
 _COPY_LINES = f"COPY journal_lines ({', '.join(_LINE_INSERT)}) FROM STDIN"
 
 
+def _entry_values(entry_id: int, company_id: int, e: JournalEntry, now: dt.datetime
+                  ) -> tuple[Any, ...]:
+    """An entry's row in `_ENTRY_INSERT`'s order, new at `now`."""
+    return (entry_id, company_id, e.number, e.date, e.memo, e.currency, e.status.value,
+            e.source.value, e.total_debit, len(e.lines), e.qbo_id, e.qbo_sync_token, e.xero_id,
+            e.qbo_kind, e.xero_kind, False, now, now)
+
+
 def _bulk_insert_postgres(
     connection: Connection, company_id: int, entries: Iterable[JournalEntry], chunk_size: int,
 ) -> list[int]:
@@ -343,11 +349,7 @@ def _bulk_insert_postgres(
         new_ids = [int(row[0]) for row in cursor.fetchall()]
         with cursor.copy(_COPY_ENTRIES) as copy:
             for entry_id, e in zip(new_ids, batch, strict=True):
-                copy.write_row((
-                    entry_id, company_id, e.number, e.date, e.memo, e.currency, e.status.value,
-                    e.source.value, e.total_debit, len(e.lines), e.qbo_id, e.qbo_sync_token,
-                    e.xero_id, e.qbo_kind, e.xero_kind, False, now, now,
-                ))
+                copy.write_row(_entry_values(entry_id, company_id, e, now))
         with cursor.copy(_COPY_LINES) as copy:
             for entry_id, e in zip(new_ids, batch, strict=True):
                 for number, line in enumerate(e.lines, start=1):

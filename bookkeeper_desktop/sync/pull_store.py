@@ -55,8 +55,10 @@ class Page:
                     RemoteObjectRow.object_type == kind,
                     RemoteObjectRow.remote_id.in_(ids[start:start + 500]))).scalars():
                 self.remotes[row.remote_id] = row
+        #: Whether objects of this kind become our entries (a push of ours makes them too).
+        posts = kind in {k.value for k in KINDS[ctx.provider]}
         self.entry_ids: dict[str, int] = {}
-        if kind in [k.value for k in KINDS[ctx.provider]]:
+        if posts:
             # QBO ids are unique per entity only: a JournalEntry is found by `qbo_id` (every QBO
             # push is one); Xero's ids are GUIDs, unique across its collections.
             column = JournalEntryRow.qbo_id if ctx.provider == "qbo" else JournalEntryRow.xero_id
@@ -69,7 +71,7 @@ class Page:
         #: Remote id → our idempotency key in the object's note (`tag_with_key`), when it has
         #: one: the objects a push of ours created (found once per object, here).
         self.keys: dict[str, str] = {}
-        if kind in [k.value for k in KINDS[ctx.provider]]:
+        if posts:
             for remote_id, obj in zip(ids, objects, strict=True):
                 key = key_in(key_text(kind, obj))
                 if key:
@@ -117,7 +119,7 @@ class Page:
 
 
 def apply_page(ctx: SyncContext, kind: str, objects: Iterable[Mapping[str, Any]],
-                cursor: str) -> None:
+               cursor: str) -> None:
     """Store a page of objects and its cursor in one transaction, then a safe point."""
     unique = list({remote_id_of(ctx.provider, kind, o): o for o in objects}.values())
     with ctx.db.session() as session:

@@ -225,14 +225,9 @@ def insert_remotes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     tens of thousands, and one ORM object each would bind it to the database, not to the
     provider's limits (benchmarks/RESULTS.md, "Sync")."""
     if rows:
-        columns = _REMOTE_COLUMNS
+        columns = tuple(rows[0])  # every row has `remote_values`' columns
         bulk.insert_rows(session.connection(), RemoteObjectRow, columns,
                          (tuple(row[name] for name in columns) for row in rows))
-
-
-#: The columns `remote_values` gives, in the order `insert_remotes` passes them.
-_REMOTE_COLUMNS = ("company_id", "provider", "object_type", "remote_id", "payload", "version",
-                   "remote_updated_at", "entry_id", "deleted", "fetched_at")
 
 
 def meta(row: RemoteObjectRow) -> dict[str, Any]:
