@@ -310,22 +310,6 @@ def repost_unmapped(ctx: SyncContext) -> None:
     ctx.safe_point()
 
 
-def pull_transactions(ctx: SyncContext) -> None:
-    repost_unmapped(ctx)
-    if isinstance(ctx.client, QboClient):
-        _pull_qbo(ctx, ctx.client)
-        ctx.report(len(QBO_ENTITIES), len(QBO_ENTITIES), "Pulled")
-        return
-    _pull_xero(ctx, ctx.client)
-    ctx.report(len(XERO_COLLECTIONS), len(XERO_COLLECTIONS), "Pulled")
-
-
-def _pull_qbo(ctx: SyncContext, client: QboClient) -> None:
-    queries, changes_from = qbo_cursors(ctx)
-    _full_queries(ctx, client, queries)
-    changes(ctx, client, changes_from)
-
-
 def qbo_cursors(ctx: SyncContext) -> tuple[dict[str, str | None], dict[str, str]]:
     """The entities' cursors, split: entities with no cursor, a query that died (`full:`) or a
     cursor past CDC's window get a full query (the first); the others come from one CDC call
@@ -499,18 +483,6 @@ def pages_from(count: int, start: int) -> int:
     """The pages a query of `count` objects has from position `start`, the page that proves
     the end (short or empty) included."""
     return max(0, count - (start - 1)) // QBO_PAGE + 1
-
-
-def _pull_xero(ctx: SyncContext, client: XeroClient) -> None:
-    """Each collection's pass (`pass:<since>|<next cursor>|<page>` while it runs), read
-    `client.parallel` pages at a time across the collections and committed in order. Xero's
-    answers say how many pages there are (`pagination.pageCount`): once the first is in, the
-    others are asked for together. `<next cursor>` is the oldest `DateTimeUTC` of the pass's
-    answers so far: the next pass's `If-Modified-Since`."""
-    ctx.remote_currency = organisation_currency(ctx, client)
-    starts = pass_starts(ctx)
-    with closing(pass_reads(ctx, client, starts)) as pages:
-        store_pass_pages(ctx, starts, pages)
 
 
 #: Where each collection's pass starts: its `If-Modified-Since` (ISO text, "" for none), the

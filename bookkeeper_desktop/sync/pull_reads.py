@@ -173,11 +173,34 @@ def pull(ctx: SyncContext) -> None:
         _pull(ctx)
 
 
-def _pull(ctx: SyncContext) -> None:
-    ctx.report(0, None, "Chart of accounts")
+def pull_transactions(ctx: SyncContext) -> None:
+    """The transactions alone, the chart and the contacts as they are: the same plan as `pull`,
+    its settings read first, then its pages."""
+    with full_collections_deferred():
+        plan = _plan(ctx)
+        settings = plan.setting_runs()
+        with closing(read_in_order(settings, parallel=ctx.client.parallel,
+                                   progress=ctx.progress, name="sync-settings")) as reads:
+            for page in reads:
+                plan.take(page.key[1], page.answer)
+        pages = plan.start()
+        try:
+            pulling.repost_unmapped(ctx)
+            plan.store(pages)
+        finally:
+            if pages is not None:
+                pages.close()
+
+
+def _plan(ctx: SyncContext) -> _Transactions:
     client = ctx.client
-    plan: _Transactions = _QboTransactions(ctx, client) if isinstance(client, QboClient) \
+    return _QboTransactions(ctx, client) if isinstance(client, QboClient) \
         else _XeroTransactions(ctx, client)
+
+
+def _pull(ctx: SyncContext) -> None:
+    client = ctx.client
+    plan = _plan(ctx)
     settings = plan.setting_runs()
     runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)]
     # One request at a time (`parallel` 1) means that: the transaction pages wait for the rest.
@@ -220,9 +243,10 @@ def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnsw
     of its pages (read together, they may be answered in any order)."""
     answer = page.answer
     # A QBO query's empty last page holds nothing to store (nor its time: with no contact
-    # changed, the cursor is now, as it always was); Xero's pages are each stored.
+    # changed, the cursor is now, as it always was); each Xero page's time counts.
     if answer.rows or isinstance(ctx.client, XeroClient):
         stamps[entity] = pulling.earliest(stamps.get(entity), answer.stamp)
+    if answer.rows:
         store_contact_page(ctx, entity, answer.rows)
     if page.last:
         set_contact_cursor(ctx, entity, stamps.get(entity))

@@ -34,7 +34,7 @@ from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.records import EntryFilter
 from bookkeeper_desktop.storage.schema import JournalEntryRow, RemoteObjectRow, SyncCursorRow
-from bookkeeper_desktop.sync import pull as pulling
+from bookkeeper_desktop.sync import pull_reads
 from bookkeeper_desktop.sync.context import SyncContext
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
 from bookkeeper_desktop.sync.store import AUTO_CONFIRM_EXACT
@@ -309,7 +309,7 @@ def test_unmapped_journal_is_kept_then_posted_once_mapped(qbo: Books) -> None:
     with qbo.client() as client:  # transactions only: the account pull would re-propose it
         ctx = SyncContext(db=qbo.db, company_id=qbo.company_id, provider="qbo", client=client,
                           progress=Progress())
-        pulling.pull_transactions(ctx)
+        pull_reads.pull_transactions(ctx)
     assert ctx.counts.unposted == 1
     (kept,) = [r for r in list_remote_records(qbo.db, qbo.company_id, "qbo", unposted_only=True)
                if r.remote_id == created["Id"] and r.object_type == "JournalEntry"]
