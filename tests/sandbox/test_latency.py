@@ -107,6 +107,8 @@ def test_each_delay_is_listed_with_its_request(qbo: QboSandbox, browser: Consent
     assert second["seconds"] == pytest.approx(0.011)
     assert sum(d["seconds"] for d in answer["delays"]) == pytest.approx(answer["total_seconds"])
     assert 0 <= first["at"] <= second["at"]
+    # The second request was sent once the first's answer had waited out its delay.
+    assert second["at"] - first["at"] >= 0.9 * first["seconds"]
     assert "delays" not in qbo.state_snapshot()["latency"]
     qbo.configure_latency({"seed": 1})
     assert http.get(qbo.base_url + "/__sandbox__/latency").json()["delays"] == []

@@ -23,7 +23,7 @@ from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.faults import Fault
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
-from bookkeeper_desktop.services.sync import SyncResult, run_sync
+from bookkeeper_desktop.services.sync import SyncResult
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from bookkeeper_desktop.storage.engine import Database
 from bookkeeper_desktop.storage.schema import RemoteObjectRow, SyncCursorRow
@@ -447,11 +447,7 @@ def test_one_request_at_a_time_asks_no_counts(qbo: Books) -> None:
     """With `parallel` 1 the counts would only add requests: none are asked."""
     add_journals(qbo, 1200)
     answers = CountHook()
-    with qbo.client(parallel=1) as client:
-        default = client.api.http
-        client.api.http = httpx.Client(timeout=60.0, event_hooks={"response": [answers.hook]})
-        default.close()
-        result = run_sync(qbo.db, qbo.company_id, "qbo", pull=True, push=False, client=client)
+    result = pull(qbo, answers=answers, parallel=1)
     assert result.ok, result.message
     assert answers.counts == {}
     assert len(row_ids(qbo, FIRST["qbo"])) >= 1200

@@ -148,6 +148,8 @@ def test_a_count_too_high_ends_at_the_short_page() -> None:
                                parallel=10))
     assert [(p.key, p.number, p.last) for p in pages] == [
         ("a", 0, False), ("a", 1, False), ("a", 2, True), ("b", 0, True)]
+    # The count was believed: every page it announced was asked for at once.
+    assert {("a", n) for n in range(6)} <= set(network.asked)
 
 
 def test_an_error_is_raised_at_its_page_after_the_pages_before_it() -> None:

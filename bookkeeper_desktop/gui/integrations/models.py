@@ -22,7 +22,6 @@ from bookkeeper_desktop.providers.config import Provider as ProviderCode
 from bookkeeper_desktop.services.sync_runs import UNDO
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 
 #: The row object behind an index (tests and actions read it).
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -69,7 +68,6 @@ _MAPPING_HEADERS = {
 
 #: Rows shown in bold: what the user has to look at.
 _BOLD_STATES = frozenset({MappingState.PROPOSED, MappingState.CONFLICT})
-
 
 
 def _mapping_texts(row: MappingRow) -> tuple[str, ...]:
@@ -294,11 +292,15 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
             return "running…" if seconds is None else f"{seconds:.1f} s"
         if column is SyncColumn.MESSAGE:
             return run.message
-        if run.direction == UNDO and column is not SyncColumn.ERRORS:
-            # An undo pulls and pushes nothing of its own: what it took back is its message
-            # ("Undone: 2 entries taken back…"), never "Pushed 0" beside it.
+        if SyncLogModel._no_count(run, column):
             return "—"
         return f"{SyncLogModel._count(run, column):,}"
+
+    @staticmethod
+    def _no_count(run: SyncRunRow, column: SyncColumn) -> bool:
+        """An undo pulls and pushes nothing of its own: what it took back is its message
+        ("Undone: 2 entries taken back…"), never "Pushed 0" beside it."""
+        return run.direction == UNDO and column is not SyncColumn.ERRORS
 
     @staticmethod
     def _count(run: SyncRunRow, column: SyncColumn) -> int:
@@ -312,6 +314,6 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
         if column is SyncColumn.DURATION:
             return run.duration_seconds if run.duration_seconds is not None else -1.0
         if column in _NUMERIC:
-            return -1 if run.direction == UNDO and column is not SyncColumn.ERRORS \
+            return -1 if SyncLogModel._no_count(run, column) \
                 else SyncLogModel._count(run, column)
         return SyncLogModel._display(run, column)
