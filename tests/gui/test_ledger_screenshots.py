@@ -63,6 +63,11 @@ def test_pictures_of_the_ledger_and_export_panes(
     pane.show()
     qtbot.waitUntil(lambda: pane.tree_model.rowCount() > 0
                     and pane.entry_model.loaded_row(0) is not None, timeout=10000)
+    # The entry count is set with the rows; its label is laid out again a turn later (grabbed
+    # before that, it showed "2" of "240 entries").
+    label = pane.count_label
+    qtbot.waitUntil(lambda: label.text() == "240 entries"
+                    and label.width() >= label.sizeHint().width(), timeout=5000)
     image = save(pane, folder, "ledger-pane.png")
     assert (image.width(), image.height()) == (1280, 760)
     assert distinct_colours(image) > 12
