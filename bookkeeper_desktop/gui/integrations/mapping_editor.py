@@ -11,12 +11,10 @@ wants (signals); the pane reads and writes through its source in jobs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import ClassVar
 
 from PySide6.QtCore import (
-    QItemSelection,
-    QItemSelectionModel,
-    QModelIndex,
     QPoint,
     QSortFilterProxyModel,
     Qt,
@@ -52,6 +50,7 @@ from bookkeeper_desktop.gui.integrations.models import (
     wanted_when_filtered,
 )
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
+from bookkeeper_desktop.gui.table_model import SelectionKeeper
 
 
 class _RowFilter(QSortFilterProxyModel):
@@ -159,6 +158,9 @@ class MappingEditor(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             MappingColumn.ACCOUNT, QHeaderView.ResizeMode.Interactive)
         self.fitter = ColumnFitter(self.table)
+        #: After new rows (a sync, a Confirm), the accounts that were selected stay selected
+        #: and the current one current, wherever the sort puts them now.
+        self._keeper = SelectionKeeper(self.table, self._account_id_at)
         self.empty = empty_label(self.EMPTY_TEXT, "mappingEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -233,11 +235,8 @@ class MappingEditor(QWidget):
         if changed:
             # The same provider's rows refreshed: the user's choice stays (not across a switch
             # of provider, where the same accounts would be another set of mappings).
-            same = self.provider is self._shown
-            chosen = {row.account_id for row in self.selected_rows()} if same else set()
-            current = self.current_row() if same else None
-            self.model.set_rows(rows)
-            self._select_again(chosen, current.account_id if current is not None else None)
+            with self._keeper.kept() if self.provider is self._shown else nullcontext():
+                self.model.set_rows(rows)
             if rows:
                 self._fit_columns()
         self._shown = self.provider
@@ -262,26 +261,10 @@ class MappingEditor(QWidget):
         self.create_all_button.setEnabled(bool(unmapped))
         self._update_buttons()
 
-    def _select_again(self, account_ids: set[int], current: int | None) -> None:
-        """After new rows (a sync, a Confirm), the accounts that were selected stay selected
-        and the current one current, wherever the sort puts them now."""
-        if not account_ids and current is None:
-            return
-        selection = QItemSelection()
-        current_index = QModelIndex()
-        for number in range(self.proxy.rowCount()):
-            index = self.proxy.index(number, 0)
-            row = self.proxy.data(index, RowRole)
-            if not isinstance(row, MappingRow):
-                continue
-            if row.account_id in account_ids:
-                selection.select(index, index.siblingAtColumn(len(MappingColumn) - 1))
-            if row.account_id == current:
-                current_index = index
-        chooser = self.table.selectionModel()
-        if current_index.isValid():
-            chooser.setCurrentIndex(current_index, QItemSelectionModel.SelectionFlag.NoUpdate)
-        chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    def _account_id_at(self, row: int) -> int | None:
+        """The account of a row as the table shows it (sorted, filtered)."""
+        value = self.proxy.data(self.proxy.index(row, 0), RowRole)
+        return value.account_id if isinstance(value, MappingRow) else None
 
     #: Widest a name column opens at (the rest is elided in the middle; the tooltip has all).
     NAME_WIDTH = 220
