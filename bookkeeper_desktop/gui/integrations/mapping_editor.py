@@ -47,7 +47,6 @@ from bookkeeper_desktop.gui.integrations.models import (
     MappingTableModel,
     RowRole,
     SortRole,
-    wanted_when_filtered,
 )
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
 from bookkeeper_desktop.gui.table_model import SelectionKeeper
@@ -57,21 +56,21 @@ class _RowFilter(QSortFilterProxyModel):
     """Sorts by `SortRole`; optionally keeps only proposals and conflicts.
 
     Both in C++ (`FilterRole` on the model's first column): no Python call per row or cell,
-    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`)."""
+    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`). Which rows
+    are shown is decided here only: the editor reads them back (`shown_rows`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SortRole)
         self.setFilterRole(FilterRole)
         self.setFilterKeyColumn(0)
-        self.only_proposed = False
 
     def set_only_proposed(self, only: bool) -> None:
-        self.only_proposed = only
         self.setFilterFixedString(FILTER_WANTED if only else "")
 
-    def accepts(self, row: MappingRow) -> bool:
-        return not self.only_proposed or wanted_when_filtered(row)
+    def shown_rows(self) -> list[int]:
+        """The model's rows the filter keeps, in the table's order."""
+        return [self.mapToSource(self.index(row, 0)).row() for row in range(self.rowCount())]
 
 
 class _MappingTable(QTableView):
@@ -282,8 +281,7 @@ class MappingEditor(QWidget):
 
         The last column stretches: as before, it takes what the others leave once a cap
         narrowed one of them (its text elided), and its own width otherwise."""
-        shown = [row for row in range(self.model.rowCount())
-                 if self.proxy.accepts(self.model.row_at(row))]
+        shown = self.proxy.shown_rows()
         header = self.table.horizontalHeader()
         *columns, last = MappingColumn
         for column in columns:
