@@ -158,7 +158,7 @@ class AccountTreeModel(QStandardItemModel):
     def account(self, index: ModelIndex) -> Account | None:
         if not index.isValid() or index.model() is not self:
             return None
-        account = index.siblingAtColumn(NAME).data(_ACCOUNT_ROLE)
+        account = index.sibling(index.row(), NAME).data(_ACCOUNT_ROLE)
         return account if isinstance(account, Account) else None
 
     def index_of(self, account_id: int) -> QModelIndex:
