@@ -12,8 +12,17 @@ text's width is measured once (a few µs, without letting go of the GIL) and rem
 What matches Qt's delegate (`QStyledItemDelegate` under `QCommonStyle`, Fusion included): the
 text's width on one line (`QFontMetricsF`, rounded up as the text layout does) plus the focus
 frame's margin on each side, plus the grid line of a table view, and never narrower than the
-header's own size hint. Qt reads at most `resizeContentsPrecision()` rows (1,000 by default),
-and so does this.
+header's own size hint.
+
+Which rows: Qt reads the rows on screen, then the rows around them, `resizeContentsPrecision()`
+rows in all (1,000 by default; every row when it is negative; only those on screen at 0) —
+`QTableView::sizeHintForColumn`. For a table scrolled to its top that is its first 1,000 rows
+in the table's order, shown or not. The fitter reads the first `resizeContentsPrecision()`
+texts it is given (all of them when it is 0 or less: which rows are on screen is not known
+from texts), plain ones before bold ones: the same rows as Qt when the caller gives the texts
+in the table's order (the panes do) and the table is at its top. Scrolled down a table of
+more rows than that, Qt would measure the rows around the visible ones instead; the fitter
+still measures the first ones, as a table fitted when its rows arrive (at the top) has them.
 """
 
 from __future__ import annotations
@@ -51,7 +60,8 @@ class ColumnFitter:
 
     def width_for(self, texts: Iterable[str], bold: Iterable[str] = ()) -> int:
         """What `resizeColumnToContents` would ask for `texts` (and `bold`, shown in the view's
-        font made bold), before the header's own size hint is taken into account; 0 for none."""
+        font made bold), in the table's order, at its top (the module docstring says which
+        rows count), before the header's own size hint is taken into account; 0 for none."""
         metrics = self._metrics()
         widths = self._widths
         cells = chain(((False, text) for text in texts), ((True, text) for text in bold))

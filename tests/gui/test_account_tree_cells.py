@@ -14,7 +14,15 @@ from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.core.accounts import Account, AccountType
 from bookkeeper_desktop.gui.context import AppContext
-from bookkeeper_desktop.gui.ledger.account_tree import BALANCE, NAME, AccountTreeModel
+from bookkeeper_desktop.gui.ledger.account_tree import (
+    ACCOUNT_ID_ROLE,
+    BALANCE,
+    CODE,
+    FULL_NAME_ROLE,
+    NAME,
+    TYPE,
+    AccountTreeModel,
+)
 from bookkeeper_desktop.gui.palette import dark_palette
 
 CHART = [
@@ -95,3 +103,21 @@ def test_inactive_accounts_follow_a_switch_to_dark_mode(qtbot: QtBot, app_ctx: A
         assert colour(pane.tree_model, 3) == expected
     finally:
         app.setPalette(before)
+
+
+def test_any_cell_of_a_row_gives_its_account_and_the_ids_sit_on_the_first_cell(
+        qapp: object) -> None:
+    """The account under a cell the user clicked in any column (the balance, say) is the row's;
+    the id and path roles are on the row's first cell, where every reader looks."""
+    model = AccountTreeModel()
+    model.set_accounts(CHART, {2: Decimal("10.00")})
+    first = model.index_of(2)
+    for column in (NAME, CODE, TYPE, BALANCE):
+        account = model.account(first.siblingAtColumn(column))
+        assert account is not None
+        assert account.id == 2
+    assert first.data(ACCOUNT_ID_ROLE) == 2
+    assert first.data(FULL_NAME_ROLE) == "Assets:Checking"
+    for column in (CODE, TYPE, BALANCE):
+        assert first.siblingAtColumn(column).data(ACCOUNT_ID_ROLE) is None
+        assert first.siblingAtColumn(column).data(FULL_NAME_ROLE) is None

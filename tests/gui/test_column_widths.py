@@ -108,17 +108,47 @@ def test_a_new_font_is_measured_afresh(qtbot: QtBot) -> None:
     assert view.columnWidth(1) == qt_widths(view, range(1, 2))[0]
 
 
-def test_no_more_rows_than_qt_reads_are_measured(qtbot: QtBot) -> None:
-    """Qt reads at most `resizeContentsPrecision()` rows; so does the fitter, so a long list
-    costs a bounded time."""
+LONG = "a much wider text than every other one in the column"
+
+
+def _long_at(row: int, rows: int = 60) -> list[str]:
+    return [LONG if n == row else f"row {n}" for n in range(rows)]
+
+
+def _shown_table(qtbot: QtBot, texts: list[str], precision: int) -> QTableView:
+    """A table of one column shown at its top, a few rows on screen: Qt reads those, then the
+    rows below them, up to `precision` in all."""
+    model = QStandardItemModel(len(texts), 1)
+    for row, text in enumerate(texts):
+        model.setItem(row, 0, QStandardItem(text))
     view = QTableView()
     qtbot.addWidget(view)
-    view.setModel(_model())
-    view.horizontalHeader().setResizeContentsPrecision(3)
-    fitter = ColumnFitter(view)
-    narrow = fitter.width_for(["a", "b", "c"])
-    assert fitter.width_for(["a", "b", "c", "a much wider text that comes fourth"]) == narrow
-    assert fitter.width_for(["a much wider text that comes first", "b", "c"]) > narrow
+    view.setModel(model)
+    view.horizontalHeader().setResizeContentsPrecision(precision)
+    view.resize(400, 120)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+@pytest.mark.parametrize(("long_row", "precision"), [(7, 8), (8, 8), (40, -1), (59, 0)])
+def test_the_rows_measured_are_those_qt_reads_at_the_top_of_the_table(
+        qtbot: QtBot, long_row: int, precision: int) -> None:
+    """Qt's own `resizeColumnToContents` is the expectation: a long text within the first
+    `resizeContentsPrecision()` rows widens the column, one past them does not (all rows when
+    it is negative); at 0 Qt reads only the rows on screen, and the fitter every text."""
+    texts = _long_at(long_row)
+    view = _shown_table(qtbot, texts, precision)
+    assert view.rowAt(view.viewport().height() - 1) < long_row, "the long text is off screen"
+    expected = qt_widths(view, [0])[0]
+    ColumnFitter(view).fit(0, texts)
+    if precision == 0:
+        assert view.columnWidth(0) > expected, "a long text below the screen still counts"
+        return
+    assert view.columnWidth(0) == expected
+    narrow = qt_widths(_shown_table(qtbot, _long_at(-1), precision), [0])[0]
+    widened = long_row < precision or precision < 0
+    assert (expected > narrow) == widened, "the long text is (not) among the rows Qt reads"
 
 
 # -- the panes' tables ----------------------------------------------------------------------------

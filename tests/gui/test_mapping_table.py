@@ -196,3 +196,28 @@ def test_the_model_passes_the_model_tester_across_refreshes(
     qtmodeltester.check(model)
     assert model.rowCount() == 2
     assert model.columnCount() == len(MappingColumn)
+
+
+def test_with_the_filter_on_the_columns_fit_the_rows_shown_not_the_hidden_ones(
+        editor: MappingEditor, qtbot: QtBot) -> None:
+    """The filter's rows are read back from the proxy: a long code on a confirmed (hidden) row
+    does not widen the column; the same rows with the filter off do."""
+    long_code = dataclasses.replace(ROWS[0], account_code="1000-OPERATING-CHECKING-MAIN-BRANCH")
+    rows = [long_code, *ROWS[1:]]
+    only_shown = MappingEditor()  # what the filtered table shows, given as its only rows
+    qtbot.addWidget(only_shown)
+    only_shown.resize(1100, 400)
+    only_shown.show()
+    only_shown.set_rows({Provider.QBO: [r for r in rows if r.state in (
+        MappingState.PROPOSED, MappingState.CONFLICT)]})
+
+    editor.only_proposed.setChecked(True)
+    editor.set_rows({Provider.QBO: rows})
+    assert shown(editor) == ["2200", "4000"]
+    filtered = editor.table.columnWidth(MappingColumn.CODE)
+    assert filtered == only_shown.table.columnWidth(MappingColumn.CODE)
+
+    editor.only_proposed.setChecked(False)
+    editor.set_rows({Provider.QBO: list(ROWS)})  # other rows, so the columns are fitted again
+    editor.set_rows({Provider.QBO: rows})
+    assert editor.table.columnWidth(MappingColumn.CODE) > filtered

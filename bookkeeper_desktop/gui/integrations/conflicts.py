@@ -54,7 +54,7 @@ from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import empty_label
-from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
+from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
 from bookkeeper_desktop.providers.config import Provider as ProviderCode
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
@@ -112,9 +112,6 @@ def entry_label(conflict: Conflict) -> str:
 
 class ConflictTableModel(RowsTableModel[Conflict]):
     """Open conflicts: entry number, date, provider, message. Small (one row per conflict)."""
-
-    def row_of(self, conflict_id: int) -> int:
-        return next((n for n, c in enumerate(self._rows) if c.id == conflict_id), -1)
 
     @override
     def headers(self) -> Sequence[str]:
@@ -389,6 +386,10 @@ class ConflictsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
+        #: The selected conflict stays selected across a re-read; the first row when it is gone
+        #: (resolved), so the sides always show one.
+        self._keeper = SelectionKeeper(self.table, lambda row: self.model.row_at(row).id,
+                                       select_first=True)
         self.ours = SideView("Ours (these books)")
         self.theirs = SideView("Theirs")
         self.keep_ours_button = QPushButton("Keep ours")
@@ -465,13 +466,11 @@ class ConflictsView(QWidget):
     def _apply(self, snapshot: ConflictsSnapshot, generation: int) -> None:
         if generation != self._generation:
             return
-        selected = self.selected()
         self._names = snapshot.account_names
-        self.model.set_rows(snapshot.conflicts)
+        with self._keeper.kept():
+            self.model.set_rows(snapshot.conflicts)
         self.stack.setCurrentWidget(self.splitter if snapshot.conflicts else self.empty)
         if snapshot.conflicts:
-            row = self.model.row_of(selected.id) if selected is not None else -1
-            self.table.selectRow(max(row, 0))
             self.table.resizeColumnsToContents()
         self._show_selected()
         self.count_changed.emit(len(snapshot.conflicts))

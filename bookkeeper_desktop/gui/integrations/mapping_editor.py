@@ -11,12 +11,10 @@ wants (signals); the pane reads and writes through its source in jobs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import ClassVar
 
 from PySide6.QtCore import (
-    QItemSelection,
-    QItemSelectionModel,
-    QModelIndex,
     QPoint,
     QSortFilterProxyModel,
     Qt,
@@ -49,30 +47,30 @@ from bookkeeper_desktop.gui.integrations.models import (
     MappingTableModel,
     RowRole,
     SortRole,
-    wanted_when_filtered,
 )
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
+from bookkeeper_desktop.gui.table_model import SelectionKeeper
 
 
 class _RowFilter(QSortFilterProxyModel):
     """Sorts by `SortRole`; optionally keeps only proposals and conflicts.
 
     Both in C++ (`FilterRole` on the model's first column): no Python call per row or cell,
-    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`)."""
+    so re-sorting and repainting never wait for the GIL (see `MappingTableModel`). Which rows
+    are shown is decided here only: the editor reads them back (`shown_rows`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SortRole)
         self.setFilterRole(FilterRole)
         self.setFilterKeyColumn(0)
-        self.only_proposed = False
 
     def set_only_proposed(self, only: bool) -> None:
-        self.only_proposed = only
         self.setFilterFixedString(FILTER_WANTED if only else "")
 
-    def accepts(self, row: MappingRow) -> bool:
-        return not self.only_proposed or wanted_when_filtered(row)
+    def shown_rows(self) -> list[int]:
+        """The model's rows the filter keeps, in the table's order."""
+        return [self.mapToSource(self.index(row, 0)).row() for row in range(self.rowCount())]
 
 
 class _MappingTable(QTableView):
@@ -159,6 +157,9 @@ class MappingEditor(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(
             MappingColumn.ACCOUNT, QHeaderView.ResizeMode.Interactive)
         self.fitter = ColumnFitter(self.table)
+        #: After new rows (a sync, a Confirm), the accounts that were selected stay selected
+        #: and the current one current, wherever the sort puts them now.
+        self._keeper = SelectionKeeper(self.table, self._account_id_at)
         self.empty = empty_label(self.EMPTY_TEXT, "mappingEmpty")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -233,11 +234,8 @@ class MappingEditor(QWidget):
         if changed:
             # The same provider's rows refreshed: the user's choice stays (not across a switch
             # of provider, where the same accounts would be another set of mappings).
-            same = self.provider is self._shown
-            chosen = {row.account_id for row in self.selected_rows()} if same else set()
-            current = self.current_row() if same else None
-            self.model.set_rows(rows)
-            self._select_again(chosen, current.account_id if current is not None else None)
+            with self._keeper.kept() if self.provider is self._shown else nullcontext():
+                self.model.set_rows(rows)
             if rows:
                 self._fit_columns()
         self._shown = self.provider
@@ -262,26 +260,10 @@ class MappingEditor(QWidget):
         self.create_all_button.setEnabled(bool(unmapped))
         self._update_buttons()
 
-    def _select_again(self, account_ids: set[int], current: int | None) -> None:
-        """After new rows (a sync, a Confirm), the accounts that were selected stay selected
-        and the current one current, wherever the sort puts them now."""
-        if not account_ids and current is None:
-            return
-        selection = QItemSelection()
-        current_index = QModelIndex()
-        for number in range(self.proxy.rowCount()):
-            index = self.proxy.index(number, 0)
-            row = self.proxy.data(index, RowRole)
-            if not isinstance(row, MappingRow):
-                continue
-            if row.account_id in account_ids:
-                selection.select(index, index.siblingAtColumn(len(MappingColumn) - 1))
-            if row.account_id == current:
-                current_index = index
-        chooser = self.table.selectionModel()
-        if current_index.isValid():
-            chooser.setCurrentIndex(current_index, QItemSelectionModel.SelectionFlag.NoUpdate)
-        chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    def _account_id_at(self, row: int) -> int | None:
+        """The account of a row as the table shows it (sorted, filtered)."""
+        value = self.proxy.data(self.proxy.index(row, 0), RowRole)
+        return value.account_id if isinstance(value, MappingRow) else None
 
     #: Widest a name column opens at (the rest is elided in the middle; the tooltip has all).
     NAME_WIDTH = 220
@@ -299,8 +281,7 @@ class MappingEditor(QWidget):
 
         The last column stretches: as before, it takes what the others leave once a cap
         narrowed one of them (its text elided), and its own width otherwise."""
-        shown = [row for row in range(self.model.rowCount())
-                 if self.proxy.accepts(self.model.row_at(row))]
+        shown = self.proxy.shown_rows()
         header = self.table.horizontalHeader()
         *columns, last = MappingColumn
         for column in columns:

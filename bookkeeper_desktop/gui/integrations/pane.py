@@ -62,6 +62,7 @@ from bookkeeper_desktop.gui.integrations.state import (
     Provider,
     SyncRunRow,
 )
+from bookkeeper_desktop.gui.table_model import SelectionKeeper
 from bookkeeper_desktop.jobs import Job
 from bookkeeper_desktop.services.mappings import RemoteAccount
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount
@@ -104,6 +105,8 @@ class SyncLogView(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.fitter = ColumnFitter(self.table)
+        #: The same run stays selected across a refresh, wherever the sort puts it.
+        self._keeper = SelectionKeeper(self.table, self._run_id_at)
         self.undo_action = QAction("Undo this sync…", self)
         self.undo_action.setObjectName("undoSyncAction")
         self.undo_action.triggered.connect(self._undo_selected)
@@ -153,19 +156,18 @@ class SyncLogView(QWidget):
 
     def set_rows(self, rows: list[object]) -> None:
         runs = [r for r in rows if isinstance(r, SyncRunRow)]
-        chosen = self.selected_run()
-        self.model.set_rows(runs)
+        with self._keeper.kept():
+            self.model.set_rows(runs)
         self.stack.setCurrentWidget(self.table if runs else self.empty)
         if runs:  # from font metrics (`ColumnFitter`), not by measuring every cell
             for column in SyncColumn:
                 self.fitter.fit(column, self.model.column_texts(column))
-        if chosen is not None:  # the same run stays selected across a refresh
-            for row in range(self.proxy.rowCount()):
-                run = self.proxy.data(self.proxy.index(row, 0), RowRole)
-                if isinstance(run, SyncRunRow) and run.run_id == chosen.run_id:
-                    self.table.selectRow(row)
-                    break
         self._selection_changed()
+
+    def _run_id_at(self, row: int) -> int | None:
+        """The run of a row as the table shows it (newest first unless re-sorted)."""
+        run = self.proxy.data(self.proxy.index(row, 0), RowRole)
+        return run.run_id if isinstance(run, SyncRunRow) else None
 
 
 #: Shown on the pane until the company's first sync.

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -64,7 +64,7 @@ from bookkeeper_desktop.gui.integrations.source import (
     retry_refused_entries,
 )
 from bookkeeper_desktop.gui.integrations.state import Provider
-from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
+from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
 
 #: The `RefusedRow` behind a row.
 RefusedRole = Qt.ItemDataRole.UserRole + 1
@@ -206,9 +206,6 @@ def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
 class RefusedTableModel(RowsTableModel[RefusedRow]):
     """Refused pushes, one row each (few: what the provider turned down)."""
 
-    def row_of(self, outbox_id: int) -> int:
-        return next((n for n, r in enumerate(self._rows) if r.outbox_id == outbox_id), -1)
-
     @override
     def headers(self) -> Sequence[str]:
         return [_HEADERS[column] for column in RefusedColumn]
@@ -280,6 +277,10 @@ class RefusedView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setStretchLastSection(True)
         self.fitter = ColumnFitter(self.table)
+        #: The selected entries stay selected across a re-read; the first row when none is
+        #: left, so the detail always says what to do for one.
+        self._keeper = SelectionKeeper(self.table, lambda row: self.model.row_at(row).outbox_id,
+                                       select_first=True)
         self.detail = QLabel()
         self.detail.setObjectName("refusedDetail")
         self.detail.setWordWrap(True)
@@ -378,19 +379,10 @@ class RefusedView(QWidget):
         if self._read_error_shown:  # read again after a failure: the words go back to help
             self.status.setText(HELP_TEXT)
         self._read_error_shown = False
-        selected = {r.outbox_id for r in self.selected()}
-        self.model.set_rows(rows)
+        with self._keeper.kept():
+            self.model.set_rows(rows)
         self.stack.setCurrentWidget(self.splitter if rows else self.empty)
         if rows:
-            wanted = [n for n in (self.model.row_of(i) for i in selected) if n >= 0] or [0]
-            selection = QItemSelection()
-            last = self.model.columnCount() - 1
-            for n in wanted:
-                selection.select(self.model.index(n, 0), self.model.index(n, last))
-            chooser = self.table.selectionModel()
-            chooser.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-            chooser.setCurrentIndex(self.model.index(wanted[0], 0),
-                                    QItemSelectionModel.SelectionFlag.NoUpdate)
             for column in RefusedColumn:  # from font metrics, not by measuring every cell
                 if column is not RefusedColumn.REASON:
                     self.fitter.fit(column, (cell_text(row, column) for row in rows))

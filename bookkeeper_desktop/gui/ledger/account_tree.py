@@ -29,13 +29,15 @@ from bookkeeper_desktop.core.money import ZERO, format_money
 ModelIndex = QModelIndex | QPersistentModelIndex
 NAME, CODE, TYPE, BALANCE = range(4)
 HEADERS = ("Account", "Code", "Type", "Balance")
+# A row's own roles are set on its first cell (NAME) only, once per row rather than per cell:
+# read them at `index.siblingAtColumn(NAME)`, as `account()` does for any cell of the row.
 #: `data(index, ACCOUNT_ID_ROLE)` is the account id (None for a parent that is not an account).
 ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole
 #: `data(index, FULL_NAME_ROLE)` is the `Parent:Child` path of the row.
 FULL_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-#: On every cell of a row: its `Account`, or None for a parent that is not an account.
+#: The row's `Account`, or None for a parent that is not an account.
 _ACCOUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -156,7 +158,7 @@ class AccountTreeModel(QStandardItemModel):
     def account(self, index: ModelIndex) -> Account | None:
         if not index.isValid() or index.model() is not self:
             return None
-        account = index.data(_ACCOUNT_ROLE)
+        account = index.sibling(index.row(), NAME).data(_ACCOUNT_ROLE)
         return account if isinstance(account, Account) else None
 
     def index_of(self, account_id: int) -> QModelIndex:
@@ -228,15 +230,16 @@ class AccountTreeModel(QStandardItemModel):
         for text in texts:
             item = QStandardItem(text)
             item.setFlags(_FLAGS)
-            item.setData(account.id if account else None, ACCOUNT_ID_ROLE)
-            item.setData(node.full_name, FULL_NAME_ROLE)
-            item.setData(account, _ACCOUNT_ROLE)
             item.setToolTip(tooltip)
             if account is None:
                 item.setFont(_italic_font())
             elif not account.active:
                 item.setForeground(inactive)
             items.append(item)
+        first = items[NAME]
+        first.setData(account.id if account else None, ACCOUNT_ID_ROLE)
+        first.setData(node.full_name, FULL_NAME_ROLE)
+        first.setData(account, _ACCOUNT_ROLE)
         items[BALANCE].setTextAlignment(_RIGHT)
         node.items = items
         self._show_balance(node)

@@ -37,7 +37,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.contacts import Contact, clean_name, name_problem
-from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel
+from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
 
 HEADERS = ("Name", "Role", "E-mail", "Active", "QuickBooks Online", "Xero")
 NAME, ROLE, EMAIL, ACTIVE, QBO, XERO = range(len(HEADERS))
@@ -168,6 +168,8 @@ class ContactsDialog(QDialog):
         for column, width in ((ROLE, 150), (EMAIL, 170), (ACTIVE, 60), (QBO, 140), (XERO, 60)):
             self.view.setColumnWidth(column, width)
         self.view.doubleClicked.connect(lambda _index: self.edit_selected())
+        #: The selected contact stays selected across a re-read (found by name, as after a save).
+        self._keeper = SelectionKeeper(self.view, lambda row: self.model.row_at(row).name)
         self.summary_label = QLabel("Reading the contacts…")
         self.summary_label.setObjectName("summaryLabel")
         self.add_button = QPushButton("&Add…")
@@ -238,10 +240,8 @@ class ContactsDialog(QDialog):
     # --- internals -------------------------------------------------------------------------------
 
     def _arrived(self, contacts: list[Contact]) -> None:
-        chosen = self.selected()
-        self.model.set_rows(contacts)
-        if chosen is not None:
-            self.select_name(chosen.name)
+        with self._keeper.kept():
+            self.model.set_rows(contacts)
         customers = sum(c.is_customer for c in contacts)
         suppliers = sum(c.is_supplier for c in contacts)
         inactive = sum(not c.active for c in contacts)

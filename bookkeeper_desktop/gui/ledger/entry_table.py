@@ -38,8 +38,6 @@ from typing import Any, NamedTuple, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QItemSelection,
-    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -54,6 +52,7 @@ from bookkeeper_desktop.core.journal import EntrySource, EntryStatus
 from bookkeeper_desktop.core.money import format_money
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.ledger.id_diff import Move, Remove, Step, id_steps
+from bookkeeper_desktop.gui.table_model import KeptSelection, SelectionKeeper
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 #: `data(index, ENTRY_ID_ROLE)` is the entry id of the row, loaded or not.
@@ -643,19 +642,11 @@ class EntryTableModel(QAbstractTableModel):
 
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Where the user was in the table, by entry id."""
-
-    selected: list[int]
-    current: int | None
-    scroll: int
-
-
 class PlaceKeeper(QObject):
     """Keeps a table view's selected and current entries (found again by id: `row_of`, built in
     the worker for that reset) and its scroll position across a refresh that had to reset the
-    model (`EntryTableModel.refresh_reset`): the same as a refresh replayed in place leaves them.
+    model (`EntryTableModel.refresh_reset`): the same as a refresh replayed in place leaves them
+    (`SelectionKeeper`, hooked to the model's reset because the reset happens inside the model).
     A new filter or sort resets without this: it starts afresh. Make one after
     `view.setModel(model)`: the view clears its selection in its own reset handler, which must
     run first."""
@@ -664,44 +655,16 @@ class PlaceKeeper(QObject):
         super().__init__(view)
         self._view = view
         self._model = model
-        self._place: _Place | None = None
+        self._keeper = SelectionKeeper(view, model.entry_id, model.row_of, keep_scroll=True)
+        self._place: KeptSelection[int] | None = None
         model.modelAboutToBeReset.connect(self._remember)
         model.modelReset.connect(self._restore)
 
     def _remember(self) -> None:
-        model, view = self._model, self._view
-        if not model.refresh_reset or view.model() is not model:
-            self._place = None
-            return
-        rows: set[int] = set()
-        selection = view.selectionModel().selection()
-        for number in range(selection.count()):
-            selected = selection.at(number)
-            rows.update(range(selected.top(), selected.bottom() + 1))
-        current = view.currentIndex()
-        self._place = _Place(model.entry_ids(sorted(rows)),
-                             model.entry_id(current.row()) if current.isValid() else None,
-                             view.verticalScrollBar().value())
+        fresh = not self._model.refresh_reset or self._view.model() is not self._model
+        self._place = None if fresh else self._keeper.remember()
 
     def _restore(self) -> None:
         place, self._place = self._place, None
-        if place is None:
-            return
-        model, view = self._model, self._view
-        selection = QItemSelection()
-        rows = sorted(row for row in map(model.row_of, place.selected) if row is not None)
-        last_column = model.columnCount() - 1
-        start = previous = -2
-        for row in [*rows, -2]:  # one range per run of consecutive rows
-            if row != previous + 1:
-                if start >= 0:
-                    selection.select(model.index(start, 0), model.index(previous, last_column))
-                start = row
-            previous = row
-        flags = QItemSelectionModel.SelectionFlag
-        chooser = view.selectionModel()
-        chooser.select(selection, flags.ClearAndSelect | flags.Rows)
-        current = model.row_of(place.current) if place.current is not None else None
-        if current is not None:
-            chooser.setCurrentIndex(model.index(current, 0), flags.NoUpdate)
-        view.verticalScrollBar().setValue(place.scroll)
+        if place is not None:
+            self._keeper.restore(place)
