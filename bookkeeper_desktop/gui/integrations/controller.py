@@ -306,6 +306,8 @@ class IntegrationsController(QObject):
 
     def _sync_ended(self, provider: Provider) -> None:
         self.syncing.pop(provider, None)
+        # The one announcement of a sync's end, whoever started it (Sync Now, auto-sync, the
+        # first sync after a Connect): it re-reads the Integrations pane and every other view.
         self.ctx.notify(Changes(sync_runs=True, entries=True, accounts=True, mappings=True))
 
     def disconnect_provider(self, provider: Provider) -> None:

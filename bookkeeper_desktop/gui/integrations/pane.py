@@ -275,7 +275,8 @@ class IntegrationsPane(QWidget):
         self._syncs_ended: set[Provider] = set()
         self._held: set[Provider] = set()
         self._load_generation = 0
-        self._read_queued = False
+        #: A change notice asked for a read this turn (`_on_changes`).
+        self._notice_read_queued = False
         ctx.changes.changed.connect(self._on_changes)
         self.auto_sync_changed.connect(self._save_auto_sync)
         self.refresh()
@@ -301,7 +302,12 @@ class IntegrationsPane(QWidget):
 
         While it runs the card shows its phase and done/total; the card's Cancel cancels the job;
         afterwards the card shows `summarize(result)` as the last sync, goes back to connected
-        when cancelled, or shows the error (Reconnect for `ReconnectNeeded`)."""
+        when cancelled, or shows the error (Reconnect for `ReconnectNeeded`).
+
+        The pane is not re-read here: whoever runs the sync announces what it changed when the
+        job ends (`IntegrationsController._sync_ended`: `ctx.notify(Changes(sync_runs=...))`),
+        and that one notice re-reads this pane and every other view, whoever started the sync
+        (Sync Now, auto-sync, the first sync after a Connect)."""
         card = self.cards[provider]
         self._syncs_ended.discard(provider)
         self.set_card_state(card.state.syncing())
@@ -338,10 +344,10 @@ class IntegrationsPane(QWidget):
                 self.set_card_state(card.state.after_error(error))
 
         def ended() -> None:
+            # No refresh here: the sync's change notice re-reads this pane (see the docstring).
             self.cancel_requested.disconnect(cancel)
             if self._sync_generation.get(provider) == generation:
                 self._syncs_ended.add(provider)
-            self.refresh()
 
         self.cancel_requested.connect(cancel)
         job.cancel_asked.connect(cancelling)
@@ -376,24 +382,15 @@ class IntegrationsPane(QWidget):
         return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
-        """Re-read connections, mappings and sync runs of the current company in the db lane.
-        Calls in one turn of the event loop make one read: a sync's end is announced twice (its
-        job ending, then the change notice), and a second read in the worker only slowed the
-        GUI thread (the GIL) for a result thrown away."""
-        self._load_generation += 1  # what is being read for an earlier call is dropped
-        if self.ctx.company_id is None:
-            self._apply(IntegrationsSnapshot({}, {}, []), self._load_generation)
-            return
-        if not self._read_queued:
-            self._read_queued = True
-            QTimer.singleShot(0, self, self._read)
-
-    def _read(self) -> None:
-        self._read_queued = False
-        company_id = self.ctx.company_id
+        """Re-read connections, mappings and sync runs of the current company in the db lane,
+        now; a read still on its way for an earlier call is dropped when it arrives."""
+        self._notice_read_queued = False  # this read also covers notices received so far
+        self._load_generation += 1
         generation = self._load_generation
+        company_id = self.ctx.company_id
         if company_id is None:
-            return  # the company closed meanwhile: refresh() applied the empty state
+            self._apply(IntegrationsSnapshot({}, {}, []), generation)
+            return
         source = self.source
         self.ctx.jobs.run(
             lambda progress: _load(source, company_id, progress),
@@ -419,8 +416,22 @@ class IntegrationsPane(QWidget):
         self.loaded.emit()
 
     def _on_changes(self, changes: Changes) -> None:
-        if changes.company or changes.connections or changes.mappings or changes.sync_runs \
-                or changes.accounts or changes.settings:
+        """One read for the change notices of one event-loop turn. Several notices can
+        legitimately arrive together, from senders that cannot know of each other: a new
+        company is announced by the company switcher and again by `AppContext.set_company`,
+        and the ends of two providers' syncs can be delivered in the same turn; each would
+        otherwise start a read whose result the next one throws away (and the wasted read in
+        the worker slows the GUI thread through the GIL)."""
+        if not (changes.company or changes.connections or changes.mappings
+                or changes.sync_runs or changes.accounts or changes.settings):
+            return
+        self._load_generation += 1  # a read started before this notice is stale already
+        if not self._notice_read_queued:
+            self._notice_read_queued = True
+            QTimer.singleShot(0, self, self._read_after_notices)
+
+    def _read_after_notices(self) -> None:
+        if self._notice_read_queued:  # not already covered by a refresh() meanwhile
             self.refresh()
 
     def _change_mapping(self, row: MappingRow, state: MappingState, *,
