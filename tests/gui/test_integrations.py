@@ -34,10 +34,10 @@ from bookkeeper_desktop.gui.integrations.state import (
     MappingRow,
     MappingState,
     Phase,
-    Provider,
     SyncRunRow,
     Tenant,
 )
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
 from bookkeeper_desktop.services import connections as connection_service
 

@@ -51,7 +51,8 @@ from bookkeeper_desktop.gui.integrations.models import (
     SortRole,
     wanted_when_filtered,
 )
-from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
+from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState
+from bookkeeper_desktop.providers.config import Provider
 
 
 class _RowFilter(QSortFilterProxyModel):
@@ -118,7 +119,7 @@ class MappingEditor(QWidget):
         super().__init__(parent)
         self.provider_combo = QComboBox()
         for provider in Provider:
-            self.provider_combo.addItem(provider.title, provider)
+            self.provider_combo.addItem(provider.display_name, provider.value)
         self.only_proposed = QCheckBox("Only proposals and conflicts")
         self.auto_confirm = QCheckBox("Confirm exact matches on their own")
         self.auto_confirm.setObjectName("autoConfirmCheck")
@@ -205,8 +206,9 @@ class MappingEditor(QWidget):
 
     @property
     def provider(self) -> Provider:
+        # The combo holds the code: Qt keeps a str subclass (the enum) as a plain string.
         data = self.provider_combo.currentData()
-        return data if isinstance(data, Provider) else Provider.QBO
+        return Provider(data) if data in tuple(Provider) else Provider.QBO
 
     def set_rows(self, rows: dict[Provider, list[MappingRow]],
                  auto_confirm: dict[Provider, bool] | None = None) -> None:
@@ -253,7 +255,7 @@ class MappingEditor(QWidget):
             text += f", {unmapped} not mapped"
         self.summary.setText(text)
         self.auto_confirm.setChecked(self._auto_confirm.get(self.provider, True))
-        title = self.provider.title
+        title = self.provider.display_name
         self.create_button.setText(f"Create in {title}…")
         self.create_button.setToolTip(f"Create the selected accounts in {title} with our names "
                                       "and numbers, and map them (a preview comes first)")
@@ -353,7 +355,7 @@ class MappingEditor(QWidget):
                           QMessageBox.StandardButton.Cancel, self)
         box.setObjectName("confirmFlagged")
         box.setInformativeText(f"{lines}\n\nEntries on these accounts will be sent to those "
-                               f"{self.provider.title} accounts. Confirm them anyway?")
+                               f"{self.provider.display_name} accounts. Confirm them anyway?")
         confirm = box.addButton("Confirm anyway", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

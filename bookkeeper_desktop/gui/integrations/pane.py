@@ -59,10 +59,10 @@ from bookkeeper_desktop.gui.integrations.state import (
     MappingRow,
     MappingState,
     Phase,
-    Provider,
     SyncRunRow,
 )
 from bookkeeper_desktop.jobs import Job
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.mappings import RemoteAccount
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount
 
@@ -375,8 +375,7 @@ class IntegrationsPane(QWidget):
             return "Not synced yet"
         newest = max(runs, key=lambda run: run.started_at)
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
-        provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
-            else newest.provider
+        provider = Provider.name_of(newest.provider)
         if newest.direction == "undo":
             return f"{newest.message} ({when})"
         return f"Last sync: {provider}, {when}, {newest.outcome}"
@@ -459,7 +458,7 @@ class IntegrationsPane(QWidget):
         names = {r.account_id: r.account_name for r in self.mapping_editor.model.rows()}
 
         def show(remotes: list[RemoteAccount]) -> None:
-            picker = RemoteAccountPicker(provider.title, row.account_name, remotes,
+            picker = RemoteAccountPicker(provider.display_name, row.account_name, remotes,
                                          account_type=_account_type(row.account_type),
                                          used_by=names, parent=self)
             picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -479,7 +478,8 @@ class IntegrationsPane(QWidget):
             picker.open()
 
         self.ctx.jobs.run(lambda progress: source.list_remote_accounts(company_id, provider),
-                          on_done=show, title=f"Reading the {provider.title} chart", owner=self)
+                          on_done=show, title=f"Reading the {provider.display_name} chart",
+                          owner=self)
 
     def preview_create_remote(self, provider: Provider, account_ids: list[int] | None) -> None:
         """Work out what would be created (db lane), show the preview, and on Create hand the
@@ -490,7 +490,7 @@ class IntegrationsPane(QWidget):
         source = self.source
 
         def show(plan: list[PlannedAccount]) -> None:
-            preview = CreateRemotePreview(provider.value, provider.title, plan, self)
+            preview = CreateRemotePreview(provider.value, provider.display_name, plan, self)
             preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             preview.setWindowModality(Qt.WindowModality.WindowModal)
 
@@ -507,7 +507,7 @@ class IntegrationsPane(QWidget):
 
         self.ctx.jobs.run(
             lambda progress: source.plan_remote_accounts(company_id, provider, account_ids),
-            on_done=show, title=f"Preparing accounts for {provider.title}", owner=self)
+            on_done=show, title=f"Preparing accounts for {provider.display_name}", owner=self)
 
     def _sync_after_retry(self, provider: Provider) -> None:
         """Sync now after Send again in the Waiting for a fix tab: what the card's Sync Now does
