@@ -415,12 +415,13 @@ class IntegrationsPane(QWidget):
         self.loaded.emit()
 
     def _on_changes(self, changes: Changes) -> None:
-        """One read for the change notices of one event-loop turn. Several notices can
-        legitimately arrive together, from senders that cannot know of each other: a new
-        company is announced by the company switcher and again by `AppContext.set_company`,
-        and the ends of two providers' syncs can be delivered in the same turn; each would
-        otherwise start a read whose result the next one throws away (and the wasted read in
-        the worker slows the GUI thread through the GIL)."""
+        """One read for the change notices of one event-loop turn. Several notices arrive
+        together from senders that cannot know of each other: jobs of both lanes that ended
+        while the GUI thread was busy are delivered back to back (a sync's end and a mapping
+        saved, or the QBO and Xero syncs), and a new company is announced by the company
+        switcher and again by `AppContext.set_company`. Each would otherwise start a read whose
+        result the next one throws away, and the wasted read in the worker slows the GUI thread
+        through the GIL. An explicit `refresh()` reads at once."""
         if not (changes.company or changes.connections or changes.mappings
                 or changes.sync_runs or changes.accounts or changes.settings):
             return
