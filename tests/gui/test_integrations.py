@@ -465,8 +465,9 @@ def test_one_sync_end_makes_one_read(qtbot: QtBot, app_ctx: AppContext,
 def test_notices_of_one_turn_make_one_read(qtbot: QtBot, app_ctx: AppContext,
                                            sample_company: Any) -> None:
     """Several change notices in one turn (a new company is announced by the switcher and again
-    by `set_company`) make one read; a notice in a later turn reads again, and so does an
-    explicit refresh()."""
+    by `set_company`) make one read; a notice in a later turn reads again; an explicit
+    refresh() reads at once and covers a notice of the same turn; a notice of nothing the pane
+    shows reads nothing."""
     app_ctx.set_company(sample_company.id)
     source = CountingSource(mappings={Provider.QBO: list(MAPPINGS)}, runs=list(RUNS))
     pane = IntegrationsPane(app_ctx, source)
@@ -482,8 +483,11 @@ def test_notices_of_one_turn_make_one_read(qtbot: QtBot, app_ctx: AppContext,
         app_ctx.notify(Changes(sync_runs=True))
     assert source.loads == 3
     with qtbot.waitSignal(pane.loaded, timeout=5000):
-        app_ctx.notify(Changes(entries=True))  # nothing the pane shows
-        pane.refresh()
+        app_ctx.notify(Changes(mappings=True))
+        pane.refresh()  # reads now, and covers the notice before it
+    qtbot.wait(200)
+    assert source.loads == 4
+    app_ctx.notify(Changes(entries=True))  # nothing the pane shows
     qtbot.wait(200)
     assert source.loads == 4
 
