@@ -408,7 +408,9 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     editor.only_proposed.setChecked(True)
     assert editor.proxy.rowCount() == 2
     editor.only_proposed.setChecked(False)
+    assert [editor.provider_combo.itemText(i) for i in range(2)] == ["QuickBooks Online", "Xero"]
     editor.provider_combo.setCurrentIndex(1)  # Xero has none
+    assert editor.provider is Provider.XERO, "the enum, back from the combo's plain string"
     assert editor.stack.currentWidget() is editor.empty
     editor.provider_combo.setCurrentIndex(0)
     assert pane.sync_log.model.rowCount() == 3
