@@ -33,9 +33,9 @@ from bookkeeper_desktop.core.journal import EntryStatus
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import Phase
 from bookkeeper_desktop.jobs import JobRunner
-from bookkeeper_desktop.providers.config import demo_environment
+from bookkeeper_desktop.providers.config import Provider, demo_environment
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sample_data import create_sample_company
 from bookkeeper_desktop.sandbox.demo import DEMO_SAMPLE_NAME, DemoSandboxes

@@ -61,10 +61,11 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase
 from bookkeeper_desktop.gui.ledger import LedgerPane
 from bookkeeper_desktop.gui.ledger.entry_table import EntryTableModel, PlaceKeeper
 from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.services.sync import TIME_SCALE_ENV, run_sync
 from bookkeeper_desktop.storage.engine import open_database
@@ -175,7 +176,8 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
             """What app.py's Sync Now runs, with the benchmark's environment and keychain."""
             stop = threading.Event()
             if reports and outcome.get("measured"):
-                threading.Thread(target=flood, args=(progress, reports, pull, stop, which.title),
+                threading.Thread(target=flood,
+                                 args=(progress, reports, pull, stop, which.display_name),
                                  daemon=True).start()
             try:
                 result = run_sync(db, company, which.value, progress=progress, env=env,
@@ -244,7 +246,7 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
         result = outcome.get("result")
         if result is None or not result.ok or card.state.phase is not Phase.CONNECTED:
             why = getattr(result, "message", job.error)
-            raise SystemExit(f"{provider.title} sync failed: {why}")
+            raise SystemExit(f"{provider.display_name} sync failed: {why}")
         for widget in panes:
             widget.close()
         runner.shutdown(10_000)
@@ -252,18 +254,18 @@ def bench(provider: Provider, pull: int, scale: float, folder: Path, ledger: str
         end = ended_at[0] if ended_at else took
         during = [g for at, g in zip(meter.ends, meter.gaps, strict=True) if at <= end]
         after = [g for at, g in zip(meter.ends, meter.gaps, strict=True) if at > end]
-        print(f"{provider.title}: sync job {end:.2f} s; gaps over 20 ms during the job "
+        print(f"{provider.display_name}: sync job {end:.2f} s; gaps over 20 ms during the job "
               f"{[round(g) for g in during if g > 20]}, after it (panes re-reading) "
               f"{[round(g) for g in after if g > 20]}", file=sys.stderr)
         if again and ledger != "off":
-            print(f"{provider.title}: ledger after the second sync: "
+            print(f"{provider.display_name}: ledger after the second sync: "
                   f"{ledger_pane.entry_model.rowCount():,} rows, selected ids "
                   f"{ledger_pane.selected_entry_ids()}, top row "
                   f"{ledger_pane.table.rowAt(0)}", file=sys.stderr)
         # Card updates a second: the busiest second of the job (the poll coalesces reports).
         busiest = max((sum(1 for u in updates if at <= u < at + 1.0) for at in updates),
                       default=0)
-        return (provider.title, f"{result.counts['created']:,}", f"{end:.1f}", f"{took:.1f}",
+        return (provider.display_name, f"{result.counts['created']:,}", f"{end:.1f}", f"{took:.1f}",
                 f"{len(meter.gaps):,}", f"{max(meter.gaps):.1f}", f"{meter.percentile(0.99):.1f}",
                 f"{max(during, default=0):.1f}", f"{max(after, default=0):.1f}",
                 f"{meter.percentile(0.5):.1f}", f"{meter.busiest:.1f}",

@@ -34,8 +34,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from bookkeeper_desktop.app import SWITCH_INTERVAL_S
-from bookkeeper_desktop.gui.integrations.state import Provider
 from bookkeeper_desktop.jobs import runner as job_runner
+from bookkeeper_desktop.providers.config import Provider
 
 #: (start, end, GUI-thread CPU ms, depth, what): depth 0 = an event from the loop, 1+ = nested
 #: in one, -1 = a job's result delivered.

@@ -53,6 +53,7 @@ from bookkeeper_desktop.gui.settings_dialog import SettingsDialog
 from bookkeeper_desktop.gui.settings_store import default_qsettings
 from bookkeeper_desktop.gui.status import JobStatusWidget
 from bookkeeper_desktop.paths import data_dir
+from bookkeeper_desktop.providers.config import Provider
 
 log = logging.getLogger(__name__)
 
@@ -437,10 +438,10 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def open_settings_for(self, provider: object) -> SettingsDialog:
+    def open_settings_for(self, provider: Provider) -> SettingsDialog:
         """Open Settings at a provider's tab (a card's Open Settings)."""
         dialog = self.open_settings()
-        dialog.show_group(str(getattr(provider, "title", provider)))
+        dialog.show_group(provider.display_name)
         return dialog
 
     def _show_saved_secrets(self, dialog: SettingsDialog) -> None:
@@ -560,7 +561,7 @@ class MainWindow(QMainWindow):
         integrations = self.panes.get("integrations")
         if isinstance(integrations, IntegrationsPane):
             text = integrations.last_sync_text()
-            offline = [card.state.provider.title for card in integrations.cards.values()
+            offline = [card.state.provider.display_name for card in integrations.cards.values()
                        if card.offline and card.state.phase in (Phase.CONNECTED, Phase.SYNCING)]
             if offline:
                 text = f"{OFFLINE_TEXT} · {text}"

@@ -43,11 +43,12 @@ from bookkeeper_desktop.core.errors import NetworkError, ReconnectNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
-from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Provider, Tenant
+from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Tenant
 from bookkeeper_desktop.gui.main_window import MainWindow
 from bookkeeper_desktop.gui.palette import apply_palette
 from bookkeeper_desktop.gui.screenshots import capture_panes, wait_until_idle
 from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import ConnectionInfo, open_database
 from bookkeeper_desktop.services import connections as connection_service
 

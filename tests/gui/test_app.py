@@ -78,8 +78,8 @@ def test_the_apps_own_wiring_connects_and_disconnects_against_the_demo_sandboxes
     from bookkeeper_desktop.core.journal import EntrySource
     from bookkeeper_desktop.gui.integrations import IntegrationsPane
     from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-    from bookkeeper_desktop.gui.integrations.state import Phase, Provider
-    from bookkeeper_desktop.providers.config import demo_environment
+    from bookkeeper_desktop.gui.integrations.state import Phase
+    from bookkeeper_desktop.providers.config import Provider, demo_environment
     from bookkeeper_desktop.providers.keychain import Keychain
     from bookkeeper_desktop.sandbox.demo import DemoSandboxes
     from bookkeeper_desktop.sandbox.qbo_server import DEMO_COMPANIES

@@ -17,7 +17,8 @@ from bookkeeper_desktop.app import integration_flows
 from bookkeeper_desktop.core.errors import NotFound
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
-from bookkeeper_desktop.gui.integrations.state import LastSync, Provider
+from bookkeeper_desktop.gui.integrations.state import LastSync
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.config import Provider as ApiProvider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.oauth import fingerprint

@@ -12,7 +12,8 @@ from typing_extensions import override
 
 from bookkeeper_desktop.core.progress import ProgressSnapshot
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
-from bookkeeper_desktop.gui.integrations.state import CardState, Provider, Tenant
+from bookkeeper_desktop.gui.integrations.state import CardState, Tenant
+from bookkeeper_desktop.providers.config import Provider
 
 
 def make_card(qtbot: QtBot, state: CardState) -> ProviderCard:

@@ -16,11 +16,12 @@ from bookkeeper_desktop.app import integration_flows, published_apps
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import Phase
 from bookkeeper_desktop.gui.main_window import MainWindow
 from bookkeeper_desktop.gui.settings_dialog import SECRET_PLACEHOLDERS, SettingsDialog
 from bookkeeper_desktop.gui.settings_store import QSettingsStore
 from bookkeeper_desktop.jobs import JobRunner
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.providers.publisher import PUBLISHER_FILE_ENV
 from bookkeeper_desktop.settings import QBO, Settings

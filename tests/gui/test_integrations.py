@@ -34,10 +34,10 @@ from bookkeeper_desktop.gui.integrations.state import (
     MappingRow,
     MappingState,
     Phase,
-    Provider,
     SyncRunRow,
     Tenant,
 )
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import ConnectionInfo, ConnectionStatus
 from bookkeeper_desktop.services import connections as connection_service
 
@@ -408,7 +408,9 @@ def test_pane_shows_connections_mappings_and_log(qtbot: QtBot, app_ctx: AppConte
     editor.only_proposed.setChecked(True)
     assert editor.proxy.rowCount() == 2
     editor.only_proposed.setChecked(False)
+    assert [editor.provider_combo.itemText(i) for i in range(2)] == ["QuickBooks Online", "Xero"]
     editor.provider_combo.setCurrentIndex(1)  # Xero has none
+    assert editor.provider is Provider.XERO, "the enum, back from the combo's plain string"
     assert editor.stack.currentWidget() is editor.empty
     editor.provider_combo.setCurrentIndex(0)
     assert pane.sync_log.model.rowCount() == 3
@@ -427,11 +429,47 @@ class CountingSource(MemorySource):
         return super().load(company_id)
 
 
-def test_a_sync_end_announced_twice_in_one_turn_reads_once(
-        qtbot: QtBot, app_ctx: AppContext, sample_company: Any) -> None:
-    """The followed job ending refreshes the pane, and the change notice sent on the same signal
-    does too: one read in the db lane, not two (the second competed with the GUI thread for the
-    GIL in the after-sync gap). A refresh in a later turn still reads again."""
+def test_one_sync_end_makes_one_read(qtbot: QtBot, app_ctx: AppContext,
+                                     sample_company: Any) -> None:
+    """Sync Now through the controller, as the app runs it: the sync's end re-reads the pane
+    once (through the controller's change notice, which every view hears), not once for the
+    job ending and once more for the notice."""
+    from bookkeeper_desktop.core.progress import Progress
+    from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
+
+    app_ctx.set_company(sample_company.id)
+    source = CountingSource(connections={Provider.QBO: ConnectionInfo(
+        provider="qbo", tenant_id="9130", remote_company_name="Craig's Landscaping")},
+        runs=list(RUNS))
+    pane = IntegrationsPane(app_ctx, source)
+    qtbot.addWidget(pane)
+    qtbot.waitSignal(pane.loaded, timeout=5000).wait()
+    notices: list[Changes] = []
+    app_ctx.changes.changed.connect(notices.append)
+
+    def sync(company_id: int, provider: Provider, progress: Progress) -> LastSync:
+        return LastSync(NOW, True, "2 pushed")
+
+    controller = IntegrationsController(pane, sync=sync)
+    reads_before = source.loads
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        qtbot.mouseClick(pane.card(Provider.QBO).sync_button, Qt.MouseButton.LeftButton)
+    assert Provider.QBO not in controller.syncing, "the sync has ended"
+    assert [n for n in notices if n.sync_runs] == [
+        Changes(sync_runs=True, entries=True, accounts=True, mappings=True)]
+    qtbot.wait(300)  # a second read, had one been asked for, would have ended by now
+    assert source.loads == reads_before + 1
+    qtbot.waitUntil(lambda: pane.card(Provider.QBO).state.phase is Phase.CONNECTED,
+                    timeout=pane.MIN_SYNCING_SHOWN_MS + 2000)
+    assert "2 pushed" in pane.card(Provider.QBO).detail.text()
+
+
+def test_notices_of_one_turn_make_one_read(qtbot: QtBot, app_ctx: AppContext,
+                                           sample_company: Any) -> None:
+    """Several change notices in one turn (a new company is announced by the switcher and again
+    by `set_company`) make one read; a notice in a later turn reads again; an explicit
+    refresh() reads at once and covers a notice of the same turn; a notice of nothing the pane
+    shows reads nothing."""
     app_ctx.set_company(sample_company.id)
     source = CountingSource(mappings={Provider.QBO: list(MAPPINGS)}, runs=list(RUNS))
     pane = IntegrationsPane(app_ctx, source)
@@ -439,13 +477,21 @@ def test_a_sync_end_announced_twice_in_one_turn_reads_once(
     qtbot.waitSignal(pane.loaded, timeout=5000).wait()
     assert source.loads == 1
     with qtbot.waitSignal(pane.loaded, timeout=5000):
-        pane.refresh()
-        app_ctx.notify(Changes(sync_runs=True, entries=True, mappings=True))
-    qtbot.wait(200)  # a second read, if one had been asked for, would have ended by now
+        app_ctx.notify(Changes(company=True))
+        app_ctx.notify(Changes(company=True, mappings=True))
+    qtbot.wait(200)  # a second read, had one been asked for, would have ended by now
     assert source.loads == 2
     with qtbot.waitSignal(pane.loaded, timeout=5000):
-        pane.refresh()
+        app_ctx.notify(Changes(sync_runs=True))
     assert source.loads == 3
+    with qtbot.waitSignal(pane.loaded, timeout=5000):
+        app_ctx.notify(Changes(mappings=True))
+        pane.refresh()  # reads now, and covers the notice before it
+    qtbot.wait(200)
+    assert source.loads == 4
+    app_ctx.notify(Changes(entries=True))  # nothing the pane shows
+    qtbot.wait(200)
+    assert source.loads == 4
 
 
 def test_confirming_a_proposal_goes_through_a_job_and_refreshes(
@@ -659,6 +705,8 @@ def test_a_revoked_consent_during_sync_asks_to_reconnect(
 
     job = app_ctx.jobs.run(revoked, lane="network", on_error=lambda e: None)
     pane.follow_sync_job(Provider.QBO, job, lambda r: LastSync(NOW, True, ""))
+    # What the sync flow does when its job ends (the controller's change notice).
+    job.ended.connect(lambda: app_ctx.notify(Changes(sync_runs=True)))
     with qtbot.waitSignal(pane.loaded, timeout=5000):  # the refresh after the job
         qtbot.waitSignal(job.ended, timeout=5000).wait()
     card = pane.card(Provider.QBO)

@@ -31,7 +31,8 @@ from bookkeeper_desktop.gui.integrations.conflicts import (
     summarize_remote,
     tab_title,
 )
-from bookkeeper_desktop.gui.integrations.state import Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import Phase
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts
 from bookkeeper_desktop.storage.schema import OutboxRow

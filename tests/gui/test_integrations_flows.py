@@ -18,8 +18,8 @@ from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
-from bookkeeper_desktop.providers.config import ProviderConfig, load_config
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase
+from bookkeeper_desktop.providers.config import Provider, ProviderConfig, load_config
 from bookkeeper_desktop.providers.connect import ConnectFlow
 from bookkeeper_desktop.providers.keychain import Keychain
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox

@@ -19,7 +19,8 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
-from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import sync_runs
 from bookkeeper_desktop.services.sync_runs import RunStatus
 from tests.sync.conftest import Books

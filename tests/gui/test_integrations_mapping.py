@@ -23,8 +23,9 @@ from bookkeeper_desktop.gui.integrations.controller import IntegrationsControlle
 from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
 from bookkeeper_desktop.gui.integrations.models import MappingColumn, RowRole
 from bookkeeper_desktop.gui.integrations.picker import RemoteAccountPicker
-from bookkeeper_desktop.gui.integrations.state import MappingRow, Provider
+from bookkeeper_desktop.gui.integrations.state import MappingRow
 from bookkeeper_desktop.gui.integrations.state import MappingState as RowState
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import mappings as mapping_service

@@ -39,9 +39,10 @@ from bookkeeper_desktop.gui.integrations.refused import (
     tab_title,
 )
 from bookkeeper_desktop.gui.integrations.source import RefusedRow
-from bookkeeper_desktop.gui.integrations.state import LastSync, Provider
+from bookkeeper_desktop.gui.integrations.state import LastSync
 from bookkeeper_desktop.gui.ledger.entry_editor import EntryEditorDialog
 from bookkeeper_desktop.gui.main_window import MainWindow
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services import sync_runs

@@ -23,8 +23,9 @@ from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.integrations import IntegrationsPane
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.models import RowRole, SyncColumn
-from bookkeeper_desktop.gui.integrations.state import Provider, SyncRunRow
+from bookkeeper_desktop.gui.integrations.state import SyncRunRow
 from bookkeeper_desktop.gui.integrations.undo_preview import UndoPreview
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import entries as entry_service
 from bookkeeper_desktop.services.not_sent import ledger_sync_text
 from bookkeeper_desktop.services.undo import preview_undo, undo_sync
@@ -126,7 +127,7 @@ def test_undo_this_sync_from_the_sync_log(qtbot: QtBot, app_ctx: AppContext, any
     assert f"sent back as they were before this sync: 2 {provider_kind}s" in \
         preview.summary.text()
     assert "next Sync Now sends your change" in preview.note.text()
-    assert preview.undo_button.text() == f"Undo 4 at {Provider(books.provider).title}"
+    assert preview.undo_button.text() == f"Undo 4 at {Provider(books.provider).display_name}"
     assert preview.cancel_button.isDefault()
     assert not preview.undo_button.isDefault()
     assert not preview.undo_button.autoDefault()
@@ -155,7 +156,7 @@ def test_undo_this_sync_from_the_sync_log(qtbot: QtBot, app_ctx: AppContext, any
     outcome = QApplication.activeModalWidget()
     assert isinstance(outcome, QMessageBox)
     assert outcome.objectName() == "undoOutcome"
-    title = Provider(books.provider).title
+    title = Provider(books.provider).display_name
     assert outcome.text() == f"Undone: 2 entries taken back from {title} and 2 entries " \
         "sent back as they were before."
     outcome.accept()

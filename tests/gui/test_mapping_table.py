@@ -14,7 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop.gui.integrations.mapping_editor import MappingEditor
 from bookkeeper_desktop.gui.integrations.models import MappingColumn, MappingTableModel, RowRole
-from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
+from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState
+from bookkeeper_desktop.providers.config import Provider
 
 ROWS = [
     MappingRow(1, 10, "1000", "Checking", "Bank", "35", "1000", "Checking",

@@ -35,14 +35,9 @@ from bookkeeper_desktop.gui.integrations.online import (
     monitor_for,
     os_says_offline,
 )
-from bookkeeper_desktop.gui.integrations.state import (
-    OFFLINE_TEXT,
-    CardState,
-    LastSync,
-    Phase,
-    Provider,
-)
+from bookkeeper_desktop.gui.integrations.state import OFFLINE_TEXT, CardState, LastSync, Phase
 from bookkeeper_desktop.gui.main_window import MainWindow
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.sandbox.qbo_server import QboSandbox
 from bookkeeper_desktop.sandbox.xero_server import XeroSandbox
 from bookkeeper_desktop.services import ConnectionInfo
@@ -208,7 +203,7 @@ def test_auto_sync_pauses_while_the_host_is_down_and_resumes_when_it_answers(
     qtbot.waitUntil(lambda: monitor.is_offline(provider), timeout=10_000)
     assert len(sync.runs) == 1
     assert not sync.runs[0].ok
-    assert f"Cannot reach {provider.title}" in sync.runs[0].summary
+    assert f"Cannot reach {provider.display_name}" in sync.runs[0].summary
     qtbot.waitUntil(lambda: card.detail.text().startswith(f"{OFFLINE_TEXT}. Last sync"),
                     timeout=5000)
     assert "Check the internet connection" in card.detail.text(), "what the last run did"
@@ -229,7 +224,7 @@ def test_auto_sync_pauses_while_the_host_is_down_and_resumes_when_it_answers(
     qtbot.waitUntil(lambda: len(sync.runs) == 2 and provider not in controller.syncing,
                     timeout=10_000)
     assert not sync.runs[1].ok
-    qtbot.waitUntil(lambda: f"Cannot reach {provider.title}" in card.detail.text(),
+    qtbot.waitUntil(lambda: f"Cannot reach {provider.display_name}" in card.detail.text(),
                     timeout=5000)
     assert card.detail.text().startswith(OFFLINE_TEXT)
     assert monitor.is_offline(provider)

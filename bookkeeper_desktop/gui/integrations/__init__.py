@@ -2,6 +2,6 @@
 
 from bookkeeper_desktop.gui.integrations.card import ProviderCard
 from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
-from bookkeeper_desktop.gui.integrations.state import CardState, Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import CardState, Phase
 
-__all__ = ["CardState", "IntegrationsPane", "Phase", "Provider", "ProviderCard"]
+__all__ = ["CardState", "IntegrationsPane", "Phase", "ProviderCard"]

@@ -29,8 +29,9 @@ from PySide6.QtCore import QObject, QTimer
 from bookkeeper_desktop.core.errors import Cancelled
 from bookkeeper_desktop.gui.integrations.controller import IntegrationsController
 from bookkeeper_desktop.gui.integrations.online import OnlineMonitor
-from bookkeeper_desktop.gui.integrations.state import LastSync, Phase, Provider
+from bookkeeper_desktop.gui.integrations.state import LastSync, Phase
 from bookkeeper_desktop.jobs import Job
+from bookkeeper_desktop.providers.config import Provider
 
 Clock = Callable[[], dt.datetime]
 #: The longest automatic back-off, as a multiple of the interval.

@@ -75,7 +75,7 @@ class ProviderCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(320)
 
-        self.title = QLabel(state.provider.title)
+        self.title = QLabel(state.provider.display_name)
         title_font = QFont(self.title.font())
         title_font.setPointSizeF(title_font.pointSizeF() * 1.3)
         title_font.setBold(True)
@@ -222,7 +222,8 @@ class ProviderCard(QFrame):
     def set_state(self, state: CardState) -> None:
         """Show `state` (the only way the card changes)."""
         if state.provider is not self.state.provider:
-            raise ValueError(f"A {self.state.provider.title} card cannot show {state.provider}.")
+            raise ValueError(f"A {self.state.provider.display_name} card cannot show "
+                             f"{state.provider.display_name}.")
         self.state = state
         phase = state.phase
         self.headline.setText(state.headline)

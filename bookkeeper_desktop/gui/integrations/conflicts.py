@@ -55,7 +55,7 @@ from bookkeeper_desktop.core.money import ZERO, format_money
 from bookkeeper_desktop.gui.context import AppContext
 from bookkeeper_desktop.gui.empty_state import empty_label
 from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
-from bookkeeper_desktop.providers.config import Provider as ProviderCode
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services.sync import Conflict, list_conflicts, resolve_conflict
 
@@ -130,7 +130,7 @@ class ConflictTableModel(RowsTableModel[Conflict]):
                 date = conflict.ours.date if conflict.ours is not None else None
                 return date.isoformat() if date is not None else "—"
             if column is ConflictColumn.PROVIDER:
-                return ProviderCode.name_of(conflict.provider)
+                return Provider.name_of(conflict.provider)
             return conflict.message
         if role == Qt.ItemDataRole.ToolTipRole and column is ConflictColumn.MESSAGE:
             return conflict.message
@@ -227,7 +227,7 @@ def confirmation(conflict: Conflict, keep: str, names: Mapping[int, str]) -> Con
     Take theirs replaces our entry in these books now (`resolve_conflict(keep="theirs")`); Keep
     ours sends our entry over theirs at the next sync with their current SyncToken (QBO) or as an
     update of their ManualJournal (Xero), so their change is lost at the provider."""
-    provider = ProviderCode.name_of(conflict.provider)
+    provider = Provider.name_of(conflict.provider)
     ours, theirs = conflict.ours, conflict.theirs_entry
     if ours is not None:
         name = ours.label[0].upper() + ours.label[1:]
@@ -504,7 +504,7 @@ class ConflictsView(QWidget):
             self.ours.show_text("", "")
             self.theirs.show_text("", "")
             return
-        provider = ProviderCode.name_of(conflict.provider)
+        provider = Provider.name_of(conflict.provider)
         self.theirs.setTitle(f"Theirs ({provider})")
         ours, theirs = conflict.ours, conflict.theirs_entry
         changed = differences(ours, theirs) if ours is not None and theirs is not None else []

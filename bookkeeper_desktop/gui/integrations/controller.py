@@ -44,16 +44,10 @@ from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.errors import Cancelled, ConfigurationError
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.integrations.pane import IntegrationsPane
-from bookkeeper_desktop.gui.integrations.state import (
-    CardState,
-    LastSync,
-    Phase,
-    Provider,
-    SyncRunRow,
-    Tenant,
-)
+from bookkeeper_desktop.gui.integrations.state import CardState, LastSync, Phase, SyncRunRow, Tenant
 from bookkeeper_desktop.gui.integrations.undo_preview import UndoPreview
 from bookkeeper_desktop.jobs import Job, WorkerQuestion
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.connections import second_provider_question
 from bookkeeper_desktop.services.remote_accounts import CreateOutcome
 from bookkeeper_desktop.sync.undo_plan import UndoPlan, UndoResult
@@ -169,18 +163,18 @@ class IntegrationsController(QObject):
             return
         if self.make_flow is None:
             self._show_error(provider, ConfigurationError(
-                f"Connecting to {provider.title} is not set up in this build."))
+                f"Connecting to {provider.display_name} is not set up in this build."))
             return
         primary = self.kept_in_step_with(provider)
         if primary is None:
             self._set_push_only_then_connect(provider, push_only=False)
             return
-        box = QMessageBox(QMessageBox.Icon.Question, f"Connect {provider.title} push only?",
-                          second_provider_question(provider.title, primary.title),
+        box = QMessageBox(QMessageBox.Icon.Question, f"Connect {provider.display_name} push only?",
+                          second_provider_question(provider.display_name, primary.display_name),
                           QMessageBox.StandardButton.Cancel, self.pane)
         box.setObjectName("pushOnlyConfirm")
-        box.setInformativeText(f"Nothing is pulled from {provider.title}, and "
-                               f"{primary.title} stays the books' provider.")
+        box.setInformativeText(f"Nothing is pulled from {provider.display_name}, and "
+                               f"{primary.display_name} stays the books' provider.")
         confirm = box.addButton("Connect push only", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -218,7 +212,7 @@ class IntegrationsController(QObject):
             progress = progress_of_wait[0] if progress_of_wait else None
             if progress is not None:  # the status bar follows the card, not the browser
                 progress.phase(f"Choose the {provider.remote_company_word} on the "
-                               f"{provider.title} card")
+                               f"{provider.display_name} card")
             chosen = question.ask(tenants, progress)
             if progress is not None:
                 progress.phase("Finishing the connection")
@@ -244,13 +238,13 @@ class IntegrationsController(QObject):
             self.pane.set_card_state(
                 CardState.waiting_for_browser(provider, str(getattr(request, "url", ""))))
             attempt.jobs.append(self.ctx.jobs.run(
-                wait, lane="network", title=f"Connecting to {provider.title}",
+                wait, lane="network", title=f"Connecting to {provider.display_name}",
                 on_done=lambda result: self._connected(provider, result),
                 on_error=lambda error: self._connect_failed(provider, error), owner=self))
 
         attempt.jobs.append(self.ctx.jobs.run(
             lambda progress: flow.start(), lane="network",
-            title=f"Opening {provider.title} sign-in", on_done=started,
+            title=f"Opening {provider.display_name} sign-in", on_done=started,
             on_error=lambda error: self._connect_failed(provider, error), owner=self))
 
     def _ask_tenant(self, provider: Provider, tenants: Sequence[Any]) -> None:
@@ -294,11 +288,11 @@ class IntegrationsController(QObject):
             return
         if self.sync_function is None:
             self._show_error(provider, ConfigurationError(
-                f"Syncing with {provider.title} is not set up in this build."))
+                f"Syncing with {provider.display_name} is not set up in this build."))
             return
         sync = self.sync_function
         job = self.ctx.jobs.run(lambda progress: sync(company_id, provider, progress),
-                                lane="network", title=f"Syncing with {provider.title}",
+                                lane="network", title=f"Syncing with {provider.display_name}",
                                 on_error=lambda error: None, owner=self)
         self.syncing[provider] = job
         self.pane.follow_sync_job(provider, job, lambda last: last)
@@ -306,6 +300,8 @@ class IntegrationsController(QObject):
 
     def _sync_ended(self, provider: Provider) -> None:
         self.syncing.pop(provider, None)
+        # The one announcement of a sync's end, whoever started it (Sync Now, auto-sync, the
+        # first sync after a Connect): it re-reads the Integrations pane and every other view.
         self.ctx.notify(Changes(sync_runs=True, entries=True, accounts=True, mappings=True))
 
     def disconnect_provider(self, provider: Provider) -> None:
@@ -314,15 +310,15 @@ class IntegrationsController(QObject):
             return
         if self.disconnect_function is None:
             self._show_error(provider, ConfigurationError(
-                f"Disconnecting from {provider.title} is not set up in this build."))
+                f"Disconnecting from {provider.display_name} is not set up in this build."))
             return
-        company = self.pane.card(provider).state.company_name or provider.title
-        box = QMessageBox(QMessageBox.Icon.Question, f"Disconnect from {provider.title}?",
+        company = self.pane.card(provider).state.company_name or provider.display_name
+        box = QMessageBox(QMessageBox.Icon.Question, f"Disconnect from {provider.display_name}?",
                           f"Disconnect these books from {company}?",
                           QMessageBox.StandardButton.Cancel, self.pane)
         box.setObjectName("disconnectConfirm")
         box.setInformativeText(
-            f"Bookkeeper Desktop will revoke its access at {provider.title} and delete the "
+            f"Bookkeeper Desktop will revoke its access at {provider.display_name} and delete the "
             "saved sign-in from the system keychain. Your books and the sync log stay; you can "
             "connect again at any time.")
         confirm = box.addButton("Disconnect", QMessageBox.ButtonRole.DestructiveRole)
@@ -346,7 +342,7 @@ class IntegrationsController(QObject):
             self.ctx.notify(Changes(connections=True))
 
         self.ctx.jobs.run(lambda progress: disconnect(company_id, provider), lane="network",
-                          title=f"Disconnecting from {provider.title}", on_done=done,
+                          title=f"Disconnecting from {provider.display_name}", on_done=done,
                           on_error=lambda error: self._show_error(provider, error), owner=self)
 
     # -- create accounts at the provider ---------------------------------------------------------
@@ -358,12 +354,13 @@ class IntegrationsController(QObject):
             return None
         if self.create_remote_function is None:
             self._show_error(provider, ConfigurationError(
-                f"Creating accounts in {provider.title} is not set up in this build."))
+                f"Creating accounts in {provider.display_name} is not set up in this build."))
             return None
         create = self.create_remote_function
         ids = list(account_ids)
         job = self.ctx.jobs.run(lambda progress: create(company_id, provider, ids, progress),
-                                lane="network", title=f"Creating accounts in {provider.title}",
+                                lane="network",
+                                title=f"Creating accounts in {provider.display_name}",
                                 on_done=self._created, owner=self)
         # Whatever happened (done, refused, cancelled half way): what was created is mapped.
         job.ended.connect(lambda: self.ctx.notify(Changes(mappings=True)))
@@ -394,10 +391,10 @@ class IntegrationsController(QObject):
         provider = Provider(run.provider)
         if self.plan_undo_function is None or self.undo_function is None:
             self._show_error(provider, ConfigurationError(
-                f"Undoing a sync with {provider.title} is not set up in this build."))
+                f"Undoing a sync with {provider.display_name} is not set up in this build."))
             return None
         plan_undo = self.plan_undo_function
-        preview = UndoPreview(provider.title, run, self.pane)
+        preview = UndoPreview(provider.display_name, run, self.pane)
         preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         preview.setWindowModality(Qt.WindowModality.WindowModal)
         job = self.ctx.jobs.run(
@@ -419,7 +416,7 @@ class IntegrationsController(QObject):
         undo = self.undo_function
         job = self.ctx.jobs.run(lambda progress: undo(company_id, provider, plan, progress),
                                 lane="network",
-                                title=f"Undoing sync run #{plan.run_id} at {provider.title}",
+                                title=f"Undoing sync run #{plan.run_id} at {provider.display_name}",
                                 on_done=self._undone, owner=self)
         # Whatever happened (done, refused, cancelled or cut off half way), what was taken back
         # is recorded: every view re-reads it.

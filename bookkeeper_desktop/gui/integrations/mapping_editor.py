@@ -48,8 +48,9 @@ from bookkeeper_desktop.gui.integrations.models import (
     RowRole,
     SortRole,
 )
-from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, Provider
+from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState
 from bookkeeper_desktop.gui.table_model import SelectionKeeper
+from bookkeeper_desktop.providers.config import Provider
 
 
 class _RowFilter(QSortFilterProxyModel):
@@ -116,7 +117,7 @@ class MappingEditor(QWidget):
         super().__init__(parent)
         self.provider_combo = QComboBox()
         for provider in Provider:
-            self.provider_combo.addItem(provider.title, provider)
+            self.provider_combo.addItem(provider.display_name, provider.value)
         self.only_proposed = QCheckBox("Only proposals and conflicts")
         self.auto_confirm = QCheckBox("Confirm exact matches on their own")
         self.auto_confirm.setObjectName("autoConfirmCheck")
@@ -206,8 +207,9 @@ class MappingEditor(QWidget):
 
     @property
     def provider(self) -> Provider:
+        # The combo holds the code: Qt keeps a str subclass (the enum) as a plain string.
         data = self.provider_combo.currentData()
-        return data if isinstance(data, Provider) else Provider.QBO
+        return Provider(data) if data in tuple(Provider) else Provider.QBO
 
     def set_rows(self, rows: dict[Provider, list[MappingRow]],
                  auto_confirm: dict[Provider, bool] | None = None) -> None:
@@ -251,7 +253,7 @@ class MappingEditor(QWidget):
             text += f", {unmapped} not mapped"
         self.summary.setText(text)
         self.auto_confirm.setChecked(self._auto_confirm.get(self.provider, True))
-        title = self.provider.title
+        title = self.provider.display_name
         self.create_button.setText(f"Create in {title}…")
         self.create_button.setToolTip(f"Create the selected accounts in {title} with our names "
                                       "and numbers, and map them (a preview comes first)")
@@ -334,7 +336,7 @@ class MappingEditor(QWidget):
                           QMessageBox.StandardButton.Cancel, self)
         box.setObjectName("confirmFlagged")
         box.setInformativeText(f"{lines}\n\nEntries on these accounts will be sent to those "
-                               f"{self.provider.title} accounts. Confirm them anyway?")
+                               f"{self.provider.display_name} accounts. Confirm them anyway?")
         confirm = box.addButton("Confirm anyway", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

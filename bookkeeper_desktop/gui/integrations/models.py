@@ -18,7 +18,7 @@ from typing_extensions import override
 
 from bookkeeper_desktop.gui.integrations.state import MappingRow, MappingState, SyncRunRow
 from bookkeeper_desktop.gui.table_model import RowsTableModel
-from bookkeeper_desktop.providers.config import Provider as ProviderCode
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.sync_runs import UNDO
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -282,7 +282,7 @@ class SyncLogModel(RowsTableModel[SyncRunRow]):
         if column is SyncColumn.STARTED:
             return run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
         if column is SyncColumn.PROVIDER:
-            return ProviderCode.name_of(run.provider)
+            return Provider.name_of(run.provider)
         if column is SyncColumn.DIRECTION:
             return run.direction.capitalize()
         if column is SyncColumn.STATUS:

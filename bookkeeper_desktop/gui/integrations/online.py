@@ -36,8 +36,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from bookkeeper_desktop.core.errors import Cancelled, NetworkError
 from bookkeeper_desktop.core.progress import Progress
-from bookkeeper_desktop.gui.integrations.state import Provider
 from bookkeeper_desktop.jobs import Job, JobRunner
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.settings import Settings
 
 if TYPE_CHECKING:
@@ -227,7 +227,7 @@ class OnlineMonitor(QObject):
             if address is not None:
                 targets[provider] = address
             else:  # nothing to probe: the OS or the next successful sync decides
-                log.info("No API address for %s; cannot probe it.", provider.title)
+                log.info("No API address for %s; cannot probe it.", provider.display_name)
         self._wanted.clear()
         if not targets:
             return
@@ -265,7 +265,7 @@ class OnlineMonitor(QObject):
                 self._offline.discard(provider)
             else:
                 self._offline.add(provider)
-            log.info("%s is %s.", provider.title, "reachable again" if online else "offline")
+            log.info("%s is %s.", provider.display_name, "reachable again" if online else "offline")
             self.provider_online_changed.emit(provider, online)
         if self._offline and not self.probe_timer.isActive():
             self.probe_timer.start()

@@ -59,11 +59,11 @@ from bookkeeper_desktop.gui.integrations.state import (
     MappingRow,
     MappingState,
     Phase,
-    Provider,
     SyncRunRow,
 )
 from bookkeeper_desktop.gui.table_model import SelectionKeeper
 from bookkeeper_desktop.jobs import Job
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.mappings import RemoteAccount
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount
 
@@ -277,7 +277,8 @@ class IntegrationsPane(QWidget):
         self._syncs_ended: set[Provider] = set()
         self._held: set[Provider] = set()
         self._load_generation = 0
-        self._read_queued = False
+        #: A change notice asked for a read this turn (`_on_changes`).
+        self._notice_read_queued = False
         ctx.changes.changed.connect(self._on_changes)
         self.auto_sync_changed.connect(self._save_auto_sync)
         self.refresh()
@@ -303,7 +304,12 @@ class IntegrationsPane(QWidget):
 
         While it runs the card shows its phase and done/total; the card's Cancel cancels the job;
         afterwards the card shows `summarize(result)` as the last sync, goes back to connected
-        when cancelled, or shows the error (Reconnect for `ReconnectNeeded`)."""
+        when cancelled, or shows the error (Reconnect for `ReconnectNeeded`).
+
+        The pane is not re-read here: whoever runs the sync announces what it changed when the
+        job ends (`IntegrationsController._sync_ended`: `ctx.notify(Changes(sync_runs=...))`),
+        and that one notice re-reads this pane and every other view, whoever started the sync
+        (Sync Now, auto-sync, the first sync after a Connect)."""
         card = self.cards[provider]
         self._syncs_ended.discard(provider)
         self.set_card_state(card.state.syncing())
@@ -340,10 +346,10 @@ class IntegrationsPane(QWidget):
                 self.set_card_state(card.state.after_error(error))
 
         def ended() -> None:
+            # No refresh here: the sync's change notice re-reads this pane (see the docstring).
             self.cancel_requested.disconnect(cancel)
             if self._sync_generation.get(provider) == generation:
                 self._syncs_ended.add(provider)
-            self.refresh()
 
         self.cancel_requested.connect(cancel)
         job.cancel_asked.connect(cancelling)
@@ -371,31 +377,21 @@ class IntegrationsPane(QWidget):
             return "Not synced yet"
         newest = max(runs, key=lambda run: run.started_at)
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
-        provider = Provider(newest.provider).title if newest.provider in ("qbo", "xero") \
-            else newest.provider
+        provider = Provider.name_of(newest.provider)
         if newest.direction == "undo":
             return f"{newest.message} ({when})"
         return f"Last sync: {provider}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
-        """Re-read connections, mappings and sync runs of the current company in the db lane.
-        Calls in one turn of the event loop make one read: a sync's end is announced twice (its
-        job ending, then the change notice), and a second read in the worker only slowed the
-        GUI thread (the GIL) for a result thrown away."""
-        self._load_generation += 1  # what is being read for an earlier call is dropped
-        if self.ctx.company_id is None:
-            self._apply(IntegrationsSnapshot({}, {}, []), self._load_generation)
-            return
-        if not self._read_queued:
-            self._read_queued = True
-            QTimer.singleShot(0, self, self._read)
-
-    def _read(self) -> None:
-        self._read_queued = False
-        company_id = self.ctx.company_id
+        """Re-read connections, mappings and sync runs of the current company in the db lane,
+        now; a read still on its way for an earlier call is dropped when it arrives."""
+        self._notice_read_queued = False  # this read also covers notices received so far
+        self._load_generation += 1
         generation = self._load_generation
+        company_id = self.ctx.company_id
         if company_id is None:
-            return  # the company closed meanwhile: refresh() applied the empty state
+            self._apply(IntegrationsSnapshot({}, {}, []), generation)
+            return
         source = self.source
         self.ctx.jobs.run(
             lambda progress: _load(source, company_id, progress),
@@ -421,8 +417,23 @@ class IntegrationsPane(QWidget):
         self.loaded.emit()
 
     def _on_changes(self, changes: Changes) -> None:
-        if changes.company or changes.connections or changes.mappings or changes.sync_runs \
-                or changes.accounts or changes.settings:
+        """One read for the change notices of one event-loop turn. Several notices arrive
+        together from senders that cannot know of each other: jobs of both lanes that ended
+        while the GUI thread was busy are delivered back to back (a sync's end and a mapping
+        saved, or the QBO and Xero syncs), and a new company is announced by the company
+        switcher and again by `AppContext.set_company`. Each would otherwise start a read whose
+        result the next one throws away, and the wasted read in the worker slows the GUI thread
+        through the GIL. An explicit `refresh()` reads at once."""
+        if not (changes.company or changes.connections or changes.mappings
+                or changes.sync_runs or changes.accounts or changes.settings):
+            return
+        self._load_generation += 1  # a read started before this notice is stale already
+        if not self._notice_read_queued:
+            self._notice_read_queued = True
+            QTimer.singleShot(0, self, self._read_after_notices)
+
+    def _read_after_notices(self) -> None:
+        if self._notice_read_queued:  # not already covered by a refresh() meanwhile
             self.refresh()
 
     def _change_mapping(self, row: MappingRow, state: MappingState, *,
@@ -450,7 +461,7 @@ class IntegrationsPane(QWidget):
         names = {r.account_id: r.account_name for r in self.mapping_editor.model.rows()}
 
         def show(remotes: list[RemoteAccount]) -> None:
-            picker = RemoteAccountPicker(provider.title, row.account_name, remotes,
+            picker = RemoteAccountPicker(provider.display_name, row.account_name, remotes,
                                          account_type=_account_type(row.account_type),
                                          used_by=names, parent=self)
             picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -470,7 +481,8 @@ class IntegrationsPane(QWidget):
             picker.open()
 
         self.ctx.jobs.run(lambda progress: source.list_remote_accounts(company_id, provider),
-                          on_done=show, title=f"Reading the {provider.title} chart", owner=self)
+                          on_done=show, title=f"Reading the {provider.display_name} chart",
+                          owner=self)
 
     def preview_create_remote(self, provider: Provider, account_ids: list[int] | None) -> None:
         """Work out what would be created (db lane), show the preview, and on Create hand the
@@ -481,7 +493,7 @@ class IntegrationsPane(QWidget):
         source = self.source
 
         def show(plan: list[PlannedAccount]) -> None:
-            preview = CreateRemotePreview(provider.value, provider.title, plan, self)
+            preview = CreateRemotePreview(provider.value, provider.display_name, plan, self)
             preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             preview.setWindowModality(Qt.WindowModality.WindowModal)
 
@@ -498,7 +510,7 @@ class IntegrationsPane(QWidget):
 
         self.ctx.jobs.run(
             lambda progress: source.plan_remote_accounts(company_id, provider, account_ids),
-            on_done=show, title=f"Preparing accounts for {provider.title}", owner=self)
+            on_done=show, title=f"Preparing accounts for {provider.display_name}", owner=self)
 
     def _sync_after_retry(self, provider: Provider) -> None:
         """Sync now after Send again in the Waiting for a fix tab: what the card's Sync Now does

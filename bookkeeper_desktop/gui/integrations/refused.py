@@ -63,8 +63,8 @@ from bookkeeper_desktop.gui.integrations.source import (
     load_refused,
     retry_refused_entries,
 )
-from bookkeeper_desktop.gui.integrations.state import Provider
 from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
+from bookkeeper_desktop.providers.config import Provider
 
 #: The `RefusedRow` behind a row.
 RefusedRole = Qt.ItemDataRole.UserRole + 1
@@ -95,7 +95,7 @@ def reason_text(row: RefusedRow) -> str:
     """The provider's reason alone: the sentence `sync.push.refusal_message` wrote without its
     opening "The entry X of D was refused by QuickBooks Online: " (the table's other columns say
     that), the rest (reason and what to do) kept. The whole message when it reads otherwise."""
-    marker = f"refused by {row.provider.title}: "
+    marker = f"refused by {row.provider.display_name}: "
     at = row.message.find(marker)
     return row.message[at + len(marker):] if at >= 0 else row.message
 
@@ -126,13 +126,13 @@ def retry_question(rows: Sequence[RefusedRow]) -> Confirmation:
     and that a retry only helps when the cause was fixed there (nothing here changed, so the
     provider refuses the same push again otherwise)."""
     grouped = by_provider(rows)
-    providers = " or ".join(p.title for p in grouped)
+    providers = " or ".join(p.display_name for p in grouped)
     if len(grouped) == 1:
         (provider,) = grouped
-        title = f"Send {plural(len(rows))} to {provider.title} again?"
-        text = f"The next sync sends {_names(rows)} to {provider.title} once more."
+        title = f"Send {plural(len(rows))} to {provider.display_name} again?"
+        text = f"The next sync sends {_names(rows)} to {provider.display_name} once more."
     else:
-        parts = " and ".join(f"{plural(len(g))} to {p.title}" for p, g in grouped.items())
+        parts = " and ".join(f"{plural(len(g))} to {p.display_name}" for p, g in grouped.items())
         title = f"Send {plural(len(rows))} again?"
         text = f"The next sync sends {parts} once more ({_names(rows)})."
     informative = (
@@ -149,7 +149,7 @@ def retried_text(counts: Mapping[Provider, int], asked: int) -> str:
     total = sum(counts.values())
     if total == 0:
         return "None of them was still waiting for a fix; nothing changed."
-    where = " and ".join(f"{plural(n)} {'goes' if n == 1 else 'go'} to {p.title}"
+    where = " and ".join(f"{plural(n)} {'goes' if n == 1 else 'go'} to {p.display_name}"
                          for p, n in counts.items() if n)
     text = f"{where} again at the next sync."
     if total < asked:
@@ -182,7 +182,7 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 def cell_text(row: RefusedRow, column: RefusedColumn) -> str:
     if column is RefusedColumn.PROVIDER:
-        return row.provider.title
+        return row.provider.display_name
     if column is RefusedColumn.ENTRY:
         return f"{entry_label(row)} (edited)" if row.edited else entry_label(row)
     if column is RefusedColumn.DATE:
@@ -539,7 +539,7 @@ class RefusedView(QWidget):
         self.sync_now_button.setVisible(bool(providers))
         if providers:
             self.sync_now_button.setToolTip(
-                "Sync with " + " and ".join(p.title for p in providers)
+                "Sync with " + " and ".join(p.display_name for p in providers)
                 + " now instead of waiting for the next sync.")
 
     def sync_now(self) -> None:

@@ -23,9 +23,9 @@ from bookkeeper_desktop.gui.integrations.state import (
     MappingRow,
     MappingState,
     Phase,
-    Provider,
     SyncRunRow,
 )
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services import accounts as account_service
 from bookkeeper_desktop.services import connections as connection_service
 from bookkeeper_desktop.services import entries as entry_service

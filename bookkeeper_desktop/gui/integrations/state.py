@@ -15,25 +15,11 @@ from typing import Any
 
 from bookkeeper_desktop.core.errors import BookkeeperError, ReconnectNeeded, SettingsNeeded
 from bookkeeper_desktop.core.progress import ProgressSnapshot
-from bookkeeper_desktop.providers.config import Provider as ProviderCode
+from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.sync_runs import UNDO
 
 #: What the card and the status bar say while a provider cannot be reached (issue #6).
 OFFLINE_TEXT = "Offline — auto-sync paused"
-
-
-class Provider(Enum):
-    QBO = "qbo"
-    XERO = "xero"
-
-    @property
-    def title(self) -> str:
-        return ProviderCode(self.value).display_name
-
-    @property
-    def remote_company_word(self) -> str:
-        """What the provider calls one set of books (QBO: company; Xero: organisation)."""
-        return "company" if self is Provider.QBO else "organisation"
 
 
 class Phase(Enum):
@@ -156,7 +142,7 @@ class CardState:
     def headline(self) -> str:
         p = self.provider
         if self.phase is Phase.WAITING_FOR_BROWSER and not self.auth_url:
-            return f"Connecting to {p.title}…"
+            return f"Connecting to {p.display_name}…"
         return {
             Phase.NOT_CONNECTED: "Not connected",
             Phase.WAITING_FOR_BROWSER: "Waiting for your browser…",
@@ -173,8 +159,8 @@ class CardState:
     def detail(self) -> str:
         p = self.provider
         if self.phase is Phase.NOT_CONNECTED:
-            return (f"Connect to keep these books in step with your {p.title} "
-                    f"{p.remote_company_word}. Your browser opens {p.title}'s sign-in page.")
+            return (f"Connect to keep these books in step with your {p.display_name} "
+                    f"{p.remote_company_word}. Your browser opens {p.display_name}'s sign-in page.")
         if self.phase is Phase.WAITING_FOR_BROWSER and not self.auth_url:
             return "One moment; Cancel stops it and nothing is saved."
         if self.phase is Phase.WAITING_FOR_BROWSER:
@@ -185,11 +171,11 @@ class CardState:
                     "books belong to.")
         if self.phase in (Phase.CONNECTED, Phase.SYNCING):
             if self.push_only:
-                return (f"Push only: your entries are sent to {p.title}; nothing is pulled from "
-                        f"it. {self.last_sync_text}")
+                return (f"Push only: your entries are sent to {p.display_name}; nothing is "
+                        f"pulled from it. {self.last_sync_text}")
             return self.last_sync_text
         if self.phase is Phase.NEEDS_RECONNECT:
-            return (f"{self.reason} Press Reconnect and sign in to {p.title} again; nothing "
+            return (f"{self.reason} Press Reconnect and sign in to {p.display_name} again; nothing "
                     "was lost.").strip()
         return " ".join(part for part in (self.reason, self.hint) if part)
 
