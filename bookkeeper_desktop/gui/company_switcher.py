@@ -189,7 +189,12 @@ class CompanySwitcher(QWidget):
 
     def _created(self, company: Any) -> None:
         company_id = int(company.id)
-        self.ctx.notify(Changes(company=True))
+        if company_id == self.ctx.company_id:
+            # Opened again (the sample company, already open): nothing switches, yet its books
+            # may be new, so every view reads them again.
+            self.ctx.notify(Changes(company=True))
+        # Otherwise the switch is the one notice (`AppContext.set_company`): every view, this
+        # list included, reads the new company once.
         self._switch_to(company_id)
 
     def _fill(self, companies: list[Any]) -> None:

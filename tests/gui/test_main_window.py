@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from bookkeeper_desktop import __version__
+from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.gui.context import AppContext, AppServices
 from bookkeeper_desktop.gui.main_window import (
@@ -210,10 +211,14 @@ def test_new_company_through_the_name_dialog(qtbot: QtBot, window: MainWindow) -
     assert dialog is not None
     assert dialog.isVisible()
     dialog.setTextValue("Corner Bakery LLC")
+    notices: list[Changes] = []
+    window.ctx.changes.changed.connect(
+        lambda changes: notices.append(changes) if changes.company else None)
     with qtbot.waitSignal(window.ctx.company_changed, timeout=5000) as changed:
         dialog.accept()
     created = companies.find_company(window.ctx.services.db, "Corner Bakery LLC")
     assert changed.args == [created.id]
+    assert len(notices) == 1, "a new company is announced once: every view reads it once"
     qtbot.waitUntil(lambda: window.switcher.combo.currentText() == "Corner Bakery LLC")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("Corner Bakery LLC"))
     names = [name for _id, name in window.switcher.companies()]
