@@ -249,6 +249,28 @@ def test_auto_sync_pauses_while_the_host_is_down_and_resumes_when_it_answers(
     auto.stop()
 
 
+def test_the_first_sync_after_connect_teaches_the_monitor_too(
+        qtbot: QtBot, app_ctx: AppContext, either_books: Books) -> None:
+    """The sync a Connect starts on its own (no button, no timer: `controller.sync_now`, as
+    `_connected` calls it) is watched like Sync Now: its "Cannot reach" pauses auto-sync."""
+    books = either_books
+    provider = Provider(books.provider)
+    sync = Recorder(books)
+    pane = open_pane(qtbot, app_ctx, books.company_id)
+    controller = IntegrationsController(pane, sync=sync)
+    monitor = monitor_for(app_ctx.jobs, lambda: app_ctx.settings, books.env,
+                          probe_every_ms=50, use_system=False)
+    auto = AutoSync(controller, check_every_ms=60_000, online=monitor)
+    go_offline(books.sandbox)
+    controller.sync_now(provider)
+    qtbot.waitUntil(lambda: len(sync.runs) == 1 and provider not in controller.syncing,
+                    timeout=10_000)
+    assert not sync.runs[0].ok
+    qtbot.waitUntil(lambda: monitor.is_offline(provider), timeout=5000)
+    assert auto.started == [], "the scheduler started nothing itself"
+    assert auto.due() == [], "paused while the host is down"
+
+
 def test_a_failure_the_probe_contradicts_is_not_an_outage(
         qtbot: QtBot, app_ctx: AppContext, books: Books) -> None:
     """A failed run whose host still answers (an expired consent, a 500) does not pause

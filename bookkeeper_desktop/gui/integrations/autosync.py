@@ -72,8 +72,9 @@ class AutoSync(QObject):
         self.online = online
         if online is not None:
             online.provider_online_changed.connect(self._online_changed)
-            # Connected after the controller's own slot: the job exists when this runs.
-            self.pane.sync_requested.connect(self._follow_manual)
+            # Every sync's outcome teaches the monitor, whoever started it (the first sync
+            # after a Connect too, which no button starts).
+            controller.sync_started.connect(self._observe_started)
             for provider in Provider:
                 self.pane.card(provider).set_offline(online.is_offline(provider))
 
@@ -125,13 +126,9 @@ class AutoSync(QObject):
                 minutes = self.pane.cards[provider].state.auto_sync_minutes
                 job.succeeded.connect(
                     lambda last, key=key, minutes=minutes: self._finished(key, minutes, last))
-                self._observe(key, job)
 
-    def _follow_manual(self, provider: Provider) -> None:
-        """Sync Now pressed: its outcome teaches the monitor too."""
-        job = self.controller.syncing.get(provider)
-        if job is not None:
-            self._observe((self.pane.ctx.company_id, provider), job)
+    def _observe_started(self, provider: Provider, job: Job[Any]) -> None:
+        self._observe((self.pane.ctx.company_id, provider), job)
 
     def _observe(self, key: tuple[int | None, Provider], job: Job[Any]) -> None:
         """Tell the monitor how the sync `job` for `key` went."""

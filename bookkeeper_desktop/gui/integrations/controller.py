@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from bookkeeper_desktop.core.changes import Changes
@@ -105,6 +105,10 @@ class IntegrationsController(QObject):
         connecting: provider -> the connect attempt in progress.
         syncing: provider -> the sync job running.
     """
+
+    #: (provider, job) of every sync started, whoever asked: Sync Now, the auto-sync
+    #: scheduler, the first sync after a Connect, Not sent's "Sync now".
+    sync_started = Signal(object, object)
 
     def __init__(
         self,
@@ -297,6 +301,7 @@ class IntegrationsController(QObject):
         self.syncing[provider] = job
         self.pane.follow_sync_job(provider, job, lambda last: last)
         job.ended.connect(lambda: self._sync_ended(provider))
+        self.sync_started.emit(provider, job)
 
     def _sync_ended(self, provider: Provider) -> None:
         self.syncing.pop(provider, None)
