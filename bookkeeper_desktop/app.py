@@ -233,10 +233,7 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
     def parts() -> dict[str, Any]:
         if not loaded:
             # Deferred imports: see the docstring.
-            from bookkeeper_desktop.providers.config import (  # noqa: PLC0415
-                load_config,
-                parse_provider,
-            )
+            from bookkeeper_desktop.providers.config import load_config  # noqa: PLC0415
             from bookkeeper_desktop.providers.connect import ConnectFlow  # noqa: PLC0415
             from bookkeeper_desktop.providers.keychain import Keychain  # noqa: PLC0415
             from bookkeeper_desktop.providers.tokens import (  # noqa: PLC0415
@@ -253,9 +250,9 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
             def new_manager(company_id: int, which: Any) -> Any:
                 return TokenManager(company_id, config_for(which), keychain=chain, store=store)
 
-            loaded.update(load_config=load_config, parse_provider=parse_provider,
-                          ConnectFlow=ConnectFlow, TokenManager=TokenManager,
-                          keychain=chain, store=store, managers=TokenManagers(new_manager))
+            loaded.update(load_config=load_config, ConnectFlow=ConnectFlow,
+                          TokenManager=TokenManager, keychain=chain, store=store,
+                          managers=TokenManagers(new_manager))
         return loaded
 
     def config_for(provider: Any) -> Any:
@@ -266,9 +263,8 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
     def manager_for(company_id: int, provider: Any) -> Any:
         """The shared manager, replaced first if Settings changed its configuration."""
         p = parts()
-        which = p["parse_provider"](str(provider.value))
-        manager = p["managers"].get(company_id, which)
-        config = config_for(which)
+        manager = p["managers"].get(company_id, provider)
+        config = config_for(provider)
         if manager.config != config:
             manager = p["TokenManager"](company_id, config, keychain=p["keychain"],
                                         store=p["store"])
@@ -294,7 +290,6 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
 
     def disconnect(company_id: int, provider: Any) -> Any:
         p = parts()
-        which = p["parse_provider"](str(provider.value))
         try:
             try:
                 manager = manager_for(company_id, provider)
@@ -305,12 +300,12 @@ def integration_flows(services: AppServices, settings: Callable[[], Settings],
                     forget_locally,
                 )
 
-                return forget_locally(company_id, which, keychain=p["keychain"],
+                return forget_locally(company_id, provider, keychain=p["keychain"],
                                       store=p["store"], why=exc.message)
             return manager.disconnect()
         finally:
             # The next Connect starts a fresh manager; nothing keeps the revoked token.
-            p["managers"].forget(company_id, which)
+            p["managers"].forget(company_id, provider)
 
     def sync(company_id: int, provider: Any, progress: Any) -> Any:
         # Deferred imports: see the docstring.
