@@ -125,11 +125,7 @@ def pull_accounts(ctx: SyncContext, raws: Sequence[Mapping[str, Any]] | None = N
     ctx.report(0, None, "Chart of accounts")
     provider = ctx.provider
     if raws is None:
-        if isinstance(ctx.client, QboClient):
-            pages = ctx.client.query_pages("Account", progress=ctx.progress)
-            raws = [row for page, _ in pages for row in page]
-        else:
-            raws = ctx.client.accounts(progress=ctx.progress)
+        raws = ctx.client.accounts(progress=ctx.progress)
     with ctx.db.session() as session:
         mapped = store.mapped_accounts(session, ctx.company_id, provider, confirmed_only=False)
         by_remote_id = {row.remote_id: row for row in mapped if row.remote_id}
