@@ -53,11 +53,11 @@ from bookkeeper_desktop.sync.contacts_pull import (
     store_contact_page,
 )
 from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.full_collections import full_collections_deferred
 from bookkeeper_desktop.sync.prefetch import (
     PageRead,
     PageReads,
     PageRun,
-    full_collections_deferred,
     read_in_order,
 )
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
@@ -171,7 +171,7 @@ class _XeroTransactions(_Transactions):
 def pull(ctx: SyncContext) -> None:
     """The chart, the contacts and the transactions (see the module docstring), with the
     garbage collector's full collections held off while pages are read ahead
-    (`prefetch.full_collections_deferred`)."""
+    (`full_collections.full_collections_deferred`)."""
     with full_collections_deferred():
         _pull(ctx)
 
