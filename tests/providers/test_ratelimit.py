@@ -170,6 +170,14 @@ class Waiter:
             self.error = exc
         self.left_at = time.monotonic()
 
+    def cancel(self) -> float:
+        """Cancel its wait; the seconds it took to leave `acquire`."""
+        asked = time.monotonic()
+        self.progress.cancel()
+        self.thread.join(5)
+        assert self.left_at is not None, "still waiting"
+        return self.left_at - asked
+
     def start(self) -> Waiter:
         queued = self._budget.waiting
         self.thread.start()
@@ -215,12 +223,8 @@ def test_cancel_wakes_a_waiter_within_a_second_and_the_next_keeps_its_turn() -> 
     first, middle, last = (Waiter(budget, name, admitted).start()
                            for name in ("first", "middle", "last"))
     for waiter in (middle, first):  # one behind another caller, then the one at the front
-        asked = time.monotonic()
-        waiter.progress.cancel()
-        waiter.thread.join(5)
+        assert waiter.cancel() < 1.0
         assert isinstance(waiter.error, Cancelled)
-        assert waiter.left_at is not None
-        assert waiter.left_at - asked < 1.0
     assert budget.waiting == 1
     assert admitted == []
     budget.release()
@@ -236,12 +240,8 @@ def test_cancel_wakes_a_waiter_waiting_for_the_minute_window() -> None:
     admitted: list[str] = []
     waiter = Waiter(budget, "second call", admitted).start()
     time.sleep(0.3)  # asleep, waiting for the window to slide (a minute)
-    asked = time.monotonic()
-    waiter.progress.cancel()
-    waiter.thread.join(5)
+    assert waiter.cancel() < 1.0
     assert isinstance(waiter.error, Cancelled)
-    assert waiter.left_at is not None
-    assert waiter.left_at - asked < 1.0
     assert admitted == []
     assert budget.waiting == 0
 
