@@ -2,9 +2,10 @@
 
 Each realm (QBO) or tenant (Xero) gets a `RateBudget`: a sliding window of calls per minute, a cap
 on calls in flight, and (Xero) a daily allowance. `acquire()` waits for a free slot rather than
-sending a call the server would refuse with 429; `DailyLimitReached` stops a sync with a clear
-message instead of waiting until tomorrow. `Backoff` gives the jittered delays for retrying 5xx
-and dropped connections.
+sending a call the server would refuse with 429, and lets waiting callers in first come, first
+served (a pull's first reads are not overtaken by the transaction pages asked for after them);
+`DailyLimitReached` stops a sync with a clear message instead of waiting until tomorrow.
+`Backoff` gives the jittered delays for retrying 5xx and dropped connections.
 
 Limits, from API_NOTES.md: QBO 500 requests/min per realm, 10 concurrent, batch endpoint
 120 requests/min; Xero 60 calls/min, 5 concurrent and 5,000/day per tenant.
@@ -30,8 +31,12 @@ from bookkeeper_desktop.core.progress import Progress
 
 MINUTE = 60.0
 DAY = 86_400.0
-#: How often a caller waiting for a call in flight to finish looks again, in seconds.
-CONCURRENCY_POLL = 0.005
+#: The longest a waiting caller goes without looking at Cancel, in seconds (a release or the
+#: caller ahead taking its slot wakes it at once).
+CANCEL_POLL = 0.1
+#: The longest a caller waiting for time (a window to slide, a pause) sleeps before it looks
+#: at Cancel and the budget again, in seconds.
+TIME_POLL = 0.25
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,10 @@ class RateBudget:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
+        #: Wakes the waiting callers when a slot is released or the caller ahead leaves.
+        self._changed = threading.Condition(self._lock)
+        #: The waiting callers, first come first: only the first may take a slot.
+        self._queue: deque[object] = deque()
         self._minute_calls: deque[float] = deque()
         self._day_calls: deque[float] = deque()
         self._in_flight = 0
@@ -91,7 +100,8 @@ class RateBudget:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _wait_time(self, now: float) -> float:
-        """Seconds until a call may start; 0 when it may start now. Caller holds the lock."""
+        """Seconds until the windows and a pause let a call start; 0 when they let it start now
+        (the calls in flight aside). Caller holds the lock."""
         while self._minute_calls and now - self._minute_calls[0] >= self.minute:
             self._minute_calls.popleft()
         if self.limits.per_day is not None:
@@ -106,29 +116,56 @@ class RateBudget:
         waits = [self._paused_until - now]
         if len(self._minute_calls) >= self.limits.per_minute:
             waits.append(self._minute_calls[0] + self.minute - now)
-        if self._in_flight >= self.limits.concurrent:
-            waits.append(CONCURRENCY_POLL)
         return max(0.0, *waits)
 
     def acquire(self, progress: Progress | None = None) -> None:
-        """Block until a call may start, then count it as started. Call `release()` after."""
-        while True:
+        """Block until a call may start, then count it as started. Call `release()` after.
+
+        Callers are let in first come, first served: each waits its turn in a queue and only
+        the first may take a slot, so a call asked for early (a contacts page) is never
+        overtaken by calls asked for after it (transaction pages). The first waits for a slot
+        to be released (woken at once by `release`) or for time (a window to slide, a pause:
+        `sleep` in steps of at most `TIME_POLL`); the others until it has gone. Every waiter
+        looks at Cancel at least every `CANCEL_POLL` s (`TIME_POLL` while sleeping); a caller
+        that leaves (Cancel, the daily limit) gives its turn to the next."""
+        turn = object()
+        with self._lock:
+            self._queue.append(turn)
+        try:
+            while True:
+                with self._lock:
+                    if self._queue[0] is turn:
+                        now = self._clock()
+                        wait = self._wait_time(now)
+                        if wait <= 0 and self._in_flight < self.limits.concurrent:
+                            self._minute_calls.append(now)
+                            if self.limits.per_day is not None:
+                                self._day_calls.append(now)
+                            self._in_flight += 1
+                            return
+                    else:
+                        wait = 0.0
+                    if wait <= 0:  # a slot to be released, or the callers ahead to go
+                        self._changed.wait(CANCEL_POLL)
+                if progress is not None:
+                    progress.check_cancelled()
+                if wait > 0:
+                    self._sleep(min(wait, TIME_POLL))
+        finally:
             with self._lock:
-                now = self._clock()
-                wait = self._wait_time(now)
-                if wait <= 0:
-                    self._minute_calls.append(now)
-                    if self.limits.per_day is not None:
-                        self._day_calls.append(now)
-                    self._in_flight += 1
-                    return
-            if progress is not None:
-                progress.check_cancelled()
-            self._sleep(min(wait, 0.25))
+                self._queue.remove(turn)
+                self._changed.notify_all()
 
     def release(self) -> None:
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
+            self._changed.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """How many callers wait in `acquire` for their turn."""
+        with self._lock:
+            return len(self._queue)
 
     @contextmanager
     def slot(self, progress: Progress | None = None) -> Iterator[None]:

@@ -39,7 +39,7 @@ from typing import Any, cast
 from sqlalchemy import Row, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from bookkeeper_desktop.core.accounts import AccountType, split_path
+from bookkeeper_desktop.core.accounts import AccountSource, AccountType, split_path
 from bookkeeper_desktop.core.changes import NOTHING, Changes
 from bookkeeper_desktop.core.errors import NotFound, WorkflowError
 from bookkeeper_desktop.core.progress import Progress
@@ -68,11 +68,14 @@ ACCOUNT_FIELDS = ("full_name", "name", "code", "parent_id", "type", "original_ty
 _FIELD_WORDS = {"full_name": "name", "code": "number", "parent_id": "parent",
                 "original_type": "original type", "detail_type": "detail type",
                 "tax_code": "tax code", "active": "active", "extra": "extras"}
-#: How the preview names where an account came from (`core.accounts.AccountSource`).
-_SOURCE_WORDS = {"manual": "added by hand", "sample": "sample data",
-                 "iif": "QuickBooks Desktop IIF file", "qbo_csv": "QuickBooks Online CSV file",
-                 "xero_csv": "Xero CSV file", "xlsx": "Excel workbook",
-                 "qbo": "QuickBooks Online", "xero": "Xero"}
+#: How the preview names where an account came from (`core.accounts.AccountSource`) when it
+#: is not a provider; a provider (QBO, Xero) by its one name (`_source_words`).
+_SOURCE_WORDS: dict[str, str] = {
+    AccountSource.MANUAL: "added by hand", AccountSource.SAMPLE: "sample data",
+    AccountSource.IIF: "QuickBooks Desktop IIF file",
+    AccountSource.QBO_CSV: f"{Provider.QBO.display_name} CSV file",
+    AccountSource.XERO_CSV: f"{Provider.XERO.display_name} CSV file",
+    AccountSource.XLSX: "Excel workbook"}
 
 
 def account_values(row: AccountRow | Row[Any] | Mapping[Any, Any]) -> dict[str, Any]:
@@ -407,6 +410,14 @@ def _type_label(value: str) -> str:
         return value
 
 
+def _source_words(source: str | None) -> str | None:
+    """Where an account came from, in words: a file or by hand (`_SOURCE_WORDS`), else the
+    provider's name (`Provider.name_of`: a source we do not know, as it is)."""
+    if source is None:
+        return None
+    return _SOURCE_WORDS.get(source) or Provider.name_of(source)
+
+
 def _what_changes_back(row: Row[Any], before: dict[str, Any],
                        chart: dict[int, tuple[str, str | None, int | None]]) -> str:
     now = account_values(row)
@@ -421,7 +432,7 @@ def _what_changes_back(row: Row[Any], before: dict[str, Any],
         elif name == "type":
             old, new = _type_label(str(old)), _type_label(str(new))
         elif name == "source":
-            old, new = _SOURCE_WORDS.get(old, old), _SOURCE_WORDS.get(new, new)
+            old, new = _source_words(old), _source_words(new)
         elif name == "active":
             old, new = ("active" if old else "inactive"), ("active" if new else "inactive")
         elif name == "extra":

@@ -232,13 +232,6 @@ def _request_id(company_id: int, provider: str, planned: PlannedAccount) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bookkeeper-desktop/create-account/{text}"))
 
 
-def _remote_chart(client: QboClient | XeroClient, progress: Progress) -> list[dict[str, Any]]:
-    if isinstance(client, QboClient):
-        return [row for page, _ in client.query_pages("Account", progress=progress)
-                for row in page]
-    return client.accounts(progress=progress)
-
-
 def _identity(provider: str, raw: Mapping[str, Any]) -> tuple[str, str, str]:
     """A remote account's id, full name (lower case) and number/code."""
     if provider == "qbo":
@@ -274,7 +267,7 @@ def create_remote_accounts(db: Database, company_id: int, provider: str,
     found: list[str] = []
     try:
         progress.report(0, len(todo) + 1, f"Reading the chart of accounts in {name}")
-        chart = _remote_chart(api, progress)
+        chart = api.accounts(progress=progress)
         by_name: dict[str, Mapping[str, Any]] = {}
         by_code: dict[str, Mapping[str, Any]] = {}
         for raw in chart:

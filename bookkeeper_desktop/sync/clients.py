@@ -355,6 +355,13 @@ class QboClient(ProviderClient):
                 return
             start += QBO_PAGE
 
+    def accounts(self, *, progress: Progress | None) -> list[dict[str, Any]]:
+        """The whole chart of accounts (`select * from Account`, page by page), as
+        `XeroClient.accounts` is Xero's: where a pull's own chart read (`sync.pull`) and
+        "Create in QuickBooks Online" (`services.remote_accounts`) read it."""
+        return [row for page, _ in self.query_pages("Account", progress=progress)
+                for row in page]
+
     def query_page(self, entity: str, start: int, *, where: str = "",
                    progress: Progress | None
                    ) -> tuple[list[dict[str, Any]], dt.datetime | None]:

@@ -41,11 +41,9 @@ is committed; at most `depth` items wait.
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -112,56 +110,9 @@ AHEAD = 2
 #: GUI's too: with QBO's 10 + 2 pages held (all asked at once once the counts say how many) a
 #: collection took ~55 ms in the middle of a first pull (benchmarks/RESULTS.md, "GUI stall").
 #: Seven still keep a pull fed: storing a page takes 0.1–0.25 s, an answer 0.5–1 s, so about
-#: four in flight are enough; Xero's 5 + 2 are unchanged.
+#: four in flight are enough; Xero's 5 + 2 are unchanged. A pull also holds full collections off
+#: meanwhile (`sync.full_collections`).
 MOST_PAGES_HELD = 7
-
-class _FullCollections:
-    """Who holds full collections off (`full_collections_deferred`), and the threshold to give
-    back when the last one leaves."""
-
-    #: The oldest generation's threshold meanwhile: never reached.
-    NEVER = 1 << 30
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.holders = 0
-        self.threshold = gc.get_threshold()
-
-    def hold(self) -> None:
-        with self.lock:
-            if self.holders == 0:
-                self.threshold = gc.get_threshold()
-                young, middle, _ = self.threshold
-                gc.set_threshold(young, middle, self.NEVER)
-            self.holders += 1
-
-    def release(self) -> None:
-        with self.lock:
-            self.holders -= 1
-            if self.holders == 0:
-                gc.set_threshold(*self.threshold)
-
-
-_full_collections = _FullCollections()
-
-
-@contextmanager
-def full_collections_deferred() -> Iterator[None]:
-    """No automatic full garbage collection while this runs (nested and from several threads:
-    until the last leaves); the young generations are collected as always.
-
-    Even at `MOST_PAGES_HELD` a full collection walks the pages held, tens of thousands of
-    containers, and every thread waits meanwhile, the GUI's too: four or five times 23–25 ms in
-    a first QBO pull of 20,000 on this machine, with nothing to free (parsed JSON has no cycles;
-    refcounting frees each page once it is stored). Deferred, the next full collection comes
-    after the pull, when the pages are gone (one of 3–4 ms). What waits meanwhile is only cyclic
-    garbage that outlived two young collections: the process's peak memory was 2–9 MB higher
-    (benchmarks/RESULTS.md, GUI stall, "Final quiet re-run by the lead, everything merged")."""
-    _full_collections.hold()
-    try:
-        yield
-    finally:
-        _full_collections.release()
 
 
 def _no_count(_answer: object) -> int | None:

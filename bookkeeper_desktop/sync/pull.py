@@ -125,11 +125,7 @@ def pull_accounts(ctx: SyncContext, raws: Sequence[Mapping[str, Any]] | None = N
     ctx.report(0, None, "Chart of accounts")
     provider = ctx.provider
     if raws is None:
-        if isinstance(ctx.client, QboClient):
-            pages = ctx.client.query_pages("Account", progress=ctx.progress)
-            raws = [row for page, _ in pages for row in page]
-        else:
-            raws = ctx.client.accounts(progress=ctx.progress)
+        raws = ctx.client.accounts(progress=ctx.progress)
     with ctx.db.session() as session:
         mapped = store.mapped_accounts(session, ctx.company_id, provider, confirmed_only=False)
         by_remote_id = {row.remote_id: row for row in mapped if row.remote_id}
@@ -423,16 +419,23 @@ def query_starts(cursors: Mapping[str, str | None]) -> QueryStarts:
 def query_reads(ctx: SyncContext, client: QboClient, starts: QueryStarts,
                 page_counts: Mapping[str, int]) -> PageReads[str, QueryAnswer]:
     """The full queries' pages, being read from now on (`read_in_order`), entity by entity."""
-    def run(entity: str, start: int) -> PageRun[str, QueryAnswer]:
-        return PageRun(
-            entity,
-            fetch=lambda n, progress: client.query_page(entity, start + n * QBO_PAGE,
-                                                        progress=progress),
-            ends=lambda _n, answer: len(answer[0]) < QBO_PAGE,
-            known_pages=page_counts.get(entity))
+    runs = [query_run(client, entity, start=start, known_pages=page_counts.get(entity))
+            for entity, (_, start) in starts.items()]
+    return read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
+                         name="sync-query")
 
-    return read_in_order([run(e, start) for e, (_, start) in starts.items()],
-                         parallel=client.parallel, progress=ctx.progress, name="sync-query")
+
+def query_run(client: QboClient, entity: str, *, start: int = 1, where: str = "",
+              known_pages: int | None = None) -> PageRun[str, QueryAnswer]:
+    """A QBO query's pages from position `start` (`QboClient.query_page`), ended by a short or
+    empty page: the one builder of a query read, for the transactions' full queries here and
+    for the chart and the contacts among a pull's first reads (`sync.pull_reads`)."""
+    return PageRun(
+        entity,
+        fetch=lambda n, progress: client.query_page(entity, start + n * QBO_PAGE, where=where,
+                                                    progress=progress),
+        ends=lambda _n, answer: len(answer[0]) < QBO_PAGE,
+        known_pages=known_pages)
 
 
 def store_query_pages(ctx: SyncContext, starts: QueryStarts,
@@ -466,11 +469,7 @@ def _page_counts(ctx: SyncContext, client: QboClient, starts: Mapping[str, int]
     time (`parallel` 1) gains nothing from them."""
     if client.parallel <= 1 or not starts:
         return {}
-    def run(entity: str) -> PageRun[str, int]:
-        return PageRun(entity, fetch=lambda _n, progress: client.count(entity, progress=progress),
-                       ends=lambda _n, _answer: True)
-
-    runs = [run(entity) for entity in starts]
+    runs = [count_run(client, entity) for entity in starts]
     counts: dict[str, int] = {}
     with closing(read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
                                name="sync-count")) as answers:
@@ -483,6 +482,13 @@ def pages_from(count: int, start: int) -> int:
     """The pages a query of `count` objects has from position `start`, the page that proves
     the end (short or empty) included."""
     return max(0, count - (start - 1)) // QBO_PAGE + 1
+
+
+def count_run(client: QboClient, entity: str) -> PageRun[str, int]:
+    """An entity's `select count(*)` (`QboClient.count`) as a run of one small page: the one
+    builder of a count read, for `_page_counts` and a pull's first reads (`sync.pull_reads`)."""
+    return PageRun(entity, fetch=lambda _n, progress: client.count(entity, progress=progress),
+                   ends=lambda _n, _answer: True, small=True)
 
 
 #: Where each collection's pass starts: its `If-Modified-Since` (ISO text, "" for none), the
@@ -507,18 +513,25 @@ def pass_starts(ctx: SyncContext) -> PassStarts:
 def pass_reads(ctx: SyncContext, client: XeroClient, starts: PassStarts
                ) -> PageReads[str, XeroPage]:
     """The passes' pages, being read from now on (`read_in_order`), collection by collection."""
-    def run(collection: str, since_text: str, first: int) -> PageRun[str, XeroPage]:
-        since = dt.datetime.fromisoformat(since_text) if since_text else None
-        return PageRun(
-            collection,
-            fetch=lambda n, progress: client.page_since(collection, since, first + n,
-                                                        progress=progress),
-            ends=lambda _n, answer: answer.last,
-            page_count=lambda answer: None if answer.page_count is None
-            else answer.page_count - first + 1)
+    runs = [pass_run(client, collection,
+                     dt.datetime.fromisoformat(since_text) if since_text else None, first)
+            for collection, (since_text, _, first) in starts.items()]
+    return read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
+                         name="sync-pages")
 
-    return read_in_order([run(c, since, first) for c, (since, _, first) in starts.items()],
-                         parallel=client.parallel, progress=ctx.progress, name="sync-pages")
+
+def pass_run(client: XeroClient, collection: str, since: dt.datetime | None, first: int = 1
+             ) -> PageRun[str, XeroPage]:
+    """A Xero collection's `If-Modified-Since` pages from page `first` (`XeroClient.page_since`;
+    the answers say how many pages there are): the one builder of a pass read, for the
+    transactions here and for the contacts among a pull's first reads (`sync.pull_reads`)."""
+    return PageRun(
+        collection,
+        fetch=lambda n, progress: client.page_since(collection, since, first + n,
+                                                    progress=progress),
+        ends=lambda _n, answer: answer.last,
+        page_count=lambda answer: None if answer.page_count is None
+        else answer.page_count - first + 1)
 
 
 def store_pass_pages(ctx: SyncContext, starts: PassStarts,

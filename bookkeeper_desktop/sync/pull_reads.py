@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from bookkeeper_desktop.core.progress import Progress
 from bookkeeper_desktop.sync import pull as pulling
-from bookkeeper_desktop.sync.clients import QBO_PAGE, QboClient, XeroClient
+from bookkeeper_desktop.sync.clients import QboClient, XeroClient, XeroPage
 from bookkeeper_desktop.sync.contacts_pull import (
     contact_cursor,
     contact_entities,
@@ -52,14 +53,16 @@ from bookkeeper_desktop.sync.contacts_pull import (
     store_contact_page,
 )
 from bookkeeper_desktop.sync.context import SyncContext
+from bookkeeper_desktop.sync.full_collections import full_collections_deferred
 from bookkeeper_desktop.sync.prefetch import (
     PageRead,
     PageReads,
     PageRun,
-    full_collections_deferred,
     read_in_order,
 )
 from bookkeeper_desktop.sync.remote_entries import QBO_ENTITIES, XERO_COLLECTIONS
+
+R = TypeVar("R")
 
 #: What a first read is for (the first part of its run's key; the second names the entity).
 COUNT, ORGANISATION, CHART, CONTACTS = "count", "organisation", "chart", "contacts"
@@ -168,7 +171,7 @@ class _XeroTransactions(_Transactions):
 def pull(ctx: SyncContext) -> None:
     """The chart, the contacts and the transactions (see the module docstring), with the
     garbage collector's full collections held off while pages are read ahead
-    (`prefetch.full_collections_deferred`)."""
+    (`full_collections.full_collections_deferred`)."""
     with full_collections_deferred():
         _pull(ctx)
 
@@ -252,9 +255,35 @@ def _store_contacts(ctx: SyncContext, entity: str, page: PageRead[Key, FirstAnsw
         set_contact_cursor(ctx, entity, stamps.get(entity))
 
 
+def _first_read(what: str, run: PageRun[str, R], answer_of: Callable[[R], FirstAnswer]
+                ) -> PageRun[Key, FirstAnswer]:
+    """`run` (built where its reads are made on their own: `pull.query_run`, `pull.count_run`,
+    `pull.pass_run`) as a first read: keyed by what it is for, each answer a `FirstAnswer` that
+    carries whether it ends the run and the pages the run has, as `run` says."""
+    def fetch(n: int, progress: Progress) -> FirstAnswer:
+        answer = run.fetch(n, progress)
+        return replace(answer_of(answer), last=run.ends(n, answer),
+                       page_count=run.page_count(answer))
+
+    return PageRun((what, run.key), fetch=fetch, ends=_last,
+                   page_count=lambda answer: answer.page_count, known_pages=run.known_pages,
+                   small=run.small)
+
+
+def _rows(answer: pulling.QueryAnswer | XeroPage) -> FirstAnswer:
+    """A page of a query or a pass: its rows and the answer's time."""
+    if isinstance(answer, XeroPage):
+        return FirstAnswer(answer.rows, answer.stamp)
+    rows, stamp = answer
+    return FirstAnswer(rows, stamp)
+
+
+def _value(value: int | str | None) -> FirstAnswer:
+    return FirstAnswer(value=value)
+
+
 def _count_run(client: QboClient, entity: str) -> PageRun[Key, FirstAnswer]:
-    return PageRun((COUNT, entity), small=True, ends=_one_page, fetch=lambda _n, progress:
-                   FirstAnswer(value=client.count(entity, progress=progress)))
+    return _first_read(COUNT, pulling.count_run(client, entity), _value)
 
 
 def _organisation_run(client: XeroClient) -> PageRun[Key, FirstAnswer]:
@@ -264,7 +293,7 @@ def _organisation_run(client: XeroClient) -> PageRun[Key, FirstAnswer]:
 
 def _chart_runs(client: QboClient | XeroClient) -> list[PageRun[Key, FirstAnswer]]:
     if isinstance(client, QboClient):
-        return [_query_run(client, CHART, "Account", "")]
+        return [_first_read(CHART, pulling.query_run(client, "Account"), _rows)]
     return [PageRun((CHART, "Accounts"), ends=_one_page, fetch=lambda _n, progress:
                     FirstAnswer(client.accounts(progress=progress)))]
 
@@ -272,28 +301,11 @@ def _chart_runs(client: QboClient | XeroClient) -> list[PageRun[Key, FirstAnswer
 def _contact_runs(ctx: SyncContext, client: QboClient | XeroClient
                   ) -> list[PageRun[Key, FirstAnswer]]:
     if isinstance(client, QboClient):
-        return [_query_run(client, CONTACTS, entity,
-                           qbo_changed_since(contact_cursor(ctx, entity)))
+        return [_first_read(CONTACTS, pulling.query_run(
+                    client, entity, where=qbo_changed_since(contact_cursor(ctx, entity))), _rows)
                 for entity in contact_entities(client)]
-    since = contact_cursor(ctx, "Contacts")
-
-    def page(n: int, progress: Progress) -> FirstAnswer:
-        answer = client.page_since("Contacts", since, n + 1, progress=progress)
-        return FirstAnswer(answer.rows, answer.stamp, answer.last, answer.page_count)
-
-    return [PageRun((CONTACTS, "Contacts"), fetch=page, ends=_last,
-                    page_count=lambda answer: answer.page_count)]
-
-
-def _query_run(client: QboClient, what: str, entity: str, where: str
-               ) -> PageRun[Key, FirstAnswer]:
-    """A QBO query's pages from its start (`QboClient.query_page`)."""
-    def page(n: int, progress: Progress) -> FirstAnswer:
-        rows, stamp = client.query_page(entity, 1 + n * QBO_PAGE, where=where,
-                                        progress=progress)
-        return FirstAnswer(rows, stamp, last=len(rows) < QBO_PAGE)
-
-    return PageRun((what, entity), fetch=page, ends=_last)
+    return [_first_read(CONTACTS, pulling.pass_run(client, "Contacts",
+                                                   contact_cursor(ctx, "Contacts")), _rows)]
 
 
 def _one_page(_n: int, _answer: FirstAnswer) -> bool:

@@ -1,6 +1,9 @@
+from __future__ import annotations
+
 import random
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -136,6 +139,111 @@ def test_waiting_can_be_cancelled() -> None:
     budget.release()
     with pytest.raises(Cancelled):
         budget.acquire(progress)
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.002)
+
+
+def _count_reaches(items: list[str], count: int) -> Callable[[], bool]:
+    return lambda: len(items) == count
+
+
+class Waiter:
+    """A thread that asks `budget` for a slot and keeps it: when it got one, or what it raised."""
+
+    def __init__(self, budget: RateBudget, name: str, admitted: list[str]) -> None:
+        self.progress = Progress()
+        self.error: BaseException | None = None
+        self.left_at: float | None = None
+        self._budget, self._name, self._admitted = budget, name, admitted
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._budget.acquire(self.progress)
+            self._admitted.append(self._name)
+        except BaseException as exc:
+            self.error = exc
+        self.left_at = time.monotonic()
+
+    def cancel(self) -> float:
+        """Cancel its wait; the seconds it took to leave `acquire`."""
+        asked = time.monotonic()
+        self.progress.cancel()
+        self.thread.join(5)
+        assert self.left_at is not None, "still waiting"
+        return self.left_at - asked
+
+    def start(self) -> Waiter:
+        queued = self._budget.waiting
+        self.thread.start()
+        _wait_until(lambda: self._budget.waiting == queued + 1)  # its arrival is known
+        return self
+
+
+def test_more_waiters_than_slots_are_let_in_in_the_order_they_came() -> None:
+    budget = RateBudget(Limits(per_minute=10_000, concurrent=2))
+    budget.acquire()
+    budget.acquire()
+    admitted: list[str] = []
+    waiters = [Waiter(budget, f"caller {n}", admitted).start() for n in range(8)]
+    for freed in range(1, len(waiters) + 1):
+        budget.release()
+        _wait_until(_count_reaches(admitted, freed))
+        assert budget.waiting == len(waiters) - freed
+    assert admitted == [f"caller {n}" for n in range(8)]
+    assert budget.in_flight == 2
+
+
+def test_the_first_waiter_takes_the_first_slot_freed_however_many_wait() -> None:
+    budget = RateBudget(Limits(per_minute=10_000, concurrent=3))
+    for _ in range(3):
+        budget.acquire()
+    admitted: list[str] = []
+    waiters = [Waiter(budget, f"caller {n}", admitted).start() for n in range(12)]
+    for _ in range(3):
+        budget.release()  # three slots freed at once
+    _wait_until(lambda: len(admitted) == 3)
+    assert sorted(admitted) == ["caller 0", "caller 1", "caller 2"]
+    assert budget.waiting == 9
+    for waiter in waiters:
+        waiter.progress.cancel()
+    for waiter in waiters:
+        waiter.thread.join(5)
+
+
+def test_cancel_wakes_a_waiter_within_a_second_and_the_next_keeps_its_turn() -> None:
+    budget = RateBudget(Limits(per_minute=10_000, concurrent=1))
+    budget.acquire()
+    admitted: list[str] = []
+    first, middle, last = (Waiter(budget, name, admitted).start()
+                           for name in ("first", "middle", "last"))
+    for waiter in (middle, first):  # one behind another caller, then the one at the front
+        assert waiter.cancel() < 1.0
+        assert isinstance(waiter.error, Cancelled)
+    assert budget.waiting == 1
+    assert admitted == []
+    budget.release()
+    last.thread.join(5)
+    assert admitted == ["last"]
+    assert last.error is None
+
+
+def test_cancel_wakes_a_waiter_waiting_for_the_minute_window() -> None:
+    budget = RateBudget(Limits(per_minute=1, concurrent=5))
+    with budget.slot():
+        pass
+    admitted: list[str] = []
+    waiter = Waiter(budget, "second call", admitted).start()
+    time.sleep(0.3)  # asleep, waiting for the window to slide (a minute)
+    assert waiter.cancel() < 1.0
+    assert isinstance(waiter.error, Cancelled)
+    assert admitted == []
+    assert budget.waiting == 0
 
 
 def test_backoff_delays_are_jittered_and_capped() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bookkeeper_desktop.core.accounts import Account, AccountType
+from bookkeeper_desktop.core.accounts import Account, AccountSource, AccountType
 from bookkeeper_desktop.core.errors import Cancelled, DuplicateError, NotFound, WorkflowError
 from bookkeeper_desktop.core.journal import JournalEntry, JournalLine
 from bookkeeper_desktop.core.money import money
@@ -113,6 +113,8 @@ def test_import_then_undo_leaves_every_account_field_as_before(
     restore = {i.full_name: i.detail for i in plan.restore}
     assert "name back to 'Office'" in restore["Office Expenses"]
     assert "type back to 'Income' (now 'Other income')" in restore["Sales"]
+    assert "source back to 'added by hand' (now 'QuickBooks Online CSV file')" in \
+        restore["Checking"]
     assert plan.summary().startswith("Undo the import of chart.csv from ")
     assert "remove 3 accounts, restore 4" in plan.summary()
 
@@ -125,6 +127,21 @@ def test_import_then_undo_leaves_every_account_field_as_before(
     assert audit[0].action == "undo_import"
     assert audit[0].details["removed"] == 3
     assert audit[0].details["restored"] == 4
+
+
+@pytest.mark.parametrize(("provider", "words"), [(AccountSource.QBO, "QuickBooks Online"),
+                                                (AccountSource.XERO, "Xero")])
+def test_the_preview_names_the_provider_an_account_came_from(
+        db: Database, company_id: int, tmp_path: Path, provider: AccountSource,
+        words: str) -> None:
+    account_services.add_accounts(db, company_id, [
+        Account("Rent", AccountType.EXPENSE, code="6500", source=provider)], actor="tester")
+    _import(db, company_id, _file(tmp_path, "chart.csv",
+                                  ["6500,Rent,Expenses,Rent or Lease of Buildings"]))
+    plan = coa_undo.plan_undo_last(db, company_id)
+    assert plan is not None
+    restore = {i.full_name: i.detail for i in plan.restore}
+    assert f"source back to '{words}' (now 'QuickBooks Online CSV file')" in restore["Rent"]
 
 
 def test_used_accounts_are_kept_with_the_reason_and_the_rest_removed(

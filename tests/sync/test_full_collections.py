@@ -1,4 +1,4 @@
-"""`sync.prefetch.full_collections_deferred`: while a pull reads pages ahead, the garbage
+"""`sync.full_collections.full_collections_deferred`: while a pull reads pages ahead, the garbage
 collector's full collections (which walk every page held and stop every thread, the GUI's too)
 wait until it ends; the young generations are collected as always, and the collector's settings
 come back as they were, whoever leaves last and however."""
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bookkeeper_desktop.sync.prefetch import full_collections_deferred
+from bookkeeper_desktop.sync.full_collections import full_collections_deferred
 from tests.sync.conftest import Books
 from tests.sync.helpers import sync
 
