@@ -228,6 +228,34 @@ def test_save_as_writes_the_file_logs_it_and_shows_it_in_the_history(
     assert opened.urls == [QUrl.fromLocalFile(str(target.parent))]
 
 
+def test_the_history_keeps_the_picked_export_selected_when_a_new_one_is_logged(
+    qtbot: QtBot, ctx: AppContext, db: Database, tmp_path: Path,
+) -> None:
+    answers = [tmp_path / "first", tmp_path / "second"]  # what the Save dialog answers, in turn
+    pane = ExportPane(ctx, CsvSource(db), open_url=Opened(),
+                      ask_path=lambda _parent, _suggested, _filter: answers.pop(0))
+    qtbot.addWidget(pane)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.preview is not None, timeout=5000)
+    with qtbot.waitSignal(pane.export_finished, timeout=5000):
+        pane.save_button.click()
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == 1, timeout=5000)
+    pane.history_view.selectRow(0)
+    picked = pane.history_model.record(0)
+    assert picked is not None
+
+    with qtbot.waitSignal(pane.export_finished, timeout=5000):
+        pane.save_button.click()
+    qtbot.waitUntil(lambda: pane.history_model.rowCount() == 2, timeout=5000)
+    # Newest first: the new export is row 0, the one the user picked moved to row 1 and is
+    # still the one selected, so Show in folder still opens its folder.
+    assert pane.history_model.index(0, 4).data() == "second.iif"
+    rows = pane.history_view.selectionModel().selectedRows()
+    assert [pane.history_model.record(index.row()) for index in rows] == [picked]
+    assert pane.history_view.currentIndex().row() == 1
+    assert pane.show_folder_button.isEnabled()
+
+
 def test_a_large_export_shows_progress_and_can_be_cancelled(
     qtbot: QtBot, ctx: AppContext, db: Database, tmp_path: Path,
 ) -> None:

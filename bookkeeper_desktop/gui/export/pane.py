@@ -58,6 +58,7 @@ from bookkeeper_desktop.gui.export.source import (
     ExportRequest,
     ExportSource,
 )
+from bookkeeper_desktop.gui.table_model import SelectionKeeper
 from bookkeeper_desktop.settings import EXPORT_FORMATS, EXPORT_STATUSES
 
 #: Rows shown in the preview.
@@ -236,6 +237,10 @@ class ExportPane(QWidget):
         self.show_folder_button.setObjectName("showFolderButton")
         self.show_folder_button.clicked.connect(self.show_in_folder)
         self.history_view.selectionModel().selectionChanged.connect(self._update_history_actions)
+        # A new export (or another reload) keeps the user on the record they picked.
+        self.history_keeper = SelectionKeeper(
+            self.history_view,
+            lambda row: record.id if (record := self.history_model.record(row)) else None)
         history_box = QGroupBox("Export history")
         history_layout = QVBoxLayout(history_box)
         history_layout.addWidget(self.history_view, 1)
@@ -541,7 +546,8 @@ class ExportPane(QWidget):
         )
 
     def _history_arrived(self, records: list[Any]) -> None:
-        self.history_model.set_records(records)
+        with self.history_keeper.kept():
+            self.history_model.set_records(records)
         self._update_history_actions()
         self.history_loaded.emit(len(records))
 
