@@ -135,6 +135,8 @@ class PageRun(Generic[K, R]):
             asked for when the caller reaches it, and a shorter run simply ends early.
         small: its answers are small (a count, a setting, not 1,000 objects): they are not
             counted among the pages held (`MOST_PAGES_HELD`), only among the requests in flight.
+        count_to_come: its count is on its way (`PageReads.know_pages` gives it): nothing of
+            the run is asked for before it, but the page the caller waits for.
     """
 
     key: K
@@ -143,6 +145,7 @@ class PageRun(Generic[K, R]):
     page_count: Callable[[R], int | None] = _no_count
     known_pages: int | None = None
     small: bool = False
+    count_to_come: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ class _RunState:
     #: The lowest page number known to end the run.
     end: int | None = None
     count: int | None = None
+    #: Its count is awaited (`PageRun.count_to_come`): only the page waited for is asked.
+    awaiting_count: bool = False
 
 
 @dataclass
@@ -207,7 +212,8 @@ class _Reader(Generic[K, R]):
     workers: _WorkerProgress = field(init=False)
 
     def __post_init__(self) -> None:
-        self.states = [_RunState(count=run.known_pages) for run in self.runs]
+        self.states = [_RunState(count=run.known_pages, awaiting_count=run.count_to_come)
+                       for run in self.runs]
         self.workers = _WorkerProgress(self.progress)
 
     # -- asking (under `cond`) ---------------------------------------------------------------
@@ -218,7 +224,7 @@ class _Reader(Generic[K, R]):
             return False
         if (index, number) == self.position:
             return True  # the page the caller waits for, whatever the other answers said
-        if state.end is not None and number > state.end:
+        if state.awaiting_count or (state.end is not None and number > state.end):
             return False
         if state.count is not None:
             return number < state.count
@@ -311,6 +317,18 @@ class _Reader(Generic[K, R]):
         with self.cond:
             self._fill()
 
+    def know_pages(self, key: K, pages: int) -> None:
+        """The count awaited for the run `key` (`PageRun.count_to_come`): its pages are asked
+        for as `known_pages` would have had them, from now on (an answer's own page count,
+        if one came first, stands)."""
+        with self.cond:
+            for run, state in zip(self.runs, self.states, strict=True):
+                if run.key == key:
+                    state.awaiting_count = False
+                    if state.count is None:
+                        state.count = pages
+            self._fill()
+
     def stop(self) -> None:
         """No new request; the answers waiting are dropped, the ones in flight abandoned."""
         with self.cond:
@@ -363,6 +381,10 @@ class PageReads(Generic[K, R]):
     def close(self) -> None:
         self._pages.close()
         self._reader.stop()  # a generator never started runs no `finally` on close
+
+    def know_pages(self, key: K, pages: int) -> None:
+        """How many pages the run `key`, made with `count_to_come`, has (its count is in)."""
+        self._reader.know_pages(key, pages)
 
 
 def read_in_order(runs: Sequence[PageRun[K, R]], *, parallel: int,

@@ -417,16 +417,21 @@ def query_starts(cursors: Mapping[str, str | None]) -> QueryStarts:
 
 
 def query_reads(ctx: SyncContext, client: QboClient, starts: QueryStarts,
-                page_counts: Mapping[str, int]) -> PageReads[str, QueryAnswer]:
-    """The full queries' pages, being read from now on (`read_in_order`), entity by entity."""
-    runs = [query_run(client, entity, start=start, known_pages=page_counts.get(entity))
+                page_counts: Mapping[str, int], *, counts_to_come: bool = False
+                ) -> PageReads[str, QueryAnswer]:
+    """The full queries' pages, being read from now on (`read_in_order`), entity by entity.
+    `counts_to_come`: the entities not in `page_counts` have their count on its way, given
+    with `PageReads.know_pages` (`sync.pull_reads`); nothing of theirs is asked before it."""
+    runs = [query_run(client, entity, start=start, known_pages=page_counts.get(entity),
+                      count_to_come=counts_to_come and entity not in page_counts)
             for entity, (_, start) in starts.items()]
     return read_in_order(runs, parallel=client.parallel, progress=ctx.progress,
                          name="sync-query")
 
 
 def query_run(client: QboClient, entity: str, *, start: int = 1, where: str = "",
-              known_pages: int | None = None) -> PageRun[str, QueryAnswer]:
+              known_pages: int | None = None, count_to_come: bool = False
+              ) -> PageRun[str, QueryAnswer]:
     """A QBO query's pages from position `start` (`QboClient.query_page`), ended by a short or
     empty page: the one builder of a query read, for the transactions' full queries here and
     for the chart and the contacts among a pull's first reads (`sync.pull_reads`)."""
@@ -435,7 +440,7 @@ def query_run(client: QboClient, entity: str, *, start: int = 1, where: str = ""
         fetch=lambda n, progress: client.query_page(entity, start + n * QBO_PAGE, where=where,
                                                     progress=progress),
         ends=lambda _n, answer: len(answer[0]) < QBO_PAGE,
-        known_pages=known_pages)
+        known_pages=known_pages, count_to_come=count_to_come)
 
 
 def store_query_pages(ctx: SyncContext, starts: QueryStarts,

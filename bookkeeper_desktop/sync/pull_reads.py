@@ -3,19 +3,19 @@ stored in that order.
 
 Before a first transaction page, a pull needs the chart of accounts (QBO `select * from Account`,
 Xero `GET Accounts`), the contacts (QBO Customer and Vendor, Xero Contacts) and, for reading the
-transactions, QBO's `select count(*)` of each entity queried in full (`pull._page_counts`) or
-Xero's organisation when its base currency is not known yet. Asked one after the other, that is
-four or five round trips (0.3–1 s each at QBO) before the first transaction page is even asked
-for. None of them depends on another, so here they go out together (`sync.prefetch.read_in_order`,
-the client's `parallel` at a time), and the transaction pages' reader starts beside them
-(`pull.query_reads`, `pull.pass_reads`): at Xero at once (the currency is needed only to convert
-the pages, and it is handed over first), at QBO as soon as the counts are in (they say how many
-pages to ask for at once; before them, the 8 counts, the chart and the contacts already fill
-QBO's 10 slots). Its first pages are answered while the chart and the contacts are stored. The
-two readers together may want more requests than the provider allows at once for a moment: the
-realm/tenant `RateBudget` holds every request (QBO 10, Xero 5 in flight), the ones asked first
-get the first slots. With one request at a time (`parallel` 1) nothing overlaps: the transaction
-pages are asked for after the first reads.
+transactions, QBO's `select count(*)` of each entity queried in full (`pull._page_counts`) or Xero's
+organisation when its base currency is not known yet. Asked one after the other, that is four or
+five round trips (0.3–1 s each at QBO) before the first transaction page is even asked for. None of
+them depends on another, so here they go out together (`sync.prefetch.read_in_order`, the client's
+`parallel` at a time), and the transaction pages' reader starts beside them (`pull.query_reads`,
+`pull.pass_reads`): at Xero at once (the currency is needed only to convert the pages, and it is
+handed over first), at QBO as soon as the first count is in, each entity's pages when its own count
+is (a count says how many pages to ask for at once; before them, the 8 counts, the chart and the
+contacts already fill QBO's 10 slots). Its first pages are answered while the chart and the contacts
+are stored. The two readers together may want more requests than the provider allows at once for a
+moment: the realm/tenant `RateBudget` holds every request (QBO 10, Xero 5 in flight), the ones asked
+first get the first slots. With one request at a time (`parallel` 1) nothing overlaps: the
+transaction pages are asked for after the first reads.
 
 What is **stored** keeps its order, because the reader hands pages over in the order of its
 runs: the counts and the organisation (nothing stored but the currency setting), the chart (stored,
@@ -90,8 +90,9 @@ class _Transactions(ABC):
     page is to be read) and how its pages are stored (`store`)."""
 
     #: The reader is shaped by the settings (QBO's counts say how many pages to ask at once),
-    #: so it starts once they are in; otherwise (Xero's currency, needed only to convert the
-    #: pages, which are stored after it) it starts with the first reads.
+    #: so it starts once the first is in (`take` gives it the others as they come); otherwise
+    #: (Xero's currency, needed only to convert the pages, which are stored after it) it starts
+    #: with the first reads.
     start_after_settings: bool = False
 
     @abstractmethod
@@ -112,7 +113,9 @@ class _QboTransactions(_Transactions):
     once), then the CDC catch-up of the other entities."""
 
     # Started before the counts, each query would grow one page at a time (and its pages would
-    # take the slots the counts, the chart and the contacts need: 11 of QBO's 10 already).
+    # take the slots the counts, the chart and the contacts need: 11 of QBO's 10 already). So
+    # the reader starts with the first count, and each entity's pages go out when its own
+    # count is in (`take`), not after the slowest of the eight.
     start_after_settings = True
 
     def __init__(self, ctx: SyncContext, client: QboClient) -> None:
@@ -120,6 +123,7 @@ class _QboTransactions(_Transactions):
         queries, self.changes = pulling.qbo_cursors(ctx)
         self.starts = pulling.query_starts(queries)
         self.counts: dict[str, int] = {}
+        self.reads: PageReads[str, Any] | None = None
 
     def setting_runs(self) -> list[PageRun[Key, FirstAnswer]]:
         # With one request at a time the counts would only add requests.
@@ -128,12 +132,19 @@ class _QboTransactions(_Transactions):
 
     def take(self, entity: str, answer: FirstAnswer) -> None:
         assert isinstance(answer.value, int)
-        self.counts[entity] = pulling.pages_from(answer.value, self.starts[entity][1])
+        pages = pulling.pages_from(answer.value, self.starts[entity][1])
+        self.counts[entity] = pages
+        if self.reads is not None:
+            self.reads.know_pages(entity, pages)
 
     def start(self) -> PageReads[str, Any] | None:
         if not self.starts:
             return None
-        return pulling.query_reads(self.ctx, self.client, self.starts, self.counts)
+        # The counts not in yet are on their way (`setting_runs`), except with one request at
+        # a time, which asks none.
+        self.reads = pulling.query_reads(self.ctx, self.client, self.starts, self.counts,
+                                         counts_to_come=self.client.parallel > 1)
+        return self.reads
 
     def store(self, pages: PageReads[str, Any] | None) -> None:
         if pages is not None:
@@ -220,9 +231,10 @@ def _pull(ctx: SyncContext) -> None:
                 (what, entity), answer = page.key, page.answer
                 if what in (COUNT, ORGANISATION):
                     plan.take(entity, answer)
-                    if early and pages is None and page.key == settings[-1].key:
-                        # Every count is in: the transaction pages go out now, answered while
-                        # the chart and the contacts are stored.
+                    if early and pages is None:
+                        # The first setting is in (QBO: the first entity's count; the others'
+                        # pages go out as their counts come, `take`): the transaction pages
+                        # go out now, answered while the chart and the contacts are stored.
                         pages = plan.start()
                 elif what == CHART:
                     chart.extend(answer.rows)

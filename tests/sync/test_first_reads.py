@@ -133,7 +133,7 @@ def test_the_first_reads_go_out_together_and_the_pages_before_the_chart_is_in(
         else {"organisation"})
     assert wanted <= together
     if provider == "qbo":
-        assert len(together) == LIMIT["qbo"]  # the pages wait for the counts
+        assert len(together) == LIMIT["qbo"]  # the pages wait for their counts
     else:  # the pages need the currency only to be converted: asked beside it
         assert f"page:{FIRST[provider]}" in together
         assert len(together) == LIMIT["xero"]
@@ -154,6 +154,29 @@ def test_the_first_reads_go_out_together_and_the_pages_before_the_chart_is_in(
     assert made <= set(row_ids(books, FIRST[provider]))
     assert result.counts["created"] >= len(made)  # converted with the chart's mappings
     assert all(n == 1 for n in remote_rows(books).values())
+
+
+def test_qbo_pages_go_out_when_their_own_count_is_in_not_after_the_slowest(
+        qbo: Books) -> None:
+    """The eight counts come back one by one: the journal entries' pages are asked for once
+    their count is in, while a slow count of another entity is still on its way; that entity's
+    pages wait for its own count."""
+    made = add_journals(qbo, 2500)
+    qbo.sandbox.add_fault(Fault("latency", count=None, path=READS["qbo"], seconds=0.1))
+    qbo.sandbox.add_fault(Fault("latency", count=None, path=READS["qbo"],
+                                query=r"count\(\*\) from Payment", seconds=1.5))
+    timeline = Timeline("qbo")
+    result = pull(qbo, timeline)
+    assert result.ok, result.message
+    payments_counted = timeline.times("answered", "count:Payment")[0]
+    journals_asked = timeline.times("asked", f"page:{FIRST['qbo']}")
+    assert len(journals_asked) >= 3  # 2,500 journals and the sample's: three pages and more
+    assert min(journals_asked) > timeline.times("answered", f"count:{FIRST['qbo']}")[0]
+    assert sum(at < payments_counted for at in journals_asked) >= 3, \
+        "every journal page the count announced, asked before the slowest count came back"
+    assert min(timeline.times("asked", "page:Payment")) > payments_counted
+    assert made <= set(row_ids(qbo, FIRST["qbo"]))
+    assert all(n == 1 for n in remote_rows(qbo).values())
 
 
 def test_cancel_during_the_first_reads_stops_within_a_second_with_nothing_stored(

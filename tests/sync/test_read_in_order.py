@@ -32,7 +32,8 @@ class Network:
         self.most_in_flight = 0
 
     def run(self, key: str, pages: int, *, size: int = 10, counted: bool = False,
-            fail_at: int | None = None, known: int | None = None) -> PageRun[str, list[int]]:
+            fail_at: int | None = None, known: int | None = None,
+            to_come: bool = False) -> PageRun[str, list[int]]:
         """A run of `pages` full pages and then a short one (`size` rows a full page)."""
 
         def fetch(number: int, progress: Progress) -> list[int]:
@@ -54,7 +55,7 @@ class Network:
 
         return PageRun(key, fetch, ends=lambda _n, rows: len(rows) < size,
                        page_count=(lambda _rows: pages + 1) if counted else (lambda _rows: None),
-                       known_pages=known)
+                       known_pages=known, count_to_come=to_come)
 
 
 def test_pages_answered_out_of_order_are_handed_over_in_order() -> None:
@@ -127,6 +128,30 @@ def test_never_more_pages_held_than_the_cap_whatever_parallel_allows() -> None:
     assert consumed == 31
     assert MOST_PAGES_HELD - 1 <= held_most <= MOST_PAGES_HELD  # reached, never passed
     assert network.most_in_flight <= MOST_PAGES_HELD
+
+
+def test_a_run_whose_count_is_to_come_asks_only_the_page_waited_for_until_it_is_known(
+        ) -> None:
+    """QBO's counts come one by one: a run made `count_to_come` asks for nothing but the page
+    the caller waits for, then, once `know_pages` gives its count, for every page at once."""
+    network = Network({("a", 0): 0.4})
+    reads = read_in_order([network.run("a", 4, to_come=True), network.run("b", 2, to_come=True)],
+                          parallel=10)
+    try:
+        time.sleep(0.15)  # "a" page 0 still in flight: nothing else may go meanwhile
+        assert network.asked == [("a", 0)]
+        reads.know_pages("a", 5)
+        deadline = time.monotonic() + 2
+        while len(network.asked) < 5 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert sorted(network.asked) == [("a", n) for n in range(5)], "b's count is not in"
+        assert ("a", 0) not in network.answered, "asked together, before the first answer"
+        reads.know_pages("b", 3)
+        got = [(page.key, page.number, page.last) for page in reads]
+    finally:
+        reads.close()
+    assert got == [("a", n, n == 4) for n in range(5)] + [("b", n, n == 2) for n in range(3)]
+    assert sorted(network.asked) == sorted(got_key[:2] for got_key in got)
 
 
 def test_a_count_too_low_still_reads_the_pages_added_since() -> None:
