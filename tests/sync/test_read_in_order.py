@@ -134,7 +134,7 @@ def test_a_run_whose_count_is_to_come_asks_only_the_page_waited_for_until_it_is_
         ) -> None:
     """QBO's counts come one by one: a run made `count_to_come` asks for nothing but the page
     the caller waits for, then, once `know_pages` gives its count, for every page at once."""
-    network = Network({("a", 0): 0.4})
+    network = Network({("a", 0): 1.0})  # in flight through every check below, under load too
     reads = read_in_order([network.run("a", 4, to_come=True), network.run("b", 2, to_come=True)],
                           parallel=10)
     try:
