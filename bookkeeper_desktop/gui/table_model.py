@@ -163,6 +163,11 @@ class SelectionKeeper(Generic[KeyT]):
         model = view.model()
         if model is None or model.rowCount() == 0:
             return
+        if not place.selected and place.current is None and not self._select_first:
+            # Nothing to find again: no pass over the rows (a Python call each) on a refresh.
+            if place.scroll is not None:
+                view.verticalScrollBar().setValue(place.scroll)
+            return
         row_of = self._row_of or self._scanned_rows()
         rows = sorted(row for row in map(row_of, place.selected) if row is not None)
         current = row_of(place.current) if place.current is not None else None

@@ -101,13 +101,20 @@ class Provider(StrEnum):
         return "QuickBooks Online" if self is Provider.QBO else "Xero"
 
     @classmethod
+    def of(cls, code: str) -> Provider | None:
+        """The provider of a code as the database keeps it ("qbo"); None for a code we do not
+        know."""
+        try:
+            return cls(code)
+        except ValueError:
+            return None
+
+    @classmethod
     def name_of(cls, code: str) -> str:
         """The display name of a provider code as the database keeps it ("qbo" → "QuickBooks
         Online"); a code we do not know, as it is."""
-        try:
-            return cls(code).display_name
-        except ValueError:
-            return code
+        provider = cls.of(code)
+        return provider.display_name if provider is not None else code
 
     @property
     def env_prefix(self) -> str:

@@ -466,8 +466,8 @@ def test_one_sync_end_makes_one_read(qtbot: QtBot, app_ctx: AppContext,
 
 def test_notices_of_one_turn_make_one_read(qtbot: QtBot, app_ctx: AppContext,
                                            sample_company: Any) -> None:
-    """Several change notices in one turn (a new company is announced by the switcher and again
-    by `set_company`) make one read; a notice in a later turn reads again; an explicit
+    """Several change notices in one turn (the QBO and Xero syncs ending together, a mapping
+    saved beside a sync's end) make one read; a notice in a later turn reads again; an explicit
     refresh() reads at once and covers a notice of the same turn; a notice of nothing the pane
     shows reads nothing."""
     app_ctx.set_company(sample_company.id)

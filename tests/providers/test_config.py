@@ -157,3 +157,9 @@ def test_a_provider_code_is_named_as_users_know_it_and_an_unknown_one_is_left_as
     assert Provider.name_of("xero") == "Xero"
     # A code from a newer version's database: shown, never a crash.
     assert Provider.name_of("sage") == "sage"
+
+
+def test_a_provider_code_gives_its_provider_and_an_unknown_one_none() -> None:
+    assert Provider.of("qbo") is Provider.QBO
+    assert Provider.of("xero") is Provider.XERO
+    assert Provider.of("sage") is None

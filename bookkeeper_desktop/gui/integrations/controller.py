@@ -391,9 +391,9 @@ class IntegrationsController(QObject):
         """Open the preview of undoing `run` ("Preparing…" while its plan is read at the
         provider in the network lane); Confirm undoes it (`_undo_now`)."""
         company_id = self.ctx.company_id
-        if company_id is None or run.provider not in ("qbo", "xero"):
+        provider = Provider.of(run.provider)
+        if company_id is None or provider is None:
             return None
-        provider = Provider(run.provider)
         if self.plan_undo_function is None or self.undo_function is None:
             self._show_error(provider, ConfigurationError(
                 f"Undoing a sync with {provider.display_name} is not set up in this build."))

@@ -66,6 +66,7 @@ from bookkeeper_desktop.jobs import Job
 from bookkeeper_desktop.providers.config import Provider
 from bookkeeper_desktop.services.mappings import RemoteAccount
 from bookkeeper_desktop.services.remote_accounts import PlannedAccount
+from bookkeeper_desktop.services.sync_runs import UNDO
 
 T = TypeVar("T")
 
@@ -377,10 +378,9 @@ class IntegrationsPane(QWidget):
             return "Not synced yet"
         newest = max(runs, key=lambda run: run.started_at)
         when = (newest.finished_at or newest.started_at).astimezone().strftime("%d %b %H:%M")
-        provider = Provider.name_of(newest.provider)
-        if newest.direction == "undo":
+        if newest.direction == UNDO:
             return f"{newest.message} ({when})"
-        return f"Last sync: {provider}, {when}, {newest.outcome}"
+        return f"Last sync: {Provider.name_of(newest.provider)}, {when}, {newest.outcome}"
 
     def refresh(self) -> None:
         """Re-read connections, mappings and sync runs of the current company in the db lane,
@@ -420,8 +420,7 @@ class IntegrationsPane(QWidget):
         """One read for the change notices of one event-loop turn. Several notices arrive
         together from senders that cannot know of each other: jobs of both lanes that ended
         while the GUI thread was busy are delivered back to back (a sync's end and a mapping
-        saved, or the QBO and Xero syncs), and a new company is announced by the company
-        switcher and again by `AppContext.set_company`. Each would otherwise start a read whose
+        saved, or the QBO and Xero syncs ending together). Each would otherwise start a read whose
         result the next one throws away, and the wasted read in the worker slows the GUI thread
         through the GIL. An explicit `refresh()` reads at once."""
         if not (changes.company or changes.connections or changes.mappings
@@ -456,8 +455,7 @@ class IntegrationsPane(QWidget):
         if company_id is None:
             return
         source = self.source
-        provider = Provider(row.provider) if row.provider in ("qbo", "xero") \
-            else self.mapping_editor.provider
+        provider = Provider.of(row.provider) or self.mapping_editor.provider
         names = {r.account_id: r.account_name for r in self.mapping_editor.model.rows()}
 
         def show(remotes: list[RemoteAccount]) -> None:

@@ -38,8 +38,10 @@ from typing_extensions import override
 from bookkeeper_desktop.core.changes import Changes
 from bookkeeper_desktop.core.contacts import Contact, clean_name, name_problem
 from bookkeeper_desktop.gui.table_model import ModelIndex, RowsTableModel, SelectionKeeper
+from bookkeeper_desktop.providers.config import Provider
 
-HEADERS = ("Name", "Role", "E-mail", "Active", "QuickBooks Online", "Xero")
+HEADERS = ("Name", "Role", "E-mail", "Active", Provider.QBO.display_name,
+           Provider.XERO.display_name)
 NAME, ROLE, EMAIL, ACTIVE, QBO, XERO = range(len(HEADERS))
 _INACTIVE = QColor("#808b96")
 
@@ -75,7 +77,7 @@ class ContactsModel(RowsTableModel[Contact]):
             return _INACTIVE
         if role == Qt.ItemDataRole.ToolTipRole and column in (QBO, XERO):
             linked = linked_at_qbo(contact) if column == QBO else bool(contact.xero_id)
-            where = "QuickBooks Online" if column == QBO else "Xero"
+            where = HEADERS[column]
             return (f"Linked to its {where} contact." if linked else
                     f"Not linked yet: the next sync links it to {where}'s contact of the same "
                     "name, or creates it there when an entry naming it is sent.")
