@@ -27,13 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bookkeeper_desktop.core.errors import DailyLimitReached
-from bookkeeper_desktop.core.progress import Progress
+from bookkeeper_desktop.core.progress import CANCEL_POLL_SECONDS, Progress
 
 MINUTE = 60.0
 DAY = 86_400.0
-#: The longest a waiting caller goes without looking at Cancel, in seconds (a release or the
-#: caller ahead taking its slot wakes it at once).
-CANCEL_POLL = 0.1
 #: The longest a caller waiting for time (a window to slide, a pause) sleeps before it looks
 #: at Cancel and the budget again, in seconds.
 TIME_POLL = 0.25
@@ -126,7 +123,7 @@ class RateBudget:
         overtaken by calls asked for after it (transaction pages). The first waits for a slot
         to be released (woken at once by `release`) or for time (a window to slide, a pause:
         `sleep` in steps of at most `TIME_POLL`); the others until it has gone. Every waiter
-        looks at Cancel at least every `CANCEL_POLL` s (`TIME_POLL` while sleeping); a caller
+        looks at Cancel at least every `CANCEL_POLL_SECONDS` (`TIME_POLL` while sleeping); a caller
         that leaves (Cancel, the daily limit) gives its turn to the next."""
         turn = object()
         with self._lock:
@@ -146,7 +143,7 @@ class RateBudget:
                     else:
                         wait = 0.0
                     if wait <= 0:  # a slot to be released, or the callers ahead to go
-                        self._changed.wait(CANCEL_POLL)
+                        self._changed.wait(CANCEL_POLL_SECONDS)
                 if progress is not None:
                     progress.check_cancelled()
                 if wait > 0:

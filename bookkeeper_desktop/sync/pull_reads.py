@@ -3,7 +3,7 @@ stored in that order.
 
 Before a first transaction page, a pull needs the chart of accounts (QBO `select * from Account`,
 Xero `GET Accounts`), the contacts (QBO Customer and Vendor, Xero Contacts) and, for reading the
-transactions, QBO's `select count(*)` of each entity queried in full (`pull._page_counts`) or Xero's
+transactions, QBO's `select count(*)` of each entity queried in full (`pull.count_run`) or Xero's
 organisation when its base currency is not known yet. Asked one after the other, that is four or
 five round trips (0.3–1 s each at QBO) before the first transaction page is even asked for. None of
 them depends on another, so here they go out together (`sync.prefetch.read_in_order`, the client's
@@ -188,22 +188,10 @@ def pull(ctx: SyncContext) -> None:
 
 
 def pull_transactions(ctx: SyncContext) -> None:
-    """The transactions alone, the chart and the contacts as they are: the same plan as `pull`,
-    its settings read first, then its pages."""
+    """The transactions alone, the chart and the contacts as they are: `pull` without their
+    reads."""
     with full_collections_deferred():
-        plan = _plan(ctx)
-        settings = plan.setting_runs()
-        with closing(read_in_order(settings, parallel=ctx.client.parallel,
-                                   progress=ctx.progress, name="sync-settings")) as reads:
-            for page in reads:
-                plan.take(page.key[1], page.answer)
-        pages = plan.start()
-        try:
-            pulling.repost_unmapped(ctx)
-            plan.store(pages)
-        finally:
-            if pages is not None:
-                pages.close()
+        _pull(ctx, chart_and_contacts=False)
 
 
 def _plan(ctx: SyncContext) -> _Transactions:
@@ -212,11 +200,12 @@ def _plan(ctx: SyncContext) -> _Transactions:
         else _XeroTransactions(ctx, client)
 
 
-def _pull(ctx: SyncContext) -> None:
+def _pull(ctx: SyncContext, *, chart_and_contacts: bool = True) -> None:
     client = ctx.client
     plan = _plan(ctx)
     settings = plan.setting_runs()
-    runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)]
+    runs = [*settings, *_chart_runs(client), *_contact_runs(ctx, client)] \
+        if chart_and_contacts else settings
     # One request at a time (`parallel` 1) means that: the transaction pages wait for the rest.
     early = client.parallel > 1
     pages: PageReads[str, Any] | None = None
