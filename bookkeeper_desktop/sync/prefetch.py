@@ -202,8 +202,6 @@ class _Reader(Generic[K, R]):
     answers: dict[tuple[int, int], tuple[bool, object]] = field(default_factory=dict)
     states: list[_RunState] = field(default_factory=list)
     in_flight: int = 0
-    #: Of `in_flight`, the requests of `small` runs (not pages held).
-    small_in_flight: int = 0
     #: The next page to hand over.
     position: tuple[int, int] = (0, 0)
     #: The first page that failed: nothing at or after it is asked for any more.
@@ -249,7 +247,9 @@ class _Reader(Generic[K, R]):
     def _pages_held(self) -> int:
         """Pages asked for and not yet handed over, `small` runs' answers left out."""
         waiting = sum(1 for index, _ in self.answers if not self.runs[index].small)
-        return self.in_flight - self.small_in_flight + waiting
+        asked = sum(state.in_flight for run, state in zip(self.runs, self.states, strict=True)
+                    if not run.small)
+        return asked + waiting
 
     def _ask(self, index: int) -> None:
         state = self.states[index]
@@ -257,7 +257,6 @@ class _Reader(Generic[K, R]):
         state.issued += 1
         state.in_flight += 1
         self.in_flight += 1
-        self.small_in_flight += self.runs[index].small
         threading.Thread(target=self._read, args=(index, number), daemon=True,
                          name=f"{self.name}-{index}-{number}").start()
 
@@ -277,7 +276,6 @@ class _Reader(Generic[K, R]):
             state = self.states[index]
             state.in_flight -= 1
             self.in_flight -= 1
-            self.small_in_flight -= run.small
             if not self.stopped and outcome is not None:
                 self._store(index, number, outcome, ends, count)
                 self._fill()

@@ -421,8 +421,10 @@ def test_qbo_counts_first_then_asks_for_every_page_together(qbo: Books) -> None:
     asked_early = {page for what, page in answers.timeline[:first_in]
                    if what == "asked" and page[0] == FIRST["qbo"]}
     assert len(asked_early) == 6
-    # Never more transaction pages in flight than the reader holds (the chart's, the contacts'
-    # and the counts' requests go beside them, within the realm's limit).
+    # Never more transaction pages on the wire than the reader holds (the chart's, the
+    # contacts' and the counts' requests go beside them, within the realm's limit; the budget
+    # caps the second check too). Pages answered and waiting are counted by the reader's own
+    # test of the cap (test_read_in_order).
     assert pages_in_flight(answers) <= MOST_PAGES_HELD
     assert most[0] <= LIMIT["qbo"]
     assert made <= set(row_ids(qbo, FIRST["qbo"]))
